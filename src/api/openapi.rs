@@ -1,0 +1,390 @@
+//! The OpenAPI 3.1 document, built from the same record definitions that drive the store
+//! and the pages, so it cannot drift from what the API accepts.
+
+use std::sync::LazyLock;
+
+use utoipa::PartialSchema;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required,
+};
+
+use crate::entity::model::{EntityDef, Kind, Tenancy};
+
+static DOCUMENT: LazyLock<String> =
+    LazyLock::new(|| serde_json::to_string_pretty(&document()).expect("the document serialises"));
+
+pub fn document_json() -> String {
+    DOCUMENT.clone()
+}
+
+fn pascal(kind: &str) -> String {
+    kind.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+fn field_schema(kind: Kind, output: bool) -> Schema {
+    let b = ObjectBuilder::new();
+    let b = match kind {
+        Kind::Text { max } | Kind::LongText { max } => b.schema_type(Type::String).max_length(Some(max)),
+        Kind::Digits { min, max } => b.schema_type(Type::String).pattern(Some(format!("^[0-9]{{{min},{max}}}$"))),
+        Kind::Int { min, max } => b.schema_type(Type::Integer).minimum(Some(min as f64)).maximum(Some(max as f64)),
+        Kind::Float { min, max } => b.schema_type(Type::Number).minimum(Some(min)).maximum(Some(max)),
+        Kind::Date => b.schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
+        Kind::Bool => b.schema_type(Type::Boolean),
+        Kind::Choice(values) => b.schema_type(Type::String).enum_values(Some(values.iter().copied())),
+        Kind::Ref(target) => b.schema_type(Type::Integer).description(Some(format!("id of a {target}"))),
+        Kind::UserRef => b.schema_type(Type::Integer).description(Some("id of a user")),
+        Kind::Tags | Kind::FreeTags => {
+            return ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)).into();
+        }
+        Kind::Polygon => b.schema_type(Type::Object).description(Some("GeoJSON Polygon or MultiPolygon (WGS 84)")),
+        Kind::Phone => b.schema_type(Type::String).description(Some(if output {
+            "masked, e.g. 138****1234; reveal to see in full"
+        } else {
+            "mainland mobile number"
+        })),
+        Kind::IdNumber => b.schema_type(Type::String).description(Some(if output {
+            "masked, e.g. 110***********002X; reveal to see in full"
+        } else {
+            "18-character ID number (GB 11643)"
+        })),
+    };
+    b.into()
+}
+
+fn record_schemas(def: &EntityDef) -> (Schema, Schema) {
+    let mut out = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("id", ObjectBuilder::new().schema_type(Type::Integer))
+        .required("id")
+        .property(
+            "created_at",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        )
+        .property(
+            "updated_at",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        )
+        .property("archived", ObjectBuilder::new().schema_type(Type::Boolean));
+    if def.tenancy == Tenancy::Community {
+        out = out.property("community_id", ObjectBuilder::new().schema_type(Type::Integer));
+    }
+    let mut input = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    for f in def.fields {
+        out = out.property(f.name, field_schema(f.kind, true));
+        input = input.property(f.name, field_schema(f.kind, false));
+        if f.required {
+            input = input.required(f.name);
+        }
+    }
+    (out.into(), input.into())
+}
+
+/// A path with several operations.
+fn item(ops: Vec<(HttpMethod, OperationBuilder)>) -> PathItem {
+    let mut ops = ops.into_iter();
+    let (m, o) = ops.next().expect("at least one operation");
+    let mut out = PathItem::new(m, o);
+    for (m, o) in ops {
+        out.merge_operations(PathItem::new(m, o));
+    }
+    out
+}
+
+fn json_content(schema: impl Into<RefOr<Schema>>) -> utoipa::openapi::Content {
+    ContentBuilder::new().schema(Some(schema)).build()
+}
+
+fn schema_ref(name: &str) -> RefOr<Schema> {
+    RefOr::Ref(Ref::from_schema_name(name))
+}
+
+fn op(tag: &str, summary: &str) -> OperationBuilder {
+    OperationBuilder::new()
+        .tag(tag)
+        .summary(Some(summary))
+        .response(
+            "400",
+            ResponseBuilder::new()
+                .description("Unreadable request")
+                .content("application/json", json_content(schema_ref("Error"))),
+        )
+        .response(
+            "401",
+            ResponseBuilder::new()
+                .description("Not signed in")
+                .content("application/json", json_content(schema_ref("Error"))),
+        )
+        .response(
+            "404",
+            ResponseBuilder::new()
+                .description("Not found, or outside your scope")
+                .content("application/json", json_content(schema_ref("Error"))),
+        )
+}
+
+fn path_param(name: &str, integer: bool) -> utoipa::openapi::path::Parameter {
+    let t = if integer { Type::Integer } else { Type::String };
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .schema(Some(ObjectBuilder::new().schema_type(t)))
+        .build()
+}
+
+fn query_param(name: &str, t: Type, description: &str) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(ObjectBuilder::new().schema_type(t)))
+        .build()
+}
+
+fn ok(schema: impl Into<RefOr<Schema>>) -> utoipa::openapi::Response {
+    ResponseBuilder::new().description("OK").content("application/json", json_content(schema)).build()
+}
+
+fn invalid() -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description("Invalid input: `fields` names each bad field")
+        .content("application/json", json_content(schema_ref("Error")))
+        .build()
+}
+
+fn body(schema: impl Into<RefOr<Schema>>) -> utoipa::openapi::request_body::RequestBody {
+    RequestBodyBuilder::new().required(Some(Required::True)).content("application/json", json_content(schema)).build()
+}
+
+fn list_of(name: &str) -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("items", ArrayBuilder::new().items(schema_ref(name)))
+        .property("total", ObjectBuilder::new().schema_type(Type::Integer))
+        .property("page", ObjectBuilder::new().schema_type(Type::Integer))
+        .property("per_page", ObjectBuilder::new().schema_type(Type::Integer))
+        .into()
+}
+
+fn error_schema() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "error",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("code", ObjectBuilder::new().schema_type(Type::String).examples(["invalid"]))
+                .property("message", ObjectBuilder::new().schema_type(Type::String).examples(["输入有误"]))
+                .property(
+                    "fields",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Object)
+                        .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String)))
+                        .examples([serde_json::json!({"phone": "手机号码格式不正确"})]),
+                )
+                .required("code")
+                .required("message")
+                .required("fields"),
+        )
+        .required("error")
+        .into()
+}
+
+fn entity_paths(paths: &mut Paths, def: &EntityDef) {
+    let name = pascal(def.kind);
+    let input = format!("{name}Input");
+    let tag = def.path;
+    let (collection, item_path, key_params): (String, String, Vec<utoipa::openapi::path::Parameter>) =
+        match (def.tenancy, def.kind) {
+            (Tenancy::Community, _) => (
+                format!("/api/v1/communities/{{code}}/{}", def.path),
+                format!("/api/v1/communities/{{code}}/{}/{{id}}", def.path),
+                vec![path_param("code", false)],
+            ),
+            (Tenancy::Global, "community") => {
+                ("/api/v1/communities".into(), "/api/v1/communities/{code}".into(), vec![])
+            }
+            (Tenancy::Global, _) => (format!("/api/v1/{}", def.path), format!("/api/v1/{}/{{id}}", def.path), vec![]),
+        };
+    let item_params: Vec<_> = match def.kind {
+        "community" => vec![path_param("code", false)],
+        _ => key_params.iter().cloned().chain([path_param("id", true)]).collect(),
+    };
+    let mut list = op(tag, &format!("List {} (search, filters, pages)", def.path))
+        .parameters(Some(key_params.clone()))
+        .parameter(query_param("q", Type::String, "search text"))
+        .parameter(query_param("page", Type::Integer, "page, from 1"))
+        .parameter(query_param("per_page", Type::Integer, "up to 200"))
+        .parameter(query_param("archived", Type::String, "1 to include archived records"));
+    for f in def.filters {
+        list = list.parameter(query_param(f.column, Type::String, "filter"));
+    }
+    let list = list.response("200", ok(list_of(&name)));
+    let create = op(tag, &format!("Create a {}", def.kind))
+        .parameters(Some(key_params.clone()))
+        .request_body(Some(body(schema_ref(&input))))
+        .response("201", ok(schema_ref(&name)))
+        .response("403", ResponseBuilder::new().description("Not allowed").build())
+        .response("422", invalid());
+    paths.paths.insert(collection, item(vec![(HttpMethod::Get, list), (HttpMethod::Post, create)]));
+    let get = op(tag, &format!("One {}", def.kind))
+        .parameters(Some(item_params.clone()))
+        .response("200", ok(schema_ref(&name)));
+    let patch = op(tag, &format!("Change some fields of a {}", def.kind))
+        .parameters(Some(item_params.clone()))
+        .request_body(Some(body(schema_ref(&input))))
+        .response("200", ok(schema_ref(&name)))
+        .response("422", invalid());
+    paths.paths.insert(item_path.clone(), item(vec![(HttpMethod::Get, get), (HttpMethod::Patch, patch)]));
+    for (action, summary) in
+        [("archive", "Archive (records are never deleted)"), ("unarchive", "Bring back from the archive")]
+    {
+        let o = op(tag, summary).parameters(Some(item_params.clone())).response("200", ok(schema_ref(&name)));
+        paths.paths.insert(format!("{item_path}/{action}"), PathItem::new(HttpMethod::Post, o));
+    }
+    if def.has_personal_fields() {
+        let o = op(tag, "Show a personal value in full (logged for the secretary)")
+            .parameters(Some(item_params))
+            .request_body(Some(body(crate::entity::api::RevealBody::schema())))
+            .response(
+                "200",
+                ok(ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .property("value", ObjectBuilder::new().schema_type(Type::String))),
+            )
+            .response("403", ResponseBuilder::new().description("Your role may not reveal").build());
+        paths.paths.insert(format!("{item_path}/reveal"), PathItem::new(HttpMethod::Post, o));
+    }
+}
+
+pub fn document() -> OpenApi {
+    let mut paths = Paths::new();
+    let signin = op("session", "Sign in (sets the session cookie)")
+        .request_body(Some(body(crate::auth::api::SignIn::schema())))
+        .response("201", ok(ObjectBuilder::new().schema_type(Type::Object)))
+        .response("422", invalid())
+        .response("429", ResponseBuilder::new().description("Too many failed sign-ins: wait 15 minutes").build());
+    let signout = op("session", "Sign out").response("204", ResponseBuilder::new().description("Signed out").build());
+    paths.paths.insert("/api/v1/session".into(), item(vec![(HttpMethod::Post, signin), (HttpMethod::Delete, signout)]));
+    paths.paths.insert(
+        "/api/v1/me".into(),
+        PathItem::new(
+            HttpMethod::Get,
+            op("session", "Who is signed in, with roles")
+                .response("200", ok(ObjectBuilder::new().schema_type(Type::Object))),
+        ),
+    );
+    let mut components = ComponentsBuilder::new().schema("Error", error_schema());
+    for def in crate::entity::all() {
+        let (out, input) = record_schemas(def);
+        components = components.schema(pascal(def.kind), out).schema(format!("{}Input", pascal(def.kind)), input);
+        entity_paths(&mut paths, def);
+    }
+    let code = path_param("code", false);
+    paths.paths.insert(
+        "/api/v1/communities/{code}/users".into(),
+        item(vec![
+            (
+                HttpMethod::Get,
+                op("users", "Users holding a role in the community")
+                    .parameter(code.clone())
+                    .response("200", ok(ObjectBuilder::new().schema_type(Type::Object))),
+            ),
+            (
+                HttpMethod::Post,
+                op("users", "Create a user with a role in the community")
+                    .parameter(code.clone())
+                    .request_body(Some(body(crate::entity::api::NewUserBody::schema())))
+                    .response("201", ok(ObjectBuilder::new().schema_type(Type::Object)))
+                    .response("422", invalid()),
+            ),
+        ]),
+    );
+    paths.paths.insert(
+        "/api/v1/communities/{code}/access-log".into(),
+        PathItem::new(
+            HttpMethod::Get,
+            op("users", "Reveals of personal values (community secretary)")
+                .parameter(code.clone())
+                .response("200", ok(ObjectBuilder::new().schema_type(Type::Object))),
+        ),
+    );
+    let import = op("registry", "Import households and residents (.xlsx, or CSV in UTF-8 or GBK, as the body)")
+        .parameter(code.clone())
+        .parameter(query_param("dry_run", Type::Boolean, "check only; every bad row is reported"))
+        .parameter(query_param("skip_invalid", Type::Boolean, "import the good rows and leave out the bad ones"))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content(
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    ContentBuilder::new().build(),
+                )
+                .content("text/csv", ContentBuilder::new().build())
+                .build(),
+        ))
+        .response("200", ok(ObjectBuilder::new().schema_type(Type::Object)))
+        .response("422", ResponseBuilder::new().description("The file has errors; nothing was imported").build());
+    paths.paths.insert("/api/v1/communities/{code}/import".into(), PathItem::new(HttpMethod::Post, import));
+    paths.paths.insert(
+        "/api/v1/communities/{code}/export/residents.xlsx".into(),
+        PathItem::new(
+            HttpMethod::Get,
+            op("registry", "The registry as .xlsx, masked")
+                .parameter(code)
+                .response("200", ResponseBuilder::new().description("An .xlsx file").build()),
+        ),
+    );
+    let components = components
+        .security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::session::COOKIE))),
+        )
+        .build();
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("linli 邻里 API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some("Places, people and organisation of residents' communities. Sign in with POST /api/v1/session; errors are {\"error\": {\"code\", \"message\", \"fields\"}}."))
+                .build(),
+        )
+        .paths(paths)
+        .components(Some(components))
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_document_is_openapi_3_1_and_covers_every_record_kind() {
+        let doc: serde_json::Value = serde_json::from_str(&super::document_json()).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        for def in crate::entity::all() {
+            let name = super::pascal(def.kind);
+            assert!(doc["components"]["schemas"][&name].is_object(), "{name}");
+        }
+        assert!(doc["paths"]["/api/v1/communities/{code}/residents/{id}/reveal"]["post"].is_object());
+        assert!(doc["paths"]["/api/v1/session"]["post"].is_object());
+        assert_eq!(doc["components"]["schemas"]["ResidentInput"]["additionalProperties"], false);
+    }
+}

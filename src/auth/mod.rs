@@ -1,0 +1,7 @@
+//! Sign-in, sessions and roles.
+
+pub mod api;
+pub mod model;
+pub mod pages;
+pub mod password;
+pub mod session;

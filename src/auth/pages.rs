@@ -1,0 +1,203 @@
+//! Sign-in and sign-out pages, the user's own page, password change, language switch.
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect};
+use serde::Deserialize;
+
+use super::session::{self, COOKIE};
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::i18n::Lang;
+use crate::web::form::{CsrfForm, PlainForm, text};
+use crate::web::{
+    LANG_COOKIE, Page, PageCtx, PageResult, RequestInfo, SignedPage, is_tls, render, see_other, set_cookie,
+};
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginTemplate {
+    ctx: PageCtx,
+    title: String,
+    username: String,
+    error: Option<String>,
+    next: String,
+}
+
+fn safe_next(next: &str) -> String {
+    // Only paths on this site: never an open redirect.
+    if next.starts_with('/') && !next.starts_with("//") { next.to_string() } else { "/".into() }
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn login_page(Page(ctx): Page, Query(q): Query<NextQuery>) -> PageResult {
+    if ctx.user.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    let title = ctx.t("auth.sign_in");
+    render(&LoginTemplate {
+        title,
+        username: String::new(),
+        error: None,
+        next: safe_next(q.next.as_deref().unwrap_or("/")),
+        ctx,
+    })
+}
+
+pub fn client_address(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Option<String> {
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|s| s.trim().to_string())
+        .or_else(|| peer.map(|p| p.ip().to_string()))
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    Page(ctx): Page,
+    headers: HeaderMap,
+    peer: Option<axum::Extension<ConnectInfo<std::net::SocketAddr>>>,
+    PlainForm(form): PlainForm,
+) -> PageResult {
+    let username = text(&form, "username");
+    let next = safe_next(&text(&form, "next"));
+    let address = client_address(&headers, peer.map(|c| c.0.0));
+    match session::sign_in(&state.db, &state.pii, &username, &text(&form, "password"), address.as_deref()).await {
+        Ok((token, _)) => {
+            let cookie = set_cookie(COOKIE, &token, 30 * 24 * 3600, is_tls(&state, &headers));
+            Ok((StatusCode::SEE_OTHER, [(SET_COOKIE, cookie)], [(axum::http::header::LOCATION, next)]).into_response())
+        }
+        Err(e @ (AppError::Invalid(_) | AppError::TooManyRequests)) => {
+            let status = e.status();
+            let error = match &e {
+                AppError::Invalid(_) => e.field_messages(ctx.lang).into_values().next(),
+                _ => Some(e.message(ctx.lang)),
+            };
+            let title = ctx.t("auth.sign_in");
+            let html = LoginTemplate { title, username, error, next, ctx }.render()?;
+            Ok((status, Html(html)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    axum::Extension(info): axum::Extension<RequestInfo>,
+    headers: HeaderMap,
+    CsrfForm(_): CsrfForm,
+) -> PageResult {
+    if let Some(token) = &info.token {
+        session::sign_out(&state.db, token).await?;
+    }
+    let cookie = set_cookie(COOKIE, "", 0, is_tls(&state, &headers));
+    Ok((StatusCode::SEE_OTHER, [(SET_COOKIE, cookie)], [(axum::http::header::LOCATION, "/login".to_string())])
+        .into_response())
+}
+
+pub async fn switch_lang(
+    State(state): State<AppState>,
+    axum::Extension(info): axum::Extension<RequestInfo>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Query(q): Query<NextQuery>,
+) -> PageResult {
+    let lang = Lang::parse(&code).ok_or(AppError::NotFound)?;
+    if let Some(s) = &info.session {
+        session::set_lang(&state.db, s.actor.user_id, lang).await?;
+    }
+    let cookie = set_cookie(LANG_COOKIE, lang.code(), 365 * 24 * 3600, is_tls(&state, &headers));
+    let next = safe_next(q.next.as_deref().unwrap_or("/"));
+    Ok((StatusCode::SEE_OTHER, [(SET_COOKIE, cookie)], [(axum::http::header::LOCATION, next)]).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "auth/me.html")]
+struct MeTemplate {
+    ctx: PageCtx,
+    title: String,
+    username: String,
+    display_name: String,
+    grants: Vec<(String, String)>,
+    errors: std::collections::BTreeMap<String, String>,
+}
+
+impl MeTemplate {
+    fn error(&self, name: &str) -> Option<&String> {
+        self.errors.get(name)
+    }
+}
+
+async fn me_page(
+    state: &AppState,
+    ctx: PageCtx,
+    actor: &crate::auth::model::Actor,
+    err: Option<&AppError>,
+) -> PageResult {
+    let mut grants = Vec::new();
+    let mut conn = state.db.read().await?;
+    for g in &actor.grants {
+        let place = match (g.subdistrict_id, g.community_id) {
+            (Some(s), _) => {
+                crate::db::query("SELECT name FROM subdistricts WHERE id = $1")
+                    .bind(s)
+                    .scalar_optional::<String>(&mut conn)
+                    .await?
+            }
+            (_, Some(c)) => {
+                crate::db::query("SELECT name FROM communities WHERE id = $1")
+                    .bind(c)
+                    .scalar_optional::<String>(&mut conn)
+                    .await?
+            }
+            _ => Some(ctx.t("role.place_platform")),
+        };
+        grants.push((ctx.t(&g.role().label_key()), place.unwrap_or_default()));
+    }
+    let errors = err.map(|e| e.field_messages(ctx.lang)).unwrap_or_default();
+    let status = if err.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let html = MeTemplate {
+        title: ctx.t("nav.me"),
+        username: actor.username.clone(),
+        display_name: actor.display_name.clone(),
+        grants,
+        errors,
+        ctx,
+    }
+    .render()?;
+    Ok((status, Html(html)).into_response())
+}
+
+pub async fn me(State(state): State<AppState>, SignedPage(ctx, actor): SignedPage) -> PageResult {
+    me_page(&state, ctx, &actor, None).await
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    axum::Extension(info): axum::Extension<RequestInfo>,
+    CsrfForm(form): CsrfForm,
+) -> PageResult {
+    let token = info.token.clone().unwrap_or_default();
+    match session::change_password(
+        &state.db,
+        &actor,
+        &token,
+        &text(&form, "current_password"),
+        &text(&form, "new_password"),
+        &text(&form, "confirm_password"),
+    )
+    .await
+    {
+        Ok(()) => Ok(see_other("/me?ok=password_changed")),
+        Err(e @ AppError::Invalid(_)) => me_page(&state, ctx, &actor, Some(&e)).await,
+        Err(e) => Err(e.into()),
+    }
+}

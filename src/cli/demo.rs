@@ -1,0 +1,37 @@
+use tokio::net::TcpListener;
+
+use crate::app::{self, AppState};
+use crate::config::Config;
+use crate::demo::{self, Scale};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// How much to generate.
+    #[arg(long, value_enum, default_value = "seeds")]
+    pub scale: Scale,
+    /// Load the data and exit instead of serving.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+pub async fn run(config: Config, args: Args) -> anyhow::Result<()> {
+    let listen = config.listen.clone();
+    let state = AppState::open(config).await?;
+    let started = std::time::Instant::now();
+    let wrote = demo::load(&state, args.scale).await?;
+    if wrote {
+        println!("demo data loaded in {:.1} s", started.elapsed().as_secs_f64());
+    } else {
+        println!("demo data already present: reusing it");
+    }
+    println!("demo accounts (password {}):", demo::PASSWORD);
+    for (user, what) in demo::ACCOUNTS {
+        println!("  {user:<10} {what}");
+    }
+    if args.no_serve {
+        return Ok(());
+    }
+    let listener = TcpListener::bind(&listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    println!("open http://{listen}/");
+    app::serve(listener, state).await
+}

@@ -1,0 +1,73 @@
+//! The `linli` command line: one module per command, each with its options and `run`.
+
+mod backup;
+mod community;
+mod config;
+mod demo;
+mod import;
+mod migrate;
+mod serve;
+mod user;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, Overrides};
+
+#[derive(Debug, Parser)]
+#[command(name = "linli", version, about = "邻里 linli — co-governance for residents' communities")]
+pub struct Cli {
+    #[command(flatten)]
+    pub overrides: Overrides,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve,
+    /// Load the demo data (once), serve it, and print the demo accounts.
+    Demo(demo::Args),
+    /// Apply database migrations (the server also does this at start).
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(user::Command),
+    /// Communities.
+    #[command(subcommand)]
+    Community(community::Command),
+    /// Import households and residents from .xlsx or .csv.
+    Import(import::ImportArgs),
+    /// Export a community's registry to .xlsx (masked).
+    Export(import::ExportArgs),
+    /// Back up the database to FILE while the server runs (SQLite).
+    Backup(backup::Args),
+    /// Print the effective configuration (secrets hidden).
+    Config,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = Config::load(&cli.overrides)?;
+    crate::logging::init(config.log_json);
+    match cli.command {
+        Command::Serve => serve::run(config).await,
+        Command::Demo(a) => demo::run(config, a).await,
+        Command::Migrate => migrate::run(config).await,
+        Command::User(c) => user::run(config, c).await,
+        Command::Community(c) => community::run(config, c).await,
+        Command::Import(a) => import::run_import(config, a).await,
+        Command::Export(a) => import::run_export(config, a).await,
+        Command::Backup(a) => backup::run(config, a).await,
+        Command::Config => config::run(config),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,492 @@
+//! The one way to reach the database.
+//!
+//! SQL is written once, in the common subset of PostgreSQL and SQLite, with `$1`-style
+//! parameters (sqlx's SQLite driver reads `$N` as positional). Everything that differs
+//! between the two lives in this module: connecting, write transactions, id allocation,
+//! schema types in migrations, backups and the shape of constraint errors.
+//!
+//! SQLite runs in WAL mode with one writer connection (every write transaction starts
+//! `BEGIN IMMEDIATE` on it, so concurrent requests queue instead of failing with
+//! "database is locked") and a pool of read-only connections.
+
+pub mod migrate;
+
+use std::borrow::Cow;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{
+    AssertSqlSafe, Decode, FromRow, PgConnection, PgPool, Postgres, Row as _, Sqlite, SqliteConnection, SqlitePool,
+    Type,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Db(Arc<Backend>);
+
+enum Backend {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// A value that decodes from a column on both backends.
+pub trait Col:
+    for<'r> Decode<'r, Sqlite> + Type<Sqlite> + for<'r> Decode<'r, Postgres> + Type<Postgres> + Send + Unpin
+{
+}
+impl<T> Col for T where
+    T: for<'r> Decode<'r, Sqlite> + Type<Sqlite> + for<'r> Decode<'r, Postgres> + Type<Postgres> + Send + Unpin
+{
+}
+
+/// A row type (`#[derive(sqlx::FromRow)]`) that decodes on both backends.
+pub trait Record: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+impl Db {
+    /// Connects (creating the SQLite file and its directory if needed). Does not migrate.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+        if url.starts_with("postgres") {
+            let opts = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections.max(2))
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(opts)
+                .await
+                .context("connecting to PostgreSQL")?;
+            return Ok(Db(Arc::new(Backend::Postgres(pool))));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .context("SQLite URL must look like sqlite://PATH")?;
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let base = SqliteConnectOptions::new()
+            .filename(path)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before it is acknowledged.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .pragma("temp_store", "memory");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(base.clone().create_if_missing(true))
+            .await
+            .with_context(|| format!("opening SQLite database {path}"))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(max_connections.clamp(2, 8))
+            .min_connections(1)
+            .connect_with(base.read_only(true))
+            .await
+            .with_context(|| format!("opening SQLite database {path} for reading"))?;
+        Ok(Db(Arc::new(Backend::Sqlite { read, write })))
+    }
+
+    pub fn kind(&self) -> DbKind {
+        match &*self.0 {
+            Backend::Sqlite { .. } => DbKind::Sqlite,
+            Backend::Postgres(_) => DbKind::Postgres,
+        }
+    }
+
+    /// Starts a write transaction. On SQLite it takes the single writer connection with
+    /// `BEGIN IMMEDIATE`, so writers queue in the pool instead of failing.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match &*self.0 {
+            Backend::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres(pool) => Tx::Pg(pool.begin().await?),
+        })
+    }
+
+    /// A connection for reading.
+    pub async fn read(&self) -> Result<Conn, sqlx::Error> {
+        Ok(match &*self.0 {
+            Backend::Sqlite { read, .. } => Conn::Sqlite(read.acquire().await?),
+            Backend::Postgres(pool) => Conn::Pg(pool.acquire().await?),
+        })
+    }
+
+    /// The PostgreSQL pool, for LISTEN/NOTIFY and the like.
+    pub fn pg_pool(&self) -> Option<&PgPool> {
+        match &*self.0 {
+            Backend::Postgres(pool) => Some(pool),
+            Backend::Sqlite { .. } => None,
+        }
+    }
+
+    /// An online backup to `dest` (SQLite: `VACUUM INTO`, consistent while the server runs).
+    pub async fn backup(&self, dest: &Path) -> anyhow::Result<()> {
+        match &*self.0 {
+            Backend::Sqlite { read, .. } => {
+                anyhow::ensure!(!dest.exists(), "{} already exists", dest.display());
+                let target = dest.to_str().context("backup path is not UTF-8")?.to_string();
+                sqlx::query("VACUUM INTO $1").bind(target).execute(read).await?;
+                Ok(())
+            }
+            Backend::Postgres(_) => {
+                anyhow::bail!("PostgreSQL is backed up with pg_dump (see docs/deployment.md), not by linli")
+            }
+        }
+    }
+
+    pub async fn close(&self) {
+        match &*self.0 {
+            Backend::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Backend::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// A write transaction. Dropped without `commit` it rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Pg(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Pg(t) => t.commit().await,
+        }
+    }
+
+    /// A fresh id, unique across all tables. SQLite keeps the counter in a table updated
+    /// inside this transaction (a rollback returns the id; writers are serialised anyway);
+    /// PostgreSQL uses a sequence, safe across processes.
+    pub async fn next_id(&mut self) -> Result<i64, sqlx::Error> {
+        Ok(self.next_ids(1).await?[0])
+    }
+
+    /// `n` fresh ids in one round trip.
+    pub async fn next_ids(&mut self, n: usize) -> Result<Vec<i64>, sqlx::Error> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let n = n as i64;
+        match self {
+            Tx::Sqlite(t) => {
+                let last: i64 = sqlx::query_scalar("UPDATE id_seq SET value = value + $1 RETURNING value")
+                    .bind(n)
+                    .fetch_one(&mut **t)
+                    .await?;
+                Ok((last - n + 1..=last).collect())
+            }
+            Tx::Pg(t) => {
+                sqlx::query_scalar("SELECT nextval('id_seq') FROM generate_series(1, $1)")
+                    .bind(n)
+                    .fetch_all(&mut **t)
+                    .await
+            }
+        }
+    }
+}
+
+/// A pooled read connection.
+pub enum Conn {
+    Sqlite(sqlx::pool::PoolConnection<Sqlite>),
+    Pg(sqlx::pool::PoolConnection<Postgres>),
+}
+
+/// Something queries can run on: a transaction or a read connection.
+pub trait Exec: Send {
+    fn conn(&mut self) -> ConnRef<'_>;
+}
+
+pub enum ConnRef<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Pg(&'a mut PgConnection),
+}
+
+impl Exec for Tx {
+    fn conn(&mut self) -> ConnRef<'_> {
+        match self {
+            Tx::Sqlite(t) => ConnRef::Sqlite(t),
+            Tx::Pg(t) => ConnRef::Pg(t),
+        }
+    }
+}
+
+impl Exec for Conn {
+    fn conn(&mut self) -> ConnRef<'_> {
+        match self {
+            Conn::Sqlite(c) => ConnRef::Sqlite(c),
+            Conn::Pg(c) => ConnRef::Pg(c),
+        }
+    }
+}
+
+/// A bound parameter, the same on both backends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    I64(Option<i64>),
+    F64(Option<f64>),
+    Bool(Option<bool>),
+    Text(Option<String>),
+    Bytes(Option<Vec<u8>>),
+    Json(Option<serde_json::Value>),
+    Date(Option<chrono::NaiveDate>),
+}
+
+macro_rules! arg_from {
+    ($t:ty, $variant:ident, $conv:expr) => {
+        impl From<$t> for Arg {
+            fn from(v: $t) -> Arg {
+                Arg::$variant(Some($conv(v)))
+            }
+        }
+        impl From<Option<$t>> for Arg {
+            fn from(v: Option<$t>) -> Arg {
+                Arg::$variant(v.map($conv))
+            }
+        }
+    };
+}
+arg_from!(i64, I64, |v| v);
+arg_from!(i32, I64, i64::from);
+arg_from!(u32, I64, i64::from);
+arg_from!(f64, F64, |v| v);
+arg_from!(bool, Bool, |v| v);
+arg_from!(String, Text, |v| v);
+arg_from!(&str, Text, str::to_string);
+arg_from!(&String, Text, String::clone);
+arg_from!(Vec<u8>, Bytes, |v| v);
+arg_from!(serde_json::Value, Json, |v| v);
+
+arg_from!(chrono::NaiveDate, Date, |v| v);
+
+/// A query written once for both backends.
+#[must_use]
+pub struct Query {
+    sql: Cow<'static, str>,
+    args: Vec<Arg>,
+}
+
+/// Starts a query. Parameters are `$1`, `$2`, … in the order they are bound.
+pub fn query(sql: impl Into<Cow<'static, str>>) -> Query {
+    Query { sql: sql.into(), args: Vec::new() }
+}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::I64(v) => q.bind(v),
+                Arg::F64(v) => q.bind(v),
+                Arg::Bool(v) => q.bind(v),
+                Arg::Text(v) => q.bind(v),
+                Arg::Bytes(v) => q.bind(v),
+                Arg::Json(v) => q.bind(v.map(sqlx::types::Json)),
+                Arg::Date(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+impl Query {
+    pub fn bind(mut self, v: impl Into<Arg>) -> Self {
+        self.args.push(v.into());
+        self
+    }
+
+    pub fn bind_all(mut self, args: impl IntoIterator<Item = Arg>) -> Self {
+        self.args.extend(args);
+        self
+    }
+
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// Runs a statement; answers the number of rows it changed.
+    pub async fn execute(self, ex: &mut impl Exec) -> Result<u64, sqlx::Error> {
+        let sql = AssertSqlSafe(self.sql);
+        Ok(match ex.conn() {
+            ConnRef::Sqlite(c) => bind_all!(sqlx::query(sql), self.args).execute(c).await?.rows_affected(),
+            ConnRef::Pg(c) => bind_all!(sqlx::query(sql), self.args).execute(c).await?.rows_affected(),
+        })
+    }
+
+    pub async fn fetch_all<T: Record>(self, ex: &mut impl Exec) -> Result<Vec<T>, sqlx::Error> {
+        let sql = AssertSqlSafe(self.sql);
+        match ex.conn() {
+            ConnRef::Sqlite(c) => bind_all!(sqlx::query_as::<_, T>(sql), self.args).fetch_all(c).await,
+            ConnRef::Pg(c) => bind_all!(sqlx::query_as::<_, T>(sql), self.args).fetch_all(c).await,
+        }
+    }
+
+    pub async fn fetch_optional<T: Record>(self, ex: &mut impl Exec) -> Result<Option<T>, sqlx::Error> {
+        let sql = AssertSqlSafe(self.sql);
+        match ex.conn() {
+            ConnRef::Sqlite(c) => bind_all!(sqlx::query_as::<_, T>(sql), self.args).fetch_optional(c).await,
+            ConnRef::Pg(c) => bind_all!(sqlx::query_as::<_, T>(sql), self.args).fetch_optional(c).await,
+        }
+    }
+
+    pub async fn fetch_one<T: Record>(self, ex: &mut impl Exec) -> Result<T, sqlx::Error> {
+        self.fetch_optional(ex).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// The first column of every row.
+    pub async fn scalars<T: Col>(self, ex: &mut impl Exec) -> Result<Vec<T>, sqlx::Error> {
+        let sql = AssertSqlSafe(self.sql);
+        match ex.conn() {
+            ConnRef::Sqlite(c) => bind_all!(sqlx::query_scalar::<_, T>(sql), self.args).fetch_all(c).await,
+            ConnRef::Pg(c) => bind_all!(sqlx::query_scalar::<_, T>(sql), self.args).fetch_all(c).await,
+        }
+    }
+
+    /// The first column of the first row, if there is a row.
+    pub async fn scalar_optional<T: Col>(self, ex: &mut impl Exec) -> Result<Option<T>, sqlx::Error> {
+        let sql = AssertSqlSafe(self.sql);
+        match ex.conn() {
+            ConnRef::Sqlite(c) => bind_all!(sqlx::query_scalar::<_, T>(sql), self.args).fetch_optional(c).await,
+            ConnRef::Pg(c) => bind_all!(sqlx::query_scalar::<_, T>(sql), self.args).fetch_optional(c).await,
+        }
+    }
+
+    pub async fn scalar<T: Col>(self, ex: &mut impl Exec) -> Result<T, sqlx::Error> {
+        self.scalar_optional(ex).await?.ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// Rows whose columns are read by name at run time (for the generic record store).
+    pub async fn rows(self, ex: &mut impl Exec) -> Result<Vec<DynRow>, sqlx::Error> {
+        let sql = AssertSqlSafe(self.sql);
+        Ok(match ex.conn() {
+            ConnRef::Sqlite(c) => {
+                bind_all!(sqlx::query(sql), self.args).fetch_all(c).await?.into_iter().map(DynRow::Sqlite).collect()
+            }
+            ConnRef::Pg(c) => {
+                bind_all!(sqlx::query(sql), self.args).fetch_all(c).await?.into_iter().map(DynRow::Pg).collect()
+            }
+        })
+    }
+}
+
+/// Builds SQL with a growing list of parameters, numbering them as they come.
+#[derive(Debug, Default)]
+pub struct Builder {
+    pub sql: String,
+    pub args: Vec<Arg>,
+}
+
+impl Builder {
+    pub fn new(sql: impl Into<String>) -> Builder {
+        Builder { sql: sql.into(), args: Vec::new() }
+    }
+
+    pub fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    /// Appends a parameter placeholder for `v`.
+    pub fn arg(&mut self, v: impl Into<Arg>) -> &mut Self {
+        self.args.push(v.into());
+        let n = self.args.len();
+        self.sql.push_str(&format!("${n}"));
+        self
+    }
+
+    /// Appends `(…, …)` with one placeholder per value.
+    pub fn list<T: Into<Arg>>(&mut self, values: impl IntoIterator<Item = T>) -> &mut Self {
+        self.sql.push('(');
+        let mut empty = true;
+        for v in values {
+            if !empty {
+                self.sql.push_str(", ");
+            }
+            self.arg(v);
+            empty = false;
+        }
+        // `IN (NULL)` matches nothing, and unlike `IN ()` both backends accept it.
+        self.sql.push_str(if empty { "NULL)" } else { ")" });
+        self
+    }
+
+    pub fn build(self) -> Query {
+        query(self.sql).bind_all(self.args)
+    }
+}
+
+/// Inserts many rows, several hundred per statement (within both backends' limits on
+/// parameters per statement).
+pub async fn insert_many(tx: &mut Tx, table: &str, columns: &[&str], rows: Vec<Vec<Arg>>) -> Result<(), sqlx::Error> {
+    let per_statement = (2_000 / columns.len().max(1)).max(1);
+    let head = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut b = Builder::new(head.clone());
+        for (i, row) in rows.by_ref().take(per_statement).enumerate() {
+            debug_assert_eq!(row.len(), columns.len());
+            if i > 0 {
+                b.push(", ");
+            }
+            b.list(row);
+        }
+        b.build().execute(tx).await?;
+    }
+    Ok(())
+}
+
+/// A row read by column name.
+pub enum DynRow {
+    Sqlite(SqliteRow),
+    Pg(PgRow),
+}
+
+impl DynRow {
+    pub fn get<T: Col>(&self, column: &str) -> Result<T, sqlx::Error> {
+        match self {
+            DynRow::Sqlite(r) => r.try_get(column),
+            DynRow::Pg(r) => r.try_get(column),
+        }
+    }
+}
+
+/// The input field behind a unique-key violation, if that is what `e` is.
+///
+/// Unique indexes are named `uq_<table>__<column>`; PostgreSQL reports that name,
+/// SQLite reports `UNIQUE constraint failed: table.col, table.col` and the last column
+/// is the one that matters. A `_hash` suffix (keyed hashes of personal data) is dropped.
+pub fn unique_violation_field(e: &sqlx::Error) -> Option<String> {
+    let db = e.as_database_error()?;
+    if !db.is_unique_violation() {
+        return None;
+    }
+    let column = match db.constraint() {
+        Some(name) => name.rsplit("__").next()?.to_string(),
+        None => {
+            let msg = db.message();
+            let cols = msg.split(':').nth(1)?;
+            cols.split(',').next_back()?.trim().rsplit('.').next()?.to_string()
+        }
+    };
+    Some(column.trim_end_matches("_hash").to_string())
+}
+
+/// Milliseconds since the Unix epoch: how every timestamp is stored, on both backends.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

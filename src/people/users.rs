@@ -1,0 +1,212 @@
+//! User accounts and their roles.
+
+use serde::Serialize;
+
+use crate::audit::{self, Action, By};
+use crate::auth::model::{Actor, Grant, Permission, Role};
+use crate::auth::password;
+use crate::db::{Db, Tx, now_ms, query};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::pii::{self, Pii};
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    pub phone: Option<String>,
+    pub grants: Vec<Grant>,
+    /// The resident record this account belongs to, if any.
+    pub resident_id: Option<i64>,
+}
+
+fn check_username(u: &str) -> Result<(), FieldError> {
+    let ok = (3..=32).contains(&u.len())
+        && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b'-'));
+    if ok { Ok(()) } else { Err(FieldError::new("username", "validation.username")) }
+}
+
+/// Checks a new user; answers the normalised phone.
+pub fn validate(new: &NewUser) -> Result<Option<String>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    if let Err(e) = check_username(&new.username) {
+        errors.push(e);
+    }
+    let name_len = new.display_name.trim().chars().count();
+    if name_len == 0 {
+        errors.push(FieldError::new("display_name", "validation.required"));
+    } else if name_len > 40 {
+        errors.push(FieldError::new("display_name", "validation.too_long").with("max", 40));
+    }
+    if let Err(e) = password::check_strength("password", &new.password) {
+        errors.push(e);
+    }
+    let phone = match new.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => match pii::normalize_phone(p) {
+            Ok(p) => Some(p),
+            Err(key) => {
+                errors.push(FieldError::new("phone", key));
+                None
+            }
+        },
+        None => None,
+    };
+    if new.grants.iter().any(|g| !g.is_well_formed()) {
+        errors.push(FieldError::new("role", "validation.grant_place"));
+    }
+    if errors.is_empty() { Ok(phone) } else { Err(errors) }
+}
+
+/// Creates a user with their roles. `actor`, when given, must be allowed to hand out each
+/// role (pages); commands run by the operator pass `None`.
+pub async fn create(db: &Db, pii: &Pii, actor: Option<&Actor>, by: &By, new: NewUser) -> AppResult<i64> {
+    let phone = validate(&new).map_err(AppError::Invalid)?;
+    if let Some(a) = actor
+        && new.grants.iter().any(|g| !a.may_grant(g.role(), g.community_id))
+    {
+        return Err(AppError::Forbidden);
+    }
+    let hashed = password::hash(new.password.clone()).await?;
+    let mut tx = db.begin().await?;
+    let id = tx.next_id().await?;
+    let now = now_ms();
+    let sealed = phone.as_deref().map(|p| pii.seal_phone(p));
+    let home = new.grants.iter().find_map(|g| g.community_id);
+    query(
+        "INSERT INTO users (id, username, display_name, phone_enc, phone_hash, phone_masked, password_hash, community_id, resident_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(id)
+    .bind(new.username.as_str())
+    .bind(new.display_name.trim())
+    .bind(sealed.as_ref().map(|s| s.enc.clone()))
+    .bind(sealed.as_ref().map(|s| s.hash.clone()))
+    .bind(sealed.as_ref().map(|s| s.masked.clone()))
+    .bind(hashed)
+    .bind(home)
+    .bind(new.resident_id)
+    .bind(now)
+    .bind(now)
+    .execute(&mut tx)
+    .await?;
+    for g in &new.grants {
+        insert_grant(&mut tx, id, g).await?;
+    }
+    let after = serde_json::json!({
+        "username": new.username, "display_name": new.display_name.trim(),
+        "phone": sealed.as_ref().map(|s| s.masked.clone()),
+        "roles": new.grants.iter().map(|g| g.role().as_str()).collect::<Vec<_>>(),
+    });
+    audit::record(&mut tx, audit::PLATFORM, by, Action::Create, "user", id, None, Some(&after)).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn insert_grant(tx: &mut Tx, user_id: i64, g: &Grant) -> AppResult<()> {
+    let id = tx.next_id().await?;
+    query(
+        "INSERT INTO grants (id, user_id, role, subdistrict_id, community_id, grid_id, household_id, partner_unit_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(g.role().as_str())
+    .bind(g.subdistrict_id)
+    .bind(g.community_id)
+    .bind(g.grid_id)
+    .bind(g.household_id)
+    .bind(g.partner_unit_id)
+    .bind(now_ms())
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Sets a new password (operator command, or a secretary for their community's users).
+pub async fn reset_password(db: &Db, by: &By, username: &str, new_password: &str) -> AppResult<()> {
+    password::check_strength("password", new_password).map_err(|e| AppError::Invalid(vec![e]))?;
+    let hashed = password::hash(new_password.to_string()).await?;
+    let mut tx = db.begin().await?;
+    let id: Option<i64> =
+        query("SELECT id FROM users WHERE username = $1").bind(username).scalar_optional(&mut tx).await?;
+    let id = id.ok_or(AppError::NotFound)?;
+    query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(hashed)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut tx)
+        .await?;
+    query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut tx).await?;
+    audit::record(&mut tx, audit::PLATFORM, by, Action::PasswordReset, "user", id, None, None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct UserSummary {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub phone_masked: Option<String>,
+    pub role: String,
+    pub grid_id: Option<i64>,
+    pub household_id: Option<i64>,
+}
+
+/// The users holding a role in a community (for its secretary and the platform).
+pub async fn list_for_community(db: &Db, actor: &Actor, community_id: i64) -> AppResult<Vec<UserSummary>> {
+    if !actor.can(community_id, Permission::ManageUsers) {
+        return Err(if actor.sees_community(community_id) { AppError::Forbidden } else { AppError::NotFound });
+    }
+    let mut conn = db.read().await?;
+    Ok(query(
+        "SELECT u.id, u.username, u.display_name, u.phone_masked, g.role, g.grid_id, g.household_id
+         FROM grants g JOIN users u ON u.id = g.user_id WHERE g.community_id = $1 ORDER BY g.role, u.username",
+    )
+    .bind(community_id)
+    .fetch_all(&mut conn)
+    .await?)
+}
+
+/// The role names a manager may hand out in a community, in display order.
+pub fn grantable_roles(actor: &Actor, community_id: i64) -> Vec<Role> {
+    [
+        Role::CommunitySecretary,
+        Role::CommunityStaff,
+        Role::GridWorker,
+        Role::Volunteer,
+        Role::PartyMember,
+        Role::Resident,
+        Role::PartnerUnit,
+    ]
+    .into_iter()
+    .filter(|r| actor.may_grant(*r, Some(community_id)))
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(username: &str, password: &str, phone: Option<&str>) -> NewUser {
+        NewUser {
+            username: username.into(),
+            display_name: "王五".into(),
+            password: password.into(),
+            phone: phone.map(String::from),
+            grants: vec![Grant::community(Role::CommunityStaff, 1)],
+            resident_id: None,
+        }
+    }
+
+    #[test]
+    fn new_users_are_checked_field_by_field() {
+        assert_eq!(validate(&new("wang", "demo1234", Some("13800001111"))), Ok(Some("13800001111".into())));
+        let errs = validate(&new("W!", "short", Some("123"))).unwrap_err();
+        let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["username", "password", "phone"]);
+        let mut bad_grant = new("wang", "demo1234", None);
+        bad_grant.grants = vec![Grant { grid_id: None, ..Grant::grid(1, 2) }];
+        assert_eq!(validate(&bad_grant).unwrap_err()[0].field, "role");
+    }
+}

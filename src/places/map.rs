@@ -1,0 +1,167 @@
+//! The grid map: polygons drawn as SVG on the server, so it works offline with no tiles
+//! and no script. Points (households, tickets) can be laid over it.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use crate::db::{Db, query};
+use crate::error::AppResult;
+use crate::web::chart::esc;
+
+/// A point to draw over the grids.
+#[derive(Debug, Clone)]
+pub struct Marker {
+    pub lat: f64,
+    pub lng: f64,
+    pub title: String,
+    pub href: String,
+    pub class: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct Shape {
+    pub title: String,
+    pub href: String,
+    /// Outer rings, in (lng, lat).
+    pub rings: Vec<Vec<(f64, f64)>>,
+    pub highlight: bool,
+}
+
+/// The rings of a GeoJSON Polygon or MultiPolygon (outer rings only; holes are rare in
+/// grid maps and do not change what is clicked).
+pub fn outer_rings(geometry: &Value) -> Vec<Vec<(f64, f64)>> {
+    let ring = |r: &Value| -> Vec<(f64, f64)> {
+        r.as_array()
+            .map(|pts| pts.iter().filter_map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?))).collect())
+            .unwrap_or_default()
+    };
+    let coords = geometry.get("coordinates");
+    match geometry.get("type").and_then(Value::as_str) {
+        Some("Polygon") => coords.and_then(|c| c.get(0)).map(ring).into_iter().collect(),
+        Some("MultiPolygon") => coords
+            .and_then(Value::as_array)
+            .map(|polys| polys.iter().filter_map(|p| p.get(0)).map(ring).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// Draws shapes and markers to fit a 640-wide view, keeping the true proportions.
+pub fn draw(shapes: &[Shape], markers: &[Marker]) -> String {
+    let points =
+        shapes.iter().flat_map(|s| s.rings.iter().flatten().copied()).chain(markers.iter().map(|m| (m.lng, m.lat)));
+    let (mut min_x, mut min_y, mut max_x, mut max_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for (x, y) in points {
+        min_x = min_x.min(x);
+        max_x = max_x.max(x);
+        min_y = min_y.min(y);
+        max_y = max_y.max(y);
+    }
+    if min_x > max_x {
+        return String::new();
+    }
+    // Longitude degrees shrink with latitude.
+    let k = ((min_y + max_y) / 2.0).to_radians().cos().max(0.01);
+    let (w_deg, h_deg) = (((max_x - min_x) * k).max(1e-6), (max_y - min_y).max(1e-6));
+    let width = 640.0;
+    let pad = 12.0;
+    let scale = (width - 2.0 * pad) / w_deg;
+    let height = (h_deg * scale + 2.0 * pad).clamp(120.0, 900.0);
+    let scale = scale.min((height - 2.0 * pad) / h_deg);
+    let px = |(x, y): (f64, f64)| (pad + (x - min_x) * k * scale, pad + (max_y - y) * scale);
+    let mut svg =
+        format!(r#"<svg class="map" viewBox="0 0 {width} {height:.0}" xmlns="http://www.w3.org/2000/svg" role="img">"#);
+    for s in shapes {
+        let mut d = String::new();
+        for ring in &s.rings {
+            for (i, p) in ring.iter().enumerate() {
+                let (x, y) = px(*p);
+                let _ = write!(d, "{}{x:.1},{y:.1}", if i == 0 { "M" } else { "L" });
+            }
+            d.push('Z');
+        }
+        let (cx, cy) = s.rings.first().map(|r| centre(r)).map(px).unwrap_or((0.0, 0.0));
+        let class = if s.highlight { "grid grid-on" } else { "grid" };
+        let _ = write!(
+            svg,
+            r#"<a href="{href}"><path class="{class}" d="{d}"><title>{t}</title></path><text x="{cx:.1}" y="{cy:.1}" class="grid-label">{t}</text></a>"#,
+            href = esc(&s.href),
+            t = esc(&s.title),
+        );
+    }
+    for m in markers {
+        let (x, y) = px((m.lng, m.lat));
+        let _ = write!(
+            svg,
+            r#"<a href="{href}"><circle cx="{x:.1}" cy="{y:.1}" r="6" class="marker {class}"><title>{t}</title></circle></a>"#,
+            href = esc(&m.href),
+            class = m.class,
+            t = esc(&m.title),
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn centre(ring: &[(f64, f64)]) -> (f64, f64) {
+    let pts = if ring.len() > 1 && ring.first() == ring.last() { &ring[..ring.len() - 1] } else { ring };
+    let n = pts.len().max(1) as f64;
+    (pts.iter().map(|p| p.0).sum::<f64>() / n, pts.iter().map(|p| p.1).sum::<f64>() / n)
+}
+
+/// The grids of a community that have a polygon.
+pub async fn grid_shapes(db: &Db, community_id: i64, highlight: Option<i64>) -> AppResult<Vec<Shape>> {
+    let mut conn = db.read().await?;
+    let rows: Vec<(i64, String, sqlx::types::Json<Value>, String)> = query(
+        "SELECT g.id, g.name, g.polygon, c.code FROM grids g JOIN communities c ON c.id = g.community_id
+         WHERE g.community_id = $1 AND g.polygon IS NOT NULL AND g.archived_at IS NULL ORDER BY g.name",
+    )
+    .bind(community_id)
+    .fetch_all(&mut conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, polygon, code)| Shape {
+            title: name,
+            href: format!("/c/{code}/grids/{id}"),
+            rings: outer_rings(&polygon.0),
+            highlight: highlight == Some(id),
+        })
+        .collect())
+}
+
+pub async fn community_map(db: &Db, community_id: i64, highlight: Option<i64>) -> AppResult<String> {
+    Ok(draw(&grid_shapes(db, community_id, highlight).await?, &[]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn polygons_become_paths_with_labels_and_links() {
+        let g = json!({"type": "Polygon", "coordinates": [[[110.0, 21.0], [110.01, 21.0], [110.01, 21.01], [110.0, 21.0]]]});
+        let shapes = vec![Shape {
+            title: "一<网格>".into(),
+            href: "/c/1/grids/2".into(),
+            rings: outer_rings(&g),
+            highlight: true,
+        }];
+        let svg =
+            draw(&shapes, &[Marker { lat: 21.005, lng: 110.005, title: "t".into(), href: "/x".into(), class: "open" }]);
+        assert!(svg.starts_with("<svg"));
+        assert!(svg.contains("一&lt;网格&gt;"));
+        assert!(svg.contains(r#"class="grid grid-on""#));
+        assert!(svg.contains("<circle"));
+        assert_eq!(svg.matches('M').count(), 1);
+    }
+
+    #[test]
+    fn nothing_to_draw_is_empty() {
+        assert_eq!(draw(&[], &[]), "");
+        let multi = json!({"type": "MultiPolygon", "coordinates": [[[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]], [[[2.0, 2.0], [3.0, 2.0], [3.0, 3.0], [2.0, 2.0]]]]});
+        assert_eq!(outer_rings(&multi).len(), 2);
+    }
+}

@@ -1,0 +1,64 @@
+//! Formatting for people: times in China Standard Time, numbers, URLs.
+
+use chrono::{DateTime, FixedOffset, Utc};
+
+/// China Standard Time (UTC+8, no daylight saving): how times are shown.
+pub fn cst() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("valid offset")
+}
+
+pub fn to_cst(ms: i64) -> DateTime<FixedOffset> {
+    DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default().with_timezone(&cst())
+}
+
+/// `2026-11-23 14:05`
+pub fn datetime(ms: i64) -> String {
+    to_cst(ms).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// `2026-11-23T14:05:00+08:00` (API answers).
+pub fn rfc3339(ms: i64) -> String {
+    to_cst(ms).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+/// Today's date in China.
+pub fn today() -> chrono::NaiveDate {
+    Utc::now().with_timezone(&cst()).date_naive()
+}
+
+pub fn urlencode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Thousands separators: 240,000.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_shown_in_china_time() {
+        // 2026-11-23 00:30 UTC is 08:30 in Beijing.
+        let ms = 1_795_393_800_000;
+        assert_eq!(datetime(ms), "2026-11-23 08:30");
+        assert_eq!(rfc3339(ms), "2026-11-23T08:30:00+08:00");
+    }
+
+    #[test]
+    fn numbers_get_separators() {
+        assert_eq!(thousands(240000), "240,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(-1234567), "-1,234,567");
+    }
+}

@@ -1,0 +1,107 @@
+//! Form posts: parsed into the same JSON-like map the API takes, and checked against the
+//! session's form token.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use serde_json::{Map, Value};
+use subtle::ConstantTimeEq;
+
+use super::{PageError, RequestInfo};
+use crate::app::AppState;
+use crate::error::AppError;
+
+/// `a=1&b=2&b=3` → `{"a": "1", "b": ["2", "3"]}`.
+pub fn parse(body: &[u8]) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (k, v) in form_urlencoded::parse(body) {
+        let v = Value::String(v.into_owned());
+        match out.get_mut(k.as_ref()) {
+            Some(Value::Array(items)) => items.push(v),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, v]);
+            }
+            None => {
+                out.insert(k.into_owned(), v);
+            }
+        }
+    }
+    out
+}
+
+pub fn query_param(query: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+fn is_form(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+}
+
+async fn body_map(req: Request, state: &AppState) -> Result<Map<String, Value>, AppError> {
+    if !is_form(&req) {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    let bytes = Bytes::from_request(req, state).await.map_err(|_| AppError::PayloadTooLarge)?;
+    Ok(parse(&bytes))
+}
+
+/// A form posted by a signed-in user, with a valid `_csrf` token.
+pub struct CsrfForm(pub Map<String, Value>);
+
+impl FromRequest<AppState> for CsrfForm {
+    type Rejection = PageError;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, PageError> {
+        let expected = req
+            .extensions()
+            .get::<RequestInfo>()
+            .and_then(|i| i.session.as_ref())
+            .map(|s| s.csrf.clone())
+            .ok_or(PageError(AppError::Unauthorized))?;
+        let mut map = body_map(req, state).await?;
+        let given = match map.remove("_csrf") {
+            Some(Value::String(s)) => s,
+            _ => String::new(),
+        };
+        if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+            return Err(PageError(AppError::Forbidden));
+        }
+        Ok(CsrfForm(map))
+    }
+}
+
+/// A form posted without a session (sign-in).
+pub struct PlainForm(pub Map<String, Value>);
+
+impl FromRequest<AppState> for PlainForm {
+    type Rejection = PageError;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, PageError> {
+        Ok(PlainForm(body_map(req, state).await?))
+    }
+}
+
+/// A text field of a parsed form.
+pub fn text(map: &Map<String, Value>, name: &str) -> String {
+    match map.get(name) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) => items.last().and_then(Value::as_str).unwrap_or("").to_string(),
+        _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_keys_become_lists() {
+        let m = parse("name=%E5%BC%A0%E4%B8%89&tags=a&tags=b&x=".as_bytes());
+        assert_eq!(m["name"], "张三");
+        assert_eq!(m["tags"], serde_json::json!(["a", "b"]));
+        assert_eq!(text(&m, "tags"), "b");
+        assert_eq!(query_param("ok=saved&x=1", "ok").as_deref(), Some("saved"));
+    }
+}

@@ -1,0 +1,320 @@
+//! What every page and API handler shares: the session and language of the request,
+//! cookies, protection of form posts, the page frame, errors as pages, static assets.
+
+pub mod assets;
+pub mod chart;
+pub mod fmt;
+pub mod form;
+pub mod ops;
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use crate::app::AppState;
+use crate::auth::model::{Actor, Permission, Role};
+use crate::auth::session::{self, COOKIE, Session};
+use crate::error::{AppError, AppResult};
+use crate::i18n::{self, Lang};
+
+pub const LANG_COOKIE: &str = "linli_lang";
+
+/// Reads one cookie from the request headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Secure when served over TLS.
+pub fn set_cookie(name: &str, value: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"))
+        .expect("cookie values are ASCII")
+}
+
+/// Whether the request came over TLS (directly or through a proxy that says so).
+pub fn is_tls(state: &AppState, headers: &HeaderMap) -> bool {
+    state.config.secure_cookies() || headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https")
+}
+
+/// What the session middleware found, for extractors further down.
+#[derive(Clone)]
+pub struct RequestInfo {
+    pub session: Option<Session>,
+    pub token: Option<String>,
+    pub lang: Lang,
+}
+
+/// Loads the session once per request, settles the language, and runs the rest of the
+/// request in that language.
+pub async fn session_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let token = cookie(req.headers(), COOKIE).map(str::to_string);
+    let session = match &token {
+        Some(t) => match session::load(&state.db, t).await {
+            Ok(s) => s,
+            Err(e) => return e.into_response(),
+        },
+        None => None,
+    };
+    let lang = cookie(req.headers(), LANG_COOKIE)
+        .and_then(Lang::parse)
+        .or_else(|| session.as_ref().and_then(|s| s.lang))
+        .or_else(|| {
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_accept_language)
+        })
+        .unwrap_or_default();
+    req.extensions_mut().insert(RequestInfo { session, token, lang });
+    i18n::scope(lang, next.run(req)).await
+}
+
+/// Refuses cross-site writes: an unsafe method whose `Origin` (or `Referer`) names
+/// another host. Forms also carry a per-session token (see `form::CsrfForm`), and
+/// the session cookie is SameSite=Lax.
+pub async fn origin_guard(req: Request, next: Next) -> Response {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let source = headers.get(header::ORIGIN).or_else(|| headers.get(header::REFERER)).and_then(|v| v.to_str().ok());
+    if let Some(source) = source {
+        let source_host = source.split("://").nth(1).unwrap_or("").split('/').next().unwrap_or("");
+        if source == "null" || source_host != host {
+            return AppError::Forbidden.into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// The signed-in user (API handlers): 401 when there is none.
+pub struct Signed(pub Session);
+
+impl<S: Send + Sync> FromRequestParts<S> for Signed {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
+        let info = parts.extensions.get::<RequestInfo>().ok_or(AppError::Unauthorized)?;
+        info.session.clone().map(Signed).ok_or(AppError::Unauthorized)
+    }
+}
+
+impl Signed {
+    pub fn actor(&self) -> &Actor {
+        &self.0.actor
+    }
+}
+
+/// One entry of the navigation (bottom tab bar on phones, side bar on desktops).
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    pub href: String,
+    pub label: String,
+    pub icon: &'static str,
+    pub active: bool,
+}
+
+/// What every page template gets: language, user, navigation, the form token.
+#[derive(Debug, Clone)]
+pub struct PageCtx {
+    pub lang: Lang,
+    pub csrf: String,
+    pub user: Option<Actor>,
+    pub path: String,
+    pub query: String,
+    pub nav: Vec<NavItem>,
+    pub notice: Option<String>,
+}
+
+impl PageCtx {
+    pub fn t(&self, key: &str) -> String {
+        i18n::t(self.lang, key)
+    }
+
+    pub fn tr(&self, key: &str, name: &'static str, value: impl ToString) -> String {
+        i18n::tr(self.lang, key, &[(name, value.to_string())])
+    }
+
+    pub fn actor(&self) -> AppResult<&Actor> {
+        self.user.as_ref().ok_or(AppError::Unauthorized)
+    }
+
+    pub fn role_names(&self) -> String {
+        self.user
+            .as_ref()
+            .map(|u| u.roles().iter().map(|r| self.t(&r.label_key())).collect::<Vec<_>>().join("、"))
+            .unwrap_or_default()
+    }
+
+    /// Link to this page in the other language.
+    pub fn lang_switch(&self) -> String {
+        let next = if self.query.is_empty() { self.path.clone() } else { format!("{}?{}", self.path, self.query) };
+        format!("/lang/{}?next={}", self.lang.other().code(), fmt::urlencode(&next))
+    }
+
+    pub fn other_lang_label(&self) -> &'static str {
+        match self.lang {
+            Lang::Zh => "EN",
+            Lang::En => "中文",
+        }
+    }
+}
+
+/// Pages: the context, with or without a signed-in user.
+pub struct Page(pub PageCtx);
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = PageError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let info = parts.extensions.get::<RequestInfo>().cloned().ok_or(PageError(AppError::Unauthorized))?;
+        let path = parts.uri.path().to_string();
+        let query = parts.uri.query().unwrap_or("").to_string();
+        let notice = form::query_param(&query, "ok").map(|k| i18n::t(info.lang, &format!("notice.{k}")));
+        let (csrf, user) = match info.session {
+            Some(s) => (s.csrf, Some(s.actor)),
+            None => (String::new(), None),
+        };
+        let nav = match &user {
+            Some(u) => navigation(state, u, info.lang, &path).await,
+            None => Vec::new(),
+        };
+        Ok(Page(PageCtx { lang: info.lang, csrf, user, path, query, nav, notice }))
+    }
+}
+
+/// Pages that need a signed-in user: without one, a redirect to the sign-in page.
+pub struct SignedPage(pub PageCtx, pub Actor);
+
+impl FromRequestParts<AppState> for SignedPage {
+    type Rejection = PageError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let Page(ctx) = Page::from_request_parts(parts, state).await?;
+        let actor = ctx.user.clone().ok_or(PageError(AppError::Unauthorized))?;
+        Ok(SignedPage(ctx, actor))
+    }
+}
+
+async fn navigation(state: &AppState, actor: &Actor, lang: Lang, path: &str) -> Vec<NavItem> {
+    // Residents, volunteers, members and units work from their home page; the places
+    // browser and the registry are for those who keep them.
+    let keeper = actor
+        .roles()
+        .iter()
+        .any(|r| !matches!(r, Role::Resident | Role::Volunteer | Role::PartyMember | Role::PartnerUnit));
+    let mut items: Vec<(String, &str, &'static str)> = vec![("/".into(), "nav.home", "home")];
+    if keeper {
+        items.push(("/places".into(), "nav.places", "map"));
+        match state.home_community(actor).await {
+            Some(c) if actor.can(c.id, Permission::ViewRegistry) => {
+                items.push((format!("/c/{}/residents", c.code), "nav.residents", "people"));
+            }
+            _ => {
+                if let Some(s) = actor.grants.iter().find_map(|g| g.subdistrict_id) {
+                    items.push((format!("/subdistricts/{s}/residents"), "nav.residents", "people"));
+                }
+            }
+        }
+    }
+    items.push(("/me".into(), "nav.me", "user"));
+    items
+        .into_iter()
+        .map(|(href, key, icon)| NavItem {
+            active: if href == "/" { path == "/" } else { path.starts_with(href.as_str()) },
+            label: i18n::t(lang, key),
+            href,
+            icon,
+        })
+        .collect()
+}
+
+/// An error shown as a page (or, for a missing session, a redirect to sign in).
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        PageError(e)
+    }
+}
+
+impl From<sqlx::Error> for PageError {
+    fn from(e: sqlx::Error) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl From<std::io::Error> for PageError {
+    fn from(e: std::io::Error) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl From<anyhow::Error> for PageError {
+    fn from(e: anyhow::Error) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl From<askama::Error> for PageError {
+    fn from(e: askama::Error) -> Self {
+        PageError(e.into())
+    }
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+struct ErrorTemplate {
+    lang: Lang,
+    title: String,
+    message: String,
+    status: u16,
+}
+
+impl ErrorTemplate {
+    fn t(&self, key: &str) -> String {
+        i18n::t(self.lang, key)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        if matches!(self.0, AppError::Unauthorized) {
+            return Redirect::to("/login").into_response();
+        }
+        self.0.log();
+        let lang = i18n::current();
+        let status = self.0.status();
+        let page = ErrorTemplate {
+            lang,
+            title: i18n::t(lang, &format!("error.title.{}", status.as_u16())),
+            message: self.0.message(lang),
+            status: status.as_u16(),
+        };
+        match askama::Template::render(&page) {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, self.0.message(lang)).into_response(),
+        }
+    }
+}
+
+/// Renders a template into a page.
+pub fn render(t: &impl askama::Template) -> PageResult {
+    Ok(Html(t.render()?).into_response())
+}
+
+/// After a successful form post: see the result (303 so that reload does not repost).
+pub fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
+}
