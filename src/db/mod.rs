@@ -31,6 +31,30 @@ pub enum DbKind {
     Postgres,
 }
 
+impl DbKind {
+    /// Appends "`column` starts with `prefix`" in the form each backend answers from an
+    /// index.
+    pub fn push_prefix(self, b: &mut Builder, column: &str, prefix: &str) {
+        match self {
+            // SQLite's BINARY collation is code point order: a range on the index.
+            DbKind::Sqlite => {
+                b.push(&format!("({column} >= ")).arg(prefix).push(&format!(" AND {column} < "));
+                b.arg(format!("{prefix}\u{10FFFF}")).push(")");
+            }
+            // Locale collations do not sort like code points; a `text_pattern_ops`
+            // index serves LIKE 'x%' whatever the collation.
+            DbKind::Postgres => {
+                b.push(&format!("{column} LIKE ")).arg(format!("{}%", escape_like(prefix))).push(" ESCAPE '\\'");
+            }
+        }
+    }
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
+pub fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
 #[derive(Clone)]
 pub struct Db(Arc<Backend>);
 

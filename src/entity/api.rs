@@ -366,8 +366,9 @@ pub async fn import(
     };
     let report =
         crate::transfer::store::import(&s.db, &s.pii, Some(a.actor()), &By::from(a.actor()), c.id, &body, mode).await?;
-    let status =
-        if !report.errors.is_empty() && !report.applied { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    // A check that finds errors is a successful check; an import refused for them is not.
+    let refused = mode != ImportMode::DryRun && !report.applied && !report.errors.is_empty();
+    let status = if refused { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     Ok((status, Json(report)).into_response())
 }
 

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use super::model::{self, Context, EntityDef, FilterKind, Kind, Mode, Search, Tenancy, Val, Values};
 use crate::audit::{self, Action, By};
 use crate::auth::model::{Access, Actor, Permission, Role};
-use crate::db::{Arg, Builder, Db, DynRow, Exec, Tx, now_ms, query};
+use crate::db::{Arg, Builder, Db, DbKind, DynRow, Exec, Tx, escape_like, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::pii::Pii;
 
@@ -305,7 +305,7 @@ pub async fn list(
         if q.chars().count() > 100 {
             return Err(AppError::Invalid(vec![FieldError::new("q", "validation.too_long").with("max", 100)]));
         }
-        push_search(&mut b, def, pii, q, &mut order);
+        push_search(&mut b, db.kind(), def, pii, q, &mut order);
     }
     let count_sql = format!("SELECT COUNT(*){}", b.sql);
     let count_args = b.args.clone();
@@ -323,7 +323,7 @@ pub async fn list(
     Ok(Page { items, total, page, per_page })
 }
 
-fn push_search(b: &mut Builder, def: &EntityDef, pii: &Pii, q: &str, order: &mut String) {
+fn push_search(b: &mut Builder, kind: DbKind, def: &EntityDef, pii: &Pii, q: &str, order: &mut String) {
     // A personal value, if the query looks like one, wins over names.
     if def.search.contains(&Search::Personal) {
         if let Ok(phone) = crate::pii::normalize_phone(q) {
@@ -355,22 +355,14 @@ fn push_search(b: &mut Builder, def: &EntityDef, pii: &Pii, q: &str, order: &mut
                 b.push(&format!(" OR {col} LIKE ")).arg(format!("%{}%", escape_like(q))).push(" ESCAPE '\\'");
             }
             Search::Prefix(col) => {
-                // A range on the index: [q, q + U+10FFFF).
-                b.push(&format!(" OR ({col} >= "))
-                    .arg(q)
-                    .push(&format!(" AND {col} < "))
-                    .arg(format!("{q}\u{10FFFF}"))
-                    .push(")");
+                b.push(" OR ");
+                kind.push_prefix(b, col, q);
                 *order = format!("{col}, id");
             }
             Search::Personal => {}
         }
     }
     b.push(")");
-}
-
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// Fills `refs` with the titles of referenced records.

@@ -70,8 +70,7 @@ pub fn draw(shapes: &[Shape], markers: &[Marker]) -> String {
     let height = (h_deg * scale + 2.0 * pad).clamp(120.0, 900.0);
     let scale = scale.min((height - 2.0 * pad) / h_deg);
     let px = |(x, y): (f64, f64)| (pad + (x - min_x) * k * scale, pad + (max_y - y) * scale);
-    let mut svg =
-        format!(r#"<svg class="map" viewBox="0 0 {width} {height:.0}" xmlns="http://www.w3.org/2000/svg" role="img">"#);
+    let mut svg = format!(r#"<svg class="map" viewBox="0 0 {width} {height:.0}" role="img">"#);
     for s in shapes {
         let mut d = String::new();
         for ring in &s.rings {

@@ -53,7 +53,10 @@ pub async fn import(
     let table = match super::read_table(bytes) {
         Ok(t) => t,
         Err(reason) => {
-            return Ok(Report { errors: vec![RowError { row: 0, column: String::new(), reason }], ..Report::default() });
+            return Ok(Report {
+                errors: vec![RowError { row: 0, column: String::new(), reason }],
+                ..Report::default()
+            });
         }
     };
     let mut conn = db.read().await?;

@@ -14,10 +14,7 @@ pub fn bars(items: &[(String, f64)], value_suffix: &str) -> String {
     let bar_w = 260.0;
     let height = (items.len() as f64 * row).max(row);
     let max = items.iter().map(|(_, v)| *v).fold(0.0_f64, f64::max).max(1e-9);
-    let mut svg = format!(
-        r#"<svg class="chart" viewBox="0 0 {w} {height}" role="img" xmlns="http://www.w3.org/2000/svg">"#,
-        w = label_w + bar_w + 70.0
-    );
+    let mut svg = format!(r#"<svg class="chart" viewBox="0 0 {w} {height}" role="img">"#, w = label_w + bar_w + 70.0);
     for (i, (label, value)) in items.iter().enumerate() {
         let y = i as f64 * row;
         let w = (value / max * bar_w).max(if *value > 0.0 { 2.0 } else { 0.0 });

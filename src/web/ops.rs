@@ -30,7 +30,7 @@ pub fn metrics_handle() -> PrometheusHandle {
 
 pub async fn healthz(State(state): State<AppState>) -> Response {
     let ok = match state.db.read().await {
-        Ok(mut c) => query("SELECT 1").scalar::<i64>(&mut c).await.is_ok(),
+        Ok(mut c) => query("SELECT CAST(1 AS BIGINT)").scalar::<i64>(&mut c).await.is_ok(),
         Err(_) => false,
     };
     let db = match state.db.kind() {

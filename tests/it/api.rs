@@ -1,0 +1,184 @@
+//! The JSON API: sign-in, records, and errors that always name what is wrong.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+const HS: &str = "440804003001";
+
+#[tokio::test]
+async fn an_api_client_signs_in_and_keeps_the_places_of_a_community() {
+    let mut app = TestApp::demo().await;
+    let r = app.post_json("/api/v1/session", json!({"username": "staff", "password": "demo1234"})).await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let cookie = r.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
+    app.cookie = Some(cookie.split(';').next().unwrap().to_string());
+
+    let polygon = json!({"type": "Polygon", "coordinates": [[[110.45, 21.24], [110.46, 21.24], [110.46, 21.25], [110.45, 21.24]]]});
+    let grid = app
+        .post_json(&format!("/api/v1/communities/{HS}/grids"), json!({"name": "第五网格", "polygon": polygon}))
+        .await;
+    assert_eq!(grid.status, StatusCode::CREATED, "{}", grid.text());
+    let grid_id = grid.json()["id"].as_i64().unwrap();
+    assert!(grid.location().ends_with(&format!("/grids/{grid_id}")));
+    let compound = app
+        .post_json(&format!("/api/v1/communities/{HS}/compounds"), json!({"name": "新苑", "grid_id": grid_id}))
+        .await
+        .json();
+    let building = app
+        .post_json(
+            &format!("/api/v1/communities/{HS}/buildings"),
+            json!({"name": "1栋", "compound_id": compound["id"], "floors": 6}),
+        )
+        .await;
+    assert_eq!(building.status, StatusCode::CREATED, "{}", building.text());
+    let patched = app
+        .patch_json(&format!("/api/v1/communities/{HS}/buildings/{}", building.json()["id"]), json!({"floors": 7}))
+        .await;
+    assert_eq!(patched.json()["floors"], 7);
+    assert_eq!(patched.json()["name"], "1栋", "PATCH leaves other fields alone");
+    let team = app
+        .post_json(&format!("/api/v1/communities/{HS}/teams"), json!({"name": "红色巡逻队", "kind": "patrol"}))
+        .await;
+    assert_eq!(team.status, StatusCode::CREATED);
+    let org = app
+        .post_json(&format!("/api/v1/communities/{HS}/party_orgs"), json!({"name": "新党小组", "level": "grid_group"}))
+        .await
+        .json();
+    let up = app
+        .post_json(
+            &format!("/api/v1/communities/{HS}/party_orgs"),
+            json!({"name": "上级", "level": "lead_household", "parent_id": org["id"]}),
+        )
+        .await;
+    assert_eq!(up.status, StatusCode::CREATED);
+    let wrong = app
+        .post_json(
+            &format!("/api/v1/communities/{HS}/party_orgs"),
+            json!({"name": "倒置", "level": "committee", "parent_id": org["id"]}),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong.field_error("parent_id"), "上级组织的层级必须更高");
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_errors_in_one_format_and_change_nothing() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let url = format!("/api/v1/communities/{HS}/grids");
+
+    let invalid = app
+        .post_json(
+            &url,
+            json!({"name": "", "polygon": {"type": "Polygon", "coordinates": [[[1, 2], [3, 4]]]}, "colour": "red"}),
+        )
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = invalid.json();
+    assert_eq!(body["error"]["code"], "invalid");
+    assert_eq!(body["error"]["fields"]["name"], "必填");
+    assert_eq!(body["error"]["fields"]["polygon"], "多边形的边界应闭合且至少有 4 个点");
+    assert_eq!(body["error"]["fields"]["colour"], "不是可用的字段");
+
+    let malformed = app
+        .send(
+            Request::post(&url)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{\"name\": "))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    assert_eq!(malformed.json()["error"]["code"], "bad_request");
+
+    let wrong_type = app
+        .send(Request::post(&url).header(header::CONTENT_TYPE, "text/plain").body(Body::from("name=x")).unwrap())
+        .await;
+    assert_eq!(wrong_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(wrong_type.json()["error"]["code"], "unsupported_media_type");
+
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let too_big = app.post_json(&url, json!({"name": huge})).await;
+    assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(too_big.json()["error"]["code"], "payload_too_large");
+
+    let unknown = app.get("/api/v1/nothing/here/at/all").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.json()["error"]["code"], "not_found");
+
+    let c = app.community_id(HS).await;
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM grids WHERE community_id = $1", c).await, 4, "no grid was added");
+
+    // English on request.
+    let req = Request::post(&url)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT_LANGUAGE, "en-US,en;q=0.9")
+        .body(Body::from("{}"))
+        .unwrap();
+    let en = app.send(req).await;
+    assert_eq!(en.json()["error"]["fields"]["name"], "is required");
+
+    // Not signed in.
+    app.cookie = None;
+    let anon = app.get(&url).await;
+    assert_eq!(anon.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(anon.json()["error"]["code"], "unauthorized");
+}
+
+#[tokio::test]
+async fn the_platform_admin_opens_a_subdistrict_and_a_community() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("admin").await;
+    let s = app.post_json("/api/v1/subdistricts", json!({"name": "测试街道", "code": "999999001"})).await;
+    assert_eq!(s.status, StatusCode::CREATED, "{}", s.text());
+    let dup = app.post_json("/api/v1/subdistricts", json!({"name": "重复", "code": "999999001"})).await;
+    assert_eq!(dup.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(dup.field_error("code"), "已被使用");
+    let c = app
+        .post_json(
+            "/api/v1/communities",
+            json!({"subdistrict_id": s.json()["id"], "name": "测试社区", "code": "999999001001", "kind": "rural"}),
+        )
+        .await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.text());
+    assert_eq!(c.location(), "/api/v1/communities/999999001001");
+    let patched =
+        app.patch_json("/api/v1/communities/999999001001", json!({"care_tags": ["独居老人", "留守儿童"]})).await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text());
+    assert_eq!(patched.json()["care_tags"], json!(["独居老人", "留守儿童"]));
+
+    // Secretaries manage their community's users; a grid worker needs a grid.
+    let users = app.post_json("/api/v1/communities/999999001001/users", json!({"username": "newsec", "display_name": "新书记", "password": "secret123", "role": "community_secretary"})).await;
+    assert_eq!(users.status, StatusCode::CREATED, "{}", users.text());
+    app.sign_in_with("newsec", "secret123").await;
+    let no_grid = app
+        .post_json(
+            "/api/v1/communities/999999001001/users",
+            json!({"username": "gw", "display_name": "网格员", "password": "secret123", "role": "grid_worker"}),
+        )
+        .await;
+    assert_eq!(no_grid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(no_grid.field_error("grid_id"), "必填");
+    let not_sec = app.post_json("/api/v1/communities/999999001001/users", json!({"username": "sec2", "display_name": "二书记", "password": "secret123", "role": "community_secretary"})).await;
+    assert_eq!(not_sec.status, StatusCode::FORBIDDEN, "only the platform makes secretaries");
+}
+
+#[tokio::test]
+async fn the_openapi_document_and_docs_are_served() {
+    let app = TestApp::empty().await;
+    let doc = app.get("/api/openapi.json").await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let doc = doc.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/api/v1/communities/{code}/households"]["get"].is_object());
+    let docs = app.get("/api/docs").await;
+    assert!(docs.text().contains("/assets/vendor/swagger-ui/swagger-ui-bundle.js"));
+    assert!(!docs.text().contains("http://") && !docs.text().contains("https://"), "nothing from the internet");
+    let js = app
+        .get(&format!("/assets/vendor/swagger-ui/swagger-ui-bundle.js?v={}", linli::web::assets::VERSION.as_str()))
+        .await;
+    assert_eq!(js.status, StatusCode::OK);
+}

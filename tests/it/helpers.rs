@@ -1,0 +1,251 @@
+//! A test app per test: a fresh database (a SQLite file, or a new PostgreSQL database
+//! when `LINLI_TEST_DATABASE_URL` is set), the real router, and one helper per kind of
+//! request so that tests read like what a user does.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use linli::app::{AppState, router};
+use linli::config::Config;
+use linli::db::query;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub state: AppState,
+    pub router: Router,
+    /// The session cookie, once signed in.
+    pub cookie: Option<String>,
+    pub csrf: String,
+    pub dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn location(&self) -> String {
+        self.headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+    }
+
+    /// The error message of a field in a JSON error answer.
+    pub fn field_error(&self, field: &str) -> String {
+        self.json()["error"]["fields"][field].as_str().unwrap_or("").to_string()
+    }
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The database URL tests use, if PostgreSQL was asked for.
+pub fn pg_base() -> Option<String> {
+    std::env::var("LINLI_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+}
+
+impl TestApp {
+    /// An empty platform (migrated, no data).
+    pub async fn empty() -> TestApp {
+        linli::logging::init(false);
+        let dir = tempfile::tempdir().unwrap();
+        let mut pg = None;
+        let url = match pg_base() {
+            Some(base) => {
+                let name = format!(
+                    "linli_t_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::SeqCst),
+                    rand_suffix()
+                );
+                let admin = linli::db::Db::connect(&base, 2).await.expect("connect to LINLI_TEST_DATABASE_URL");
+                let mut conn = admin.read().await.unwrap();
+                query(format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+                drop(conn);
+                admin.close().await;
+                let url = with_database(&base, &name);
+                pg = Some((base, name));
+                Some(url)
+            }
+            None => None,
+        };
+        let config = Config::for_paths(dir.path(), url.as_deref());
+        let state = AppState::open(config).await.expect("open the app");
+        TestApp { router: router(state.clone()), state, cookie: None, csrf: String::new(), dir, pg }
+    }
+
+    /// The platform with the demo data from the seeds.
+    pub async fn demo() -> TestApp {
+        let app = TestApp::empty().await;
+        linli::demo::load(&app.state, linli::demo::Scale::Seeds).await.expect("demo data loads");
+        app
+    }
+
+    /// A second server process on the same database (a restart, or a second node).
+    pub async fn restart(&self) -> TestApp {
+        let config = (*self.state.config).clone();
+        let state = AppState::open(config).await.unwrap();
+        TestApp {
+            router: router(state.clone()),
+            state,
+            cookie: self.cookie.clone(),
+            csrf: self.csrf.clone(),
+            dir: tempfile::tempdir().unwrap(),
+            pg: None,
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.state.db.kind() == linli::db::DbKind::Postgres
+    }
+
+    pub async fn send(&self, mut req: Request<Body>) -> Resp {
+        if let Some(c) = &self.cookie {
+            req.headers_mut().insert(header::COOKIE, c.parse().unwrap());
+        }
+        let resp = self.router.clone().oneshot(req).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Resp { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+    }
+
+    /// Posts a form as the browser would, with the session's form token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw_form(path, &all).await
+    }
+
+    pub async fn post_raw_form(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value) -> Resp {
+        self.json_request("POST", path, body).await
+    }
+
+    pub async fn patch_json(&self, path: &str, body: Value) -> Resp {
+        self.json_request("PATCH", path, body).await
+    }
+
+    async fn json_request(&self, method: &str, path: &str, body: Value) -> Resp {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.send(Request::delete(path).body(Body::empty()).unwrap()).await
+    }
+
+    /// Signs in through the page, as a person would; keeps the cookie and form token.
+    pub async fn sign_in(&mut self, username: &str) {
+        self.sign_in_with(username, linli::demo::PASSWORD).await;
+    }
+
+    pub async fn sign_in_with(&mut self, username: &str, password: &str) {
+        self.cookie = None;
+        let r = self.post_raw_form("/login", &[("username", username), ("password", password), ("next", "/")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "sign-in of {username} failed: {}", r.text());
+        let set = r.headers.get(header::SET_COOKIE).expect("a session cookie").to_str().unwrap().to_string();
+        self.cookie = Some(set.split(';').next().unwrap().to_string());
+        let me = self.get("/api/v1/me").await;
+        self.csrf = me.json()["csrf_token"].as_str().unwrap().to_string();
+    }
+
+    /// The id of a community by code.
+    pub async fn community_id(&self, code: &str) -> i64 {
+        let mut conn = self.state.db.read().await.unwrap();
+        query("SELECT id FROM communities WHERE code = $1").bind(code).scalar(&mut conn).await.unwrap()
+    }
+
+    pub async fn scalar(&self, sql: &'static str, arg: i64) -> i64 {
+        let mut conn = self.state.db.read().await.unwrap();
+        query(sql).bind(arg).scalar(&mut conn).await.unwrap()
+    }
+}
+
+fn rand_suffix() -> String {
+    let mut b = [0u8; 4];
+    getrandom::fill(&mut b).unwrap();
+    hex::encode(b)
+}
+
+fn with_database(base: &str, name: &str) -> String {
+    let (without_query, query) = match base.split_once('?') {
+        Some((a, q)) => (a, format!("?{q}")),
+        None => (base, String::new()),
+    };
+    let scheme_end = without_query.find("://").map(|i| i + 3).unwrap_or(0);
+    let root = match without_query[scheme_end..].find('/') {
+        Some(i) => &without_query[..scheme_end + i],
+        None => without_query,
+    };
+    format!("{root}/{name}{query}")
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let Some((base, name)) = self.pg.take() else { return };
+        // Dropping a database needs async work; do it on a thread of its own. The test's
+        // own pool is not closed from here: its connections may still be returning on the
+        // test's runtime, which this thread blocks. FORCE ends them.
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                if let Ok(admin) = linli::db::Db::connect(&base, 2).await {
+                    if let Ok(mut conn) = admin.read().await {
+                        let _ = query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                    }
+                    admin.close().await;
+                }
+            });
+        })
+        .join()
+        .ok();
+    }
+}
+
+/// The `<td>`/cell texts and links of a page, stripped of tags (for assertions on pages).
+pub fn visible_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}

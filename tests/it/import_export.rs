@@ -1,0 +1,173 @@
+//! The registry in and out of Excel and CSV, as a community office keeps it.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+
+use crate::helpers::{TestApp, visible_text};
+
+const HS: &str = "440804003001";
+
+fn id(seq: u32) -> String {
+    linli::pii::make_id_number("440804", chrono::NaiveDate::from_ymd_opt(1975, 3, 4).unwrap(), seq, true)
+}
+
+fn sheet(rows: &[[&str; 10]]) -> String {
+    let mut out = String::from("姓名,性别,身份证号,联系电话,小区,楼栋,单元,门牌,网格,人员类别\n");
+    for r in rows {
+        out.push_str(&r.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+async fn import(app: &TestApp, body: Vec<u8>, query: &str) -> crate::helpers::Resp {
+    let req = Request::post(format!("/api/v1/communities/{HS}/import{query}"))
+        .header(header::CONTENT_TYPE, "text/csv")
+        .body(Body::from(body))
+        .unwrap();
+    app.send(req).await
+}
+
+#[tokio::test]
+async fn a_dry_run_lists_every_bad_row_and_nothing_is_imported_while_the_file_has_errors() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let c = app.community_id(HS).await;
+    let before = app.scalar("SELECT COUNT(*) FROM residents WHERE community_id = $1", c).await;
+    let (good1, good2) = (id(1), id(2));
+    let csv = sheet(&[
+        ["陈大明", "男", &good1, "13700001111", "新港花园", "1", "1", "101", "第一网格", "户籍"],
+        ["陈小红", "", &good2, "", "新港花园", "1", "1", "101", "第一网格", "流动"],
+        ["", "男", "12345", "99", "新港花园", "1", "1", "102", "第九网格", "外国"],
+    ]);
+    // GBK, as Excel on a Chinese Windows saves CSV.
+    let (gbk, _, _) = encoding_rs::GBK.encode(&csv);
+    let dry = import(&app, gbk.to_vec(), "?dry_run=true").await;
+    assert_eq!(dry.status, StatusCode::OK);
+    let report = dry.json();
+    assert_eq!(report["rows"], 3);
+    assert_eq!(report["applied"], false);
+    let errors = report["errors"].as_array().unwrap();
+    let columns: Vec<&str> = errors.iter().map(|e| e["column"].as_str().unwrap()).collect();
+    assert_eq!(columns, ["姓名", "身份证号", "联系电话", "网格", "人员类别"]);
+    assert!(errors.iter().all(|e| e["row"] == 4));
+    assert!(errors[3]["reason"].as_str().unwrap().contains("第九网格"));
+
+    let refused = import(&app, gbk.to_vec(), "").await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM residents WHERE community_id = $1", c).await,
+        before,
+        "nothing imported"
+    );
+
+    let partial = import(&app, gbk.to_vec(), "?skip_invalid=true").await.json();
+    assert_eq!(partial["applied"], true);
+    assert_eq!(partial["residents"], 2);
+    assert_eq!(partial["households"], 1, "the two share a household");
+    assert_eq!(partial["compounds"], 1);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM residents WHERE community_id = $1", c).await, before + 2);
+
+    // The same people again are refused: their ID numbers are registered now.
+    let again = import(&app, csv.into_bytes(), "?dry_run=true").await.json();
+    assert!(
+        again["errors"].as_array().unwrap().iter().any(|e| e["reason"].as_str().unwrap().contains("已在本社区登记"))
+    );
+}
+
+#[tokio::test]
+async fn an_office_uploads_an_xlsx_checks_it_and_confirms_on_the_page() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("secretary").await;
+    let rows = vec![
+        vec![
+            "赵一".to_string(),
+            "男".into(),
+            id(11),
+            "13811112222".into(),
+            "海盛花园".into(),
+            "9".into(),
+            "1".into(),
+            "201".into(),
+            "第二网格".into(),
+            "常住".into(),
+        ],
+        vec![
+            "赵二".to_string(),
+            "".into(),
+            "".into(),
+            "".into(),
+            "海盛花园".into(),
+            "9".into(),
+            "1".into(),
+            "202".into(),
+            "第二网格".into(),
+            "".into(),
+        ],
+    ];
+    let headers = linli::transfer::COLUMNS;
+    let xlsx = linli::transfer::xlsx_table("Sheet1", &headers, &rows).unwrap();
+
+    let checked = app.send(multipart(&[("_csrf", &app.csrf)], Some(&xlsx))).await;
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.text());
+    let html = checked.text();
+    assert!(visible_text(&html).contains("确认导入"));
+    let pending = html.split("name=\"pending\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+
+    let done = app.send(multipart(&[("_csrf", &app.csrf), ("pending", &pending)], None)).await;
+    assert!(visible_text(&done.text()).contains("导入完成"), "{}", done.text());
+    let found = app.get(&format!("/api/v1/communities/{HS}/residents?q=%E8%B5%B5%E4%B8%80")).await.json();
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["items"][0]["phone"], "138****2222");
+    assert_eq!(found["items"][0]["category"], "permanent");
+}
+
+#[tokio::test]
+async fn the_registry_exports_to_xlsx_masked_and_within_scope() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("grid").await;
+    let r = app.get(&format!("/c/{HS}/export/residents.xlsx")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().contains("spreadsheetml"));
+    let table = linli::transfer::read_table(&r.body).unwrap();
+    assert_eq!(table[0][0], "姓名");
+    let c = app.community_id(HS).await;
+    let grid0 = app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", c).await;
+    let mut conn = app.state.db.read().await.unwrap();
+    let in_grid: i64 = linli::db::query("SELECT COUNT(*) FROM residents WHERE community_id = $1 AND grid_id = $2")
+        .bind(c)
+        .bind(grid0)
+        .scalar(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(table.len() as i64 - 1, in_grid, "a grid worker exports their grid");
+    for row in &table[1..] {
+        assert!(row[0].chars().skip(1).all(|ch| ch == '*'), "names masked: {}", row[0]);
+        assert!(row[2].is_empty() || row[2].contains("***********"), "ID masked: {}", row[2]);
+        assert!(row[3].is_empty() || row[3].contains("****"), "phone masked: {}", row[3]);
+    }
+}
+
+/// The import page's form as the browser posts it.
+fn multipart(fields: &[(&str, &str)], file: Option<&[u8]>) -> Request<Body> {
+    let boundary = "XyZ";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    if let Some(bytes) = file {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"户籍.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend(bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    Request::post(format!("/c/{HS}/import"))
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap()
+}

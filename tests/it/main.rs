@@ -1,0 +1,12 @@
+//! The integration suite: the real router, one fresh database per test, on SQLite by
+//! default and on PostgreSQL when `LINLI_TEST_DATABASE_URL` is set.
+
+mod helpers;
+
+mod api;
+mod auth;
+mod import_export;
+mod ops;
+mod pages;
+mod registry;
+mod scope;

@@ -1,0 +1,93 @@
+//! The pages people use: the places browser, the map, the registry list, English.
+
+use axum::http::StatusCode;
+
+use crate::helpers::{TestApp, visible_text};
+
+const HS: &str = "440804003001";
+
+#[tokio::test]
+async fn the_places_browser_goes_from_subdistrict_to_household() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("admin").await;
+    let places = visible_text(&app.get("/places").await.text());
+    for name in [
+        "南调街道",
+        "海盛社区",
+        "南山街道",
+        "回龙社区",
+        "殿前街道",
+        "嘉福社区",
+        "胜利街道",
+        "怡馨家园第一社区",
+        "洲心街道",
+        "连江社区",
+        "振南社区",
+    ] {
+        assert!(places.contains(name), "{name} in {places}");
+    }
+    let c = app.community_id(HS).await;
+    let community = app.get(&format!("/communities/{c}")).await;
+    assert_eq!(community.status, StatusCode::OK);
+    let html = community.text();
+    assert!(html.contains("<svg class=\"map\""), "the community page draws its grids");
+    assert!(visible_text(&html).contains("第一网格"));
+    let grid = app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", c).await;
+    let grid_page = app.get(&format!("/c/{HS}/grids/{grid}")).await.text();
+    assert!(grid_page.contains("grid-on"), "the grid is highlighted on its map");
+    let household = app.scalar("SELECT MIN(id) FROM households WHERE community_id = $1", c).await;
+    let page = visible_text(&app.get(&format!("/c/{HS}/households/{household}")).await.text());
+    assert!(page.contains("居民"), "a household lists its residents");
+}
+
+#[tokio::test]
+async fn the_map_page_works_offline() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let map = app.get(&format!("/c/{HS}/map")).await;
+    assert_eq!(map.status, StatusCode::OK);
+    let html = map.text();
+    assert_eq!(html.matches("class=\"grid\"").count(), 4);
+    assert!(!html.contains("https://") && !html.contains("http://"), "nothing is loaded from the internet");
+    let css = app.get(&format!("/assets/app.css?v={}", linli::web::assets::VERSION.as_str())).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(css.headers.get("cache-control").unwrap().to_str().unwrap().contains("immutable"));
+}
+
+#[tokio::test]
+async fn pages_switch_to_english_and_back() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let r = app.get("/lang/en?next=/places").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), "/places");
+    // The choice is remembered with the user.
+    let en = visible_text(&app.get(&format!("/c/{HS}/residents")).await.text());
+    assert!(en.contains("Residents") && en.contains("Phone"), "{en}");
+    app.get("/lang/zh").await;
+    let zh = visible_text(&app.get(&format!("/c/{HS}/residents")).await.text());
+    assert!(zh.contains("联系电话"));
+    assert_eq!(app.get("/lang/fr").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn user_text_is_escaped_on_pages() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let r = app.post_form(&format!("/c/{HS}/zones"), &[("name", "<script>alert(1)</script>")]).await;
+    let page = app.get(&r.location()).await.text();
+    assert!(!page.contains("<script>alert"));
+    assert!(page.contains("&#60;script&#62;alert(1)"));
+}
+
+#[tokio::test]
+async fn unknown_pages_are_a_chinese_404() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let r = app.get("/c/440804003001/nothing").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.text().contains("找不到您要的内容"));
+    let r = app.get("/no/such/page/here").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.text().contains("页面不存在"));
+}

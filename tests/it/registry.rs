@@ -1,0 +1,288 @@
+//! Keeping the registry: households and residents created, found, changed and archived,
+//! with personal values encrypted, masked, revealed only with reason, and every write
+//! in the record's history.
+
+use axum::http::StatusCode;
+use linli::db::query;
+use serde_json::json;
+
+use crate::helpers::{TestApp, visible_text};
+
+const HS: &str = "440804003001";
+
+fn id_number(seq: u32) -> String {
+    linli::pii::make_id_number("440804", chrono::NaiveDate::from_ymd_opt(1952, 8, 9).unwrap(), seq, false)
+}
+
+/// Staff create a household through the page; answers its id.
+async fn new_household(app: &TestApp, address: &str) -> i64 {
+    let grid =
+        app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", app.community_id(HS).await).await.to_string();
+    let r = app
+        .post_form(&format!("/c/{HS}/households"), &[("address", address), ("grid_id", &grid), ("room", "101")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    r.location().split('?').next().unwrap().rsplit('/').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn staff_register_a_resident_and_bad_fields_are_named_in_chinese() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let h = new_household(&app, "海盛花园9栋1单元101").await;
+    let before = app.scalar("SELECT COUNT(*) FROM residents WHERE community_id = $1", app.community_id(HS).await).await;
+
+    let bad = app
+        .post_form(
+            &format!("/c/{HS}/residents"),
+            &[
+                ("name", ""),
+                ("phone", "12345"),
+                ("id_number", "110105194912310021"),
+                ("household_id", &h.to_string()),
+                ("care_tags", "火星人"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = visible_text(&bad.text());
+    for msg in ["必填", "手机号码格式不正确", "身份证号校验位不正确", "“火星人”不是本社区的关怀标签"]
+    {
+        assert!(text.contains(msg), "missing {msg}: {text}");
+    }
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM residents WHERE community_id = $1", app.community_id(HS).await).await,
+        before,
+        "nothing written"
+    );
+
+    let id = id_number(77);
+    let ok = app
+        .post_form(
+            &format!("/c/{HS}/residents"),
+            &[
+                ("name", "林秀英"),
+                ("phone", "13812345678"),
+                ("id_number", &id),
+                ("household_id", &h.to_string()),
+                ("care_tags", "独居老人"),
+                ("party_member", "false"),
+                ("party_member", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+    let page = app.get(&ok.location()).await;
+    let text = visible_text(&page.text());
+    assert!(text.contains("林秀英") && text.contains("138****5678") && text.contains("440***********"), "{text}");
+    assert!(!text.contains("13812345678") && !text.contains(&id), "full values never appear on the page");
+    assert!(text.contains("1952-08-09") && text.contains("女"), "birth date and gender come from the ID number");
+    assert!(text.contains("操作记录") && text.contains("创建"), "the history is on the record's page");
+
+    // Stored encrypted: the full values are nowhere in the table.
+    let mut conn = app.state.db.read().await.unwrap();
+    let (enc, masked): (Vec<u8>, String) = query("SELECT phone_enc, phone_masked FROM residents WHERE name = '林秀英'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(masked, "138****5678");
+    assert!(!String::from_utf8_lossy(&enc).contains("13812345678"));
+    assert_eq!(app.state.pii.decrypt(&enc).unwrap(), "13812345678");
+}
+
+#[tokio::test]
+async fn the_registry_is_found_by_name_masked_phone_last_digits_and_full_numbers() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let h = new_household(&app, "海景苑1栋1单元101").await;
+    let id = id_number(5);
+    let r = app
+        .post_json(
+            &format!("/api/v1/communities/{HS}/residents"),
+            json!({"name": "欧阳娜娜", "phone": "13998765432", "id_number": id, "household_id": h}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let rid = r.json()["id"].as_i64().unwrap();
+    for q in ["欧阳", "欧阳娜娜", "139****5432", "5432", "13998765432", id.as_str(), &linli::pii::mask_id_number(&id)]
+    {
+        let found =
+            app.get(&format!("/api/v1/communities/{HS}/residents?q={}", linli::web::fmt::urlencode(q))).await.json();
+        let ids: Vec<i64> = found["items"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+        assert!(ids.contains(&rid), "search {q} finds the resident: {found}");
+    }
+    let none = app.get(&format!("/api/v1/communities/{HS}/residents?q=%E6%AC%A7%E9%98%B3X")).await.json();
+    assert_eq!(none["total"], 0);
+    // Filters: care tag, party member, grid.
+    let tagged = app
+        .get(&format!("/api/v1/communities/{HS}/residents?care_tags=%E7%8B%AC%E5%B1%85%E8%80%81%E4%BA%BA&per_page=200"))
+        .await
+        .json();
+    assert!(
+        tagged["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["care_tags"].as_array().unwrap().contains(&json!("独居老人")))
+    );
+    let members = app.get(&format!("/api/v1/communities/{HS}/residents?party_member=true&per_page=200")).await.json();
+    assert!(members["total"].as_i64().unwrap() > 0);
+    assert!(members["items"].as_array().unwrap().iter().all(|r| r["party_member"] == true));
+    let page = app.get(&format!("/c/{HS}/residents?q=%E6%AC%A7%E9%98%B3")).await;
+    assert!(visible_text(&page.text()).contains("欧阳娜娜"));
+}
+
+#[tokio::test]
+async fn changes_and_archiving_are_audited_and_nothing_is_deleted() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let h = new_household(&app, "测试路8号301").await;
+    let url = format!("/c/{HS}/households/{h}");
+    let grid =
+        app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", app.community_id(HS).await).await.to_string();
+    let r = app.post_form(&url, &[("address", "测试路8号302"), ("grid_id", &grid), ("room", "302")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let archived = app.post_form(&format!("{url}/archive"), &[]).await;
+    assert_eq!(archived.status, StatusCode::SEE_OTHER);
+    let list = app
+        .get(&format!("/api/v1/communities/{HS}/households?q=%E6%B5%8B%E8%AF%95%E8%B7%AF8%E5%8F%B7302"))
+        .await
+        .json();
+    assert_eq!(list["total"], 0, "archived records leave the list");
+    let with = app
+        .get(&format!("/api/v1/communities/{HS}/households?archived=1&q=%E6%B5%8B%E8%AF%95%E8%B7%AF8%E5%8F%B7302"))
+        .await
+        .json();
+    assert_eq!(with["total"], 1);
+    let page = visible_text(&app.get(&url).await.text());
+    assert!(page.contains("测试路8号301") && page.contains("测试路8号302"), "before and after: {page}");
+    assert!(page.contains("归档") && page.contains("已归档"));
+    let c = app.community_id(HS).await;
+    let mut conn = app.state.db.read().await.unwrap();
+    let actions: Vec<String> = query(
+        "SELECT action FROM audit_log WHERE community_id = $1 AND entity = 'household' AND entity_id = $2 ORDER BY id",
+    )
+    .bind(c)
+    .bind(h)
+    .scalars(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(actions, ["create", "update", "archive"]);
+    // The log refuses to be rewritten, even by the database's own users.
+    drop(conn);
+    let mut tx = app.state.db.begin().await.unwrap();
+    assert!(query("UPDATE audit_log SET actor_name = 'x'").execute(&mut tx).await.is_err());
+    drop(tx);
+    let mut tx = app.state.db.begin().await.unwrap();
+    assert!(query("DELETE FROM audit_log").execute(&mut tx).await.is_err());
+}
+
+#[tokio::test]
+async fn reveals_are_allowed_by_role_and_logged_for_the_secretary() {
+    let mut app = TestApp::demo().await;
+    let c = app.community_id(HS).await;
+    let grid0 = app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", c).await;
+    let mut conn = app.state.db.read().await.unwrap();
+    let rid: i64 =
+        query("SELECT MIN(id) FROM residents WHERE community_id = $1 AND grid_id = $2 AND phone_hash IS NOT NULL")
+            .bind(c)
+            .bind(grid0)
+            .scalar(&mut conn)
+            .await
+            .unwrap();
+    drop(conn);
+    let reveal = format!("/api/v1/communities/{HS}/residents/{rid}/reveal");
+
+    app.sign_in("grid").await;
+    let shown = app.post_json(&reveal, json!({"field": "phone"})).await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.text());
+    let full = shown.json()["value"].as_str().unwrap().to_string();
+    assert!(linli::pii::normalize_phone(&full).is_ok());
+
+    app.sign_in("staff").await;
+    let page_reveal = app.post_form(&format!("/c/{HS}/residents/{rid}/reveal/id_number"), &[]).await;
+    assert_eq!(page_reveal.status, StatusCode::OK);
+    assert!(linli::pii::normalize_id_number(&visible_text(&page_reveal.text())).is_ok());
+    // Staff may not read the log of reveals.
+    assert_eq!(app.get(&format!("/c/{HS}/access-log")).await.status, StatusCode::FORBIDDEN);
+
+    app.sign_in("street").await;
+    assert_eq!(
+        app.post_json(&reveal, json!({"field": "phone"})).await.status,
+        StatusCode::NOT_FOUND,
+        "not in their subdistrict"
+    );
+
+    app.sign_in("admin").await;
+    assert_eq!(
+        app.post_json(&reveal, json!({"field": "phone"})).await.status,
+        StatusCode::FORBIDDEN,
+        "platform admins never reveal"
+    );
+
+    app.sign_in("secretary").await;
+    let log = app.get(&format!("/api/v1/communities/{HS}/access-log")).await.json();
+    let items = log["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["field"], "id_number");
+    assert_eq!(items[1]["field"], "phone");
+    assert_eq!(items[1]["user"], "第一网格 周网格员");
+    let page = visible_text(&app.get(&format!("/c/{HS}/access-log")).await.text());
+    assert!(page.contains("吴社工") && page.contains("身份证号"), "{page}");
+}
+
+#[tokio::test]
+async fn a_grid_worker_cannot_move_a_household_out_of_their_grid() {
+    let mut app = TestApp::demo().await;
+    let c = app.community_id(HS).await;
+    let mut conn = app.state.db.read().await.unwrap();
+    let grids: Vec<i64> =
+        query("SELECT id FROM grids WHERE community_id = $1 ORDER BY id").bind(c).scalars(&mut conn).await.unwrap();
+    let h: i64 = query("SELECT MIN(id) FROM households WHERE community_id = $1 AND grid_id = $2")
+        .bind(c)
+        .bind(grids[0])
+        .scalar(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    app.sign_in("grid").await;
+    let url = format!("/api/v1/communities/{HS}/households/{h}");
+    assert_eq!(app.patch_json(&url, json!({"notes": "独居老人已走访"})).await.status, StatusCode::OK);
+    let moved = app.patch_json(&url, json!({"grid_id": grids[1]})).await;
+    assert_eq!(moved.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get(&url).await.json()["grid_id"].as_i64(), Some(grids[0]));
+    // Moving a household as staff moves its residents' grid too.
+    app.sign_in("staff").await;
+    assert_eq!(app.patch_json(&url, json!({"grid_id": grids[1]})).await.status, StatusCode::OK);
+    let mut conn = app.state.db.read().await.unwrap();
+    let left: i64 =
+        query("SELECT COUNT(*) FROM residents WHERE community_id = $1 AND household_id = $2 AND grid_id <> $3")
+            .bind(c)
+            .bind(h)
+            .bind(grids[1])
+            .scalar(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(left, 0);
+}
+
+#[tokio::test]
+async fn concurrent_writes_all_succeed() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let app = std::sync::Arc::new(app);
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            app.post_json(&format!("/api/v1/communities/{HS}/zones"), json!({"name": format!("并发片区{i}")}))
+                .await
+                .status
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::CREATED);
+    }
+    let c = app.community_id(HS).await;
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM zones WHERE community_id = $1", c).await, 40);
+}
