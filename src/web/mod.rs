@@ -68,11 +68,11 @@ pub async fn session_layer(State(state): State<AppState>, mut req: Request, next
     let lang = cookie(req.headers(), LANG_COOKIE)
         .and_then(Lang::parse)
         .or_else(|| session.as_ref().and_then(|s| s.lang))
+        // Pages are Chinese until someone picks English; API clients may ask by header.
         .or_else(|| {
-            req.headers()
-                .get(header::ACCEPT_LANGUAGE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(Lang::from_accept_language)
+            let api = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/open311/");
+            let header = req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+            header.filter(|_| api).and_then(Lang::from_accept_language)
         })
         .unwrap_or_default();
     req.extensions_mut().insert(RequestInfo { session, token, lang });

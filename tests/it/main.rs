@@ -4,6 +4,7 @@
 mod helpers;
 
 mod api;
+mod browser;
 mod auth;
 mod import_export;
 mod ops;

@@ -1,0 +1,216 @@
+//! The pages people use most, in headless Chromium: a grid worker on a 360 px phone and
+//! staff on a desktop. Needs Debian's `chromium` and `chromium-driver` (`.ci/run`
+//! installs them); without them these tests say so and pass only when
+//! `LINLI_REQUIRE_BROWSER` is unset.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+const HS: &str = "440804003001";
+
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts chromedriver and a headless Chromium; `None` when they are not installed.
+async fn browser(phone: bool) -> Option<Browser> {
+    let driver_path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].into_iter().find(|p| std::path::Path::new(p).exists());
+    let Some(driver_path) = driver_path else {
+        assert!(std::env::var("LINLI_REQUIRE_BROWSER").is_err(), "LINLI_REQUIRE_BROWSER is set but chromedriver is missing");
+        eprintln!("skipping browser test: chromium-driver is not installed");
+        return None;
+    };
+    let port = free_port();
+    let driver = Command::new(driver_path).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().ok()?;
+    let profile = tempfile::tempdir().unwrap();
+    let mut args = vec![
+        "--headless=new".to_string(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-dev-shm-usage".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        format!("--user-data-dir={}", profile.path().display()),
+    ];
+    if !phone {
+        args.push("--window-size=1280,900".into());
+    }
+    let mut options = json!({ "args": args, "binary": "/usr/bin/chromium" });
+    if phone {
+        options["mobileEmulation"] = json!({ "deviceMetrics": { "width": 360, "height": 740, "pixelRatio": 2.0 }, "userAgent": "Mozilla/5.0 (Linux; Android 13) Mobile" });
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), options);
+    let mut last = None;
+    for _ in 0..50 {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(client) => return Some(Browser { client, driver, _profile: profile }),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start: {last:?}");
+}
+
+/// Serves the app on a real port; answers its base URL.
+async fn serve(app: &TestApp) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app.router.clone();
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+    });
+    format!("http://{addr}")
+}
+
+async fn sign_in(c: &Client, base: &str, user: &str) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    c.find(Locator::Id("username")).await.unwrap().send_keys(user).await.unwrap();
+    c.find(Locator::Id("password")).await.unwrap().send_keys("demo1234").await.unwrap();
+    c.find(Locator::Css("button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css(".tab-bar, .side-nav")).await.unwrap();
+}
+
+async fn wait_url(c: &Client, ok: impl Fn(&str) -> bool) {
+    for _ in 0..100 {
+        if ok(c.current_url().await.unwrap().as_str()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the page did not change: {}", c.current_url().await.unwrap());
+}
+
+async fn visible(c: &Client, css: &str) -> bool {
+    match c.find(Locator::Css(css)).await {
+        Ok(e) => e.is_displayed().await.unwrap_or(false),
+        Err(_) => false,
+    }
+}
+
+/// Saves a screenshot when `LINLI_SCREENSHOTS` names a directory (for the README).
+async fn screenshot(c: &Client, name: &str) {
+    if let Ok(dir) = std::env::var("LINLI_SCREENSHOTS") {
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(name), png).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grid_worker_on_a_phone_finds_a_resident_and_reveals_a_number() {
+    let app = TestApp::demo().await;
+    let Some(b) = browser(true).await else { return };
+    let base = serve(&app).await;
+    let c = &b.client;
+    sign_in(c, &base, "grid").await;
+    screenshot(c, "phone-home.png").await;
+    assert!(visible(c, ".tab-bar").await, "phones get the bottom tab bar");
+    assert!(!visible(c, ".side-nav").await);
+    let width: i64 = c.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap().as_i64().unwrap();
+    assert!(width <= 360, "nothing wider than the phone: {width}");
+
+    // The tab bar leads to the registry; the grid worker searches by surname.
+    c.find(Locator::XPath("//nav[@class='tab-bar']//a[contains(., '居民')]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("form.search")).await.unwrap();
+    let first = c.find(Locator::Css("a.row-title")).await.unwrap().text().await.unwrap();
+    let surname: String = first.chars().take(1).collect();
+    let q = c.find(Locator::Css("input[name=q]")).await.unwrap();
+    q.send_keys(&surname).await.unwrap();
+    q.send_keys("\u{E007}").await.unwrap();
+    wait_url(c, |u| u.contains("q=")).await;
+    let titles = c.find_all(Locator::Css("a.row-title")).await.unwrap();
+    assert!(!titles.is_empty());
+    for t in &titles {
+        assert!(t.text().await.unwrap().starts_with(&surname));
+    }
+    let width: i64 = c.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap().as_i64().unwrap();
+    assert!(width <= 360, "the list fits the phone: {width}");
+    screenshot(c, "phone-residents.png").await;
+
+    // A resident with a phone: reveal it (htmx swaps the masked value for the full one).
+    let c_id = app.community_id(HS).await;
+    let grid0 = app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", c_id).await;
+    let mut conn = app.state.db.read().await.unwrap();
+    let rid: i64 = linli::db::query("SELECT MIN(id) FROM residents WHERE community_id = $1 AND grid_id = $2 AND phone_hash IS NOT NULL")
+        .bind(c_id)
+        .bind(grid0)
+        .scalar(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    c.goto(&format!("{base}/c/{HS}/residents/{rid}")).await.unwrap();
+    let masked = c.find(Locator::XPath("//dt[.='联系电话']/following-sibling::dd/span")).await.unwrap().text().await.unwrap();
+    assert!(masked.contains("****"));
+    c.find(Locator::XPath("//dt[.='联系电话']/following-sibling::dd//button")).await.unwrap().click().await.unwrap();
+    let revealed = c.wait().at_most(Duration::from_secs(5)).for_element(Locator::Css(".revealed")).await.unwrap().text().await.unwrap();
+    assert!(linli::pii::normalize_phone(&revealed).is_ok(), "{revealed}");
+    assert_eq!(&revealed[..3], &masked[..3]);
+    assert_eq!(&revealed[7..], &masked[7..]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_on_a_desktop_fix_a_form_from_its_inline_errors() {
+    let app = TestApp::demo().await;
+    let Some(b) = browser(false).await else { return };
+    let base = serve(&app).await;
+    let c = &b.client;
+    sign_in(c, &base, "staff").await;
+    assert!(visible(c, ".side-nav").await, "desktops get the side bar");
+    assert!(!visible(c, ".tab-bar").await);
+    screenshot(c, "desktop-home.png").await;
+
+    c.goto(&format!("{base}/c/{HS}/residents/new")).await.unwrap();
+    c.find(Locator::Id("f-name")).await.unwrap().send_keys("测试居民").await.unwrap();
+    c.find(Locator::Id("f-phone")).await.unwrap().send_keys("123").await.unwrap();
+    c.find(Locator::Css("form.form button[type=submit]")).await.unwrap().click().await.unwrap();
+    let err = c.wait().for_element(Locator::Id("e-phone")).await.unwrap();
+    let err_text = err.text().await.unwrap();
+    assert!(err_text.contains("手机号码格式不正确"), "{err_text}");
+    assert!(visible(c, ".alert").await);
+    screenshot(c, "desktop-form-errors.png").await;
+    // What was typed is kept; fix the one field and save.
+    assert_eq!(c.find(Locator::Id("f-name")).await.unwrap().prop("value").await.unwrap().as_deref(), Some("测试居民"));
+    let phone = c.find(Locator::Id("f-phone")).await.unwrap();
+    phone.clear().await.unwrap();
+    phone.send_keys("13612345678").await.unwrap();
+    c.find(Locator::Css("form.form button[type=submit]")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css(".notice")).await.unwrap();
+    let body = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(body.contains("测试居民") && body.contains("136****5678"), "{body}");
+
+    // The map of the community draws its grids; a click opens a grid.
+    c.goto(&format!("{base}/c/{HS}/map")).await.unwrap();
+    let grids = c.find_all(Locator::Css("svg.map path.grid")).await.unwrap();
+    assert_eq!(grids.len(), 4);
+    screenshot(c, "desktop-map.png").await;
+    c.find(Locator::Css("svg.map a")).await.unwrap().click().await.unwrap();
+    wait_url(c, |u| u.contains("/grids/")).await;
+
+    // And in English.
+    c.find(Locator::Css(".nav-lang")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::XPath("//h1[contains(., 'Grid') or contains(., '网格')]")).await.unwrap();
+    let nav = c.find(Locator::Css(".side-nav")).await.unwrap().text().await.unwrap();
+    assert!(nav.contains("Residents"), "{nav}");
+}
