@@ -23,7 +23,7 @@ use crate::error::AppError;
 use crate::pii::Pii;
 use crate::places::CommunityRef;
 use crate::web::{self, PageError};
-use crate::{auth, entity, home, places, transfer};
+use crate::{auth, entity, home, media, places, transfer};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -77,6 +77,8 @@ pub fn router(state: AppState) -> Router {
         .route("/c/{code}/users", get(places::pages::users).post(places::pages::create_user))
         .route("/c/{code}/import", get(transfer::pages::import_page).post(transfer::pages::import))
         .route("/c/{code}/export/residents.xlsx", get(transfer::pages::export))
+        .route("/c/{code}/media/{id}", get(media::photo))
+        .route("/c/{code}/media/{id}/thumb", get(media::thumbnail))
         .route("/c/{code}/{path}", get(entity::pages::community_list).post(entity::pages::c_create))
         .route("/c/{code}/{path}/new", get(entity::pages::c_new))
         .route("/c/{code}/{path}/{id}", get(entity::pages::c_show).post(entity::pages::c_update))

@@ -49,7 +49,7 @@ pub enum AppError {
     #[error("not found")]
     NotFound,
     /// Input that fails validation; nothing was written.
-    #[error("invalid input")]
+    #[error("invalid input: {}", summary(.0))]
     Invalid(Vec<FieldError>),
     /// A state conflict (e.g. someone else already took the order).
     #[error("conflict: {0}")]
@@ -69,6 +69,11 @@ pub enum AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// `field: message; …` in Chinese, for logs and the command line.
+fn summary(errors: &[FieldError]) -> String {
+    errors.iter().map(|e| format!("{}: {}", e.field, e.message(Lang::Zh))).collect::<Vec<_>>().join("; ")
+}
 
 impl AppError {
     pub fn field(field: impl Into<String>, key: &'static str) -> Self {

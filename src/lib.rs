@@ -15,6 +15,7 @@ pub mod error;
 pub mod home;
 pub mod i18n;
 pub mod logging;
+pub mod media;
 pub mod org;
 pub mod people;
 pub mod pii;

@@ -114,7 +114,7 @@ impl Db {
             .await
             .with_context(|| format!("opening SQLite database {path}"))?;
         let read = SqlitePoolOptions::new()
-            .max_connections(max_connections.clamp(2, 8))
+            .max_connections(max_connections.clamp(2, 4))
             .min_connections(1)
             .connect_with(base.read_only(true))
             .await

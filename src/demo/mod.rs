@@ -503,6 +503,14 @@ async fn registry(
     let mut ids = tx.next_ids(target * 2 + compounds.len() * 40 + 16).await?.into_iter();
     let mut next = || ids.next().expect("ids reserved");
     let mut made = 0usize;
+    // Invented ID numbers must be unique in the community, with those already there.
+    let mut seen_ids: std::collections::HashSet<Vec<u8>> =
+        query("SELECT id_number_hash FROM residents WHERE community_id = $1 AND id_number_hash IS NOT NULL")
+            .bind(c)
+            .scalars(tx)
+            .await?
+            .into_iter()
+            .collect();
     let per_compound = target.div_ceil(compounds.len().max(1));
     for (ci, name) in compounds.iter().enumerate() {
         let grid_index = ci % loaded.grids.len();
@@ -554,7 +562,7 @@ async fn registry(
                         let head = generate::person(r, region, (1938, 1995), None);
                         let surname: String = head.name.chars().take(1).collect();
                         for k in 0..size {
-                            let p = match k {
+                            let mut p = match k {
                                 0 => {
                                     generate::person(r, region, (head.birth.year(), head.birth.year()), Some(&surname))
                                 }
@@ -566,6 +574,10 @@ async fn registry(
                                     Some(&surname),
                                 ),
                             };
+                            while !seen_ids.insert(state.pii.blind_index("id_number", &p.id_number)) {
+                                p.id_number =
+                                    crate::pii::make_id_number(region, p.birth, r.random_range(0..1000), p.male);
+                            }
                             let age = this_year - p.birth.year();
                             let tags = generate::care_tags(r, if size == 1 { age } else { 0 });
                             let member = age >= 18 && r.random_bool(0.08);

@@ -172,18 +172,25 @@ fn push_scope(b: &mut Builder, def: &EntityDef, access: &Access) {
     if access.all {
         return;
     }
-    b.push(" AND (1 = 0");
-    if let Some(g) = def.grid_column
-        && !access.grids.is_empty()
-    {
-        b.push(&format!(" OR {g} IN ")).list(access.grids.iter().copied());
+    // Conditions are joined without a constant `1 = 0 OR …` head: SQLite would not use an
+    // index behind one.
+    let grids = def.grid_column.filter(|_| !access.grids.is_empty());
+    let households = def.household_column.filter(|_| !access.households.is_empty());
+    match (grids, households) {
+        (None, None) => {
+            b.push(" AND 1 = 0");
+        }
+        (Some(g), None) => {
+            b.push(&format!(" AND {g} IN ")).list(access.grids.iter().copied());
+        }
+        (None, Some(h)) => {
+            b.push(&format!(" AND {h} IN ")).list(access.households.iter().copied());
+        }
+        (Some(g), Some(h)) => {
+            b.push(&format!(" AND ({g} IN ")).list(access.grids.iter().copied());
+            b.push(&format!(" OR {h} IN ")).list(access.households.iter().copied()).push(")");
+        }
     }
-    if let Some(h) = def.household_column
-        && !access.households.is_empty()
-    {
-        b.push(&format!(" OR {h} IN ")).list(access.households.iter().copied());
-    }
-    b.push(")");
 }
 
 /// One record, if the actor may read it.
@@ -348,21 +355,28 @@ fn push_search(b: &mut Builder, kind: DbKind, def: &EntityDef, pii: &Pii, q: &st
             return;
         }
     }
-    b.push(" AND (1 = 0");
+    b.push(" AND (");
+    let mut first = true;
     for s in def.search {
+        if *s == Search::Personal {
+            continue;
+        }
+        if !first {
+            b.push(" OR ");
+        }
+        first = false;
         match s {
             Search::Contains(col) => {
-                b.push(&format!(" OR {col} LIKE ")).arg(format!("%{}%", escape_like(q))).push(" ESCAPE '\\'");
+                b.push(&format!("{col} LIKE ")).arg(format!("%{}%", escape_like(q))).push(" ESCAPE '\\'");
             }
             Search::Prefix(col) => {
-                b.push(" OR ");
                 kind.push_prefix(b, col, q);
                 *order = format!("{col}, id");
             }
             Search::Personal => {}
         }
     }
-    b.push(")");
+    b.push(if first { "1 = 0)" } else { ")" });
 }
 
 /// Fills `refs` with the titles of referenced records.

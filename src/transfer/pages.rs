@@ -2,7 +2,7 @@
 //! office then confirms, and the file kept aside is imported in one transaction.
 
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
@@ -12,7 +12,8 @@ use crate::audit::By;
 use crate::auth::model::Permission;
 use crate::error::AppError;
 use crate::places::{self, CommunityRef};
-use crate::web::{PageCtx, PageResult, RequestInfo, SignedPage, render};
+use crate::web::form::{CsrfMultipart, text};
+use crate::web::{PageCtx, PageResult, SignedPage, render};
 
 /// Uploads larger than this are refused.
 pub const MAX_UPLOAD: usize = 20 * 1024 * 1024;
@@ -55,36 +56,17 @@ fn pending_path(state: &AppState, name: &str) -> Option<std::path::PathBuf> {
 pub async fn import(
     State(state): State<AppState>,
     SignedPage(ctx, actor): SignedPage,
-    axum::Extension(info): axum::Extension<RequestInfo>,
     Path(code): Path<String>,
-    mut multipart: Multipart,
+    CsrfMultipart { fields, files }: CsrfMultipart,
 ) -> PageResult {
     let c = places::visible_community(&state.db, &actor, &code).await?;
-    let mut csrf = String::new();
-    let mut file: Option<Vec<u8>> = None;
-    let mut pending: Option<String> = None;
-    let mut skip_invalid = false;
-    while let Some(field) = multipart.next_field().await.map_err(|e| AppError::BadRequest(e.to_string()))? {
-        match field.name().unwrap_or("") {
-            "_csrf" => csrf = field.text().await.unwrap_or_default(),
-            "pending" => pending = Some(field.text().await.unwrap_or_default()),
-            "skip_invalid" => skip_invalid = field.text().await.unwrap_or_default() == "true",
-            "file" => {
-                let bytes = field.bytes().await.map_err(|_| AppError::PayloadTooLarge)?;
-                if bytes.len() > MAX_UPLOAD {
-                    return Err(AppError::PayloadTooLarge.into());
-                }
-                if !bytes.is_empty() {
-                    file = Some(bytes.to_vec());
-                }
-            }
-            _ => {}
-        }
-    }
-    if info.session.as_ref().map(|s| s.csrf.as_str()) != Some(csrf.as_str()) {
-        return Err(AppError::Forbidden.into());
-    }
     let by = By::from(&actor);
+    let file = files.into_iter().find(|f| f.field == "file").map(|f| f.bytes);
+    if file.as_ref().is_some_and(|b| b.len() > MAX_UPLOAD) {
+        return Err(AppError::PayloadTooLarge.into());
+    }
+    let pending = fields.get("pending").and_then(|v| v.as_str()).map(str::to_string);
+    let skip_invalid = text(&fields, "skip_invalid") == "true";
     match (file, pending) {
         // A new upload: check it, and keep it for confirmation.
         (Some(bytes), _) => {

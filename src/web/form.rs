@@ -73,6 +73,64 @@ impl FromRequest<AppState> for CsrfForm {
     }
 }
 
+/// A file from a multipart form.
+pub struct Upload {
+    pub field: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A multipart form (with files) posted by a signed-in user, with a valid `_csrf`.
+pub struct CsrfMultipart {
+    pub fields: Map<String, Value>,
+    pub files: Vec<Upload>,
+}
+
+impl FromRequest<AppState> for CsrfMultipart {
+    type Rejection = PageError;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, PageError> {
+        let expected = req
+            .extensions()
+            .get::<RequestInfo>()
+            .and_then(|i| i.session.as_ref())
+            .map(|s| s.csrf.clone())
+            .ok_or(PageError(AppError::Unauthorized))?;
+        let mut multipart =
+            axum::extract::Multipart::from_request(req, state).await.map_err(|_| AppError::UnsupportedMediaType)?;
+        let mut fields = Map::new();
+        let mut files = Vec::new();
+        while let Some(field) = multipart.next_field().await.map_err(|e| AppError::BadRequest(e.to_string()))? {
+            let name = field.name().unwrap_or("").to_string();
+            if field.file_name().is_some() {
+                let bytes = field.bytes().await.map_err(|_| AppError::PayloadTooLarge)?;
+                if !bytes.is_empty() {
+                    files.push(Upload { field: name, bytes: bytes.to_vec() });
+                }
+            } else {
+                let text = field.text().await.map_err(|e| AppError::BadRequest(e.to_string()))?;
+                let v = Value::String(text);
+                match fields.get_mut(&name) {
+                    Some(Value::Array(items)) => items.push(v),
+                    Some(existing) => {
+                        let first = existing.take();
+                        *existing = Value::Array(vec![first, v]);
+                    }
+                    None => {
+                        fields.insert(name, v);
+                    }
+                }
+            }
+        }
+        let given = match fields.remove("_csrf") {
+            Some(Value::String(s)) => s,
+            _ => String::new(),
+        };
+        if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
+            return Err(PageError(AppError::Forbidden));
+        }
+        Ok(CsrfMultipart { fields, files })
+    }
+}
+
 /// A form posted without a session (sign-in).
 pub struct PlainForm(pub Map<String, Value>);
 

@@ -32,14 +32,24 @@ fn free_port() -> u16 {
 
 /// Starts chromedriver and a headless Chromium; `None` when they are not installed.
 async fn browser(phone: bool) -> Option<Browser> {
-    let driver_path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].into_iter().find(|p| std::path::Path::new(p).exists());
+    let driver_path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
     let Some(driver_path) = driver_path else {
-        assert!(std::env::var("LINLI_REQUIRE_BROWSER").is_err(), "LINLI_REQUIRE_BROWSER is set but chromedriver is missing");
+        assert!(
+            std::env::var("LINLI_REQUIRE_BROWSER").is_err(),
+            "LINLI_REQUIRE_BROWSER is set but chromedriver is missing"
+        );
         eprintln!("skipping browser test: chromium-driver is not installed");
         return None;
     };
     let port = free_port();
-    let driver = Command::new(driver_path).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().ok()?;
+    let driver = Command::new(driver_path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
     let profile = tempfile::tempdir().unwrap();
     let mut args = vec![
         "--headless=new".to_string(),
@@ -65,7 +75,11 @@ async fn browser(phone: bool) -> Option<Browser> {
     let mut last = None;
     for _ in 0..50 {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+        match ClientBuilder::new(connector)
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
             Ok(client) => return Some(Browser { client, driver, _profile: profile }),
             Err(e) => last = Some(e),
         }
@@ -153,18 +167,29 @@ async fn a_grid_worker_on_a_phone_finds_a_resident_and_reveals_a_number() {
     let c_id = app.community_id(HS).await;
     let grid0 = app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", c_id).await;
     let mut conn = app.state.db.read().await.unwrap();
-    let rid: i64 = linli::db::query("SELECT MIN(id) FROM residents WHERE community_id = $1 AND grid_id = $2 AND phone_hash IS NOT NULL")
-        .bind(c_id)
-        .bind(grid0)
-        .scalar(&mut conn)
-        .await
-        .unwrap();
+    let rid: i64 = linli::db::query(
+        "SELECT MIN(id) FROM residents WHERE community_id = $1 AND grid_id = $2 AND phone_hash IS NOT NULL",
+    )
+    .bind(c_id)
+    .bind(grid0)
+    .scalar(&mut conn)
+    .await
+    .unwrap();
     drop(conn);
     c.goto(&format!("{base}/c/{HS}/residents/{rid}")).await.unwrap();
-    let masked = c.find(Locator::XPath("//dt[.='联系电话']/following-sibling::dd/span")).await.unwrap().text().await.unwrap();
+    let masked =
+        c.find(Locator::XPath("//dt[.='联系电话']/following-sibling::dd/span")).await.unwrap().text().await.unwrap();
     assert!(masked.contains("****"));
     c.find(Locator::XPath("//dt[.='联系电话']/following-sibling::dd//button")).await.unwrap().click().await.unwrap();
-    let revealed = c.wait().at_most(Duration::from_secs(5)).for_element(Locator::Css(".revealed")).await.unwrap().text().await.unwrap();
+    let revealed = c
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css(".revealed"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(linli::pii::normalize_phone(&revealed).is_ok(), "{revealed}");
     assert_eq!(&revealed[..3], &masked[..3]);
     assert_eq!(&revealed[7..], &masked[7..]);

@@ -4,8 +4,8 @@
 mod helpers;
 
 mod api;
-mod browser;
 mod auth;
+mod browser;
 mod import_export;
 mod ops;
 mod pages;
