@@ -65,6 +65,8 @@ pub async fn run_import(config: Config, a: ImportArgs) -> anyhow::Result<()> {
     } else if mode == Mode::DryRun && report.errors.is_empty() {
         println!("检查通过 (未导入: --dry-run)");
         Ok(())
+    } else if mode == Mode::DryRun {
+        anyhow::bail!("检查发现 {} 处错误（--dry-run：未导入）", report.errors.len())
     } else {
         anyhow::bail!(
             "未导入任何数据{}",
