@@ -23,7 +23,7 @@ use crate::error::AppError;
 use crate::pii::Pii;
 use crate::places::CommunityRef;
 use crate::web::{self, PageError};
-use crate::{auth, entity, home, media, places, transfer};
+use crate::{auth, entity, home, media, places, tickets, transfer};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -32,6 +32,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: PrometheusHandle,
     pub started: Instant,
+    pub tickets: Arc<tickets::store::Runtime>,
 }
 
 impl AppState {
@@ -44,12 +45,14 @@ impl AppState {
             tracing::info!(count = applied.len(), "database migrated");
         }
         let pii = Pii::load(&config)?;
+        tickets::store::ensure_all_categories(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(AppState {
             db,
             pii: Arc::new(pii),
             config: Arc::new(config),
             metrics: web::ops::metrics_handle(),
             started: Instant::now(),
+            tickets: Arc::new(tickets::store::Runtime::default()),
         })
     }
 
@@ -75,7 +78,12 @@ pub fn router(state: AppState) -> Router {
         .route("/c/{code}/map", get(places::pages::map_page))
         .route("/c/{code}/access-log", get(places::pages::access_log))
         .route("/c/{code}/users", get(places::pages::users).post(places::pages::create_user))
-        .route("/c/{code}/import", get(transfer::pages::import_page).post(transfer::pages::import))
+        .route(
+            "/c/{code}/import",
+            get(transfer::pages::import_page)
+                .post(transfer::pages::import)
+                .layer(DefaultBodyLimit::max(transfer::pages::MAX_UPLOAD + 64 * 1024)),
+        )
         .route("/c/{code}/export/residents.xlsx", get(transfer::pages::export))
         .route("/c/{code}/media/{id}", get(media::photo))
         .route("/c/{code}/media/{id}/thumb", get(media::thumbnail))
@@ -96,6 +104,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(pages)
+        .merge(tickets::routes())
         .nest("/api/v1", crate::api::router())
         .route("/api/openapi.json", get(crate::api::openapi_json))
         .route("/api/docs", get(crate::api::docs))
@@ -156,6 +165,7 @@ async fn json_rejections(req: Request, next: Next) -> Response {
 /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
 pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
     let db = state.db.clone();
+    tickets::jobs::spawn(state.clone());
     let app = router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

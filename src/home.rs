@@ -54,7 +54,7 @@ pub async fn page(State(state): State<AppState>, Page(ctx): Page) -> PageResult 
     let Some(actor) = ctx.user.clone() else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let mut sections = Vec::new();
+    let mut sections = crate::tickets::pages::home_sections(&state, &ctx, &actor).await?;
     let mut conn = state.db.read().await?;
     let mut seen_communities = Vec::new();
     for g in &actor.grants {

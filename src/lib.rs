@@ -20,5 +20,6 @@ pub mod org;
 pub mod people;
 pub mod pii;
 pub mod places;
+pub mod tickets;
 pub mod transfer;
 pub mod web;

@@ -48,7 +48,11 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(auth::api::me))
         .route("/communities/{code}/users", get(entity::api::users).post(entity::api::create_user))
         .route("/communities/{code}/access-log", get(entity::api::access_log))
-        .route("/communities/{code}/import", post(entity::api::import))
+        .route(
+            "/communities/{code}/import",
+            post(entity::api::import)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::transfer::pages::MAX_UPLOAD + 64 * 1024)),
+        )
         .route("/communities/{code}/export/residents.xlsx", get(entity::api::export))
         .route("/communities/{code}/{path}", get(entity::api::c_list).post(entity::api::c_create))
         .route("/communities/{code}/{path}/{id}", get(entity::api::c_get).patch(entity::api::c_update))

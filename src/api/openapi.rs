@@ -49,6 +49,15 @@ fn field_schema(kind: Kind, output: bool) -> Schema {
             return ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)).into();
         }
         Kind::Polygon => b.schema_type(Type::Object).description(Some("GeoJSON Polygon or MultiPolygon (WGS 84)")),
+        Kind::Questions => {
+            return ArrayBuilder::new()
+                .items(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Object)
+                        .description(Some("an Open311 attribute: code, datatype, required, description, values")),
+                )
+                .into();
+        }
         Kind::Phone => b.schema_type(Type::String).description(Some(if output {
             "masked, e.g. 138****1234; reveal to see in full"
         } else {

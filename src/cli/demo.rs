@@ -12,6 +12,9 @@ pub struct Args {
     /// Load the data and exit instead of serving.
     #[arg(long)]
     pub no_serve: bool,
+    /// Also write this many historical tickets over 洲心街道's communities (benchmarks).
+    #[arg(long, default_value_t = 0)]
+    pub tickets: usize,
 }
 
 pub async fn run(config: Config, args: Args) -> anyhow::Result<()> {
@@ -19,6 +22,9 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<()> {
     let state = AppState::open(config).await?;
     let started = std::time::Instant::now();
     let wrote = demo::load(&state, args.scale).await?;
+    if args.tickets > 0 {
+        crate::tickets::demo::bulk(&state, args.tickets).await?;
+    }
     if wrote {
         println!("demo data loaded in {:.1} s", started.elapsed().as_secs_f64());
     } else {

@@ -1,5 +1,6 @@
 //! The `linli` command line: one module per command, each with its options and `run`.
 
+mod api_key;
 mod backup;
 mod community;
 mod config;
@@ -44,6 +45,9 @@ pub enum Command {
     Backup(backup::Args),
     /// Print the effective configuration (secrets hidden).
     Config,
+    /// Keys for Open311 clients.
+    #[command(subcommand)]
+    ApiKey(api_key::Command),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -59,6 +63,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export(a) => import::run_export(config, a).await,
         Command::Backup(a) => backup::run(config, a).await,
         Command::Config => config::run(config),
+        Command::ApiKey(c) => api_key::run(config, c).await,
     }
 }
 

@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use rust_embed::RustEmbed;
 use sqlx::AssertSqlSafe;
 
-use super::{Db, DbKind, Tx, now_ms, query};
+use super::{Db, DbKind, TxInner, now_ms, query};
 
 #[derive(RustEmbed)]
 #[folder = "migrations/"]
@@ -70,7 +70,7 @@ pub async fn run(db: &Db) -> anyhow::Result<Vec<Migration>> {
     let all = migrations(db.kind())?;
     let mut applied_now = Vec::new();
     let mut tx = db.begin().await?;
-    if let Tx::Pg(t) = &mut tx {
+    if let TxInner::Pg(t) = tx.inner() {
         // Serialise concurrent starts of several server processes.
         sqlx::query("SELECT pg_advisory_xact_lock(7274011)").execute(&mut **t).await?;
     }
@@ -90,9 +90,9 @@ pub async fn run(db: &Db) -> anyhow::Result<Vec<Migration>> {
         }
         tracing::info!(version = m.version, name = %m.name, "applying migration");
         let sql = AssertSqlSafe(m.sql.clone());
-        match &mut tx {
-            Tx::Sqlite(t) => sqlx::raw_sql(sql).execute(&mut **t).await.map(|_| ()),
-            Tx::Pg(t) => sqlx::raw_sql(sql).execute(&mut **t).await.map(|_| ()),
+        match tx.inner() {
+            TxInner::Sqlite(t) => sqlx::raw_sql(sql).execute(&mut **t).await.map(|_| ()),
+            TxInner::Pg(t) => sqlx::raw_sql(sql).execute(&mut **t).await.map(|_| ()),
         }
         .with_context(|| format!("migration {} {}", m.version, m.name))?;
         query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")

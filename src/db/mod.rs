@@ -133,8 +133,8 @@ impl Db {
     /// `BEGIN IMMEDIATE`, so writers queue in the pool instead of failing.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match &*self.0 {
-            Backend::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
-            Backend::Postgres(pool) => Tx::Pg(pool.begin().await?),
+            Backend::Sqlite { write, .. } => Tx::new(TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)),
+            Backend::Postgres(pool) => Tx::new(TxInner::Pg(pool.begin().await?)),
         })
     }
 
@@ -180,18 +180,49 @@ impl Db {
     }
 }
 
-/// A write transaction. Dropped without `commit` it rolls back.
-pub enum Tx {
+/// A write transaction. Dropped without `commit` it rolls back (and its after-commit
+/// actions never run).
+pub struct Tx {
+    inner: TxInner,
+    after_commit: Vec<Box<dyn FnOnce() + Send>>,
+}
+
+pub enum TxInner {
     Sqlite(sqlx::Transaction<'static, Sqlite>),
     Pg(sqlx::Transaction<'static, Postgres>),
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await,
-            Tx::Pg(t) => t.commit().await,
+    fn new(inner: TxInner) -> Tx {
+        Tx { inner, after_commit: Vec::new() }
+    }
+
+    pub fn kind(&self) -> DbKind {
+        match self.inner {
+            TxInner::Sqlite(_) => DbKind::Sqlite,
+            TxInner::Pg(_) => DbKind::Postgres,
         }
+    }
+
+    /// The backend's own transaction, for what only one backend does.
+    pub fn inner(&mut self) -> &mut TxInner {
+        &mut self.inner
+    }
+
+    /// Runs `f` once the transaction has committed (e.g. to tell live pages).
+    pub fn after_commit(&mut self, f: impl FnOnce() + Send + 'static) {
+        self.after_commit.push(Box::new(f));
+    }
+
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Pg(t) => t.commit().await?,
+        }
+        for f in self.after_commit {
+            f();
+        }
+        Ok(())
     }
 
     /// A fresh id, unique across all tables. SQLite keeps the counter in a table updated
@@ -207,15 +238,15 @@ impl Tx {
             return Ok(Vec::new());
         }
         let n = n as i64;
-        match self {
-            Tx::Sqlite(t) => {
+        match &mut self.inner {
+            TxInner::Sqlite(t) => {
                 let last: i64 = sqlx::query_scalar("UPDATE id_seq SET value = value + $1 RETURNING value")
                     .bind(n)
                     .fetch_one(&mut **t)
                     .await?;
                 Ok((last - n + 1..=last).collect())
             }
-            Tx::Pg(t) => {
+            TxInner::Pg(t) => {
                 sqlx::query_scalar("SELECT nextval('id_seq') FROM generate_series(1, $1)")
                     .bind(n)
                     .fetch_all(&mut **t)
@@ -243,9 +274,9 @@ pub enum ConnRef<'a> {
 
 impl Exec for Tx {
     fn conn(&mut self) -> ConnRef<'_> {
-        match self {
-            Tx::Sqlite(t) => ConnRef::Sqlite(t),
-            Tx::Pg(t) => ConnRef::Pg(t),
+        match &mut self.inner {
+            TxInner::Sqlite(t) => ConnRef::Sqlite(t),
+            TxInner::Pg(t) => ConnRef::Pg(t),
         }
     }
 }

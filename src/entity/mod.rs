@@ -9,8 +9,8 @@ pub mod store;
 use model::EntityDef;
 
 /// Every record kind the engine serves.
-pub fn all() -> [&'static EntityDef; 11] {
-    use crate::{org, people, places};
+pub fn all() -> [&'static EntityDef; 12] {
+    use crate::{org, people, places, tickets};
     [
         &places::SUBDISTRICT,
         &places::COMMUNITY,
@@ -23,6 +23,7 @@ pub fn all() -> [&'static EntityDef; 11] {
         &org::PARTY_ORG,
         &org::TEAM,
         &org::PARTNER_UNIT,
+        &tickets::CATEGORY,
     ]
 }
 

@@ -55,6 +55,8 @@ pub enum Kind {
     FreeTags,
     /// A GeoJSON Polygon or MultiPolygon in WGS 84 longitude/latitude.
     Polygon,
+    /// Extra questions asked when submitting (Open311 service attributes): a JSON list.
+    Questions,
     /// A mainland mobile number: personal, encrypted, masked.
     Phone,
     /// A resident ID number: personal, encrypted, masked.
@@ -260,6 +262,9 @@ fn parse_value(f: &Field, raw: Option<&Value>, ctx: &Context) -> Result<Val, Fie
     if let (Kind::Polygon, Some(v @ Value::Object(_))) = (f.kind, raw) {
         return check_polygon(v).map(Val::Json).map_err(&err);
     }
+    if let (Kind::Questions, Some(v @ Value::Array(_))) = (f.kind, raw) {
+        return check_questions(v).map(Val::Json).map_err(&err);
+    }
     let Some(text) = as_text(raw) else {
         return Ok(match f.kind {
             Kind::Bool => Val::Bool(false),
@@ -320,6 +325,10 @@ fn parse_value(f: &Field, raw: Option<&Value>, ctx: &Context) -> Result<Val, Fie
             let v: Value = serde_json::from_str(&text).map_err(|_| err("validation.geojson"))?;
             check_polygon(&v).map(Val::Json).map_err(&err)
         }
+        Kind::Questions => {
+            let v: Value = serde_json::from_str(&text).map_err(|_| err("validation.questions"))?;
+            check_questions(&v).map(Val::Json).map_err(&err)
+        }
         Kind::Phone => pii::normalize_phone(&text).map(Val::Personal).map_err(err),
         Kind::IdNumber => pii::normalize_id_number(&text).map(Val::Personal).map_err(err),
     }
@@ -375,6 +384,39 @@ pub fn check_polygon(v: &Value) -> Result<Value, &'static str> {
         }
     }
     serde_json::to_value(&geom).map_err(|_| "validation.geojson")
+}
+
+/// Extra questions in Open311's shape: `[{"code", "datatype", "required", "description",
+/// "values": [{"key", "name"}]}]`, codes unique, list types with values.
+pub fn check_questions(v: &Value) -> Result<Value, &'static str> {
+    const TYPES: [&str; 6] = ["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"];
+    let items = v.as_array().ok_or("validation.questions")?;
+    let mut codes = Vec::new();
+    for q in items {
+        let code = q
+            .get("code")
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty() && c.len() <= 40)
+            .ok_or("validation.questions")?;
+        if codes.contains(&code) {
+            return Err("validation.questions");
+        }
+        codes.push(code);
+        let datatype =
+            q.get("datatype").and_then(Value::as_str).filter(|t| TYPES.contains(t)).ok_or("validation.questions")?;
+        q.get("description").and_then(Value::as_str).ok_or("validation.questions")?;
+        let values = q.get("values").and_then(Value::as_array);
+        let is_list = datatype.ends_with("valuelist");
+        if is_list != values.is_some_and(|v| !v.is_empty()) {
+            return Err("validation.questions");
+        }
+        if values.is_some_and(|vs| {
+            vs.iter().any(|x| x.get("key").is_none() || x.get("name").and_then(Value::as_str).is_none())
+        }) {
+            return Err("validation.questions");
+        }
+    }
+    Ok(v.clone())
 }
 
 /// Stored form of tags: `|a|b|`, so that one tag is found with `LIKE '%|a|%'`.

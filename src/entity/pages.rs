@@ -74,6 +74,7 @@ pub fn display(ctx: &PageCtx, def: &EntityDef, f: &Field, r: &Record) -> String 
             items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("、")
         }
         (Kind::Polygon, _) => ctx.t("common.drawn"),
+        (Kind::Questions, Value::Array(items)) => ctx.tr("form.questions_n", "n", items.len()),
         (_, Value::String(s)) => s.clone(),
         (_, other) => other.to_string(),
     }
@@ -462,6 +463,10 @@ async fn form_fields(
                 hint = ctx.t("form.geojson_hint");
                 "geojson"
             }
+            Kind::Questions => {
+                hint = ctx.t("form.questions_hint");
+                "geojson"
+            }
             Kind::Phone => {
                 if editing {
                     hint = ctx.t("form.personal_keep");
@@ -478,7 +483,9 @@ async fn form_fields(
         let value = match (f.kind, &raw) {
             // Masked values are never put back into a form.
             (Kind::Phone | Kind::IdNumber, Value::String(s)) if s.contains('*') => String::new(),
-            (Kind::Polygon, Value::Object(_)) => serde_json::to_string(&raw).unwrap_or_default(),
+            (Kind::Polygon, Value::Object(_)) | (Kind::Questions, Value::Array(_)) => {
+                serde_json::to_string(&raw).unwrap_or_default()
+            }
             (Kind::Bool, Value::Bool(b)) => b.to_string(),
             _ => text,
         };
@@ -778,10 +785,19 @@ async fn show(state: AppState, ctx: PageCtx, actor: Actor, t: Target, id: i64) -
         ("community", Some(c)) => Some(places::map::community_map(&state.db, c.id, None).await?),
         _ => None,
     };
-    let mut links = Vec::new();
-    if let ("community", Some(c)) = (t.def.kind, &inner) {
-        links = places::pages::community_links(&ctx, &actor, c);
-    }
+    let links = match (t.def.kind, &inner) {
+        ("community", Some(c)) => places::pages::community_links(&ctx, &actor, c),
+        ("household", Some(c)) => vec![
+            (format!("/c/{}/tickets/new?household_id={id}", c.code), ctx.t("ticket.new")),
+            (format!("/c/{}/plates/household/{id}", c.code), ctx.t("ticket.plate")),
+        ],
+        ("grid", Some(c)) => vec![
+            (format!("/c/{}/tickets?view=all&grid_id={id}", c.code), ctx.t("ticket.title")),
+            (format!("/c/{}/tickets/stats?grid_id={id}", c.code), ctx.t("ticket.stats")),
+            (format!("/c/{}/plates/grid/{id}", c.code), ctx.t("ticket.plate")),
+        ],
+        _ => Vec::new(),
+    };
     let tmpl = ShowTemplate {
         title: r.title(t.def),
         crumbs: crumbs(&state, &ctx, &t).await,

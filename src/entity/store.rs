@@ -111,7 +111,9 @@ fn decode(def: &EntityDef, row: &DynRow) -> Result<Record, sqlx::Error> {
             Kind::Tags | Kind::FreeTags => {
                 json!(model::tags_from_column(&row.get::<Option<String>>(f.name)?.unwrap_or_default()))
             }
-            Kind::Polygon => row.get::<Option<sqlx::types::Json<Value>>>(f.name)?.map(|j| j.0).unwrap_or(Value::Null),
+            Kind::Polygon | Kind::Questions => {
+                row.get::<Option<sqlx::types::Json<Value>>>(f.name)?.map(|j| j.0).unwrap_or(Value::Null)
+            }
             Kind::Phone | Kind::IdNumber => json!(row.get::<Option<String>>(&format!("{}_masked", f.name))?),
         };
         values.insert(f.name.to_string(), v);
@@ -457,6 +459,14 @@ pub async fn user_options(db: &Db, community_id: i64) -> AppResult<Vec<(i64, Str
 
 // ---------- writing ----------
 
+/// Bumped after every write, so that caches of records (the tickets' directory of
+/// categories and grids) know to reload.
+pub static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn bump() {
+    GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 async fn context(ex: &mut impl Exec, community_id: Option<i64>) -> AppResult<Context> {
     let Some(c) = community_id else { return Ok(Context::default()) };
     let tags: Option<String> =
@@ -517,7 +527,7 @@ fn null_of(kind: Kind) -> Arg {
         Kind::Float { .. } => Arg::F64(None),
         Kind::Bool => Arg::Bool(None),
         Kind::Date => Arg::Date(None),
-        Kind::Polygon => Arg::Json(None),
+        Kind::Polygon | Kind::Questions => Arg::Json(None),
         _ => Arg::Text(None),
     }
 }
@@ -706,6 +716,7 @@ pub async fn create(
     .await?;
     let mut record = fetch(&mut tx, def, community_id, id).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
+    bump();
     let mut conn = db.read().await?;
     resolve_refs(&mut conn, def, std::slice::from_mut(&mut record)).await?;
     Ok(record)
@@ -780,6 +791,7 @@ pub async fn update(
             .await?;
     }
     tx.commit().await?;
+    bump();
     let mut conn = db.read().await?;
     resolve_refs(&mut conn, def, std::slice::from_mut(&mut record)).await?;
     Ok(record)
@@ -809,6 +821,7 @@ pub async fn set_archived(
     audit::record(&mut tx, audit_community, &By::from(actor), action, def.kind, id, None, None).await?;
     let record = fetch(&mut tx, def, community_id, id).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
+    bump();
     Ok(record)
 }
 
@@ -884,6 +897,9 @@ async fn after_write(
     before: Option<&Record>,
     values: &Values,
 ) -> AppResult<()> {
+    if def.kind == "community" && before.is_none() {
+        crate::tickets::store::ensure_categories(tx, id).await?;
+    }
     let Some(c) = community_id else { return Ok(()) };
     match def.kind {
         "household" if values.contains_key("grid_id") => {

@@ -171,7 +171,7 @@ pub async fn of(ex: &mut impl Exec, community_id: i64, owner_kind: &str, owner_i
 pub type Check = for<'a> fn(&'a AppState, &'a Actor, &'a Media) -> futures::future::BoxFuture<'a, AppResult<bool>>;
 
 /// Each capability that keeps photos answers for its own records.
-const CHECKS: &[(&str, Check)] = &[];
+const CHECKS: &[(&str, Check)] = &[("ticket", crate::tickets::store::media_check)];
 
 async fn may_view(state: &AppState, actor: &Actor, m: &Media) -> AppResult<bool> {
     match CHECKS.iter().find(|(kind, _)| *kind == m.owner_kind) {

@@ -20,7 +20,10 @@ use crate::web::{PageCtx, PageResult, SignedPage, fmt, render, see_other};
 /// Links on a community's page and its staff's home.
 pub fn community_links(ctx: &PageCtx, actor: &Actor, c: &CommunityRef) -> Vec<(String, String)> {
     let base = format!("/c/{}", c.code);
-    let mut links = Vec::new();
+    let mut links = vec![(format!("{base}/tickets"), ctx.t("ticket.title"))];
+    if actor.can(c.id, Permission::EditPlaces) {
+        links.push((format!("{base}/ticket_categories"), ctx.t("entity.ticket_category")));
+    }
     if actor.can(c.id, Permission::ViewRegistry) {
         links.push((format!("{base}/residents"), ctx.t("entity.resident")));
         links.push((format!("{base}/households"), ctx.t("entity.household")));

@@ -134,6 +134,8 @@ pub struct PageCtx {
     pub query: String,
     pub nav: Vec<NavItem>,
     pub notice: Option<String>,
+    /// Unread messages in the user's inbox.
+    pub unread: i64,
 }
 
 impl PageCtx {
@@ -184,11 +186,14 @@ impl FromRequestParts<AppState> for Page {
             Some(s) => (s.csrf, Some(s.actor)),
             None => (String::new(), None),
         };
-        let nav = match &user {
-            Some(u) => navigation(state, u, info.lang, &path).await,
-            None => Vec::new(),
+        let (nav, unread) = match &user {
+            Some(u) => (
+                navigation(state, u, info.lang, &path).await,
+                crate::tickets::store::unread(&state.db, u.user_id).await.unwrap_or(0),
+            ),
+            None => (Vec::new(), 0),
         };
-        Ok(Page(PageCtx { lang: info.lang, csrf, user, path, query, nav, notice }))
+        Ok(Page(PageCtx { lang: info.lang, csrf, user, path, query, nav, notice, unread }))
     }
 }
 
@@ -212,17 +217,21 @@ async fn navigation(state: &AppState, actor: &Actor, lang: Lang, path: &str) -> 
         .iter()
         .any(|r| !matches!(r, Role::Resident | Role::Volunteer | Role::PartyMember | Role::PartnerUnit));
     let mut items: Vec<(String, &str, &'static str)> = vec![("/".into(), "nav.home", "home")];
+    let home = state.home_community(actor).await;
+    let subdistrict = actor.grants.iter().find_map(|g| g.subdistrict_id);
+    match (&home, subdistrict) {
+        (Some(c), _) => items.push((format!("/c/{}/tickets", c.code), "nav.tickets", "list")),
+        (None, Some(s)) => items.push((format!("/subdistricts/{s}/tickets"), "nav.tickets", "list")),
+        _ => {}
+    }
     if keeper {
         items.push(("/places".into(), "nav.places", "map"));
-        match state.home_community(actor).await {
-            Some(c) if actor.can(c.id, Permission::ViewRegistry) => {
+        match (&home, subdistrict) {
+            (Some(c), _) if actor.can(c.id, Permission::ViewRegistry) => {
                 items.push((format!("/c/{}/residents", c.code), "nav.residents", "people"));
             }
-            _ => {
-                if let Some(s) = actor.grants.iter().find_map(|g| g.subdistrict_id) {
-                    items.push((format!("/subdistricts/{s}/residents"), "nav.residents", "people"));
-                }
-            }
+            (_, Some(s)) => items.push((format!("/subdistricts/{s}/residents"), "nav.residents", "people")),
+            _ => {}
         }
     }
     items.push(("/me".into(), "nav.me", "user"));

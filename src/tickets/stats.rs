@@ -1,0 +1,210 @@
+//! Figures a secretary can quote: counts by status and category, 办结率 (completion),
+//! on-time and 满意率 (satisfaction) rates, median response and resolution times, and
+//! whistles answered. Counts come from tallies kept exact in every writing transaction;
+//! medians are exact, read in order from an index.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::Status;
+use crate::auth::model::{Actor, Permission, Role};
+use crate::db::{Builder, Db, query};
+use crate::error::{AppError, AppResult};
+
+/// What the figures cover.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub community_ids: Vec<i64>,
+    pub grid_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Row {
+    pub key: i64,
+    pub name: String,
+    pub total: i64,
+    pub completed: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Figures {
+    /// Every ticket in scope.
+    pub total: i64,
+    pub by_status: BTreeMap<String, i64>,
+    pub by_category: Vec<Row>,
+    /// Per grid (one community) or per community (several).
+    pub by_place: Vec<Row>,
+    pub completed: i64,
+    pub on_time: i64,
+    pub rated: i64,
+    pub satisfied: i64,
+    pub responded: i64,
+    /// Completed ÷ (all but rejected and duplicates).
+    pub completion_rate: Option<f64>,
+    /// Completed by the deadline ÷ completed.
+    pub on_time_rate: Option<f64>,
+    /// Rated 4 or 5 ÷ rated.
+    pub satisfaction_rate: Option<f64>,
+    pub median_response_ms: Option<f64>,
+    pub median_resolution_ms: Option<f64>,
+    pub whistles: i64,
+    pub whistles_answered: i64,
+}
+
+fn rate(a: i64, b: i64) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+/// Who may see the figures of a scope: staff and overseers of each community, a grid
+/// worker for their grid.
+pub fn may_see(actor: &Actor, scope: &Scope) -> bool {
+    !scope.community_ids.is_empty()
+        && scope.community_ids.iter().all(|c| {
+            let staffish = actor.grants.iter().any(|g| {
+                matches!(g.role(), Role::CommunityStaff | Role::CommunitySecretary) && g.community_id == Some(*c)
+            }) || actor.is_platform_admin()
+                || (actor.has_role(Role::SubdistrictAdmin) && actor.can(*c, Permission::ViewPlaces));
+            let grid_worker = scope.grid_id.is_some_and(|g| {
+                actor
+                    .grants
+                    .iter()
+                    .any(|x| x.role() == Role::GridWorker && x.community_id == Some(*c) && x.grid_id == Some(g))
+            });
+            staffish || grid_worker
+        })
+}
+
+/// The median of a duration column over `count` rows in scope, read in index order.
+async fn median_of(db: &Db, column: &str, scope: &Scope, count: i64) -> AppResult<Option<f64>> {
+    if count == 0 {
+        return Ok(None);
+    }
+    let mut b = Builder::new(format!("SELECT {column} FROM tickets WHERE {column} IS NOT NULL AND community_id IN "));
+    b.list(scope.community_ids.iter().copied());
+    if let Some(g) = scope.grid_id {
+        b.push(" AND grid_id = ").arg(g);
+    }
+    let offset = (count - 1) / 2;
+    b.push(&format!(" ORDER BY {column} LIMIT 2 OFFSET {offset}"));
+    let mut conn = db.read().await?;
+    let middle: Vec<i64> = b.build().scalars(&mut conn).await?;
+    Ok(match middle.as_slice() {
+        [a, b] if count % 2 == 0 => Some((*a + *b) as f64 / 2.0),
+        [a, ..] => Some(*a as f64),
+        [] => None,
+    })
+}
+
+pub async fn figures(db: &Db, actor: &Actor, scope: &Scope) -> AppResult<Figures> {
+    if !may_see(actor, scope) {
+        return Err(AppError::NotFound);
+    }
+    let mut b = Builder::new(
+        "SELECT t.community_id, t.grid_id, t.category_id, t.metric, t.n FROM ticket_tallies t WHERE t.n <> 0 AND t.community_id IN ",
+    );
+    b.list(scope.community_ids.iter().copied());
+    if let Some(g) = scope.grid_id {
+        b.push(" AND t.grid_id = ").arg(g);
+    }
+    let mut conn = db.read().await?;
+    let tallies: Vec<(i64, i64, i64, String, i64)> = b.build().fetch_all(&mut conn).await?;
+    let mut f = Figures::default();
+    let several = scope.community_ids.len() > 1;
+    let mut by_category: BTreeMap<i64, Row> = BTreeMap::new();
+    let mut by_place: BTreeMap<i64, Row> = BTreeMap::new();
+    for (community, grid, category, metric, n) in &tallies {
+        let place = if several { *community } else { *grid };
+        if let Some(status) = metric.strip_prefix("status:") {
+            *f.by_status.entry(status.to_string()).or_default() += n;
+            f.total += n;
+            by_category.entry(*category).or_default().total += n;
+            by_place.entry(place).or_default().total += n;
+        }
+        match metric.as_str() {
+            "completed" => {
+                f.completed += n;
+                by_category.entry(*category).or_default().completed += n;
+                by_place.entry(place).or_default().completed += n;
+            }
+            "on_time" => f.on_time += n,
+            "rated" => f.rated += n,
+            "satisfied" => f.satisfied += n,
+            "responded" => f.responded += n,
+            _ => {}
+        }
+    }
+    // Names for the keys.
+    let mut names = Builder::new("SELECT id, name FROM ticket_categories WHERE community_id IN ");
+    names.list(scope.community_ids.iter().copied());
+    let category_names: BTreeMap<i64, String> =
+        names.build().fetch_all::<(i64, String)>(&mut conn).await?.into_iter().collect();
+    let place_names: BTreeMap<i64, String> = if several {
+        let mut b = Builder::new("SELECT id, name FROM communities WHERE id IN ");
+        b.list(scope.community_ids.iter().copied());
+        b.build().fetch_all::<(i64, String)>(&mut conn).await?.into_iter().collect()
+    } else {
+        query("SELECT id, name FROM grids WHERE community_id = $1")
+            .bind(scope.community_ids[0])
+            .fetch_all::<(i64, String)>(&mut conn)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let finish = |m: BTreeMap<i64, Row>, names: &BTreeMap<i64, String>, none: &str| -> Vec<Row> {
+        let mut rows: Vec<Row> = m
+            .into_iter()
+            .map(|(k, r)| Row { key: k, name: names.get(&k).cloned().unwrap_or_else(|| none.to_string()), ..r })
+            .filter(|r| r.total > 0)
+            .collect();
+        rows.sort_by(|a, b| b.total.cmp(&a.total).then(a.name.cmp(&b.name)));
+        rows
+    };
+    f.by_category = finish(by_category, &category_names, "—");
+    f.by_place = finish(by_place, &place_names, "（未落入网格）");
+    let excluded = f.by_status.get(Status::Rejected.as_str()).copied().unwrap_or(0)
+        + f.by_status.get(Status::Duplicate.as_str()).copied().unwrap_or(0);
+    f.completion_rate = rate(f.completed, f.total - excluded);
+    f.on_time_rate = rate(f.on_time, f.completed);
+    f.satisfaction_rate = rate(f.satisfied, f.rated);
+    let mut w = Builder::new("SELECT COUNT(*), COUNT(responded_at) FROM ticket_whistles w WHERE w.community_id IN ");
+    w.list(scope.community_ids.iter().copied());
+    if let Some(g) = scope.grid_id {
+        w.push(" AND EXISTS (SELECT 1 FROM tickets t WHERE t.community_id = w.community_id AND t.id = w.ticket_id AND t.grid_id = ").arg(g).push(")");
+    }
+    let (whistles, answered): (i64, i64) = w.build().fetch_one(&mut conn).await?;
+    f.whistles = whistles;
+    f.whistles_answered = answered;
+    drop(conn);
+    f.median_response_ms = median_of(db, "response_ms", scope, f.responded).await?;
+    f.median_resolution_ms = median_of(db, "resolution_ms", scope, f.completed).await?;
+    Ok(f)
+}
+
+/// `12.5 小时` / `3.2 天` for a duration in milliseconds.
+pub fn human_duration(ms: Option<f64>) -> String {
+    match ms {
+        None => "—".into(),
+        Some(ms) if ms < 3_600_000.0 => format!("{:.0} 分钟", ms / 60_000.0),
+        Some(ms) if ms < 2.0 * 86_400_000.0 => format!("{:.1} 小时", ms / 3_600_000.0),
+        Some(ms) => format!("{:.1} 天", ms / 86_400_000.0),
+    }
+}
+
+pub fn percent(r: Option<f64>) -> String {
+    r.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "—".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_rates_read_well() {
+        assert_eq!(human_duration(Some(30.0 * 60_000.0)), "30 分钟");
+        assert_eq!(human_duration(Some(5.0 * 3_600_000.0)), "5.0 小时");
+        assert_eq!(human_duration(Some(3.0 * 86_400_000.0)), "3.0 天");
+        assert_eq!(percent(rate(68, 76)), "89.5%");
+        assert_eq!(percent(rate(1, 0)), "—");
+    }
+}
