@@ -391,6 +391,7 @@ async fn community(
         Some(&json!({"name": c.name, "code": c.code})),
     )
     .await?;
+    crate::tickets::store::ensure_categories(tx, id).await?;
     let mut loaded = Loaded { community_id: id, ..Loaded::default() };
 
     let zone_ids = tx.next_ids(c.zones.len()).await?;

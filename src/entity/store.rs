@@ -665,7 +665,7 @@ pub async fn create(
     if def.kind == "resident" {
         errors.extend(model::derive_from_id_number(&mut values));
     }
-    errors.extend(check_rules(&mut tx, def, community_id, None, &values).await?);
+    errors.extend(check_rules(&mut tx, def, community_id, None, &shown(def, &values)).await?);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
@@ -751,7 +751,9 @@ pub async fn update(
     if def.kind == "resident" {
         errors.extend(model::derive_from_id_number(&mut values));
     }
-    errors.extend(check_rules(&mut tx, def, community_id, Some(id), &values).await?);
+    let mut will_be = before.values.clone();
+    will_be.extend(shown(def, &values));
+    errors.extend(check_rules(&mut tx, def, community_id, Some(id), &will_be).await?);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
@@ -855,34 +857,54 @@ pub async fn reveal(
     Ok(Some(value))
 }
 
-/// The rules that need the database: party organisation levels.
+/// The rules across fields or needing the database, on the record as it will be
+/// (`merged`: what it was, with the new values): party organisation levels, a ticket
+/// category's handler.
 async fn check_rules(
     tx: &mut Tx,
     def: &EntityDef,
     community_id: Option<i64>,
     id: Option<i64>,
-    values: &Values,
+    merged: &Map<String, Value>,
 ) -> AppResult<Vec<FieldError>> {
     let mut errors = Vec::new();
-    if def.kind == "party_org"
-        && let Some(Val::Int(parent)) = values.get("parent_id")
-    {
-        if Some(*parent) == id {
-            errors.push(FieldError::new("parent_id", "validation.parent_self"));
-        } else if let Some(Val::Text(level)) = values.get("level") {
-            let parent_level: Option<String> =
-                query("SELECT level FROM party_orgs WHERE community_id = $1 AND id = $2")
-                    .bind(community_id)
-                    .bind(*parent)
-                    .scalar_optional(tx)
-                    .await?;
-            let rank = |l: &str| crate::org::PARTY_LEVELS.iter().position(|x| *x == l);
-            if let Some(p) = parent_level
-                && rank(&p) >= rank(level)
-            {
-                errors.push(FieldError::new("parent_id", "validation.parent_level"));
+    let int = |k: &str| merged.get(k).and_then(Value::as_i64);
+    let text = |k: &str| merged.get(k).and_then(Value::as_str);
+    match def.kind {
+        "party_org" => {
+            if let (Some(parent), Some(level)) = (int("parent_id"), text("level")) {
+                if Some(parent) == id {
+                    errors.push(FieldError::new("parent_id", "validation.parent_self"));
+                } else {
+                    let parent_level: Option<String> =
+                        query("SELECT level FROM party_orgs WHERE community_id = $1 AND id = $2")
+                            .bind(community_id)
+                            .bind(parent)
+                            .scalar_optional(tx)
+                            .await?;
+                    let rank = |l: &str| crate::org::PARTY_LEVELS.iter().position(|x| *x == l);
+                    if let Some(p) = parent_level
+                        && rank(&p) >= rank(level)
+                    {
+                        errors.push(FieldError::new("parent_id", "validation.parent_level"));
+                    }
+                }
             }
         }
+        "ticket_category" => {
+            let needed = match text("handler_kind") {
+                Some("team") => Some("handler_team_id"),
+                Some("partner_unit") => Some("handler_unit_id"),
+                Some("user") => Some("handler_user_id"),
+                _ => None,
+            };
+            if let Some(field) = needed
+                && int(field).is_none()
+            {
+                errors.push(FieldError::new(field, "validation.required"));
+            }
+        }
+        _ => {}
     }
     Ok(errors)
 }

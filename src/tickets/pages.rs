@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -1194,12 +1194,23 @@ fn qr_svg(url: &str) -> String {
     }
 }
 
+/// Where phones reach this server: the configured public address, else the host asked for.
+fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(u) = &state.config.public_url {
+        return u.trim_end_matches('/').to_string();
+    }
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let scheme = if crate::web::is_tls(state, headers) { "https" } else { "http" };
+    format!("{scheme}://{host}")
+}
+
 async fn plates(
     state: &AppState,
     ctx: PageCtx,
     actor: &Actor,
     c: &CommunityRef,
     household_ids: Vec<i64>,
+    base: String,
 ) -> PageResult {
     if !actor.can(c.id, Permission::ViewRegistry) {
         return Err(AppError::NotFound.into());
@@ -1214,7 +1225,6 @@ async fn plates(
     let rows: Vec<(i64, String, Option<i64>, Option<String>, Option<String>)> = b.build().fetch_all(&mut conn).await?;
     let hotline: Option<String> =
         query("SELECT office_phone FROM communities WHERE id = $1").bind(c.id).scalar(&mut conn).await?;
-    let base = state.config.public_url.clone().unwrap_or_default();
     let plates: Vec<Plate> = rows
         .into_iter()
         .filter(|(id, _, g, _, _)| reach.covers(*g, Some(*id)))
@@ -1238,15 +1248,18 @@ async fn plates(
 pub async fn household_plate(
     State(state): State<AppState>,
     SignedPage(ctx, actor): SignedPage,
+    headers: HeaderMap,
     Path((code, id)): Path<(String, i64)>,
 ) -> PageResult {
     let c = places::visible_community(&state.db, &actor, &code).await?;
-    plates(&state, ctx, &actor, &c, vec![id]).await
+    let base = public_base(&state, &headers);
+    plates(&state, ctx, &actor, &c, vec![id], base).await
 }
 
 pub async fn grid_plates(
     State(state): State<AppState>,
     SignedPage(ctx, actor): SignedPage,
+    headers: HeaderMap,
     Path((code, grid)): Path<(String, i64)>,
 ) -> PageResult {
     let c = places::visible_community(&state.db, &actor, &code).await?;
@@ -1258,7 +1271,8 @@ pub async fn grid_plates(
             .scalars(&mut conn)
             .await?;
     drop(conn);
-    plates(&state, ctx, &actor, &c, ids).await
+    let base = public_base(&state, &headers);
+    plates(&state, ctx, &actor, &c, ids, base).await
 }
 
 /// The form a plate's QR code opens: no sign-in, the household filled in; the caller

@@ -1102,6 +1102,19 @@ pub async fn act(
     let mut tx = state.db.begin().await?;
     let t = fetch(&mut tx, community_id, id).await?.ok_or(AppError::NotFound)?;
     let standing = standing(&mut tx, actor, &t).await?;
+    // Someone from the pool who was a moment too late is told so, not "not found".
+    if action == Action::Accept && t.status() != Status::Dispatched && t.owner_user_id != Some(actor.user_id) {
+        let team_member = match t.pool_team_id {
+            Some(team) => my_teams(&mut tx, community_id, actor.user_id).await?.contains(&team),
+            None => false,
+        };
+        if team_member
+            || t.pool_unit_id.is_some_and(|u| my_units(actor, community_id).contains(&u))
+            || standing.may_see()
+        {
+            return Err(AppError::Conflict("ticket.already_taken"));
+        }
+    }
     if !standing.may_see() {
         return Err(AppError::NotFound);
     }

@@ -142,6 +142,13 @@ impl TestApp {
         self.send(req).await
     }
 
+    /// Posts a multipart form (with files) as the browser would, with the form token.
+    pub async fn post_multipart(&self, path: &str, fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Resp {
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.send(multipart(path, &all, files)).await
+    }
+
     pub async fn post_json(&self, path: &str, body: Value) -> Resp {
         self.json_request("POST", path, body).await
     }
@@ -189,6 +196,30 @@ impl TestApp {
         let mut conn = self.state.db.read().await.unwrap();
         query(sql).bind(arg).scalar(&mut conn).await.unwrap()
     }
+}
+
+/// A multipart form request.
+pub fn multipart(path: &str, fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Request<Body> {
+    let boundary = "XyZlinliBoundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    for (name, bytes) in files {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"upload.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend(*bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{boundary}--\r\n").as_bytes());
+    Request::post(path)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap()
 }
 
 fn rand_suffix() -> String {

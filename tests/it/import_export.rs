@@ -108,13 +108,13 @@ async fn an_office_uploads_an_xlsx_checks_it_and_confirms_on_the_page() {
     let headers = linli::transfer::COLUMNS;
     let xlsx = linli::transfer::xlsx_table("Sheet1", &headers, &rows).unwrap();
 
-    let checked = app.send(multipart(&[("_csrf", &app.csrf)], Some(&xlsx))).await;
+    let checked = app.post_multipart(&format!("/c/{HS}/import"), &[], &[("file", &xlsx)]).await;
     assert_eq!(checked.status, StatusCode::OK, "{}", checked.text());
     let html = checked.text();
     assert!(visible_text(&html).contains("确认导入"));
     let pending = html.split("name=\"pending\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
 
-    let done = app.send(multipart(&[("_csrf", &app.csrf), ("pending", &pending)], None)).await;
+    let done = app.post_multipart(&format!("/c/{HS}/import"), &[("pending", &pending)], &[]).await;
     assert!(visible_text(&done.text()).contains("导入完成"), "{}", done.text());
     let found = app.get(&format!("/api/v1/communities/{HS}/residents?q=%E8%B5%B5%E4%B8%80")).await.json();
     assert_eq!(found["total"], 1);
@@ -146,28 +146,4 @@ async fn the_registry_exports_to_xlsx_masked_and_within_scope() {
         assert!(row[2].is_empty() || row[2].contains("***********"), "ID masked: {}", row[2]);
         assert!(row[3].is_empty() || row[3].contains("****"), "phone masked: {}", row[3]);
     }
-}
-
-/// The import page's form as the browser posts it.
-fn multipart(fields: &[(&str, &str)], file: Option<&[u8]>) -> Request<Body> {
-    let boundary = "XyZ";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
-        );
-    }
-    if let Some(bytes) = file {
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"户籍.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\n")
-                .as_bytes(),
-        );
-        body.extend(bytes);
-        body.extend(b"\r\n");
-    }
-    body.extend(format!("--{boundary}--\r\n").as_bytes());
-    Request::post(format!("/c/{HS}/import"))
-        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
-        .body(Body::from(body))
-        .unwrap()
 }

@@ -11,3 +11,4 @@ mod ops;
 mod pages;
 mod registry;
 mod scope;
+mod tickets;
