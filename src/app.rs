@@ -25,8 +25,12 @@ use crate::places::CommunityRef;
 use crate::web::{self, PageError};
 use crate::{auth, entity, home, media, places, tickets, transfer};
 
+/// What every handler shares. One `Arc`, so that handing it to each request costs one
+/// reference count, not one per part.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub db: Db,
     pub pii: Arc<Pii>,
     pub config: Arc<Config>,
@@ -46,14 +50,14 @@ impl AppState {
         }
         let pii = Pii::load(&config)?;
         tickets::store::ensure_all_categories(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(AppState {
+        Ok(AppState(Arc::new(Shared {
             db,
             pii: Arc::new(pii),
             config: Arc::new(config),
             metrics: web::ops::metrics_handle(),
             started: Instant::now(),
             tickets: Arc::new(tickets::store::Runtime::default()),
-        })
+        })))
     }
 
     /// The community a user works in first (their first community-level role).
@@ -61,6 +65,13 @@ impl AppState {
         let id = actor.grants.iter().find_map(|g| g.community_id)?;
         let mut conn = self.db.read().await.ok()?;
         places::community_by_id(&mut conn, id).await.ok().flatten()
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
     }
 }
 

@@ -154,6 +154,7 @@ async fn auto_close(state: &AppState, community_id: i64, id: i64, now: i64) -> A
     if changed == 0 {
         return Ok(false);
     }
+    store::changed(&mut tx);
     let after = Ticket { status: Status::Closed.as_str().into(), closed_at: Some(now), updated_at: now, ..t.clone() };
     let deltas = super::tally_delta(Some(&t.facts()), &after.facts());
     store::apply_tallies(&mut tx, deltas.into_iter().map(|(g, c, m, d)| (community_id, g, c, m, d)).collect()).await?;

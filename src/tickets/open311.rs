@@ -6,7 +6,7 @@
 //! way to disk wait for the next one, which writes them all in one transaction. Each is
 //! acknowledged only after its commit.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
 use super::Status;
-use super::store::{self, Category, NewTicket, Prepared, Ticket};
+use super::store::{self, Category, NewTicket, Prepared};
 use crate::app::AppState;
 use crate::db::{Builder, now_ms, query};
 use crate::error::{AppError, AppResult};
@@ -41,26 +41,29 @@ fn split(file: &str) -> Option<(&str, Format)> {
     }
 }
 
-/// A list answered as a JSON array or as `<root><item>…</item></root>`.
-fn reply<T: Serialize>(format: Format, root: &str, item: &str, items: &[T]) -> Response {
+/// A list as a JSON array or as `<root><item>…</item></root>`: its content type and text.
+fn render<T: Serialize>(format: Format, root: &str, item: &str, items: &[T]) -> Result<(&'static str, String), String> {
     match format {
-        Format::Json => (
-            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
-            serde_json::to_string(items).unwrap_or_default(),
-        )
-            .into_response(),
+        Format::Json => {
+            Ok(("application/json; charset=utf-8", serde_json::to_string(items).map_err(|e| e.to_string())?))
+        }
         Format::Xml => {
             let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>");
             out.push_str(&format!("<{root}>"));
             for i in items {
-                match quick_xml::se::to_string_with_root(item, i) {
-                    Ok(x) => out.push_str(&x),
-                    Err(e) => return oops(format, &e.to_string()),
-                }
+                out.push_str(&quick_xml::se::to_string_with_root(item, i).map_err(|e| e.to_string())?);
             }
             out.push_str(&format!("</{root}>"));
-            ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], out).into_response()
+            Ok(("text/xml; charset=utf-8", out))
         }
+    }
+}
+
+/// A list answered in the asked format.
+fn reply<T: Serialize>(format: Format, root: &str, item: &str, items: &[T]) -> Response {
+    match render(format, root, item, items) {
+        Ok((content_type, body)) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
+        Err(e) => oops(format, &e),
     }
 }
 
@@ -115,23 +118,26 @@ async fn jurisdiction(
     state: &AppState,
     p: &BTreeMap<String, String>,
 ) -> Result<CommunityRef, (StatusCode, &'static str)> {
-    let mut conn = state.db.read().await.map_err(|_| (StatusCode::SERVICE_UNAVAILABLE, "数据库暂不可用"))?;
+    let unavailable = |_| (StatusCode::SERVICE_UNAVAILABLE, "数据库暂不可用");
     match p.get("jurisdiction_id").filter(|j| !j.is_empty()) {
-        Some(code) => crate::places::community_by_code(&mut conn, code)
+        Some(code) => state
+            .tickets
+            .community(&state.db, code)
             .await
-            .ok()
-            .flatten()
+            .map_err(unavailable)?
             .ok_or((StatusCode::NOT_FOUND, "jurisdiction_id: 没有这个社区代码")),
         None => {
+            let mut conn = state.db.read().await.map_err(|_| (StatusCode::SERVICE_UNAVAILABLE, "数据库暂不可用"))?;
             let all: Vec<String> = query("SELECT code FROM communities WHERE archived_at IS NULL LIMIT 2")
                 .scalars(&mut conn)
                 .await
                 .unwrap_or_default();
             match all.as_slice() {
-                [only] => crate::places::community_by_code(&mut conn, only)
+                [only] => state
+                    .tickets
+                    .community(&state.db, only)
                     .await
-                    .ok()
-                    .flatten()
+                    .map_err(unavailable)?
                     .ok_or((StatusCode::NOT_FOUND, "jurisdiction_id")),
                 _ => Err((StatusCode::BAD_REQUEST, "jurisdiction_id: 必填（社区代码）")),
             }
@@ -389,7 +395,32 @@ struct RequestItem {
     media_url: Option<String>,
 }
 
-fn status_notes(t: &Ticket) -> Option<String> {
+/// What a public listing reads of a ticket (fewer columns read is a faster list).
+#[derive(sqlx::FromRow)]
+struct Listed {
+    id: i64,
+    category_id: i64,
+    status: String,
+    description: String,
+    household_id: Option<i64>,
+    grid_id: Option<i64>,
+    lat: Option<f64>,
+    lng: Option<f64>,
+    duplicate_of: Option<i64>,
+    due_at: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const LISTED: &str = "id, category_id, status, description, household_id, grid_id, lat, lng, duplicate_of, due_at, created_at, updated_at";
+
+impl Listed {
+    fn status(&self) -> Status {
+        Status::parse(&self.status).unwrap_or(Status::Submitted)
+    }
+}
+
+fn status_notes(t: &Listed) -> Option<String> {
     let s = t.status();
     let note = match s {
         Status::Submitted => "已受理，等待派单",
@@ -411,7 +442,7 @@ fn status_notes(t: &Ticket) -> Option<String> {
 /// What anyone may read of a ticket: no names or numbers, no household address, a point
 /// only to about 10 m and only when one was given.
 fn public_item(
-    t: &Ticket,
+    t: &Listed,
     categories: &[Category],
     grid_name: Option<&String>,
     community: &CommunityRef,
@@ -452,11 +483,54 @@ fn parse_time(s: &str) -> Option<i64> {
     })
 }
 
-async fn requests(state: &AppState, format: Format, p: &BTreeMap<String, String>) -> Response {
-    match find_requests(state, format, p).await {
-        Ok(items) => reply(format, "service_requests", "request", &items),
-        Err(r) => r,
+/// How long a listing may be answered again when another process could have changed
+/// tickets (this process's own changes drop it at once).
+const ANSWER_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Listings already answered, by their query: Open311 clients poll the same few lists,
+/// and a list is the same until a ticket changes.
+#[derive(Default)]
+pub struct Answers(std::sync::Mutex<HashMap<String, (std::time::Instant, u64, &'static str, Bytes)>>);
+
+impl Answers {
+    fn get(&self, key: &str, changes: u64) -> Option<(&'static str, Bytes)> {
+        let map = self.0.lock().expect("lock");
+        let (at, seen, content_type, body) = map.get(key)?;
+        (*seen == changes && at.elapsed() < ANSWER_TTL).then(|| (*content_type, body.clone()))
     }
+
+    fn put(&self, key: String, changes: u64, content_type: &'static str, body: Bytes) {
+        let mut map = self.0.lock().expect("lock");
+        if map.len() >= 256 {
+            map.clear();
+        }
+        map.insert(key, (std::time::Instant::now(), changes, content_type, body));
+    }
+}
+
+async fn requests(state: &AppState, format: Format, p: &BTreeMap<String, String>) -> Response {
+    // Read before the tickets are: a change that lands meanwhile makes this answer stale
+    // at once.
+    let changes = store::CHANGES.load(std::sync::atomic::Ordering::Relaxed);
+    let key = format!("{format:?}?{}", p.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&"));
+    let (content_type, body) = match state.tickets.lists.get(&key, changes) {
+        Some(hit) => hit,
+        None => {
+            let items = match find_requests(state, format, p).await {
+                Ok(items) => items,
+                Err(r) => return r,
+            };
+            match render(format, "service_requests", "request", &items) {
+                Ok((content_type, text)) => {
+                    let body = Bytes::from(text);
+                    state.tickets.lists.put(key, changes, content_type, body.clone());
+                    (content_type, body)
+                }
+                Err(e) => return oops(format, &e),
+            }
+        }
+    };
+    ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
 /// The requests a query asks for, or the error answer.
@@ -467,7 +541,7 @@ async fn find_requests(
 ) -> Result<Vec<RequestItem>, Response> {
     let c = jurisdiction(state, p).await.map_err(|(s, m)| error(format, s, m))?;
     let dir = state.tickets.directory(&state.db, c.id).await.map_err(|e| app_error(format, e))?;
-    let mut b = Builder::new(format!("SELECT {} FROM tickets WHERE community_id = ", store::COLUMNS));
+    let mut b = Builder::new(format!("SELECT {LISTED} FROM tickets WHERE community_id = "));
     b.arg(c.id);
     if let Some(ids) = p.get("service_request_id").filter(|s| !s.is_empty()) {
         let parsed: Result<Vec<i64>, _> = ids.split(',').map(|x| x.trim().parse::<i64>()).collect();
@@ -523,15 +597,11 @@ async fn find_requests(
     };
     b.push(&format!(" ORDER BY created_at DESC, id DESC LIMIT {page_size} OFFSET {}", (page - 1) * page_size));
     let mut conn = state.db.read().await.map_err(|e| app_error(format, e.into()))?;
-    let rows: Vec<Ticket> = b.build().fetch_all(&mut conn).await.map_err(|e| app_error(format, e.into()))?;
-    let grid_names: BTreeMap<i64, String> = query("SELECT id, name FROM grids WHERE community_id = $1")
-        .bind(c.id)
-        .fetch_all::<(i64, String)>(&mut conn)
-        .await
-        .map_err(|e| app_error(format, e.into()))?
-        .into_iter()
-        .collect();
-    Ok(rows.iter().map(|t| public_item(t, &dir.categories, t.grid_id.and_then(|g| grid_names.get(&g)), &c)).collect())
+    let rows: Vec<Listed> = b.build().fetch_all(&mut conn).await.map_err(|e| app_error(format, e.into()))?;
+    Ok(rows
+        .iter()
+        .map(|t| public_item(t, &dir.categories, t.grid_id.and_then(|g| dir.grid(g)).map(|g| &g.name), &c))
+        .collect())
 }
 
 /// `/open311/v2/requests/{id}.{format}` (and the swagger file's `/request/…` spelling).
@@ -612,11 +682,7 @@ pub async fn create_key(state: &AppState, community_id: i64, label: &str) -> App
 }
 
 async fn key_community(state: &AppState, key: &str) -> AppResult<Option<i64>> {
-    let mut conn = state.db.read().await?;
-    Ok(query("SELECT community_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
-        .bind(hash_key(key))
-        .scalar_optional(&mut conn)
-        .await?)
+    state.tickets.api_key(&state.db, hash_key(key)).await
 }
 
 /// The group-commit writer: takes what has queued up, writes it in one transaction,

@@ -21,7 +21,9 @@ pub struct Scope {
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Row {
-    pub key: i64,
+    /// The category's code (the same code in every community counts as one category), or
+    /// the id of the grid or community.
+    pub key: String,
     pub name: String,
     pub total: i64,
     pub completed: i64,
@@ -75,56 +77,84 @@ pub fn may_see(actor: &Actor, scope: &Scope) -> bool {
         })
 }
 
-/// The median of a duration column over `count` rows in scope, read in index order.
-async fn median_of(db: &Db, column: &str, scope: &Scope, count: i64) -> AppResult<Option<f64>> {
-    if count == 0 {
-        return Ok(None);
+/// The exact median of a duration column in scope, from the counts per bucket: only the
+/// tickets of the bucket (or two) holding the middle are read.
+async fn median_of(db: &Db, column: &str, scope: &Scope, counts: &BTreeMap<i64, i64>) -> AppResult<Option<f64>> {
+    let Some((low, high)) = super::median_ranks(counts.values().sum()) else { return Ok(None) };
+    let mut middle = Vec::new();
+    for rank in if low == high { vec![low] } else { vec![low, high] } {
+        let Some((bucket, within)) = super::locate(counts, rank) else { return Ok(None) };
+        let (from, to) = super::bucket_range(bucket);
+        let mut b =
+            Builder::new(format!("SELECT {column} FROM tickets WHERE {column} IS NOT NULL AND community_id IN "));
+        b.list(scope.community_ids.iter().copied());
+        if let Some(g) = scope.grid_id {
+            b.push(" AND grid_id = ").arg(g);
+        }
+        b.push(&format!(" AND {column} >= ")).arg(from).push(&format!(" AND {column} < ")).arg(to);
+        b.push(&format!(" ORDER BY {column} LIMIT 1 OFFSET {within}"));
+        let mut conn = db.read().await?;
+        match b.build().scalar_optional::<i64>(&mut conn).await? {
+            Some(v) => middle.push(v),
+            None => return Ok(None),
+        }
     }
-    let mut b = Builder::new(format!("SELECT {column} FROM tickets WHERE {column} IS NOT NULL AND community_id IN "));
-    b.list(scope.community_ids.iter().copied());
-    if let Some(g) = scope.grid_id {
-        b.push(" AND grid_id = ").arg(g);
-    }
-    let offset = (count - 1) / 2;
-    b.push(&format!(" ORDER BY {column} LIMIT 2 OFFSET {offset}"));
-    let mut conn = db.read().await?;
-    let middle: Vec<i64> = b.build().scalars(&mut conn).await?;
-    Ok(match middle.as_slice() {
-        [a, b] if count % 2 == 0 => Some((*a + *b) as f64 / 2.0),
-        [a, ..] => Some(*a as f64),
-        [] => None,
-    })
+    Ok(Some(middle.iter().sum::<i64>() as f64 / middle.len() as f64))
 }
 
 pub async fn figures(db: &Db, actor: &Actor, scope: &Scope) -> AppResult<Figures> {
     if !may_see(actor, scope) {
         return Err(AppError::NotFound);
     }
-    let mut b = Builder::new(
-        "SELECT t.community_id, t.grid_id, t.category_id, t.metric, t.n FROM ticket_tallies t WHERE t.n <> 0 AND t.community_id IN ",
-    );
+    let several = scope.community_ids.len() > 1;
+    // Summed in the database: per community (several) or per grid (one), category and
+    // metric; the durations per metric and bucket.
+    let place = if several { "t.community_id" } else { "t.grid_id" };
+    let mut b = Builder::new(format!(
+        "SELECT {place}, t.category_id, t.metric, CAST(SUM(t.n) AS BIGINT) FROM ticket_tallies t WHERE t.n <> 0 AND t.community_id IN "
+    ));
     b.list(scope.community_ids.iter().copied());
     if let Some(g) = scope.grid_id {
         b.push(" AND t.grid_id = ").arg(g);
     }
+    b.push(&format!(" GROUP BY {place}, t.category_id, t.metric"));
     let mut conn = db.read().await?;
-    let tallies: Vec<(i64, i64, i64, String, i64)> = b.build().fetch_all(&mut conn).await?;
+    let tallies: Vec<(i64, i64, String, i64)> = b.build().fetch_all(&mut conn).await?;
+    let mut names = Builder::new("SELECT id, code, name FROM ticket_categories WHERE community_id IN ");
+    names.list(scope.community_ids.iter().copied());
+    let categories: BTreeMap<i64, (String, String)> = names
+        .build()
+        .fetch_all::<(i64, String, String)>(&mut conn)
+        .await?
+        .into_iter()
+        .map(|(id, code, name)| (id, (code, name)))
+        .collect();
+    let category_names: BTreeMap<String, String> = categories.values().cloned().collect();
+    let code_of = |id: &i64| categories.get(id).map(|c| c.0.clone()).unwrap_or_default();
     let mut f = Figures::default();
-    let several = scope.community_ids.len() > 1;
-    let mut by_category: BTreeMap<i64, Row> = BTreeMap::new();
-    let mut by_place: BTreeMap<i64, Row> = BTreeMap::new();
-    for (community, grid, category, metric, n) in &tallies {
-        let place = if several { *community } else { *grid };
+    let mut by_category: BTreeMap<String, Row> = BTreeMap::new();
+    let mut by_place: BTreeMap<String, Row> = BTreeMap::new();
+    let mut durations: BTreeMap<&str, BTreeMap<i64, i64>> = BTreeMap::new();
+    for (place, category, metric, n) in &tallies {
+        if *category == 0 {
+            if let Some((name, bucket)) = metric.split_once(':')
+                && let Ok(bucket) = bucket.parse::<i64>()
+            {
+                *durations.entry(name).or_default().entry(bucket).or_default() += n;
+            }
+            continue;
+        }
+        let place = place.to_string();
         if let Some(status) = metric.strip_prefix("status:") {
             *f.by_status.entry(status.to_string()).or_default() += n;
             f.total += n;
-            by_category.entry(*category).or_default().total += n;
-            by_place.entry(place).or_default().total += n;
+            by_category.entry(code_of(category)).or_default().total += n;
+            by_place.entry(place.clone()).or_default().total += n;
         }
         match metric.as_str() {
             "completed" => {
                 f.completed += n;
-                by_category.entry(*category).or_default().completed += n;
+                by_category.entry(code_of(category)).or_default().completed += n;
                 by_place.entry(place).or_default().completed += n;
             }
             "on_time" => f.on_time += n,
@@ -134,27 +164,23 @@ pub async fn figures(db: &Db, actor: &Actor, scope: &Scope) -> AppResult<Figures
             _ => {}
         }
     }
-    // Names for the keys.
-    let mut names = Builder::new("SELECT id, name FROM ticket_categories WHERE community_id IN ");
-    names.list(scope.community_ids.iter().copied());
-    let category_names: BTreeMap<i64, String> =
-        names.build().fetch_all::<(i64, String)>(&mut conn).await?.into_iter().collect();
-    let place_names: BTreeMap<i64, String> = if several {
+    let place_names: BTreeMap<String, String> = if several {
         let mut b = Builder::new("SELECT id, name FROM communities WHERE id IN ");
         b.list(scope.community_ids.iter().copied());
-        b.build().fetch_all::<(i64, String)>(&mut conn).await?.into_iter().collect()
+        b.build().fetch_all::<(i64, String)>(&mut conn).await?.into_iter().map(|(id, n)| (id.to_string(), n)).collect()
     } else {
         query("SELECT id, name FROM grids WHERE community_id = $1")
             .bind(scope.community_ids[0])
             .fetch_all::<(i64, String)>(&mut conn)
             .await?
             .into_iter()
+            .map(|(id, n)| (id.to_string(), n))
             .collect()
     };
-    let finish = |m: BTreeMap<i64, Row>, names: &BTreeMap<i64, String>, none: &str| -> Vec<Row> {
+    let finish = |m: BTreeMap<String, Row>, names: &BTreeMap<String, String>, none: &str| -> Vec<Row> {
         let mut rows: Vec<Row> = m
             .into_iter()
-            .map(|(k, r)| Row { key: k, name: names.get(&k).cloned().unwrap_or_else(|| none.to_string()), ..r })
+            .map(|(k, r)| Row { name: names.get(&k).cloned().unwrap_or_else(|| none.to_string()), key: k, ..r })
             .filter(|r| r.total > 0)
             .collect();
         rows.sort_by(|a, b| b.total.cmp(&a.total).then(a.name.cmp(&b.name)));
@@ -176,8 +202,10 @@ pub async fn figures(db: &Db, actor: &Actor, scope: &Scope) -> AppResult<Figures
     f.whistles = whistles;
     f.whistles_answered = answered;
     drop(conn);
-    f.median_response_ms = median_of(db, "response_ms", scope, f.responded).await?;
-    f.median_resolution_ms = median_of(db, "resolution_ms", scope, f.completed).await?;
+    let none = BTreeMap::new();
+    f.median_response_ms = median_of(db, "response_ms", scope, durations.get("response").unwrap_or(&none)).await?;
+    f.median_resolution_ms =
+        median_of(db, "resolution_ms", scope, durations.get("resolution").unwrap_or(&none)).await?;
     Ok(f)
 }
 

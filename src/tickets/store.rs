@@ -47,6 +47,8 @@ pub struct Ticket {
     pub reopen_count: i64,
     pub rating: Option<i64>,
     pub rating_comment: Option<String>,
+    pub response_ms: Option<i64>,
+    pub resolution_ms: Option<i64>,
     pub duplicate_of: Option<i64>,
     pub q_need: Option<String>,
     pub q_cause: Option<String>,
@@ -61,7 +63,7 @@ pub struct Ticket {
 
 pub const COLUMNS: &str = "community_id, id, category_id, channel, status, description, household_id, grid_id, lat, lng, address, \
     outside_grid, submitter_user_id, submitter_name, caller_phone_masked, owner_user_id, pool_team_id, pool_unit_id, due_at, \
-    accepted_at, resolved_at, closed_at, escalation_level, escalated_at, reopen_count, rating, rating_comment, duplicate_of, \
+    accepted_at, resolved_at, closed_at, escalation_level, escalated_at, reopen_count, rating, rating_comment, response_ms, resolution_ms, duplicate_of, \
     q_need, q_cause, q_plan, q_progress, q_outcome, attributes, token, created_at, updated_at";
 
 impl Ticket {
@@ -77,6 +79,8 @@ impl Ticket {
             on_time: self.resolved_at.is_some_and(|r| r <= self.due_at),
             responded: self.accepted_at.is_some(),
             rating: self.rating,
+            response_ms: self.response_ms,
+            resolution_ms: self.resolution_ms,
         }
     }
 
@@ -177,6 +181,7 @@ pub async fn ensure_all_categories(db: &Db) -> AppResult<()> {
 /// A grid as routing needs it.
 pub struct GridShape {
     pub id: i64,
+    pub name: String,
     pub worker: Option<i64>,
     pub area: Option<geo::MultiPolygon<f64>>,
 }
@@ -218,6 +223,12 @@ pub struct Runtime {
     /// Per community: when read, at which record generation, and what.
     directories: Mutex<HashMap<i64, (Instant, u64, Arc<Directory>)>>,
     pub(super) batcher: tokio::sync::OnceCell<tokio::sync::mpsc::Sender<super::open311::Job>>,
+    /// Open311 clients name a community by its code and prove themselves by a key on
+    /// every request; both are kept for a few seconds.
+    communities: Mutex<HashMap<String, (Instant, u64, Option<crate::places::CommunityRef>)>>,
+    keys: Mutex<HashMap<Vec<u8>, (Instant, Option<i64>)>>,
+    /// Open311 listings as answered, by query.
+    pub(super) lists: super::open311::Answers,
 }
 
 impl Runtime {
@@ -231,19 +242,51 @@ impl Runtime {
         }
         let mut conn = db.read().await?;
         let categories = categories(&mut conn, community_id).await?;
-        let rows: Vec<(i64, Option<i64>, Option<Json<Value>>)> = query(
-            "SELECT id, worker_user_id, polygon FROM grids WHERE community_id = $1 AND archived_at IS NULL ORDER BY id",
+        let rows: Vec<(i64, String, Option<i64>, Option<Json<Value>>)> = query(
+            "SELECT id, name, worker_user_id, polygon FROM grids WHERE community_id = $1 AND archived_at IS NULL ORDER BY id",
         )
         .bind(community_id)
         .fetch_all(&mut conn)
         .await?;
         let grids = rows
             .into_iter()
-            .map(|(id, worker, poly)| GridShape { id, worker, area: poly.and_then(|p| to_area(&p.0)) })
+            .map(|(id, name, worker, poly)| GridShape { id, name, worker, area: poly.and_then(|p| to_area(&p.0)) })
             .collect();
         let d = Arc::new(Directory { categories, grids });
         self.directories.lock().expect("lock").insert(community_id, (Instant::now(), generation, d.clone()));
         Ok(d)
+    }
+
+    /// The community with this code.
+    pub async fn community(&self, db: &Db, code: &str) -> AppResult<Option<crate::places::CommunityRef>> {
+        let generation = crate::entity::store::GENERATION.load(std::sync::atomic::Ordering::Relaxed);
+        if let Some((at, g, c)) = self.communities.lock().expect("lock").get(code)
+            && at.elapsed() < DIRECTORY_TTL
+            && *g == generation
+        {
+            return Ok(c.clone());
+        }
+        let mut conn = db.read().await?;
+        let c = crate::places::community_by_code(&mut conn, code).await?;
+        self.communities.lock().expect("lock").insert(code.to_string(), (Instant::now(), generation, c.clone()));
+        Ok(c)
+    }
+
+    /// The community an API key (by its hash) belongs to, if it is valid. A revoked key
+    /// stops working within the cache's few seconds.
+    pub async fn api_key(&self, db: &Db, hash: Vec<u8>) -> AppResult<Option<i64>> {
+        if let Some((at, c)) = self.keys.lock().expect("lock").get(&hash)
+            && at.elapsed() < DIRECTORY_TTL
+        {
+            return Ok(*c);
+        }
+        let mut conn = db.read().await?;
+        let c: Option<i64> = query("SELECT community_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+            .bind(hash.clone())
+            .scalar_optional(&mut conn)
+            .await?;
+        self.keys.lock().expect("lock").insert(hash, (Instant::now(), c));
+        Ok(c)
     }
 }
 
@@ -333,10 +376,12 @@ pub struct Prepared {
     pub recipients: Vec<i64>,
 }
 
-fn token() -> String {
-    let mut b = [0u8; 12];
+/// A hard-to-guess token that starts with the time, so new tokens go to the end of their
+/// index instead of to a random page of it.
+fn token(at: i64) -> String {
+    let mut b = [0u8; 8];
     getrandom::fill(&mut b).expect("system random source");
-    hex::encode(b)
+    format!("{at:011x}{}", hex::encode(b))
 }
 
 /// Routes a ticket: its grid (from the household, else the polygon holding its point), and
@@ -434,7 +479,7 @@ pub async fn prepare(
             .filter(|n| !n.trim().is_empty())
             .or_else(|| actor.filter(|_| channel == Channel::Web).map(|a| a.display_name.clone())),
         submitter_user_id,
-        token: token(),
+        token: token(at),
         at,
         recipients,
         new,
@@ -489,6 +534,7 @@ pub async fn write(tx: &mut Tx, pii: &crate::pii::Pii, bus: &Arc<Bus>, items: &[
         .next_ids(items.len() * per_ticket + items.iter().map(|p| p.recipients.len()).sum::<usize>())
         .await?
         .into_iter();
+    changed(tx);
     let mut tickets = Vec::with_capacity(items.len());
     let mut events = Vec::with_capacity(items.len() * 2);
     let mut inbox = Vec::new();
@@ -568,6 +614,8 @@ pub async fn write(tx: &mut Tx, pii: &crate::pii::Pii, bus: &Arc<Bus>, items: &[
             on_time: false,
             responded: false,
             rating: None,
+            response_ms: None,
+            resolution_ms: None,
         };
         for (g, c, m, d) in super::tally_delta(None, &facts) {
             *tallies.entry((p.community_id, g, c, m)).or_default() += d;
@@ -680,6 +728,17 @@ pub(super) fn event_row(
 }
 
 /// Adds deltas to the statistics tallies (creating rows as needed).
+/// Bumped once a change to any ticket has committed, so that cached public lists (the
+/// Open311 listing) know to read again.
+pub static CHANGES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Marks that `tx` changes tickets.
+pub(super) fn changed(tx: &mut Tx) {
+    tx.after_commit(|| {
+        CHANGES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+}
+
 pub(super) async fn apply_tallies(tx: &mut Tx, deltas: Vec<(i64, i64, i64, String, i64)>) -> AppResult<()> {
     for (c, g, cat, metric, d) in deltas {
         query(
@@ -1266,6 +1325,7 @@ pub async fn act(
         .push(" AND status = ")
         .arg(from.as_str());
     set.push(" AND updated_at = ").arg(t.updated_at);
+    changed(&mut tx);
     if set.build().execute(&mut tx).await? == 0 {
         return Err(AppError::Conflict(if action == Action::Accept {
             "ticket.already_taken"
