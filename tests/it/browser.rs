@@ -239,3 +239,101 @@ async fn staff_on_a_desktop_fix_a_form_from_its_inline_errors() {
     let nav = c.find(Locator::Css(".side-nav")).await.unwrap().text().await.unwrap();
     assert!(nav.contains("Residents"), "{nav}");
 }
+
+/// Waits until the page's text holds `needle` (live updates arrive without a reload).
+async fn wait_text(c: &Client, needle: &str, secs: u64) -> bool {
+    for _ in 0..secs * 10 {
+        if let Ok(main) = c.find(Locator::Css("main")).await
+            && main.text().await.unwrap_or_default().contains(needle)
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+/// Clicks an element after bringing it to the middle of the screen, clear of the phone's
+/// fixed tab bar.
+async fn press(c: &Client, e: fantoccini::elements::Element) {
+    c.execute("arguments[0].scrollIntoView({block: 'center'})", vec![serde_json::to_value(&e).unwrap()]).await.unwrap();
+    e.click().await.unwrap();
+}
+
+/// Submits the action form of the ticket page that does `action`.
+async fn take_action(c: &Client, action: &str, note: Option<&str>, photo: Option<&std::path::Path>) {
+    let form = c.find(Locator::Css(&format!("form[data-action={action}]"))).await.unwrap();
+    // Opens the action's fold if it is closed.
+    c.execute("arguments[0].closest('details').open = true", vec![serde_json::to_value(&form).unwrap()]).await.unwrap();
+    if let Some(n) = note {
+        form.find(Locator::Css("textarea[name=note]")).await.unwrap().send_keys(n).await.unwrap();
+    }
+    if let Some(p) = photo {
+        form.find(Locator::Css("input[type=file]")).await.unwrap().send_keys(&p.display().to_string()).await.unwrap();
+    }
+    press(c, form.find(Locator::Css("button[type=submit]")).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_asks_on_the_phone_the_pool_takes_it_live_and_the_resident_rates() {
+    let app = TestApp::demo().await;
+    let Some(grid) = browser(true).await else { return };
+    let volunteer = browser(true).await.unwrap();
+    let resident = browser(true).await.unwrap();
+    let base = serve(&app).await;
+    let (g, v, r) = (&grid.client, &volunteer.client, &resident.client);
+
+    // The grid worker and a volunteer of the 帮办代办 pool have their lists open.
+    sign_in(g, &base, "grid").await;
+    g.goto(&format!("{base}/c/{HS}/tickets?view=grid")).await.unwrap();
+    sign_in(v, &base, "volunteer").await;
+    v.goto(&format!("{base}/c/{HS}/tickets?view=pool")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // The resident asks from the phone form, for their own household.
+    sign_in(r, &base, "resident").await;
+    r.goto(&format!("{base}/c/{HS}/tickets/new")).await.unwrap();
+    r.find(Locator::XPath("//select[@id='t-category']/option[contains(., '帮办代办')]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    r.find(Locator::Id("t-description")).await.unwrap().send_keys("帮老人代办高龄津贴（浏览器）").await.unwrap();
+    press(r, r.find(Locator::Css("form.form button[type=submit]")).await.unwrap()).await;
+    wait_url(r, |u| u.contains("/tickets/") && !u.ends_with("/new")).await;
+    let width: i64 = r.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap().as_i64().unwrap();
+    assert!(width <= 360, "the ticket fits the phone: {width}");
+    screenshot(r, "phone-ticket.png").await;
+
+    // Both lists show it without a reload.
+    assert!(wait_text(g, "帮老人代办高龄津贴（浏览器）", 10).await, "the grid worker's list updates live");
+    assert!(wait_text(v, "帮老人代办高龄津贴（浏览器）", 10).await, "the pool's list updates live");
+    assert!(visible(v, ".live-toast").await, "and a note says so");
+
+    // The volunteer takes the order and resolves it with a photo.
+    press(
+        v,
+        v.find(Locator::XPath("//a[contains(@class,'ticket-line')][contains(., '帮老人代办高龄津贴（浏览器）')]"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    v.wait().for_element(Locator::Css("form[data-action=accept]")).await.unwrap();
+    take_action(v, "accept", None, None).await;
+    v.wait().for_element(Locator::Css("form[data-action=resolve]")).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("done.png");
+    image::RgbImage::from_pixel(64, 48, image::Rgb([200, 30, 30])).save(&photo).unwrap();
+    take_action(v, "resolve", Some("已代办，津贴下月发放"), Some(&photo)).await;
+    v.wait().for_element(Locator::Css(".photos img")).await.unwrap();
+
+    // The resident's open ticket page shows the result; five stars close it.
+    assert!(wait_text(r, "已办结", 10).await, "the resident's page updates live");
+    r.refresh().await.unwrap();
+    r.wait().for_element(Locator::Css("form[data-action=rate]")).await.unwrap();
+    take_action(r, "rate", None, None).await;
+    r.wait().for_element(Locator::XPath("//dt[.='评价']")).await.unwrap();
+    let page = r.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
+    assert!(page.contains("★★★★★"), "{page}");
+}
