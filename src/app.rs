@@ -37,6 +37,7 @@ pub struct Shared {
     pub metrics: PrometheusHandle,
     pub started: Instant,
     pub tickets: Arc<tickets::store::Runtime>,
+    pub points: Arc<crate::points::store::Runtime>,
 }
 
 impl AppState {
@@ -57,6 +58,7 @@ impl AppState {
             metrics: web::ops::metrics_handle(),
             started: Instant::now(),
             tickets: Arc::new(tickets::store::Runtime::default()),
+            points: Arc::new(crate::points::store::Runtime::default()),
         })))
     }
 
@@ -116,6 +118,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages)
         .merge(tickets::routes())
+        .merge(crate::points::routes())
+        .merge(crate::fieldwork::routes())
         .nest("/api/v1", crate::api::router())
         .route("/api/openapi.json", get(crate::api::openapi_json))
         .route("/api/docs", get(crate::api::docs))
@@ -176,13 +180,32 @@ async fn json_rejections(req: Request, next: Next) -> Response {
 /// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
 pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
     let db = state.db.clone();
-    tickets::jobs::spawn(state.clone());
+    spawn_jobs(state.clone());
     let app = router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tokio::time::timeout(Duration::from_secs(10), db.close()).await.ok();
     Ok(())
+}
+
+/// The background jobs, every minute until the process ends: escalating overdue tickets
+/// and closing unrated ones, letting redemption holds expire. Each is safe to run in
+/// several processes at once.
+fn spawn_jobs(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let now = db::now_ms();
+            if let Err(e) = tickets::jobs::run_once(&state, now).await {
+                tracing::warn!(error = %e, "ticket job failed; retrying next minute");
+            }
+            if let Err(e) = crate::points::store::expire_due(&state, now).await {
+                tracing::warn!(error = %e, "redemption expiry failed; retrying next minute");
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

@@ -12,11 +12,7 @@ use crate::error::AppResult;
 use crate::places::{self, CommunityRef};
 use crate::web::{Page, PageCtx, PageResult, SignedPage, chart, fmt, render};
 
-pub struct Stat {
-    pub label: String,
-    pub value: String,
-    pub href: Option<String>,
-}
+pub use crate::web::sheet::Stat;
 
 pub struct Item {
     pub title: String,
@@ -55,6 +51,7 @@ pub async fn page(State(state): State<AppState>, Page(ctx): Page) -> PageResult 
         return Ok(Redirect::to("/login").into_response());
     };
     let mut sections = crate::tickets::pages::home_sections(&state, &ctx, &actor).await?;
+    sections.extend(crate::points::pages::home_sections(&state, &ctx, &actor).await?);
     let mut conn = state.db.read().await?;
     let mut seen_communities = Vec::new();
     for g in &actor.grants {
@@ -152,6 +149,10 @@ async fn subdistrict(ctx: &PageCtx, actor: &Actor, conn: &mut Conn, id: i64) -> 
             stat(ctx, "entity.resident", total, Some(format!("/subdistricts/{id}/residents"))),
         ],
         chart: Some(chart::bars(&bars, "")),
+        links: vec![
+            (format!("/subdistricts/{id}/tickets/stats"), ctx.t("ticket.stats")),
+            (format!("/subdistricts/{id}/points/stats"), ctx.t("points.stats")),
+        ],
         items: communities
             .iter()
             .map(|(cid, code, n)| Item {

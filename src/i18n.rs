@@ -103,4 +103,38 @@ mod tests {
         assert!(zh.contains("10") && zh != en, "{zh} / {en}");
         assert!(en.contains("10"));
     }
+
+    /// Every text key written out in the code or the templates has both languages (a
+    /// missing one would show the key itself to a resident).
+    #[test]
+    fn every_key_in_the_code_is_translated() {
+        let pattern = regex::Regex::new(
+            r#"(?:\b(?:t|tr)\(\s*|FieldError::new\([^,()]+,\s*|Conflict\(|::field\([^,()]+,\s*|Err\()"([a-z_]+\.[a-z0-9_.]+)""#,
+        )
+        .unwrap();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        let mut dirs = vec![root.join("src"), root.join("templates")];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() { dirs.push(p) } else { files.push(p) }
+            }
+        }
+        let (mut missing, mut checked) = (Vec::new(), 0);
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap_or_default();
+            for c in pattern.captures_iter(&text) {
+                let key = &c[1];
+                checked += 1;
+                for lang in [Lang::Zh, Lang::En] {
+                    if t(lang, key) == key {
+                        missing.push(format!("{key} ({}) in {}", lang.code(), f.display()));
+                    }
+                }
+            }
+        }
+        assert!(checked > 500, "the pattern still finds the keys ({checked})");
+        assert!(missing.is_empty(), "untranslated: {missing:#?}");
+    }
 }

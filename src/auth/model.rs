@@ -180,6 +180,13 @@ pub enum Permission {
     ManageUsers,
     /// Read the audit history of records.
     ViewAudit,
+    /// Run the volunteer service and points: approve service records, keep the rules,
+    /// adjust points, stock the shop, hand rewards over, commend, issue certificates.
+    ManagePoints,
+    /// Patrol and keep field notes 民情笔记.
+    FieldWork,
+    /// Read everyone's field notes in the community.
+    ReadFieldNotes,
 }
 
 /// How far a permission reaches inside one community.
@@ -243,14 +250,14 @@ fn reach(role: Role, perm: Permission) -> Reach {
             _ => Community,
         },
         Role::GridWorker => match perm {
-            ViewPlaces => Community,
+            ViewPlaces | FieldWork => Community,
             ViewRegistry | EditRegistry | RevealPii | ViewAudit => Grid,
             _ => No,
         },
         // Platform administrators install and configure; they read the registry masked and
         // may not reveal personal values (least privilege).
         Role::PlatformAdmin => match perm {
-            RevealPii | ViewAccessLog => No,
+            RevealPii | ViewAccessLog | ManagePoints | FieldWork | ReadFieldNotes => No,
             _ => Community,
         },
         Role::SubdistrictAdmin => match perm {

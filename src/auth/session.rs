@@ -131,22 +131,29 @@ pub async fn sign_in(
         .bind(since)
         .execute(&mut tx)
         .await?;
+    let (token, csrf) = open(&mut tx, user.id).await?;
+    tx.commit().await?;
+    let mut conn = db.read().await?;
+    let actor = load_actor(&mut conn, user.id, user.username, user.display_name).await?;
+    Ok((token, Session { actor, csrf, lang: None }))
+}
+
+/// Opens a session for a user whose credentials were checked; answers the cookie token
+/// and the form token.
+pub async fn open(tx: &mut crate::db::Tx, user_id: i64) -> AppResult<(String, String)> {
     let token = random_token(32);
     let csrf = random_token(18);
     let now = now_ms();
     query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(token_hash(&token))
-        .bind(user.id)
+        .bind(user_id)
         .bind(csrf.as_str())
         .bind(now)
         .bind(now)
         .bind(now + IDLE_MS)
-        .execute(&mut tx)
+        .execute(tx)
         .await?;
-    tx.commit().await?;
-    let mut conn = db.read().await?;
-    let actor = load_actor(&mut conn, user.id, user.username, user.display_name).await?;
-    Ok((token, Session { actor, csrf, lang: None }))
+    Ok((token, csrf))
 }
 
 #[derive(sqlx::FromRow)]

@@ -6,6 +6,7 @@ mod community;
 mod config;
 mod demo;
 mod import;
+mod ledger;
 mod migrate;
 mod serve;
 mod user;
@@ -48,6 +49,9 @@ pub enum Command {
     /// Keys for Open311 clients.
     #[command(subcommand)]
     ApiKey(api_key::Command),
+    /// The points ledger: check it, or measure it.
+    #[command(subcommand)]
+    Ledger(ledger::Command),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -64,6 +68,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup(a) => backup::run(config, a).await,
         Command::Config => config::run(config),
         Command::ApiKey(c) => api_key::run(config, c).await,
+        Command::Ledger(c) => ledger::run(config, c).await,
     }
 }
 

@@ -9,6 +9,7 @@
 //! `BEGIN IMMEDIATE` on it, so concurrent requests queue instead of failing with
 //! "database is locked") and a pool of read-only connections.
 
+pub mod group;
 pub mod migrate;
 
 use std::borrow::Cow;
@@ -229,6 +230,27 @@ impl Tx {
         Ok(())
     }
 
+    /// Marks a point to come back to: a failure after it can be undone without losing
+    /// what came before (a batch answers each item on its own this way).
+    pub async fn savepoint(&mut self) -> Result<Savepoint, sqlx::Error> {
+        query("SAVEPOINT linli_item").execute(self).await?;
+        Ok(Savepoint { hooks: self.after_commit.len() })
+    }
+
+    /// Keeps what was done since the savepoint.
+    pub async fn release(&mut self, _: Savepoint) -> Result<(), sqlx::Error> {
+        query("RELEASE SAVEPOINT linli_item").execute(self).await?;
+        Ok(())
+    }
+
+    /// Undoes what was done since the savepoint, with its after-commit actions.
+    pub async fn rollback_to(&mut self, sp: Savepoint) -> Result<(), sqlx::Error> {
+        query("ROLLBACK TO SAVEPOINT linli_item").execute(self).await?;
+        query("RELEASE SAVEPOINT linli_item").execute(self).await?;
+        self.after_commit.truncate(sp.hooks);
+        Ok(())
+    }
+
     /// A fresh id, unique across all tables. SQLite keeps the counter in a table updated
     /// inside this transaction (a rollback returns the id; writers are serialised anyway);
     /// PostgreSQL uses a sequence, safe across processes.
@@ -258,6 +280,12 @@ impl Tx {
             }
         }
     }
+}
+
+/// A point inside a transaction (see [`Tx::savepoint`]).
+#[must_use]
+pub struct Savepoint {
+    hooks: usize,
 }
 
 /// A pooled read connection.

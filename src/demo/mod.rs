@@ -302,6 +302,7 @@ pub async fn load(state: &AppState, scale: Scale) -> anyhow::Result<bool> {
         tx.commit().await?;
         accounts(state, &loaded).await?;
         crate::tickets::demo::load(state).await?;
+        crate::points::demo::load(state).await?;
         tracing::info!(seconds = started.elapsed().as_secs_f64(), "demo data loaded");
         wrote = true;
     }

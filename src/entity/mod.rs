@@ -9,8 +9,8 @@ pub mod store;
 use model::EntityDef;
 
 /// Every record kind the engine serves.
-pub fn all() -> [&'static EntityDef; 12] {
-    use crate::{org, people, places, tickets};
+pub fn all() -> [&'static EntityDef; 14] {
+    use crate::{org, people, places, points, tickets};
     [
         &places::SUBDISTRICT,
         &places::COMMUNITY,
@@ -24,6 +24,8 @@ pub fn all() -> [&'static EntityDef; 12] {
         &org::TEAM,
         &org::PARTNER_UNIT,
         &tickets::CATEGORY,
+        &points::REWARD,
+        &points::COMMENDATION,
     ]
 }
 

@@ -60,17 +60,36 @@ pub fn validate(new: &NewUser) -> Result<Option<String>, Vec<FieldError>> {
 /// Creates a user with their roles. `actor`, when given, must be allowed to hand out each
 /// role (pages); commands run by the operator pass `None`.
 pub async fn create(db: &Db, pii: &Pii, actor: Option<&Actor>, by: &By, new: NewUser) -> AppResult<i64> {
-    let phone = validate(&new).map_err(AppError::Invalid)?;
+    let checked = check(actor, &new).await?;
+    let mut tx = db.begin().await?;
+    let id = create_in(&mut tx, pii, by, &new, checked).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A new user checked and with the password hashed (slow, so done before any transaction).
+pub struct Checked {
+    phone: Option<String>,
+    hashed: String,
+}
+
+pub async fn check(actor: Option<&Actor>, new: &NewUser) -> AppResult<Checked> {
+    let phone = validate(new).map_err(AppError::Invalid)?;
     if let Some(a) = actor
         && new.grants.iter().any(|g| !a.may_grant(g.role(), g.community_id))
     {
         return Err(AppError::Forbidden);
     }
     let hashed = password::hash(new.password.clone()).await?;
-    let mut tx = db.begin().await?;
+    Ok(Checked { phone, hashed })
+}
+
+/// Writes a checked new user inside the caller's transaction (so that what is made with
+/// the account, such as a volunteer record, lands with it or not at all).
+pub async fn create_in(tx: &mut Tx, pii: &Pii, by: &By, new: &NewUser, checked: Checked) -> AppResult<i64> {
     let id = tx.next_id().await?;
     let now = now_ms();
-    let sealed = phone.as_deref().map(|p| pii.seal_phone(p));
+    let sealed = checked.phone.as_deref().map(|p| pii.seal_phone(p));
     let home = new.grants.iter().find_map(|g| g.community_id);
     query(
         "INSERT INTO users (id, username, display_name, phone_enc, phone_hash, phone_masked, password_hash, community_id, resident_id, created_at, updated_at)
@@ -82,23 +101,22 @@ pub async fn create(db: &Db, pii: &Pii, actor: Option<&Actor>, by: &By, new: New
     .bind(sealed.as_ref().map(|s| s.enc.clone()))
     .bind(sealed.as_ref().map(|s| s.hash.clone()))
     .bind(sealed.as_ref().map(|s| s.masked.clone()))
-    .bind(hashed)
+    .bind(checked.hashed)
     .bind(home)
     .bind(new.resident_id)
     .bind(now)
     .bind(now)
-    .execute(&mut tx)
+    .execute(&mut *tx)
     .await?;
     for g in &new.grants {
-        insert_grant(&mut tx, id, g).await?;
+        insert_grant(tx, id, g).await?;
     }
     let after = serde_json::json!({
         "username": new.username, "display_name": new.display_name.trim(),
         "phone": sealed.as_ref().map(|s| s.masked.clone()),
         "roles": new.grants.iter().map(|g| g.role().as_str()).collect::<Vec<_>>(),
     });
-    audit::record(&mut tx, audit::PLATFORM, by, Action::Create, "user", id, None, Some(&after)).await?;
-    tx.commit().await?;
+    audit::record(tx, audit::PLATFORM, by, Action::Create, "user", id, None, Some(&after)).await?;
     Ok(id)
 }
 

@@ -288,7 +288,7 @@ pub async fn load(state: &AppState) -> AppResult<()> {
         let n = 24 + (c % 13) as usize;
         history(&mut tx, &mut r, c, n, n * 9 / 10, 90, &People::default()).await?;
     }
-    // The volunteer takes 帮办代办 orders from the 红心微聚 pool; one order waits there.
+    // The volunteer takes 帮办代办 orders from the 红心微聚 pool.
     let hs: i64 = query("SELECT id FROM communities WHERE code = $1").bind("440804003001").scalar(&mut tx).await?;
     let team: Option<i64> = query("SELECT id FROM teams WHERE community_id = $1 AND name = $2")
         .bind(hs)

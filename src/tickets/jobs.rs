@@ -3,32 +3,17 @@
 //! server processes at once: each escalation is claimed by inserting its row (one per
 //! ticket and level), each closing by a conditional update.
 
-use std::time::Duration;
-
 use super::store::{self, Ticket};
 use super::{Action, DAY_MS, Status, escalation_due};
 use crate::app::AppState;
 use crate::auth::model::Role;
-use crate::db::{insert_many, now_ms, query};
+use crate::db::{insert_many, query};
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Report {
     pub escalated: usize,
     pub closed: usize,
-}
-
-/// Runs the job every minute until the process ends.
-pub fn spawn(state: AppState) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            if let Err(e) = run_once(&state, now_ms()).await {
-                tracing::warn!(error = %e, "ticket job failed; retrying next minute");
-            }
-        }
-    });
 }
 
 /// One pass at time `now`.

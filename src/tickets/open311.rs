@@ -12,15 +12,16 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures::future::BoxFuture;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tokio::sync::{mpsc, oneshot};
 
 use super::Status;
 use super::store::{self, Category, NewTicket, Prepared};
 use crate::app::AppState;
-use crate::db::{Builder, now_ms, query};
+use crate::db::group::{Batch, Committer};
+use crate::db::{Builder, Tx, now_ms, query};
 use crate::error::{AppError, AppResult};
 use crate::places::CommunityRef;
 use crate::web::fmt;
@@ -652,12 +653,6 @@ pub async fn token(State(state): State<AppState>, Path(file): Path<String>) -> R
 
 // ---------- submitting, with group commit ----------
 
-/// A submission waiting for the next group commit.
-pub struct Job {
-    prepared: Prepared,
-    done: oneshot::Sender<AppResult<i64>>,
-}
-
 fn hash_key(key: &str) -> Vec<u8> {
     Sha256::digest(key.as_bytes()).to_vec()
 }
@@ -685,79 +680,32 @@ async fn key_community(state: &AppState, key: &str) -> AppResult<Option<i64>> {
     state.tickets.api_key(&state.db, hash_key(key)).await
 }
 
-/// The group-commit writer: takes what has queued up, writes it in one transaction,
-/// answers each. A batch that fails is retried one by one so that one bad submission
-/// cannot sink the others.
-async fn batcher(state: AppState, mut rx: mpsc::Receiver<Job>) {
-    while let Some(first) = rx.recv().await {
-        let mut jobs = vec![first];
-        while jobs.len() < 2000 {
-            match rx.try_recv() {
-                Ok(j) => jobs.push(j),
-                Err(_) => break,
-            }
-        }
-        let prepared: Vec<Prepared> = jobs.iter().map(|j| j.prepared.clone()).collect();
-        let result = async {
-            let mut tx = state.db.begin().await?;
-            let ids = store::write(&mut tx, &state.pii, &state.tickets.bus, &prepared).await?;
-            tx.commit().await?;
-            AppResult::Ok(ids)
-        }
-        .await;
-        match result {
-            Ok(ids) => {
-                for (j, id) in jobs.into_iter().zip(ids) {
-                    let _ = j.done.send(Ok(id));
-                }
-            }
-            Err(_) => {
-                for j in jobs {
-                    let r = write_one(&state, &j.prepared).await;
-                    let _ = j.done.send(r);
-                }
-            }
-        }
-    }
+/// Submissions written together: all the tickets of a batch in a few multi-row inserts.
+pub struct Submissions {
+    pii: std::sync::Arc<crate::pii::Pii>,
+    bus: std::sync::Arc<super::live::Bus>,
 }
 
-async fn write_one(state: &AppState, p: &Prepared) -> AppResult<i64> {
-    if let Some(key) = p.new.idempotency_key.as_deref() {
-        let mut conn = state.db.read().await?;
-        if let Some(t) = store::by_idempotency_key(&mut conn, p.community_id, key).await? {
-            return Ok(t.id);
-        }
-    }
-    let mut tx = state.db.begin().await?;
-    let ids = store::write(&mut tx, &state.pii, &state.tickets.bus, std::slice::from_ref(p)).await?;
-    tx.commit().await?;
-    Ok(ids[0])
-}
+impl Batch for Submissions {
+    type Item = Prepared;
+    type Out = i64;
 
-fn sender(state: &AppState) -> futures::future::BoxFuture<'_, mpsc::Sender<Job>> {
-    Box::pin(async move {
-        state
-            .tickets
-            .batcher
-            .get_or_init(|| async {
-                let (tx, rx) = mpsc::channel(20_000);
-                tokio::spawn(batcher(state.clone(), rx));
-                tx
-            })
-            .await
-            .clone()
-    })
+    fn write<'a>(&'a self, tx: &'a mut Tx, items: &'a [Prepared]) -> BoxFuture<'a, AppResult<Vec<AppResult<i64>>>> {
+        Box::pin(async move { Ok(store::write(tx, &self.pii, &self.bus, items).await?.into_iter().map(Ok).collect()) })
+    }
 }
 
 /// Submits through the group commit; answers the ticket's id once it is on disk.
 pub async fn submit_grouped(state: &AppState, prepared: Prepared) -> AppResult<i64> {
-    let (done, wait) = oneshot::channel();
-    sender(state)
-        .await
-        .send(Job { prepared, done })
-        .await
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("the submission queue is closed")))?;
-    wait.await.map_err(|_| AppError::Internal(anyhow::anyhow!("the submission was dropped")))?
+    let committer = state
+        .tickets
+        .submissions
+        .get_or_init(|| async {
+            let batch = Submissions { pii: state.pii.clone(), bus: state.tickets.bus.clone() };
+            Committer::start(state.db.clone(), batch, 2000)
+        })
+        .await;
+    committer.submit(prepared).await
 }
 
 #[derive(Serialize)]
@@ -870,6 +818,18 @@ async fn submit(state: &AppState, format: Format, p: &BTreeMap<String, String>, 
     };
     match submit_grouped(state, prepared).await {
         Ok(id) => created(format, &id.to_string(), cat),
+        // A retry that raced its first attempt: answer the first.
+        Err(AppError::Invalid(f)) if f.iter().any(|f| f.field == "idempotency_key") => {
+            let key = idempotency_key.unwrap_or_default();
+            match state.db.read().await.map_err(AppError::from) {
+                Ok(mut conn) => match store::by_idempotency_key(&mut conn, c.id, &key).await {
+                    Ok(Some(t)) => created(format, &t.id.to_string(), cat),
+                    Ok(None) => error(format, StatusCode::CONFLICT, "idempotency_key: 请重试"),
+                    Err(e) => app_error(format, e),
+                },
+                Err(e) => app_error(format, e),
+            }
+        }
         Err(e) => app_error(format, e),
     }
 }

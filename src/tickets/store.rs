@@ -222,7 +222,7 @@ pub struct Runtime {
     pub bus: Arc<Bus>,
     /// Per community: when read, at which record generation, and what.
     directories: Mutex<HashMap<i64, (Instant, u64, Arc<Directory>)>>,
-    pub(super) batcher: tokio::sync::OnceCell<tokio::sync::mpsc::Sender<super::open311::Job>>,
+    pub(super) submissions: tokio::sync::OnceCell<crate::db::group::Committer<super::open311::Submissions>>,
     /// Open311 clients name a community by its code and prove themselves by a key on
     /// every request; both are kept for a few seconds.
     communities: Mutex<HashMap<String, (Instant, u64, Option<crate::places::CommunityRef>)>>,
@@ -1359,6 +1359,9 @@ pub async fn act(
     insert_many(&mut tx, "ticket_events", &EVENT_COLUMNS, vec![row]).await?;
     if !photos.is_empty() {
         media::attach(state, &mut tx, community_id, "ticket", id, Some(actor.user_id), &photos).await?;
+    }
+    if action == Action::Resolve {
+        crate::points::store::from_ticket(state, &mut tx, actor, community_id, &after).await?;
     }
     // Tell those concerned (not the actor).
     let mut users: Vec<i64> = [owner, t.owner_user_id, after.submitter_user_id].into_iter().flatten().collect();

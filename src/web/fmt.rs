@@ -26,6 +26,21 @@ pub fn today() -> chrono::NaiveDate {
     Utc::now().with_timezone(&cst()).date_naive()
 }
 
+/// A time typed in a form (`2026-11-23T08:30` from a datetime input, or with a space),
+/// read as China Standard Time.
+pub fn parse_local(s: &str) -> Option<i64> {
+    let s = s.trim().replace(' ', "T");
+    let t = chrono::NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M")
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    t.and_local_timezone(cst()).single().map(|d| d.timestamp_millis())
+}
+
+/// A time as a datetime input shows it: `2026-11-23T08:30`.
+pub fn local_input(ms: i64) -> String {
+    to_cst(ms).format("%Y-%m-%dT%H:%M").to_string()
+}
+
 pub fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
@@ -46,6 +61,15 @@ pub fn thousands(n: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_typed_in_forms_are_china_time() {
+        let ms = parse_local("2026-11-23T08:30").unwrap();
+        assert_eq!(rfc3339(ms), "2026-11-23T08:30:00+08:00");
+        assert_eq!(parse_local("2026-11-23 08:30"), Some(ms));
+        assert_eq!(local_input(ms), "2026-11-23T08:30");
+        assert_eq!(parse_local("yesterday"), None);
+    }
 
     #[test]
     fn times_are_shown_in_china_time() {

@@ -6,6 +6,7 @@ pub mod chart;
 pub mod fmt;
 pub mod form;
 pub mod ops;
+pub mod sheet;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
