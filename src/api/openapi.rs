@@ -285,6 +285,61 @@ fn entity_paths(paths: &mut Paths, def: &EntityDef) {
     }
 }
 
+/// An endpoint that is not one of the record kinds, as its capability describes it.
+pub struct Endpoint {
+    pub method: HttpMethod,
+    pub path: &'static str,
+    pub tag: &'static str,
+    pub summary: &'static str,
+    pub body: Option<RefOr<Schema>>,
+    pub created: bool,
+}
+
+pub fn endpoint(method: HttpMethod, path: &'static str, tag: &'static str, summary: &'static str) -> Endpoint {
+    Endpoint { method, path, tag, summary, body: None, created: false }
+}
+
+impl Endpoint {
+    pub fn body(mut self, schema: impl Into<RefOr<Schema>>) -> Endpoint {
+        self.body = Some(schema.into());
+        self
+    }
+
+    /// Answers 201 with what it made.
+    pub fn created(mut self) -> Endpoint {
+        self.created = true;
+        self
+    }
+}
+
+fn add_endpoints(paths: &mut Paths, endpoints: Vec<Endpoint>) {
+    for e in endpoints {
+        let mut o = op(e.tag, e.summary);
+        for segment in e.path.split('/') {
+            if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                o = o.parameter(path_param(name, name == "id"));
+            }
+        }
+        if let Some(b) = e.body {
+            o = o.request_body(Some(body(b))).response("422", invalid()).response(
+                "409",
+                ResponseBuilder::new()
+                    .description("Refused in the state things are in (e.g. not enough points, out of stock)")
+                    .content("application/json", json_content(schema_ref("Error")))
+                    .build(),
+            );
+        }
+        o = o.response(if e.created { "201" } else { "200" }, ok(ObjectBuilder::new().schema_type(Type::Object)));
+        let item = PathItem::new(e.method, o);
+        match paths.paths.get_mut(e.path) {
+            Some(existing) => existing.merge_operations(item),
+            None => {
+                paths.paths.insert(e.path.to_string(), item);
+            }
+        }
+    }
+}
+
 pub fn document() -> OpenApi {
     let mut paths = Paths::new();
     let signin = op("session", "Sign in (sets the session cookie)")
@@ -363,6 +418,9 @@ pub fn document() -> OpenApi {
                 .response("200", ResponseBuilder::new().description("An .xlsx file").build()),
         ),
     );
+    add_endpoints(&mut paths, crate::tickets::api::endpoints());
+    add_endpoints(&mut paths, crate::points::api::endpoints());
+    add_endpoints(&mut paths, crate::fieldwork::api::endpoints());
     let components = components
         .security_scheme(
             "session",
@@ -374,7 +432,7 @@ pub fn document() -> OpenApi {
             InfoBuilder::new()
                 .title("linli 邻里 API")
                 .version(env!("CARGO_PKG_VERSION"))
-                .description(Some("Places, people and organisation of residents' communities. Sign in with POST /api/v1/session; errors are {\"error\": {\"code\", \"message\", \"fields\"}}."))
+                .description(Some("Places, people and organisation of residents' communities, their tickets, volunteer service and points, and field work. Sign in with POST /api/v1/session; errors are {\"error\": {\"code\", \"message\", \"fields\"}}."))
                 .build(),
         )
         .paths(paths)
@@ -394,6 +452,17 @@ mod tests {
         }
         assert!(doc["paths"]["/api/v1/communities/{code}/residents/{id}/reveal"]["post"].is_object());
         assert!(doc["paths"]["/api/v1/session"]["post"].is_object());
+        // The capabilities' own endpoints, each route that the router serves.
+        for (path, method) in [
+            ("/api/v1/communities/{code}/tickets", "post"),
+            ("/api/v1/communities/{code}/tickets/{id}/actions", "post"),
+            ("/api/v1/communities/{code}/service-records/{id}/decision", "post"),
+            ("/api/v1/communities/{code}/shop/{id}/redemptions", "post"),
+            ("/api/v1/communities/{code}/patrols", "get"),
+        ] {
+            assert!(doc["paths"][path][method].is_object(), "{method} {path}");
+        }
+        assert!(doc["paths"]["/api/v1/communities/{code}/points/movements"]["post"]["requestBody"].is_object());
         assert_eq!(doc["components"]["schemas"]["ResidentInput"]["additionalProperties"], false);
     }
 }

@@ -51,6 +51,17 @@ impl DbKind {
     }
 }
 
+impl DbKind {
+    /// What makes a `SELECT` lock the rows it reads until the transaction ends: needed on
+    /// PostgreSQL, where writers run side by side; SQLite's one writer holds them anyway.
+    pub fn lock_rows(self) -> &'static str {
+        match self {
+            DbKind::Sqlite => "",
+            DbKind::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
 /// Escapes `%`, `_` and `\` for a LIKE pattern used with `ESCAPE '\'`.
 pub fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")

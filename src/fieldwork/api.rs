@@ -167,3 +167,35 @@ pub async fn add_field_note(
     let n = store::add_note(&s, a.actor(), c.id, b.household_id, b.place, &b.heard, b.follow_up).await?;
     Ok((StatusCode::CREATED, Json(json!(n))).into_response())
 }
+
+/// This API, for the OpenAPI document.
+pub fn endpoints() -> Vec<crate::api::openapi::Endpoint> {
+    use crate::api::openapi::endpoint;
+    use utoipa::PartialSchema;
+    use utoipa::openapi::path::HttpMethod::{Get, Post};
+    let tag = "field work";
+    vec![
+        endpoint(Get, "/api/v1/communities/{code}/patrols", tag, "Patrols in view, and each team's streaks"),
+        endpoint(Post, "/api/v1/communities/{code}/patrols", tag, "Start a patrol")
+            .body(PatrolBody::schema())
+            .created(),
+        endpoint(Get, "/api/v1/communities/{code}/patrols/{id}", tag, "A patrol with its findings"),
+        endpoint(Post, "/api/v1/communities/{code}/patrols/{id}/findings", tag, "Record a finding")
+            .body(FindingBody::schema())
+            .created(),
+        endpoint(
+            Post,
+            "/api/v1/communities/{code}/patrols/{id}/end",
+            tag,
+            "End the patrol (a volunteer's becomes a service record)",
+        )
+        .body(EndBody::schema()),
+        endpoint(Post, "/api/v1/communities/{code}/findings/{id}/ticket", tag, "Make a finding a ticket (once)")
+            .body(TicketBody::schema())
+            .created(),
+        endpoint(Get, "/api/v1/communities/{code}/field-notes", tag, "Field notes of a day (day=YYYY-MM-DD)"),
+        endpoint(Post, "/api/v1/communities/{code}/field-notes", tag, "Write a field note")
+            .body(NoteBody::schema())
+            .created(),
+    ]
+}

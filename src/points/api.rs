@@ -584,3 +584,119 @@ pub async fn subdistrict_stats(
             .await?;
     Ok(Json(json!(f)))
 }
+
+/// This API, for the OpenAPI document.
+pub fn endpoints() -> Vec<crate::api::openapi::Endpoint> {
+    use crate::api::openapi::endpoint;
+    use utoipa::PartialSchema;
+    use utoipa::openapi::path::HttpMethod::{Get, Post};
+    let (v, p, s) = ("volunteers", "points", "shop");
+    vec![
+        endpoint(Get, "/api/v1/communities/{code}/volunteers", v, "Volunteers (staff; q)"),
+        endpoint(
+            Post,
+            "/api/v1/communities/{code}/volunteers",
+            v,
+            "Sign someone up (staff): an account (phone, password) and the volunteer",
+        )
+        .body(VolunteerBody::schema())
+        .created(),
+        endpoint(Get, "/api/v1/communities/{code}/volunteers/me", v, "The signed-in volunteer, with balance and teams"),
+        endpoint(Post, "/api/v1/communities/{code}/volunteers/me", v, "Register the signed-in user as a volunteer")
+            .body(VolunteerBody::schema())
+            .created(),
+        endpoint(
+            Post,
+            "/api/v1/communities/{code}/volunteers/{id}/certificates",
+            v,
+            "Issue a service certificate over a period (PDF and public check)",
+        )
+        .body(PeriodBody::schema())
+        .created(),
+        endpoint(
+            Post,
+            "/api/v1/communities/{code}/team-memberships",
+            v,
+            "Join or leave a team (staff: anyone, and leaders)",
+        )
+        .body(MembershipBody::schema()),
+        endpoint(
+            Get,
+            "/api/v1/communities/{code}/service-records",
+            v,
+            "Service records (status; mine=true for one's own)",
+        ),
+        endpoint(Post, "/api/v1/communities/{code}/service-records", v, "Record a service, pending approval")
+            .body(ServiceBody::schema())
+            .created(),
+        endpoint(Get, "/api/v1/communities/{code}/service-records/{id}", v, "A service record"),
+        endpoint(
+            Post,
+            "/api/v1/communities/{code}/service-records/{id}/decision",
+            v,
+            "Approve (paying by the rules in force when served) or reject with a reason",
+        )
+        .body(DecisionBody::schema()),
+        endpoint(Get, "/api/v1/communities/{code}/points/rules", p, "Every version of every rule"),
+        endpoint(Post, "/api/v1/communities/{code}/points/rules", p, "A rule, or a new version of one (code)")
+            .body(RuleBody::schema())
+            .created(),
+        endpoint(
+            Get,
+            "/api/v1/communities/{code}/points/statement",
+            p,
+            "The signed-in user's balance and movements, each with its cause",
+        ),
+        endpoint(
+            Post,
+            "/api/v1/communities/{code}/points/movements",
+            p,
+            "Give or take points by hand (Idempotency-Key required)",
+        )
+        .body(GiveBody::schema())
+        .created(),
+        endpoint(
+            Post,
+            "/api/v1/communities/{code}/points/movements/{id}/reversal",
+            p,
+            "Correct a movement by reversing it",
+        )
+        .body(ReasonBody::schema())
+        .created(),
+        endpoint(Get, "/api/v1/communities/{code}/points/stats", p, "Figures (from, to, team_id, grid_id)"),
+        endpoint(Get, "/api/v1/subdistricts/{id}/points/stats", p, "Figures of a subdistrict"),
+        endpoint(
+            Get,
+            "/api/v1/communities/{code}/honor-roll",
+            p,
+            "The honor roll (by=hours|points, period=month|year|all, grid_id), public",
+        ),
+        endpoint(Get, "/api/v1/communities/{code}/shop", s, "What the shop offers today"),
+        endpoint(
+            Post,
+            "/api/v1/communities/{code}/shop/{id}/redemptions",
+            s,
+            "Redeem one unit (Idempotency-Key): points and stock held",
+        )
+        .created(),
+        endpoint(
+            Get,
+            "/api/v1/communities/{code}/redemptions",
+            s,
+            "The signed-in user's redemptions, with their codes",
+        ),
+        endpoint(
+            Post,
+            "/api/v1/communities/{code}/redemptions/{id}/cancel",
+            s,
+            "Cancel a held redemption: points and stock back",
+        ),
+        endpoint(
+            Post,
+            "/api/v1/communities/{code}/handovers",
+            s,
+            "Hand over against the holder's code (staff or the merchant)",
+        )
+        .body(HandoverBody::schema()),
+    ]
+}

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::{AccountFacts, AccountKind, Cause};
 use crate::app::AppState;
 use crate::db::group::{Batch, Committer};
-use crate::db::{Builder, Db, Exec, Tx, now_ms, query};
+use crate::db::{Arg, Builder, Db, Exec, Tx, insert_many, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
 
 /// An account named by what it belongs to.
@@ -270,9 +270,200 @@ pub async fn reverse(tx: &mut Tx, community_id: i64, id: i64, reason: &str, auth
     insert(tx, &p, m.to_account, m.from_account, Some(id)).await
 }
 
-/// Postings written together: each in its own savepoint, so that one refused posting
-/// (not enough points) leaves the others of its batch to commit.
-pub struct Postings;
+/// Postings written together. A batch reads the balances it touches once (locked on
+/// PostgreSQL), plays the postings through in order, refusing those that would take an
+/// account below zero, then writes each account's net change with one guarded update
+/// and all movements in a few multi-row inserts. Should a guard still fail, the batch is
+/// undone and its postings are written one by one.
+#[derive(Default)]
+pub struct Postings {
+    /// Account ids by what they belong to: accounts are never removed, so they are kept.
+    accounts: std::sync::Mutex<std::collections::HashMap<(i64, Acct), i64>>,
+}
+
+impl Postings {
+    async fn account(&self, tx: &mut Tx, community_id: i64, a: Acct) -> AppResult<i64> {
+        if let Some(id) = self.accounts.lock().expect("lock").get(&(community_id, a)) {
+            return Ok(*id);
+        }
+        let id = account_id(tx, community_id, a).await?;
+        self.accounts.lock().expect("lock").insert((community_id, a), id);
+        Ok(id)
+    }
+
+    /// One posting on its own, in a savepoint: a retry racing its first attempt answers
+    /// the first.
+    async fn one(&self, tx: &mut Tx, p: &Posting) -> AppResult<AppResult<i64>> {
+        let sp = tx.savepoint().await?;
+        match post(tx, p).await {
+            Ok(id) => {
+                tx.release(sp).await?;
+                Ok(Ok(id))
+            }
+            Err(e) => {
+                tx.rollback_to(sp).await?;
+                Ok(match (&e, by_key(tx, p.community_id, &p.key).await?) {
+                    (AppError::Invalid(f), Some(m)) if f.iter().any(|f| f.field == "idempotency_key") => same_as(&m, p),
+                    _ => Err(e),
+                })
+            }
+        }
+    }
+
+    async fn many(&self, tx: &mut Tx, items: &[Posting]) -> AppResult<Vec<AppResult<i64>>> {
+        use std::collections::HashMap;
+        let n = items.len();
+        let mut out: Vec<Option<AppResult<i64>>> = (0..n).map(|i| check(&items[i]).err().map(Err)).collect();
+        // Keys posted before answer what they posted; a key twice in the batch is one posting.
+        let mut first_of: HashMap<(i64, &str), usize> = HashMap::new();
+        let mut copies: Vec<(usize, usize)> = Vec::new();
+        let mut by_community: std::collections::BTreeMap<i64, Vec<usize>> = std::collections::BTreeMap::new();
+        for (i, p) in items.iter().enumerate() {
+            if out[i].is_some() {
+                continue;
+            }
+            match first_of.get(&(p.community_id, p.key.as_str())) {
+                Some(&f) => copies.push((i, f)),
+                None => {
+                    first_of.insert((p.community_id, p.key.as_str()), i);
+                    by_community.entry(p.community_id).or_default().push(i);
+                }
+            }
+        }
+        let kind = tx.kind();
+        let mut accepted: Vec<(usize, i64, i64)> = Vec::new();
+        let mut deltas: Vec<(i64, i64, i64)> = Vec::new();
+        for (&c, idx) in &by_community {
+            let mut b = Builder::new(format!("SELECT {MOVEMENT_COLUMNS} FROM points_movements WHERE community_id = "));
+            b.arg(c).push(" AND idempotency_key IN ").list(idx.iter().map(|&i| items[i].key.clone()));
+            let done: HashMap<String, Movement> = b
+                .build()
+                .fetch_all::<Movement>(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|m| (m.idempotency_key.clone(), m))
+                .collect();
+            let mut fresh = Vec::new();
+            for &i in idx {
+                match done.get(&items[i].key) {
+                    Some(m) => out[i] = Some(same_as(m, &items[i])),
+                    None => fresh.push(i),
+                }
+            }
+            let mut ids = Vec::with_capacity(fresh.len());
+            for &i in &fresh {
+                let from = self.account(tx, c, items[i].from).await?;
+                let to = self.account(tx, c, items[i].to).await?;
+                ids.push((i, from, to));
+            }
+            let mut b = Builder::new("SELECT id, kind, balance FROM points_accounts WHERE community_id = ");
+            b.arg(c).push(" AND id IN ").list(ids.iter().flat_map(|(_, f, t)| [*f, *t]));
+            b.push(kind.lock_rows());
+            let mut balances: HashMap<i64, (bool, i64)> = b
+                .build()
+                .fetch_all::<(i64, String, i64)>(&mut *tx)
+                .await?
+                .into_iter()
+                .map(|(id, k, bal)| (id, (AccountKind::parse(&k).is_some_and(AccountKind::may_go_negative), bal)))
+                .collect();
+            let mut net: HashMap<i64, i64> = HashMap::new();
+            for (i, from, to) in ids {
+                let amount = items[i].amount;
+                let (negative_ok, bal) = balances.get(&from).copied().unwrap_or((false, 0));
+                if !negative_ok && bal < amount {
+                    out[i] = Some(Err(AppError::Conflict("points.insufficient")));
+                    continue;
+                }
+                balances.insert(from, (negative_ok, bal - amount));
+                if let Some(t) = balances.get_mut(&to) {
+                    t.1 += amount;
+                }
+                *net.entry(from).or_default() -= amount;
+                *net.entry(to).or_default() += amount;
+                accepted.push((i, from, to));
+            }
+            deltas.extend(net.into_iter().filter(|(_, d)| *d != 0).map(|(a, d)| (c, a, d)));
+        }
+        // Each account's net change in one statement per few hundred accounts; the table's
+        // own check (no balance below zero but the issuer's) stands behind the reckoning.
+        for chunk in deltas.chunks(500) {
+            let mut b = Builder::new("UPDATE points_accounts SET balance = balance + d.column3 FROM (VALUES ");
+            for (k, (c, account, delta)) in chunk.iter().enumerate() {
+                if k > 0 {
+                    b.push(", ");
+                }
+                b.list([*c, *account, *delta]);
+            }
+            b.push(") AS d WHERE points_accounts.community_id = d.column1 AND points_accounts.id = d.column2");
+            let changed = b.build().execute(&mut *tx).await?;
+            if changed != chunk.len() as u64 {
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "{changed} of {} points accounts updated",
+                    chunk.len()
+                )));
+            }
+        }
+        let ids = tx.next_ids(accepted.len()).await?;
+        let now = now_ms();
+        let mut rows = Vec::with_capacity(accepted.len());
+        for ((i, from, to), id) in accepted.into_iter().zip(ids) {
+            let p = &items[i];
+            rows.push(vec![
+                Arg::from(p.community_id),
+                id.into(),
+                now.into(),
+                from.into(),
+                to.into(),
+                p.amount.into(),
+                p.cause.as_str().into(),
+                p.cause_id.into(),
+                p.rule_id.into(),
+                p.reason.clone().into(),
+                p.author_id.into(),
+                p.key.clone().into(),
+            ]);
+            out[i] = Some(Ok(id));
+        }
+        insert_many(
+            tx,
+            "points_movements",
+            &[
+                "community_id",
+                "id",
+                "at",
+                "from_account",
+                "to_account",
+                "amount",
+                "cause",
+                "cause_id",
+                "rule_id",
+                "reason",
+                "author_id",
+                "idempotency_key",
+            ],
+            rows,
+        )
+        .await?;
+        for (i, f) in copies {
+            out[i] = Some(match &out[f] {
+                Some(Ok(id))
+                    if items[i].amount == items[f].amount
+                        && items[i].cause == items[f].cause
+                        && items[i].cause_id == items[f].cause_id =>
+                {
+                    Ok(*id)
+                }
+                Some(Ok(_)) => Err(AppError::Conflict("points.key_reused")),
+                Some(Err(AppError::Conflict(k))) => Err(AppError::Conflict(k)),
+                _ => Err(AppError::Conflict("points.insufficient")),
+            });
+        }
+        Ok(out
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("a posting was not answered")))))
+            .collect())
+    }
+}
 
 impl Batch for Postings {
     type Item = Posting;
@@ -280,28 +471,10 @@ impl Batch for Postings {
 
     fn write<'a>(&'a self, tx: &'a mut Tx, items: &'a [Posting]) -> BoxFuture<'a, AppResult<Vec<AppResult<i64>>>> {
         Box::pin(async move {
-            let mut out = Vec::with_capacity(items.len());
-            for p in items {
-                let sp = tx.savepoint().await?;
-                match post(tx, p).await {
-                    Ok(id) => {
-                        tx.release(sp).await?;
-                        out.push(Ok(id));
-                    }
-                    Err(e) => {
-                        tx.rollback_to(sp).await?;
-                        // A retry racing its first attempt: the first is the answer.
-                        let r = match (&e, by_key(tx, p.community_id, &p.key).await?) {
-                            (AppError::Invalid(f), Some(m)) if f.iter().any(|f| f.field == "idempotency_key") => {
-                                same_as(&m, p)
-                            }
-                            _ => Err(e),
-                        };
-                        out.push(r);
-                    }
-                }
+            match items {
+                [p] => Ok(vec![self.one(tx, p).await?]),
+                _ => self.many(tx, items).await,
             }
-            Ok(out)
         })
     }
 }
@@ -309,8 +482,11 @@ impl Batch for Postings {
 /// Posts through the group commit (many postings share one disk sync); answers the
 /// movement's id once it is on disk.
 pub async fn post_grouped(state: &AppState, p: Posting) -> AppResult<i64> {
-    let committer =
-        state.points.postings.get_or_init(|| async { Committer::start(state.db.clone(), Postings, 1000) }).await;
+    let committer = state
+        .points
+        .postings
+        .get_or_init(|| async { Committer::start(state.db.clone(), Postings::default(), 1000) })
+        .await;
     committer.submit(p).await
 }
 

@@ -270,3 +270,62 @@ pub async fn inbox(State(s): State<AppState>, a: Signed) -> AppResult<Json<Value
         json!({"items": items.iter().map(|n| json!({"at": fmt::rfc3339(n.at), "ticket_id": n.ticket_id, "kind": n.kind, "text": n.text, "read": n.read_at.is_some()})).collect::<Vec<_>>()}),
     ))
 }
+
+/// This API, for the OpenAPI document (Open311 has its own spec; it is listed too).
+pub fn endpoints() -> Vec<crate::api::openapi::Endpoint> {
+    use crate::api::openapi::endpoint;
+    use utoipa::PartialSchema;
+    use utoipa::openapi::path::HttpMethod::{Get, Post};
+    let tag = "tickets";
+    vec![
+        endpoint(
+            Get,
+            "/api/v1/communities/{code}/tickets",
+            tag,
+            "Tickets in view (view, status, category_id, grid_id, overdue, from, to, q, page)",
+        ),
+        endpoint(
+            Post,
+            "/api/v1/communities/{code}/tickets",
+            tag,
+            "Submit a ticket (Idempotency-Key: a retry answers the first)",
+        )
+        .body(Submit::schema())
+        .created(),
+        endpoint(Get, "/api/v1/communities/{code}/tickets/{id}", tag, "A ticket with its history, whistles and photos"),
+        endpoint(
+            Post,
+            "/api/v1/communities/{code}/tickets/{id}/actions",
+            tag,
+            "Dispatch, accept, start, resolve, rate, reopen, whistle, respond, follow up …",
+        )
+        .body(ActionBody::schema()),
+        endpoint(Post, "/api/v1/communities/{code}/tickets/{id}/photos", tag, "Add a photo (the image as the body)")
+            .created(),
+        endpoint(
+            Get,
+            "/api/v1/communities/{code}/tickets/stats",
+            tag,
+            "Figures of a community (or grid_id): counts, rates, medians",
+        ),
+        endpoint(Get, "/api/v1/subdistricts/{id}/tickets/stats", tag, "Figures of a subdistrict's communities"),
+        endpoint(Get, "/api/v1/inbox", tag, "The signed-in user's inbox"),
+        endpoint(Get, "/open311/v2/discovery.{format}", "open311", "GeoReport v2 discovery (json or xml)"),
+        endpoint(
+            Get,
+            "/open311/v2/services.{format}",
+            "open311",
+            "Services (categories) of a jurisdiction_id (community code)",
+        ),
+        endpoint(Get, "/open311/v2/services/{code}.{format}", "open311", "A service definition with its attributes"),
+        endpoint(
+            Get,
+            "/open311/v2/requests.{format}",
+            "open311",
+            "Service requests (service_request_id, service_code, start_date, end_date, status, page)",
+        ),
+        endpoint(Post, "/open311/v2/requests.{format}", "open311", "Submit a service request (form body, api_key)"),
+        endpoint(Get, "/open311/v2/requests/{id}.{format}", "open311", "One service request"),
+        endpoint(Get, "/open311/v2/tokens/{token}.{format}", "open311", "The request behind a token"),
+    ]
+}

@@ -7,8 +7,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
+/// The fonts are not for pages (they use the system's CJK fonts): the certificate PDF
+/// compiles its font in by itself.
 #[derive(RustEmbed)]
 #[folder = "assets/"]
+#[exclude = "fonts/*"]
 struct Assets;
 
 /// Changes whenever any asset changes; pages add it to asset URLs so that browsers may

@@ -798,3 +798,47 @@ async fn the_figures_match_the_records_and_export_to_excel() {
     app.sign_in("volunteer").await;
     assert_eq!(app.get(&format!("/api/v1/communities/{HS}/points/stats")).await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postings_that_share_a_commit_are_answered_one_by_one() {
+    use linli::points::ledger::{Acct, Posting, post_grouped};
+    let app = TestApp::demo().await;
+    let c = app.community_id(HS).await;
+    let (a, b) = (user_id(&app, "volunteer").await, user_id(&app, "resident").await);
+    let before = (balance(&app, a).await, balance(&app, b).await);
+    let posting = |to_a: bool, amount: i64, key: String| Posting {
+        community_id: c,
+        from: if to_a { Acct::ISSUING } else { Acct::person(b) },
+        to: if to_a { Acct::person(a) } else { Acct::ISSUING },
+        amount,
+        cause: linli::points::Cause::Adjustment,
+        cause_id: None,
+        rule_id: None,
+        reason: Some("测试".into()),
+        author_id: Some(a),
+        key,
+    };
+    let state = Arc::new(app.state.clone());
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let p = match i {
+            // 40 gifts, the same key five times over, and five takings from an empty account.
+            0..40 => posting(true, 2, format!("g{i}")),
+            40..45 => posting(true, 2, "twice".into()),
+            _ => posting(false, 1_000_000, format!("t{i}")),
+        };
+        let state = state.clone();
+        tasks.push(tokio::spawn(async move { post_grouped(&state, p).await }));
+    }
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    assert!(results[..40].iter().all(|r| r.is_ok()));
+    let twice: Vec<i64> = results[40..45].iter().map(|r| *r.as_ref().unwrap()).collect();
+    assert!(twice.windows(2).all(|w| w[0] == w[1]), "one key, one movement: {twice:?}");
+    assert!(results[45..].iter().all(|r| matches!(r, Err(linli::error::AppError::Conflict("points.insufficient")))));
+    assert_eq!(balance(&app, a).await, before.0 + 82);
+    assert_eq!(balance(&app, b).await, before.1);
+    sound(&app).await;
+}
