@@ -337,3 +337,40 @@ async fn a_resident_asks_on_the_phone_the_pool_takes_it_live_and_the_resident_ra
     let page = r.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
     assert!(page.contains("★★★★★"), "{page}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_volunteer_on_a_phone_records_a_service_and_redeems_a_reward() {
+    let app = TestApp::demo().await;
+    let Some(b) = browser(true).await else { return };
+    let base = serve(&app).await;
+    let c = &b.client;
+    sign_in(c, &base, "volunteer").await;
+    c.goto(&format!("{base}/c/{HS}/volunteer")).await.unwrap();
+    let width: i64 = c.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap().as_i64().unwrap();
+    assert!(width <= 360, "the page fits the phone: {width}");
+    screenshot(c, "phone-volunteer.png").await;
+    // Yesterday, 14:00 to 16:00.
+    let day = linli::web::fmt::today().pred_opt().unwrap();
+    let form = c.find(Locator::Css("form[id$='service-records']")).await.unwrap();
+    form.find(Locator::Css("textarea[name=content]")).await.unwrap().send_keys("帮独居老人采购年货").await.unwrap();
+    for (name, value) in [("started_at", format!("{day}T14:00")), ("ended_at", format!("{day}T16:00"))] {
+        let input = form.find(Locator::Css(&format!("input[name={name}]"))).await.unwrap();
+        c.execute("arguments[0].value = arguments[1]", vec![serde_json::to_value(&input).unwrap(), json!(value)])
+            .await
+            .unwrap();
+    }
+    press(c, form.find(Locator::Css("button[type=submit]")).await.unwrap()).await;
+    wait_url(c, |u| u.contains("ok=record_sent")).await;
+    assert!(wait_text(c, "帮独居老人采购年货", 5).await);
+    assert!(wait_text(c, "待审核", 1).await);
+
+    // The shop: redeem a meal ticket, and the page shows the code to hand over.
+    c.goto(&format!("{base}/c/{HS}/shop")).await.unwrap();
+    screenshot(c, "phone-shop.png").await;
+    let button = c.find(Locator::XPath("//form[contains(@action,'/redeem')]//button")).await.unwrap();
+    press(c, button).await;
+    wait_url(c, |u| u.contains("/redemptions/")).await;
+    assert!(visible(c, ".card-body svg").await, "a QR code to show at the desk");
+    assert!(wait_text(c, "兑换码", 1).await);
+    screenshot(c, "phone-redemption.png").await;
+}
