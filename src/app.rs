@@ -120,6 +120,8 @@ pub fn router(state: AppState) -> Router {
         .merge(tickets::routes())
         .merge(crate::points::routes())
         .merge(crate::fieldwork::routes())
+        .merge(crate::participation::routes())
+        .merge(crate::council::routes())
         .nest("/api/v1", crate::api::router())
         .route("/api/openapi.json", get(crate::api::openapi_json))
         .route("/api/docs", get(crate::api::docs))

@@ -52,6 +52,7 @@ pub async fn page(State(state): State<AppState>, Page(ctx): Page) -> PageResult 
     };
     let mut sections = crate::tickets::pages::home_sections(&state, &ctx, &actor).await?;
     sections.extend(crate::points::pages::home_sections(&state, &ctx, &actor).await?);
+    sections.extend(crate::participation::pages::home_sections(&state, &ctx, &actor).await?);
     let mut conn = state.db.read().await?;
     let mut seen_communities = Vec::new();
     for g in &actor.grants {
@@ -152,6 +153,7 @@ async fn subdistrict(ctx: &PageCtx, actor: &Actor, conn: &mut Conn, id: i64) -> 
         links: vec![
             (format!("/subdistricts/{id}/tickets/stats"), ctx.t("ticket.stats")),
             (format!("/subdistricts/{id}/points/stats"), ctx.t("points.stats")),
+            (format!("/subdistricts/{id}/participation/stats"), ctx.t("participation.stats")),
         ],
         items: communities
             .iter()

@@ -83,3 +83,18 @@ pub async fn docs() -> Html<String> {
 <script>window.ui = SwaggerUIBundle({{ url: "/api/openapi.json", dom_id: "#ui", deepLinking: true }});</script></body></html>"##
     ))
 }
+
+/// An RFC 3339 time, or a China time without offset (`2026-11-23T08:30`).
+pub fn time(field: &'static str, v: &Option<String>) -> crate::error::AppResult<Option<i64>> {
+    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => chrono::DateTime::parse_from_rfc3339(s)
+            .map(|d| d.timestamp_millis())
+            .ok()
+            .or_else(|| crate::web::fmt::parse_local(s))
+            .map(Some)
+            .ok_or_else(|| {
+                crate::error::AppError::Invalid(vec![crate::error::FieldError::new(field, "validation.datetime")])
+            }),
+    }
+}

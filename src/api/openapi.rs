@@ -421,6 +421,8 @@ pub fn document() -> OpenApi {
     add_endpoints(&mut paths, crate::tickets::api::endpoints());
     add_endpoints(&mut paths, crate::points::api::endpoints());
     add_endpoints(&mut paths, crate::fieldwork::api::endpoints());
+    add_endpoints(&mut paths, crate::participation::api::endpoints());
+    add_endpoints(&mut paths, crate::council::api::endpoints());
     let components = components
         .security_scheme(
             "session",

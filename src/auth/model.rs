@@ -187,6 +187,9 @@ pub enum Permission {
     FieldWork,
     /// Read everyone's field notes in the community.
     ReadFieldNotes,
+    /// Run participation: accept registrations, publish needs, confirm pledges, pair
+    /// households, screen proposals and run the council's meetings and votes.
+    ManageParticipation,
 }
 
 /// How far a permission reaches inside one community.
@@ -257,7 +260,7 @@ fn reach(role: Role, perm: Permission) -> Reach {
         // Platform administrators install and configure; they read the registry masked and
         // may not reveal personal values (least privilege).
         Role::PlatformAdmin => match perm {
-            RevealPii | ViewAccessLog | ManagePoints | FieldWork | ReadFieldNotes => No,
+            RevealPii | ViewAccessLog | ManagePoints | FieldWork | ReadFieldNotes | ManageParticipation => No,
             _ => Community,
         },
         Role::SubdistrictAdmin => match perm {

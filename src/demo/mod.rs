@@ -303,6 +303,8 @@ pub async fn load(state: &AppState, scale: Scale) -> anyhow::Result<bool> {
         accounts(state, &loaded).await?;
         crate::tickets::demo::load(state).await?;
         crate::points::demo::load(state).await?;
+        crate::participation::demo::load(state).await?;
+        crate::council::demo::load(state).await?;
         tracing::info!(seconds = started.elapsed().as_secs_f64(), "demo data loaded");
         wrote = true;
     }
@@ -842,4 +844,81 @@ fn bbox(polygon: &serde_json::Value) -> [f64; 4] {
         pts.iter().map(|p| p.0).fold(f64::MIN, f64::max),
         pts.iter().map(|p| p.1).fold(f64::MIN, f64::max),
     ]
+}
+
+/// Accounts for invented people, which sign nobody in (no password): a user and one grant
+/// each, written in bulk. `people` are (username, name, resident, grant); answers their ids.
+pub async fn invented_accounts(
+    tx: &mut Tx,
+    community_id: i64,
+    people: Vec<(String, String, Option<i64>, Grant)>,
+) -> AppResult<Vec<i64>> {
+    let ids = tx.next_ids(people.len() * 2).await?;
+    let now = now_ms();
+    let (mut users, mut grants) = (Vec::new(), Vec::new());
+    for (i, (username, name, resident, g)) in people.into_iter().enumerate() {
+        let (user, grant) = (ids[i * 2], ids[i * 2 + 1]);
+        users.push(vec![
+            Arg::from(user),
+            username.into(),
+            name.into(),
+            "!".into(),
+            community_id.into(),
+            resident.into(),
+            now.into(),
+            now.into(),
+        ]);
+        grants.push(vec![
+            Arg::from(grant),
+            user.into(),
+            g.role().as_str().to_string().into(),
+            g.community_id.into(),
+            g.grid_id.into(),
+            g.household_id.into(),
+            g.partner_unit_id.into(),
+            now.into(),
+        ]);
+    }
+    insert_many(
+        tx,
+        "users",
+        &["id", "username", "display_name", "password_hash", "community_id", "resident_id", "created_at", "updated_at"],
+        users,
+    )
+    .await?;
+    insert_many(
+        tx,
+        "grants",
+        &["id", "user_id", "role", "community_id", "grid_id", "household_id", "partner_unit_id", "created_at"],
+        grants,
+    )
+    .await?;
+    Ok(ids.into_iter().step_by(2).collect())
+}
+
+/// The actor behind an account, as the store functions want it.
+pub async fn actor_of(state: &AppState, user_id: i64) -> AppResult<crate::auth::model::Actor> {
+    let mut conn = state.db.read().await?;
+    let (username, name): (String, String) =
+        query("SELECT username, display_name FROM users WHERE id = $1").bind(user_id).fetch_one(&mut conn).await?;
+    crate::auth::session::load_actor(&mut conn, user_id, username, name).await
+}
+
+/// A staff member of a seed community with no demo sign-in of its own, for writing its
+/// demo data through the store functions.
+pub async fn invented_staff(
+    state: &AppState,
+    community_id: i64,
+    username: &str,
+    name: &str,
+) -> AppResult<crate::auth::model::Actor> {
+    let mut tx = state.db.begin().await?;
+    let id = invented_accounts(
+        &mut tx,
+        community_id,
+        vec![(username.into(), name.into(), None, Grant::community(Role::CommunityStaff, community_id))],
+    )
+    .await?[0];
+    tx.commit().await?;
+    actor_of(state, id).await
 }

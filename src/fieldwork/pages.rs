@@ -11,20 +11,12 @@ use crate::app::AppState;
 use crate::auth::model::{Actor, Permission};
 use crate::error::{AppError, AppResult};
 use crate::places::{self, CommunityRef};
-use crate::web::form::{CsrfForm, text};
+use crate::web::form::{CsrfForm, int, opt, text};
 use crate::web::sheet::{Card, Form, Input, InputKind, Item, Sheet, Table};
-use crate::web::{PageCtx, PageError, PageResult, SignedPage, fmt, see_other};
+use crate::web::{PageCtx, PageResult, SignedPage, fmt, see_other};
 
 async fn community(state: &AppState, actor: &Actor, code: &str) -> AppResult<CommunityRef> {
     places::visible_community(&state.db, actor, code).await
-}
-
-fn opt(m: &Map<String, Value>, name: &str) -> Option<String> {
-    Some(text(m, name).trim().to_string()).filter(|s| !s.is_empty())
-}
-
-fn int(m: &Map<String, Value>, name: &str) -> Option<i64> {
-    text(m, name).trim().parse().ok()
 }
 
 async fn refused(
@@ -36,13 +28,7 @@ async fn refused(
     m: &Map<String, Value>,
     action: &str,
 ) -> PageResult {
-    match e {
-        AppError::Invalid(_) | AppError::Conflict(_) => {
-            let status = e.status();
-            patrols_sheet(state, ctx, actor, c).await?.refused(&e, m, &Form::id_for(action)).render_status(status)
-        }
-        other => Err(PageError(other)),
-    }
+    crate::web::sheet::refused(e, m, action, || patrols_sheet(state, ctx, actor, c)).await
 }
 
 fn finding_item(ctx: &PageCtx, code: &str, f: &store::Finding) -> Item {
@@ -54,11 +40,6 @@ fn finding_item(ctx: &PageCtx, code: &str, f: &store::Finding) -> Item {
         href: f.ticket_id.map(|t| format!("/c/{code}/tickets/{t}")),
         tag: f.ticket_id.map(|t| (format!("{} #{t}", ctx.t("fieldwork.ticket")), "tag-green")),
     }
-}
-
-async fn category_options(state: &AppState, community_id: i64) -> AppResult<Vec<(String, String)>> {
-    let dir = state.tickets.directory(&state.db, community_id).await?;
-    Ok(dir.categories.iter().map(|c| (c.id.to_string(), format!("{} {}", c.code, c.name))).collect())
 }
 
 async fn patrols_sheet(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityRef) -> AppResult<Sheet> {
@@ -94,7 +75,7 @@ async fn patrols_sheet(state: &AppState, ctx: PageCtx, actor: &Actor, c: &Commun
                 items: findings.iter().map(|f| finding_item(&ctx, code, f)).collect(),
                 ..Card::default()
             });
-            let categories = category_options(state, c.id).await?;
+            let categories = crate::tickets::pages::category_options(state, c.id).await?;
             for f in findings.iter().filter(|f| f.ticket_id.is_none()) {
                 sheet = sheet.form(
                     Form::new(
@@ -415,13 +396,11 @@ pub async fn add_note(
     };
     match result {
         Ok(()) => Ok(see_other(&format!("/c/{code}/field-notes?ok=saved"))),
-        Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
-            let status = e.status();
-            notes_sheet(&state, ctx, &actor, &c, fmt::today())
-                .await?
-                .refused(&e, &m, &Form::id_for(&format!("/c/{code}/field-notes")))
-                .render_status(status)
+        Err(e) => {
+            crate::web::sheet::refused(e, &m, &format!("/c/{code}/field-notes"), || {
+                notes_sheet(&state, ctx, &actor, &c, fmt::today())
+            })
+            .await
         }
-        Err(e) => Err(PageError(e)),
     }
 }

@@ -115,6 +115,19 @@ fn dir(state: &AppState, community_id: i64) -> PathBuf {
     state.config.data_dir.join("media").join(community_id.to_string())
 }
 
+/// Checks every file of a form as a photo; all of them, or every error.
+pub fn check_uploads(files: &[crate::web::form::Upload]) -> AppResult<Vec<(Vec<u8>, Checked)>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for f in files {
+        match check(&f.field, &f.bytes) {
+            Ok(c) => out.push((f.bytes.clone(), c)),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() { Ok(out) } else { Err(crate::error::AppError::Invalid(errors)) }
+}
+
 /// Stores checked photos for a record, inside the caller's transaction. The files are
 /// written first: a transaction that fails leaves only unreferenced files behind.
 pub async fn attach(
@@ -171,7 +184,12 @@ pub async fn of(ex: &mut impl Exec, community_id: i64, owner_kind: &str, owner_i
 pub type Check = for<'a> fn(&'a AppState, &'a Actor, &'a Media) -> futures::future::BoxFuture<'a, AppResult<bool>>;
 
 /// Each capability that keeps photos answers for its own records.
-const CHECKS: &[(&str, Check)] = &[("ticket", crate::tickets::store::media_check)];
+const CHECKS: &[(&str, Check)] = &[
+    ("ticket", crate::tickets::store::media_check),
+    ("service_record", crate::points::store::media_check),
+    ("need", crate::participation::store::need_media_check),
+    ("pledge", crate::participation::store::pledge_media_check),
+];
 
 async fn may_view(state: &AppState, actor: &Actor, m: &Media) -> AppResult<bool> {
     match CHECKS.iter().find(|(kind, _)| *kind == m.owner_kind) {
@@ -224,6 +242,22 @@ pub async fn thumbnail(
     Path((code, id)): Path<(String, i64)>,
 ) -> PageResult {
     serve(s, a, code, id, true).await
+}
+
+/// Thumbnails of photos, each linking to the photo (server markup for a card).
+pub fn gallery(photos: &[Media], community_code: &str) -> Option<String> {
+    (!photos.is_empty()).then(|| {
+        photos
+            .iter()
+            .map(|p| {
+                format!(
+                    r#"<a href="{}"><img src="{}" alt="" loading="lazy" style="max-width:120px;border-radius:4px;margin-right:6px"></a>"#,
+                    p.url(community_code),
+                    p.thumb_url(community_code)
+                )
+            })
+            .collect()
+    })
 }
 
 /// A plain PNG (tests and demo data).

@@ -204,6 +204,34 @@ pub async fn community_by_id(ex: &mut impl crate::db::Exec, id: i64) -> crate::e
     Ok(crate::db::query(format!("{COMMUNITY_REF} WHERE id = $1")).bind(id).fetch_optional(ex).await?)
 }
 
+/// The community named by a URL, for the public pages (no sign-in).
+pub async fn public_community(db: &crate::db::Db, code: &str) -> crate::error::AppResult<CommunityRef> {
+    let mut conn = db.read().await?;
+    community_by_code(&mut conn, code).await?.ok_or(crate::error::AppError::NotFound)
+}
+
+/// A subdistrict's name and its communities, for its administrator (else "not found").
+pub async fn subdistrict_communities(
+    db: &crate::db::Db,
+    actor: &crate::auth::model::Actor,
+    id: i64,
+) -> crate::error::AppResult<(String, Vec<i64>)> {
+    if !actor.manages_subdistrict(id) {
+        return Err(crate::error::AppError::NotFound);
+    }
+    let mut conn = db.read().await?;
+    let name: String = crate::db::query("SELECT name FROM subdistricts WHERE id = $1")
+        .bind(id)
+        .scalar_optional(&mut conn)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
+    let ids = crate::db::query("SELECT id FROM communities WHERE subdistrict_id = $1 AND archived_at IS NULL")
+        .bind(id)
+        .scalars(&mut conn)
+        .await?;
+    Ok((name, ids))
+}
+
 /// The community named by a URL, if the actor has any role in it (else "not found").
 pub async fn visible_community(
     db: &crate::db::Db,

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::store::{self, NewRule, NewService, RankBy, Registration};
 use super::{Period, Source, ledger, stats};
-use crate::api::ApiJson;
+use crate::api::{ApiJson, time};
 use crate::app::AppState;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::places::{self, CommunityRef};
@@ -28,19 +28,6 @@ fn key(headers: &HeaderMap) -> Option<String> {
         .map(str::trim)
         .filter(|k| !k.is_empty())
         .map(String::from)
-}
-
-/// An RFC 3339 time, or a China time without offset (`2026-11-23T08:30`).
-fn time(field: &'static str, v: &Option<String>) -> AppResult<Option<i64>> {
-    match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => chrono::DateTime::parse_from_rfc3339(s)
-            .map(|d| d.timestamp_millis())
-            .ok()
-            .or_else(|| fmt::parse_local(s))
-            .map(Some)
-            .ok_or_else(|| AppError::Invalid(vec![FieldError::new(field, "validation.datetime")])),
-    }
 }
 
 fn volunteer_json(v: &store::Volunteer) -> Value {

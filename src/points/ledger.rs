@@ -245,10 +245,7 @@ pub async fn reverse(tx: &mut Tx, community_id: i64, id: i64, reason: &str, auth
     }
     let m = movement(tx, community_id, id).await?.ok_or(AppError::NotFound)?;
     // Holds, hand-overs and releases are undone by their own steps, never by a reversal.
-    if !matches!(
-        Cause::parse(&m.cause),
-        Some(Cause::Service | Cause::Bonus | Cause::Deduction | Cause::Adjustment | Cause::Pledge)
-    ) {
+    if !matches!(Cause::parse(&m.cause), Some(Cause::Service | Cause::Bonus | Cause::Deduction | Cause::Adjustment)) {
         return Err(AppError::Conflict("points.not_reversible"));
     }
     let key = format!("reverse:{id}");
@@ -668,7 +665,7 @@ pub async fn verify(db: &Db, community_id: Option<i64>) -> AppResult<Report> {
     }
     // Movements that do not say why.
     let mut b = Builder::new(
-        "SELECT cause, COUNT(*) FROM points_movements WHERE ((cause IN ('service', 'hold', 'settle', 'release', 'reversal', 'pledge') AND cause_id IS NULL)
+        "SELECT cause, COUNT(*) FROM points_movements WHERE ((cause IN ('service', 'hold', 'settle', 'release', 'reversal') AND cause_id IS NULL)
          OR (cause IN ('bonus', 'deduction', 'adjustment') AND (reason IS NULL OR reason = '' OR author_id IS NULL)))",
     );
     scope(&mut b, "community_id");

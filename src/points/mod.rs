@@ -156,8 +156,6 @@ pub enum Source {
     SelfReported,
     /// A fulfilled pledge to a need.
     Pledge,
-    /// Attendance at an event.
-    Event,
 }
 
 impl Source {
@@ -168,7 +166,6 @@ impl Source {
             Source::Staff => "staff",
             Source::SelfReported => "self",
             Source::Pledge => "pledge",
-            Source::Event => "event",
         }
     }
 }
@@ -384,12 +381,10 @@ pub enum Cause {
     Release,
     /// A correction: the same amount back, citing the movement.
     Reversal,
-    /// A pledge fulfilled (participation).
-    Pledge,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 9] = [
+    pub const ALL: [Cause; 8] = [
         Cause::Service,
         Cause::Bonus,
         Cause::Deduction,
@@ -398,7 +393,6 @@ impl Cause {
         Cause::Settle,
         Cause::Release,
         Cause::Reversal,
-        Cause::Pledge,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -411,7 +405,6 @@ impl Cause {
             Cause::Settle => "settle",
             Cause::Release => "release",
             Cause::Reversal => "reversal",
-            Cause::Pledge => "pledge",
         }
     }
 
@@ -425,7 +418,7 @@ impl Cause {
         use AccountKind::*;
         let earner = |k: AccountKind| matches!(k, Person | Team | Unit);
         match self {
-            Cause::Service | Cause::Bonus | Cause::Pledge => from == Issuing && earner(to),
+            Cause::Service | Cause::Bonus => from == Issuing && earner(to),
             Cause::Deduction => earner(from) && to == Issuing,
             Cause::Adjustment => (from == Issuing && earner(to)) || (earner(from) && to == Issuing),
             Cause::Hold => from == Person && to == Holding,
@@ -438,7 +431,7 @@ impl Cause {
 
     /// Causes that must name the record behind them (the others name a reason).
     pub fn needs_cause_id(self) -> bool {
-        matches!(self, Cause::Service | Cause::Hold | Cause::Settle | Cause::Release | Cause::Reversal | Cause::Pledge)
+        matches!(self, Cause::Service | Cause::Hold | Cause::Settle | Cause::Release | Cause::Reversal)
     }
 }
 

@@ -17,49 +17,12 @@ use crate::auth::model::{Actor, Permission};
 use crate::error::{AppError, AppResult};
 use crate::media;
 use crate::places::{self, CommunityRef};
-use crate::web::form::{CsrfForm, CsrfMultipart, PlainForm, text};
-use crate::web::sheet::{Block, Card, Form, Input, InputKind, Item, Sheet, Stat, Table};
+use crate::web::form::{CsrfForm, CsrfMultipart, PlainForm, date, int, list, opt, text, when, yes};
+use crate::web::sheet::{Block, Card, Form, Input, InputKind, Item, Sheet, Stat, Table, refused};
 use crate::web::{Page, PageCtx, PageError, PageResult, SignedPage, chart, fmt, see_other};
 
 async fn community(state: &AppState, actor: &Actor, code: &str) -> AppResult<CommunityRef> {
     places::visible_community(&state.db, actor, code).await
-}
-
-async fn public_community(state: &AppState, code: &str) -> AppResult<CommunityRef> {
-    let mut conn = state.db.read().await?;
-    places::community_by_code(&mut conn, code).await?.ok_or(AppError::NotFound)
-}
-
-fn int(m: &Map<String, Value>, name: &str) -> Option<i64> {
-    text(m, name).trim().parse().ok()
-}
-
-fn when(m: &Map<String, Value>, name: &str) -> Option<i64> {
-    fmt::parse_local(&text(m, name))
-}
-
-fn date(m: &Map<String, Value>, name: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text(m, name).trim(), "%Y-%m-%d").ok()
-}
-
-fn opt(m: &Map<String, Value>, name: &str) -> Option<String> {
-    Some(text(m, name).trim().to_string()).filter(|s| !s.is_empty())
-}
-
-fn list(m: &Map<String, Value>, name: &str) -> Vec<String> {
-    match m.get(name) {
-        Some(Value::Array(items)) => {
-            items.iter().filter_map(|v| v.as_str()).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
-        }
-        Some(Value::String(s)) => {
-            s.split([',', '，', '、']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
-        }
-        _ => Vec::new(),
-    }
-}
-
-fn yes(m: &Map<String, Value>, name: &str) -> bool {
-    matches!(text(m, name).as_str(), "true" | "on" | "1")
 }
 
 fn status_tag(ctx: &PageCtx, status: &str) -> (String, &'static str) {
@@ -302,21 +265,6 @@ pub async fn my_service(
     my_sheet(&state, ctx, &actor, &c).await?.render()
 }
 
-/// Re-shows a page built by `sheet` with the refusal on the form that was sent.
-async fn refused<F, Fut>(e: AppError, map: &Map<String, Value>, form_action: &str, sheet: F) -> PageResult
-where
-    F: FnOnce() -> Fut,
-    Fut: std::future::Future<Output = AppResult<Sheet>>,
-{
-    match e {
-        AppError::Invalid(_) | AppError::Conflict(_) => {
-            let status = e.status();
-            sheet().await?.refused(&e, map, &Form::id_for(form_action)).render_status(status)
-        }
-        other => Err(PageError(other)),
-    }
-}
-
 fn registration(m: &Map<String, Value>) -> Registration {
     Registration {
         name: text(m, "name"),
@@ -398,18 +346,6 @@ fn new_service(m: &Map<String, Value>) -> NewService {
     }
 }
 
-pub fn photos_of(files: &[crate::web::form::Upload]) -> AppResult<Vec<(Vec<u8>, media::Checked)>> {
-    let mut out = Vec::new();
-    let mut errors = Vec::new();
-    for f in files {
-        match media::check(&f.field, &f.bytes) {
-            Ok(c) => out.push((f.bytes.clone(), c)),
-            Err(e) => errors.push(e),
-        }
-    }
-    if errors.is_empty() { Ok(out) } else { Err(AppError::Invalid(errors)) }
-}
-
 pub async fn add_record(
     State(state): State<AppState>,
     SignedPage(ctx, actor): SignedPage,
@@ -420,7 +356,7 @@ pub async fn add_record(
     let m = form.fields;
     let staff = actor.can(c.id, Permission::ManagePoints) && int(&m, "volunteer_id").is_some();
     let source = if staff { Source::Staff } else { Source::SelfReported };
-    let result = match photos_of(&form.files) {
+    let result = match media::check_uploads(&form.files) {
         Ok(photos) => store::submit_service(&state, &actor, c.id, &new_service(&m), source, &photos).await,
         Err(e) => Err(e),
     };
@@ -565,12 +501,6 @@ async fn record_sheet(state: &AppState, ctx: PageCtx, actor: &Actor, c: &Communi
     drop(conn);
     let code = &c.code;
     let staff = actor.can(c.id, Permission::ManagePoints);
-    let photos_html = (!photos.is_empty()).then(|| {
-        photos
-            .iter()
-            .map(|p| format!(r#"<a href="{}"><img src="{}" alt="" loading="lazy" style="max-width:120px;border-radius:4px;margin-right:6px"></a>"#, p.url(code), p.thumb_url(code)))
-            .collect::<String>()
-    });
     let mut cells = vec![
         (ctx.t("points.volunteer"), r.volunteer_name.clone()),
         (ctx.t("points.service_type"), type_label(&ctx, &r.service_type)),
@@ -596,7 +526,7 @@ async fn record_sheet(state: &AppState, ctx: PageCtx, actor: &Actor, c: &Communi
             title: r.content.clone(),
             tag: Some(status_tag(&ctx, &r.status)),
             cells,
-            html: photos_html,
+            html: media::gallery(&photos, code),
             ..Card::default()
         });
     if staff && r.status == "pending" && r.user_id != actor.user_id {
@@ -956,7 +886,7 @@ pub async fn verify_certificate(
     Page(ctx): Page,
     Path((code, cert)): Path<(String, String)>,
 ) -> PageResult {
-    let c = public_community(&state, &code).await?;
+    let c = places::public_community(&state.db, &code).await?;
     let mut conn = state.db.read().await?;
     let found = store::certificate_by_code(&mut conn, c.id, &cert).await?;
     let title = ctx.t("points.verify_title");
@@ -1026,7 +956,7 @@ pub async fn join_page(State(state): State<AppState>, Page(ctx): Page, Path(code
     if ctx.user.is_some() {
         return Ok(Redirect::to(&format!("/c/{code}/volunteer")).into_response());
     }
-    let c = public_community(&state, &code).await?;
+    let c = places::public_community(&state.db, &code).await?;
     join_sheet(ctx, &c).await?.render()
 }
 
@@ -1036,7 +966,7 @@ pub async fn join(
     Path(code): Path<String>,
     PlainForm(m): PlainForm,
 ) -> PageResult {
-    let c = public_community(&state, &code).await?;
+    let c = places::public_community(&state.db, &code).await?;
     match store::sign_up(&state, None, &c, registration(&m), &text(&m, "phone"), &text(&m, "password")).await {
         Ok(_) => Ok(see_other(&format!("/login?ok=signed_up&next=/c/{code}/volunteer"))),
         Err(e) => refused(e, &m, &format!("/c/{code}/volunteers/join"), || join_sheet(ctx, &c)).await,
@@ -1504,7 +1434,7 @@ pub async fn honor(
     Path(code): Path<String>,
     Query(q): Query<HonorQuery>,
 ) -> PageResult {
-    let c = public_community(&state, &code).await?;
+    let c = places::public_community(&state.db, &code).await?;
     let by = if q.by.as_deref() == Some("points") { RankBy::Points } else { RankBy::Hours };
     let period = q.period.as_deref().and_then(Period::parse).unwrap_or(Period::Month);
     let subdistrict = q.level.as_deref() == Some("subdistrict");
@@ -1698,30 +1628,13 @@ pub async fn community_stats(
     stats_page(state, ctx, actor, scope, title, format!("/c/{code}/points/stats")).await
 }
 
-async fn subdistrict_ids(state: &AppState, actor: &Actor, id: i64) -> AppResult<(String, Vec<i64>)> {
-    if !actor.manages_subdistrict(id) {
-        return Err(AppError::NotFound);
-    }
-    let mut conn = state.db.read().await?;
-    let name: String = crate::db::query("SELECT name FROM subdistricts WHERE id = $1")
-        .bind(id)
-        .scalar_optional(&mut conn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let ids = crate::db::query("SELECT id FROM communities WHERE subdistrict_id = $1 AND archived_at IS NULL")
-        .bind(id)
-        .scalars(&mut conn)
-        .await?;
-    Ok((name, ids))
-}
-
 pub async fn subdistrict_stats(
     State(state): State<AppState>,
     SignedPage(ctx, actor): SignedPage,
     Path(id): Path<i64>,
     Query(q): Query<StatsQuery>,
 ) -> PageResult {
-    let (name, ids) = subdistrict_ids(&state, &actor, id).await?;
+    let (name, ids) = places::subdistrict_communities(&state.db, &actor, id).await?;
     let (from, to) = period_of(&q);
     let scope = stats::Scope { community_ids: ids, team_id: None, grid_id: None, from, to };
     let title = format!("{name} · {}", ctx.t("points.stats"));
@@ -1763,7 +1676,7 @@ pub async fn subdistrict_export(
     Path(id): Path<i64>,
     Query(q): Query<StatsQuery>,
 ) -> PageResult {
-    let (_, ids) = subdistrict_ids(&state, &actor, id).await?;
+    let (_, ids) = places::subdistrict_communities(&state.db, &actor, id).await?;
     let (from, to) = period_of(&q);
     let scope = stats::Scope { community_ids: ids, team_id: None, grid_id: None, from, to };
     Ok(export(&state, &actor, scope, &id.to_string()).await?)

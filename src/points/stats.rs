@@ -39,7 +39,7 @@ pub struct Figures {
     pub records: i64,
     pub minutes: i64,
     pub pending: i64,
-    /// Points given (for service, bonuses, pledges, adjustments) in the period.
+    /// Points given (for service, bonuses, adjustments) in the period.
     pub points_issued: i64,
     /// Points taken back (deductions, adjustments) in the period.
     pub points_deducted: i64,
@@ -174,7 +174,7 @@ pub async fn figures(db: &Db, actor: &Actor, s: &Scope) -> AppResult<Figures> {
         *by_cause.entry((cause, incoming == 1)).or_default() += n;
     }
     let get = |c: &str, incoming: bool| by_cause.get(&(c.to_string(), incoming)).copied().unwrap_or(0);
-    f.points_issued = get("service", true) + get("bonus", true) + get("pledge", true) + get("adjustment", true);
+    f.points_issued = get("service", true) + get("bonus", true) + get("adjustment", true);
     f.points_deducted = get("deduction", false) + get("adjustment", false);
     // Handed over: the holds of redemptions confirmed in the period.
     let mut b = Builder::new(

@@ -1423,7 +1423,7 @@ pub async fn honor_roll(
              JOIN points_accounts a ON a.community_id = m.community_id AND a.id = m.to_account AND a.kind = 'person'
              JOIN volunteers v ON v.community_id = a.community_id AND v.user_id = a.owner_id
              LEFT JOIN grids g ON g.community_id = v.community_id AND g.id = v.grid_id
-             WHERE m.cause IN ('service', 'bonus', 'pledge') AND m.community_id IN ",
+             WHERE m.cause IN ('service', 'bonus') AND m.community_id IN ",
         ),
     };
     b.list(community_ids.iter().copied());
@@ -1595,4 +1595,19 @@ pub async fn certificate_by_code(ex: &mut impl Exec, community_id: i64, code: &s
         .bind(code.trim().to_uppercase())
         .fetch_optional(ex)
         .await?)
+}
+
+/// Whether the actor may see the service record a photo belongs to (for `media`).
+pub fn media_check<'a>(
+    state: &'a AppState,
+    actor: &'a Actor,
+    m: &'a media::Media,
+) -> futures::future::BoxFuture<'a, AppResult<bool>> {
+    Box::pin(async move {
+        match record_for(&mut state.db.read().await?, actor, m.community_id, m.owner_id).await {
+            Ok(_) => Ok(true),
+            Err(AppError::NotFound) => Ok(false),
+            Err(e) => Err(e),
+        }
+    })
 }

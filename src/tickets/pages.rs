@@ -1475,3 +1475,9 @@ pub async fn home_sections(state: &AppState, ctx: &PageCtx, actor: &Actor) -> Ap
     }
     Ok(out)
 }
+
+/// The community's ticket categories as a select's options.
+pub async fn category_options(state: &AppState, community_id: i64) -> AppResult<Vec<(String, String)>> {
+    let dir = state.tickets.directory(&state.db, community_id).await?;
+    Ok(dir.categories.iter().map(|c| (c.id.to_string(), format!("{} {}", c.code, c.name))).collect())
+}

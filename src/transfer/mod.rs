@@ -293,22 +293,33 @@ pub fn check(table: &[Vec<String>], grids: &HashSet<String>, is_known: &dyn Fn(&
 
 /// Writes one sheet: a bold header row, frozen, and the rows as text.
 pub fn xlsx_table(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> anyhow::Result<Vec<u8>> {
+    xlsx_book(&[(sheet, headers, rows)])
+}
+
+/// Writes a workbook of such sheets: (name, headers, rows).
+pub fn xlsx_book(sheets: &[(&str, &[&str], &[Vec<String>])]) -> anyhow::Result<Vec<u8>> {
     let mut book = rust_xlsxwriter::Workbook::new();
-    let ws = book.add_worksheet();
-    ws.set_name(sheet)?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &bold)?;
-        let widest =
-            rows.iter().map(|r| r.get(c).map_or(0, |v| v.chars().count())).max().unwrap_or(0).max(h.chars().count());
-        ws.set_column_width(c as u16, (widest as f64 * 2.0 + 2.0).min(60.0))?;
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            ws.write_string((r + 1) as u32, c as u16, v)?;
+    for (sheet, headers, rows) in sheets {
+        let ws = book.add_worksheet();
+        ws.set_name(*sheet)?;
+        for (c, h) in headers.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &bold)?;
+            let widest = rows
+                .iter()
+                .map(|r| r.get(c).map_or(0, |v| v.chars().count()))
+                .max()
+                .unwrap_or(0)
+                .max(h.chars().count());
+            ws.set_column_width(c as u16, (widest as f64 * 2.0 + 2.0).min(60.0))?;
         }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string((r + 1) as u32, c as u16, v)?;
+            }
+        }
+        ws.set_freeze_panes(1, 0)?;
     }
-    ws.set_freeze_panes(1, 0)?;
     Ok(book.save_to_buffer()?)
 }
 

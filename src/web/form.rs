@@ -150,6 +150,44 @@ pub fn text(map: &Map<String, Value>, name: &str) -> String {
     }
 }
 
+/// A whole number typed in a field, if it is one.
+pub fn int(map: &Map<String, Value>, name: &str) -> Option<i64> {
+    text(map, name).trim().parse().ok()
+}
+
+/// A field's text, trimmed, unless it is empty.
+pub fn opt(map: &Map<String, Value>, name: &str) -> Option<String> {
+    Some(text(map, name).trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// A date field (`2026-11-23`).
+pub fn date(map: &Map<String, Value>, name: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text(map, name).trim(), "%Y-%m-%d").ok()
+}
+
+/// A date and time field, read as China time.
+pub fn when(map: &Map<String, Value>, name: &str) -> Option<i64> {
+    super::fmt::parse_local(&text(map, name))
+}
+
+/// Several values: checked boxes, or one field of items separated by commas or 、.
+pub fn list(map: &Map<String, Value>, name: &str) -> Vec<String> {
+    match map.get(name) {
+        Some(Value::Array(items)) => {
+            items.iter().filter_map(|v| v.as_str()).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+        }
+        Some(Value::String(s)) => {
+            s.split([',', '，', '、']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A checkbox (the last of a hidden `false` and the box's `true`).
+pub fn yes(map: &Map<String, Value>, name: &str) -> bool {
+    matches!(text(map, name).as_str(), "true" | "on" | "1")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,5 +199,12 @@ mod tests {
         assert_eq!(m["tags"], serde_json::json!(["a", "b"]));
         assert_eq!(text(&m, "tags"), "b");
         assert_eq!(query_param("ok=saved&x=1", "ok").as_deref(), Some("saved"));
+        let m = parse(
+            "n=%2042%20&d=2026-11-23&s=%E7%90%86%E5%8F%91%E3%80%81%E7%BB%B4%E4%BF%AE&b=false&b=true&e=".as_bytes(),
+        );
+        assert_eq!(int(&m, "n"), Some(42));
+        assert_eq!(date(&m, "d"), chrono::NaiveDate::from_ymd_opt(2026, 11, 23));
+        assert_eq!(list(&m, "s"), vec!["理发", "维修"]);
+        assert!(yes(&m, "b") && opt(&m, "e").is_none());
     }
 }

@@ -10,6 +10,27 @@ use askama::Template;
 use super::{PageCtx, PageResult, render};
 use crate::error::AppError;
 
+/// Shows a refusal on the page it came from (built again by `sheet`), with what was typed
+/// and each error by its field; other errors are error pages.
+pub async fn refused<F, Fut>(
+    e: AppError,
+    typed: &serde_json::Map<String, serde_json::Value>,
+    form_action: &str,
+    sheet: F,
+) -> PageResult
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = crate::error::AppResult<Sheet>>,
+{
+    match e {
+        AppError::Invalid(_) | AppError::Conflict(_) => {
+            let status = e.status();
+            sheet().await?.refused(&e, typed, &Form::id_for(form_action)).render_status(status)
+        }
+        other => Err(super::PageError(other)),
+    }
+}
+
 /// A figure: big number, label, maybe a link.
 #[derive(Debug, Clone)]
 pub struct Stat {

@@ -374,3 +374,49 @@ async fn a_volunteer_on_a_phone_records_a_service_and_redeems_a_reward() {
     assert!(wait_text(c, "兑换码", 1).await);
     screenshot(c, "phone-redemption.png").await;
 }
+
+#[tokio::test]
+async fn a_resident_on_a_phone_votes_once_and_follows_the_decision_on_the_public_page() {
+    let app = TestApp::demo().await;
+    let Some(b) = browser(true).await else { return };
+    let c_id = app.community_id(HS).await;
+    let staff = linli::demo::actor_of(&app.state, app.user_id("staff").await).await.unwrap();
+    let resident = linli::demo::actor_of(&app.state, app.user_id("resident").await).await.unwrap();
+    let p = linli::council::store::raise(
+        &app.state,
+        &resident,
+        c_id,
+        "楼顶加装晾衣架",
+        "楼顶空着，想装晾衣架",
+        "community",
+        None,
+    )
+    .await
+    .unwrap();
+    linli::council::store::screen(&app.state, &staff, c_id, p.id, "accept", None, None).await.unwrap();
+    let closes = linli::db::now_ms() + 86_400_000;
+    linli::council::store::open_vote(&app.state, &staff, c_id, p.id, None, Some(closes)).await.unwrap();
+    let base = serve(&app).await;
+    let c = &b.client;
+    sign_in(c, &base, "resident").await;
+    c.goto(&format!("{base}/c/{HS}/council/{}", p.id)).await.unwrap();
+    let width: i64 = c.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap().as_i64().unwrap();
+    assert!(width <= 360, "the page fits the phone: {width}");
+    assert!(wait_text(c, "表决中", 5).await);
+    let form = c.find(Locator::Css("form[action$='/ballot']")).await.unwrap();
+    form.find(Locator::Css("select[name=choice]")).await.unwrap().select_by_value("for").await.unwrap();
+    screenshot(c, "phone-vote.png").await;
+    press(c, form.find(Locator::Css("button[type=submit]")).await.unwrap()).await;
+    wait_url(c, |u| u.contains("ok=voted")).await;
+    assert!(wait_text(c, "你已投票", 5).await);
+    assert!(c.find(Locator::Css("form[action$='/ballot']")).await.is_err(), "no second ballot to cast");
+
+    // Staff close it; the public page shows the decision and its tally, with no sign-in.
+    linli::council::store::close_vote(&app.state, &staff, c_id, p.id, "同意加装晾衣架").await.unwrap();
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&format!("{base}/p/{HS}/council/{}", p.id)).await.unwrap();
+    assert!(wait_text(c, "同意加装晾衣架", 5).await);
+    assert!(wait_text(c, "投票率", 1).await);
+    assert!(visible(c, "svg.chart").await, "the tally as a chart");
+    screenshot(c, "phone-decision.png").await;
+}

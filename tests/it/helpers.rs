@@ -43,6 +43,18 @@ impl Resp {
         self.headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
     }
 
+    /// The error a refused page shows under a field of its form.
+    pub fn inline_error(&self, field: &str) -> String {
+        let html = self.text();
+        for part in html.split(r#"class="error-text" id="e-"#).skip(1) {
+            let (id, rest) = part.split_once('"').unwrap_or(("", ""));
+            if id.ends_with(&format!("-{field}")) {
+                return rest.trim_start_matches('>').split('<').next().unwrap_or("").trim().to_string();
+            }
+        }
+        String::new()
+    }
+
     /// The error message of a field in a JSON error answer.
     pub fn field_error(&self, field: &str) -> String {
         self.json()["error"]["fields"][field].as_str().unwrap_or("").to_string()
@@ -126,6 +138,42 @@ impl TestApp {
         self.send(Request::get(path).body(Body::empty()).unwrap()).await
     }
 
+    /// Sends JSON posts all at once, each as the session of its cookie, and answers each
+    /// one's status and body in the order given.
+    pub async fn all_at_once(&self, posts: Vec<(String, String, Value)>) -> Vec<(StatusCode, String)> {
+        let tasks: Vec<_> = posts
+            .into_iter()
+            .map(|(cookie, path, body)| {
+                let router = self.router.clone();
+                tokio::spawn(async move {
+                    let req = Request::post(path)
+                        .header(header::COOKIE, cookie)
+                        .header(header::CONTENT_TYPE, "application/json")
+                        .body(Body::from(body.to_string()))
+                        .unwrap();
+                    let resp = router.oneshot(req).await.unwrap();
+                    let status = resp.status();
+                    let body = resp.into_body().collect().await.unwrap().to_bytes();
+                    (status, String::from_utf8_lossy(&body).to_string())
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out
+    }
+
+    /// A page or answer as someone who has not signed in sees it.
+    pub async fn get_public(&self, path: &str) -> Resp {
+        let resp = self.router.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Resp { status, headers, body }
+    }
+
     /// Posts a form as the browser would, with the session's form token.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
         let mut all: Vec<(&str, &str)> = vec![("_csrf", self.csrf.as_str())];
@@ -184,6 +232,23 @@ impl TestApp {
         self.cookie = Some(set.split(';').next().unwrap().to_string());
         let me = self.get("/api/v1/me").await;
         self.csrf = me.json()["csrf_token"].as_str().unwrap().to_string();
+    }
+
+    /// Acts as an account that has no password (the demo's invented people): a session
+    /// opened for it directly.
+    pub async fn act_as(&mut self, user_id: i64) {
+        let mut tx = self.state.db.begin().await.unwrap();
+        let (token, _) = linli::auth::session::open(&mut tx, user_id).await.unwrap();
+        tx.commit().await.unwrap();
+        self.cookie = Some(format!("{}={token}", linli::auth::session::COOKIE));
+        let me = self.get("/api/v1/me").await;
+        self.csrf = me.json()["csrf_token"].as_str().unwrap().to_string();
+    }
+
+    /// The id of an account by its sign-in name.
+    pub async fn user_id(&self, username: &str) -> i64 {
+        let mut conn = self.state.db.read().await.unwrap();
+        query("SELECT id FROM users WHERE username = $1").bind(username).scalar(&mut conn).await.unwrap()
     }
 
     /// The id of a community by code.
