@@ -76,10 +76,12 @@ pub struct Field {
     pub required: bool,
     /// Shown as a column in lists.
     pub list: bool,
+    /// Taken when the field is left empty (settings that always have a value).
+    pub default: Option<&'static str>,
 }
 
 pub const fn field(name: &'static str, kind: Kind) -> Field {
-    Field { name, kind, required: false, list: false }
+    Field { name, kind, required: false, list: false, default: None }
 }
 
 impl Field {
@@ -89,6 +91,10 @@ impl Field {
     }
     pub const fn listed(mut self) -> Field {
         self.list = true;
+        self
+    }
+    pub const fn default(mut self, value: &'static str) -> Field {
+        self.default = Some(value);
         self
     }
 }
@@ -265,7 +271,7 @@ fn parse_value(f: &Field, raw: Option<&Value>, ctx: &Context) -> Result<Val, Fie
     if let (Kind::Questions, Some(v @ Value::Array(_))) = (f.kind, raw) {
         return check_questions(v).map(Val::Json).map_err(&err);
     }
-    let Some(text) = as_text(raw) else {
+    let Some(text) = as_text(raw).or_else(|| f.default.map(String::from)) else {
         return Ok(match f.kind {
             Kind::Bool => Val::Bool(false),
             Kind::Tags | Kind::FreeTags => Val::Tags(Vec::new()),

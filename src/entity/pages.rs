@@ -487,6 +487,7 @@ async fn form_fields(
                 serde_json::to_string(&raw).unwrap_or_default()
             }
             (Kind::Bool, Value::Bool(b)) => b.to_string(),
+            _ if text.is_empty() => f.default.unwrap_or_default().to_string(),
             _ => text,
         };
         out.push(FormField {

@@ -45,6 +45,8 @@ pub static COMMUNITY: EntityDef = EntityDef {
         field("center_lat", Float { min: -90.0, max: 90.0 }),
         field("center_lng", Float { min: -180.0, max: 180.0 }),
         field("care_tags", FreeTags),
+        field("ticket_reopen_limit", Int { min: 0, max: 10 }).default("2"),
+        field("ticket_autoclose_days", Int { min: 1, max: 90 }).default("7"),
         field("notes", LongText { max: 1000 }),
     ],
     title: "name",

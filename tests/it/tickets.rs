@@ -130,6 +130,18 @@ async fn a_resident_asks_the_grid_worker_hears_resolves_with_a_photo_and_the_res
 #[tokio::test]
 async fn a_low_rating_reopens_until_the_communitys_limit() {
     let mut app = TestApp::demo().await;
+    // The secretary sets the community's limit: one reopening (the default is two).
+    app.sign_in("secretary").await;
+    let bad = app.patch_json(&format!("/api/v1/communities/{HS}"), json!({"ticket_reopen_limit": 50})).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!bad.field_error("ticket_reopen_limit").is_empty());
+    let set = app.patch_json(&format!("/api/v1/communities/{HS}"), json!({"ticket_reopen_limit": 1})).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text());
+    let edit = app.get(&format!("/communities/{}/edit", app.community_id(HS).await)).await.text();
+    assert!(
+        edit.contains("差评重开次数上限") && edit.contains("未评价自动办结天数"),
+        "the settings are on the community's form"
+    );
     app.sign_in("resident").await;
     let h = resident_household(&app).await;
     let cat = category(&app, HS, "14").await;
@@ -140,7 +152,7 @@ async fn a_low_rating_reopens_until_the_communitys_limit() {
         )
         .await;
     let id = t.json()["id"].as_i64().unwrap();
-    for round in 0..3 {
+    for round in 0..2 {
         app.sign_in("grid").await;
         if round == 0 {
             assert_eq!(act(&app, id, json!({"action": "accept"})).await.status, StatusCode::OK);
@@ -159,8 +171,8 @@ async fn a_low_rating_reopens_until_the_communitys_limit() {
         assert_eq!(act(&app, id, json!({"action": "resolve", "note": "已消杀"})).await.status, StatusCode::OK);
         app.sign_in("resident").await;
         let r = act(&app, id, json!({"action": "rate", "rating": 1, "note": "还是很多蚊子"})).await.json();
-        let expected = if round < 2 { "reopened" } else { "closed" };
-        assert_eq!(r["status"], expected, "round {round}: the limit is 2 reopenings");
+        let expected = if round < 1 { "reopened" } else { "closed" };
+        assert_eq!(r["status"], expected, "round {round}: the limit is 1 reopening");
     }
 }
 
@@ -308,6 +320,42 @@ async fn an_overdue_ticket_escalates_once_to_the_secretary_then_to_the_subdistri
     let t = app.get(&format!("/api/v1/communities/{LIANJIANG}/tickets/{id}")).await.json();
     assert_eq!(t["escalation_level"], 2);
     assert!(t["history"].as_array().unwrap().iter().filter(|e| e["action"] == "escalate").count() == 2);
+}
+
+#[tokio::test]
+async fn a_resolved_ticket_nobody_rates_closes_itself_after_the_communitys_days() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("secretary").await;
+    let set = app.patch_json(&format!("/api/v1/communities/{HS}"), json!({"ticket_autoclose_days": 3})).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text());
+    app.sign_in("resident").await;
+    let h = resident_household(&app).await;
+    let cat = category(&app, HS, "14").await;
+    let id = app
+        .post_json(
+            &format!("/api/v1/communities/{HS}/tickets"),
+            json!({"category_id": cat, "description": "楼道灯不亮", "household_id": h}),
+        )
+        .await
+        .json()["id"]
+        .as_i64()
+        .unwrap();
+    app.sign_in("grid").await;
+    assert_eq!(act(&app, id, json!({"action": "accept"})).await.status, StatusCode::OK);
+    assert_eq!(act(&app, id, json!({"action": "resolve", "note": "已换灯泡"})).await.status, StatusCode::OK);
+    let status = |app: &TestApp| {
+        let db = app.state.db.clone();
+        async move {
+            let mut conn = db.read().await.unwrap();
+            query("SELECT status FROM tickets WHERE id = $1").bind(id).scalar::<String>(&mut conn).await.unwrap()
+        }
+    };
+    let now = linli::db::now_ms();
+    linli::tickets::jobs::run_once(&app.state, now + 2 * 86_400_000).await.unwrap();
+    assert_eq!(status(&app).await, "resolved", "two days on, still waiting for a rating");
+    let r = linli::tickets::jobs::run_once(&app.state, now + 3 * 86_400_000 + 60_000).await.unwrap();
+    assert!(r.closed >= 1);
+    assert_eq!(status(&app).await, "closed", "the community's three days have passed");
 }
 
 #[tokio::test]
