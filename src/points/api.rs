@@ -354,7 +354,11 @@ pub async fn statement(State(s): State<AppState>, a: Signed, Path(code): Path<St
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GiveBody {
-    pub user_id: i64,
+    /// To (or from) a person …
+    pub user_id: Option<i64>,
+    /// … or a team, or a partner unit.
+    pub team_id: Option<i64>,
+    pub partner_unit_id: Option<i64>,
     /// A bonus or deduction rule (its points) …
     pub rule_id: Option<i64>,
     /// … or an adjustment: positive gives, negative takes.
@@ -376,6 +380,8 @@ pub async fn give(
     };
     let g = store::ByHand {
         user_id: b.user_id,
+        team_id: b.team_id,
+        partner_unit_id: b.partner_unit_id,
         rule_id: b.rule_id,
         amount: b.amount,
         reason: b.reason,

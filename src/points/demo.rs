@@ -443,7 +443,9 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         &staff,
         hs,
         store::ByHand {
-            user_id: me.user_id,
+            user_id: Some(me.user_id),
+            team_id: None,
+            partner_unit_id: None,
             rule_id: award,
             amount: None,
             reason: "获评“红心微聚之星”".into(),
@@ -451,6 +453,24 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         },
     )
     .await?;
+    // The team commended last month gets points of its own, for the team's activities.
+    if let Some((team, _)) = teams.iter().find(|(_, n)| n == "红心微聚志愿服务队") {
+        store::give(
+            state,
+            &staff,
+            hs,
+            store::ByHand {
+                user_id: None,
+                team_id: Some(*team),
+                partner_unit_id: None,
+                rule_id: None,
+                amount: Some(500),
+                reason: "获评“优秀志愿服务队”，队伍活动经费积分".into(),
+                key: "demo:team-award".into(),
+            },
+        )
+        .await?;
+    }
     // The volunteer holds a haircut for handover; a neighbour's meal has been handed over.
     store::redeem(state, &volunteer, hs, shop[0], Some("demo:haircut".into())).await?;
     if let Some((_, neighbour)) = people.first() {

@@ -488,6 +488,23 @@ pub async fn post_grouped(state: &AppState, p: Posting) -> AppResult<i64> {
 }
 
 /// A person's balance (0 before their first points).
+/// The community's teams and partner units with the balances of their accounts:
+/// (team or unit, id, name, balance).
+pub async fn group_balances(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<(String, i64, String, i64)>> {
+    Ok(query(
+        "SELECT 'team', t.id, t.name, COALESCE(a.balance, 0) FROM teams t
+         LEFT JOIN points_accounts a ON a.community_id = t.community_id AND a.kind = 'team' AND a.owner_id = t.id
+         WHERE t.community_id = $1 AND t.archived_at IS NULL
+         UNION ALL
+         SELECT 'unit', u.id, u.name, COALESCE(a.balance, 0) FROM partner_units u
+         LEFT JOIN points_accounts a ON a.community_id = u.community_id AND a.kind = 'unit' AND a.owner_id = u.id
+         WHERE u.community_id = $1 AND u.archived_at IS NULL ORDER BY 1, 3",
+    )
+    .bind(community_id)
+    .fetch_all(ex)
+    .await?)
+}
+
 pub async fn balance(ex: &mut impl Exec, community_id: i64, user_id: i64) -> AppResult<i64> {
     Ok(query("SELECT balance FROM points_accounts WHERE community_id = $1 AND kind = 'person' AND owner_id = $2")
         .bind(community_id)

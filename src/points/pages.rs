@@ -753,17 +753,33 @@ async fn volunteer_sheet(state: &AppState, ctx: PageCtx, actor: &Actor, c: &Comm
             .collect();
         let mut rules = vec![(String::new(), ctx.t("points.by_amount"))];
         rules.extend(manual);
-        sheet = sheet.form(give_form(&ctx, code, Some(v.user_id), rules).folded());
+        sheet = sheet.form(give_form(&ctx, code, Some(v.user_id), rules, Vec::new()).folded());
     }
     let from = NaiveDate::from_ymd_opt(chrono::Datelike::year(&fmt::today()), 1, 1).unwrap_or(fmt::today());
     Ok(sheet.form(certificate_form(&ctx, code, v.id, from).folded()))
 }
 
-fn give_form(ctx: &PageCtx, code: &str, user: Option<i64>, rules: Vec<(String, String)>) -> Form {
+/// Giving by hand: to a volunteer (on their page), or on the ledger page to a user by
+/// number or to a team's or partner unit's account (`holders`).
+fn give_form(
+    ctx: &PageCtx,
+    code: &str,
+    user: Option<i64>,
+    rules: Vec<(String, String)>,
+    holders: Vec<(String, String)>,
+) -> Form {
     let mut f = Form::new(ctx.t("points.give"), format!("/c/{code}/points/give"), ctx.t("points.give_submit"));
     f = match user {
         Some(u) => f.input(Input::hidden("user_id", u)),
-        None => f.input(Input::new("user_id", ctx.t("points.user_id"), InputKind::Number).required()),
+        None => {
+            let mut options = vec![(String::new(), ctx.t("points.holder_person"))];
+            options.extend(holders);
+            f.input(Input::new("holder", ctx.t("points.give_to"), InputKind::Select(options))).input(Input::new(
+                "user_id",
+                ctx.t("points.user_id"),
+                InputKind::Number,
+            ))
+        }
     };
     let mut key = [0u8; 8];
     getrandom::fill(&mut key).expect("system random source");
@@ -980,9 +996,34 @@ async fn ledger_sheet(state: &AppState, ctx: PageCtx, actor: &Actor, c: &Communi
     let mut conn = state.db.read().await?;
     let rules = store::all_rules(&mut conn, c.id).await?;
     let journal = ledger::journal(&mut conn, c.id, 50).await?;
+    let groups = ledger::group_balances(&mut conn, c.id).await?;
     drop(conn);
     let code = &c.code;
     let now = crate::db::now_ms();
+    let holders: Vec<(String, String)> = groups
+        .iter()
+        .map(|(kind, id, name, _)| {
+            (format!("{kind}:{id}"), format!("{} · {name}", ctx.t(&format!("points.holder_{kind}"))))
+        })
+        .collect();
+    let group_card = Card {
+        title: ctx.t("points.group_accounts"),
+        items: groups
+            .iter()
+            .filter(|g| g.3 != 0)
+            .map(|(kind, _, name, balance)| Item {
+                title: name.clone(),
+                sub: format!(
+                    "{} · {}",
+                    ctx.t(&format!("points.holder_{kind}")),
+                    ctx.tr("points.n_points", "n", balance)
+                ),
+                ..Item::default()
+            })
+            .collect(),
+        empty: Some(ctx.t("list.empty")),
+        ..Card::default()
+    };
     let rule_rows = rules
         .iter()
         .rev()
@@ -1098,7 +1139,8 @@ async fn ledger_sheet(state: &AppState, ctx: PageCtx, actor: &Actor, c: &Communi
             empty: ctx.t("list.empty"),
         })
         .form(rule_form)
-        .form(give_form(&ctx, code, None, manual).folded())
+        .form(give_form(&ctx, code, None, manual, holders).folded())
+        .card(group_card)
         .table(Table {
             title: ctx.t("points.journal"),
             head: ["points.at", "points.accounts", "points.amount", "points.cause", "points.reason", "points.movement"]
@@ -1161,9 +1203,17 @@ pub async fn give(
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
-    let user = int(&m, "user_id");
+    let holder = text(&m, "holder");
+    let (team, unit) = match holder.split_once(':') {
+        Some(("team", id)) => (id.parse().ok(), None),
+        Some(("unit", id)) => (None, id.parse().ok()),
+        _ => (None, None),
+    };
+    let user = int(&m, "user_id").filter(|_| team.is_none() && unit.is_none());
     let g = store::ByHand {
-        user_id: user.unwrap_or(0),
+        user_id: user,
+        team_id: team,
+        partner_unit_id: unit,
         rule_id: int(&m, "rule_id"),
         amount: int(&m, "amount"),
         reason: text(&m, "reason"),

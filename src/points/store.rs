@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::ledger::{self, Acct, Posting};
-use super::{Cause, Offer, Period, RedemptionStatus, Rule, RuleKind, Source};
+use super::{AccountKind, Cause, Offer, Period, RedemptionStatus, Rule, RuleKind, Source};
 use crate::app::AppState;
 use crate::audit::{self, Action, By};
 use crate::auth::model::{Actor, Grant, Permission, Role};
@@ -938,7 +938,10 @@ pub async fn add_rule(state: &AppState, actor: &Actor, community_id: i64, input:
 /// adjustment of any amount (positive gives, negative takes). Always with a reason.
 #[derive(Debug, Clone)]
 pub struct ByHand {
-    pub user_id: i64,
+    /// Whose account: a person, or a team or partner unit (one of the three).
+    pub user_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub partner_unit_id: Option<i64>,
     pub rule_id: Option<i64>,
     pub amount: Option<i64>,
     pub reason: String,
@@ -951,11 +954,27 @@ pub async fn give(state: &AppState, actor: &Actor, community_id: i64, g: ByHand)
         return Err(AppError::field("reason", "validation.required"));
     }
     let mut conn = state.db.read().await?;
-    let known: Option<i64> =
-        query("SELECT id FROM users WHERE id = $1").bind(g.user_id).scalar_optional(&mut conn).await?;
+    let (field, kind, owner, sql) = match (g.user_id, g.team_id, g.partner_unit_id) {
+        (Some(u), None, None) => ("user_id", AccountKind::Person, u, "SELECT id FROM users WHERE id = $1 AND $2 > 0"),
+        (None, Some(t), None) => (
+            "team_id",
+            AccountKind::Team,
+            t,
+            "SELECT id FROM teams WHERE id = $1 AND community_id = $2 AND archived_at IS NULL",
+        ),
+        (None, None, Some(p)) => (
+            "partner_unit_id",
+            AccountKind::Unit,
+            p,
+            "SELECT id FROM partner_units WHERE id = $1 AND community_id = $2 AND archived_at IS NULL",
+        ),
+        _ => return Err(AppError::field("user_id", "points.one_holder")),
+    };
+    let known: Option<i64> = query(sql).bind(owner).bind(community_id).scalar_optional(&mut conn).await?;
     if known.is_none() {
-        return Err(AppError::field("user_id", "validation.reference"));
+        return Err(AppError::field(field, "validation.reference"));
     }
+    let holder = ledger::Acct { kind, owner };
     let (cause, amount, rule_id) = match g.rule_id {
         Some(rid) => {
             let r =
@@ -972,8 +991,7 @@ pub async fn give(state: &AppState, actor: &Actor, community_id: i64, g: ByHand)
         },
     };
     drop(conn);
-    let (from, to) =
-        if amount > 0 { (Acct::ISSUING, Acct::person(g.user_id)) } else { (Acct::person(g.user_id), Acct::ISSUING) };
+    let (from, to) = if amount > 0 { (Acct::ISSUING, holder) } else { (holder, Acct::ISSUING) };
     let id = ledger::post_grouped(
         state,
         Posting {

@@ -329,6 +329,60 @@ async fn hand_given_points_retries_corrections_and_the_check_keep_the_ledger_exa
 }
 
 #[tokio::test]
+async fn teams_and_partner_units_hold_points_of_their_own() {
+    let mut app = TestApp::demo().await;
+    let c = app.community_id(HS).await;
+    app.sign_in("staff").await;
+    let team = app.scalar("SELECT id FROM teams WHERE community_id = $1 AND name = '红心微聚志愿服务队'", c).await;
+    let unit = app.scalar("SELECT MIN(id) FROM partner_units WHERE community_id = $1", c).await;
+    let give = |key: &str, body: Value| {
+        Request::post(format!("/api/v1/communities/{HS}/points/movements"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", key)
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap()
+    };
+    let held = |app: &TestApp, kind: &'static str, owner: i64| {
+        let db = app.state.db.clone();
+        async move {
+            let mut conn = db.read().await.unwrap();
+            query("SELECT balance FROM points_accounts WHERE community_id = $1 AND kind = $2 AND owner_id = $3")
+                .bind(c)
+                .bind(kind)
+                .bind(owner)
+                .scalar::<i64>(&mut conn)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(held(&app, "team", team).await, 500, "the demo's commendation");
+    let r = app.send(give("t-1", json!({"team_id": team, "amount": 120, "reason": "重阳节活动"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = app.send(give("u-1", json!({"partner_unit_id": unit, "amount": 80, "reason": "共建活动"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!((held(&app, "team", team).await, held(&app, "unit", unit).await), (620, 80));
+    let over = app.send(give("t-2", json!({"team_id": team, "amount": -1000, "reason": "扣减"}))).await;
+    assert_eq!(over.status, StatusCode::CONFLICT, "a team's balance never goes below zero either");
+    let both = app.send(give("t-3", json!({"team_id": team, "user_id": 1, "amount": 5, "reason": "x"}))).await;
+    assert_eq!(both.status, StatusCode::UNPROCESSABLE_ENTITY, "one holder at a time");
+    let elsewhere = app.send(give("t-4", json!({"team_id": 999_999, "amount": 5, "reason": "x"}))).await;
+    assert!(!elsewhere.field_error("team_id").is_empty());
+    // By the ledger page's form, too; the page lists what each holds.
+    let key = "page-team-1";
+    let r = app
+        .post_form(
+            &format!("/c/{HS}/points/give"),
+            &[("holder", &format!("team:{team}")), ("amount", "30"), ("reason", "队伍例会"), ("key", key)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(held(&app, "team", team).await, 650);
+    let page = visible_text(&app.get(&format!("/c/{HS}/points")).await.text());
+    assert!(page.contains("队伍和共建单位的积分") && page.contains("650 积分"), "{page}");
+    sound(&app).await;
+}
+
+#[tokio::test]
 async fn a_volunteer_redeems_and_the_merchant_hands_it_over() {
     let mut app = TestApp::demo().await;
     app.sign_in("staff").await;
