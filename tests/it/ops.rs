@@ -46,3 +46,46 @@ async fn a_backup_is_taken_while_the_server_runs() {
     assert!(n > 1000);
     assert!(app.state.db.backup(&file).await.is_err(), "an existing file is never overwritten");
 }
+
+#[tokio::test]
+async fn loading_the_demo_again_reuses_what_is_there() {
+    let app = TestApp::demo().await;
+    let tables = [
+        "communities",
+        "households",
+        "residents",
+        "users",
+        "grants",
+        "tickets",
+        "volunteers",
+        "points_movements",
+        "registrations",
+        "needs",
+        "pledges",
+        "pairs",
+        "pair_visits",
+        "proposals",
+        "ballots",
+        "council_projects",
+    ];
+    let count = |app: &TestApp| {
+        let db = app.state.db.clone();
+        async move {
+            let mut conn = db.read().await.unwrap();
+            let mut out = Vec::new();
+            for t in tables {
+                out.push(linli::db::query(format!("SELECT COUNT(*) FROM {t}")).scalar::<i64>(&mut conn).await.unwrap());
+            }
+            out
+        }
+    };
+    let first = count(&app).await;
+    assert!(
+        first.iter().all(|n| *n > 0),
+        "the demo fills every capability: {:?}",
+        tables.iter().zip(&first).collect::<Vec<_>>()
+    );
+    let wrote = linli::demo::load(&app.state, linli::demo::Scale::Seeds).await.unwrap();
+    assert!(!wrote, "nothing to write the second time");
+    assert_eq!(count(&app).await, first, "nothing duplicated");
+}
