@@ -768,3 +768,65 @@ async fn open311_clients_read_and_write_in_json_and_xml() {
     let t = app.get(&format!("/open311/v2/tokens/{token}.json")).await.json();
     assert_eq!(t[0]["service_request_id"], id.as_str());
 }
+
+#[tokio::test]
+async fn staff_merge_a_duplicate_reject_with_a_reason_reassign_reopen_and_record_a_follow_up_visit() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let cat = category(&app, HS, "14").await;
+    // A hotline call, and the same matter phoned in again.
+    let submit = |description: &'static str| json!({"category_id": cat, "description": description, "address": "海盛花园3栋", "channel": "hotline", "submitter_name": "王阿姨", "caller_phone": "13911112222"});
+    let first = app.post_json(&format!("/api/v1/communities/{HS}/tickets"), submit("3栋楼道灯坏了")).await.json()["id"]
+        .as_i64()
+        .unwrap();
+    let again =
+        app.post_json(&format!("/api/v1/communities/{HS}/tickets"), submit("3栋楼道灯还是不亮")).await.json()["id"]
+            .as_i64()
+            .unwrap();
+    let spam = app.post_json(&format!("/api/v1/communities/{HS}/tickets"), submit("测试")).await.json()["id"]
+        .as_i64()
+        .unwrap();
+
+    let no_target = act(&app, again, json!({"action": "duplicate", "note": "同一件事"})).await;
+    assert_eq!(no_target.status, StatusCode::UNPROCESSABLE_ENTITY, "a duplicate names the ticket it repeats");
+    let merged = act(&app, again, json!({"action": "duplicate", "duplicate_of": first, "note": "同一件事"})).await;
+    assert_eq!(merged.status, StatusCode::OK, "{}", merged.text());
+    assert_eq!(
+        (merged.json()["status"].as_str(), merged.json()["duplicate_of"].as_i64()),
+        (Some("duplicate"), Some(first))
+    );
+    let no_reason = act(&app, spam, json!({"action": "reject"})).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY, "a rejection gives its reason");
+    assert_eq!(act(&app, spam, json!({"action": "reject", "note": "测试来电"})).await.json()["status"], "rejected");
+
+    // Dispatched to the grid worker, then reassigned by staff to the second grid's worker.
+    let grid = user_id(&app, "grid").await;
+    assert_eq!(act(&app, first, json!({"action": "dispatch", "owner_user_id": grid})).await.status, StatusCode::OK);
+    let staff = user_id(&app, "staff").await;
+    let moved = act(&app, first, json!({"action": "reassign", "owner_user_id": staff, "note": "由社工跟进"})).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
+    assert_eq!(moved.json()["owner_user_id"].as_i64(), Some(staff));
+    app.sign_in("grid").await;
+    assert_eq!(
+        act(&app, first, json!({"action": "accept"})).await.status,
+        StatusCode::NOT_FOUND,
+        "no longer theirs to see"
+    );
+    app.sign_in("staff").await;
+    assert_eq!(act(&app, first, json!({"action": "accept"})).await.status, StatusCode::OK, "the new owner takes it");
+    assert_eq!(act(&app, first, json!({"action": "resolve", "note": "已换灯"})).await.status, StatusCode::OK);
+
+    // A phoned-in ticket gets a follow-up call 回访; an unhappy caller has it reopened.
+    let visit =
+        act(&app, first, json!({"action": "follow_up", "satisfied": false, "note": "王阿姨说晚上还是暗"})).await;
+    assert_eq!(visit.status, StatusCode::OK, "{}", visit.text());
+    let reopened = act(&app, first, json!({"action": "reopen", "note": "回访不满意，重新处理"})).await;
+    assert_eq!(reopened.json()["status"], "reopened");
+    let t = app.get(&format!("/api/v1/communities/{HS}/tickets/{first}")).await.json();
+    let actions: Vec<&str> = t["history"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for a in ["dispatch", "reassign", "resolve", "follow_up", "reopen"] {
+        assert!(actions.contains(&a), "{a} is in the history: {actions:?}");
+    }
+    let page = crate::helpers::visible_text(&app.get(&format!("/c/{HS}/tickets/{first}")).await.text());
+    assert!(page.contains("王阿姨说晚上还是暗"), "the follow-up shows on the ticket: {page}");
+}
