@@ -879,3 +879,70 @@ async fn postings_that_share_a_commit_are_answered_one_by_one() {
     assert_eq!(balance(&app, b).await, before.1);
     sound(&app).await;
 }
+
+#[tokio::test]
+async fn activities_pay_a_fixed_amount_rejections_say_why_and_no_one_spends_what_they_lack() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let v = user_id(&app, "volunteer").await;
+    let vol_id = app.scalar("SELECT id FROM volunteers WHERE user_id = $1", v).await;
+    // Each activity pays 20 under the demo's rule, however long it lasts.
+    let mut paid = Vec::new();
+    for (i, hours) in [(1, 1), (2, 4), (3, 2)] {
+        let rec = app
+            .post_json(
+                &format!("/api/v1/communities/{HS}/service-records"),
+                json!({"volunteer_id": vol_id, "service_type": "event", "content": format!("便民集市第{i}场"), "started_at": local(slot(60 - i, 9)), "ended_at": local(slot(60 - i, 9 + hours))}),
+            )
+            .await;
+        assert_eq!(rec.status, StatusCode::CREATED, "{}", rec.text());
+        let id = rec.json()["id"].as_i64().unwrap();
+        let d = app
+            .post_json(&format!("/api/v1/communities/{HS}/service-records/{id}/decision"), json!({"approve": true}))
+            .await;
+        assert_eq!(d.status, StatusCode::OK, "{}", d.text());
+        paid.push(d.json()["points"].as_i64().unwrap());
+    }
+    assert_eq!(paid, [20, 20, 20], "20 an activity, whether it took one hour or four");
+
+    // A rejection gives its reason, and the volunteer sees it.
+    let rec = app
+        .post_json(
+            &format!("/api/v1/communities/{HS}/service-records"),
+            json!({"volunteer_id": vol_id, "service_type": "care", "content": "重复登记的探访", "started_at": local(slot(40, 8)), "ended_at": local(slot(40, 9))}),
+        )
+        .await
+        .json();
+    let id = rec["id"].as_i64().unwrap();
+    let r = app
+        .post_json(
+            &format!("/api/v1/communities/{HS}/service-records/{id}/decision"),
+            json!({"approve": false, "reason": "与 3 月 2 日记录重复"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    app.sign_in("volunteer").await;
+    let mine = visible_text(&app.get(&format!("/c/{HS}/service-records/{id}")).await.text());
+    assert!(mine.contains("未通过") && mine.contains("与 3 月 2 日记录重复"), "{mine}");
+
+    // A reward dearer than the balance is refused, and nothing is held.
+    let c = app.community_id(HS).await;
+    let balance_now = balance(&app, v).await;
+    let mut tx = app.state.db.begin().await.unwrap();
+    let reward = tx.next_id().await.unwrap();
+    query("INSERT INTO rewards (community_id, id, name, kind, price, stock, hold_days, created_at, updated_at) VALUES ($1, $2, '电动自行车', 'goods', $3, 1, 7, $4, $4)")
+        .bind(c)
+        .bind(reward)
+        .bind(balance_now + 1)
+        .bind(linli::db::now_ms())
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let r = app.post_json(&format!("/api/v1/communities/{HS}/shop/{reward}/redemptions"), json!({})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("积分余额不足"));
+    assert_eq!(balance(&app, v).await, balance_now);
+    assert_eq!(app.scalar("SELECT stock FROM rewards WHERE id = $1", reward).await, 1);
+    sound(&app).await;
+}
