@@ -749,6 +749,34 @@ async fn open311_clients_read_and_write_in_json_and_xml() {
     );
     let discovery = app.get("/open311/v2/discovery.json").await.json();
     assert!(discovery["endpoints"][0]["url"].as_str().unwrap().ends_with("/open311/v2"));
+    assert!(app.get("/open311/v2/discovery.xml").await.text().contains("<discovery>"));
+    let no_key = app.send(post("json", base("")[1..].to_vec())).await;
+    assert_eq!(no_key.status, StatusCode::FORBIDDEN, "posting needs a key");
+
+    // Every answer conforms to the GeoReport v2 JSON Schemas.
+    conforms("service.json", list.as_array().unwrap());
+    conforms("service-definition.json", std::slice::from_ref(&def));
+    for answer in [&one, &open, &closed] {
+        conforms("request.json", answer.as_array().unwrap());
+    }
+    let mut broken = one[0].clone();
+    broken["status"] = json!("pending");
+    broken["requested_datetime"] = json!("yesterday");
+    assert_eq!(violations("request.json", &broken).len(), 2, "the check can fail");
+    let by_id =
+        app.get(&format!("/open311/v2/requests.json?jurisdiction_id={HS}&service_request_id={id}")).await.json();
+    assert_eq!(by_id.as_array().unwrap().len(), 1, "{by_id}");
+    let today = linli::web::fmt::today();
+    let since = app
+        .get(&format!("/open311/v2/requests.json?jurisdiction_id={HS}&start_date={}T00:00:00%2B08:00", today))
+        .await
+        .json();
+    assert!(since.as_array().unwrap().iter().any(|x| x["service_request_id"] == id.as_str()), "today's are in");
+    let long_ago = app
+        .get(&format!("/open311/v2/requests.json?jurisdiction_id={HS}&end_date=2000-01-01T00:00:00%2B08:00"))
+        .await
+        .json();
+    assert_eq!(long_ago.as_array().unwrap().len(), 0);
 
     // The token endpoint, and nothing written by refused requests.
     let mut conn = app.state.db.read().await.unwrap();
@@ -829,4 +857,20 @@ async fn staff_merge_a_duplicate_reject_with_a_reason_reassign_reopen_and_record
     }
     let page = crate::helpers::visible_text(&app.get(&format!("/c/{HS}/tickets/{first}")).await.text());
     assert!(page.contains("王阿姨说晚上还是暗"), "the follow-up shows on the ticket: {page}");
+}
+
+/// What an answer breaks of one of the GeoReport v2 schemas (kept in tests/open311-schemas).
+fn violations(schema: &str, item: &Value) -> Vec<String> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/open311-schemas").join(schema);
+    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let v = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
+    v.iter_errors(item).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+}
+
+fn conforms(schema: &str, items: &[Value]) {
+    assert!(!items.is_empty(), "something to check against {schema}");
+    for item in items {
+        let errors = violations(schema, item);
+        assert!(errors.is_empty(), "{item} does not conform to {schema}: {errors:?}");
+    }
 }
