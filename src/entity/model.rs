@@ -254,7 +254,7 @@ fn parse_value(f: &Field, raw: Option<&Value>, ctx: &Context) -> Result<Val, Fie
     let err = |key: &'static str| FieldError::new(f.name, key);
     // A form may send a field twice (a hidden "false" before a checkbox): the last wins.
     let raw = match (f.kind, raw) {
-        (Kind::Tags | Kind::FreeTags, r) => r,
+        (Kind::Tags | Kind::FreeTags | Kind::Questions, r) => r,
         (_, Some(Value::Array(items))) => items.last(),
         (_, r) => r,
     };

@@ -349,6 +349,17 @@ pub async fn definition(State(state): State<AppState>, Path(file): Path<String>,
     let attrs: Vec<Attribute> = attributes_of(cat).iter().enumerate().map(|(i, v)| attribute(v, i)).collect();
     match format {
         Format::Json => {
+            // XML wraps each value in <value>; JSON lists them.
+            let attrs: Vec<Value> = attrs
+                .iter()
+                .map(|a| {
+                    let mut v = json!(a);
+                    if let Some(list) = v.get_mut("values").and_then(|x| x.get_mut("value")).map(Value::take) {
+                        v["values"] = list;
+                    }
+                    v
+                })
+                .collect();
             let v = json!({"service_code": cat.code, "attributes": attrs});
             ([(header::CONTENT_TYPE, "application/json; charset=utf-8")], v.to_string()).into_response()
         }

@@ -874,3 +874,77 @@ fn conforms(schema: &str, items: &[Value]) {
         assert!(errors.is_empty(), "{item} does not conform to {schema}: {errors:?}");
     }
 }
+
+#[tokio::test]
+async fn a_category_with_extra_questions_asks_them_of_open311_clients() {
+    let mut app = TestApp::demo().await;
+    let c = app.community_id(HS).await;
+    let key = linli::tickets::open311::create_key(&app.state, c, "test").await.unwrap();
+    let cat = category(&app, HS, "14").await;
+    app.sign_in("secretary").await;
+    let questions = json!([
+        {"code": "floor", "datatype": "singlevaluelist", "description": "在几楼", "required": true,
+         "values": [{"key": "1", "name": "一楼"}, {"key": "2", "name": "二楼及以上"}]},
+        {"code": "since", "datatype": "string", "description": "从什么时候开始", "required": false}
+    ]);
+    let bad = app
+        .patch_json(
+            &format!("/api/v1/communities/{HS}/ticket_categories/{cat}"),
+            json!({"attributes": [{"code": "x"}]}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "a malformed question is refused");
+    let set = app
+        .patch_json(&format!("/api/v1/communities/{HS}/ticket_categories/{cat}"), json!({"attributes": questions}))
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text());
+
+    let services = app.get(&format!("/open311/v2/services.json?jurisdiction_id={HS}")).await.json();
+    let listed = services.as_array().unwrap().iter().find(|s| s["service_code"] == "14").unwrap().clone();
+    assert_eq!(listed["metadata"], true, "clients are told to ask for the definition");
+    let def = app.get(&format!("/open311/v2/services/14.json?jurisdiction_id={HS}")).await.json();
+    conforms("service-definition.json", std::slice::from_ref(&def));
+    let attrs = def["attributes"].as_array().unwrap();
+    assert_eq!(
+        (attrs.len(), attrs[0]["code"].as_str(), attrs[0]["required"].as_bool()),
+        (2, Some("floor"), Some(true))
+    );
+    let xml = app.get(&format!("/open311/v2/services/14.xml?jurisdiction_id={HS}")).await.text();
+    assert!(xml.contains("<attributes><attribute>") && xml.contains("<code>floor</code>"), "{xml}");
+
+    let post = |extra: &[(&str, &str)]| {
+        let mut fields = vec![
+            ("api_key", key.as_str()),
+            ("jurisdiction_id", HS),
+            ("service_code", "14"),
+            ("address_string", "海盛花园5栋"),
+        ];
+        fields.extend_from_slice(extra);
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        axum::http::Request::post("/open311/v2/requests.json")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let before = app.scalar("SELECT COUNT(*) FROM tickets WHERE community_id = $1", c).await;
+    let missing = app.send(post(&[])).await;
+    assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    assert!(missing.json()[0]["description"].as_str().unwrap().contains("attribute[floor]"), "{}", missing.text());
+    let not_a_choice = app.send(post(&[("attribute[floor]", "9")])).await;
+    assert_eq!(not_a_choice.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM tickets WHERE community_id = $1", c).await,
+        before,
+        "refusals save nothing"
+    );
+    let ok = app.send(post(&[("attribute[floor]", "1"), ("attribute[since]", "上周")])).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    let id: i64 = ok.json()[0]["service_request_id"].as_str().unwrap().parse().unwrap();
+    let stored: String = query("SELECT CAST(attributes AS TEXT) FROM tickets WHERE community_id = $1 AND id = $2")
+        .bind(c)
+        .bind(id)
+        .scalar(&mut app.state.db.read().await.unwrap())
+        .await
+        .unwrap();
+    assert!(stored.contains("floor") && stored.contains("上周"), "the answers are kept with the ticket: {stored}");
+}
