@@ -37,6 +37,16 @@ impl FieldError {
     }
 }
 
+/// Checks a typed text: present when `required`, and at most `max` characters (trimmed).
+pub fn check_text(errors: &mut Vec<FieldError>, name: &'static str, v: &str, max: usize, required: bool) {
+    let n = v.trim().chars().count();
+    if n == 0 && required {
+        errors.push(FieldError::new(name, "validation.required"));
+    } else if n > max {
+        errors.push(FieldError::new(name, "validation.too_long").with("max", max));
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// Not signed in (or the session expired).

@@ -9,19 +9,13 @@ use super::store;
 use crate::app::AppState;
 use crate::auth::model::{Grant, Role};
 use crate::db::{now_ms, query};
-use crate::demo::{actor_of, invented_accounts, invented_staff};
+use crate::demo::{actor_of, community_id, invented_accounts, invented_staff};
 use crate::web::fmt::today;
 
 const DAY: i64 = 86_400_000;
 
 pub async fn load(state: &AppState) -> anyhow::Result<()> {
-    let Some(c): Option<i64> = query("SELECT id FROM communities WHERE code = $1")
-        .bind("321111005001")
-        .scalar_optional(&mut state.db.read().await?)
-        .await?
-    else {
-        return Ok(());
-    };
+    let Some(c) = community_id(state, "321111005001").await? else { return Ok(()) };
     let present: i64 = query("SELECT COUNT(*) FROM proposals WHERE community_id = $1")
         .bind(c)
         .scalar(&mut state.db.read().await?)

@@ -10,19 +10,10 @@ use crate::app::AppState;
 use crate::audit::{self, Action, By};
 use crate::auth::model::{Actor, Permission, Role};
 use crate::db::{Builder, Exec, Tx, now_ms, query};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError, check_text};
 
 fn staff(actor: &Actor, community_id: i64) -> AppResult<()> {
     crate::participation::store::require_staff(actor, community_id)
-}
-
-fn text(errors: &mut Vec<FieldError>, name: &'static str, v: &str, max: usize) {
-    let n = v.trim().chars().count();
-    if n == 0 {
-        errors.push(FieldError::new(name, "validation.required"));
-    } else if n > max {
-        errors.push(FieldError::new(name, "validation.too_long").with("max", max));
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -128,8 +119,8 @@ pub async fn raise(
         return Err(AppError::NotFound);
     }
     let mut e = Vec::new();
-    text(&mut e, "title", title, 100);
-    text(&mut e, "body", body, 4000);
+    check_text(&mut e, "title", title, 100, true);
+    check_text(&mut e, "body", body, 4000, true);
     let mut tx = state.db.begin().await?;
     match (scope_kind, scope_id) {
         ("community", _) => {}
@@ -387,8 +378,8 @@ pub async fn add_round(
 ) -> AppResult<Round> {
     staff(actor, community_id)?;
     let mut e = Vec::new();
-    text(&mut e, "place", place, 100);
-    text(&mut e, "minutes", minutes, 8000);
+    check_text(&mut e, "place", place, 100, true);
+    check_text(&mut e, "minutes", minutes, 8000, true);
     if held_at.is_none() {
         e.push(FieldError::new("held_at", "validation.datetime"));
     }
@@ -562,7 +553,7 @@ pub async fn comments(ex: &mut impl Exec, community_id: i64, proposal_id: i64) -
 /// Between meetings, those who may vote on it (and staff) comment online.
 pub async fn comment(state: &AppState, actor: &Actor, community_id: i64, id: i64, body: &str) -> AppResult<Comment> {
     let mut e = Vec::new();
-    text(&mut e, "body", body, 2000);
+    check_text(&mut e, "body", body, 2000, true);
     if !e.is_empty() {
         return Err(AppError::Invalid(e));
     }
@@ -796,7 +787,7 @@ pub async fn close_vote(
 ) -> AppResult<Proposal> {
     staff(actor, community_id)?;
     let mut e = Vec::new();
-    text(&mut e, "decision", decision, 4000);
+    check_text(&mut e, "decision", decision, 4000, true);
     if !e.is_empty() {
         return Err(AppError::Invalid(e));
     }
@@ -899,8 +890,8 @@ pub async fn make_project(
 ) -> AppResult<(Project, Vec<Milestone>)> {
     staff(actor, community_id)?;
     let mut e = Vec::new();
-    text(&mut e, "title", title, 100);
-    text(&mut e, "owner_name", owner_name, 40);
+    check_text(&mut e, "title", title, 100, true);
+    check_text(&mut e, "owner_name", owner_name, 40, true);
     if budget_yuan < 0 {
         e.push(FieldError::new("budget_yuan", "validation.range").with("min", 0).with("max", i64::MAX));
     }

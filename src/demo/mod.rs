@@ -896,6 +896,26 @@ pub async fn invented_accounts(
     Ok(ids.into_iter().step_by(2).collect())
 }
 
+/// A seed community's id by its code, if it is loaded.
+pub async fn community_id(state: &AppState, code: &str) -> anyhow::Result<Option<i64>> {
+    Ok(query("SELECT id FROM communities WHERE code = $1")
+        .bind(code)
+        .scalar_optional(&mut state.db.read().await?)
+        .await?)
+}
+
+/// The actor behind a demo account, by its sign-in name, if it exists.
+pub async fn actor_named(state: &AppState, username: &str) -> anyhow::Result<Option<crate::auth::model::Actor>> {
+    let id: Option<i64> = query("SELECT id FROM users WHERE username = $1")
+        .bind(username)
+        .scalar_optional(&mut state.db.read().await?)
+        .await?;
+    Ok(match id {
+        Some(id) => Some(actor_of(state, id).await?),
+        None => None,
+    })
+}
+
 /// The actor behind an account, as the store functions want it.
 pub async fn actor_of(state: &AppState, user_id: i64) -> AppResult<crate::auth::model::Actor> {
     let mut conn = state.db.read().await?;

@@ -180,6 +180,16 @@ pub async fn of(ex: &mut impl Exec, community_id: i64, owner_kind: &str, owner_i
     .await?)
 }
 
+/// A capability's check answered by reading its record for the actor: found is yes, "not
+/// found" (outside their scope) is no, anything else is an error.
+pub fn seen<T>(read: AppResult<T>) -> AppResult<bool> {
+    match read {
+        Ok(_) => Ok(true),
+        Err(AppError::NotFound) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Answers whether an actor may see the record (of one owner kind) a photo belongs to.
 pub type Check = for<'a> fn(&'a AppState, &'a Actor, &'a Media) -> futures::future::BoxFuture<'a, AppResult<bool>>;
 

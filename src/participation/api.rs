@@ -388,11 +388,9 @@ pub async fn public_board(State(s): State<AppState>, Path(code): Path<String>) -
     let c = places::public_community(&s.db, &code).await?;
     let mut conn = s.db.read().await?;
     let mut out = Vec::new();
-    for n in store::needs(&mut conn, None, c.id, None).await? {
-        let pledges: Vec<Value> = store::pledges_of_need(&mut conn, c.id, n.id)
-            .await?
+    for (n, pledges) in store::board(&mut conn, c.id).await? {
+        let pledges: Vec<Value> = pledges
             .iter()
-            .filter(|p| p.status != "cancelled")
             .map(|p| json!({"by": p.public_name(), "kind": p.kind, "amount": p.amount, "status": p.status}))
             .collect();
         out.push(json!({

@@ -9,28 +9,10 @@ use rand::RngExt;
 
 use super::store::{self, Evidence, NewNeed, NewPair, NewRegistration};
 use crate::app::AppState;
-use crate::auth::model::{Actor, Grant, Role};
+use crate::auth::model::{Grant, Role};
 use crate::db::{Arg, insert_many, now_ms, query};
-use crate::demo::{actor_of, generate, invented_accounts, invented_staff};
+use crate::demo::{actor_named, actor_of, community_id, generate, invented_accounts, invented_staff};
 use crate::web::fmt::today;
-
-async fn community_id(state: &AppState, code: &str) -> anyhow::Result<Option<i64>> {
-    Ok(query("SELECT id FROM communities WHERE code = $1")
-        .bind(code)
-        .scalar_optional(&mut state.db.read().await?)
-        .await?)
-}
-
-async fn by_name(state: &AppState, username: &str) -> anyhow::Result<Option<Actor>> {
-    let id: Option<i64> = query("SELECT id FROM users WHERE username = $1")
-        .bind(username)
-        .scalar_optional(&mut state.db.read().await?)
-        .await?;
-    Ok(match id {
-        Some(id) => Some(actor_of(state, id).await?),
-        None => None,
-    })
-}
 
 fn need(title: &str, description: &str, kind: &str, quantity: i64, unit: Option<&str>, days: Option<i64>) -> NewNeed {
     NewNeed {
@@ -64,10 +46,10 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
 
 async fn haisheng(state: &AppState, hs: i64) -> anyhow::Result<()> {
     let (Some(staff), Some(unit), Some(volunteer), Some(resident)) = (
-        by_name(state, "staff").await?,
-        by_name(state, "unit").await?,
-        by_name(state, "volunteer").await?,
-        by_name(state, "resident").await?,
+        actor_named(state, "staff").await?,
+        actor_named(state, "unit").await?,
+        actor_named(state, "volunteer").await?,
+        actor_named(state, "resident").await?,
     ) else {
         return Ok(());
     };

@@ -1316,19 +1316,20 @@ fn public_links(ctx: &PageCtx, code: &str) -> Vec<(String, String)> {
 pub async fn public_board(State(state): State<AppState>, Page(ctx): Page, Path(code): Path<String>) -> PageResult {
     let c = places::public_community(&state.db, &code).await?;
     let mut conn = state.db.read().await?;
-    let all = store::needs(&mut conn, None, c.id, None).await?;
+    let all = store::board(&mut conn, c.id).await?;
+    drop(conn);
     let mut sheet = Sheet::new(ctx.clone(), format!("{} · {}", c.name, ctx.t("participation.board"))).card(Card {
         title: c.name.clone(),
         text: Some(ctx.t("participation.board_intro")),
         links: public_links(&ctx, &code),
         ..Card::default()
     });
-    let live: Vec<&Need> = all
+    let live: Vec<&(Need, Vec<Pledge>)> = all
         .iter()
-        .filter(|n| matches!(n.status(), NeedStatus::Open | NeedStatus::Pledged | NeedStatus::InProgress))
+        .filter(|(n, _)| matches!(n.status(), NeedStatus::Open | NeedStatus::Pledged | NeedStatus::InProgress))
         .collect();
-    let done: Vec<&Need> =
-        all.iter().filter(|n| matches!(n.status(), NeedStatus::Fulfilled | NeedStatus::Closed)).take(30).collect();
+    let done: Vec<&(Need, Vec<Pledge>)> =
+        all.iter().filter(|(n, _)| matches!(n.status(), NeedStatus::Fulfilled | NeedStatus::Closed)).take(30).collect();
     if live.is_empty() {
         sheet = sheet.card(Card { text: Some(ctx.t("participation.no_open_needs")), ..Card::default() });
     }
@@ -1336,8 +1337,7 @@ pub async fn public_board(State(state): State<AppState>, Page(ctx): Page, Path(c
         if let Some(g) = group.filter(|_| !needs.is_empty()) {
             sheet = sheet.card(Card { title: g, ..Card::default() });
         }
-        for n in needs {
-            let pledges = store::pledges_of_need(&mut conn, c.id, n.id).await?;
+        for (n, pledges) in needs {
             sheet = sheet.card(Card {
                 title: n.title.clone(),
                 tag: Some(need_tag(&ctx, n.status())),
@@ -1349,7 +1349,6 @@ pub async fn public_board(State(state): State<AppState>, Page(ctx): Page, Path(c
                 ],
                 items: pledges
                     .iter()
-                    .filter(|p| p.status != "cancelled")
                     .map(|p| Item {
                         title: pledge_line(&ctx, p, &n.unit, true),
                         tag: Some(status_tag(&ctx, &p.status)),

@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::audit::{self, Action, By};
 use crate::auth::model::{Actor, Grant, Permission, Role};
 use crate::db::{Builder, Exec, Tx, now_ms, query};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError, check_text};
 use crate::media;
 use crate::places::CommunityRef;
 
@@ -21,15 +21,6 @@ pub fn require_staff(actor: &Actor, community_id: i64) -> AppResult<()> {
         Err(AppError::Forbidden)
     } else {
         Err(AppError::NotFound)
-    }
-}
-
-fn text(errors: &mut Vec<FieldError>, name: &'static str, v: &str, max: usize, required: bool) {
-    let n = v.trim().chars().count();
-    if n == 0 && required {
-        errors.push(FieldError::new(name, "validation.required"));
-    } else if n > max {
-        errors.push(FieldError::new(name, "validation.too_long").with("max", max));
     }
 }
 
@@ -135,10 +126,10 @@ pub async fn register(
     if !super::REGISTRATION_KINDS.contains(&r.kind.as_str()) {
         e.push(FieldError::new("kind", "validation.choice"));
     }
-    text(&mut e, "name", &r.name, 100, true);
-    text(&mut e, "party_org", &r.party_org, 100, true);
-    text(&mut e, "offers", r.offers.as_deref().unwrap_or(""), 500, false);
-    text(&mut e, "contact_name", r.contact_name.as_deref().unwrap_or(""), 40, false);
+    check_text(&mut e, "name", &r.name, 100, true);
+    check_text(&mut e, "party_org", &r.party_org, 100, true);
+    check_text(&mut e, "offers", r.offers.as_deref().unwrap_or(""), 500, false);
+    check_text(&mut e, "contact_name", r.contact_name.as_deref().unwrap_or(""), 40, false);
     if r.kind == "member" && !matches!(r.relation.as_deref(), Some("lives" | "works")) {
         e.push(FieldError::new("relation", "validation.choice"));
     }
@@ -505,9 +496,9 @@ pub async fn add_need(
     }
     let staff = actor.can(community_id, Permission::ManageParticipation);
     let mut e = Vec::new();
-    text(&mut e, "title", &n.title, 100, true);
-    text(&mut e, "description", &n.description, 2000, true);
-    text(&mut e, "unit", n.unit.as_deref().unwrap_or(""), 10, false);
+    check_text(&mut e, "title", &n.title, 100, true);
+    check_text(&mut e, "description", &n.description, 2000, true);
+    check_text(&mut e, "unit", n.unit.as_deref().unwrap_or(""), 10, false);
     if !super::NEED_KINDS.contains(&n.kind.as_str()) {
         e.push(FieldError::new("kind", "validation.choice"));
     }
@@ -696,6 +687,22 @@ pub async fn pledges_of(ex: &mut impl Exec, community_id: i64, registration_id: 
     .await?)
 }
 
+/// The public board: the public needs, each with its pledges (none cancelled), read in two
+/// queries whatever the number of needs.
+pub async fn board(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<(Need, Vec<Pledge>)>> {
+    let list = needs(&mut *ex, None, community_id, None).await?;
+    let mut b = Builder::new(format!("{PLEDGE_SELECT} WHERE p.status <> 'cancelled' AND p.community_id = "));
+    b.arg(community_id).push(" AND p.need_id IN ").list(list.iter().map(|n| n.id)).push(" ORDER BY p.created_at");
+    let all: Vec<Pledge> = b.build().fetch_all(ex).await?;
+    Ok(list
+        .into_iter()
+        .map(|n| {
+            let of: Vec<Pledge> = all.iter().filter(|p| p.need_id == n.id).cloned().collect();
+            (n, of)
+        })
+        .collect())
+}
+
 /// Pledges waiting for staff to confirm their fulfilment.
 pub async fn to_confirm(ex: &mut impl Exec, actor: &Actor, community_id: i64) -> AppResult<Vec<Pledge>> {
     require_staff(actor, community_id)?;
@@ -816,7 +823,7 @@ pub async fn fulfil(
     photos: &[(Vec<u8>, media::Checked)],
 ) -> AppResult<Pledge> {
     let mut e = Vec::new();
-    text(&mut e, "note", &ev.note, 1000, true);
+    check_text(&mut e, "note", &ev.note, 1000, true);
     if ev.amount.is_some_and(|a| a <= 0) {
         e.push(FieldError::new("amount", "participation.positive"));
     }
@@ -1194,7 +1201,7 @@ pub async fn add_visit(
     let mut tx = state.db.begin().await?;
     let p = pair_for(&mut tx, actor, community_id, pair_id).await?;
     let mut e = Vec::new();
-    text(&mut e, "done", done, 1000, true);
+    check_text(&mut e, "done", done, 1000, true);
     let day = visited_on.unwrap_or_else(crate::web::fmt::today);
     if day > crate::web::fmt::today() {
         e.push(FieldError::new("visited_on", "points.in_future"));

@@ -13,26 +13,8 @@ use crate::app::AppState;
 use crate::auth::model::Actor;
 use crate::db::{Arg, Tx, insert_many, now_ms, query};
 use crate::demo::generate::{self, Rand};
+use crate::demo::{actor_named, community_id};
 use crate::error::AppResult;
-
-async fn actor(state: &AppState, username: &str) -> anyhow::Result<Option<Actor>> {
-    let mut conn = state.db.read().await?;
-    let row: Option<(i64, String)> = query("SELECT id, display_name FROM users WHERE username = $1")
-        .bind(username)
-        .fetch_optional(&mut conn)
-        .await?;
-    Ok(match row {
-        Some((id, name)) => Some(crate::auth::session::load_actor(&mut conn, id, username.into(), name).await?),
-        None => None,
-    })
-}
-
-async fn community_id(state: &AppState, code: &str) -> anyhow::Result<Option<i64>> {
-    Ok(query("SELECT id FROM communities WHERE code = $1")
-        .bind(code)
-        .scalar_optional(&mut state.db.read().await?)
-        .await?)
-}
 
 async fn team_ids(state: &AppState, community_id: i64) -> anyhow::Result<Vec<(i64, String)>> {
     Ok(store::teams(&mut state.db.read().await?, community_id).await?)
@@ -380,7 +362,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     }
     let mut r = generate::rng(4004);
     let (Some(staff), Some(volunteer), Some(grid)) =
-        (actor(state, "staff").await?, actor(state, "volunteer").await?, actor(state, "grid").await?)
+        (actor_named(state, "staff").await?, actor_named(state, "volunteer").await?, actor_named(state, "grid").await?)
     else {
         return Ok(());
     };

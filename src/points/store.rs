@@ -13,7 +13,7 @@ use crate::audit::{self, Action, By};
 use crate::auth::model::{Actor, Grant, Permission, Role};
 use crate::db::group::Committer;
 use crate::db::{Builder, Exec, Tx, now_ms, query};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError, check_text};
 use crate::media;
 use crate::places::CommunityRef;
 
@@ -32,15 +32,6 @@ pub fn require_staff(actor: &Actor, community_id: i64) -> AppResult<()> {
         Err(AppError::Forbidden)
     } else {
         Err(AppError::NotFound)
-    }
-}
-
-fn text_field(errors: &mut Vec<FieldError>, name: &'static str, v: &str, max: usize, required: bool) {
-    let n = v.trim().chars().count();
-    if n == 0 && required {
-        errors.push(FieldError::new(name, "validation.required"));
-    } else if n > max {
-        errors.push(FieldError::new(name, "validation.too_long").with("max", max));
     }
 }
 
@@ -124,8 +115,8 @@ pub struct Registration {
 
 fn check_registration(r: &Registration) -> Result<Option<String>, Vec<FieldError>> {
     let mut e = Vec::new();
-    text_field(&mut e, "name", &r.name, 40, true);
-    text_field(&mut e, "availability", r.availability.as_deref().unwrap_or(""), 200, false);
+    check_text(&mut e, "name", &r.name, 40, true);
+    check_text(&mut e, "availability", r.availability.as_deref().unwrap_or(""), 200, false);
     if r.skills.len() > 20 || r.skills.iter().any(|s| s.chars().count() > 20) {
         e.push(FieldError::new("skills", "validation.too_long").with("max", 20));
     }
@@ -546,8 +537,8 @@ pub async fn record_service(
     if !super::SERVICE_TYPES.contains(&input.service_type.as_str()) {
         errors.push(FieldError::new("service_type", "validation.choice"));
     }
-    text_field(&mut errors, "content", &input.content, 500, true);
-    text_field(&mut errors, "place", input.place.as_deref().unwrap_or(""), 200, false);
+    check_text(&mut errors, "content", &input.content, 500, true);
+    check_text(&mut errors, "place", input.place.as_deref().unwrap_or(""), 200, false);
     let (Some(start), Some(end)) = (input.started_at, input.ended_at) else {
         if input.started_at.is_none() {
             errors.push(FieldError::new("started_at", "validation.required"));
@@ -859,7 +850,7 @@ pub async fn add_rule(state: &AppState, actor: &Actor, community_id: i64, input:
     let kind = RuleKind::parse(&input.kind);
     let service_type = input.service_type.clone().filter(|s| !s.trim().is_empty());
     let mut errors = super::check_rule(kind, service_type.as_deref(), input.points);
-    text_field(&mut errors, "name", &input.name, 60, true);
+    check_text(&mut errors, "name", &input.name, 60, true);
     for (f, cap) in [("daily_cap", input.daily_cap), ("monthly_cap", input.monthly_cap)] {
         if cap.is_some_and(|c| c <= 0) {
             errors.push(FieldError::new(f, "points.positive"));
@@ -1621,11 +1612,7 @@ pub fn media_check<'a>(
     actor: &'a Actor,
     m: &'a media::Media,
 ) -> futures::future::BoxFuture<'a, AppResult<bool>> {
-    Box::pin(async move {
-        match record_for(&mut state.db.read().await?, actor, m.community_id, m.owner_id).await {
-            Ok(_) => Ok(true),
-            Err(AppError::NotFound) => Ok(false),
-            Err(e) => Err(e),
-        }
-    })
+    Box::pin(
+        async move { media::seen(record_for(&mut state.db.read().await?, actor, m.community_id, m.owner_id).await) },
+    )
 }

@@ -1517,11 +1517,5 @@ pub fn media_check<'a>(
     actor: &'a Actor,
     m: &'a media::Media,
 ) -> futures::future::BoxFuture<'a, AppResult<bool>> {
-    Box::pin(async move {
-        match get(&state.db, actor, m.community_id, m.owner_id).await {
-            Ok(_) => Ok(true),
-            Err(AppError::NotFound) => Ok(false),
-            Err(e) => Err(e),
-        }
-    })
+    Box::pin(async move { media::seen(get(&state.db, actor, m.community_id, m.owner_id).await) })
 }

@@ -127,6 +127,11 @@ impl TestApp {
         if let Some(c) = &self.cookie {
             req.headers_mut().insert(header::COOKIE, c.parse().unwrap());
         }
+        self.send_plain(req).await
+    }
+
+    /// Sends a request as it is, with no session.
+    async fn send_plain(&self, req: Request<Body>) -> Resp {
         let resp = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
@@ -167,11 +172,7 @@ impl TestApp {
 
     /// A page or answer as someone who has not signed in sees it.
     pub async fn get_public(&self, path: &str) -> Resp {
-        let resp = self.router.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
-        let status = resp.status();
-        let headers = resp.headers().clone();
-        let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
-        Resp { status, headers, body }
+        self.send_plain(Request::get(path).body(Body::empty()).unwrap()).await
     }
 
     /// Posts a form as the browser would, with the session's form token.
