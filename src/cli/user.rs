@@ -5,6 +5,7 @@ use crate::audit::By;
 use crate::auth::model::{Grant, Role};
 use crate::config::Config;
 use crate::error::AppError;
+use crate::people::posts::Post;
 use crate::people::users::{self, NewUser};
 
 #[derive(Debug, clap::Subcommand)]
@@ -34,6 +35,12 @@ pub enum Command {
         /// Mainland mobile number (also signs in).
         #[arg(long)]
         phone: Option<String>,
+        /// A staff member's post: compound_secretary, field_worker or zone_secretary.
+        #[arg(long)]
+        post: Option<String>,
+        /// The compound or zone (by name) a compound or zone secretary looks after.
+        #[arg(long)]
+        post_place: Option<String>,
     },
     /// Set a new password; the user's sessions end.
     ResetPassword {
@@ -59,7 +66,7 @@ pub async fn run(config: Config, cmd: Command) -> anyhow::Result<()> {
     let state = AppState::open(config).await?;
     let by = By::system("cli");
     match cmd {
-        Command::Create { username, name, password, role, community, subdistrict, grid, phone } => {
+        Command::Create { username, name, password, role, community, subdistrict, grid, phone, post, post_place } => {
             let role = Role::parse(&role).with_context(|| format!("unknown role {role}"))?;
             let mut conn = state.db.read().await?;
             let community_id = match &community {
@@ -100,6 +107,21 @@ pub async fn run(config: Config, cmd: Command) -> anyhow::Result<()> {
                 }
                 r => Grant::community(r, community_id.context("--community is needed")?),
             };
+            let post_place_id = match (post.as_deref().and_then(Post::parse).and_then(Post::place), &post_place) {
+                (Some(def), Some(place)) => Some(
+                    crate::db::query(format!(
+                        "SELECT id FROM {} WHERE community_id = $1 AND name = $2 AND archived_at IS NULL",
+                        def.table
+                    ))
+                    .bind(community_id.context("--community is needed")?)
+                    .bind(place.as_str())
+                    .scalar_optional::<i64>(&mut conn)
+                    .await?
+                    .with_context(|| format!("no {} named {place}", def.kind))?,
+                ),
+                (None, Some(_)) => bail!("--post-place is only for compound_secretary and zone_secretary"),
+                _ => None,
+            };
             drop(conn);
             let id = users::create(
                 &state.db,
@@ -112,7 +134,9 @@ pub async fn run(config: Config, cmd: Command) -> anyhow::Result<()> {
                     password,
                     phone,
                     grants: vec![grant],
-                    resident_id: None,
+                    post,
+                    post_place_id,
+                    ..Default::default()
                 },
             )
             .await

@@ -303,6 +303,7 @@ pub async fn load(state: &AppState, scale: Scale) -> anyhow::Result<bool> {
         accounts(state, &loaded).await?;
         crate::tickets::demo::load(state).await?;
         crate::points::demo::load(state).await?;
+        crate::fieldwork::demo::load(state).await?;
         crate::participation::demo::load(state).await?;
         crate::council::demo::load(state).await?;
         tracing::info!(seconds = started.elapsed().as_secs_f64(), "demo data loaded");
@@ -767,6 +768,7 @@ async fn accounts(state: &AppState, loaded: &[(&str, Loaded)]) -> anyhow::Result
                 phone: phone.map(String::from),
                 grants: vec![grant],
                 resident_id: resident,
+                ..Default::default()
             },
         )
         .await?;

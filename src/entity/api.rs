@@ -294,6 +294,10 @@ pub struct NewUserBody {
     pub household_id: Option<i64>,
     /// For partner units.
     pub partner_unit_id: Option<i64>,
+    /// For staff: compound_secretary (with the compound's id in `post_place_id`),
+    /// zone_secretary (with the zone's id), or field_worker.
+    pub post: Option<String>,
+    pub post_place_id: Option<i64>,
 }
 
 pub async fn create_user(
@@ -325,7 +329,9 @@ pub async fn create_user(
         password: b.password,
         phone: b.phone,
         grants: vec![grant],
-        resident_id: None,
+        post: b.post,
+        post_place_id: b.post_place_id,
+        ..Default::default()
     };
     let id = users::create(&s.db, &s.pii, Some(a.actor()), &By::from(a.actor()), new).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())

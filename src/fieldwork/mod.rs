@@ -5,6 +5,7 @@
 //! This module holds the rules: plain types and functions, no I/O.
 
 pub mod api;
+pub mod demo;
 pub mod pages;
 pub mod store;
 

@@ -10,6 +10,7 @@ use super::store;
 use crate::app::AppState;
 use crate::auth::model::{Actor, Permission};
 use crate::error::{AppError, AppResult};
+use crate::people::posts::Post;
 use crate::places::{self, CommunityRef};
 use crate::web::form::{CsrfForm, int, opt, text};
 use crate::web::sheet::{Card, Form, Input, InputKind, Item, Sheet, Table};
@@ -319,7 +320,10 @@ async fn notes_sheet(
                     sub: format!(
                         "{} · {} · {}{}",
                         fmt::datetime(n.at),
-                        n.author,
+                        match n.author_post.as_deref().and_then(Post::parse) {
+                            Some(p) => format!("{}（{}）", n.author, ctx.t(&p.label_key())),
+                            None => n.author.clone(),
+                        },
                         n.address.clone().or(n.place.clone()).unwrap_or_default(),
                         n.follow_up
                             .as_deref()

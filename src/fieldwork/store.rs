@@ -377,6 +377,8 @@ pub struct FieldNote {
     pub id: i64,
     pub user_id: i64,
     pub author: String,
+    /// The author's post, if staff with one (`people::posts`).
+    pub author_post: Option<String>,
     pub at: i64,
     pub household_id: Option<i64>,
     pub address: Option<String>,
@@ -473,7 +475,7 @@ pub async fn notes_of_day(
     }
     let from = points::day_start_ms(day);
     let mut b = Builder::new(
-        "SELECT n.id, n.user_id, u.display_name AS author, n.at, n.household_id, h.address, n.place, n.heard, n.follow_up
+        "SELECT n.id, n.user_id, u.display_name AS author, u.post AS author_post, n.at, n.household_id, h.address, n.place, n.heard, n.follow_up
          FROM field_notes n JOIN users u ON u.id = n.user_id
          LEFT JOIN households h ON h.community_id = n.community_id AND h.id = n.household_id
          WHERE n.community_id = ",

@@ -1,5 +1,6 @@
 //! People: the resident registry (with personal data under PIPL) and user accounts.
 
+pub mod posts;
 pub mod users;
 
 use crate::auth::model::Permission::*;

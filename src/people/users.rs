@@ -7,9 +7,10 @@ use crate::auth::model::{Actor, Grant, Permission, Role};
 use crate::auth::password;
 use crate::db::{Db, Tx, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::people::posts::{self, Post};
 use crate::pii::{self, Pii};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewUser {
     pub username: String,
     pub display_name: String,
@@ -18,6 +19,16 @@ pub struct NewUser {
     pub grants: Vec<Grant>,
     /// The resident record this account belongs to, if any.
     pub resident_id: Option<i64>,
+    /// A staff member's post (`people::posts`) and the compound or zone it looks after.
+    pub post: Option<String>,
+    pub post_place_id: Option<i64>,
+}
+
+/// What checking a new user yields: the normalised phone and the post.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Valid {
+    pub phone: Option<String>,
+    pub post: Option<(Post, Option<i64>)>,
 }
 
 fn check_username(u: &str) -> Result<(), FieldError> {
@@ -26,8 +37,8 @@ fn check_username(u: &str) -> Result<(), FieldError> {
     if ok { Ok(()) } else { Err(FieldError::new("username", "validation.username")) }
 }
 
-/// Checks a new user; answers the normalised phone.
-pub fn validate(new: &NewUser) -> Result<Option<String>, Vec<FieldError>> {
+/// Checks a new user field by field.
+pub fn validate(new: &NewUser) -> Result<Valid, Vec<FieldError>> {
     let mut errors = Vec::new();
     if let Err(e) = check_username(&new.username) {
         errors.push(e);
@@ -54,7 +65,11 @@ pub fn validate(new: &NewUser) -> Result<Option<String>, Vec<FieldError>> {
     if new.grants.iter().any(|g| !g.is_well_formed()) {
         errors.push(FieldError::new("role", "validation.grant_place"));
     }
-    if errors.is_empty() { Ok(phone) } else { Err(errors) }
+    let post = posts::check(new.post.as_deref(), new.post_place_id, &new.grants).unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
+    if errors.is_empty() { Ok(Valid { phone, post }) } else { Err(errors) }
 }
 
 /// Creates a user with their roles. `actor`, when given, must be allowed to hand out each
@@ -69,31 +84,47 @@ pub async fn create(db: &Db, pii: &Pii, actor: Option<&Actor>, by: &By, new: New
 
 /// A new user checked and with the password hashed (slow, so done before any transaction).
 pub struct Checked {
-    phone: Option<String>,
+    valid: Valid,
     hashed: String,
 }
 
 pub async fn check(actor: Option<&Actor>, new: &NewUser) -> AppResult<Checked> {
-    let phone = validate(new).map_err(AppError::Invalid)?;
+    let valid = validate(new).map_err(AppError::Invalid)?;
     if let Some(a) = actor
         && new.grants.iter().any(|g| !a.may_grant(g.role(), g.community_id))
     {
         return Err(AppError::Forbidden);
     }
     let hashed = password::hash(new.password.clone()).await?;
-    Ok(Checked { phone, hashed })
+    Ok(Checked { valid, hashed })
 }
 
 /// Writes a checked new user inside the caller's transaction (so that what is made with
 /// the account, such as a volunteer record, lands with it or not at all).
 pub async fn create_in(tx: &mut Tx, pii: &Pii, by: &By, new: &NewUser, checked: Checked) -> AppResult<i64> {
+    let home = new.grants.iter().find_map(|g| g.community_id);
+    let Valid { phone, post } = checked.valid;
+    if let Some((p, Some(place))) = post
+        && let Some(def) = p.place()
+    {
+        let found: i64 = query(format!(
+            "SELECT COUNT(*) FROM {} WHERE community_id = $1 AND id = $2 AND archived_at IS NULL",
+            def.table
+        ))
+        .bind(home)
+        .bind(place)
+        .scalar(&mut *tx)
+        .await?;
+        if found == 0 {
+            return Err(AppError::field("post_place_id", "validation.reference"));
+        }
+    }
     let id = tx.next_id().await?;
     let now = now_ms();
-    let sealed = checked.phone.as_deref().map(|p| pii.seal_phone(p));
-    let home = new.grants.iter().find_map(|g| g.community_id);
+    let sealed = phone.as_deref().map(|p| pii.seal_phone(p));
     query(
-        "INSERT INTO users (id, username, display_name, phone_enc, phone_hash, phone_masked, password_hash, community_id, resident_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO users (id, username, display_name, phone_enc, phone_hash, phone_masked, password_hash, community_id, resident_id, post, post_place_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(id)
     .bind(new.username.as_str())
@@ -104,6 +135,8 @@ pub async fn create_in(tx: &mut Tx, pii: &Pii, by: &By, new: &NewUser, checked: 
     .bind(checked.hashed)
     .bind(home)
     .bind(new.resident_id)
+    .bind(post.map(|(p, _)| p.as_str()))
+    .bind(post.and_then(|(_, place)| place))
     .bind(now)
     .bind(now)
     .execute(&mut *tx)
@@ -115,6 +148,7 @@ pub async fn create_in(tx: &mut Tx, pii: &Pii, by: &By, new: &NewUser, checked: 
         "username": new.username, "display_name": new.display_name.trim(),
         "phone": sealed.as_ref().map(|s| s.masked.clone()),
         "roles": new.grants.iter().map(|g| g.role().as_str()).collect::<Vec<_>>(),
+        "post": post.map(|(p, _)| p.as_str()), "post_place_id": post.and_then(|(_, place)| place),
     });
     audit::record(tx, audit::PLATFORM, by, Action::Create, "user", id, None, Some(&after)).await?;
     Ok(id)
@@ -169,6 +203,9 @@ pub struct UserSummary {
     pub role: String,
     pub grid_id: Option<i64>,
     pub household_id: Option<i64>,
+    /// Shown with staff roles only: the account's post and the name of what it looks after.
+    pub post: Option<String>,
+    pub post_place: Option<String>,
 }
 
 /// The users holding a role in a community (for its secretary and the platform).
@@ -178,8 +215,12 @@ pub async fn list_for_community(db: &Db, actor: &Actor, community_id: i64) -> Ap
     }
     let mut conn = db.read().await?;
     Ok(query(
-        "SELECT u.id, u.username, u.display_name, u.phone_masked, g.role, g.grid_id, g.household_id
-         FROM grants g JOIN users u ON u.id = g.user_id WHERE g.community_id = $1 ORDER BY g.role, u.username",
+        "SELECT u.id, u.username, u.display_name, u.phone_masked, g.role, g.grid_id, g.household_id,
+                CASE WHEN g.role IN ('community_staff', 'community_secretary') THEN u.post END AS post,
+                CASE WHEN g.role IN ('community_staff', 'community_secretary') THEN COALESCE(
+                    (SELECT z.name FROM zones z WHERE u.post = 'zone_secretary' AND z.community_id = g.community_id AND z.id = u.post_place_id),
+                    (SELECT c.name FROM compounds c WHERE u.post = 'compound_secretary' AND c.community_id = g.community_id AND c.id = u.post_place_id)) END AS post_place
+         FROM grants g JOIN users u ON u.id = g.user_id WHERE g.community_id = $1 ORDER BY g.role, COALESCE(u.post, ''), u.username",
     )
     .bind(community_id)
     .fetch_all(&mut conn)
@@ -213,18 +254,24 @@ mod tests {
             password: password.into(),
             phone: phone.map(String::from),
             grants: vec![Grant::community(Role::CommunityStaff, 1)],
-            resident_id: None,
+            ..Default::default()
         }
     }
 
     #[test]
     fn new_users_are_checked_field_by_field() {
-        assert_eq!(validate(&new("wang", "demo1234", Some("13800001111"))), Ok(Some("13800001111".into())));
+        assert_eq!(
+            validate(&new("wang", "demo1234", Some("13800001111"))),
+            Ok(Valid { phone: Some("13800001111".into()), post: None })
+        );
         let errs = validate(&new("W!", "short", Some("123"))).unwrap_err();
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["username", "password", "phone"]);
         let mut bad_grant = new("wang", "demo1234", None);
         bad_grant.grants = vec![Grant { grid_id: None, ..Grant::grid(1, 2) }];
         assert_eq!(validate(&bad_grant).unwrap_err()[0].field, "role");
+        let mut zone_secretary = new("wang", "demo1234", None);
+        zone_secretary.post = Some("zone_secretary".into());
+        assert_eq!(validate(&zone_secretary).unwrap_err()[0].field, "post_place_id");
     }
 }

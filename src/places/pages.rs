@@ -13,6 +13,7 @@ use crate::audit::By;
 use crate::auth::model::{Actor, Grant, Permission, Role};
 use crate::db::{Builder, query};
 use crate::error::{AppError, FieldError};
+use crate::people::posts::Post;
 use crate::people::users::{self, NewUser};
 use crate::web::form::{CsrfForm, text};
 use crate::web::{PageCtx, PageResult, SignedPage, fmt, render, see_other};
@@ -155,6 +156,7 @@ pub struct UserRow {
     pub display_name: String,
     pub phone: String,
     pub role: String,
+    pub post: String,
     pub place: String,
 }
 
@@ -166,6 +168,9 @@ struct UsersTemplate {
     users: Vec<UserRow>,
     roles: Vec<(String, String)>,
     grids: Vec<(i64, String)>,
+    posts: Vec<(&'static str, String)>,
+    zones: Vec<(i64, String)>,
+    compounds: Vec<(i64, String)>,
     form: Map<String, Value>,
     errors: std::collections::BTreeMap<String, String>,
 }
@@ -190,6 +195,8 @@ async fn users_page(
 ) -> PageResult {
     let list = users::list_for_community(&state.db, actor, c.id).await?;
     let grids = crate::entity::store::options(&state.db, &super::GRID, Some(c.id), 500).await?;
+    let zones = crate::entity::store::options(&state.db, &super::ZONE, Some(c.id), 500).await?;
+    let compounds = crate::entity::store::options(&state.db, &super::COMPOUND, Some(c.id), 500).await?;
     let grid_name = |id: Option<i64>| {
         id.and_then(|g| grids.iter().find(|(i, _)| *i == g)).map(|(_, n)| n.clone()).unwrap_or_default()
     };
@@ -199,8 +206,9 @@ async fn users_page(
             place: if u.grid_id.is_some() {
                 grid_name(u.grid_id)
             } else {
-                u.household_id.map(|h| format!("#{h}")).unwrap_or_default()
+                u.post_place.or(u.household_id.map(|h| format!("#{h}"))).unwrap_or_default()
             },
+            post: u.post.as_deref().and_then(Post::parse).map(|p| ctx.t(&p.label_key())).unwrap_or_default(),
             role: Role::parse(&u.role).map(|r| ctx.t(&r.label_key())).unwrap_or(u.role),
             username: u.username,
             display_name: u.display_name,
@@ -219,6 +227,9 @@ async fn users_page(
         users,
         roles,
         grids,
+        posts: Post::ALL.iter().map(|p| (p.as_str(), ctx.t(&p.label_key()))).collect(),
+        zones,
+        compounds,
         form,
         errors,
         ctx,
@@ -265,7 +276,9 @@ pub async fn create_user(
                 password: text(&form, "password"),
                 phone: Some(text(&form, "phone")),
                 grants: vec![g],
-                resident_id: None,
+                post: Some(text(&form, "post")),
+                post_place_id: text(&form, "post_place_id").parse().ok(),
+                ..Default::default()
             };
             users::create(&state.db, &state.pii, Some(&actor), &By::from(&actor), new).await
         }

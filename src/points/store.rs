@@ -246,7 +246,7 @@ pub async fn sign_up(
         password: password.to_string(),
         phone: normalized.clone(),
         grants: vec![Grant::community(Role::Volunteer, community.id)],
-        resident_id: None,
+        ..Default::default()
     };
     if let Err(e) = crate::auth::password::check_strength("password", password) {
         errors.push(e);

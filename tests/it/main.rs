@@ -12,6 +12,7 @@ mod import_export;
 mod ops;
 mod pages;
 mod participation;
+mod people;
 mod points;
 mod registry;
 mod scope;

@@ -32,7 +32,7 @@ async fn unit_contact(app: &TestApp) -> i64 {
             password: linli::demo::PASSWORD.into(),
             phone: None,
             grants: vec![Grant::partner_unit(c, unit)],
-            resident_id: None,
+            ..Default::default()
         },
     )
     .await
