@@ -258,6 +258,18 @@ impl TestApp {
         query("SELECT id FROM communities WHERE code = $1").bind(code).scalar(&mut conn).await.unwrap()
     }
 
+    /// Runs the `linli` binary on this app's database and data directory (and so its key).
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        let url = secrecy::ExposeSecret::expose_secret(&self.state.config.database_url).to_string();
+        std::process::Command::new(env!("CARGO_BIN_EXE_linli"))
+            .args(args)
+            .env("LINLI_DATABASE_URL", url)
+            .env("LINLI_DATA_DIR", self.dir.path())
+            .env_remove("LINLI_CONFIG")
+            .output()
+            .expect("the linli binary runs")
+    }
+
     pub async fn scalar(&self, sql: &'static str, arg: i64) -> i64 {
         let mut conn = self.state.db.read().await.unwrap();
         query(sql).bind(arg).scalar(&mut conn).await.unwrap()

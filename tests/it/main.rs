@@ -6,6 +6,7 @@ mod helpers;
 mod api;
 mod auth;
 mod browser;
+mod cli;
 mod council;
 mod fieldwork;
 mod import_export;

@@ -317,13 +317,7 @@ async fn hand_given_points_retries_corrections_and_the_check_keep_the_ledger_exa
     assert!(!report.is_sound());
     assert!(report.problems.iter().any(|p| p.contains("stored balance")), "{:?}", report.problems);
     // The command says so and fails.
-    let url = secrecy::ExposeSecret::expose_secret(&app.state.config.database_url).to_string();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_linli"))
-        .args(["ledger", "verify", "--community", HS])
-        .env("LINLI_DATABASE_URL", &url)
-        .env("LINLI_DATA_DIR", app.dir.path())
-        .output()
-        .unwrap();
+    let out = app.cli(&["ledger", "verify", "--community", HS]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("BREAK"), "{}", String::from_utf8_lossy(&out.stdout));
 }
