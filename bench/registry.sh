@@ -58,4 +58,7 @@ for spec in "surname $SURNAME" "full name $NAME" "masked phone $MASKED" "last fo
 done
 sleep 5
 echo
-printf 'memory at idle after the load: %s MB\n' "$(awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$SERVER/status)"
+printf 'memory 5 s after the load: %s MB\n' "$(awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$SERVER/status)"
+# Unused SQLite readers close after 30 s (src/db/mod.rs, READER_IDLE); the pool checks every 30 s.
+sleep 60
+printf 'memory at idle, a minute later: %s MB\n' "$(awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$SERVER/status)"
