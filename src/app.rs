@@ -38,6 +38,9 @@ pub struct Shared {
     pub started: Instant,
     pub tickets: Arc<tickets::store::Runtime>,
     pub points: Arc<crate::points::store::Runtime>,
+    /// Turns true when the server starts to shut down, so that endless answers (the live
+    /// event streams) end and the requests in flight can finish.
+    pub stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
             started: Instant::now(),
             tickets: Arc::new(tickets::store::Runtime::default()),
             points: Arc::new(crate::points::store::Runtime::default()),
+            stopping: tokio::sync::watch::Sender::new(false),
         })))
     }
 
@@ -179,14 +183,30 @@ async fn json_rejections(req: Request, next: Next) -> Response {
     out
 }
 
-/// Serves until Ctrl-C or SIGTERM, then lets requests in flight finish.
+/// How long requests in flight may take to finish once shutdown has begun.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Serves until Ctrl-C or SIGTERM, then ends the live event streams and lets requests in
+/// flight finish (for at most [`DRAIN`]).
 pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()> {
     let db = state.db.clone();
     spawn_jobs(state.clone());
+    let stopping = state.stopping.clone();
+    let mut stopped = stopping.subscribe();
     let app = router(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let server = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            stopping.send_replace(true);
+        });
+    let drain_limit = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+        tokio::time::sleep(DRAIN).await;
+    };
+    tokio::select! {
+        served = std::future::IntoFuture::into_future(server) => served?,
+        _ = drain_limit => tracing::warn!(seconds = DRAIN.as_secs(), "requests still running after the drain time; stopping anyway"),
+    }
     tokio::time::timeout(Duration::from_secs(10), db.close()).await.ok();
     Ok(())
 }

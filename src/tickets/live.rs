@@ -104,12 +104,19 @@ async fn listen(pool: sqlx::PgPool, sender: broadcast::Sender<News>) {
 pub async fn events(State(state): State<AppState>, s: Signed) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let me = s.actor().user_id;
     let rx = state.tickets.bus.subscribe(&state.db).await;
-    let stream = futures::stream::unfold(rx, move |mut rx| async move {
+    let stopping = state.stopping.subscribe();
+    // The stream ends when the server shuts down (the page's EventSource reconnects to
+    // whichever server answers next).
+    let stream = futures::stream::unfold((rx, stopping), move |(mut rx, mut stopping)| async move {
         loop {
-            match rx.recv().await {
+            let news = tokio::select! {
+                _ = stopping.wait_for(|s| *s) => return None,
+                news = rx.recv() => news,
+            };
+            match news {
                 Ok(news) if news.users.contains(&me) => {
                     let data = serde_json::to_string(&news).unwrap_or_default();
-                    return Some((Ok(Event::default().event("ticket").data(data)), rx));
+                    return Some((Ok(Event::default().event("ticket").data(data)), (rx, stopping)));
                 }
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
                 Err(broadcast::error::RecvError::Closed) => return None,

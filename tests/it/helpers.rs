@@ -258,16 +258,17 @@ impl TestApp {
         query("SELECT id FROM communities WHERE code = $1").bind(code).scalar(&mut conn).await.unwrap()
     }
 
-    /// Runs the `linli` binary on this app's database and data directory (and so its key).
-    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+    /// The `linli` binary set up for this app's database and data directory (and so its key).
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
         let url = secrecy::ExposeSecret::expose_secret(&self.state.config.database_url).to_string();
-        std::process::Command::new(env!("CARGO_BIN_EXE_linli"))
-            .args(args)
-            .env("LINLI_DATABASE_URL", url)
-            .env("LINLI_DATA_DIR", self.dir.path())
-            .env_remove("LINLI_CONFIG")
-            .output()
-            .expect("the linli binary runs")
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_linli"));
+        cmd.args(args).env("LINLI_DATABASE_URL", url).env("LINLI_DATA_DIR", self.dir.path()).env_remove("LINLI_CONFIG");
+        cmd
+    }
+
+    /// Runs a `linli` command to its end.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        self.command(args).output().expect("the linli binary runs")
     }
 
     pub async fn scalar(&self, sql: &'static str, arg: i64) -> i64 {

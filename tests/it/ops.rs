@@ -1,5 +1,9 @@
 //! What operators rely on: health, metrics, migrations, backups.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
 use axum::http::StatusCode;
 
 use crate::helpers::TestApp;
@@ -88,4 +92,73 @@ async fn loading_the_demo_again_reuses_what_is_there() {
     let wrote = linli::demo::load(&app.state, linli::demo::Scale::Seeds).await.unwrap();
     assert!(!wrote, "nothing to write the second time");
     assert_eq!(count(&app).await, first, "nothing duplicated");
+}
+
+/// Sends one HTTP/1.1 request on a new connection; answers the stream after the headers
+/// have been read, and the headers.
+fn http(addr: &str, request: &str) -> (TcpStream, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "the server closed before answering");
+        head.push(byte[0]);
+    }
+    (stream, String::from_utf8_lossy(&head).to_string())
+}
+
+#[tokio::test]
+async fn the_server_stops_on_sigterm_while_a_page_listens_for_live_news() {
+    let app = TestApp::demo().await;
+    let addr = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().to_string()
+    };
+    let mut server = app.command(&["serve", "--listen", &addr]).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let up = Instant::now();
+    while TcpStream::connect(&addr).is_err() {
+        assert!(up.elapsed() < Duration::from_secs(30), "the server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let body = r#"{"username":"resident","password":"demo1234"}"#;
+    let (_, head) = http(
+        &addr,
+        &format!(
+            "POST /api/v1/session HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+        .and_then(|c| c.split(';').next())
+        .unwrap_or_else(|| panic!("no session cookie in {head}"))
+        .to_string();
+    // A page open in a browser: the live news stream, which never ends by itself.
+    let (mut events, head) = http(
+        &addr,
+        &format!("GET /events HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\n\r\n"),
+    );
+    assert!(head.starts_with("HTTP/1.1 200") && head.contains("text/event-stream"), "{head}");
+
+    let term = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let asked = Instant::now();
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        if asked.elapsed() > Duration::from_secs(25) {
+            server.kill().ok();
+            panic!("the server was still running 25 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status}");
+    // The stream was ended by the server, not cut: its last chunk arrived.
+    let mut rest = Vec::new();
+    events.read_to_end(&mut rest).unwrap();
+    assert!(rest.ends_with(b"0\r\n\r\n"), "{}", String::from_utf8_lossy(&rest));
 }
