@@ -444,17 +444,18 @@ pub async fn options(db: &Db, def: &EntityDef, community_id: Option<i64>, limit:
     Ok(b.build().fetch_all(&mut conn).await?)
 }
 
-/// Users who may be named in a user field of this community: those with a role in it.
+/// Who may be named in a user field of community `$1` (a grid's worker): an account that
+/// works there. Anyone else would gain a role in a community they do not belong to.
+const WORKS_IN_COMMUNITY: &str = "u.disabled_at IS NULL AND EXISTS (SELECT 1 FROM grants g WHERE g.user_id = u.id
+    AND g.community_id = $1 AND g.role IN ('grid_worker', 'community_staff', 'community_secretary'))";
+
+/// Users who may be named in a user field of this community.
 pub async fn user_options(db: &Db, community_id: i64) -> AppResult<Vec<(i64, String)>> {
     let mut conn = db.read().await?;
-    Ok(query(
-        "SELECT DISTINCT u.id, u.display_name FROM users u JOIN grants g ON g.user_id = u.id
-         WHERE g.community_id = $1 AND g.role IN ('grid_worker', 'community_staff', 'community_secretary')
-         AND u.disabled_at IS NULL ORDER BY u.display_name",
-    )
-    .bind(community_id)
-    .fetch_all(&mut conn)
-    .await?)
+    Ok(query(format!("SELECT u.id, u.display_name FROM users u WHERE {WORKS_IN_COMMUNITY} ORDER BY u.display_name"))
+        .bind(community_id)
+        .fetch_all(&mut conn)
+        .await?)
 }
 
 // ---------- writing ----------
@@ -552,12 +553,21 @@ async fn check_refs(
                 }
                 b.build().scalar_optional(tx).await?
             }
-            Kind::UserRef => {
-                query("SELECT id FROM users WHERE id = $1 AND disabled_at IS NULL")
-                    .bind(*id)
-                    .scalar_optional(tx)
-                    .await?
-            }
+            Kind::UserRef => match community_id {
+                Some(c) => {
+                    query(format!("SELECT u.id FROM users u WHERE u.id = $2 AND {WORKS_IN_COMMUNITY}"))
+                        .bind(c)
+                        .bind(*id)
+                        .scalar_optional(tx)
+                        .await?
+                }
+                None => {
+                    query("SELECT id FROM users WHERE id = $1 AND disabled_at IS NULL")
+                        .bind(*id)
+                        .scalar_optional(tx)
+                        .await?
+                }
+            },
             _ => continue,
         };
         if found.is_none() {

@@ -164,3 +164,25 @@ async fn every_demo_account_signs_in_and_lands_on_its_home() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_grid_is_given_only_a_worker_of_its_own_community() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let c = app.community_id(HAISHENG).await;
+    let grid = app.scalar("SELECT MAX(id) FROM grids WHERE community_id = $1", c).await;
+    let url = format!("/api/v1/communities/{HAISHENG}/grids/{grid}");
+    let grid2 = app.user_id("grid2").await;
+    let volunteer = app.user_id("volunteer").await;
+    let grants_before = app.scalar("SELECT COUNT(*) FROM grants WHERE user_id = $1", grid2).await;
+    // 回龙's grid worker, and 海盛's volunteer who does not work for the community.
+    for outsider in [grid2, volunteer] {
+        let r = app.patch_json(&url, serde_json::json!({ "worker_user_id": outsider })).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+        assert_eq!(r.field_error("worker_user_id"), "所选记录不存在");
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM grants WHERE user_id = $1", grid2).await, grants_before);
+    let worker = app.user_id("grid").await;
+    let r = app.patch_json(&url, serde_json::json!({ "worker_user_id": worker })).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+}
