@@ -50,13 +50,24 @@ pub async fn login_page(Page(ctx): Page, Query(q): Query<NextQuery>) -> PageResu
     })
 }
 
+/// The client's address, for sign-in throttling. A proxy on the same machine (nginx in
+/// front, docs/deployment.md) passes it in `X-Forwarded-For`, whose last entry is the one
+/// that proxy saw. From anyone else the header could be made up, so their own address counts.
 pub fn client_address(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -> Option<String> {
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|s| s.trim().to_string())
-        .or_else(|| peer.map(|p| p.ip().to_string()))
+    let forwarded = || {
+        headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    match peer {
+        Some(p) if p.ip().is_loopback() => forwarded().or_else(|| Some(p.ip().to_string())),
+        Some(p) => Some(p.ip().to_string()),
+        // Served without a socket (in-process tests).
+        None => forwarded(),
+    }
 }
 
 pub async fn login(
@@ -199,5 +210,21 @@ pub async fn change_password(
         Ok(()) => Ok(see_other("/me?ok=password_changed")),
         Err(e @ AppError::Invalid(_)) => me_page(&state, ctx, &actor, Some(&e)).await,
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_local_proxy_is_believed_about_the_client_address() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "6.6.6.6, 203.0.113.7".parse().unwrap());
+        let local = "127.0.0.1:50000".parse().ok();
+        let remote = "198.51.100.2:50000".parse().ok();
+        assert_eq!(client_address(&headers, local).as_deref(), Some("203.0.113.7"), "the entry the proxy added");
+        assert_eq!(client_address(&headers, remote).as_deref(), Some("198.51.100.2"), "a made-up header");
+        assert_eq!(client_address(&HeaderMap::new(), local).as_deref(), Some("127.0.0.1"));
     }
 }

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::model::{Actor, Grant, Role};
 use super::password;
 use crate::audit::{self, Action, By};
-use crate::db::{Db, Exec, now_ms, query};
+use crate::db::{Builder, Db, Exec, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::i18n::Lang;
 use crate::pii::Pii;
@@ -21,10 +21,13 @@ const IDLE_MS: i64 = 7 * 24 * 3600 * 1000;
 const ABSOLUTE_MS: i64 = 30 * 24 * 3600 * 1000;
 /// Activity is written at most this often.
 const TOUCH_MS: i64 = 5 * 60 * 1000;
-/// Failed sign-ins allowed per account (and, more, per address) in the window.
+/// Failed sign-ins allowed in the window: for one account from one address; from one
+/// address whatever the account; and for one account from everywhere. Someone guessing
+/// from one address so locks out only themselves, not the account's owner.
 const WINDOW_MS: i64 = 15 * 60 * 1000;
-const MAX_FAILS_ACCOUNT: i64 = 5;
+const MAX_FAILS_ACCOUNT_AT_ADDRESS: i64 = 5;
 const MAX_FAILS_ADDRESS: i64 = 30;
+const MAX_FAILS_ACCOUNT: i64 = 100;
 
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -71,25 +74,17 @@ pub async fn sign_in(
         return Err(AppError::Invalid(errors));
     }
     let account_key = format!("user:{}", identifier.to_lowercase());
-    let address_key = address.map(|a| format!("addr:{a}"));
+    let limits = [
+        (format!("{account_key}@{}", address.unwrap_or("-")), MAX_FAILS_ACCOUNT_AT_ADDRESS),
+        (format!("addr:{}", address.unwrap_or("-")), MAX_FAILS_ADDRESS),
+        (account_key.clone(), MAX_FAILS_ACCOUNT),
+    ];
     let since = now_ms() - WINDOW_MS;
     let mut conn = db.read().await?;
-    let fails: i64 = query("SELECT COUNT(*) FROM login_failures WHERE subject = $1 AND at > $2")
-        .bind(account_key.as_str())
-        .bind(since)
-        .scalar(&mut conn)
-        .await?;
-    let addr_fails: i64 = match &address_key {
-        Some(k) => {
-            query("SELECT COUNT(*) FROM login_failures WHERE subject = $1 AND at > $2")
-                .bind(k.as_str())
-                .bind(since)
-                .scalar(&mut conn)
-                .await?
-        }
-        None => 0,
-    };
-    if fails >= MAX_FAILS_ACCOUNT || addr_fails >= MAX_FAILS_ADDRESS {
+    let mut b = Builder::new("SELECT subject, COUNT(*) FROM login_failures WHERE at > ");
+    b.arg(since).push(" AND subject IN ").list(limits.iter().map(|(k, _)| k.clone())).push(" GROUP BY subject");
+    let fails: Vec<(String, i64)> = b.build().fetch_all(&mut conn).await?;
+    if limits.iter().any(|(key, max)| fails.iter().any(|(k, n)| k == key && n >= max)) {
         return Err(AppError::TooManyRequests);
     }
     let user: Option<UserRow> = match crate::pii::normalize_phone(identifier) {
@@ -114,7 +109,7 @@ pub async fn sign_in(
     let ok = password::verify(password.to_string(), user.as_ref().map(|u| u.password_hash.clone())).await;
     let mut tx = db.begin().await?;
     let Some(user) = user.filter(|_| ok) else {
-        for key in std::iter::once(&account_key).chain(address_key.as_ref()) {
+        for (key, _) in &limits {
             let id = tx.next_id().await?;
             query("INSERT INTO login_failures (id, subject, at) VALUES ($1, $2, $3)")
                 .bind(id)
@@ -126,8 +121,9 @@ pub async fn sign_in(
         tx.commit().await?;
         return Err(AppError::Invalid(vec![FieldError::new("password", "auth.wrong_credentials")]));
     };
-    query("DELETE FROM login_failures WHERE subject = $1 OR at < $2")
+    query("DELETE FROM login_failures WHERE subject = $1 OR subject = $2 OR at < $3")
         .bind(account_key.as_str())
+        .bind(limits[0].0.as_str())
         .bind(since)
         .execute(&mut tx)
         .await?;

@@ -59,6 +59,31 @@ async fn failed_sign_ins_are_throttled() {
     // Other accounts are not locked out.
     let other = app.post_json("/api/v1/session", json!({"username": "secretary", "password": "demo1234"})).await;
     assert_eq!(other.status, StatusCode::CREATED);
+    // Nor is the account's owner, signing in from elsewhere.
+    let from = |address: &str, password: &str| {
+        axum::http::Request::post("/api/v1/session")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-forwarded-for", address)
+            .body(axum::body::Body::from(json!({"username": "staff", "password": password}).to_string()))
+            .unwrap()
+    };
+    assert_eq!(app.send(from("203.0.113.7", "demo1234")).await.status, StatusCode::CREATED);
+    // One address trying many accounts is stopped too.
+    for i in 0..30 {
+        let r = app
+            .send(
+                axum::http::Request::post("/api/v1/session")
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .header("x-forwarded-for", "198.51.100.9")
+                    .body(axum::body::Body::from(
+                        json!({"username": format!("guess{i}"), "password": "wrong-pass1"}).to_string(),
+                    ))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    assert_eq!(app.send(from("198.51.100.9", "demo1234")).await.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]
