@@ -29,10 +29,24 @@ pub struct Overrides {
     /// Database URL: sqlite://PATH or postgres://… (default: SQLite in the data dir).
     #[arg(long, env = "LINLI_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
-    /// Log as JSON lines instead of plain text.
-    #[arg(long, env = "LINLI_LOG_JSON", global = true)]
+    /// Log as JSON lines instead of plain text (`--log-json`, or `--log-json=false`).
+    #[arg(long, env = "LINLI_LOG_JSON", global = true, num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
     pub log_json: Option<bool>,
+    /// The address users reach the server at; `https://` makes cookies `Secure`.
+    #[arg(long, env = "LINLI_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+    /// PostgreSQL pool size; on SQLite, the most reader connections (2–4).
+    #[arg(long, env = "LINLI_DB_MAX_CONNECTIONS", global = true)]
+    pub db_max_connections: Option<u32>,
+    /// The largest request body, in bytes.
+    #[arg(long, env = "LINLI_MAX_BODY_BYTES", global = true)]
+    pub max_body_bytes: Option<usize>,
 }
+
+/// The personal-data key may come from the environment (a container's secret), never from
+/// a flag, which other users of the machine could read in the process list.
+const PII_KEY_ENV: &str = "LINLI_PII_KEY";
 
 /// The TOML file: every key optional.
 #[derive(Debug, Default, Deserialize)]
@@ -87,10 +101,10 @@ impl Config {
             database_url: SecretString::from(database_url),
             data_dir,
             log_json: o.log_json.or(file.log_json).unwrap_or(false),
-            public_url: file.public_url,
-            pii_key: file.pii_key.map(SecretString::from),
-            db_max_connections: file.db_max_connections.unwrap_or(10),
-            max_body_bytes: file.max_body_bytes.unwrap_or(2 * 1024 * 1024),
+            public_url: o.public_url.clone().or(file.public_url),
+            pii_key: std::env::var(PII_KEY_ENV).ok().filter(|k| !k.is_empty()).or(file.pii_key).map(SecretString::from),
+            db_max_connections: o.db_max_connections.or(file.db_max_connections).unwrap_or(10),
+            max_body_bytes: o.max_body_bytes.or(file.max_body_bytes).unwrap_or(2 * 1024 * 1024),
             source_file,
         })
     }

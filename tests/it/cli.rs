@@ -141,6 +141,45 @@ async fn config_shows_which_source_won_and_hides_secrets() {
         String::from_utf8_lossy(&run(&["--listen", "127.0.0.1:7001"], Some("127.0.0.1:7000")).stdout).to_string();
     assert!(flag.contains("listen = \"127.0.0.1:7001\""), "{flag}");
 
+    // Every setting from the environment and as a flag; the key from the environment only.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_linli"))
+        .args(["config", "--config"])
+        .arg(&file)
+        .args(["--log-json", "--public-url", "https://linli.example"])
+        .env("LINLI_DB_MAX_CONNECTIONS", "4")
+        .env("LINLI_MAX_BODY_BYTES", "1000")
+        .env("LINLI_PII_KEY", "ZW52LWtleS1ub2JvZHktc2hvdWxkLXNlZS0xMjM0NTY3OA==")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    for line in [
+        "log_json = true",
+        "public_url = \"https://linli.example\"",
+        "db_max_connections = 4",
+        "max_body_bytes = 1000",
+        "pii_key = \"(set, hidden)\"",
+    ] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
+    assert!(!text.contains("ZW52"), "{text}");
+    let o = app.cli(&["config", "--db-max-connections", "2", "--log-json=false"]);
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(text.contains("db_max_connections = 2") && text.contains("log_json = false"), "{text}");
+
+    // JSON logs are JSON lines.
+    let fresh = app.dir.path().join("fresh");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_linli"))
+        .args(["--log-json", "migrate", "--data-dir"])
+        .arg(&fresh)
+        .env_remove("LINLI_DATABASE_URL")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let logs = String::from_utf8_lossy(&o.stderr).to_string();
+    let first = logs.lines().next().unwrap_or_else(|| panic!("no log lines: {}", out(&o)));
+    let line: serde_json::Value = serde_json::from_str(first).unwrap_or_else(|e| panic!("{e}: {first}"));
+    assert!(line["level"].is_string() && line["fields"].is_object(), "{line}");
+
     std::fs::write(&file, "lisen = \"0.0.0.0:9000\"\n").unwrap();
     let typo = run(&[], None);
     assert!(!typo.status.success() && out(&typo).contains("lisen"), "{}", out(&typo));
