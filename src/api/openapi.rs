@@ -238,16 +238,26 @@ fn entity_paths(paths: &mut Paths, def: &EntityDef) {
         "community" => vec![path_param("code", false)],
         _ => key_params.iter().cloned().chain([path_param("id", true)]).collect(),
     };
-    let mut list = op(tag, &format!("List {} (search, filters, pages)", def.path))
-        .parameters(Some(key_params.clone()))
-        .parameter(query_param("q", Type::String, "search text"))
-        .parameter(query_param("page", Type::Integer, "page, from 1"))
-        .parameter(query_param("per_page", Type::Integer, "up to 200"))
-        .parameter(query_param("archived", Type::String, "1 to include archived records"));
-    for f in def.filters {
-        list = list.parameter(query_param(f.column, Type::String, "filter"));
+    let list_op = |summary: String, params: Vec<utoipa::openapi::path::Parameter>| {
+        let mut list = op(tag, &summary)
+            .parameters(Some(params))
+            .parameter(query_param("q", Type::String, "search text"))
+            .parameter(query_param("page", Type::Integer, "page, from 1"))
+            .parameter(query_param("per_page", Type::Integer, "up to 200"))
+            .parameter(query_param("archived", Type::String, "1 to include archived records"));
+        for f in def.filters {
+            list = list.parameter(query_param(f.column, Type::String, "filter"));
+        }
+        list.response("200", ok(list_of(&name)))
+    };
+    let list = list_op(format!("List {} (search, filters, pages)", def.path), key_params.clone());
+    if def.tenancy == Tenancy::Community {
+        let across = list_op(
+            format!("List {} across every community of a subdistrict (as its administrator sees them)", def.path),
+            vec![path_param("id", true)],
+        );
+        paths.paths.insert(format!("/api/v1/subdistricts/{{id}}/{}", def.path), PathItem::new(HttpMethod::Get, across));
     }
-    let list = list.response("200", ok(list_of(&name)));
     let create = op(tag, &format!("Create a {}", def.kind))
         .parameters(Some(key_params.clone()))
         .request_body(Some(body(schema_ref(&input))))
@@ -454,6 +464,7 @@ mod tests {
         }
         assert!(doc["paths"]["/api/v1/communities/{code}/residents/{id}/reveal"]["post"].is_object());
         assert!(doc["paths"]["/api/v1/session"]["post"].is_object());
+        assert!(doc["paths"]["/api/v1/subdistricts/{id}/residents"]["get"].is_object());
         // The capabilities' own endpoints, each route that the router serves.
         for (path, method) in [
             ("/api/v1/communities/{code}/tickets", "post"),
