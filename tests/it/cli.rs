@@ -230,3 +230,20 @@ async fn an_office_imports_a_csv_from_the_command_line_and_exports_the_registry(
     assert!(zhou.iter().any(|c| c == "137****2222"), "{zhou:?}");
     assert!(!rows.iter().flatten().any(|c| c == "13700002222" || *c == id(11, true)), "nothing unmasked");
 }
+
+#[tokio::test]
+async fn linli_demo_loads_once_and_prints_its_accounts() {
+    let app = TestApp::empty().await;
+    let o = app.cli(&["demo", "--no-serve"]);
+    assert!(o.status.success(), "{}", out(&o));
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    for account in ["admin", "street", "secretary", "staff", "grid", "volunteer", "resident", "unit", "grid2"] {
+        assert!(text.lines().any(|l| l.trim_start().starts_with(&format!("{account} "))), "{account} in {text}");
+    }
+    assert!(text.contains("demo1234"), "{text}");
+    let residents = app.scalar("SELECT COUNT(*) FROM residents WHERE id > $1", 0).await;
+    assert!(residents > 1000);
+    let again = app.cli(&["demo", "--no-serve"]);
+    assert!(again.status.success(), "{}", out(&again));
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM residents WHERE id > $1", 0).await, residents);
+}

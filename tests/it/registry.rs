@@ -286,3 +286,58 @@ async fn concurrent_writes_all_succeed() {
     let c = app.community_id(HS).await;
     assert_eq!(app.scalar("SELECT COUNT(*) FROM zones WHERE community_id = $1", c).await, 40);
 }
+
+/// How many of 海盛's partner units start with "海盛便民" (with the archived ones, or not).
+async fn units_named(app: &TestApp, archived: bool) -> i64 {
+    let url = format!(
+        "/api/v1/communities/{HS}/partner_units?q=%E6%B5%B7%E7%9B%9B%E4%BE%BF%E6%B0%91{}",
+        if archived { "&archived=1" } else { "" }
+    );
+    app.get(&url).await.json()["total"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn staff_register_a_partner_unit_find_it_archive_it_and_bring_it_back_through_the_api() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let base = format!("/api/v1/communities/{HS}/partner_units");
+    let bad = app.post_json(&base, json!({"name": "", "kind": "bank"})).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.field_error("name"), "必填");
+    assert_eq!(bad.field_error("kind"), "不是可选的值");
+    let made = app
+        .post_json(
+            &base,
+            json!({"name": "海盛便民药房", "kind": "enterprise", "contact_name": "郑店长", "address": "南调路18号"}),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let id = made.json()["id"].as_i64().unwrap();
+    assert_eq!(units_named(&app, false).await, 1, "found by the start of its name");
+    let changed = app.patch_json(&format!("{base}/{id}"), json!({"contact_name": "郑经理"})).await;
+    assert_eq!(changed.status, StatusCode::OK);
+    assert_eq!(changed.json()["contact_name"], "郑经理");
+
+    let archived = app.post_json(&format!("{base}/{id}/archive"), json!({})).await;
+    assert_eq!(archived.status, StatusCode::OK, "{}", archived.text());
+    assert_eq!(units_named(&app, false).await, 0);
+    assert_eq!(units_named(&app, true).await, 1, "archived, never deleted");
+    let back = app.post_json(&format!("{base}/{id}/unarchive"), json!({})).await;
+    assert_eq!(back.status, StatusCode::OK);
+    assert_eq!(units_named(&app, false).await, 1);
+    let c = app.community_id(HS).await;
+    let mut conn = app.state.db.read().await.unwrap();
+    let actions: Vec<String> = query(
+        "SELECT action FROM audit_log WHERE community_id = $1 AND entity = 'partner_unit' AND entity_id = $2 ORDER BY id",
+    )
+    .bind(c)
+    .bind(id)
+    .scalars(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(actions, ["create", "update", "archive", "unarchive"]);
+    drop(conn);
+    // Another community's staff do not see it.
+    app.sign_in("grid2").await;
+    assert_eq!(app.get(&format!("{base}/{id}")).await.status, StatusCode::NOT_FOUND);
+}
