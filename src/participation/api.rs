@@ -301,7 +301,12 @@ pub struct PairBody {
     pub kind: String,
     /// The party member's or volunteer's account.
     pub user_id: i64,
+    /// Households by id…
+    #[serde(default)]
     pub households: Vec<i64>,
+    /// …or by address (门牌), each matching one household of the community.
+    #[serde(default)]
+    pub addresses: Vec<String>,
     #[schema(value_type = Option<String>, format = Date)]
     pub starts_on: Option<NaiveDate>,
     #[schema(value_type = Option<String>, format = Date)]
@@ -322,6 +327,7 @@ pub async fn add_pair(
         kind: b.kind,
         user_id: Some(b.user_id),
         households: b.households,
+        addresses: b.addresses,
         starts_on: b.starts_on,
         ends_on: b.ends_on,
         every_days: b.every_days,

@@ -994,11 +994,15 @@ pub async fn add_pair(
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
     let mut households: Vec<i64> = list(&m, "households").iter().filter_map(|h| h.parse().ok()).collect();
-    households.extend(list(&m, "household_ids").iter().filter_map(|h| h.parse::<i64>().ok()));
+    // The free field takes household numbers or addresses.
+    let (ids, addresses): (Vec<String>, Vec<String>) =
+        list(&m, "household_ids").into_iter().partition(|h| h.parse::<i64>().is_ok());
+    households.extend(ids.iter().filter_map(|h| h.parse::<i64>().ok()));
     let n = NewPair {
         kind: text(&m, "kind"),
         user_id: int(&m, "user_id"),
         households,
+        addresses,
         starts_on: date(&m, "starts_on"),
         ends_on: date(&m, "ends_on"),
         every_days: int(&m, "every_days"),

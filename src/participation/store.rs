@@ -1065,6 +1065,8 @@ pub struct NewPair {
     pub kind: String,
     pub user_id: Option<i64>,
     pub households: Vec<i64>,
+    /// Households named by their address (门牌) as staff know them, each to match one.
+    pub addresses: Vec<String>,
     pub starts_on: Option<NaiveDate>,
     pub ends_on: Option<NaiveDate>,
     pub every_days: Option<i64>,
@@ -1078,7 +1080,7 @@ pub async fn add_pair(state: &AppState, actor: &Actor, community_id: i64, n: New
     if !matches!(n.kind.as_str(), "party" | "volunteer") {
         e.push(FieldError::new("kind", "validation.choice"));
     }
-    if n.households.is_empty() {
+    if n.households.is_empty() && n.addresses.is_empty() {
         e.push(FieldError::new("households", "validation.required"));
     }
     let every = n.every_days.unwrap_or(7);
@@ -1114,6 +1116,23 @@ pub async fn add_pair(state: &AppState, actor: &Actor, community_id: i64, n: New
         }
     };
     let mut wanted = n.households.clone();
+    if !n.addresses.is_empty() {
+        let mut b = Builder::new("SELECT id, address FROM households WHERE archived_at IS NULL AND community_id = ");
+        b.arg(community_id).push(" AND address IN ").list(n.addresses.iter().cloned());
+        let known: Vec<(i64, String)> = b.build().fetch_all(&mut tx).await?;
+        for address in &n.addresses {
+            let mut matching = known.iter().filter(|(_, a)| a == address);
+            match (matching.next(), matching.next()) {
+                (Some((id, _)), None) => wanted.push(*id),
+                (None, _) => {
+                    e.push(FieldError::new("household_ids", "participation.no_such_address").with("address", address))
+                }
+                (Some(_), Some(_)) => e.push(
+                    FieldError::new("household_ids", "participation.address_not_unique").with("address", address),
+                ),
+            }
+        }
+    }
     wanted.sort_unstable();
     wanted.dedup();
     let mut b = Builder::new("SELECT id FROM households WHERE archived_at IS NULL AND community_id = ");

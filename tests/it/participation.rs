@@ -580,3 +580,48 @@ async fn staff_remind_the_inactive_and_the_figures_add_up_per_community_and_subd
     assert!(hidden.iter().all(|n| !text.contains(n.as_str())), "no unmasked name of those who did not agree");
     assert!(text.contains("嘉福花园雨污分流改造"));
 }
+
+#[tokio::test]
+async fn staff_pair_a_household_by_its_address_and_a_wrong_address_is_named() {
+    let mut app = TestApp::demo().await;
+    let c = app.community_id(HS).await;
+    let volunteer = app.user_id("volunteer").await.to_string();
+    app.sign_in("staff").await;
+    // A household with no care tag, so not among those offered: staff know it by address.
+    let (household, address): (i64, String) = query(
+        "SELECT h.id, h.address FROM households h WHERE h.community_id = $1 AND h.archived_at IS NULL
+         AND (SELECT COUNT(*) FROM households o WHERE o.community_id = h.community_id AND o.address = h.address) = 1
+         AND NOT EXISTS (SELECT 1 FROM pair_households p WHERE p.community_id = h.community_id AND p.household_id = h.id)
+         ORDER BY h.id DESC LIMIT 1",
+    )
+    .bind(c)
+    .fetch_one(&mut app.state.db.read().await.unwrap())
+    .await
+    .unwrap();
+    let pair_with = |more: &str| {
+        vec![
+            ("kind".to_string(), "volunteer".to_string()),
+            ("user_id".into(), volunteer.clone()),
+            ("household_ids".into(), more.to_string()),
+            ("every_days".into(), "14".into()),
+        ]
+    };
+    let pairs_before = app.scalar("SELECT COUNT(*) FROM pairs WHERE community_id = $1", c).await;
+    let wrong = app.post_form(&format!("/c/{HS}/pairs"), &refs(&pair_with(&format!("{address}，火星路1号")))).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong.inline_error("household_ids"), "没有门牌为“火星路1号”的住户");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM pairs WHERE community_id = $1", c).await, pairs_before);
+
+    let made = app.post_form(&format!("/c/{HS}/pairs"), &refs(&pair_with(&address))).await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text());
+    let pair = id_after(&made.location(), "/pairs/");
+    let mut conn = app.state.db.read().await.unwrap();
+    let households: Vec<i64> =
+        query("SELECT household_id FROM pair_households WHERE community_id = $1 AND pair_id = $2")
+            .bind(c)
+            .bind(pair)
+            .scalars(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(households, [household]);
+}
