@@ -107,7 +107,8 @@ pub async fn run(config: Config, cmd: Command) -> anyhow::Result<()> {
                 }
                 r => Grant::community(r, community_id.context("--community is needed")?),
             };
-            let post_place_id = match (post.as_deref().and_then(Post::parse).and_then(Post::place), &post_place) {
+            let post_kind = post.as_deref().and_then(Post::parse);
+            let post_place_id = match (post_kind.and_then(Post::place), &post_place) {
                 (Some(def), Some(place)) => Some(
                     crate::db::query(format!(
                         "SELECT id FROM {} WHERE community_id = $1 AND name = $2 AND archived_at IS NULL",
@@ -119,7 +120,9 @@ pub async fn run(config: Config, cmd: Command) -> anyhow::Result<()> {
                     .await?
                     .with_context(|| format!("no {} named {place}", def.kind))?,
                 ),
-                (None, Some(_)) => bail!("--post-place is only for compound_secretary and zone_secretary"),
+                (None, Some(_)) if post_kind.is_some() => {
+                    bail!("--post-place is only for compound_secretary and zone_secretary")
+                }
                 _ => None,
             };
             drop(conn);

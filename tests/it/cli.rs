@@ -85,6 +85,24 @@ async fn an_operator_creates_a_staff_account_who_signs_in_and_later_gets_a_new_p
             place,
         ])
     };
+    let o = app.cli(&[
+        "user",
+        "create",
+        "jf-lin",
+        "--name",
+        "林秘书",
+        "--password",
+        "first-pass-1",
+        "--role",
+        "community_staff",
+        "--community",
+        "350206004001",
+        "--post",
+        "mayor",
+        "--post-place",
+        "第二片区",
+    ]);
+    assert!(!o.status.success() && out(&o).contains("post: 不是可选的值"), "{}", out(&o));
     let o = zone("第九片区");
     assert!(!o.status.success() && out(&o).contains("no zone named 第九片区"), "{}", out(&o));
     let o = zone("第二片区");
