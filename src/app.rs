@@ -53,6 +53,10 @@ impl AppState {
             tracing::info!(count = applied.len(), "database migrated");
         }
         let pii = Pii::load(&config)?;
+        let sealed = crate::org::seal_contact_phones(&db, &pii).await?;
+        if sealed > 0 {
+            tracing::info!(count = sealed, "partner units' contact phones sealed");
+        }
         tickets::store::ensure_all_categories(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(AppState(Arc::new(Shared {
             db,

@@ -2,7 +2,9 @@
 //! group → lead household), volunteer teams and partner units.
 
 use crate::auth::model::Permission::*;
+use crate::db::{Db, query};
 use crate::entity::model::{Child, EntityDef, Filter, FilterKind, Kind::*, Search, Tenancy, field};
+use crate::pii::Pii;
 
 /// Party organisation levels, from the top. A level's parent must be higher.
 pub const PARTY_LEVELS: &[&str] = &["committee", "general_branch", "branch", "grid_group", "lead_household"];
@@ -67,7 +69,7 @@ pub static PARTNER_UNIT: EntityDef = EntityDef {
             .listed(),
         field("address", Text { max: 200 }),
         field("contact_name", Text { max: 40 }).listed(),
-        field("contact_phone", Text { max: 30 }),
+        field("contact_phone", Phone),
         field("notes", LongText { max: 1000 }),
     ],
     title: "name",
@@ -79,3 +81,49 @@ pub static PARTNER_UNIT: EntityDef = EntityDef {
     read: ViewPlaces,
     write: EditPlaces,
 };
+
+/// Seals the contact phones written before migration 0009 (plain text then). A number that
+/// is not a mainland mobile (a landline) cannot be sealed as one, so it moves into the
+/// unit's notes rather than being lost. Runs at every start; once done it finds nothing.
+pub async fn seal_contact_phones(db: &Db, pii: &Pii) -> anyhow::Result<usize> {
+    let mut tx = db.begin().await?;
+    let plain: Vec<(i64, i64, String, Option<String>)> = query(
+        "SELECT community_id, id, contact_phone_unsealed, notes FROM partner_units WHERE contact_phone_unsealed IS NOT NULL",
+    )
+    .fetch_all(&mut tx)
+    .await?;
+    for (community_id, id, phone, notes) in &plain {
+        match crate::pii::normalize_phone(phone) {
+            Ok(p) => {
+                let s = pii.seal_phone(&p);
+                query(
+                    "UPDATE partner_units SET contact_phone_enc = $1, contact_phone_hash = $2, contact_phone_masked = $3,
+                     contact_phone_tail = $4, contact_phone_unsealed = NULL WHERE community_id = $5 AND id = $6",
+                )
+                .bind(s.enc)
+                .bind(s.hash)
+                .bind(s.masked)
+                .bind(p[p.len() - 4..].to_string())
+                .bind(*community_id)
+                .bind(*id)
+                .execute(&mut tx)
+                .await?;
+            }
+            Err(_) => {
+                let line = format!("联系电话：{}", phone.trim());
+                let notes = match notes.as_deref().filter(|n| !n.is_empty()) {
+                    Some(n) => format!("{n}\n{line}"),
+                    None => line,
+                };
+                query("UPDATE partner_units SET notes = $1, contact_phone_unsealed = NULL WHERE community_id = $2 AND id = $3")
+                    .bind(notes)
+                    .bind(*community_id)
+                    .bind(*id)
+                    .execute(&mut tx)
+                    .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(plain.len())
+}

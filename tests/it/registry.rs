@@ -305,14 +305,25 @@ async fn staff_register_a_partner_unit_find_it_archive_it_and_bring_it_back_thro
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.field_error("name"), "必填");
     assert_eq!(bad.field_error("kind"), "不是可选的值");
+    let landline = app
+        .post_json(&base, json!({"name": "海盛便民药房", "kind": "enterprise", "contact_phone": "0759-2233445"}))
+        .await;
+    assert_eq!(landline.field_error("contact_phone"), "手机号码格式不正确（应为 11 位大陆手机号）");
     let made = app
         .post_json(
             &base,
-            json!({"name": "海盛便民药房", "kind": "enterprise", "contact_name": "郑店长", "address": "南调路18号"}),
+            json!({"name": "海盛便民药房", "kind": "enterprise", "contact_name": "郑店长", "contact_phone": "13812345678", "address": "南调路18号"}),
         )
         .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    assert_eq!(made.json()["contact_phone"], "138****5678", "the contact's mobile is masked");
     let id = made.json()["id"].as_i64().unwrap();
+    let shown = app.post_json(&format!("{base}/{id}/reveal"), json!({"field": "contact_phone"})).await;
+    assert_eq!(shown.json()["value"], "13812345678", "{}", shown.text());
+    let stored: i64 = app
+        .scalar("SELECT COUNT(*) FROM partner_units WHERE id = $1 AND contact_phone_enc IS NOT NULL AND contact_phone_unsealed IS NULL", id)
+        .await;
+    assert_eq!(stored, 1, "encrypted at rest, no plain copy");
     assert_eq!(units_named(&app, false).await, 1, "found by the start of its name");
     let changed = app.patch_json(&format!("{base}/{id}"), json!({"contact_name": "郑经理"})).await;
     assert_eq!(changed.status, StatusCode::OK);
@@ -340,4 +351,56 @@ async fn staff_register_a_partner_unit_find_it_archive_it_and_bring_it_back_thro
     // Another community's staff do not see it.
     app.sign_in("grid2").await;
     assert_eq!(app.get(&format!("{base}/{id}")).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_upgrade_seals_partner_units_plain_contact_phones_and_keeps_landlines_in_the_notes() {
+    let app = TestApp::demo().await;
+    let c = app.community_id(HS).await;
+    // Two units as an earlier version stored them: the phone in plain text.
+    let mut tx = app.state.db.begin().await.unwrap();
+    let ids = tx.next_ids(2).await.unwrap();
+    for (id, phone) in ids.iter().zip(["13900001111", "0759-2233445"]) {
+        query("INSERT INTO partner_units (community_id, id, name, kind, contact_phone_unsealed, notes, created_at, updated_at) VALUES ($1, $2, $3, 'enterprise', $4, '老客户', 0, 0)")
+            .bind(c)
+            .bind(*id)
+            .bind(format!("旧单位{id}"))
+            .bind(phone)
+            .execute(&mut tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let after = app.restart().await;
+    let mut conn = after.state.db.read().await.unwrap();
+    let rows: Vec<(Option<String>, Option<String>, String)> = query(
+        "SELECT contact_phone_unsealed, contact_phone_masked, notes FROM partner_units WHERE community_id = $1 AND id IN ($2, $3) ORDER BY id",
+    )
+    .bind(c)
+    .bind(ids[0])
+    .bind(ids[1])
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    drop(conn);
+    assert_eq!(
+        rows,
+        [
+            (None, Some("139****1111".to_string()), "老客户".to_string()),
+            (None, None, "老客户\n联系电话：0759-2233445".to_string()),
+        ]
+    );
+    let staff = linli::demo::actor_named(&after.state, "staff").await.unwrap().unwrap();
+    let value = linli::entity::store::reveal(
+        &after.state.db,
+        &after.state.pii,
+        &staff,
+        &linli::org::PARTNER_UNIT,
+        c,
+        ids[0],
+        "contact_phone",
+    )
+    .await
+    .unwrap();
+    assert_eq!(value.as_deref(), Some("13900001111"));
 }
