@@ -1423,8 +1423,7 @@ pub async fn home_sections(state: &AppState, ctx: &PageCtx, actor: &Actor) -> Ap
                 .bind(cid)
                 .scalar(&mut conn)
                 .await?;
-            let overdue =
-                store::pairs(&mut conn, actor, cid).await?.iter().filter(|p| p.overdue_days.is_some()).count();
+            let overdue = store::overdue_pairs(&mut conn, actor, cid).await?;
             stats.push(HomeStat {
                 label: ctx.t("participation.registrations_waiting"),
                 value: pending.to_string(),

@@ -212,14 +212,8 @@ pub async fn figures(db: &Db, actor: &Actor, community_ids: &[i64]) -> AppResult
     }
     // Pairs: their schedule against their last visit, judged as the pages judge it.
     let today = crate::web::fmt::today();
-    let pairs: Vec<(i64, chrono::NaiveDate, Option<chrono::NaiveDate>, i64, Option<chrono::NaiveDate>)> = grouped(
-        "starts_on, ends_on, every_days, (SELECT MAX(v.visited_on) FROM pair_visits v WHERE v.community_id = pairs.community_id AND v.pair_id = pairs.id)",
-        "pairs",
-        "",
-    )
-    .build()
-    .fetch_all(&mut conn)
-    .await?;
+    let pairs: Vec<(i64, chrono::NaiveDate, Option<chrono::NaiveDate>, i64, Option<chrono::NaiveDate>)> =
+        grouped(super::store::PAIR_SCHEDULE, "pairs", "").build().fetch_all(&mut conn).await?;
     for (c, starts, ends, every, last) in pairs {
         let Some(f) = by.get_mut(&c) else { continue };
         f.pairs += 1;

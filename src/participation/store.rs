@@ -1032,6 +1032,24 @@ async fn views(ex: &mut impl Exec, community_id: i64, pairs: Vec<Pair>) -> AppRe
         .collect())
 }
 
+/// What judging a pair's visits needs (`visit_overdue`): its schedule and its last visit.
+pub const PAIR_SCHEDULE: &str = "starts_on, ends_on, every_days, (SELECT MAX(v.visited_on) FROM pair_visits v WHERE v.community_id = pairs.community_id AND v.pair_id = pairs.id)";
+
+/// How many of a community's pairs are late with their visits today (for staff).
+pub async fn overdue_pairs(ex: &mut impl Exec, actor: &Actor, community_id: i64) -> AppResult<usize> {
+    require_staff(actor, community_id)?;
+    let schedules: Vec<(NaiveDate, Option<NaiveDate>, i64, Option<NaiveDate>)> =
+        query(format!("SELECT {PAIR_SCHEDULE} FROM pairs WHERE community_id = $1"))
+            .bind(community_id)
+            .fetch_all(ex)
+            .await?;
+    let today = crate::web::fmt::today();
+    Ok(schedules
+        .into_iter()
+        .filter(|&(s, e, every, last)| super::visit_overdue(s, e, last, every, today).is_some())
+        .count())
+}
+
 /// Pairs: staff see all, others their own.
 pub async fn pairs(ex: &mut impl Exec, actor: &Actor, community_id: i64) -> AppResult<Vec<PairView>> {
     if !actor.sees_community(community_id) {

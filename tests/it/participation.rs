@@ -451,6 +451,17 @@ async fn a_pair_logs_visits_and_an_overdue_pair_shows_up_for_staff() {
             .unwrap();
     assert_eq!(view.overdue_days, Some(8));
     assert!(visible_text(&app.get(&format!("/c/{HS}/pairs")).await.text()).contains("逾期 8 天"));
+    // The staff home counts the late pairs as the pairs page judges them.
+    let all = linli::participation::store::pairs(&mut app.state.db.read().await.unwrap(), &app_staff(&app).await, c)
+        .await
+        .unwrap();
+    let late = all.iter().filter(|p| p.overdue_days.is_some()).count();
+    assert!(late >= 2, "the demo's late pair and this one");
+    let home = app.get("/").await.text();
+    assert!(
+        home.contains(&format!(r#"href="/c/{HS}/pairs"><b>{late}</b><span>走访逾期</span>"#)),
+        "{late} late pairs on the home page"
+    );
 
     // What the visit found becomes a ticket, once.
     app.sign_in("volunteer").await;
