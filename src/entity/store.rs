@@ -475,8 +475,8 @@ async fn context(ex: &mut impl Exec, community_id: Option<i64>) -> AppResult<Con
     Ok(Context { care_tags: model::tags_from_column(&tags.unwrap_or_default()) })
 }
 
-/// The columns and parameters a value is stored as.
-fn to_columns(pii: &Pii, f: &model::Field, v: &Val) -> Vec<(String, Arg)> {
+/// The columns and parameters a value is stored as (a personal value: sealed, hashed, masked).
+pub fn to_columns(pii: &Pii, f: &model::Field, v: &Val) -> Vec<(String, Arg)> {
     let col = f.name.to_string();
     match (f.kind, v) {
         (Kind::Phone, Val::Personal(p)) => {

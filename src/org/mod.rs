@@ -2,8 +2,8 @@
 //! group → lead household), volunteer teams and partner units.
 
 use crate::auth::model::Permission::*;
-use crate::db::{Db, query};
-use crate::entity::model::{Child, EntityDef, Filter, FilterKind, Kind::*, Search, Tenancy, field};
+use crate::db::{Builder, Db, query};
+use crate::entity::model::{Child, EntityDef, Filter, FilterKind, Kind::*, Search, Tenancy, Val, field};
 use crate::pii::Pii;
 
 /// Party organisation levels, from the top. A level's parent must be higher.
@@ -86,28 +86,23 @@ pub static PARTNER_UNIT: EntityDef = EntityDef {
 /// is not a mainland mobile (a landline) cannot be sealed as one, so it moves into the
 /// unit's notes rather than being lost. Runs at every start; once done it finds nothing.
 pub async fn seal_contact_phones(db: &Db, pii: &Pii) -> anyhow::Result<usize> {
+    const FIND: &str = "SELECT community_id, id, contact_phone_unsealed, notes FROM partner_units WHERE contact_phone_unsealed IS NOT NULL";
+    // Read first: at almost every start there is nothing to do, and no write lock is needed.
+    let waiting: Vec<(i64, i64, String, Option<String>)> = query(FIND).fetch_all(&mut db.read().await?).await?;
+    if waiting.is_empty() {
+        return Ok(0);
+    }
+    let field = PARTNER_UNIT.field("contact_phone").expect("partner units have a contact phone");
     let mut tx = db.begin().await?;
-    let plain: Vec<(i64, i64, String, Option<String>)> = query(
-        "SELECT community_id, id, contact_phone_unsealed, notes FROM partner_units WHERE contact_phone_unsealed IS NOT NULL",
-    )
-    .fetch_all(&mut tx)
-    .await?;
+    let plain: Vec<(i64, i64, String, Option<String>)> = query(FIND).fetch_all(&mut tx).await?;
     for (community_id, id, phone, notes) in &plain {
+        let mut b = Builder::new("UPDATE partner_units SET contact_phone_unsealed = NULL");
         match crate::pii::normalize_phone(phone) {
+            // Stored as a phone typed in today would be.
             Ok(p) => {
-                let s = pii.seal_phone(&p);
-                query(
-                    "UPDATE partner_units SET contact_phone_enc = $1, contact_phone_hash = $2, contact_phone_masked = $3,
-                     contact_phone_tail = $4, contact_phone_unsealed = NULL WHERE community_id = $5 AND id = $6",
-                )
-                .bind(s.enc)
-                .bind(s.hash)
-                .bind(s.masked)
-                .bind(p[p.len() - 4..].to_string())
-                .bind(*community_id)
-                .bind(*id)
-                .execute(&mut tx)
-                .await?;
+                for (column, value) in crate::entity::store::to_columns(pii, field, &Val::Personal(p)) {
+                    b.push(&format!(", {column} = ")).arg(value);
+                }
             }
             Err(_) => {
                 let line = format!("联系电话：{}", phone.trim());
@@ -115,14 +110,11 @@ pub async fn seal_contact_phones(db: &Db, pii: &Pii) -> anyhow::Result<usize> {
                     Some(n) => format!("{n}\n{line}"),
                     None => line,
                 };
-                query("UPDATE partner_units SET notes = $1, contact_phone_unsealed = NULL WHERE community_id = $2 AND id = $3")
-                    .bind(notes)
-                    .bind(*community_id)
-                    .bind(*id)
-                    .execute(&mut tx)
-                    .await?;
+                b.push(", notes = ").arg(notes);
             }
         }
+        b.push(" WHERE community_id = ").arg(*community_id).push(" AND id = ").arg(*id);
+        b.build().execute(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(plain.len())

@@ -361,8 +361,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut r = generate::rng(4004);
-    let (Some(staff), Some(volunteer), Some(grid)) =
-        (actor_named(state, "staff").await?, actor_named(state, "volunteer").await?, actor_named(state, "grid").await?)
+    let (Some(staff), Some(volunteer)) = (actor_named(state, "staff").await?, actor_named(state, "volunteer").await?)
     else {
         return Ok(());
     };
@@ -465,44 +464,6 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
             store::confirm(state, &staff, hs, &d.code).await?;
         }
     }
-    // A grid worker's field notes of the week.
-    let notes = [
-        ("海盛花园1栋3单元", "独居老人王阿姨反映楼道灯不亮，晚上出门不便", Some("已报修，明日回访")),
-        ("南调新村", "居民希望增设电动车集中充电点", Some("收集意见后提交议事会")),
-        ("海油小区", "两户居民因漏水发生纠纷", Some("约物业和双方周五调解")),
-        ("海景苑", "租户更换，新住户尚未登记", Some("上门登记")),
-        ("社区广场", "晚间广场舞音量过大，有居民投诉", None),
-    ];
-    let mut tx = state.db.begin().await?;
-    let ids = tx.next_ids(notes.len()).await?;
-    let now = now_ms();
-    let rows = notes
-        .iter()
-        .zip(ids)
-        .enumerate()
-        .map(|(i, ((place, heard, follow), id))| {
-            let at = now - (i as i64) * DAY_MS - 2 * HOUR_MS;
-            vec![
-                Arg::from(hs),
-                id.into(),
-                grid.user_id.into(),
-                at.into(),
-                (*place).into(),
-                (*heard).into(),
-                follow.map(String::from).into(),
-                at.into(),
-            ]
-        })
-        .collect();
-    insert_many(
-        &mut tx,
-        "field_notes",
-        &["community_id", "id", "user_id", "at", "place", "heard", "follow_up", "created_at"],
-        rows,
-    )
-    .await?;
-    tx.commit().await?;
-
     // 回龙社区: rural 文明积分, and the forest patrol on more than 1,000 unbroken days.
     if let Some(hl) = community_id(state, "321111005001").await? {
         let teams = team_ids(state, hl).await?;
