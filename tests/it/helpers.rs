@@ -2,6 +2,7 @@
 //! when `LINLI_TEST_DATABASE_URL` is set), the real router, and one helper per kind of
 //! request so that tests read like what a user does.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
@@ -68,14 +69,113 @@ pub fn pg_base() -> Option<String> {
     std::env::var("LINLI_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
 }
 
+/// A database made once per test run and copied for each test: a SQLite file copied with
+/// its data directory (and so its personal-data key), or a PostgreSQL database created
+/// `WITH TEMPLATE`. Loading the demo takes seconds; copying it, milliseconds.
+struct Template {
+    dir: tempfile::TempDir,
+    pg_name: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Start {
+    Empty,
+    Demo,
+}
+
+static EMPTY: OnceLock<Template> = OnceLock::new();
+static DEMO: OnceLock<Template> = OnceLock::new();
+
+fn template(start: Start) -> &'static Template {
+    let cell = match start {
+        Start::Empty => &EMPTY,
+        Start::Demo => &DEMO,
+    };
+    // Built on a thread with a runtime of its own: the first test to ask waits, the others
+    // wait for it, and no pool outlives the runtime that made it.
+    cell.get_or_init(|| {
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(build_template(start))
+        })
+        .join()
+        .expect("the template database is built")
+    })
+}
+
+async fn build_template(start: Start) -> Template {
+    linli::logging::init(false);
+    let dir = tempfile::tempdir().unwrap();
+    let mut pg_name = None;
+    let url = match pg_base() {
+        Some(base) => {
+            let name = format!("linli_tpl_{}_{:?}", std::process::id(), start).to_lowercase();
+            let admin = linli::db::Db::connect(&base, 2).await.expect("connect to LINLI_TEST_DATABASE_URL");
+            let mut conn = admin.read().await.unwrap();
+            drop_stale_templates(&mut conn).await;
+            query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut conn).await.unwrap();
+            query(format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+            drop(conn);
+            admin.close().await;
+            pg_name = Some(name.clone());
+            Some(with_database(&base, &name))
+        }
+        None => None,
+    };
+    let config = Config::for_paths(dir.path(), url.as_deref());
+    let state = AppState::open(config).await.expect("open the app");
+    if start == Start::Demo {
+        linli::demo::load(&state, linli::demo::Scale::Seeds).await.expect("demo data loads");
+    }
+    state.db.close().await;
+    Template { dir, pg_name }
+}
+
+/// Templates left by test runs that have ended (their process is gone).
+async fn drop_stale_templates(conn: &mut linli::db::Conn) {
+    let names: Vec<String> = query("SELECT datname FROM pg_database WHERE datname LIKE 'linli\\_tpl\\_%'")
+        .scalars(&mut *conn)
+        .await
+        .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists()) {
+            let _ = query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut *conn).await;
+        }
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
 impl TestApp {
     /// An empty platform (migrated, no data).
     pub async fn empty() -> TestApp {
+        TestApp::from_template(Start::Empty).await
+    }
+
+    /// The platform with the demo data from the seeds.
+    pub async fn demo() -> TestApp {
+        TestApp::from_template(Start::Demo).await
+    }
+
+    async fn from_template(start: Start) -> TestApp {
         linli::logging::init(false);
+        let t = template(start);
         let dir = tempfile::tempdir().unwrap();
+        copy_dir(t.dir.path(), dir.path());
         let mut pg = None;
-        let url = match pg_base() {
-            Some(base) => {
+        let url = match (pg_base(), &t.pg_name) {
+            (Some(base), Some(tpl)) => {
                 let name = format!(
                     "linli_t_{}_{}_{}",
                     std::process::id(),
@@ -84,25 +184,18 @@ impl TestApp {
                 );
                 let admin = linli::db::Db::connect(&base, 2).await.expect("connect to LINLI_TEST_DATABASE_URL");
                 let mut conn = admin.read().await.unwrap();
-                query(format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+                query(format!("CREATE DATABASE {name} WITH TEMPLATE {tpl}")).execute(&mut conn).await.unwrap();
                 drop(conn);
                 admin.close().await;
                 let url = with_database(&base, &name);
                 pg = Some((base, name));
                 Some(url)
             }
-            None => None,
+            _ => None,
         };
         let config = Config::for_paths(dir.path(), url.as_deref());
         let state = AppState::open(config).await.expect("open the app");
         TestApp { router: router(state.clone()), state, cookie: None, csrf: String::new(), dir, pg }
-    }
-
-    /// The platform with the demo data from the seeds.
-    pub async fn demo() -> TestApp {
-        let app = TestApp::empty().await;
-        linli::demo::load(&app.state, linli::demo::Scale::Seeds).await.expect("demo data loads");
-        app
     }
 
     /// A second server process on the same database (a restart, or a second node).
