@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q
-BIN=target/release/linli
+BIN=${CARGO_TARGET_DIR:-target}/release/linli
 DATA=$(mktemp -d)
 trap 'rm -rf "$DATA"' EXIT
 CODE=440804003001 # 海盛社区

@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null
 cargo build --release -q
-BIN=target/release/linli
+BIN=${CARGO_TARGET_DIR:-target}/release/linli
 DATA=$(mktemp -d)
 PORT=${PORT:-18082}
 P=http://127.0.0.1:$PORT

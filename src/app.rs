@@ -57,6 +57,10 @@ impl AppState {
         if sealed > 0 {
             tracing::info!(count = sealed, "partner units' contact phones sealed");
         }
+        let renamed = crate::people::users::rename_personal_usernames(&db, &pii).await?;
+        if renamed > 0 {
+            tracing::info!(count = renamed, "user names holding a phone or ID number renamed");
+        }
         tickets::store::ensure_all_categories(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(AppState(Arc::new(Shared {
             db,
@@ -137,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(web::ops::healthz))
         .route("/metrics", get(web::ops::metrics))
         .fallback(not_found)
+        .layer(middleware::from_fn(web::input_guard))
         .layer(middleware::from_fn(web::origin_guard))
         .layer(middleware::from_fn_with_state(state.clone(), web::session_layer))
         .layer(middleware::from_fn(web::ops::track))

@@ -37,16 +37,6 @@ impl FieldError {
     }
 }
 
-/// Checks a typed text: present when `required`, and at most `max` characters (trimmed).
-pub fn check_text(errors: &mut Vec<FieldError>, name: &'static str, v: &str, max: usize, required: bool) {
-    let n = v.trim().chars().count();
-    if n == 0 && required {
-        errors.push(FieldError::new(name, "validation.required"));
-    } else if n > max {
-        errors.push(FieldError::new(name, "validation.too_long").with("max", max));
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// Not signed in (or the session expired).
@@ -88,6 +78,38 @@ fn summary(errors: &[FieldError]) -> String {
 impl AppError {
     pub fn field(field: impl Into<String>, key: &'static str) -> Self {
         AppError::Invalid(vec![FieldError::new(field, key)])
+    }
+
+    /// One error of each kind (the exhaustive match keeps it complete): what the error
+    /// pages and their translations must cover.
+    pub fn examples() -> Vec<AppError> {
+        let all = vec![
+            AppError::Unauthorized,
+            AppError::Forbidden,
+            AppError::NotFound,
+            AppError::Invalid(Vec::new()),
+            AppError::Conflict(""),
+            AppError::TooManyRequests,
+            AppError::BadRequest(String::new()),
+            AppError::PayloadTooLarge,
+            AppError::UnsupportedMediaType,
+            AppError::Internal(anyhow::anyhow!("example")),
+        ];
+        for e in &all {
+            match e {
+                AppError::Unauthorized
+                | AppError::Forbidden
+                | AppError::NotFound
+                | AppError::Invalid(_)
+                | AppError::Conflict(_)
+                | AppError::TooManyRequests
+                | AppError::BadRequest(_)
+                | AppError::PayloadTooLarge
+                | AppError::UnsupportedMediaType
+                | AppError::Internal(_) => {}
+            }
+        }
+        all
     }
 
     pub fn status(&self) -> StatusCode {

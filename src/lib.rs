@@ -16,6 +16,7 @@ pub mod error;
 pub mod fieldwork;
 pub mod home;
 pub mod i18n;
+pub mod input;
 pub mod logging;
 pub mod media;
 pub mod org;

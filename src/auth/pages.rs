@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::web::form::{CsrfForm, PlainForm, text};
 use crate::web::{
-    LANG_COOKIE, Page, PageCtx, PageResult, RequestInfo, SignedPage, is_tls, render, see_other, set_cookie,
+    LANG_COOKIE, Notice, Page, PageCtx, PageResult, RequestInfo, SignedPage, done, is_tls, render, set_cookie,
 };
 
 #[derive(Template)]
@@ -27,8 +27,7 @@ struct LoginTemplate {
 }
 
 fn safe_next(next: &str) -> String {
-    // Only paths on this site: never an open redirect.
-    if next.starts_with('/') && !next.starts_with("//") { next.to_string() } else { "/".into() }
+    crate::web::same_site(next).to_string()
 }
 
 #[derive(Deserialize)]
@@ -207,7 +206,7 @@ pub async fn change_password(
     )
     .await
     {
-        Ok(()) => Ok(see_other("/me?ok=password_changed")),
+        Ok(()) => Ok(done("/me", Notice::PasswordChanged)),
         Err(e @ AppError::Invalid(_)) => me_page(&state, ctx, &actor, Some(&e)).await,
         Err(e) => Err(e.into()),
     }

@@ -73,7 +73,10 @@ pub async fn sign_in(
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    let account_key = format!("user:{}", identifier.to_lowercase());
+    // Counted by a keyed hash of the account asked for (a mobile number in any spelling is
+    // one account), so that no typed phone number is kept.
+    let asked = crate::pii::normalize_phone(identifier).unwrap_or_else(|_| identifier.to_lowercase());
+    let account_key = format!("user:{}", hex::encode(pii.blind_index("sign_in", &asked)));
     let limits = [
         (format!("{account_key}@{}", address.unwrap_or("-")), MAX_FAILS_ACCOUNT_AT_ADDRESS),
         (format!("addr:{}", address.unwrap_or("-")), MAX_FAILS_ADDRESS),

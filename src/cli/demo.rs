@@ -37,6 +37,14 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<()> {
     if args.no_serve {
         return Ok(());
     }
+    // Loading filled the database connections' page caches and statement caches; serve
+    // from fresh connections, and hand what the loading freed back to the system, so that
+    // the demo idles as small as `linli serve` on the same data.
+    let config = state.config.as_ref().clone();
+    state.db.close().await;
+    drop(state);
+    crate::db::release_freed_memory();
+    let state = AppState::open(config).await?;
     let listener = TcpListener::bind(&listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     println!("open http://{listen}/");
     app::serve(listener, state).await

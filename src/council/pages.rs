@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::places::{self, CommunityRef};
 use crate::web::form::{CsrfForm, date, int, list, opt, text, when, yes};
 use crate::web::sheet::{Card, Form, Input, InputKind, Item, Sheet, Stat, refused};
-use crate::web::{Page, PageCtx, PageResult, SignedPage, chart, fmt, see_other};
+use crate::web::{Notice, Page, PageCtx, PageResult, SignedPage, chart, done, fmt};
 
 async fn community(state: &AppState, actor: &Actor, code: &str) -> AppResult<CommunityRef> {
     places::visible_community(&state.db, actor, code).await
@@ -204,7 +204,7 @@ pub async fn raise(
     let c = community(&state, &actor, &code).await?;
     let (kind, id) = scope_of(&m);
     match store::raise(&state, &actor, c.id, &text(&m, "title"), &text(&m, "body"), &kind, id).await {
-        Ok(p) => Ok(see_other(&format!("/c/{code}/council/{}?ok=raised", p.id))),
+        Ok(p) => Ok(done(&format!("/c/{code}/council/{}", p.id), Notice::Raised)),
         Err(e) => refused(e, &m, &format!("/c/{code}/council"), || proposals_sheet(&state, ctx, &actor, &c)).await,
     }
 }
@@ -223,7 +223,7 @@ pub async fn settings(
         (q, _) => Err(AppError::field(if q.is_none() { "quorum_pct" } else { "majority_pct" }, "validation.number")),
     };
     match result {
-        Ok(()) => Ok(see_other(&format!("/c/{code}/council?ok=saved"))),
+        Ok(()) => Ok(done(&format!("/c/{code}/council"), Notice::Saved)),
         Err(e) => {
             refused(e, &m, &format!("/c/{code}/council/settings"), || proposals_sheet(&state, ctx, &actor, &c)).await
         }
@@ -245,7 +245,7 @@ pub async fn members(
         None => Err(AppError::field("user", "validation.reference")),
     };
     match result {
-        Ok(()) => Ok(see_other(&format!("/c/{code}/council?ok=saved"))),
+        Ok(()) => Ok(done(&format!("/c/{code}/council"), Notice::Saved)),
         Err(e) => {
             refused(e, &m, &format!("/c/{code}/council/members"), || proposals_sheet(&state, ctx, &actor, &c)).await
         }
@@ -624,7 +624,7 @@ async fn step<F, Fut, T>(
     id: i64,
     m: Map<String, Value>,
     form_action: String,
-    ok: &str,
+    ok: Notice,
     run: F,
 ) -> PageResult
 where
@@ -633,7 +633,7 @@ where
 {
     let c = community(&state, &actor, &code).await?;
     match run(state.clone(), actor.clone(), c.id).await {
-        Ok(_) => Ok(see_other(&format!("/c/{code}/council/{id}?ok={ok}"))),
+        Ok(_) => Ok(done(&format!("/c/{code}/council/{id}"), ok)),
         Err(e) => refused(e, &m, &form_action, || proposal_sheet(&state, ctx, &actor, &c, id)).await,
     }
 }
@@ -647,7 +647,7 @@ pub async fn screen(
     let a = text(&m, "action");
     let form_action = format!("/c/{code}/council/{id}/screen?a={a}");
     let (merge, reason) = (int(&m, "merge_into"), opt(&m, "reason"));
-    step(state, ctx, actor, code, id, m, form_action, "saved", |s, actor, c| async move {
+    step(state, ctx, actor, code, id, m, form_action, Notice::Saved, |s, actor, c| async move {
         store::screen(&s, &actor, c, id, &a, merge, reason.as_deref()).await
     })
     .await
@@ -662,7 +662,7 @@ pub async fn add_round(
     let form_action = format!("/c/{code}/council/{id}/rounds");
     let present: Vec<i64> = list(&m, "present").iter().filter_map(|v| v.parse().ok()).collect();
     let (held, place, minutes) = (when(&m, "held_at"), text(&m, "place"), text(&m, "minutes"));
-    step(state, ctx, actor, code, id, m, form_action, "saved", |s, actor, c| async move {
+    step(state, ctx, actor, code, id, m, form_action, Notice::Saved, |s, actor, c| async move {
         store::add_round(&s, &actor, c, id, held, &place, &minutes, &present).await
     })
     .await
@@ -676,7 +676,7 @@ pub async fn comment(
 ) -> PageResult {
     let form_action = format!("/c/{code}/council/{id}/comments");
     let body = text(&m, "body");
-    step(state, ctx, actor, code, id, m, form_action, "saved", |s, actor, c| async move {
+    step(state, ctx, actor, code, id, m, form_action, Notice::Saved, |s, actor, c| async move {
         store::comment(&s, &actor, c, id, &body).await
     })
     .await
@@ -690,7 +690,7 @@ pub async fn open_vote(
 ) -> PageResult {
     let form_action = format!("/c/{code}/council/{id}/vote");
     let (opens, closes) = (when(&m, "opens_at"), when(&m, "closes_at"));
-    step(state, ctx, actor, code, id, m, form_action, "saved", |s, actor, c| async move {
+    step(state, ctx, actor, code, id, m, form_action, Notice::Saved, |s, actor, c| async move {
         store::open_vote(&s, &actor, c, id, opens, closes).await
     })
     .await
@@ -704,7 +704,7 @@ pub async fn ballot(
 ) -> PageResult {
     let form_action = format!("/c/{code}/council/{id}/ballot");
     let choice = text(&m, "choice");
-    step(state, ctx, actor, code, id, m, form_action, "voted", |s, actor, c| async move {
+    step(state, ctx, actor, code, id, m, form_action, Notice::Voted, |s, actor, c| async move {
         store::ballot(&s, &actor, c, id, &choice).await
     })
     .await
@@ -718,7 +718,7 @@ pub async fn close_vote(
 ) -> PageResult {
     let form_action = format!("/c/{code}/council/{id}/close");
     let decision = text(&m, "decision");
-    step(state, ctx, actor, code, id, m, form_action, "decided", |s, actor, c| async move {
+    step(state, ctx, actor, code, id, m, form_action, Notice::Decided, |s, actor, c| async move {
         store::close_vote(&s, &actor, c, id, &decision).await
     })
     .await
@@ -749,7 +749,7 @@ pub async fn project(
     let (title, owner, budget, line) =
         (text(&m, "title"), text(&m, "owner_name"), int(&m, "budget_yuan").unwrap_or(0), opt(&m, "budget_line"));
     let milestones = milestone_lines(&text(&m, "milestones"));
-    step(state, ctx, actor, code, id, m, form_action, "saved", |s, actor, c| async move {
+    step(state, ctx, actor, code, id, m, form_action, Notice::Saved, |s, actor, c| async move {
         store::make_project(&s, &actor, c, id, &title, &owner, budget, line, &milestones).await
     })
     .await
@@ -768,7 +768,7 @@ pub async fn milestone(
         format!("/c/{code}/council/{id}/milestones")
     };
     let (mid, title, done, note) = (int(&m, "milestone_id"), opt(&m, "title"), date(&m, "done_on"), opt(&m, "note"));
-    step(state, ctx, actor, code, id, m, form_action, "saved", |s, actor, c| async move {
+    step(state, ctx, actor, code, id, m, form_action, Notice::Saved, |s, actor, c| async move {
         store::milestone(&s, &actor, c, id, mid, title, done, note).await
     })
     .await

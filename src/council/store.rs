@@ -10,7 +10,8 @@ use crate::app::AppState;
 use crate::audit::{self, Action, By};
 use crate::auth::model::{Actor, Permission, Role};
 use crate::db::{Builder, Exec, Tx, now_ms, query};
-use crate::error::{AppError, AppResult, FieldError, check_text};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::input::check_text;
 
 fn staff(actor: &Actor, community_id: i64) -> AppResult<()> {
     crate::participation::store::require_staff(actor, community_id)
@@ -389,23 +390,26 @@ pub async fn add_round(
         return Err(AppError::Conflict("council.not_in_deliberation"));
     }
     let members: Vec<i64> = roster(&mut tx, community_id).await?.into_iter().map(|m| m.user_id).collect();
+    crate::input::check_count(&mut e, "present", present.len());
     if present.iter().any(|u| !members.contains(u)) {
         e.push(FieldError::new("present", "council.not_on_roster"));
     }
     if !e.is_empty() {
         return Err(AppError::Invalid(e));
     }
-    let seq: i64 = query("SELECT COUNT(*) FROM proposal_rounds WHERE community_id = $1 AND proposal_id = $2")
-        .bind(community_id)
-        .bind(id)
-        .scalar(&mut tx)
-        .await?;
+    let held: i64 =
+        query("SELECT COALESCE(MAX(seq), 0) FROM proposal_rounds WHERE community_id = $1 AND proposal_id = $2")
+            .bind(community_id)
+            .bind(id)
+            .scalar(&mut tx)
+            .await?;
+    let seq = tx.next_number(community_id, &format!("round:{id}"), held).await?;
     let rid = tx.next_id().await?;
     query("INSERT INTO proposal_rounds (community_id, id, proposal_id, seq, held_at, place, minutes, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
         .bind(community_id)
         .bind(rid)
         .bind(id)
-        .bind(seq + 1)
+        .bind(seq)
         .bind(held_at)
         .bind(place.trim())
         .bind(minutes.trim())
@@ -892,9 +896,8 @@ pub async fn make_project(
     let mut e = Vec::new();
     check_text(&mut e, "title", title, 100, true);
     check_text(&mut e, "owner_name", owner_name, 40, true);
-    if budget_yuan < 0 {
-        e.push(FieldError::new("budget_yuan", "validation.range").with("min", 0).with("max", i64::MAX));
-    }
+    crate::input::check_range(&mut e, "budget_yuan", budget_yuan, crate::input::limits::BUDGET_YUAN);
+    crate::input::check_count(&mut e, "milestones", milestones.len());
     if milestones.iter().any(|m| m.0.trim().is_empty() || m.0.chars().count() > 100) {
         e.push(FieldError::new("milestones", "validation.required"));
     }
@@ -967,6 +970,12 @@ pub async fn milestone(
     note: Option<String>,
 ) -> AppResult<Vec<Milestone>> {
     staff(actor, community_id)?;
+    let mut e = Vec::new();
+    check_text(&mut e, "title", title.as_deref().unwrap_or(""), 100, false);
+    check_text(&mut e, "note", note.as_deref().unwrap_or(""), 1000, false);
+    if !e.is_empty() {
+        return Err(AppError::Invalid(e));
+    }
     let mut tx = state.db.begin().await?;
     let (p, ms) = project(&mut tx, community_id, proposal_id).await?.ok_or(AppError::NotFound)?;
     if done_on.is_some_and(|d| d > crate::web::fmt::today()) {
@@ -989,11 +998,13 @@ pub async fn milestone(
         None => {
             let t = title.filter(|t| !t.trim().is_empty()).ok_or(AppError::field("title", "validation.required"))?;
             let mid = tx.next_id().await?;
+            let highest = ms.iter().map(|m| m.seq).max().unwrap_or(0);
+            let seq = tx.next_number(community_id, &format!("milestone:{}", p.id), highest).await?;
             query("INSERT INTO project_milestones (community_id, id, project_id, seq, title, done_on, note) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                 .bind(community_id)
                 .bind(mid)
                 .bind(p.id)
-                .bind(ms.len() as i64 + 1)
+                .bind(seq)
                 .bind(t.trim())
                 .bind(done_on)
                 .bind(note)

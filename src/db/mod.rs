@@ -268,6 +268,25 @@ impl Tx {
         Ok(())
     }
 
+    /// The next number of a series in a community (a volunteer number, a proposal's next
+    /// round). `highest` is the largest number the series' own rows hold today: the
+    /// series starts after it, and never falls behind it. One upsert takes the number, so
+    /// writers at the same time get different ones (PostgreSQL makes the second wait for
+    /// the first's row; SQLite has one writer).
+    pub async fn next_number(&mut self, community_id: i64, series: &str, highest: i64) -> Result<i64, sqlx::Error> {
+        query(
+            "INSERT INTO counters (community_id, series, value) VALUES ($1, $2, $3)
+             ON CONFLICT (community_id, series) DO UPDATE SET value =
+               CASE WHEN counters.value + 1 > excluded.value THEN counters.value + 1 ELSE excluded.value END
+             RETURNING value",
+        )
+        .bind(community_id)
+        .bind(series)
+        .bind(highest.saturating_add(1))
+        .scalar(self)
+        .await
+    }
+
     /// A fresh id, unique across all tables. SQLite keeps the counter in a table updated
     /// inside this transaction (a rollback returns the id; writers are serialised anyway);
     /// PostgreSQL uses a sequence, safe across processes.
@@ -433,6 +452,27 @@ macro_rules! bind_all {
     }};
 }
 
+/// PostgreSQL refuses a NUL in text (and in JSON strings); SQLite would keep it. Refusing
+/// it here on both makes a text that slipped past the input checks fail the same way on
+/// both, so the tests (which run on SQLite too) see it.
+fn refuse_nul(args: &[Arg]) -> Result<(), sqlx::Error> {
+    let nul = args.iter().any(|a| match a {
+        Arg::Text(Some(s)) => s.contains('\0'),
+        Arg::Json(Some(v)) => json_has_nul(v),
+        _ => false,
+    });
+    if nul { Err(sqlx::Error::Encode("a NUL character in a text parameter".into())) } else { Ok(()) }
+}
+
+fn json_has_nul(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(json_has_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || json_has_nul(v)),
+        _ => false,
+    }
+}
+
 impl Query {
     pub fn bind(mut self, v: impl Into<Arg>) -> Self {
         self.args.push(v.into());
@@ -450,6 +490,7 @@ impl Query {
 
     /// Runs a statement; answers the number of rows it changed.
     pub async fn execute(self, ex: &mut impl Exec) -> Result<u64, sqlx::Error> {
+        refuse_nul(&self.args)?;
         let conn = ex.conn();
         let sql = match conn {
             ConnRef::Sqlite(_) => AssertSqlSafe(sqlite_sql(self.sql, self.args.len())),
@@ -462,6 +503,7 @@ impl Query {
     }
 
     pub async fn fetch_all<T: Record>(self, ex: &mut impl Exec) -> Result<Vec<T>, sqlx::Error> {
+        refuse_nul(&self.args)?;
         let sql = AssertSqlSafe(self.sql);
         match ex.conn() {
             ConnRef::Sqlite(c) => bind_all!(sqlx::query_as::<_, T>(sql), self.args).fetch_all(c).await,
@@ -470,6 +512,7 @@ impl Query {
     }
 
     pub async fn fetch_optional<T: Record>(self, ex: &mut impl Exec) -> Result<Option<T>, sqlx::Error> {
+        refuse_nul(&self.args)?;
         let sql = AssertSqlSafe(self.sql);
         match ex.conn() {
             ConnRef::Sqlite(c) => bind_all!(sqlx::query_as::<_, T>(sql), self.args).fetch_optional(c).await,
@@ -483,6 +526,7 @@ impl Query {
 
     /// The first column of every row.
     pub async fn scalars<T: Col>(self, ex: &mut impl Exec) -> Result<Vec<T>, sqlx::Error> {
+        refuse_nul(&self.args)?;
         let sql = AssertSqlSafe(self.sql);
         match ex.conn() {
             ConnRef::Sqlite(c) => bind_all!(sqlx::query_scalar::<_, T>(sql), self.args).fetch_all(c).await,
@@ -492,6 +536,7 @@ impl Query {
 
     /// The first column of the first row, if there is a row.
     pub async fn scalar_optional<T: Col>(self, ex: &mut impl Exec) -> Result<Option<T>, sqlx::Error> {
+        refuse_nul(&self.args)?;
         let sql = AssertSqlSafe(self.sql);
         match ex.conn() {
             ConnRef::Sqlite(c) => bind_all!(sqlx::query_scalar::<_, T>(sql), self.args).fetch_optional(c).await,
@@ -505,6 +550,7 @@ impl Query {
 
     /// Rows whose columns are read by name at run time (for the generic record store).
     pub async fn rows(self, ex: &mut impl Exec) -> Result<Vec<DynRow>, sqlx::Error> {
+        refuse_nul(&self.args)?;
         let sql = AssertSqlSafe(self.sql);
         Ok(match ex.conn() {
             ConnRef::Sqlite(c) => {
@@ -617,6 +663,16 @@ pub fn unique_violation_field(e: &sqlx::Error) -> Option<String> {
         }
     };
     Some(column.trim_end_matches("_hash").to_string())
+}
+
+/// Gives memory that SQLite freed (it allocates with the C library's `malloc`, not the
+/// process's allocator) back to the system, after a large load.
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the C allocator's own free lists.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Milliseconds since the Unix epoch: how every timestamp is stored, on both backends.

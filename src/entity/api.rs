@@ -57,8 +57,14 @@ pub async fn c_list(
 ) -> AppResult<Json<Value>> {
     let def = community_def(&path)?;
     let c = community(&s, a.actor(), &code).await?;
-    let params = list_params(def, q.as_deref().unwrap_or(""));
+    let params = list_params(def, q.as_deref().unwrap_or(""))?;
     Ok(page_json(store::list(&s.db, &s.pii, a.actor(), def, &[c.id], &params).await?))
+}
+
+/// A body whose fields are not of their kind's JSON type is refused before anything else.
+fn json_types(def: &EntityDef, body: &Map<String, Value>) -> AppResult<()> {
+    let errors = crate::entity::model::check_json_types(def, body);
+    if errors.is_empty() { Ok(()) } else { Err(AppError::Invalid(errors)) }
 }
 
 pub async fn c_create(
@@ -68,6 +74,7 @@ pub async fn c_create(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> AppResult<Response> {
     let def = community_def(&path)?;
+    json_types(def, &body)?;
     let c = community(&s, a.actor(), &code).await?;
     let r = store::create(&s.db, &s.pii, a.actor(), def, Some(c.id), &body).await?;
     Ok(created(format!("/api/v1/communities/{code}/{path}/{}", r.id), r))
@@ -90,6 +97,7 @@ pub async fn c_update(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> AppResult<Json<Value>> {
     let def = community_def(&path)?;
+    json_types(def, &body)?;
     let c = community(&s, a.actor(), &code).await?;
     Ok(Json(store::update(&s.db, &s.pii, a.actor(), def, Some(c.id), id, &body, Mode::Partial).await?.to_json()))
 }
@@ -161,7 +169,7 @@ pub async fn subdistrict_list(
     if ids.is_empty() {
         return Err(AppError::NotFound);
     }
-    let params = list_params(def, q.as_deref().unwrap_or(""));
+    let params = list_params(def, q.as_deref().unwrap_or(""))?;
     Ok(page_json(store::list(&s.db, &s.pii, a.actor(), def, &ids, &params).await?))
 }
 
@@ -174,7 +182,7 @@ pub async fn g_list(
     RawQuery(q): RawQuery,
 ) -> AppResult<Json<Value>> {
     let def = global_def(&path)?;
-    let params = list_params(def, q.as_deref().unwrap_or(""));
+    let params = list_params(def, q.as_deref().unwrap_or(""))?;
     Ok(page_json(store::list(&s.db, &s.pii, a.actor(), def, &[], &params).await?))
 }
 
@@ -185,6 +193,7 @@ pub async fn g_create(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> AppResult<Response> {
     let def = global_def(&path)?;
+    json_types(def, &body)?;
     let r = store::create(&s.db, &s.pii, a.actor(), def, None, &body).await?;
     let key = if def.kind == "community" {
         r.values.get("code").and_then(Value::as_str).unwrap_or_default().to_string()
@@ -210,6 +219,7 @@ pub async fn g_update(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> AppResult<Json<Value>> {
     let def = global_def(&path)?;
+    json_types(def, &body)?;
     Ok(Json(store::update(&s.db, &s.pii, a.actor(), def, None, id, &body, Mode::Partial).await?.to_json()))
 }
 
@@ -244,6 +254,7 @@ pub async fn community_update(
     Path(code): Path<String>,
     ApiJson(mut body): ApiJson<Map<String, Value>>,
 ) -> AppResult<Json<Value>> {
+    json_types(&places::COMMUNITY, &body)?;
     let c = community(&s, a.actor(), &code).await?;
     if body.remove("subdistrict_id").is_some_and(|v| v.as_i64() != Some(c.subdistrict_id)) {
         return Err(AppError::field("subdistrict_id", "validation.fixed"));

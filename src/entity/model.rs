@@ -246,8 +246,51 @@ fn as_text(raw: Option<&Value>) -> Option<String> {
         }
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
-        other => Some(other.to_string()),
+        // Lists and objects are not text (refused in `parse_value`, never stringified).
+        Value::Array(_) | Value::Object(_) => None,
     }
+}
+
+/// JSON bodies carry each field in its own type: text as a string, numbers as numbers,
+/// yes/no as a boolean, tags as a list of strings, a polygon as an object (`null` clears).
+/// Forms, which send only text, are read leniently by `validate`.
+pub fn check_json_types(def: &EntityDef, input: &Map<String, Value>) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (name, v) in input {
+        let Some(f) = def.field(name) else { continue };
+        let ok = match (f.kind, v) {
+            (_, Value::Null) => true,
+            (Kind::Int { .. } | Kind::Ref(_) | Kind::UserRef, Value::Number(n)) => n.is_i64(),
+            (Kind::Float { .. }, Value::Number(_)) => true,
+            (Kind::Bool, Value::Bool(_)) => true,
+            (Kind::Tags | Kind::FreeTags, Value::Array(items)) => items.iter().all(Value::is_string),
+            (Kind::Polygon, Value::Object(_)) => true,
+            (Kind::Questions, Value::Array(_)) => true,
+            (
+                Kind::Text { .. }
+                | Kind::LongText { .. }
+                | Kind::Digits { .. }
+                | Kind::Choice(_)
+                | Kind::Date
+                | Kind::Phone
+                | Kind::IdNumber,
+                Value::String(_),
+            ) => true,
+            _ => false,
+        };
+        if !ok {
+            let key = match f.kind {
+                Kind::Int { .. } | Kind::Ref(_) | Kind::UserRef => "validation.expect_integer",
+                Kind::Float { .. } => "validation.expect_number",
+                Kind::Bool => "validation.expect_bool",
+                Kind::Tags | Kind::FreeTags | Kind::Questions => "validation.expect_list",
+                Kind::Polygon => "validation.expect_object",
+                _ => "validation.expect_text",
+            };
+            errors.push(FieldError::new(name.clone(), key));
+        }
+    }
+    errors
 }
 
 fn parse_value(f: &Field, raw: Option<&Value>, ctx: &Context) -> Result<Val, FieldError> {
@@ -270,6 +313,9 @@ fn parse_value(f: &Field, raw: Option<&Value>, ctx: &Context) -> Result<Val, Fie
     }
     if let (Kind::Questions, Some(v @ Value::Array(_))) = (f.kind, raw) {
         return check_questions(v).map(Val::Json).map_err(&err);
+    }
+    if let Some(Value::Array(_) | Value::Object(_)) = raw {
+        return Err(err("validation.type"));
     }
     let Some(text) = as_text(raw).or_else(|| f.default.map(String::from)) else {
         return Ok(match f.kind {

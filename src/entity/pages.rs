@@ -16,9 +16,10 @@ use crate::app::AppState;
 use crate::audit;
 use crate::auth::model::{Actor, Permission};
 use crate::error::{AppError, AppResult};
+use crate::input::limits;
 use crate::places::{self, CommunityRef};
 use crate::web::form::{CsrfForm, query_param};
-use crate::web::{PageCtx, PageResult, SignedPage, chart, fmt, render, see_other};
+use crate::web::{Notice, PageCtx, PageResult, SignedPage, chart, done, fmt, render};
 
 /// What a URL points at: a record kind, inside a community or at platform level.
 #[derive(Clone)]
@@ -147,12 +148,12 @@ struct ListTemplate {
 }
 
 /// List parameters from a query string.
-pub fn list_params(def: &EntityDef, query: &str) -> ListParams {
+pub fn list_params(def: &EntityDef, query: &str) -> AppResult<ListParams> {
     let mut p = ListParams {
         q: query_param(query, "q"),
         include_archived: query_param(query, "archived").as_deref() == Some("1"),
-        page: query_param(query, "page").and_then(|p| p.parse().ok()).unwrap_or(1),
-        per_page: query_param(query, "per_page").and_then(|p| p.parse().ok()).unwrap_or(30),
+        page: crate::web::form::query_int(query, "page", limits::PAGE, 1)? as u32,
+        per_page: crate::web::form::query_int(query, "per_page", 1..=200, 30)? as u32,
         ..ListParams::default()
     };
     for f in def.filters {
@@ -160,7 +161,7 @@ pub fn list_params(def: &EntityDef, query: &str) -> ListParams {
             p.filters.push((f.column.to_string(), v));
         }
     }
-    p
+    Ok(p)
 }
 
 fn with_param(base: &str, query: &str, name: &str, value: &str) -> String {
@@ -243,7 +244,7 @@ async fn list_page(
     community_ids: Vec<i64>,
     query: String,
 ) -> PageResult {
-    let params = list_params(t.def, &query);
+    let params = list_params(t.def, &query)?;
     let page = store::list(&state.db, &state.pii, &actor, t.def, &community_ids, &params).await?;
     let codes = community_codes(&state, &community_ids).await?;
     let rows = rows(&ctx, &t, &page.items, &codes);
@@ -562,7 +563,7 @@ async fn new_form(state: AppState, ctx: PageCtx, actor: Actor, t: Target, query:
 
 async fn create(state: AppState, ctx: PageCtx, actor: Actor, t: Target, form: Map<String, Value>) -> PageResult {
     match store::create(&state.db, &state.pii, &actor, t.def, t.community_id(), &form).await {
-        Ok(r) => Ok(see_other(&format!("{}?ok=created", t.record_url(r.id)))),
+        Ok(r) => Ok(done(&t.record_url(r.id), Notice::Created)),
         Err(e @ AppError::Invalid(_)) => {
             let base = t.base();
             form_page(&state, ctx, &t, base.clone(), base, &form, Some(&e), false).await
@@ -592,7 +593,7 @@ async fn update(
     let mode = if t.def.kind == "community" { Mode::Partial } else { Mode::Full };
     let form = if mode == Mode::Partial { fill_unsent(t.def, form) } else { form };
     match store::update(&state.db, &state.pii, &actor, t.def, t.community_id(), id, &form, mode).await {
-        Ok(_) => Ok(see_other(&format!("{}?ok=saved", t.record_url(id)))),
+        Ok(_) => Ok(done(&t.record_url(id), Notice::Saved)),
         Err(e @ AppError::Invalid(_)) => {
             let url = t.record_url(id);
             form_page(&state, ctx, &t, url.clone(), url, &form, Some(&e), true).await
@@ -819,7 +820,7 @@ async fn show(state: AppState, ctx: PageCtx, actor: Actor, t: Target, id: i64) -
 
 async fn archive(state: AppState, actor: Actor, t: Target, id: i64, archived: bool) -> PageResult {
     store::set_archived(&state.db, &actor, t.def, t.community_id(), id, archived).await?;
-    Ok(see_other(&format!("{}?ok={}", t.record_url(id), if archived { "archived" } else { "unarchived" })))
+    Ok(done(&t.record_url(id), if archived { Notice::Archived } else { Notice::Unarchived }))
 }
 
 /// The full value of a masked field, as a fragment that replaces the masked one.

@@ -322,7 +322,7 @@ pub async fn list(
         "SELECT {}{} ORDER BY {order} LIMIT {per_page} OFFSET {}",
         select_columns(def),
         b.sql,
-        (page - 1) * per_page
+        u64::from(page - 1) * u64::from(per_page)
     );
     let mut conn = db.read().await?;
     let total: i64 = query(count_sql).bind_all(count_args).scalar(&mut conn).await?;

@@ -55,18 +55,6 @@ pub fn streaks(days: &[NaiveDate], today: NaiveDate) -> (i64, i64) {
     (current, longest)
 }
 
-/// What a finding or field note must say.
-pub fn check_text(field: &'static str, text: &str, max: usize) -> Option<FieldError> {
-    let n = text.trim().chars().count();
-    if n == 0 {
-        Some(FieldError::new(field, "validation.required"))
-    } else if n > max {
-        Some(FieldError::new(field, "validation.too_long").with("max", max))
-    } else {
-        None
-    }
-}
-
 /// A point given as text: both or neither, numbers, on the earth.
 pub fn parse_point(lat: &str, lng: &str) -> Result<Option<(f64, f64)>, Vec<FieldError>> {
     let (lat, lng) = (lat.trim(), lng.trim());
@@ -104,10 +92,7 @@ mod tests {
     }
 
     #[test]
-    fn texts_and_points_are_checked() {
-        assert_eq!(check_text("note", "  ", 10).unwrap().key, "validation.required");
-        assert_eq!(check_text("note", "一二三四五六", 5).unwrap().key, "validation.too_long");
-        assert!(check_text("note", "路灯坏了", 10).is_none());
+    fn points_are_checked() {
         assert_eq!(parse_point("", ""), Ok(None));
         assert_eq!(parse_point("23.7", "113.05"), Ok(Some((23.7, 113.05))));
         assert_eq!(parse_point("north", "113").unwrap_err()[0].field, "lat");

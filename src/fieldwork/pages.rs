@@ -14,7 +14,7 @@ use crate::people::posts::Post;
 use crate::places::{self, CommunityRef};
 use crate::web::form::{CsrfForm, int, opt, text};
 use crate::web::sheet::{Card, Form, Input, InputKind, Item, Sheet, Table};
-use crate::web::{PageCtx, PageResult, SignedPage, fmt, see_other};
+use crate::web::{Notice, PageCtx, PageResult, SignedPage, done, fmt};
 
 async fn community(state: &AppState, actor: &Actor, code: &str) -> AppResult<CommunityRef> {
     places::visible_community(&state.db, actor, code).await
@@ -205,7 +205,7 @@ pub async fn start(
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
     match store::start(&state, &actor, c.id, int(&m, "team_id"), int(&m, "grid_id"), opt(&m, "route")).await {
-        Ok(_) => Ok(see_other(&format!("/c/{code}/patrols?ok=started"))),
+        Ok(_) => Ok(done(&format!("/c/{code}/patrols"), Notice::Started)),
         Err(e) => refused(&state, ctx, &actor, &c, e, &m, &format!("/c/{code}/patrols")).await,
     }
 }
@@ -222,7 +222,7 @@ pub async fn add_finding(
         Err(e) => Err(AppError::Invalid(e)),
     };
     match result {
-        Ok(()) => Ok(see_other(&format!("/c/{code}/patrols?ok=saved"))),
+        Ok(()) => Ok(done(&format!("/c/{code}/patrols"), Notice::Saved)),
         Err(e) => refused(&state, ctx, &actor, &c, e, &m, &format!("/c/{code}/patrols/{id}/findings")).await,
     }
 }
@@ -235,7 +235,7 @@ pub async fn end(
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
     match store::end(&state, &actor, c.id, id, opt(&m, "note")).await {
-        Ok(_) => Ok(see_other(&format!("/c/{code}/patrols/{id}?ok=ended"))),
+        Ok(_) => Ok(done(&format!("/c/{code}/patrols/{id}"), Notice::Ended)),
         Err(e) => refused(&state, ctx, &actor, &c, e, &m, &format!("/c/{code}/patrols/{id}/end")).await,
     }
 }
@@ -248,7 +248,7 @@ pub async fn to_ticket(
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
     match store::finding_to_ticket(&state, &actor, c.id, id, int(&m, "category_id")).await {
-        Ok(t) => Ok(see_other(&format!("/c/{code}/tickets/{t}?ok=submitted"))),
+        Ok(t) => Ok(done(&format!("/c/{code}/tickets/{t}"), Notice::Submitted)),
         Err(e) => refused(&state, ctx, &actor, &c, e, &m, &format!("/c/{code}/findings/{id}/ticket")).await,
     }
 }
@@ -399,7 +399,7 @@ pub async fn add_note(
         .map(|_| ()),
     };
     match result {
-        Ok(()) => Ok(see_other(&format!("/c/{code}/field-notes?ok=saved"))),
+        Ok(()) => Ok(done(&format!("/c/{code}/field-notes"), Notice::Saved)),
         Err(e) => {
             crate::web::sheet::refused(e, &m, &format!("/c/{code}/field-notes"), || {
                 notes_sheet(&state, ctx, &actor, &c, fmt::today())

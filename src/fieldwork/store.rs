@@ -219,8 +219,10 @@ pub async fn add_finding(
     note: &str,
     point: Option<(f64, f64)>,
 ) -> AppResult<Finding> {
-    if let Some(e) = super::check_text("note", note, 500) {
-        return Err(AppError::Invalid(vec![e]));
+    let mut errors = Vec::new();
+    crate::input::check_text(&mut errors, "note", note, 500, true);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
     }
     let mut tx = state.db.begin().await?;
     own_open(&mut tx, actor, community_id, patrol_id).await?;
@@ -400,7 +402,8 @@ pub async fn add_note(
     if !actor.can(community_id, Permission::FieldWork) {
         return Err(if actor.sees_community(community_id) { AppError::Forbidden } else { AppError::NotFound });
     }
-    let mut errors: Vec<FieldError> = super::check_text("heard", heard, 2000).into_iter().collect();
+    let mut errors: Vec<FieldError> = Vec::new();
+    crate::input::check_text(&mut errors, "heard", heard, 2000, true);
     let place = place.map(|p| p.trim().to_string()).filter(|p| !p.is_empty());
     let follow_up = follow_up.map(|p| p.trim().to_string()).filter(|p| !p.is_empty());
     if place.as_deref().is_some_and(|p| p.chars().count() > 200) {

@@ -18,7 +18,7 @@ use crate::media;
 use crate::places::{self, CommunityRef};
 use crate::web::form::{CsrfForm, CsrfMultipart, date, int, list, opt, text, yes};
 use crate::web::sheet::{Block, Card, Form, Input, InputKind, Item, Sheet, Stat, Table, refused};
-use crate::web::{Page, PageCtx, PageResult, SignedPage, chart, fmt, see_other};
+use crate::web::{Notice, Page, PageCtx, PageResult, SignedPage, chart, done, fmt};
 
 async fn community(state: &AppState, actor: &Actor, code: &str) -> AppResult<CommunityRef> {
     places::visible_community(&state.db, actor, code).await
@@ -199,7 +199,7 @@ pub async fn register(
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
     match store::register(&state, &actor, &c, new_registration(&m)).await {
-        Ok(r) => Ok(see_other(&format!("/c/{code}/registrations/{}?ok=registered", r.id))),
+        Ok(r) => Ok(done(&format!("/c/{code}/registrations/{}", r.id), Notice::Registered)),
         Err(e) => refused(e, &m, &format!("/c/{code}/register"), || register_sheet(&state, ctx, &actor, &c)).await,
     }
 }
@@ -316,7 +316,7 @@ pub async fn remind(
         Err(e) => Err(e),
     };
     match result {
-        Ok(n) => Ok(see_other(&format!("/c/{code}/registrations?ok=reminded&n={n}"))),
+        Ok(n) => Ok(done(&format!("/c/{code}/registrations?n={n}"), Notice::Reminded)),
         Err(e) => {
             refused(e, &m, &format!("/c/{code}/registrations"), || registrations_sheet(&state, ctx, &actor, &c)).await
         }
@@ -439,7 +439,7 @@ pub async fn decide_registration(
     let c = community(&state, &actor, &code).await?;
     let accept = text(&m, "decision") == "accept";
     match store::decide(&state, &actor, c.id, id, accept, opt(&m, "reason").as_deref()).await {
-        Ok(_) => Ok(see_other(&format!("/c/{code}/registrations/{id}?ok=saved"))),
+        Ok(_) => Ok(done(&format!("/c/{code}/registrations/{id}"), Notice::Saved)),
         Err(e) => {
             let action = if accept {
                 format!("/c/{code}/registrations/{id}/decide")
@@ -559,7 +559,7 @@ pub async fn add_need(
         Err(e) => Err(e),
     };
     match result {
-        Ok(n) => Ok(see_other(&format!("/c/{code}/needs/{}?ok=saved", n.id))),
+        Ok(n) => Ok(done(&format!("/c/{code}/needs/{}", n.id), Notice::Saved)),
         Err(e) => refused(e, &m, &format!("/c/{code}/needs"), || needs_sheet(&state, ctx, &actor, &c, None)).await,
     }
 }
@@ -780,7 +780,7 @@ pub async fn need_act(
     let c = community(&state, &actor, &code).await?;
     let action = text(&m, "action");
     match store::need_act(&state, &actor, c.id, id, &action, opt(&m, "reason").as_deref()).await {
-        Ok(_) => Ok(see_other(&format!("/c/{code}/needs/{id}?ok=saved"))),
+        Ok(_) => Ok(done(&format!("/c/{code}/needs/{id}"), Notice::Saved)),
         Err(e) => {
             refused(e, &m, &format!("/c/{code}/needs/{id}/act?a={action}"), || need_sheet(&state, ctx, &actor, &c, id))
                 .await
@@ -808,7 +808,7 @@ pub async fn pledge(
     )
     .await
     {
-        Ok(_) => Ok(see_other(&format!("/c/{code}/needs/{id}?ok=pledged"))),
+        Ok(_) => Ok(done(&format!("/c/{code}/needs/{id}"), Notice::Pledged)),
         Err(e) => {
             refused(e, &m, &format!("/c/{code}/needs/{id}/pledges"), || need_sheet(&state, ctx, &actor, &c, id)).await
         }
@@ -839,7 +839,7 @@ pub async fn fulfil(
         Err(e) => Err(e),
     };
     match result {
-        Ok(_) => Ok(see_other(&format!("/c/{code}/needs/{need_id}?ok=sent"))),
+        Ok(_) => Ok(done(&format!("/c/{code}/needs/{need_id}"), Notice::Sent)),
         Err(e) => {
             refused(e, &m, &format!("/c/{code}/pledges/{id}/fulfil"), || need_sheet(&state, ctx, &actor, &c, need_id))
                 .await
@@ -857,7 +857,7 @@ pub async fn confirm_pledge(
     let need_id = need_of_pledge(&state, &c, id).await?;
     let accept = text(&m, "decision") == "accept";
     match store::confirm(&state, &actor, c.id, id, accept, opt(&m, "reason").as_deref()).await {
-        Ok(_) => Ok(see_other(&format!("/c/{code}/needs/{need_id}?ok=saved"))),
+        Ok(_) => Ok(done(&format!("/c/{code}/needs/{need_id}"), Notice::Saved)),
         Err(e) => {
             let action = if accept {
                 format!("/c/{code}/pledges/{id}/confirm")
@@ -1009,7 +1009,7 @@ pub async fn add_pair(
         note: opt(&m, "note"),
     };
     match store::add_pair(&state, &actor, c.id, n).await {
-        Ok(p) => Ok(see_other(&format!("/c/{code}/pairs/{}?ok=saved", p.pair.id))),
+        Ok(p) => Ok(done(&format!("/c/{code}/pairs/{}", p.pair.id), Notice::Saved)),
         Err(e) => refused(e, &m, &format!("/c/{code}/pairs"), || pairs_sheet(&state, ctx, &actor, &c)).await,
     }
 }
@@ -1129,7 +1129,7 @@ pub async fn add_visit(
     )
     .await
     {
-        Ok(_) => Ok(see_other(&format!("/c/{code}/pairs/{id}?ok=saved"))),
+        Ok(_) => Ok(done(&format!("/c/{code}/pairs/{id}"), Notice::Saved)),
         Err(e) => {
             refused(e, &m, &format!("/c/{code}/pairs/{id}/visits"), || pair_sheet(&state, ctx, &actor, &c, id)).await
         }
@@ -1144,7 +1144,7 @@ pub async fn visit_ticket(
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
     let t = store::visit_to_ticket(&state, &actor, c.id, id, int(&m, "category_id")).await?;
-    Ok(see_other(&format!("/c/{code}/tickets/{t}?ok=created")))
+    Ok(done(&format!("/c/{code}/tickets/{t}"), Notice::Created))
 }
 
 // ---------- figures ----------

@@ -10,7 +10,8 @@ use crate::app::AppState;
 use crate::audit::{self, Action, By};
 use crate::auth::model::{Actor, Grant, Permission, Role};
 use crate::db::{Builder, Exec, Tx, now_ms, query};
-use crate::error::{AppError, AppResult, FieldError, check_text};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::input::check_text;
 use crate::media;
 use crate::places::CommunityRef;
 
@@ -505,6 +506,8 @@ pub async fn add_need(
     let quantity = if n.kind == "place" { n.quantity.unwrap_or(1) } else { n.quantity.unwrap_or(0) };
     if quantity <= 0 {
         e.push(FieldError::new("quantity", "participation.positive"));
+    } else {
+        crate::input::check_range(&mut e, "quantity", quantity, crate::input::limits::QUANTITY);
     }
     if n.deadline.is_some_and(|d| d < crate::web::fmt::today()) {
         e.push(FieldError::new("deadline", "participation.deadline_past"));
@@ -824,8 +827,10 @@ pub async fn fulfil(
 ) -> AppResult<Pledge> {
     let mut e = Vec::new();
     check_text(&mut e, "note", &ev.note, 1000, true);
-    if ev.amount.is_some_and(|a| a <= 0) {
-        e.push(FieldError::new("amount", "participation.positive"));
+    match ev.amount {
+        Some(a) if a <= 0 => e.push(FieldError::new("amount", "participation.positive")),
+        Some(a) => crate::input::check_range(&mut e, "amount", a, crate::input::limits::QUANTITY),
+        None => {}
     }
     if ev.minutes.is_some_and(|m| m <= 0 || m > 24 * 60) {
         e.push(FieldError::new("minutes", "validation.range").with("min", 1).with("max", 1440));
@@ -1101,6 +1106,8 @@ pub async fn add_pair(state: &AppState, actor: &Actor, community_id: i64, n: New
     if n.households.is_empty() && n.addresses.is_empty() {
         e.push(FieldError::new("households", "validation.required"));
     }
+    crate::input::check_count(&mut e, "households", n.households.len());
+    crate::input::check_count(&mut e, "addresses", n.addresses.len());
     let every = n.every_days.unwrap_or(7);
     if !(1..=365).contains(&every) {
         e.push(FieldError::new("every_days", "validation.range").with("min", 1).with("max", 365));

@@ -31,10 +31,59 @@ pub struct Valid {
     pub post: Option<(Post, Option<i64>)>,
 }
 
+/// A user name starts with a letter and never holds a phone or ID number: user lists show
+/// it to people who may not see personal data (people sign in by mobile through its keyed
+/// hash, not through the name).
 fn check_username(u: &str) -> Result<(), FieldError> {
     let ok = (3..=32).contains(&u.len())
+        && u.starts_with(|c: char| c.is_ascii_lowercase())
         && u.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b'-'));
-    if ok { Ok(()) } else { Err(FieldError::new("username", "validation.username")) }
+    if !ok {
+        Err(FieldError::new("username", "validation.username"))
+    } else if pii::holds_personal_number(u) {
+        Err(FieldError::new("username", "validation.username_personal"))
+    } else {
+        Ok(())
+    }
+}
+
+/// User names made before that rule which hold a phone or ID number (volunteers signed up
+/// by phone got theirs as the name) become `u<id>`. A mobile number that was only the name
+/// becomes the account's phone first, so signing in with it still works. Run at start;
+/// the names are found through the name's index (they start with a digit), so a start
+/// with nothing to do reads almost nothing.
+pub async fn rename_personal_usernames(db: &Db, pii: &Pii) -> anyhow::Result<usize> {
+    const FIND: &str =
+        "SELECT id, username, phone_hash IS NOT NULL FROM users WHERE username >= '0' AND username < ':'";
+    let waiting: Vec<(i64, String, bool)> = query(FIND).fetch_all(&mut db.read().await?).await?;
+    if !waiting.iter().any(|(_, u, _)| pii::holds_personal_number(u)) {
+        return Ok(0);
+    }
+    let mut tx = db.begin().await?;
+    let mut renamed = 0;
+    for (id, old, has_phone) in query(FIND).fetch_all::<(i64, String, bool)>(&mut tx).await? {
+        if !pii::holds_personal_number(&old) {
+            continue;
+        }
+        let name = format!("u{id}");
+        let taken: i64 = query("SELECT COUNT(*) FROM users WHERE username = $1").bind(&name).scalar(&mut tx).await?;
+        let name = if taken == 0 { name } else { format!("{name}-{}", tx.next_id().await?) };
+        let mut b = crate::db::Builder::new("UPDATE users SET username = ");
+        b.arg(name.as_str());
+        if let (false, Ok(phone)) = (has_phone, pii::normalize_phone(&old)) {
+            let s = pii.seal_phone(&phone);
+            b.push(", phone_enc = ").arg(s.enc).push(", phone_hash = ").arg(s.hash);
+            b.push(", phone_masked = ").arg(s.masked);
+        }
+        b.push(", updated_at = ").arg(now_ms()).push(" WHERE id = ").arg(id);
+        b.build().execute(&mut tx).await?;
+        let by = By::system("user names never hold personal numbers");
+        let after = serde_json::json!({ "username": name });
+        audit::record(&mut tx, audit::PLATFORM, &by, Action::Update, "user", id, None, Some(&after)).await?;
+        renamed += 1;
+    }
+    tx.commit().await?;
+    Ok(renamed)
 }
 
 /// Checks a new user field by field.

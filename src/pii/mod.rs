@@ -141,6 +141,31 @@ pub fn normalize_phone(input: &str) -> Result<String, &'static str> {
     if ok { Ok(digits.to_string()) } else { Err("validation.phone") }
 }
 
+/// Whether a text holds a mainland mobile number or an ID number, whole or inside it (a
+/// run of 11 or 18 characters that reads as one, separators `-._ ` ignored). Such a text
+/// must not become a user name, which is shown to anyone who lists users.
+pub fn holds_personal_number(s: &str) -> bool {
+    let squeezed: String = s.chars().filter(|c| !matches!(c, '-' | '.' | '_' | ' ')).collect();
+    let chars: Vec<char> = squeezed.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if !chars[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && (chars[i].is_ascii_digit() || (chars[i] == 'X' || chars[i] == 'x') && i - start == 17)
+        {
+            i += 1;
+        }
+        let run: String = chars[start..i].iter().collect();
+        if normalize_phone(&run).is_ok() || normalize_id_number(&run).is_ok() {
+            return true;
+        }
+    }
+    false
+}
+
 /// A resident ID number (GB 11643-1999): 17 digits and an ISO 7064 MOD 11-2 check
 /// character, with a real birth date. Answers it upper-cased.
 pub fn normalize_id_number(input: &str) -> Result<String, &'static str> {

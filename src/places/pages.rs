@@ -16,7 +16,7 @@ use crate::error::{AppError, FieldError};
 use crate::people::posts::Post;
 use crate::people::users::{self, NewUser};
 use crate::web::form::{CsrfForm, text};
-use crate::web::{PageCtx, PageResult, SignedPage, fmt, render, see_other};
+use crate::web::{Notice, PageCtx, PageResult, SignedPage, done, fmt, render};
 
 /// Links on a community's page and its staff's home.
 pub fn community_links(ctx: &PageCtx, actor: &Actor, c: &CommunityRef) -> Vec<(String, String)> {
@@ -284,7 +284,7 @@ pub async fn create_user(
         }
     };
     match result {
-        Ok(_) => Ok(see_other(&format!("/c/{}/users?ok=user_created", c.code))),
+        Ok(_) => Ok(done(&format!("/c/{}/users", c.code), Notice::UserCreated)),
         Err(e @ AppError::Invalid(_)) => users_page(&state, ctx, &actor, &c, form, Some(&e)).await,
         Err(e) => Err(e.into()),
     }

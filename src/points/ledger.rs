@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::db::group::{Batch, Committer};
 use crate::db::{Arg, Builder, Db, Exec, Tx, insert_many, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::input::{self, limits};
 
 /// An account named by what it belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -154,6 +155,9 @@ fn check(p: &Posting) -> AppResult<()> {
     if p.amount <= 0 {
         return Err(AppError::Invalid(vec![FieldError::new("amount", "points.positive")]));
     }
+    if !limits::POINTS.contains(&p.amount) {
+        return Err(AppError::Invalid(vec![input::range_error("amount", limits::POINTS)]));
+    }
     if !p.cause.allows(p.from.kind, p.to.kind) || p.from == p.to {
         return Err(AppError::Internal(anyhow::anyhow!("{:?} may not move {:?} → {:?}", p.cause, p.from, p.to)));
     }
@@ -171,24 +175,40 @@ fn check(p: &Posting) -> AppResult<()> {
 
 /// Moves `amount` from one account to another. Answers the id of the debit or the
 /// conflict that stopped it (`points.insufficient`).
+/// No balance leaves ±`limits::BALANCE` (the issuer's is the one that goes below zero),
+/// so a balance is always a whole number that any sum of them can hold.
 async fn debit_credit(tx: &mut Tx, community_id: i64, from: i64, to: i64, amount: i64) -> AppResult<()> {
     let debited = query(
-        "UPDATE points_accounts SET balance = balance - $1 WHERE community_id = $2 AND id = $3 AND (kind = 'issuing' OR balance >= $1)",
+        "UPDATE points_accounts SET balance = balance - $1 WHERE community_id = $2 AND id = $3
+         AND (balance >= $1 OR (kind = 'issuing' AND balance >= $1 - $4))",
     )
     .bind(amount)
     .bind(community_id)
     .bind(from)
+    .bind(limits::BALANCE)
     .execute(tx)
     .await?;
     if debited == 0 {
-        return Err(AppError::Conflict("points.insufficient"));
+        let issuing: Option<String> = query("SELECT kind FROM points_accounts WHERE community_id = $1 AND id = $2")
+            .bind(community_id)
+            .bind(from)
+            .scalar_optional(&mut *tx)
+            .await?;
+        let limit = issuing.as_deref() == Some("issuing");
+        return Err(AppError::Conflict(if limit { "points.balance_limit" } else { "points.insufficient" }));
     }
-    query("UPDATE points_accounts SET balance = balance + $1 WHERE community_id = $2 AND id = $3")
-        .bind(amount)
-        .bind(community_id)
-        .bind(to)
-        .execute(tx)
-        .await?;
+    let credited = query(
+        "UPDATE points_accounts SET balance = balance + $1 WHERE community_id = $2 AND id = $3 AND balance <= $4 - $1",
+    )
+    .bind(amount)
+    .bind(community_id)
+    .bind(to)
+    .bind(limits::BALANCE)
+    .execute(tx)
+    .await?;
+    if credited == 0 {
+        return Err(AppError::Conflict("points.balance_limit"));
+    }
     Ok(())
 }
 
@@ -369,6 +389,11 @@ impl Postings {
                 let (negative_ok, bal) = balances.get(&from).copied().unwrap_or((false, 0));
                 if !negative_ok && bal < amount {
                     out[i] = Some(Err(AppError::Conflict("points.insufficient")));
+                    continue;
+                }
+                let to_bal = balances.get(&to).map_or(0, |t| t.1);
+                if bal - amount < -limits::BALANCE || to_bal > limits::BALANCE - amount {
+                    out[i] = Some(Err(AppError::Conflict("points.balance_limit")));
                     continue;
                 }
                 balances.insert(from, (negative_ok, bal - amount));

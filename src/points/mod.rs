@@ -181,9 +181,14 @@ pub fn check_service(started_at: i64, ended_at: i64, minutes: i64, now: i64) -> 
     }
     if minutes <= 0 {
         e.push(FieldError::new("minutes", "points.positive"));
+    } else {
+        crate::input::check_range(&mut e, "minutes", minutes, crate::input::limits::SERVICE_MINUTES);
     }
     if started_at > now {
         e.push(FieldError::new("started_at", "points.in_future"));
+    }
+    if ended_at > now + 5 * MINUTE_MS {
+        e.push(FieldError::new("ended_at", "points.in_future"));
     }
     e
 }
@@ -278,7 +283,8 @@ pub fn paying_rules<'a>(rules: &'a [Rule], service_type: &str, at: i64) -> Vec<&
 /// What a rule gives for a service of `minutes`, before caps (whole points, rounded down).
 pub fn earned(rule: &Rule, minutes: i64) -> i64 {
     match rule.kind() {
-        Some(RuleKind::PerHour) => minutes * rule.points / 60,
+        // Both are bounded (a day's minutes, a rule's points); saturating all the same.
+        Some(RuleKind::PerHour) => minutes.saturating_mul(rule.points) / 60,
         Some(RuleKind::PerActivity) => rule.points,
         _ => 0,
     }
@@ -310,6 +316,8 @@ pub fn check_rule(kind: Option<RuleKind>, service_type: Option<&str>, points: i6
     }
     if points <= 0 {
         e.push(FieldError::new("points", "points.positive"));
+    } else {
+        crate::input::check_range(&mut e, "points", points, crate::input::limits::RULE_POINTS);
     }
     e
 }

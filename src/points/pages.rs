@@ -19,7 +19,7 @@ use crate::media;
 use crate::places::{self, CommunityRef};
 use crate::web::form::{CsrfForm, CsrfMultipart, PlainForm, date, int, list, opt, text, when, yes};
 use crate::web::sheet::{Block, Card, Form, Input, InputKind, Item, Sheet, Stat, Table, refused};
-use crate::web::{Page, PageCtx, PageError, PageResult, SignedPage, chart, fmt, see_other};
+use crate::web::{Notice, Page, PageCtx, PageError, PageResult, SignedPage, chart, done, fmt, see_other};
 
 async fn community(state: &AppState, actor: &Actor, code: &str) -> AppResult<CommunityRef> {
     places::visible_community(&state.db, actor, code).await
@@ -283,7 +283,7 @@ pub async fn register(
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
     match store::register_self(&state, &actor, &c, registration(&m)).await {
-        Ok(_) => Ok(see_other(&format!("/c/{code}/volunteer?ok=registered"))),
+        Ok(_) => Ok(done(&format!("/c/{code}/volunteer"), Notice::Registered)),
         Err(e) => refused(e, &m, &format!("/c/{code}/volunteer/register"), || my_sheet(&state, ctx, &actor, &c)).await,
     }
 }
@@ -309,7 +309,7 @@ pub async fn update_profile(
     )
     .await
     {
-        Ok(_) => Ok(see_other(&format!("/c/{code}/volunteer?ok=saved"))),
+        Ok(_) => Ok(done(&format!("/c/{code}/volunteer"), Notice::Saved)),
         Err(e) => refused(e, &m, &format!("/c/{code}/volunteer/profile"), || my_sheet(&state, ctx, &actor, &c)).await,
     }
 }
@@ -326,11 +326,11 @@ pub async fn teams(
     let member = yes(&m, "member");
     store::set_membership(&state, &actor, c.id, team, user, member, yes(&m, "leader")).await?;
     let back = if user == actor.user_id && !yes(&m, "staff") {
-        format!("/c/{code}/volunteer?ok=saved")
+        format!("/c/{code}/volunteer")
     } else {
-        format!("/c/{code}/teams/{team}/members?ok=saved")
+        format!("/c/{code}/teams/{team}/members")
     };
-    Ok(see_other(&back))
+    Ok(done(&back, Notice::Saved))
 }
 
 fn new_service(m: &Map<String, Value>) -> NewService {
@@ -362,8 +362,8 @@ pub async fn add_record(
     };
     let action = format!("/c/{code}/service-records");
     match result {
-        Ok(r) if staff => Ok(see_other(&format!("/c/{code}/service-records/{}?ok=saved", r.id))),
-        Ok(_) => Ok(see_other(&format!("/c/{code}/volunteer?ok=record_sent"))),
+        Ok(r) if staff => Ok(done(&format!("/c/{code}/service-records/{}", r.id), Notice::Saved)),
+        Ok(_) => Ok(done(&format!("/c/{code}/volunteer"), Notice::RecordSent)),
         Err(e) if staff => refused(e, &m, &action, || review_sheet(&state, ctx, &actor, &c, "pending")).await,
         Err(e) => refused(e, &m, &action, || my_sheet(&state, ctx, &actor, &c)).await,
     }
@@ -581,7 +581,7 @@ pub async fn decide(
     let reason = opt(&m, "reason");
     match store::decide(&state, &actor, c.id, id, approve, reason.as_deref()).await {
         Ok(_) => {
-            Ok(see_other(&format!("/c/{code}/service-records?ok={}", if approve { "approved" } else { "rejected" })))
+            Ok(done(&format!("/c/{code}/service-records"), if approve { Notice::Approved } else { Notice::Rejected }))
         }
         Err(e) => {
             let action = if approve {
@@ -984,7 +984,7 @@ pub async fn join(
 ) -> PageResult {
     let c = places::public_community(&state.db, &code).await?;
     match store::sign_up(&state, None, &c, registration(&m), &text(&m, "phone"), &text(&m, "password")).await {
-        Ok(_) => Ok(see_other(&format!("/login?ok=signed_up&next=/c/{code}/volunteer"))),
+        Ok(_) => Ok(done(&format!("/login?next=/c/{code}/volunteer"), Notice::SignedUp)),
         Err(e) => refused(e, &m, &format!("/c/{code}/volunteers/join"), || join_sheet(ctx, &c)).await,
     }
 }
@@ -1191,7 +1191,7 @@ pub async fn add_rule(
         Ok(_) => store::add_rule(&state, &actor, c.id, input).await,
     };
     match result {
-        Ok(_) => Ok(see_other(&format!("/c/{code}/points?ok=saved"))),
+        Ok(_) => Ok(done(&format!("/c/{code}/points"), Notice::Saved)),
         Err(e) => refused(e, &m, &format!("/c/{code}/points/rules"), || ledger_sheet(&state, ctx, &actor, &c)).await,
     }
 }
@@ -1225,7 +1225,7 @@ pub async fn give(
         store::give(&state, &actor, c.id, g).await
     };
     match result {
-        Ok(_) => Ok(see_other(&format!("/c/{code}/points?ok=saved"))),
+        Ok(_) => Ok(done(&format!("/c/{code}/points"), Notice::Saved)),
         Err(e) => refused(e, &m, &format!("/c/{code}/points/give"), || ledger_sheet(&state, ctx, &actor, &c)).await,
     }
 }
@@ -1242,7 +1242,7 @@ pub async fn reverse(
         None => Err(AppError::field("movement_id", "validation.integer")),
     };
     match result {
-        Ok(_) => Ok(see_other(&format!("/c/{code}/points?ok=saved"))),
+        Ok(_) => Ok(done(&format!("/c/{code}/points"), Notice::Saved)),
         Err(AppError::NotFound) => {
             refused(
                 AppError::field("movement_id", "validation.reference"),
@@ -1335,7 +1335,7 @@ pub async fn redeem(
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
     match store::redeem(&state, &actor, c.id, id, opt(&m, "key")).await {
-        Ok(d) => Ok(see_other(&format!("/c/{code}/redemptions/{}?ok=redeemed", d.id))),
+        Ok(d) => Ok(done(&format!("/c/{code}/redemptions/{}", d.id), Notice::Redeemed)),
         Err(e) => refused(e, &m, &format!("/c/{code}/shop/{id}/redeem"), || shop_sheet(&state, ctx, &actor, &c)).await,
     }
 }
@@ -1395,7 +1395,7 @@ pub async fn cancel(
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
     store::cancel(&state, &actor, c.id, id).await?;
-    Ok(see_other(&format!("/c/{code}/redemptions/{id}?ok=cancelled")))
+    Ok(done(&format!("/c/{code}/redemptions/{id}"), Notice::Cancelled))
 }
 
 async fn handover_sheet(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityRef) -> AppResult<Sheet> {

@@ -13,7 +13,8 @@ use crate::audit::{self, Action, By};
 use crate::auth::model::{Actor, Grant, Permission, Role};
 use crate::db::group::Committer;
 use crate::db::{Builder, Exec, Tx, now_ms, query};
-use crate::error::{AppError, AppResult, FieldError, check_text};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::input::{self, check_text, limits};
 use crate::media;
 use crate::places::CommunityRef;
 
@@ -133,7 +134,19 @@ fn check_registration(r: &Registration) -> Result<Option<String>, Vec<FieldError
     if e.is_empty() { Ok(id) } else { Err(e) }
 }
 
-/// Writes the volunteer record for a user (and the volunteer role, if they lack it).
+/// The community's next volunteer number (a counter, so sign-ups at the same moment get
+/// different numbers; it starts after the highest number the volunteers already hold).
+async fn next_volunteer_number(tx: &mut Tx, community: &CommunityRef) -> AppResult<String> {
+    // Zero-padded, so text order is number order below 100,000 (the counter goes on from there).
+    let highest: Option<String> =
+        query("SELECT MAX(number) FROM volunteers WHERE community_id = $1").bind(community.id).scalar(&mut *tx).await?;
+    let seq = highest.and_then(|n| n.rsplit('-').next().and_then(|s| s.parse::<i64>().ok())).unwrap_or(0);
+    Ok(super::volunteer_number(&community.code, tx.next_number(community.id, "volunteer", seq).await?))
+}
+
+/// Writes the volunteer record for a user (and the volunteer role, if they lack it), with
+/// its number when already taken (`next_volunteer_number`).
+#[allow(clippy::too_many_arguments)]
 async fn insert_volunteer(
     tx: &mut Tx,
     state: &AppState,
@@ -141,6 +154,7 @@ async fn insert_volunteer(
     user_id: i64,
     r: &Registration,
     id_number: Option<String>,
+    number: Option<String>,
     by: &By,
 ) -> AppResult<Volunteer> {
     if volunteer_of(tx, community.id, user_id).await?.is_some() {
@@ -154,11 +168,10 @@ async fn insert_volunteer(
             .fetch_optional(tx)
             .await?;
     let (resident_id, grid_id) = resident.unwrap_or((None, None));
-    // The next number after the highest (they are zero-padded, so text order is number order).
-    let highest: Option<String> =
-        query("SELECT MAX(number) FROM volunteers WHERE community_id = $1").bind(community.id).scalar(&mut *tx).await?;
-    let seq = highest.and_then(|n| n.rsplit('-').next().and_then(|s| s.parse::<i64>().ok())).unwrap_or(0);
-    let number = super::volunteer_number(&community.code, seq + 1);
+    let number = match number {
+        Some(n) => n,
+        None => next_volunteer_number(tx, community).await?,
+    };
     let id = tx.next_id().await?;
     let now = now_ms();
     let sealed = id_number.as_deref().map(|n| state.pii.seal_id_number(n));
@@ -207,7 +220,7 @@ pub async fn register_self(
 ) -> AppResult<Volunteer> {
     let id_number = check_registration(&r).map_err(AppError::Invalid)?;
     let mut tx = state.db.begin().await?;
-    let v = insert_volunteer(&mut tx, state, community, actor.user_id, &r, id_number, &By::from(actor)).await?;
+    let v = insert_volunteer(&mut tx, state, community, actor.user_id, &r, id_number, None, &By::from(actor)).await?;
     tx.commit().await?;
     Ok(v)
 }
@@ -240,8 +253,10 @@ pub async fn sign_up(
             None
         }
     };
-    let new = crate::people::users::NewUser {
-        username: normalized.clone().unwrap_or_default(),
+    let mut new = crate::people::users::NewUser {
+        // The account's name comes with its volunteer number below; people sign in with
+        // their mobile number, which is never a name (`people::users::check_username`).
+        username: "volunteer".into(),
         display_name: r.name.trim().to_string(),
         password: password.to_string(),
         phone: normalized.clone(),
@@ -257,15 +272,17 @@ pub async fn sign_up(
     let checked = crate::people::users::check(None, &new).await?;
     let by = staff.map(By::from).unwrap_or_else(|| By::system("volunteer sign-up"));
     let mut tx = state.db.begin().await?;
+    let number = next_volunteer_number(&mut tx, community).await?;
+    new.username = format!("v{number}");
     let user_id =
         crate::people::users::create_in(&mut tx, &state.pii, &by, &new, checked).await.map_err(|e| match e {
-            // The account is the mobile number: taken means already signed up.
-            AppError::Invalid(f) if f.iter().any(|f| f.field == "username" || f.field == "phone") => {
+            // A mobile number holds one account: taken means already signed up.
+            AppError::Invalid(f) if f.iter().any(|f| f.field == "phone") => {
                 AppError::Invalid(vec![FieldError::new("phone", "points.phone_taken")])
             }
             other => other,
         })?;
-    let v = insert_volunteer(&mut tx, state, community, user_id, &r, id_number, &by).await?;
+    let v = insert_volunteer(&mut tx, state, community, user_id, &r, id_number, Some(number), &by).await?;
     tx.commit().await?;
     Ok(v)
 }
@@ -854,6 +871,8 @@ pub async fn add_rule(state: &AppState, actor: &Actor, community_id: i64, input:
     for (f, cap) in [("daily_cap", input.daily_cap), ("monthly_cap", input.monthly_cap)] {
         if cap.is_some_and(|c| c <= 0) {
             errors.push(FieldError::new(f, "points.positive"));
+        } else if let Some(c) = cap {
+            input::check_range(&mut errors, f, c, limits::RULE_CAP);
         }
     }
     let now = now_ms();
@@ -894,7 +913,8 @@ pub async fn add_rule(state: &AppState, actor: &Actor, community_id: i64, input:
             .await?;
     }
     let id = tx.next_id().await?;
-    let version = latest.as_ref().map(|r| r.version + 1).unwrap_or(1);
+    let version =
+        tx.next_number(community_id, &format!("rule:{code}"), latest.as_ref().map_or(0, |r| r.version)).await?;
     query(
         "INSERT INTO points_rules (community_id, id, code, version, name, kind, service_type, points, daily_cap, monthly_cap, effective_from, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -977,7 +997,13 @@ pub async fn give(state: &AppState, actor: &Actor, community_id: i64, g: ByHand)
             }
         }
         None => match g.amount {
-            Some(a) if a != 0 => (Cause::Adjustment, a, None),
+            Some(a) if a != 0 && (-limits::POINTS.end()..=*limits::POINTS.end()).contains(&a) => {
+                (Cause::Adjustment, a, None)
+            }
+            Some(a) if a != 0 => {
+                let range = -limits::POINTS.end()..=*limits::POINTS.end();
+                return Err(AppError::Invalid(vec![input::range_error("amount", range)]));
+            }
             _ => return Err(AppError::field("amount", "points.positive")),
         },
     };
@@ -1201,21 +1227,41 @@ pub async fn redeem(
     }
     let id = tx.next_id().await?;
     let now = now_ms();
-    query(
-        "INSERT INTO redemptions (community_id, id, reward_id, user_id, points, code, status, held_at, expires_at, idempotency_key)
-         VALUES ($1, $2, $3, $4, $5, $6, 'held', $7, $8, $9)",
-    )
-    .bind(community_id)
-    .bind(id)
-    .bind(reward_id)
-    .bind(actor.user_id)
-    .bind(r.price)
-    .bind(handover_code())
-    .bind(now)
-    .bind(now + r.hold_days * super::DAY_MS)
-    .bind(key)
-    .execute(&mut tx)
-    .await?;
+    // A handover code names one held redemption (a unique index): a code drawn twice is
+    // drawn again.
+    let mut tries = 0;
+    loop {
+        let sp = tx.savepoint().await?;
+        let inserted = query(
+            "INSERT INTO redemptions (community_id, id, reward_id, user_id, points, code, status, held_at, expires_at, idempotency_key)
+             VALUES ($1, $2, $3, $4, $5, $6, 'held', $7, $8, $9)",
+        )
+        .bind(community_id)
+        .bind(id)
+        .bind(reward_id)
+        .bind(actor.user_id)
+        .bind(r.price)
+        .bind(handover_code())
+        .bind(now)
+        .bind(now + r.hold_days * super::DAY_MS)
+        .bind(key.clone())
+        .execute(&mut tx)
+        .await;
+        match inserted {
+            Err(e)
+                if tries < 5
+                    && matches!(crate::db::unique_violation_field(&e).as_deref(), Some("held_code" | "code")) =>
+            {
+                tx.rollback_to(sp).await?;
+                tries += 1;
+            }
+            other => {
+                other?;
+                tx.release(sp).await?;
+                break;
+            }
+        }
+    }
     ledger::post(
         &mut tx,
         &Posting {
@@ -1251,7 +1297,7 @@ pub async fn confirm(state: &AppState, actor: &Actor, community_id: i64, code: &
     }
     let mut tx = state.db.begin().await?;
     let found: Option<i64> =
-        query("SELECT id FROM redemptions WHERE community_id = $1 AND code = $2 ORDER BY held_at DESC LIMIT 1")
+        query("SELECT id FROM redemptions WHERE community_id = $1 AND code = $2 ORDER BY CASE WHEN status = 'held' THEN 0 ELSE 1 END, held_at DESC LIMIT 1")
             .bind(community_id)
             .bind(code)
             .scalar_optional(&mut tx)

@@ -120,8 +120,8 @@ pub async fn list(
             .find(|x| x.as_str() == v)
             .ok_or_else(|| AppError::field("view", "validation.choice"))?,
     };
-    let page = crate::web::form::query_param(&q, "page").and_then(|p| p.parse().ok()).unwrap_or(1);
-    let per_page = crate::web::form::query_param(&q, "per_page").and_then(|p| p.parse().ok()).unwrap_or(50);
+    let page = crate::web::form::query_int(&q, "page", crate::input::limits::PAGE, 1)? as u32;
+    let per_page = crate::web::form::query_int(&q, "per_page", 1..=500, 50)? as u32;
     let r = store::list(&s.db, a.actor(), &[c.id], view, &f, page, per_page).await?;
     Ok(Json(json!({"items": r.items.iter().map(ticket_json).collect::<Vec<_>>(), "total": r.total, "page": page})))
 }

@@ -604,10 +604,11 @@ async fn find_requests(
     };
     let page = match p.get("page").map(|s| s.parse::<u32>()) {
         None => 1,
-        Some(Ok(n)) if n >= 1 => n,
-        Some(_) => return Err(error(format, StatusCode::BAD_REQUEST, "page: 应为正整数")),
+        Some(Ok(n)) if (1..=100_000).contains(&n) => n,
+        Some(_) => return Err(error(format, StatusCode::BAD_REQUEST, "page: 应为 1 到 100000")),
     };
-    b.push(&format!(" ORDER BY created_at DESC, id DESC LIMIT {page_size} OFFSET {}", (page - 1) * page_size));
+    let offset = u64::from(page - 1) * u64::from(page_size);
+    b.push(&format!(" ORDER BY created_at DESC, id DESC LIMIT {page_size} OFFSET {offset}"));
     let mut conn = state.db.read().await.map_err(|e| app_error(format, e.into()))?;
     let rows: Vec<Listed> = b.build().fetch_all(&mut conn).await.map_err(|e| app_error(format, e.into()))?;
     Ok(rows

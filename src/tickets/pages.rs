@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::media::{self, Media};
 use crate::places::{self, CommunityRef, map};
 use crate::web::form::{CsrfMultipart, Upload, query_param, text};
-use crate::web::{Page, PageCtx, PageResult, SignedPage, chart, fmt, render, see_other};
+use crate::web::{Notice, Page, PageCtx, PageResult, SignedPage, chart, done, fmt, render};
 
 /// Photos from a form, checked; errors name the field.
 pub fn photos_of(files: Vec<Upload>) -> AppResult<Vec<(Vec<u8>, media::Checked)>> {
@@ -228,7 +228,7 @@ async fn list_page(
     let view =
         query_param(&qs, "view").and_then(|v| views.iter().find(|x| x.as_str() == v).copied()).unwrap_or(views[0]);
     let f = filters_from(&qs)?;
-    let page: u32 = query_param(&qs, "page").and_then(|p| p.parse().ok()).unwrap_or(1);
+    let page = crate::web::form::query_int(&qs, "page", crate::input::limits::PAGE, 1)? as u32;
     let per_page = 20;
     let result = store::list(&state.db, &actor, &ids, view, &f, page, per_page).await?;
     let pages = ((result.total.max(0) as u32).div_ceil(per_page)).max(1);
@@ -510,7 +510,7 @@ pub async fn create(
     }
     .await;
     match result {
-        Ok((t, _)) => Ok(see_other(&format!("/c/{}/tickets/{}?ok=ticket_submitted", c.code, t.id))),
+        Ok((t, _)) => Ok(done(&format!("/c/{}/tickets/{}", c.code, t.id), Notice::TicketSubmitted)),
         Err(e @ AppError::Invalid(_)) => {
             new_form(&state, ctx, &c, Some(&actor), fields, Some(&e), format!("/c/{}/tickets", c.code)).await
         }
@@ -824,7 +824,7 @@ pub async fn act(
     }
     .await;
     match result {
-        Ok(_) => Ok(see_other(&format!("/c/{}/tickets/{id}?ok=ticket_updated", c.code))),
+        Ok(_) => Ok(done(&format!("/c/{}/tickets/{id}", c.code), Notice::TicketUpdated)),
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             show_page(&state, ctx, &actor, &c, id, Some(&e)).await
         }

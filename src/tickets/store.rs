@@ -1081,7 +1081,7 @@ pub async fn list(
     b.sql = format!(
         "SELECT {COLUMNS}{} ORDER BY created_at DESC, id DESC LIMIT {per_page} OFFSET {}",
         b.sql,
-        (page - 1) * per_page
+        u64::from(page - 1) * u64::from(per_page)
     );
     let items = b.build().fetch_all(&mut conn).await?;
     Ok(ListPage { items, total: count })

@@ -157,7 +157,8 @@ fn cell_text(d: &Data) -> String {
         Data::DateTime(dt) => {
             // Excel counts days from 1899-12-30.
             let base = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).expect("valid date");
-            base.checked_add_signed(chrono::Duration::days(dt.as_f64() as i64))
+            chrono::Duration::try_days(dt.as_f64() as i64)
+                .and_then(|days| base.checked_add_signed(days))
                 .map(|d| d.to_string())
                 .unwrap_or_default()
         }
@@ -291,7 +292,15 @@ pub fn check(table: &[Vec<String>], grids: &HashSet<String>, is_known: &dyn Fn(&
     out
 }
 
-/// Writes one sheet: a bold header row, frozen, and the rows as text.
+/// Text a spreadsheet would take for a formula if it were typed in (or saved as CSV and
+/// opened again): `=`, `+`, `-`, `@`, a tab or a carriage return first.
+pub fn formula_like(v: &str) -> bool {
+    v.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// Writes one sheet: a bold header row, frozen, and the rows as text. Every cell is
+/// written as a string, never a formula; one that looks like a formula also carries
+/// Excel's quote prefix, so that editing the cell keeps it text.
 pub fn xlsx_table(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> anyhow::Result<Vec<u8>> {
     xlsx_book(&[(sheet, headers, rows)])
 }
@@ -300,6 +309,7 @@ pub fn xlsx_table(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> anyhow
 pub fn xlsx_book(sheets: &[(&str, &[&str], &[Vec<String>])]) -> anyhow::Result<Vec<u8>> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let bold = rust_xlsxwriter::Format::new().set_bold();
+    let quoted = rust_xlsxwriter::Format::new().set_quote_prefix();
     for (sheet, headers, rows) in sheets {
         let ws = book.add_worksheet();
         ws.set_name(*sheet)?;
@@ -315,7 +325,11 @@ pub fn xlsx_book(sheets: &[(&str, &[&str], &[Vec<String>])]) -> anyhow::Result<V
         }
         for (r, row) in rows.iter().enumerate() {
             for (c, v) in row.iter().enumerate() {
-                ws.write_string((r + 1) as u32, c as u16, v)?;
+                if formula_like(v) {
+                    ws.write_string_with_format((r + 1) as u32, c as u16, v, &quoted)?;
+                } else {
+                    ws.write_string((r + 1) as u32, c as u16, v)?;
+                }
             }
         }
         ws.set_freeze_panes(1, 0)?;

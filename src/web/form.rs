@@ -10,6 +10,7 @@ use subtle::ConstantTimeEq;
 use super::{PageError, RequestInfo};
 use crate::app::AppState;
 use crate::error::AppError;
+use crate::input;
 
 /// `a=1&b=2&b=3` → `{"a": "1", "b": ["2", "3"]}`.
 pub fn parse(body: &[u8]) -> Map<String, Value> {
@@ -34,11 +35,24 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
     form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
+/// A whole number in a query string: `default` when absent or empty, else a whole number
+/// within `range` or a field error naming it.
+pub fn query_int(query: &str, name: &str, range: std::ops::RangeInclusive<i64>, default: i64) -> Result<i64, AppError> {
+    match query_param(query, name).as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            Ok(_) => Err(AppError::Invalid(vec![input::range_error(name, range)])),
+            Err(_) => Err(AppError::field(name, "validation.integer")),
+        },
+    }
+}
+
 fn is_form(req: &Request) -> bool {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+        .is_some_and(|ct| input::media_type(ct) == "application/x-www-form-urlencoded")
 }
 
 async fn body_map(req: Request, state: &AppState) -> Result<Map<String, Value>, AppError> {
@@ -47,6 +61,36 @@ async fn body_map(req: Request, state: &AppState) -> Result<Map<String, Value>, 
     }
     let bytes = Bytes::from_request(req, state).await.map_err(|_| AppError::PayloadTooLarge)?;
     Ok(parse(&bytes))
+}
+
+/// Every field of a form, as the one text rule wants it: newlines as `\n`, and no
+/// control characters (a field holding one is refused by name). `next`, a place to go
+/// after signing in, is left to `auth::pages::safe_next`, which sends anything odd home.
+pub fn checked(mut map: Map<String, Value>) -> Result<Map<String, Value>, AppError> {
+    let mut errors = Vec::new();
+    for (k, v) in map.iter_mut() {
+        if let Some(e) = input::check_chars("field", k) {
+            errors.push(e);
+            continue;
+        }
+        let values: Vec<&mut Value> = match v {
+            Value::Array(items) => items.iter_mut().collect(),
+            other => vec![other],
+        };
+        for v in values {
+            if let Value::String(s) = v {
+                if let std::borrow::Cow::Owned(n) = input::normalize_newlines(s) {
+                    *s = n;
+                }
+                if k != "next"
+                    && let Some(e) = input::check_chars(k, s)
+                {
+                    errors.push(e);
+                }
+            }
+        }
+    }
+    if errors.is_empty() { Ok(map) } else { Err(AppError::Invalid(errors)) }
 }
 
 /// A form posted by a signed-in user, with a valid `_csrf` token.
@@ -69,7 +113,7 @@ impl FromRequest<AppState> for CsrfForm {
         if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
             return Err(PageError(AppError::Forbidden));
         }
-        Ok(CsrfForm(map))
+        Ok(CsrfForm(checked(map)?))
     }
 }
 
@@ -127,7 +171,7 @@ impl FromRequest<AppState> for CsrfMultipart {
         if !bool::from(given.as_bytes().ct_eq(expected.as_bytes())) {
             return Err(PageError(AppError::Forbidden));
         }
-        Ok(CsrfMultipart { fields, files })
+        Ok(CsrfMultipart { fields: checked(fields)?, files })
     }
 }
 
@@ -137,7 +181,7 @@ pub struct PlainForm(pub Map<String, Value>);
 impl FromRequest<AppState> for PlainForm {
     type Rejection = PageError;
     async fn from_request(req: Request, state: &AppState) -> Result<Self, PageError> {
-        Ok(PlainForm(body_map(req, state).await?))
+        Ok(PlainForm(checked(body_map(req, state).await?)?))
     }
 }
 

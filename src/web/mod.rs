@@ -99,6 +99,31 @@ pub async fn origin_guard(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// Refuses a control character in the path or in a query value before any handler sees
+/// it (422 naming the query key, or `path`). Forms and JSON bodies are checked by their
+/// extractors; `next` is left to the sign-in redirect, which sends anything odd home.
+pub async fn input_guard(req: Request, next: Next) -> Response {
+    let mut errors = Vec::new();
+    let decoded = form_urlencoded::parse(req.uri().path().as_bytes());
+    if decoded.into_iter().any(|(k, v)| k.chars().chain(v.chars()).any(crate::input::is_refused)) {
+        errors.push(crate::error::FieldError::new("path", "validation.control_chars"));
+    }
+    for (k, v) in form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()) {
+        if let Some(e) = crate::input::check_chars(&k, &k) {
+            errors.push(e);
+        } else if k != "next"
+            && let Some(e) = crate::input::check_chars(&k, &v)
+        {
+            errors.push(e);
+        }
+    }
+    if errors.is_empty() {
+        return next.run(req).await;
+    }
+    let api = req.uri().path().starts_with("/api/") || req.uri().path().starts_with("/open311/");
+    if api { AppError::Invalid(errors).into_response() } else { PageError(AppError::Invalid(errors)).into_response() }
+}
+
 /// The signed-in user (API handlers): 401 when there is none.
 pub struct Signed(pub Session);
 
@@ -182,7 +207,12 @@ impl FromRequestParts<AppState> for Page {
         let info = parts.extensions.get::<RequestInfo>().cloned().ok_or(PageError(AppError::Unauthorized))?;
         let path = parts.uri.path().to_string();
         let query = parts.uri.query().unwrap_or("").to_string();
-        let notice = form::query_param(&query, "ok").map(|k| i18n::t(info.lang, &format!("notice.{k}")));
+        // `?ok=saved` after a form: a known notice only (`?ok=` is anyone's to type), with
+        // its count `n` when it has one.
+        let n = form::query_param(&query, "n").filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        let notice = form::query_param(&query, "ok")
+            .and_then(|k| Notice::parse(&k))
+            .map(|k| i18n::tr(info.lang, &k.key(), &[("n", n.unwrap_or_default())]));
         let (csrf, user) = match info.session {
             Some(s) => (s.csrf, Some(s.actor)),
             None => (String::new(), None),
@@ -283,12 +313,40 @@ impl From<askama::Error> for PageError {
 
 pub type PageResult = Result<Response, PageError>;
 
+#[cfg(test)]
+mod tests {
+    use super::same_site;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed() {
+        for ok in ["/", "/c/440804003001/tickets?view=mine", "/me#x"] {
+            assert_eq!(same_site(ok), ok);
+        }
+        for bad in [
+            "//evil.example/",
+            "/\\evil.example/",
+            "/\\/evil.example/",
+            "/\t/evil.example/",
+            "/\n/evil.example/",
+            "/x\r\nSet-Cookie: a=b",
+            "https://evil.example/",
+            "evil.example",
+            "",
+            "/ /evil",
+        ] {
+            assert_eq!(same_site(bad), "/", "{bad:?}");
+        }
+    }
+}
+
 #[derive(askama::Template)]
 #[template(path = "error.html")]
 struct ErrorTemplate {
     lang: Lang,
     title: String,
     message: String,
+    /// Each refused field and why, when the error is about input.
+    fields: Vec<(String, String)>,
     status: u16,
 }
 
@@ -310,6 +368,7 @@ impl IntoResponse for PageError {
             lang,
             title: i18n::t(lang, &format!("error.title.{}", status.as_u16())),
             message: self.0.message(lang),
+            fields: self.0.field_messages(lang).into_iter().collect(),
             status: status.as_u16(),
         };
         match askama::Template::render(&page) {
@@ -322,6 +381,117 @@ impl IntoResponse for PageError {
 /// Renders a template into a page.
 pub fn render(t: &impl askama::Template) -> PageResult {
     Ok(Html(t.render()?).into_response())
+}
+
+/// A place to go next, if it is a path on this site; anything else is home. Browsers drop
+/// tabs and newlines from addresses and read `\` as `/`, so `/\evil.example` and
+/// `/<TAB>/evil.example` would leave the site: a path holding either, or starting `//`,
+/// is not followed.
+pub fn same_site(next: &str) -> &str {
+    let odd = |c: char| c == '\\' || c.is_control() || c.is_whitespace();
+    if next.starts_with('/') && !next.starts_with("//") && !next.chars().any(odd) { next } else { "/" }
+}
+
+/// What a page says after a form did its work (`?ok=` in the address it goes to next).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    Saved,
+    Created,
+    Archived,
+    Unarchived,
+    PasswordChanged,
+    UserCreated,
+    Registered,
+    RecordSent,
+    Approved,
+    Rejected,
+    Redeemed,
+    Cancelled,
+    SignedUp,
+    Started,
+    Ended,
+    Submitted,
+    TicketSubmitted,
+    TicketUpdated,
+    Raised,
+    Voted,
+    Decided,
+    Pledged,
+    Sent,
+    Reminded,
+}
+
+impl Notice {
+    pub const ALL: [Notice; 24] = [
+        Notice::Saved,
+        Notice::Created,
+        Notice::Archived,
+        Notice::Unarchived,
+        Notice::PasswordChanged,
+        Notice::UserCreated,
+        Notice::Registered,
+        Notice::RecordSent,
+        Notice::Approved,
+        Notice::Rejected,
+        Notice::Redeemed,
+        Notice::Cancelled,
+        Notice::SignedUp,
+        Notice::Started,
+        Notice::Ended,
+        Notice::Submitted,
+        Notice::TicketSubmitted,
+        Notice::TicketUpdated,
+        Notice::Raised,
+        Notice::Voted,
+        Notice::Decided,
+        Notice::Pledged,
+        Notice::Sent,
+        Notice::Reminded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Notice::Saved => "saved",
+            Notice::Created => "created",
+            Notice::Archived => "archived",
+            Notice::Unarchived => "unarchived",
+            Notice::PasswordChanged => "password_changed",
+            Notice::UserCreated => "user_created",
+            Notice::Registered => "registered",
+            Notice::RecordSent => "record_sent",
+            Notice::Approved => "approved",
+            Notice::Rejected => "rejected",
+            Notice::Redeemed => "redeemed",
+            Notice::Cancelled => "cancelled",
+            Notice::SignedUp => "signed_up",
+            Notice::Started => "started",
+            Notice::Ended => "ended",
+            Notice::Submitted => "submitted",
+            Notice::TicketSubmitted => "ticket_submitted",
+            Notice::TicketUpdated => "ticket_updated",
+            Notice::Raised => "raised",
+            Notice::Voted => "voted",
+            Notice::Decided => "decided",
+            Notice::Pledged => "pledged",
+            Notice::Sent => "sent",
+            Notice::Reminded => "reminded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Notice> {
+        Notice::ALL.into_iter().find(|n| n.as_str() == s)
+    }
+
+    pub fn key(self) -> String {
+        format!("notice.{}", self.as_str())
+    }
+}
+
+/// After a form did its work: see `to` (303, so that reloading does not post again), with
+/// the notice that says what happened.
+pub fn done(to: &str, notice: Notice) -> Response {
+    let sep = if to.contains('?') { '&' } else { '?' };
+    see_other(&format!("{to}{sep}ok={}", notice.as_str()))
 }
 
 /// After a successful form post: see the result (303 so that reload does not repost).

@@ -224,11 +224,20 @@ impl TestApp {
     }
 
     /// Sends a request as it is, with no session.
+    /// No request, however odd, is answered 500: that would be a defect, so every test
+    /// fails on one.
     async fn send_plain(&self, req: Request<Body>) -> Resp {
+        let what = format!("{} {}", req.method(), req.uri());
         let resp = self.router.clone().oneshot(req).await.unwrap();
         let status = resp.status();
         let headers = resp.headers().clone();
         let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+        assert_ne!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{what} answered 500: {}",
+            String::from_utf8_lossy(&body)
+        );
         Resp { status, headers, body }
     }
 
@@ -252,6 +261,7 @@ impl TestApp {
                     let resp = router.oneshot(req).await.unwrap();
                     let status = resp.status();
                     let body = resp.into_body().collect().await.unwrap().to_bytes();
+                    assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "{}", String::from_utf8_lossy(&body));
                     (status, String::from_utf8_lossy(&body).to_string())
                 })
             })

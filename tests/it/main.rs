@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod council;
 mod fieldwork;
+mod hardening;
 mod import_export;
 mod ops;
 mod pages;

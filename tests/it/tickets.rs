@@ -463,7 +463,8 @@ async fn bad_input_is_refused_by_name_and_nothing_is_saved() {
     let r = app.post_json(&url, json!({"category_id": cat, "description": "x"})).await;
     assert_eq!(r.field_error("place"), "请选择户、地图位置或填写地址");
     let r = app.post_json(&url, json!({"category_id": cat, "description": "x", "lat": "north", "lng": 1})).await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST, "coordinates that are not numbers");
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "coordinates that are not numbers");
+    assert_eq!(r.field_error("lat"), "应为数字");
     let other_household = app.scalar("SELECT MAX(id) FROM households WHERE community_id = $1", c).await;
     let r = app.post_json(&url, json!({"category_id": cat, "description": "x", "household_id": other_household})).await;
     assert_eq!(r.field_error("household_id"), "所选记录不存在", "a resident reports for their own household only");
