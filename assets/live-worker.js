@@ -6,7 +6,7 @@ var source = null;
 function open() {
   if (source) return;
   source = new EventSource("/events");
-  source.addEventListener("ticket", function (e) {
+  source.addEventListener("news", function (e) {
     var news;
     try { news = JSON.parse(e.data); } catch (_) { return; }
     ports.forEach(function (p) { p.postMessage(news); });

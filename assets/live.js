@@ -58,7 +58,7 @@
     connect = function () {
       if (source || document.hidden) return;
       source = new EventSource("/events");
-      source.addEventListener("ticket", function (e) {
+      source.addEventListener("news", function (e) {
         try { news(JSON.parse(e.data)); } catch (_) { news(null); }
       });
     };

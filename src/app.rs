@@ -1,7 +1,8 @@
-//! The application: its shared state, the router, and serving with graceful shutdown.
+//! The application assembled: the capabilities of `capabilities::ALL` in one state and
+//! one router, served with graceful shutdown and the background jobs. The only module
+//! (with the command line) that knows every capability.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
@@ -9,134 +10,44 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use metrics_exporter_prometheus::PrometheusHandle;
-use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::auth::model::Actor;
+use crate::auth;
+use crate::capabilities;
 use crate::config::Config;
-use crate::db::{self, Db};
+use crate::db;
 use crate::error::AppError;
-use crate::pii::Pii;
-use crate::places::CommunityRef;
+use crate::services::{chains, media, notify, records};
+pub use crate::web::AppState;
 use crate::web::{self, PageError};
-use crate::{auth, entity, home, media, places, tickets, transfer};
 
-/// What every handler shares. One `Arc`, so that handing it to each request costs one
-/// reference count, not one per part.
-#[derive(Clone)]
-pub struct AppState(Arc<Shared>);
-
-pub struct Shared {
-    pub db: Db,
-    pub pii: Arc<Pii>,
-    pub config: Arc<Config>,
-    pub metrics: PrometheusHandle,
-    pub started: Instant,
-    pub tickets: Arc<tickets::store::Runtime>,
-    pub points: Arc<crate::points::store::Runtime>,
-    /// Turns true when the server starts to shut down, so that endless answers (the live
-    /// event streams) end and the requests in flight can finish.
-    pub stopping: tokio::sync::watch::Sender<bool>,
-}
-
-impl AppState {
-    /// Connects, migrates and loads keys: everything a command needs before it works.
-    pub async fn open(config: Config) -> anyhow::Result<AppState> {
-        std::fs::create_dir_all(&config.data_dir)?;
-        let db = Db::connect(config.database_url.expose_secret(), config.db_max_connections).await?;
-        let applied = db::migrate::run(&db).await?;
-        if !applied.is_empty() {
-            tracing::info!(count = applied.len(), "database migrated");
-        }
-        let pii = Pii::load(&config)?;
-        let sealed = crate::org::seal_contact_phones(&db, &pii).await?;
-        if sealed > 0 {
-            tracing::info!(count = sealed, "partner units' contact phones sealed");
-        }
-        let renamed = crate::people::users::rename_personal_usernames(&db, &pii).await?;
-        if renamed > 0 {
-            tracing::info!(count = renamed, "user names holding a phone or ID number renamed");
-        }
-        tickets::store::ensure_all_categories(&db).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(AppState(Arc::new(Shared {
-            db,
-            pii: Arc::new(pii),
-            config: Arc::new(config),
-            metrics: web::ops::metrics_handle(),
-            started: Instant::now(),
-            tickets: Arc::new(tickets::store::Runtime::default()),
-            points: Arc::new(crate::points::store::Runtime::default()),
-            stopping: tokio::sync::watch::Sender::new(false),
-        })))
-    }
-
-    /// The community a user works in first (their first community-level role).
-    pub async fn home_community(&self, actor: &Actor) -> Option<CommunityRef> {
-        let id = actor.grants.iter().find_map(|g| g.community_id)?;
-        let mut conn = self.db.read().await.ok()?;
-        places::community_by_id(&mut conn, id).await.ok().flatten()
-    }
-}
-
-impl std::ops::Deref for AppState {
-    type Target = Shared;
-    fn deref(&self) -> &Shared {
-        &self.0
-    }
+/// Connects, migrates and starts every capability: what each command needs first.
+pub async fn open(config: Config) -> anyhow::Result<AppState> {
+    AppState::open(config, capabilities::ALL).await
 }
 
 pub fn router(state: AppState) -> Router {
-    let pages = Router::new()
-        .route("/", get(home::page))
+    let mut app = Router::new()
+        .route("/", get(web::home::page))
         .route("/login", get(auth::pages::login_page).post(auth::pages::login))
         .route("/logout", post(auth::pages::logout))
         .route("/lang/{code}", get(auth::pages::switch_lang))
         .route("/me", get(auth::pages::me))
         .route("/me/password", post(auth::pages::change_password))
-        .route("/me/data", get(home::my_data))
-        .route("/places", get(places::pages::browser))
-        .route("/c/{code}", get(entity::pages::c_home))
-        .route("/c/{code}/map", get(places::pages::map_page))
-        .route("/c/{code}/access-log", get(places::pages::access_log))
-        .route("/c/{code}/users", get(places::pages::users).post(places::pages::create_user))
-        .route(
-            "/c/{code}/import",
-            get(transfer::pages::import_page)
-                .post(transfer::pages::import)
-                .layer(DefaultBodyLimit::max(transfer::pages::MAX_UPLOAD + 64 * 1024)),
-        )
-        .route("/c/{code}/export/residents.xlsx", get(transfer::pages::export))
-        .route("/c/{code}/media/{id}", get(media::photo))
-        .route("/c/{code}/media/{id}/thumb", get(media::thumbnail))
-        .route("/c/{code}/{path}", get(entity::pages::community_list).post(entity::pages::c_create))
-        .route("/c/{code}/{path}/new", get(entity::pages::c_new))
-        .route("/c/{code}/{path}/{id}", get(entity::pages::c_show).post(entity::pages::c_update))
-        .route("/c/{code}/{path}/{id}/edit", get(entity::pages::c_edit))
-        .route("/c/{code}/{path}/{id}/archive", post(entity::pages::c_archive))
-        .route("/c/{code}/{path}/{id}/unarchive", post(entity::pages::c_unarchive))
-        .route("/c/{code}/{path}/{id}/reveal/{field}", post(entity::pages::c_reveal))
-        .route("/subdistricts/{id}/{path}", get(entity::pages::subdistrict_list))
-        .route("/{path}", get(entity::pages::global_list).post(entity::pages::g_create))
-        .route("/{path}/new", get(entity::pages::g_new))
-        .route("/{path}/{id}", get(entity::pages::g_show).post(entity::pages::g_update))
-        .route("/{path}/{id}/edit", get(entity::pages::g_edit))
-        .route("/{path}/{id}/archive", post(entity::pages::g_archive))
-        .route("/{path}/{id}/unarchive", post(entity::pages::g_unarchive));
-
-    Router::new()
-        .merge(pages)
-        .merge(tickets::routes())
-        .merge(crate::points::routes())
-        .merge(crate::fieldwork::routes())
-        .merge(crate::participation::routes())
-        .merge(crate::council::routes())
-        .nest("/api/v1", crate::api::router())
-        .route("/api/openapi.json", get(crate::api::openapi_json))
-        .route("/api/docs", get(crate::api::docs))
+        .route("/api/v1/session", post(auth::api::sign_in).delete(auth::api::sign_out))
+        .route("/api/v1/me", get(auth::api::me))
+        .merge(media::pages::routes())
+        .merge(notify::pages::routes())
+        .merge(chains::routes())
+        .merge(records::routes());
+    for cap in state.caps {
+        app = app.merge((cap.routes)());
+    }
+    app.route("/api/openapi.json", get(web::openapi::serve))
+        .route("/api/docs", get(web::openapi::docs))
         .route("/assets/{*path}", get(web::assets::serve))
         .route("/healthz", get(web::ops::healthz))
         .route("/metrics", get(web::ops::metrics))
@@ -220,20 +131,20 @@ pub async fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<()>
     Ok(())
 }
 
-/// The background jobs, every minute until the process ends: escalating overdue tickets
-/// and closing unrated ones, letting redemption holds expire. Each is safe to run in
-/// several processes at once.
+/// The capabilities' background jobs, every minute until the process ends. Each is safe
+/// to run in several processes at once; one that fails is tried again the next minute.
 fn spawn_jobs(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
             let now = db::now_ms();
-            if let Err(e) = tickets::jobs::run_once(&state, now).await {
-                tracing::warn!(error = %e, "ticket job failed; retrying next minute");
-            }
-            if let Err(e) = crate::points::store::expire_due(&state, now).await {
-                tracing::warn!(error = %e, "redemption expiry failed; retrying next minute");
+            for cap in state.caps {
+                for job in cap.jobs {
+                    if let Err(e) = (job.run)(&state, now).await {
+                        tracing::warn!(job = job.name, error = %e, "background job failed; retrying next minute");
+                    }
+                }
             }
         }
     });

@@ -167,7 +167,7 @@ mod tests {
             for c in literal.captures_iter(&scrubbed) {
                 let key = &c[1];
                 let ns = key.split('.').next().unwrap_or("");
-                let file_name = [".html", ".key", ".toml", ".db", ".json", ".sql", ".xlsx", ".pdf"]
+                let file_name = [".html", ".key", ".toml", ".db", ".json", ".sql", ".xlsx", ".pdf", ".rs"]
                     .iter()
                     .any(|x| key.ends_with(x));
                 if namespaces.contains(ns) && !file_name {

@@ -10,9 +10,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::session::{self, COOKIE};
-use crate::api::ApiJson;
-use crate::app::AppState;
 use crate::error::AppResult;
+use crate::web::AppState;
+use crate::web::api::ApiJson;
 use crate::web::{RequestInfo, Signed, is_tls, set_cookie};
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -1,6 +1,7 @@
 //! Sign-in, sessions and roles.
 
 pub mod api;
+pub mod guard;
 pub mod model;
 pub mod pages;
 pub mod password;

@@ -8,9 +8,9 @@ use axum::response::{Html, IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::session::{self, COOKIE};
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::i18n::Lang;
+use crate::web::AppState;
 use crate::web::form::{CsrfForm, PlainForm, text};
 use crate::web::{
     LANG_COOKIE, Notice, Page, PageCtx, PageResult, RequestInfo, SignedPage, done, is_tls, render, set_cookie,

@@ -9,11 +9,11 @@ use sha2::{Digest, Sha256};
 
 use super::model::{Actor, Grant, Role};
 use super::password;
-use crate::audit::{self, Action, By};
 use crate::db::{Builder, Db, Exec, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::i18n::Lang;
-use crate::pii::Pii;
+use crate::services::audit::{self, Action, By};
+use crate::services::pii::Pii;
 
 pub const COOKIE: &str = "linli_session";
 /// A session ends after a week without use, and after 30 days in any case.
@@ -75,7 +75,7 @@ pub async fn sign_in(
     }
     // Counted by a keyed hash of the account asked for (a mobile number in any spelling is
     // one account), so that no typed phone number is kept.
-    let asked = crate::pii::normalize_phone(identifier).unwrap_or_else(|_| identifier.to_lowercase());
+    let asked = crate::services::pii::normalize_phone(identifier).unwrap_or_else(|_| identifier.to_lowercase());
     let account_key = format!("user:{}", hex::encode(pii.blind_index("sign_in", &asked)));
     let limits = [
         (format!("{account_key}@{}", address.unwrap_or("-")), MAX_FAILS_ACCOUNT_AT_ADDRESS),
@@ -90,7 +90,7 @@ pub async fn sign_in(
     if limits.iter().any(|(key, max)| fails.iter().any(|(k, n)| k == key && n >= max)) {
         return Err(AppError::TooManyRequests);
     }
-    let user: Option<UserRow> = match crate::pii::normalize_phone(identifier) {
+    let user: Option<UserRow> = match crate::services::pii::normalize_phone(identifier) {
         Ok(phone) => query(
             "SELECT id, username, display_name, password_hash FROM users WHERE phone_hash = $1 AND disabled_at IS NULL",
         )

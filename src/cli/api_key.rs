@@ -1,6 +1,5 @@
 use anyhow::Context;
 
-use crate::app::AppState;
 use crate::config::Config;
 
 #[derive(Debug, clap::Subcommand)]
@@ -17,17 +16,18 @@ pub enum Command {
 }
 
 pub async fn run(config: Config, cmd: Command) -> anyhow::Result<()> {
-    let state = AppState::open(config).await?;
+    let state = crate::app::open(config).await?;
     match cmd {
         Command::Create { community, label } => {
             let mut conn = state.db.read().await?;
-            let c = crate::places::community_by_code(&mut conn, &community)
+            let c = crate::auth::guard::community_by_code(&mut conn, &community)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?
                 .with_context(|| format!("no community {community}"))?;
             drop(conn);
-            let key =
-                crate::tickets::open311::create_key(&state, c.id, &label).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let key = crate::capabilities::tickets::open311::create_key(&state, c.id, &label)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{key}");
         }
     }

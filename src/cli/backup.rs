@@ -1,6 +1,5 @@
 use std::path::PathBuf;
 
-use crate::app::AppState;
 use crate::config::Config;
 
 #[derive(Debug, clap::Args)]
@@ -10,7 +9,7 @@ pub struct Args {
 }
 
 pub async fn run(config: Config, args: Args) -> anyhow::Result<()> {
-    let state = AppState::open(config).await?;
+    let state = crate::app::open(config).await?;
     state.db.backup(&args.file).await?;
     println!("backed up to {} (keep pii.key from the data directory with it)", args.file.display());
     Ok(())

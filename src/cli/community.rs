@@ -1,4 +1,3 @@
-use crate::app::AppState;
 use crate::config::Config;
 
 #[derive(Debug, clap::Subcommand)]
@@ -8,7 +7,7 @@ pub enum Command {
 }
 
 pub async fn run(config: Config, cmd: Command) -> anyhow::Result<()> {
-    let state = AppState::open(config).await?;
+    let state = crate::app::open(config).await?;
     match cmd {
         Command::List => {
             let mut conn = state.db.read().await?;

@@ -1,6 +1,6 @@
 use tokio::net::TcpListener;
 
-use crate::app::{self, AppState};
+use crate::app::{self};
 use crate::config::Config;
 use crate::demo::{self, Scale};
 
@@ -19,11 +19,11 @@ pub struct Args {
 
 pub async fn run(config: Config, args: Args) -> anyhow::Result<()> {
     let listen = config.listen.clone();
-    let state = AppState::open(config).await?;
+    let state = crate::app::open(config).await?;
     let started = std::time::Instant::now();
     let wrote = demo::load(&state, args.scale).await?;
     if args.tickets > 0 {
-        crate::tickets::demo::bulk(&state, args.tickets).await?;
+        crate::capabilities::tickets::demo::bulk(&state, args.tickets).await?;
     }
     if wrote {
         println!("demo data loaded in {:.1} s", started.elapsed().as_secs_f64());
@@ -44,7 +44,7 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<()> {
     state.db.close().await;
     drop(state);
     crate::db::release_freed_memory();
-    let state = AppState::open(config).await?;
+    let state = crate::app::open(config).await?;
     let listener = TcpListener::bind(&listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
     println!("open http://{listen}/");
     app::serve(listener, state).await

@@ -2,10 +2,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::app::AppState;
-use crate::audit::By;
+use crate::capabilities::registry::transfer::store::{self, Mode};
 use crate::config::Config;
-use crate::transfer::store::{self, Mode};
+use crate::services::audit::By;
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
@@ -32,10 +31,10 @@ pub struct ExportArgs {
 }
 
 pub async fn run_import(config: Config, a: ImportArgs) -> anyhow::Result<()> {
-    let state = AppState::open(config).await?;
+    let state = crate::app::open(config).await?;
     let bytes = std::fs::read(&a.file).with_context(|| format!("reading {}", a.file.display()))?;
     let mut conn = state.db.read().await?;
-    let c = crate::places::community_by_code(&mut conn, &a.community)
+    let c = crate::auth::guard::community_by_code(&mut conn, &a.community)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .with_context(|| format!("no community {}", a.community))?;
@@ -80,9 +79,9 @@ pub async fn run_import(config: Config, a: ImportArgs) -> anyhow::Result<()> {
 }
 
 pub async fn run_export(config: Config, a: ExportArgs) -> anyhow::Result<()> {
-    let state = AppState::open(config).await?;
+    let state = crate::app::open(config).await?;
     let mut conn = state.db.read().await?;
-    let c = crate::places::community_by_code(&mut conn, &a.community)
+    let c = crate::auth::guard::community_by_code(&mut conn, &a.community)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .with_context(|| format!("no community {}", a.community))?;
@@ -96,7 +95,7 @@ pub async fn run_export(config: Config, a: ExportArgs) -> anyhow::Result<()> {
         subdistrict_communities: Default::default(),
     };
     let rows = store::export_rows(&state.db, &actor, c.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let bytes = crate::transfer::xlsx_table("居民登记", &store::EXPORT_COLUMNS, &rows)?;
+    let bytes = crate::capabilities::registry::transfer::xlsx_table("居民登记", &store::EXPORT_COLUMNS, &rows)?;
     std::fs::write(&a.file, bytes)?;
     println!("wrote {} residents to {}", rows.len(), a.file.display());
     Ok(())

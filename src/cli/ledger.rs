@@ -3,16 +3,17 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use crate::app::AppState;
 use crate::auth::model::{Actor, Grant, Role};
+use crate::capabilities::points::ledger::{self, Acct, Posting};
+use crate::capabilities::points::{AccountKind, Cause};
 use crate::config::Config;
-use crate::db::{Arg, insert_many, now_ms, query};
-use crate::points::ledger::{self, Acct, Posting};
-use crate::points::{AccountKind, Cause};
+use crate::db::{Arg, chain, insert_many, now_ms, query};
+use crate::web::AppState;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Check every rule of the points ledger; exits non-zero on any break.
+    /// Check every rule of the ledger (every unit), and that no row of the ledger or the
+    /// audit log was changed, removed or slipped in (their chains); exits non-zero on any break.
     Verify {
         /// Only this community (its code); all when absent.
         #[arg(long)]
@@ -42,12 +43,12 @@ pub enum Command {
 }
 
 pub async fn run(config: Config, cmd: Command) -> anyhow::Result<()> {
-    let state = AppState::open(config).await?;
+    let state = crate::app::open(config).await?;
     match cmd {
         Command::Verify { community } => verify(&state, community).await,
         Command::Bench { community, postings, concurrency, redeemers, stock, movements } => {
             let mut conn = state.db.read().await?;
-            let c = crate::places::community_by_code(&mut conn, &community)
+            let c = crate::auth::guard::community_by_code(&mut conn, &community)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?
                 .with_context(|| format!("no community {community}"))?;
@@ -70,29 +71,41 @@ async fn verify(state: &AppState, community: Option<String>) -> anyhow::Result<(
     let id = match &community {
         Some(code) => {
             let mut conn = state.db.read().await?;
-            let c = crate::places::community_by_code(&mut conn, code).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let c = crate::auth::guard::community_by_code(&mut conn, code).await.map_err(|e| anyhow::anyhow!("{e}"))?;
             Some(c.with_context(|| format!("no community {code}"))?.id)
         }
         None => None,
     };
     let started = Instant::now();
-    let r = ledger::verify(&state.db, id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    // Every book's rules, and both chains (the ledger's and the audit log's), side by side.
+    let (points, ledger_chain, audit_chain) = tokio::join!(
+        ledger::verify(&state.db, id),
+        chain::verify(&state.db, &crate::services::ledger::CHAIN, id),
+        chain::verify(&state.db, &crate::services::audit::CHAIN, id),
+    );
+    let r = points.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (linked, mut problems) = ledger_chain?;
+    let (logged, audit_problems) = audit_chain?;
+    problems.extend(audit_problems);
+    problems.extend(r.problems.iter().cloned());
     println!(
-        "checked {} movements in {} accounts of {} communities in {:.2} s; {} points issued",
+        "checked {} movements in {} accounts of {} communities, their chain ({linked} links) and the audit log's ({logged} links) in {:.2} s; {} points issued",
         r.movements,
         r.accounts,
         r.communities,
         started.elapsed().as_secs_f64(),
-        r.points_issued
+        r.issued
     );
-    if r.is_sound() {
-        println!("the ledger is sound: every balance is its movements, each community sums to zero");
+    if problems.is_empty() {
+        println!(
+            "the ledger is sound: every balance is its movements, each community sums to zero, no row was changed"
+        );
         Ok(())
     } else {
-        for p in &r.problems {
+        for p in &problems {
             println!("BREAK: {p}");
         }
-        anyhow::bail!("{} breaks in the ledger", r.problems.len())
+        anyhow::bail!("{} breaks in the ledger", problems.len())
     }
 }
 
@@ -217,7 +230,9 @@ async fn bench_redemptions(state: &AppState, community_id: i64, n: usize, stock:
                 grants: vec![Grant::community(Role::Volunteer, community_id)],
                 subdistrict_communities: Default::default(),
             };
-            tokio::spawn(async move { crate::points::store::redeem(&state, &actor, community_id, reward, None).await })
+            tokio::spawn(async move {
+                crate::capabilities::points::store::redeem(&state, &actor, community_id, reward, None).await
+            })
         })
         .collect();
     let (mut won, mut refused) = (0i64, std::collections::BTreeMap::<String, usize>::new());
@@ -265,60 +280,45 @@ async fn bulk_movements(state: &AppState, community_id: i64, n: usize) -> anyhow
         let take = chunk.min(n - done);
         let mut tx = state.db.begin().await?;
         let ids = tx.next_ids(take).await?;
-        let rows = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| {
-                let k = done + i;
-                let a = k % accounts.len();
-                let amount = 1 + (k % 5) as i64;
-                gained[a] += amount;
-                vec![
-                    Arg::from(community_id),
-                    (*id).into(),
-                    run.into(),
-                    issuing.into(),
-                    accounts[a].into(),
-                    amount.into(),
-                    "adjustment".into(),
-                    "benchmark".into(),
-                    Arg::from(0i64),
-                    format!("bulk:{run}:{k}").into(),
-                ]
-            })
-            .collect();
-        insert_many(
-            &mut tx,
-            "points_movements",
-            &[
-                "community_id",
-                "id",
-                "at",
-                "from_account",
-                "to_account",
-                "amount",
-                "cause",
-                "reason",
-                "author_id",
-                "idempotency_key",
-            ],
-            rows,
-        )
-        .await?;
+        let mut rows = Vec::with_capacity(take);
+        for (i, id) in ids.iter().enumerate() {
+            let k = done + i;
+            let a = k % accounts.len();
+            let amount = 1 + (k % 5) as i64;
+            gained[a] += amount;
+            let values: Vec<Arg> = vec![
+                "points".into(),
+                run.into(),
+                issuing.into(),
+                accounts[a].into(),
+                amount.into(),
+                "adjustment".into(),
+                Arg::I64(None),
+                Arg::I64(None),
+                "benchmark".into(),
+                Arg::from(0i64),
+                format!("bulk:{run}:{k}").into(),
+                Arg::I64(None),
+            ];
+            tx.chain(&crate::services::ledger::CHAIN, community_id, *id, &values);
+            rows.push([vec![Arg::from(community_id), (*id).into()], values].concat());
+        }
+        let columns: Vec<&str> = crate::services::ledger::MOVEMENT_COLUMNS.split(", ").collect();
+        insert_many(&mut tx, "ledger_movements", &columns, rows).await?;
         tx.commit().await?;
         done += take;
     }
     let mut tx = state.db.begin().await?;
     let total: i64 = gained.iter().sum();
     for (a, g) in accounts.iter().zip(&gained) {
-        query("UPDATE points_accounts SET balance = balance + $1 WHERE community_id = $2 AND id = $3")
+        query("UPDATE ledger_accounts SET balance = balance + $1 WHERE community_id = $2 AND id = $3")
             .bind(*g)
             .bind(community_id)
             .bind(*a)
             .execute(&mut tx)
             .await?;
     }
-    query("UPDATE points_accounts SET balance = balance - $1 WHERE community_id = $2 AND id = $3")
+    query("UPDATE ledger_accounts SET balance = balance - $1 WHERE community_id = $2 AND id = $3")
         .bind(total)
         .bind(community_id)
         .bind(issuing)

@@ -1,12 +1,11 @@
 use anyhow::{Context, bail};
 
-use crate::app::AppState;
-use crate::audit::By;
 use crate::auth::model::{Grant, Role};
+use crate::capabilities::registry::people::posts::Post;
+use crate::capabilities::registry::people::users::{self, NewUser};
 use crate::config::Config;
 use crate::error::AppError;
-use crate::people::posts::Post;
-use crate::people::users::{self, NewUser};
+use crate::services::audit::By;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -63,7 +62,7 @@ fn explain(e: AppError) -> anyhow::Error {
 }
 
 pub async fn run(config: Config, cmd: Command) -> anyhow::Result<()> {
-    let state = AppState::open(config).await?;
+    let state = crate::app::open(config).await?;
     let by = By::system("cli");
     match cmd {
         Command::Create { username, name, password, role, community, subdistrict, grid, phone, post, post_place } => {
@@ -71,7 +70,7 @@ pub async fn run(config: Config, cmd: Command) -> anyhow::Result<()> {
             let mut conn = state.db.read().await?;
             let community_id = match &community {
                 Some(code) => Some(
-                    crate::places::community_by_code(&mut conn, code)
+                    crate::auth::guard::community_by_code(&mut conn, code)
                         .await
                         .map_err(explain)?
                         .with_context(|| format!("no community {code}"))?

@@ -9,6 +9,7 @@
 //! `BEGIN IMMEDIATE` on it, so concurrent requests queue instead of failing with
 //! "database is locked") and a pool of read-only connections.
 
+pub mod chain;
 pub mod group;
 pub mod migrate;
 
@@ -207,6 +208,8 @@ impl Db {
 pub struct Tx {
     inner: TxInner,
     after_commit: Vec<Box<dyn FnOnce() + Send>>,
+    /// Rows of chained tables written here, linked at commit (`chain`).
+    chained: Vec<chain::Pending>,
 }
 
 pub enum TxInner {
@@ -216,7 +219,7 @@ pub enum TxInner {
 
 impl Tx {
     fn new(inner: TxInner) -> Tx {
-        Tx { inner, after_commit: Vec::new() }
+        Tx { inner, after_commit: Vec::new(), chained: Vec::new() }
     }
 
     pub fn kind(&self) -> DbKind {
@@ -236,7 +239,18 @@ impl Tx {
         self.after_commit.push(Box::new(f));
     }
 
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
+    /// Links a row just written to a chained table into its community's chain when the
+    /// transaction commits; `values` are its covered columns, in the table's order.
+    pub fn chain(&mut self, spec: &'static chain::Chained, community_id: i64, id: i64, values: &[Arg]) {
+        let content = chain::content(community_id, id, values);
+        self.chained.push(chain::Pending { spec, community_id, id, content });
+    }
+
+    pub async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let chained = std::mem::take(&mut self.chained);
+        if !chained.is_empty() {
+            chain::link_pending(&mut self, chained).await?;
+        }
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,
             TxInner::Pg(t) => t.commit().await?,
@@ -251,7 +265,7 @@ impl Tx {
     /// what came before (a batch answers each item on its own this way).
     pub async fn savepoint(&mut self) -> Result<Savepoint, sqlx::Error> {
         query("SAVEPOINT linli_item").execute(self).await?;
-        Ok(Savepoint { hooks: self.after_commit.len() })
+        Ok(Savepoint { hooks: self.after_commit.len(), chained: self.chained.len() })
     }
 
     /// Keeps what was done since the savepoint.
@@ -265,6 +279,7 @@ impl Tx {
         query("ROLLBACK TO SAVEPOINT linli_item").execute(self).await?;
         query("RELEASE SAVEPOINT linli_item").execute(self).await?;
         self.after_commit.truncate(sp.hooks);
+        self.chained.truncate(sp.chained);
         Ok(())
     }
 
@@ -322,6 +337,7 @@ impl Tx {
 #[must_use]
 pub struct Savepoint {
     hooks: usize,
+    chained: usize,
 }
 
 /// A pooled read connection.

@@ -6,7 +6,7 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
-use crate::pii;
+use crate::services::pii;
 
 pub type Rand = ChaCha8Rng;
 
@@ -153,7 +153,7 @@ mod tests {
         let grids = grid_polygons(&mut rng(3), 110.4, 21.2, 7);
         assert_eq!(grids.len(), 7);
         for (g, bbox) in grids {
-            assert!(crate::entity::model::check_polygon(&g).is_ok());
+            assert!(crate::services::records::model::check_polygon(&g).is_ok());
             assert!(bbox[0] < bbox[2] && bbox[1] < bbox[3]);
         }
     }

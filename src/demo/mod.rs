@@ -10,12 +10,12 @@ use chrono::Datelike;
 use rand::RngExt;
 use serde_json::json;
 
-use crate::app::AppState;
-use crate::audit::{self, Action, By};
 use crate::auth::model::{Grant, Role};
+use crate::capabilities::registry::people::users::{self, NewUser};
 use crate::db::{Arg, Tx, insert_many, now_ms, query};
 use crate::error::AppResult;
-use crate::people::users::{self, NewUser};
+use crate::services::audit::{self, Action, By};
+use crate::web::AppState;
 use generate::Rand;
 
 pub const PASSWORD: &str = "demo1234";
@@ -301,11 +301,11 @@ pub async fn load(state: &AppState, scale: Scale) -> anyhow::Result<bool> {
         }
         tx.commit().await?;
         accounts(state, &loaded).await?;
-        crate::tickets::demo::load(state).await?;
-        crate::points::demo::load(state).await?;
-        crate::fieldwork::demo::load(state).await?;
-        crate::participation::demo::load(state).await?;
-        crate::council::demo::load(state).await?;
+        crate::capabilities::tickets::demo::load(state).await?;
+        crate::capabilities::points::demo::load(state).await?;
+        crate::capabilities::fieldwork::demo::load(state).await?;
+        crate::capabilities::participation::demo::load(state).await?;
+        crate::capabilities::council::demo::load(state).await?;
         tracing::info!(seconds = started.elapsed().as_secs_f64(), "demo data loaded");
         wrote = true;
     }
@@ -395,7 +395,7 @@ async fn community(
         Some(&json!({"name": c.name, "code": c.code})),
     )
     .await?;
-    crate::tickets::store::ensure_categories(tx, id).await?;
+    crate::capabilities::tickets::store::ensure_categories(tx, id).await?;
     let mut loaded = Loaded { community_id: id, ..Loaded::default() };
 
     let zone_ids = tx.next_ids(c.zones.len()).await?;
@@ -581,8 +581,12 @@ async fn registry(
                                 ),
                             };
                             while !seen_ids.insert(state.pii.blind_index("id_number", &p.id_number)) {
-                                p.id_number =
-                                    crate::pii::make_id_number(region, p.birth, r.random_range(0..1000), p.male);
+                                p.id_number = crate::services::pii::make_id_number(
+                                    region,
+                                    p.birth,
+                                    r.random_range(0..1000),
+                                    p.male,
+                                );
                             }
                             let age = this_year - p.birth.year();
                             let tags = generate::care_tags(r, if size == 1 { age } else { 0 });
@@ -607,7 +611,7 @@ async fn registry(
                                 p.phone.as_ref().map(|x| x[7..].to_string()).into(),
                                 (["head", "spouse", "child", "child"][k]).into(),
                                 (if r.random_bool(0.8) { "registered" } else { "floating" }).into(),
-                                crate::entity::model::tags_to_column(
+                                crate::services::records::model::tags_to_column(
                                     &tags.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
                                 )
                                 .into(),
@@ -838,7 +842,7 @@ async fn fill_subdistrict(state: &AppState) -> anyhow::Result<bool> {
 }
 
 fn bbox(polygon: &serde_json::Value) -> [f64; 4] {
-    let rings = crate::places::map::outer_rings(polygon);
+    let rings = crate::capabilities::registry::places::map::outer_rings(polygon);
     let pts: Vec<(f64, f64)> = rings.into_iter().flatten().collect();
     [
         pts.iter().map(|p| p.0).fold(f64::MAX, f64::min),

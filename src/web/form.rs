@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 use subtle::ConstantTimeEq;
 
 use super::{PageError, RequestInfo};
-use crate::app::AppState;
 use crate::error::AppError;
 use crate::input;
+use crate::web::AppState;
 
 /// `a=1&b=2&b=3` → `{"a": "1", "b": ["2", "3"]}`.
 pub fn parse(body: &[u8]) -> Map<String, Value> {

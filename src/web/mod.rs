@@ -1,12 +1,19 @@
 //! What every page and API handler shares: the session and language of the request,
 //! cookies, protection of form posts, the page frame, errors as pages, static assets.
 
+pub mod api;
 pub mod assets;
+pub mod capability;
 pub mod chart;
 pub mod fmt;
 pub mod form;
+pub mod home;
+pub mod openapi;
 pub mod ops;
 pub mod sheet;
+pub mod state;
+
+pub use state::AppState;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
@@ -15,8 +22,7 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use crate::app::AppState;
-use crate::auth::model::{Actor, Permission, Role};
+use crate::auth::model::Actor;
 use crate::auth::session::{self, COOKIE, Session};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Lang};
@@ -220,7 +226,7 @@ impl FromRequestParts<AppState> for Page {
         let (nav, unread) = match &user {
             Some(u) => (
                 navigation(state, u, info.lang, &path).await,
-                crate::tickets::store::unread(&state.db, u.user_id).await.unwrap_or(0),
+                crate::services::notify::unread(&state.db, u.user_id).await.unwrap_or(0),
             ),
             None => (Vec::new(), 0),
         };
@@ -240,39 +246,26 @@ impl FromRequestParts<AppState> for SignedPage {
     }
 }
 
+/// Home, each capability's entries for this user (by their `order`), and "me".
 async fn navigation(state: &AppState, actor: &Actor, lang: Lang, path: &str) -> Vec<NavItem> {
-    // Residents, volunteers, members and units work from their home page; the places
-    // browser and the registry are for those who keep them.
-    let keeper = actor
-        .roles()
-        .iter()
-        .any(|r| !matches!(r, Role::Resident | Role::Volunteer | Role::PartyMember | Role::PartnerUnit));
-    let mut items: Vec<(String, &str, &'static str)> = vec![("/".into(), "nav.home", "home")];
     let home = state.home_community(actor).await;
-    let subdistrict = actor.grants.iter().find_map(|g| g.subdistrict_id);
-    match (&home, subdistrict) {
-        (Some(c), _) => items.push((format!("/c/{}/tickets", c.code), "nav.tickets", "list")),
-        (None, Some(s)) => items.push((format!("/subdistricts/{s}/tickets"), "nav.tickets", "list")),
-        _ => {}
-    }
-    if keeper {
-        items.push(("/places".into(), "nav.places", "map"));
-        match (&home, subdistrict) {
-            (Some(c), _) if actor.can(c.id, Permission::ViewRegistry) => {
-                items.push((format!("/c/{}/residents", c.code), "nav.residents", "people"));
-            }
-            (_, Some(s)) => items.push((format!("/subdistricts/{s}/residents"), "nav.residents", "people")),
-            _ => {}
-        }
-    }
-    items.push(("/me".into(), "nav.me", "user"));
-    items
-        .into_iter()
-        .map(|(href, key, icon)| NavItem {
-            active: if href == "/" { path == "/" } else { path.starts_with(href.as_str()) },
-            label: i18n::t(lang, key),
-            href,
-            icon,
+    let at = capability::Whereabouts {
+        community: home.as_ref(),
+        subdistrict: actor.grants.iter().find_map(|g| g.subdistrict_id),
+    };
+    let mut entries: Vec<capability::NavEntry> =
+        state.caps.iter().filter_map(|c| c.nav).flat_map(|nav| nav(actor, &at)).collect();
+    entries.sort_by_key(|e| e.order);
+    let first = capability::NavEntry { order: 0, href: "/".into(), label_key: "nav.home", icon: "home" };
+    let last = capability::NavEntry { order: u8::MAX, href: "/me".into(), label_key: "nav.me", icon: "user" };
+    std::iter::once(first)
+        .chain(entries)
+        .chain(std::iter::once(last))
+        .map(|e| NavItem {
+            active: if e.href == "/" { path == "/" } else { path.starts_with(e.href.as_str()) },
+            label: i18n::t(lang, e.label_key),
+            href: e.href,
+            icon: e.icon,
         })
         .collect()
 }

@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::db::{DbKind, query};
+use crate::web::AppState;
 
 /// The process-wide metrics recorder (installed once, however many apps a test builds).
 pub fn metrics_handle() -> PrometheusHandle {

@@ -190,7 +190,7 @@ async fn a_grid_worker_on_a_phone_finds_a_resident_and_reveals_a_number() {
         .text()
         .await
         .unwrap();
-    assert!(linli::pii::normalize_phone(&revealed).is_ok(), "{revealed}");
+    assert!(linli::services::pii::normalize_phone(&revealed).is_ok(), "{revealed}");
     assert_eq!(&revealed[..3], &masked[..3]);
     assert_eq!(&revealed[7..], &masked[7..]);
 }
@@ -382,7 +382,7 @@ async fn a_resident_on_a_phone_votes_once_and_follows_the_decision_on_the_public
     let c_id = app.community_id(HS).await;
     let staff = linli::demo::actor_of(&app.state, app.user_id("staff").await).await.unwrap();
     let resident = linli::demo::actor_of(&app.state, app.user_id("resident").await).await.unwrap();
-    let p = linli::council::store::raise(
+    let p = linli::capabilities::council::store::raise(
         &app.state,
         &resident,
         c_id,
@@ -393,9 +393,9 @@ async fn a_resident_on_a_phone_votes_once_and_follows_the_decision_on_the_public
     )
     .await
     .unwrap();
-    linli::council::store::screen(&app.state, &staff, c_id, p.id, "accept", None, None).await.unwrap();
+    linli::capabilities::council::store::screen(&app.state, &staff, c_id, p.id, "accept", None, None).await.unwrap();
     let closes = linli::db::now_ms() + 86_400_000;
-    linli::council::store::open_vote(&app.state, &staff, c_id, p.id, None, Some(closes)).await.unwrap();
+    linli::capabilities::council::store::open_vote(&app.state, &staff, c_id, p.id, None, Some(closes)).await.unwrap();
     let base = serve(&app).await;
     let c = &b.client;
     sign_in(c, &base, "resident").await;
@@ -412,7 +412,7 @@ async fn a_resident_on_a_phone_votes_once_and_follows_the_decision_on_the_public
     assert!(c.find(Locator::Css("form[action$='/ballot']")).await.is_err(), "no second ballot to cast");
 
     // Staff close it; the public page shows the decision and its tally, with no sign-in.
-    linli::council::store::close_vote(&app.state, &staff, c_id, p.id, "同意加装晾衣架").await.unwrap();
+    linli::capabilities::council::store::close_vote(&app.state, &staff, c_id, p.id, "同意加装晾衣架").await.unwrap();
     c.delete_all_cookies().await.unwrap();
     c.goto(&format!("{base}/p/{HS}/council/{}", p.id)).await.unwrap();
     assert!(wait_text(c, "同意加装晾衣架", 5).await);

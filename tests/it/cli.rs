@@ -193,7 +193,7 @@ async fn an_office_imports_a_csv_from_the_command_line_and_exports_the_registry(
     let c = app.community_id(HS).await;
     let before = app.scalar("SELECT COUNT(*) FROM residents WHERE community_id = $1", c).await;
     let id = |seq, male| {
-        linli::pii::make_id_number("440804", chrono::NaiveDate::from_ymd_opt(1980, 6, 1).unwrap(), seq, male)
+        linli::services::pii::make_id_number("440804", chrono::NaiveDate::from_ymd_opt(1980, 6, 1).unwrap(), seq, male)
     };
     let csv = format!(
         "姓名,性别,身份证号,联系电话,小区,楼栋,单元,门牌,网格,人员类别\n\

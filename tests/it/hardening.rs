@@ -114,7 +114,7 @@ async fn numbers_out_of_range_are_refused_and_the_ledger_stays_whole() {
     // Every stored balance is a whole number; the statement, the shop and the figures
     // answer; the check of the ledger finds nothing wrong.
     if !app.is_postgres() {
-        let odd: i64 = query("SELECT COUNT(*) FROM points_accounts WHERE typeof(balance) <> 'integer'")
+        let odd: i64 = query("SELECT COUNT(*) FROM ledger_accounts WHERE typeof(balance) <> 'integer'")
             .scalar(&mut app.state.db.read().await.unwrap())
             .await
             .unwrap();
@@ -230,7 +230,7 @@ async fn eight_staff_signing_volunteers_up_at_once_get_eight_numbers() {
         .await
         .unwrap();
     assert_eq!(names.len(), 8);
-    assert!(names.iter().all(|n| !linli::pii::holds_personal_number(n)), "{names:?}");
+    assert!(names.iter().all(|n| !linli::services::pii::holds_personal_number(n)), "{names:?}");
     app.sign_in_with("139 1111 0003", "Together2026").await;
 
     // A rule's new versions at once: each gets its own.
@@ -322,7 +322,11 @@ fn personal_numbers(text: &str) -> BTreeSet<String> {
     let id = regex::Regex::new(r"(?:^|[^0-9])([1-9][0-9]{16}[0-9Xx])(?:[^0-9]|$)").unwrap();
     let mut out = BTreeSet::new();
     out.extend(phone.captures_iter(text).map(|c| c[1].to_string()));
-    out.extend(id.captures_iter(text).map(|c| c[1].to_string()).filter(|n| linli::pii::normalize_id_number(n).is_ok()));
+    out.extend(
+        id.captures_iter(text)
+            .map(|c| c[1].to_string())
+            .filter(|n| linli::services::pii::normalize_id_number(n).is_ok()),
+    );
     out
 }
 

@@ -123,7 +123,7 @@ async fn build_template(start: Start) -> Template {
         None => None,
     };
     let config = Config::for_paths(dir.path(), url.as_deref());
-    let state = AppState::open(config).await.expect("open the app");
+    let state = linli::app::open(config).await.expect("open the app");
     if start == Start::Demo {
         linli::demo::load(&state, linli::demo::Scale::Seeds).await.expect("demo data loads");
     }
@@ -194,14 +194,14 @@ impl TestApp {
             _ => None,
         };
         let config = Config::for_paths(dir.path(), url.as_deref());
-        let state = AppState::open(config).await.expect("open the app");
+        let state = linli::app::open(config).await.expect("open the app");
         TestApp { router: router(state.clone()), state, cookie: None, csrf: String::new(), dir, pg }
     }
 
     /// A second server process on the same database (a restart, or a second node).
     pub async fn restart(&self) -> TestApp {
         let config = (*self.state.config).clone();
-        let state = AppState::open(config).await.unwrap();
+        let state = linli::app::open(config).await.unwrap();
         TestApp {
             router: router(state.clone()),
             state,

@@ -8,7 +8,7 @@ use crate::helpers::{TestApp, visible_text};
 const HS: &str = "440804003001";
 
 fn id(seq: u32) -> String {
-    linli::pii::make_id_number("440804", chrono::NaiveDate::from_ymd_opt(1975, 3, 4).unwrap(), seq, true)
+    linli::services::pii::make_id_number("440804", chrono::NaiveDate::from_ymd_opt(1975, 3, 4).unwrap(), seq, true)
 }
 
 fn sheet(rows: &[[&str; 10]]) -> String {
@@ -105,8 +105,8 @@ async fn an_office_uploads_an_xlsx_checks_it_and_confirms_on_the_page() {
             "".into(),
         ],
     ];
-    let headers = linli::transfer::COLUMNS;
-    let xlsx = linli::transfer::xlsx_table("Sheet1", &headers, &rows).unwrap();
+    let headers = linli::capabilities::registry::transfer::COLUMNS;
+    let xlsx = linli::capabilities::registry::transfer::xlsx_table("Sheet1", &headers, &rows).unwrap();
 
     let checked = app.post_multipart(&format!("/c/{HS}/import"), &[], &[("file", &xlsx)]).await;
     assert_eq!(checked.status, StatusCode::OK, "{}", checked.text());
@@ -129,7 +129,7 @@ async fn the_registry_exports_to_xlsx_masked_and_within_scope() {
     let r = app.get(&format!("/c/{HS}/export/residents.xlsx")).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().contains("spreadsheetml"));
-    let table = linli::transfer::read_table(&r.body).unwrap();
+    let table = linli::capabilities::registry::transfer::read_table(&r.body).unwrap();
     assert_eq!(table[0][0], "姓名");
     let c = app.community_id(HS).await;
     let grid0 = app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", c).await;

@@ -62,7 +62,7 @@ async fn loading_the_demo_again_reuses_what_is_there() {
         "grants",
         "tickets",
         "volunteers",
-        "points_movements",
+        "ledger_movements",
         "registrations",
         "needs",
         "pledges",

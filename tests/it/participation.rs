@@ -21,12 +21,12 @@ async fn unit_contact(app: &TestApp) -> i64 {
         .scalar(&mut app.state.db.read().await.unwrap())
         .await
         .unwrap();
-    linli::people::users::create(
+    linli::capabilities::registry::people::users::create(
         &app.state.db,
         &app.state.pii,
         None,
-        &linli::audit::By::system("test"),
-        linli::people::users::NewUser {
+        &linli::services::audit::By::system("test"),
+        linli::capabilities::registry::people::users::NewUser {
             username: "wuye".into(),
             display_name: "海盛物业 林经理".into(),
             password: linli::demo::PASSWORD.into(),
@@ -117,7 +117,7 @@ async fn a_unit_registers_takes_a_need_from_the_board_a_member_sponsors_the_rest
                 ("quantity", "10000"),
                 ("deadline", ""),
             ],
-            &[("photos", &linli::media::png_for_tests(64, 48))],
+            &[("photos", &linli::services::media::png_for_tests(64, 48))],
         )
         .await;
     assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.text());
@@ -196,7 +196,7 @@ async fn a_unit_registers_takes_a_need_from_the_board_a_member_sponsors_the_rest
                 ("amount", "6000"),
                 ("served_on", &linli::web::fmt::today().to_string()),
             ],
-            &[("photos", &linli::media::png_for_tests(80, 60))],
+            &[("photos", &linli::services::media::png_for_tests(80, 60))],
         )
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
@@ -335,11 +335,11 @@ async fn forty_members_race_for_ten_places_and_the_need_is_never_over_filled() {
     let app = TestApp::demo().await;
     let c = app.community_id(JF).await;
     let staff = linli::demo::actor_of(&app.state, app.user_id("jf-staff").await).await.unwrap();
-    let n = linli::participation::store::add_need(
+    let n = linli::capabilities::participation::store::add_need(
         &app.state,
         &staff,
         c,
-        linli::participation::store::NewNeed {
+        linli::capabilities::participation::store::NewNeed {
             title: "周末义务巡逻".into(),
             description: "十个班次".into(),
             kind: "service".into(),
@@ -401,10 +401,13 @@ async fn a_pair_logs_visits_and_an_overdue_pair_shows_up_for_staff() {
     app.sign_in("staff").await;
     let page = visible_text(&app.get(&format!("/c/{HS}/pairs")).await.text());
     assert!(page.contains("逾期 3 天"), "the demo's late pair shows: {page}");
-    let uncovered =
-        linli::participation::store::uncovered(&mut app.state.db.read().await.unwrap(), &app_staff(&app).await, c)
-            .await
-            .unwrap();
+    let uncovered = linli::capabilities::participation::store::uncovered(
+        &mut app.state.db.read().await.unwrap(),
+        &app_staff(&app).await,
+        c,
+    )
+    .await
+    .unwrap();
     let household = uncovered[0].0;
     assert!(page.contains(&uncovered[0].1), "households needing care with no pair are listed");
     let started = (linli::web::fmt::today() - chrono::Duration::days(20)).to_string();
@@ -425,10 +428,13 @@ async fn a_pair_logs_visits_and_an_overdue_pair_shows_up_for_staff() {
     let made = app.post_form(&format!("/c/{HS}/pairs"), &refs(&fields(""))).await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text());
     let pair = id_after(&made.location(), "/pairs/");
-    let left =
-        linli::participation::store::uncovered(&mut app.state.db.read().await.unwrap(), &app_staff(&app).await, c)
-            .await
-            .unwrap();
+    let left = linli::capabilities::participation::store::uncovered(
+        &mut app.state.db.read().await.unwrap(),
+        &app_staff(&app).await,
+        c,
+    )
+    .await
+    .unwrap();
     assert!(!left.iter().any(|h| h.0 == household), "the household is covered now");
 
     // The volunteer logs a visit 15 days ago: a week has passed since, so it is overdue.
@@ -445,16 +451,24 @@ async fn a_pair_logs_visits_and_an_overdue_pair_shows_up_for_staff() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     app.sign_in("staff").await;
-    let view =
-        linli::participation::store::pair_for(&mut app.state.db.read().await.unwrap(), &app_staff(&app).await, c, pair)
-            .await
-            .unwrap();
+    let view = linli::capabilities::participation::store::pair_for(
+        &mut app.state.db.read().await.unwrap(),
+        &app_staff(&app).await,
+        c,
+        pair,
+    )
+    .await
+    .unwrap();
     assert_eq!(view.overdue_days, Some(8));
     assert!(visible_text(&app.get(&format!("/c/{HS}/pairs")).await.text()).contains("逾期 8 天"));
     // The staff home counts the late pairs as the pairs page judges them.
-    let all = linli::participation::store::pairs(&mut app.state.db.read().await.unwrap(), &app_staff(&app).await, c)
-        .await
-        .unwrap();
+    let all = linli::capabilities::participation::store::pairs(
+        &mut app.state.db.read().await.unwrap(),
+        &app_staff(&app).await,
+        c,
+    )
+    .await
+    .unwrap();
     let late = all.iter().filter(|p| p.overdue_days.is_some()).count();
     assert!(late >= 2, "the demo's late pair and this one");
     let home = app.get("/").await.text();
@@ -487,10 +501,14 @@ async fn a_pair_logs_visits_and_an_overdue_pair_shows_up_for_staff() {
     // Today's visit brings it back on schedule; someone else cannot log on this pair.
     let r = app.post_form(&format!("/c/{HS}/pairs/{pair}/visits"), &[("done", "更换了燃气软管后回访")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let view =
-        linli::participation::store::pair_for(&mut app.state.db.read().await.unwrap(), &app_staff(&app).await, c, pair)
-            .await
-            .unwrap();
+    let view = linli::capabilities::participation::store::pair_for(
+        &mut app.state.db.read().await.unwrap(),
+        &app_staff(&app).await,
+        c,
+        pair,
+    )
+    .await
+    .unwrap();
     assert_eq!((view.overdue_days, view.pair.visits), (None, 2));
     app.sign_in("resident").await;
     assert_eq!(
@@ -546,7 +564,7 @@ async fn staff_remind_the_inactive_and_the_figures_add_up_per_community_and_subd
     assert!(page.contains("需求完成率") && page.contains("122"), "{page}");
     let xlsx = app.get(&format!("/c/{JF}/participation.xlsx")).await;
     assert_eq!(xlsx.status, StatusCode::OK);
-    let table = linli::transfer::read_table(&xlsx.body).unwrap();
+    let table = linli::capabilities::registry::transfer::read_table(&xlsx.body).unwrap();
     assert_eq!(table[0][0], "社区");
     assert_eq!(table[1][1], "122");
 
@@ -572,7 +590,7 @@ async fn staff_remind_the_inactive_and_the_figures_add_up_per_community_and_subd
     assert_eq!(app.get(&format!("/subdistricts/{sub}/participation/stats")).await.status, StatusCode::OK);
     assert!(app.get("/").await.text().contains(&format!("/subdistricts/{sub}/participation/stats")));
     let book = app.get(&format!("/subdistricts/{sub}/participation.xlsx")).await;
-    let table = linli::transfer::read_table(&book.body).unwrap();
+    let table = linli::capabilities::registry::transfer::read_table(&book.body).unwrap();
     assert_eq!(
         (table.len(), table.last().unwrap()[0].as_str()),
         (24, "合计"),

@@ -21,11 +21,11 @@ async fn user_id(app: &TestApp, username: &str) -> i64 {
 
 async fn balance(app: &TestApp, user: i64) -> i64 {
     let c = app.community_id(HS).await;
-    linli::points::ledger::balance(&mut app.state.db.read().await.unwrap(), c, user).await.unwrap()
+    linli::capabilities::points::ledger::balance(&mut app.state.db.read().await.unwrap(), c, user).await.unwrap()
 }
 
 async fn sound(app: &TestApp) {
-    let r = linli::points::ledger::verify(&app.state.db, None).await.unwrap();
+    let r = linli::capabilities::points::ledger::verify(&app.state.db, None).await.unwrap();
     assert!(r.is_sound(), "the ledger has breaks: {:?}", r.problems);
     assert!(r.movements > 0);
 }
@@ -38,7 +38,7 @@ const HOUR: i64 = 3_600_000;
 
 /// A whole hour some days ago, so that tests' services never touch the demo's.
 fn slot(days_ago: i64, hour: i64) -> i64 {
-    let midnight = linli::points::day_start_ms(fmt::today()) - days_ago * 24 * HOUR;
+    let midnight = linli::time::day_start_ms(fmt::today()) - days_ago * 24 * HOUR;
     midnight + hour * HOUR
 }
 
@@ -63,7 +63,7 @@ async fn a_volunteer_serves_staff_approve_and_the_points_name_their_cause() {
     assert!(visible_text(&page.text()).contains("记录志愿服务"));
     let before = balance(&app, me).await;
     let (start, end) = (slot(40, 9), slot(40, 11));
-    let photo = linli::media::png_for_tests(40, 30);
+    let photo = linli::services::media::png_for_tests(40, 30);
     let sent = app
         .post_multipart(
             &format!("/c/{HS}/service-records"),
@@ -298,7 +298,7 @@ async fn hand_given_points_retries_corrections_and_the_check_keep_the_ledger_exa
     // Nothing is edited or deleted; a balance that drifts from its movements is found.
     let c = app.community_id(HS).await;
     let mut tx = app.state.db.begin().await.unwrap();
-    let edit = query("UPDATE points_movements SET amount = 1 WHERE community_id = $1 AND id = $2")
+    let edit = query("UPDATE ledger_movements SET amount = 1 WHERE community_id = $1 AND id = $2")
         .bind(c)
         .bind(id)
         .execute(&mut tx)
@@ -306,14 +306,14 @@ async fn hand_given_points_retries_corrections_and_the_check_keep_the_ledger_exa
     assert!(edit.is_err(), "movements are append-only");
     drop(tx);
     let mut tx = app.state.db.begin().await.unwrap();
-    query("UPDATE points_accounts SET balance = balance + 7 WHERE community_id = $1 AND kind = 'person' AND owner_id = $2")
+    query("UPDATE ledger_accounts SET balance = balance + 7 WHERE community_id = $1 AND kind = 'person' AND owner_id = $2")
         .bind(c)
         .bind(v)
         .execute(&mut tx)
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let report = linli::points::ledger::verify(&app.state.db, Some(c)).await.unwrap();
+    let report = linli::capabilities::points::ledger::verify(&app.state.db, Some(c)).await.unwrap();
     assert!(!report.is_sound());
     assert!(report.problems.iter().any(|p| p.contains("stored balance")), "{:?}", report.problems);
     // The command says so and fails.
@@ -340,7 +340,7 @@ async fn teams_and_partner_units_hold_points_of_their_own() {
         let db = app.state.db.clone();
         async move {
             let mut conn = db.read().await.unwrap();
-            query("SELECT balance FROM points_accounts WHERE community_id = $1 AND kind = $2 AND owner_id = $3")
+            query("SELECT balance FROM ledger_accounts WHERE community_id = $1 AND kind = $2 AND owner_id = $3")
                 .bind(c)
                 .bind(kind)
                 .bind(owner)
@@ -423,7 +423,7 @@ async fn a_volunteer_redeems_and_the_merchant_hands_it_over() {
     assert_eq!(twice.status, StatusCode::CONFLICT);
     assert!(visible_text(&twice.text()).contains("已核销"));
     let provider: i64 =
-        query("SELECT balance FROM points_accounts WHERE community_id = $1 AND kind = 'provider' AND owner_id = $2")
+        query("SELECT balance FROM ledger_accounts WHERE community_id = $1 AND kind = 'provider' AND owner_id = $2")
             .bind(c)
             .bind(unit)
             .scalar(&mut app.state.db.read().await.unwrap())
@@ -453,7 +453,7 @@ async fn a_volunteer_redeems_and_the_merchant_hands_it_over() {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(linli::points::store::expire_due(&app.state, linli::db::now_ms()).await.unwrap(), 1);
+    assert_eq!(linli::capabilities::points::store::expire_due(&app.state, linli::db::now_ms()).await.unwrap(), 1);
     assert_eq!((balance(&app, v).await, stock().await), (b0, s0));
     sound(&app).await;
 }
@@ -477,21 +477,21 @@ async fn two_hundred_residents_race_for_the_last_ten_units() {
             .execute(&mut tx)
             .await
             .unwrap();
-        linli::people::users::insert_grant(
+        linli::capabilities::registry::people::users::insert_grant(
             &mut tx,
             *p,
             &linli::auth::model::Grant::community(linli::auth::model::Role::Volunteer, c),
         )
         .await
         .unwrap();
-        linli::points::ledger::post(
+        linli::capabilities::points::ledger::post(
             &mut tx,
-            &linli::points::ledger::Posting {
+            &linli::capabilities::points::ledger::Posting {
                 community_id: c,
-                from: linli::points::ledger::Acct::ISSUING,
-                to: linli::points::ledger::Acct::person(*p),
+                from: linli::capabilities::points::ledger::Acct::ISSUING,
+                to: linli::capabilities::points::ledger::Acct::person(*p),
                 amount: 10,
-                cause: linli::points::Cause::Adjustment,
+                cause: linli::capabilities::points::Cause::Adjustment,
                 cause_id: None,
                 rule_id: None,
                 reason: Some("测试".into()),
@@ -534,7 +534,7 @@ async fn two_hundred_residents_race_for_the_last_ten_units() {
         .await
         .unwrap();
     let mut b =
-        linli::db::Builder::new("SELECT balance FROM points_accounts WHERE kind = 'person' AND community_id = ");
+        linli::db::Builder::new("SELECT balance FROM ledger_accounts WHERE kind = 'person' AND community_id = ");
     b.arg(c).push(" AND owner_id IN ").list(people.iter().copied());
     let balances: Vec<i64> = b.build().scalars(&mut conn).await.unwrap();
     drop(conn);
@@ -579,7 +579,7 @@ async fn the_honor_roll_updates_and_names_only_those_who_agreed() {
     let v = user_id(&app, "volunteer").await;
     let vol = app.scalar("SELECT id FROM volunteers WHERE user_id = $1", v).await;
     // Ten hours that have passed, and that no demo record touches: the night before last.
-    let start = linli::points::day_start_ms(fmt::today()) - 2 * 24 * HOUR - 2 * HOUR;
+    let start = linli::time::day_start_ms(fmt::today()) - 2 * 24 * HOUR - 2 * HOUR;
     let r = app
         .post_json(
             &format!("/api/v1/communities/{HS}/service-records"),
@@ -640,7 +640,7 @@ async fn a_certificate_is_a_pdf_whose_code_anyone_can_check() {
     assert_eq!(check.status, StatusCode::OK);
     let text = visible_text(&check.text());
     assert!(
-        text.contains("该证明真实有效") && text.contains(&linli::points::hours(minutes)) && text.contains("郑*"),
+        text.contains("该证明真实有效") && text.contains(&linli::time::hours(minutes)) && text.contains("郑*"),
         "{text}"
     );
     let forged = app.get(&format!("/p/{HS}/certificates/ABCDEFGHJKLM")).await;
@@ -798,7 +798,7 @@ async fn the_figures_match_the_records_and_export_to_excel() {
     let volunteers: i64 =
         query("SELECT COUNT(*) FROM volunteers WHERE community_id = $1").bind(c).scalar(&mut conn).await.unwrap();
     let issued: i64 = query(
-        "SELECT CAST(SUM(m.amount) AS BIGINT) FROM points_movements m JOIN points_accounts a ON a.community_id = m.community_id AND a.id = m.to_account
+        "SELECT CAST(SUM(m.amount) AS BIGINT) FROM ledger_movements m JOIN ledger_accounts a ON a.community_id = m.community_id AND a.id = m.to_account
          WHERE m.community_id = $1 AND a.kind = 'person' AND m.cause IN ('service', 'bonus', 'adjustment')",
     )
     .bind(c)
@@ -816,7 +816,7 @@ async fn the_figures_match_the_records_and_export_to_excel() {
     let page = visible_text(&app.get(&format!("/c/{HS}/points/stats?from={from}")).await.text());
     assert!(page.contains("活跃志愿者") && page.contains("队伍排行"));
     let x = app.get(&format!("/c/{HS}/points.xlsx?from={from}")).await;
-    let table = linli::transfer::read_table(&x.body).unwrap();
+    let table = linli::capabilities::registry::transfer::read_table(&x.body).unwrap();
     assert_eq!(table.len() as i64 - 1, volunteers);
     assert_eq!(table[0][1], "志愿者编号");
     assert!(table.iter().skip(1).all(|r| r[2].contains('*')), "names masked in the export");
@@ -832,7 +832,7 @@ async fn the_figures_match_the_records_and_export_to_excel() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postings_that_share_a_commit_are_answered_one_by_one() {
-    use linli::points::ledger::{Acct, Posting, post_grouped};
+    use linli::capabilities::points::ledger::{Acct, Posting, post_grouped};
     let app = TestApp::demo().await;
     let c = app.community_id(HS).await;
     let (a, b) = (user_id(&app, "volunteer").await, user_id(&app, "resident").await);
@@ -842,7 +842,7 @@ async fn postings_that_share_a_commit_are_answered_one_by_one() {
         from: if to_a { Acct::ISSUING } else { Acct::person(b) },
         to: if to_a { Acct::person(a) } else { Acct::ISSUING },
         amount,
-        cause: linli::points::Cause::Adjustment,
+        cause: linli::capabilities::points::Cause::Adjustment,
         cause_id: None,
         rule_id: None,
         reason: Some("测试".into()),
@@ -939,4 +939,72 @@ async fn activities_pay_a_fixed_amount_rejections_say_why_and_no_one_spends_what
     assert_eq!(balance(&app, v).await, balance_now);
     assert_eq!(app.scalar("SELECT stock FROM rewards WHERE id = $1", reward).await, 1);
     sound(&app).await;
+}
+
+/// What a tamperer with the database would do: switch off the guard, change a posted
+/// movement and an audit row. The chains show it, naming each row, and a head kept
+/// before still matches what came before the change.
+#[tokio::test]
+async fn a_movement_or_audit_row_changed_behind_the_application_breaks_its_chain() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let v = user_id(&app, "volunteer").await;
+    let mut req = Request::post(format!("/api/v1/communities/{HS}/points/movements"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from(json!({"user_id": v, "amount": 20, "reason": "义诊帮忙"}).to_string()))
+        .unwrap();
+    req.headers_mut().insert("idempotency-key", "tamper-1".parse().unwrap());
+    let given = app.send(req).await.json();
+    let moved = given["id"].as_i64().unwrap();
+    let heads = app.get_public(&format!("/api/v1/communities/{HS}/chains")).await.json();
+    let kept = heads["ledger"]["length"].as_i64().unwrap();
+    assert!(kept > 0 && heads["ledger"]["head"].is_string() && heads["audit"]["length"].as_i64().unwrap() > 0);
+    let out = app.cli(&["ledger", "verify"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // Behind the application's back.
+    let c = app.community_id(HS).await;
+    let audited = app.scalar("SELECT MAX(id) FROM audit_log WHERE community_id = $1", c).await;
+    let mut tx = app.state.db.begin().await.unwrap();
+    let off = if app.is_postgres() {
+        vec![
+            "ALTER TABLE ledger_movements DISABLE TRIGGER ledger_movements_append_only",
+            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
+        ]
+    } else {
+        vec!["DROP TRIGGER ledger_movements_append_only_u", "DROP TRIGGER audit_log_append_only_u"]
+    };
+    for sql in off {
+        query(sql).execute(&mut tx).await.unwrap();
+    }
+    query("UPDATE ledger_movements SET reason = '改过的理由' WHERE community_id = $1 AND id = $2")
+        .bind(c)
+        .bind(moved)
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    query("UPDATE audit_log SET actor_name = '别人' WHERE community_id = $1 AND id = $2")
+        .bind(c)
+        .bind(audited)
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let out = app.cli(&["ledger", "verify"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("ledger_movements row {moved} ")) && said.contains("changed after it was written"),
+        "{said}"
+    );
+    assert!(said.contains(&format!("audit_log row {audited} ")), "{said}");
+    // Someone who kept the head finds it at its place still (the server's check above is
+    // what says whether the rows before it are what was hashed).
+    let again = app.get_public(&format!("/api/v1/communities/{HS}/chains?ledger={kept}")).await.json();
+    assert_eq!(again["ledger"]["at"]["hash"], heads["ledger"]["head"]);
+    assert_eq!(
+        app.get_public(&format!("/api/v1/communities/{HS}/chains?ledger=0")).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 }

@@ -11,7 +11,7 @@ use crate::helpers::{TestApp, visible_text};
 const HS: &str = "440804003001";
 
 fn id_number(seq: u32) -> String {
-    linli::pii::make_id_number("440804", chrono::NaiveDate::from_ymd_opt(1952, 8, 9).unwrap(), seq, false)
+    linli::services::pii::make_id_number("440804", chrono::NaiveDate::from_ymd_opt(1952, 8, 9).unwrap(), seq, false)
 }
 
 /// Staff create a household through the page; answers its id.
@@ -104,8 +104,15 @@ async fn the_registry_is_found_by_name_masked_phone_last_digits_and_full_numbers
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let rid = r.json()["id"].as_i64().unwrap();
-    for q in ["欧阳", "欧阳娜娜", "139****5432", "5432", "13998765432", id.as_str(), &linli::pii::mask_id_number(&id)]
-    {
+    for q in [
+        "欧阳",
+        "欧阳娜娜",
+        "139****5432",
+        "5432",
+        "13998765432",
+        id.as_str(),
+        &linli::services::pii::mask_id_number(&id),
+    ] {
         let found =
             app.get(&format!("/api/v1/communities/{HS}/residents?q={}", linli::web::fmt::urlencode(q))).await.json();
         let ids: Vec<i64> = found["items"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
@@ -197,12 +204,12 @@ async fn reveals_are_allowed_by_role_and_logged_for_the_secretary() {
     let shown = app.post_json(&reveal, json!({"field": "phone"})).await;
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.text());
     let full = shown.json()["value"].as_str().unwrap().to_string();
-    assert!(linli::pii::normalize_phone(&full).is_ok());
+    assert!(linli::services::pii::normalize_phone(&full).is_ok());
 
     app.sign_in("staff").await;
     let page_reveal = app.post_form(&format!("/c/{HS}/residents/{rid}/reveal/id_number"), &[]).await;
     assert_eq!(page_reveal.status, StatusCode::OK);
-    assert!(linli::pii::normalize_id_number(&visible_text(&page_reveal.text())).is_ok());
+    assert!(linli::services::pii::normalize_id_number(&visible_text(&page_reveal.text())).is_ok());
     // Staff may not read the log of reveals.
     assert_eq!(app.get(&format!("/c/{HS}/access-log")).await.status, StatusCode::FORBIDDEN);
 
@@ -391,11 +398,11 @@ async fn an_upgrade_seals_partner_units_plain_contact_phones_and_keeps_landlines
         ]
     );
     let staff = linli::demo::actor_named(&after.state, "staff").await.unwrap().unwrap();
-    let value = linli::entity::store::reveal(
+    let value = linli::services::records::store::reveal(
         &after.state.db,
         &after.state.pii,
         &staff,
-        &linli::org::PARTNER_UNIT,
+        &linli::capabilities::registry::org::PARTNER_UNIT,
         c,
         ids[0],
         "contact_phone",

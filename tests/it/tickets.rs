@@ -50,13 +50,13 @@ async fn a_resident_asks_the_grid_worker_hears_resolves_with_a_photo_and_the_res
     let mut app = TestApp::demo().await;
     let grid_worker = user_id(&app, "grid").await;
     // The grid worker has a page open: they hear of the new ticket through the database.
-    let mut news = app.state.tickets.bus.subscribe(&app.state.db).await;
+    let mut news = app.state.bus.subscribe(&app.state.db).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     app.sign_in("resident").await;
     let h = resident_household(&app).await.to_string();
     let cat = category(&app, HS, "11").await.to_string();
-    let photo = linli::media::png_for_tests(640, 480);
+    let photo = linli::services::media::png_for_tests(640, 480);
     let r = app
         .post_multipart(
             &format!("/c/{HS}/tickets"),
@@ -69,7 +69,7 @@ async fn a_resident_asks_the_grid_worker_hears_resolves_with_a_photo_and_the_res
     let heard = tokio::time::timeout(Duration::from_secs(5), async {
         loop {
             let n = news.recv().await.unwrap();
-            if n.ticket_id == id {
+            if n.subject_kind.as_deref() == Some("ticket") && n.subject_id == Some(id) {
                 return n;
             }
         }
@@ -91,7 +91,7 @@ async fn a_resident_asks_the_grid_worker_hears_resolves_with_a_photo_and_the_res
     assert_eq!(q.status, StatusCode::OK, "{}", q.text());
     assert_eq!(q.json()["five_questions"]["cause"], "灯泡老化");
     assert_eq!(act(&app, id, json!({"action": "start"})).await.status, StatusCode::OK);
-    let done_photo = linli::media::png_for_tests(300, 300);
+    let done_photo = linli::services::media::png_for_tests(300, 300);
     let resolved = app
         .post_multipart(
             &format!("/c/{HS}/tickets/{id}/act"),
@@ -276,8 +276,10 @@ async fn an_overdue_ticket_escalates_once_to_the_secretary_then_to_the_subdistri
     // Two server processes run the job at the same moment, past the 2-hour deadline.
     let second = app.restart().await;
     let at = now + 3 * 3_600_000;
-    let (r1, r2) =
-        tokio::join!(linli::tickets::jobs::run_once(&app.state, at), linli::tickets::jobs::run_once(&second.state, at));
+    let (r1, r2) = tokio::join!(
+        linli::capabilities::tickets::jobs::run_once(&app.state, at),
+        linli::capabilities::tickets::jobs::run_once(&second.state, at)
+    );
     let claimed = r1.unwrap().escalated + r2.unwrap().escalated;
     let mut conn = app.state.db.read().await.unwrap();
     let rows: i64 = query("SELECT COUNT(*) FROM ticket_escalations").scalar(&mut conn).await.unwrap();
@@ -310,9 +312,9 @@ async fn an_overdue_ticket_escalates_once_to_the_secretary_then_to_the_subdistri
                 .unwrap()
         }
     };
-    linli::tickets::jobs::run_once(&app.state, at + 60_000).await.unwrap();
+    linli::capabilities::tickets::jobs::run_once(&app.state, at + 60_000).await.unwrap();
     assert_eq!(ours(&app).await, [1]);
-    linli::tickets::jobs::run_once(&app.state, at + 2 * 86_400_000).await.unwrap();
+    linli::capabilities::tickets::jobs::run_once(&app.state, at + 2 * 86_400_000).await.unwrap();
     assert_eq!(ours(&app).await, [1, 2]);
     app.sign_in("street").await;
     let home = visible_text(&app.get("/").await.text());
@@ -351,9 +353,9 @@ async fn a_resolved_ticket_nobody_rates_closes_itself_after_the_communitys_days(
         }
     };
     let now = linli::db::now_ms();
-    linli::tickets::jobs::run_once(&app.state, now + 2 * 86_400_000).await.unwrap();
+    linli::capabilities::tickets::jobs::run_once(&app.state, now + 2 * 86_400_000).await.unwrap();
     assert_eq!(status(&app).await, "resolved", "two days on, still waiting for a rating");
-    let r = linli::tickets::jobs::run_once(&app.state, now + 3 * 86_400_000 + 60_000).await.unwrap();
+    let r = linli::capabilities::tickets::jobs::run_once(&app.state, now + 3 * 86_400_000 + 60_000).await.unwrap();
     assert!(r.closed >= 1);
     assert_eq!(status(&app).await, "closed", "the community's three days have passed");
 }
@@ -577,7 +579,7 @@ async fn the_statistics_match_the_tickets() {
     drop(conn);
     // The ledger has every ticket.
     let x = app.get(&format!("/c/{HS}/tickets.xlsx")).await;
-    let table = linli::transfer::read_table(&x.body).unwrap();
+    let table = linli::capabilities::registry::transfer::read_table(&x.body).unwrap();
     assert_eq!(table.len() as i64 - 1, total);
     assert_eq!(table[0][0], "编号");
     let page = visible_text(&app.get(&format!("/c/{HS}/tickets/stats")).await.text());
@@ -669,7 +671,7 @@ async fn a_household_plate_opens_the_form_with_the_household_filled_in() {
 async fn open311_clients_read_and_write_in_json_and_xml() {
     let app = TestApp::demo().await;
     let c = app.community_id(HS).await;
-    let key = linli::tickets::open311::create_key(&app.state, c, "test").await.unwrap();
+    let key = linli::capabilities::tickets::open311::create_key(&app.state, c, "test").await.unwrap();
     let services = app.get(&format!("/open311/v2/services.json?jurisdiction_id={HS}")).await;
     assert_eq!(services.status, StatusCode::OK);
     let list = services.json();
@@ -880,7 +882,7 @@ fn conforms(schema: &str, items: &[Value]) {
 async fn a_category_with_extra_questions_asks_them_of_open311_clients() {
     let mut app = TestApp::demo().await;
     let c = app.community_id(HS).await;
-    let key = linli::tickets::open311::create_key(&app.state, c, "test").await.unwrap();
+    let key = linli::capabilities::tickets::open311::create_key(&app.state, c, "test").await.unwrap();
     let cat = category(&app, HS, "14").await;
     app.sign_in("secretary").await;
     let questions = json!([

@@ -1,0 +1,201 @@
+//! The JSON API of field work: patrols, findings that become tickets, field notes.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::store;
+use crate::auth::guard::CommunityRef;
+use crate::error::{AppError, AppResult};
+use crate::web::AppState;
+use crate::web::api::ApiJson;
+use crate::web::{Signed, fmt};
+
+async fn community(s: &AppState, a: &Signed, code: &str) -> AppResult<CommunityRef> {
+    crate::auth::guard::visible_community(&s.db, a.actor(), code).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatrolBody {
+    pub team_id: Option<i64>,
+    pub grid_id: Option<i64>,
+    pub route: Option<String>,
+}
+
+pub async fn start_patrol(
+    State(s): State<AppState>,
+    a: Signed,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<PatrolBody>,
+) -> AppResult<Response> {
+    let c = community(&s, &a, &code).await?;
+    let p = store::start(&s, a.actor(), c.id, b.team_id, b.grid_id, b.route).await?;
+    Ok((StatusCode::CREATED, Json(patrol_json(&p, &[]))).into_response())
+}
+
+fn patrol_json(p: &store::Patrol, findings: &[store::Finding]) -> Value {
+    let mut v = json!(p);
+    v["started_at"] = json!(fmt::rfc3339(p.started_at));
+    v["ended_at"] = json!(p.ended_at.map(fmt::rfc3339));
+    v["findings"] = json!(findings);
+    v
+}
+
+pub async fn patrols(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {
+    let c = community(&s, &a, &code).await?;
+    let mut conn = s.db.read().await?;
+    let list = store::patrols(&mut conn, a.actor(), c.id, 200).await?;
+    let streaks = store::team_streaks(&mut conn, c.id).await?;
+    let streaks: Vec<Value> = streaks
+        .into_iter()
+        .map(|(id, name, current, longest, days)| json!({"team_id": id, "team": name, "current": current, "longest": longest, "days": days}))
+        .collect();
+    Ok(Json(json!({"items": list.iter().map(|p| patrol_json(p, &[])).collect::<Vec<_>>(), "streaks": streaks})))
+}
+
+pub async fn patrol(
+    State(s): State<AppState>,
+    a: Signed,
+    Path((code, id)): Path<(String, i64)>,
+) -> AppResult<Json<Value>> {
+    let c = community(&s, &a, &code).await?;
+    let mut conn = s.db.read().await?;
+    let p = store::patrol_for(&mut conn, a.actor(), c.id, id).await?;
+    let f = store::findings(&mut conn, c.id, id).await?;
+    Ok(Json(patrol_json(&p, &f)))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FindingBody {
+    pub note: String,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+}
+
+pub async fn add_finding(
+    State(s): State<AppState>,
+    a: Signed,
+    Path((code, id)): Path<(String, i64)>,
+    ApiJson(b): ApiJson<FindingBody>,
+) -> AppResult<Response> {
+    let c = community(&s, &a, &code).await?;
+    let point = match (b.lat, b.lng) {
+        (None, None) => None,
+        (lat, lng) => {
+            let text = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+            super::parse_point(&text(lat), &text(lng)).map_err(AppError::Invalid)?
+        }
+    };
+    let f = store::add_finding(&s, a.actor(), c.id, id, &b.note, point).await?;
+    Ok((StatusCode::CREATED, Json(json!(f))).into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndBody {
+    pub note: Option<String>,
+}
+
+pub async fn end_patrol(
+    State(s): State<AppState>,
+    a: Signed,
+    Path((code, id)): Path<(String, i64)>,
+    ApiJson(b): ApiJson<EndBody>,
+) -> AppResult<Json<Value>> {
+    let c = community(&s, &a, &code).await?;
+    let p = store::end(&s, a.actor(), c.id, id, b.note).await?;
+    Ok(Json(patrol_json(&p, &[])))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TicketBody {
+    pub category_id: i64,
+}
+
+pub async fn finding_ticket(
+    State(s): State<AppState>,
+    a: Signed,
+    Path((code, id)): Path<(String, i64)>,
+    ApiJson(b): ApiJson<TicketBody>,
+) -> AppResult<Response> {
+    let c = community(&s, &a, &code).await?;
+    let t = store::finding_to_ticket(&s, a.actor(), c.id, id, Some(b.category_id)).await?;
+    Ok((StatusCode::CREATED, Json(json!({"ticket_id": t, "url": format!("/api/v1/communities/{code}/tickets/{t}")})))
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DayQuery {
+    day: Option<NaiveDate>,
+}
+
+pub async fn field_notes(
+    State(s): State<AppState>,
+    a: Signed,
+    Path(code): Path<String>,
+    Query(q): Query<DayQuery>,
+) -> AppResult<Json<Value>> {
+    let c = community(&s, &a, &code).await?;
+    let day = q.day.unwrap_or_else(fmt::today);
+    let notes = store::notes_of_day(&mut s.db.read().await?, a.actor(), c.id, day).await?;
+    Ok(Json(json!({"day": day, "items": notes})))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    pub household_id: Option<i64>,
+    pub place: Option<String>,
+    pub heard: String,
+    pub follow_up: Option<String>,
+}
+
+pub async fn add_field_note(
+    State(s): State<AppState>,
+    a: Signed,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<NoteBody>,
+) -> AppResult<Response> {
+    let c = community(&s, &a, &code).await?;
+    let n = store::add_note(&s, a.actor(), c.id, b.household_id, b.place, &b.heard, b.follow_up).await?;
+    Ok((StatusCode::CREATED, Json(json!(n))).into_response())
+}
+
+/// This API, for the OpenAPI document.
+pub fn endpoints() -> Vec<crate::web::openapi::Endpoint> {
+    use crate::web::openapi::endpoint;
+    use utoipa::PartialSchema;
+    use utoipa::openapi::path::HttpMethod::{Get, Post};
+    let tag = "field work";
+    vec![
+        endpoint(Get, "/api/v1/communities/{code}/patrols", tag, "Patrols in view, and each team's streaks"),
+        endpoint(Post, "/api/v1/communities/{code}/patrols", tag, "Start a patrol")
+            .body(PatrolBody::schema())
+            .created(),
+        endpoint(Get, "/api/v1/communities/{code}/patrols/{id}", tag, "A patrol with its findings"),
+        endpoint(Post, "/api/v1/communities/{code}/patrols/{id}/findings", tag, "Record a finding")
+            .body(FindingBody::schema())
+            .created(),
+        endpoint(
+            Post,
+            "/api/v1/communities/{code}/patrols/{id}/end",
+            tag,
+            "End the patrol (a volunteer's becomes a service record)",
+        )
+        .body(EndBody::schema()),
+        endpoint(Post, "/api/v1/communities/{code}/findings/{id}/ticket", tag, "Make a finding a ticket (once)")
+            .body(TicketBody::schema())
+            .created(),
+        endpoint(Get, "/api/v1/communities/{code}/field-notes", tag, "Field notes of a day (day=YYYY-MM-DD)"),
+        endpoint(Post, "/api/v1/communities/{code}/field-notes", tag, "Write a field note")
+            .body(NoteBody::schema())
+            .created(),
+    ]
+}

@@ -1,0 +1,87 @@
+//! What residents, grid workers, volunteers, staff and the subdistrict do: one folder per
+//! capability.
+
+pub mod council;
+pub mod fieldwork;
+pub mod participation;
+pub mod points;
+pub mod registry;
+pub mod tickets;
+
+use crate::web::capability::Capability;
+
+/// The capabilities this server runs, in the order their parts appear on a home page.
+/// Adding one: a folder, a line here, a migration and a locale file.
+pub static ALL: &[&Capability] =
+    &[&tickets::CAP, &points::CAP, &participation::CAP, &council::CAP, &fieldwork::CAP, &registry::CAP];
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::{Path, PathBuf};
+
+    fn files(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(files(&p));
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+        out
+    }
+
+    /// The code of a file without its tests.
+    fn code(p: &Path) -> String {
+        let text = std::fs::read_to_string(p).unwrap();
+        text.split("#[cfg(test)]").next().unwrap_or("").to_string()
+    }
+
+    /// Capabilities use each other one way only, as docs/design.md draws it; the shared
+    /// services and the house below them never name a capability (only the composition
+    /// roots do: `app`, the command line, the demo).
+    #[test]
+    fn capabilities_depend_on_each_other_one_way_and_nothing_below_knows_them() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let names: Vec<String> = super::ALL.iter().map(|c| c.name.to_string()).collect();
+        let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        let pattern = regex::Regex::new(r"crate::capabilities::([a-z_]+)").unwrap();
+        for name in &names {
+            for f in files(&src.join("capabilities").join(name)) {
+                for c in pattern.captures_iter(&code(&f)) {
+                    if c[1] != *name && names.contains(&c[1].to_string()) {
+                        uses.entry(name.clone()).or_default().insert(c[1].to_string());
+                    }
+                }
+            }
+        }
+        let drawn: BTreeMap<&str, &[&str]> = BTreeMap::from([
+            ("council", &[][..]),
+            ("fieldwork", &["points", "registry", "tickets"][..]),
+            ("participation", &["council", "points", "registry", "tickets"][..]),
+            ("points", &["registry"][..]),
+            ("registry", &[][..]),
+            ("tickets", &["points", "registry"][..]),
+        ]);
+        for name in &names {
+            let found: Vec<&str> = uses.get(name).map(|s| s.iter().map(String::as_str).collect()).unwrap_or_default();
+            assert_eq!(found, drawn[name.as_str()].to_vec(), "what {name} uses, against docs/design.md");
+        }
+        // One way: no capability reaches back to one that uses it.
+        for (a, bs) in &drawn {
+            for b in *bs {
+                assert!(!drawn[b].contains(a), "{a} and {b} use each other");
+            }
+        }
+        for f in files(&src) {
+            let rel = f.strip_prefix(&src).unwrap().to_string_lossy().to_string();
+            let root =
+                ["capabilities/", "cli/", "demo/", "app.rs", "lib.rs", "main.rs"].iter().any(|r| rel.starts_with(r));
+            if !root {
+                assert!(!code(&f).contains("crate::capabilities"), "{rel} names a capability");
+            }
+        }
+    }
+}

@@ -1,0 +1,335 @@
+//! Tables that show tampering: each row carries a hash over its content and over the
+//! hash of the row before it, chained per community (`seq` gives the order). Changing,
+//! removing or slipping in a row breaks the chain at that row, and `verify` names it; a
+//! head published earlier (`head`) lets anyone check later that nothing before it changed.
+//!
+//! A row is linked when its transaction commits (`Tx::chain` registers it): the chain's
+//! head row is locked last of all, so that writers never wait on each other in a circle.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::{Arg, Builder, Db, DynRow, Tx, query};
+
+/// How a column's value enters the hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Col {
+    Int,
+    Text,
+    Json,
+}
+
+/// A chained table: its name, the chain's name, and the columns its hash covers (in
+/// order; `community_id` and `id` always come first).
+pub struct Chained {
+    pub table: &'static str,
+    pub chain: &'static str,
+    pub columns: &'static [(&'static str, Col)],
+}
+
+/// A row written in this transaction, to be linked at commit.
+pub(super) struct Pending {
+    pub spec: &'static Chained,
+    pub community_id: i64,
+    pub id: i64,
+    pub content: Vec<u8>,
+}
+
+/// A JSON value with its keys in order, so that the same value always hashes alike
+/// whichever way a database gave it back.
+fn canonical_json(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let sorted: BTreeMap<&String, &Value> = map.iter().collect();
+            out.push('{');
+            for (i, (k, v)) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(k.clone()).to_string());
+                out.push(':');
+                canonical_json(v, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical_json(v, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// The bytes a row's hash covers: each value tagged with its kind and, for text, its
+/// length, so that no two different rows give the same bytes.
+pub fn content(community_id: i64, id: i64, values: &[Arg]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + values.len() * 16);
+    out.extend_from_slice(&community_id.to_be_bytes());
+    out.extend_from_slice(&id.to_be_bytes());
+    for v in values {
+        let text = match v {
+            Arg::I64(Some(n)) => {
+                out.push(1);
+                out.extend_from_slice(&n.to_be_bytes());
+                continue;
+            }
+            Arg::Bool(Some(b)) => {
+                out.push(1);
+                out.extend_from_slice(&i64::from(*b).to_be_bytes());
+                continue;
+            }
+            Arg::Text(Some(s)) => s.clone(),
+            Arg::Json(Some(j)) => {
+                let mut s = String::new();
+                canonical_json(j, &mut s);
+                s
+            }
+            Arg::F64(Some(x)) => x.to_string(),
+            Arg::Date(Some(d)) => d.to_string(),
+            Arg::Bytes(Some(b)) => hex::encode(b),
+            _ => {
+                out.push(0);
+                continue;
+            }
+        };
+        out.push(2);
+        out.extend_from_slice(&(text.len() as u64).to_be_bytes());
+        out.extend_from_slice(text.as_bytes());
+    }
+    out
+}
+
+/// The hash of a row, after the row before it (`prev`, none for the first).
+pub fn link(prev: Option<&[u8]>, content: &[u8]) -> Vec<u8> {
+    let mut h = Sha256::new();
+    h.update(prev.unwrap_or(&[]));
+    h.update(content);
+    h.finalize().to_vec()
+}
+
+/// Links the rows this transaction wrote, chain by chain (in a fixed order), under the
+/// lock of each chain's head.
+pub(super) async fn link_pending(tx: &mut Tx, pending: Vec<Pending>) -> Result<(), sqlx::Error> {
+    let mut groups: BTreeMap<(&'static str, i64), Vec<Pending>> = BTreeMap::new();
+    for p in pending {
+        groups.entry((p.spec.chain, p.community_id)).or_default().push(p);
+    }
+    let lock = tx.kind().lock_rows();
+    for ((chain, community_id), rows) in groups {
+        let table = rows[0].spec.table;
+        query("INSERT INTO chains (community_id, chain, seq, head) VALUES ($1, $2, 0, NULL) ON CONFLICT (community_id, chain) DO NOTHING")
+            .bind(community_id)
+            .bind(chain)
+            .execute(tx)
+            .await?;
+        let (mut seq, mut head): (i64, Option<Vec<u8>>) =
+            query(format!("SELECT seq, head FROM chains WHERE community_id = $1 AND chain = $2{lock}"))
+                .bind(community_id)
+                .bind(chain)
+                .fetch_one(tx)
+                .await?;
+        let mut links = Vec::with_capacity(rows.len());
+        for r in &rows {
+            seq += 1;
+            let hash = link(head.as_deref(), &r.content);
+            links.push((r.id, seq, head.take(), hash.clone()));
+            head = Some(hash);
+        }
+        for chunk in links.chunks(400) {
+            let mut b = Builder::new(format!(
+                "UPDATE {table} SET seq = d.column2, prev_hash = d.column3, hash = d.column4 FROM (VALUES "
+            ));
+            for (i, (id, seq, prev, hash)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    b.push(", ");
+                }
+                b.list([Arg::from(*id), Arg::from(*seq), Arg::Bytes(prev.clone()), Arg::Bytes(Some(hash.clone()))]);
+            }
+            b.push(&format!(") AS d WHERE {table}.community_id = ")).arg(community_id);
+            b.push(&format!(" AND {table}.id = d.column1"));
+            b.build().execute(tx).await?;
+        }
+        query("UPDATE chains SET seq = $1, head = $2 WHERE community_id = $3 AND chain = $4")
+            .bind(seq)
+            .bind(head)
+            .bind(community_id)
+            .bind(chain)
+            .execute(tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Links the rows written before their table was chained, once (the migration that
+/// chained them leaves a mark; a row that turns up unlinked later is reported, never
+/// linked).
+pub async fn link_unlinked(db: &Db, specs: &[&'static Chained]) -> Result<usize, sqlx::Error> {
+    const MARK: &str = "SELECT COUNT(*) FROM chains WHERE community_id = 0 AND chain = 'unlinked'";
+    if query(MARK).scalar::<i64>(&mut db.read().await?).await? == 0 {
+        return Ok(0);
+    }
+    let mut tx = db.begin().await?;
+    let mut linked = 0;
+    for spec in specs {
+        let columns: Vec<&str> = spec.columns.iter().map(|(c, _)| *c).collect();
+        let rows = query(format!(
+            "SELECT community_id, id, {} FROM {} WHERE seq IS NULL ORDER BY community_id, id",
+            columns.join(", "),
+            spec.table
+        ))
+        .rows(&mut tx)
+        .await?;
+        let mut pending = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (community_id, id): (i64, i64) = (row.get("community_id")?, row.get("id")?);
+            let values = spec.columns.iter().map(|(c, k)| value(&row, c, *k)).collect::<Result<Vec<Arg>, _>>()?;
+            pending.push(Pending { spec, community_id, id, content: content(community_id, id, &values) });
+        }
+        linked += pending.len();
+        link_pending(&mut tx, pending).await?;
+    }
+    query("DELETE FROM chains WHERE community_id = 0 AND chain = 'unlinked'").execute(&mut tx).await?;
+    tx.commit().await?;
+    Ok(linked)
+}
+
+/// A chain's length and head, as anyone may publish it.
+pub async fn head(db: &Db, community_id: i64, chain: &str) -> Result<(i64, Option<Vec<u8>>), sqlx::Error> {
+    let mut conn = db.read().await?;
+    Ok(query("SELECT seq, head FROM chains WHERE community_id = $1 AND chain = $2")
+        .bind(community_id)
+        .bind(chain)
+        .fetch_optional(&mut conn)
+        .await?
+        .unwrap_or((0, None)))
+}
+
+/// The hash of the row at a place in a chain (to compare with a head kept earlier).
+pub async fn hash_at(db: &Db, spec: &Chained, community_id: i64, seq: i64) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    let mut conn = db.read().await?;
+    Ok(query(format!("SELECT hash FROM {} WHERE community_id = $1 AND seq = $2", spec.table))
+        .bind(community_id)
+        .bind(seq)
+        .scalar_optional::<Option<Vec<u8>>>(&mut conn)
+        .await?
+        .flatten())
+}
+
+fn value(row: &DynRow, column: &str, kind: Col) -> Result<Arg, sqlx::Error> {
+    Ok(match kind {
+        Col::Int => Arg::I64(row.get::<Option<i64>>(column)?),
+        Col::Text => Arg::Text(row.get::<Option<String>>(column)?),
+        Col::Json => Arg::Json(row.get::<Option<sqlx::types::Json<Value>>>(column)?.map(|j| j.0)),
+    })
+}
+
+/// What is wrong with a chained table, each problem naming its row; and how many rows
+/// were checked.
+pub async fn verify(db: &Db, spec: &Chained, community_id: Option<i64>) -> Result<(usize, Vec<String>), sqlx::Error> {
+    const PAGE: i64 = 20_000;
+    let mut conn = db.read().await?;
+    let mut problems = Vec::new();
+    let mut b = Builder::new(format!("SELECT community_id, id FROM {} WHERE seq IS NULL", spec.table));
+    if let Some(c) = community_id {
+        b.push(" AND community_id = ").arg(c);
+    }
+    let loose: Vec<(i64, i64)> = b.build().fetch_all(&mut conn).await?;
+    for (c, id) in loose {
+        problems.push(format!(
+            "{} row {id} (community {c}): not in the chain (written around the application)",
+            spec.table
+        ));
+    }
+    let mut b = Builder::new("SELECT community_id, seq, head FROM chains WHERE chain = ");
+    b.arg(spec.chain);
+    if let Some(c) = community_id {
+        b.push(" AND community_id = ").arg(c);
+    }
+    let heads: Vec<(i64, i64, Option<Vec<u8>>)> = b.build().fetch_all(&mut conn).await?;
+    let columns: Vec<&str> = spec.columns.iter().map(|(c, _)| *c).collect();
+    let mut checked = 0;
+    for (community_id, last, stored_head) in heads {
+        let (mut prev, mut expect) = (None::<Vec<u8>>, 1i64);
+        loop {
+            let rows = query(format!(
+                "SELECT id, seq, prev_hash, hash, {} FROM {} WHERE community_id = $1 AND seq >= $2 ORDER BY seq LIMIT {PAGE}",
+                columns.join(", "),
+                spec.table
+            ))
+            .bind(community_id)
+            .bind(expect)
+            .rows(&mut conn)
+            .await?;
+            let done = (rows.len() as i64) < PAGE;
+            for row in rows {
+                let id: i64 = row.get("id")?;
+                let seq: i64 = row.get("seq")?;
+                let stored_prev: Option<Vec<u8>> = row.get("prev_hash")?;
+                let stored: Option<Vec<u8>> = row.get("hash")?;
+                let values = spec.columns.iter().map(|(c, k)| value(&row, c, *k)).collect::<Result<Vec<Arg>, _>>()?;
+                let here = format!("{} row {id} (community {community_id}, place {seq} in the chain)", spec.table);
+                if seq != expect {
+                    problems.push(format!("{here}: rows {expect} to {} are missing", seq - 1));
+                }
+                if stored_prev != prev {
+                    problems.push(format!("{here}: does not follow the row before it"));
+                }
+                let hash = link(prev.as_deref(), &content(community_id, id, &values));
+                if stored.as_ref() != Some(&hash) {
+                    problems.push(format!("{here}: its content was changed after it was written"));
+                }
+                checked += 1;
+                prev = stored;
+                expect = seq + 1;
+            }
+            if done {
+                break;
+            }
+        }
+        if expect - 1 != last || prev != stored_head {
+            problems.push(format!(
+                "{} (community {community_id}): the chain ends at place {} but its head says {last}: rows were removed from its end",
+                spec.table,
+                expect - 1
+            ));
+        }
+    }
+    Ok((checked, problems))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_row_hashes_alike_and_any_change_shows() {
+        let a = content(
+            1,
+            2,
+            &[Arg::from(5i64), Arg::from("理由"), Arg::Json(Some(serde_json::json!({"b": 1, "a": [1, 2]})))],
+        );
+        let b = content(
+            1,
+            2,
+            &[Arg::from(5i64), Arg::from("理由"), Arg::Json(Some(serde_json::json!({"a": [1, 2], "b": 1})))],
+        );
+        assert_eq!(a, b, "JSON keys in any order");
+        let changed = content(1, 2, &[Arg::from(6i64), Arg::from("理由"), Arg::Json(None)]);
+        assert_ne!(link(None, &a), link(None, &changed));
+        assert_ne!(link(Some(&[1]), &a), link(None, &a), "the predecessor counts");
+        // Text boundaries count: ("ab", "c") is not ("a", "bc").
+        assert_ne!(
+            content(1, 2, &[Arg::from("ab"), Arg::from("c")]),
+            content(1, 2, &[Arg::from("a"), Arg::from("bc")])
+        );
+        assert_ne!(content(1, 2, &[Arg::I64(None)]), content(1, 2, &[Arg::Text(None), Arg::Text(None)]));
+    }
+}

@@ -1,0 +1,72 @@
+//! Photos served to those who may see what they belong to.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+
+use super::{Format, Media};
+use crate::auth::model::Actor;
+use crate::db::query;
+use crate::error::{AppError, AppResult};
+use crate::web::{AppState, PageResult, SignedPage};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/c/{code}/media/{id}", get(photo)).route("/c/{code}/media/{id}/thumb", get(thumbnail))
+}
+
+/// Whether the actor may see the record a photo belongs to: the capability that keeps
+/// photos of that kind answers.
+async fn may_view(state: &AppState, actor: &Actor, m: &Media) -> AppResult<bool> {
+    match state.caps.iter().flat_map(|c| c.media.iter()).find(|(kind, _)| *kind == m.owner_kind) {
+        Some((_, check)) => check(state, actor, m).await,
+        None => Ok(false),
+    }
+}
+
+async fn serve(state: AppState, actor: Actor, code: String, id: i64, thumb: bool) -> PageResult {
+    let c = crate::auth::guard::visible_community(&state.db, &actor, &code).await?;
+    let mut conn = state.db.read().await?;
+    let m: Media = query(
+        "SELECT community_id, id, owner_kind, owner_id, mime, bytes, width, height FROM media WHERE community_id = $1 AND id = $2",
+    )
+    .bind(c.id)
+    .bind(id)
+    .fetch_optional(&mut conn)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    drop(conn);
+    if !may_view(&state, &actor, &m).await? {
+        return Err(AppError::NotFound.into());
+    }
+    let format = Format::from_mime(&m.mime).ok_or(AppError::NotFound)?;
+    let name = if thumb { format!("{id}.thumb.jpg") } else { format!("{id}.{}", format.ext()) };
+    let bytes = tokio::fs::read(super::dir(&state, c.id).join(name)).await.map_err(|_| AppError::NotFound)?;
+    let mime = if thumb { "image/jpeg" } else { format.mime() };
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "private, max-age=86400"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+async fn photo(
+    State(s): State<AppState>,
+    SignedPage(_, a): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+) -> PageResult {
+    serve(s, a, code, id, false).await
+}
+
+async fn thumbnail(
+    State(s): State<AppState>,
+    SignedPage(_, a): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+) -> PageResult {
+    serve(s, a, code, id, true).await
+}

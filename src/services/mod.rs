@@ -1,0 +1,10 @@
+//! Shared services that capabilities call; none of them knows any capability.
+
+pub mod audit;
+pub mod chains;
+pub mod ledger;
+pub mod media;
+pub mod notify;
+pub mod pii;
+pub mod records;
+pub mod settings;

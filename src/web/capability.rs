@@ -1,0 +1,119 @@
+//! What a capability plugs into the house, declared in one place: its routes and API, the
+//! record kinds it keeps, its part of each home page and of the navigation, who may see
+//! its photos, what it gives a new community, what it does at start, its background jobs.
+//! `capabilities::ALL` lists them; the router, the home page, the navigation, photos,
+//! community creation and the job loop go through that list and nothing else.
+
+use axum::Router;
+use futures::future::BoxFuture;
+
+use super::PageCtx;
+use super::home::Section;
+use super::state::AppState;
+use crate::auth::model::Actor;
+use crate::db::Db;
+use crate::error::AppResult;
+use crate::services::media::model::Media;
+use crate::services::records::model::{EntityDef, Setting};
+
+/// A user's part of a home page, one section per role it serves.
+pub type HomeFn = for<'a> fn(&'a AppState, &'a PageCtx, &'a Actor) -> BoxFuture<'a, AppResult<Vec<Section>>>;
+
+/// Whether an actor may see the record (of one owner kind) a photo belongs to.
+pub type MediaCheck = for<'a> fn(&'a AppState, &'a Actor, &'a Media) -> BoxFuture<'a, AppResult<bool>>;
+
+pub use crate::services::records::model::NewCommunityFn;
+
+/// Work done once when the server starts (after migrations): data the capability keeps
+/// in order.
+pub type StartFn = for<'a> fn(&'a Db, &'a crate::services::pii::Pii) -> BoxFuture<'a, anyhow::Result<()>>;
+
+/// What a capability adds to the page of a record of a community: links onward, a map.
+#[derive(Default)]
+pub struct RecordExtras {
+    pub links: Vec<(String, String)>,
+    pub map: Option<String>,
+}
+
+/// Its extras for the record of `kind` with `id` in the community.
+pub type RecordPageFn = for<'a> fn(
+    &'a AppState,
+    &'a PageCtx,
+    &'a Actor,
+    &'a str,
+    &'a crate::auth::guard::CommunityRef,
+    i64,
+) -> BoxFuture<'a, AppResult<RecordExtras>>;
+
+/// A background job, run every minute; each must be safe to run in several processes.
+pub struct Job {
+    pub name: &'static str,
+    pub run: for<'a> fn(&'a AppState, i64) -> BoxFuture<'a, anyhow::Result<()>>,
+}
+
+/// Where a user's links go: their first community (by code) and their subdistrict.
+pub struct Whereabouts<'a> {
+    pub community: Option<&'a crate::auth::guard::CommunityRef>,
+    pub subdistrict: Option<i64>,
+}
+
+/// A capability's entries in the navigation for a user.
+pub type NavFn = fn(&Actor, &Whereabouts<'_>) -> Vec<NavEntry>;
+
+/// One navigation entry, placed by `order` among all capabilities' entries.
+pub struct NavEntry {
+    pub order: u8,
+    pub href: String,
+    pub label_key: &'static str,
+    pub icon: &'static str,
+}
+
+pub struct Capability {
+    /// A short name, for logs and the design notes.
+    pub name: &'static str,
+    /// Its pages (and the API routes the record engine documents itself).
+    pub routes: fn() -> Router<AppState>,
+    /// The record kinds the record engine serves for it (pages, API, OpenAPI).
+    pub records: &'static [&'static EntityDef],
+    /// Its settings, one value per community (`services::settings`).
+    pub settings: &'static [&'static Setting],
+    /// Its API's paths in the OpenAPI document.
+    pub api_doc: Option<fn(&mut utoipa::openapi::Paths)>,
+    pub home: Option<HomeFn>,
+    pub nav: Option<NavFn>,
+    /// What it adds to records' pages.
+    pub record_page: Option<RecordPageFn>,
+    /// The pages of the subjects its notifications are about: (kind, path with `{code}`
+    /// and `{id}`), where a line of the inbox leads.
+    pub links: &'static [(&'static str, &'static str)],
+    /// Photo owner kinds it answers for.
+    pub media: &'static [(&'static str, MediaCheck)],
+    pub on_new_community: Option<NewCommunityFn>,
+    pub on_start: Option<StartFn>,
+    pub jobs: &'static [Job],
+    /// What it keeps while the server runs (caches, group commits), put in the state's
+    /// runtimes at start.
+    pub runtime: Option<fn(&mut axum::http::Extensions)>,
+}
+
+impl Capability {
+    /// A capability that plugs in only its routes; the rest is filled in by name.
+    pub const fn new(name: &'static str, routes: fn() -> Router<AppState>) -> Capability {
+        Capability {
+            name,
+            routes,
+            records: &[],
+            settings: &[],
+            api_doc: None,
+            home: None,
+            nav: None,
+            record_page: None,
+            links: &[],
+            media: &[],
+            on_new_community: None,
+            on_start: None,
+            jobs: &[],
+            runtime: None,
+        }
+    }
+}

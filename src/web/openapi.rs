@@ -1,0 +1,449 @@
+//! The OpenAPI 3.1 document, built from the same record definitions that drive the store
+//! and the pages, so it cannot drift from what the API accepts.
+
+use std::sync::OnceLock;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+
+use utoipa::PartialSchema;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required,
+};
+
+use super::AppState;
+use super::capability::Capability;
+use crate::services::records::model::{EntityDef, Kind, Tenancy};
+
+static DOCUMENT: OnceLock<String> = OnceLock::new();
+
+/// The document, made once from the capabilities.
+pub fn document_json(caps: &[&Capability]) -> String {
+    DOCUMENT.get_or_init(|| serde_json::to_string_pretty(&document(caps)).expect("the document serialises")).clone()
+}
+
+/// `GET /api/openapi.json`
+pub async fn serve(State(state): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], document_json(state.caps)).into_response()
+}
+
+/// Swagger UI, embedded.
+pub async fn docs() -> Html<String> {
+    let v = crate::web::assets::VERSION.as_str();
+    Html(format!(
+        r##"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>linli API</title><link rel="stylesheet" href="/assets/vendor/swagger-ui/swagger-ui.css?v={v}"></head>
+<body><div id="ui"></div><script src="/assets/vendor/swagger-ui/swagger-ui-bundle.js?v={v}"></script>
+<script>window.ui = SwaggerUIBundle({{ url: "/api/openapi.json", dom_id: "#ui", deepLinking: true }});</script></body></html>"##
+    ))
+}
+
+fn pascal(kind: &str) -> String {
+    kind.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+fn field_schema(kind: Kind, output: bool) -> Schema {
+    let b = ObjectBuilder::new();
+    let b = match kind {
+        Kind::Text { max } | Kind::LongText { max } => b.schema_type(Type::String).max_length(Some(max)),
+        Kind::Digits { min, max } => b.schema_type(Type::String).pattern(Some(format!("^[0-9]{{{min},{max}}}$"))),
+        Kind::Int { min, max } => b.schema_type(Type::Integer).minimum(Some(min as f64)).maximum(Some(max as f64)),
+        Kind::Float { min, max } => b.schema_type(Type::Number).minimum(Some(min)).maximum(Some(max)),
+        Kind::Date => b.schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Date))),
+        Kind::Bool => b.schema_type(Type::Boolean),
+        Kind::Choice(values) => b.schema_type(Type::String).enum_values(Some(values.iter().copied())),
+        Kind::Ref(target) => b.schema_type(Type::Integer).description(Some(format!("id of a {target}"))),
+        Kind::UserRef => b.schema_type(Type::Integer).description(Some("id of a user")),
+        Kind::Tags | Kind::FreeTags => {
+            return ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)).into();
+        }
+        Kind::Polygon => b.schema_type(Type::Object).description(Some("GeoJSON Polygon or MultiPolygon (WGS 84)")),
+        Kind::Questions => {
+            return ArrayBuilder::new()
+                .items(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Object)
+                        .description(Some("an Open311 attribute: code, datatype, required, description, values")),
+                )
+                .into();
+        }
+        Kind::Phone => b.schema_type(Type::String).description(Some(if output {
+            "masked, e.g. 138****1234; reveal to see in full"
+        } else {
+            "mainland mobile number"
+        })),
+        Kind::IdNumber => b.schema_type(Type::String).description(Some(if output {
+            "masked, e.g. 110***********002X; reveal to see in full"
+        } else {
+            "18-character ID number (GB 11643)"
+        })),
+    };
+    b.into()
+}
+
+fn record_schemas(def: &EntityDef) -> (Schema, Schema) {
+    let mut out = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("id", ObjectBuilder::new().schema_type(Type::Integer))
+        .required("id")
+        .property(
+            "created_at",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        )
+        .property(
+            "updated_at",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        )
+        .property("archived", ObjectBuilder::new().schema_type(Type::Boolean));
+    if def.tenancy == Tenancy::Community {
+        out = out.property("community_id", ObjectBuilder::new().schema_type(Type::Integer));
+    }
+    let mut input = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    for f in def.fields {
+        out = out.property(f.name, field_schema(f.kind, true));
+        input = input.property(f.name, field_schema(f.kind, false));
+        if f.required {
+            input = input.required(f.name);
+        }
+    }
+    (out.into(), input.into())
+}
+
+/// A path with several operations.
+pub(crate) fn item(ops: Vec<(HttpMethod, OperationBuilder)>) -> PathItem {
+    let mut ops = ops.into_iter();
+    let (m, o) = ops.next().expect("at least one operation");
+    let mut out = PathItem::new(m, o);
+    for (m, o) in ops {
+        out.merge_operations(PathItem::new(m, o));
+    }
+    out
+}
+
+pub(crate) fn json_content(schema: impl Into<RefOr<Schema>>) -> utoipa::openapi::Content {
+    ContentBuilder::new().schema(Some(schema)).build()
+}
+
+pub(crate) fn schema_ref(name: &str) -> RefOr<Schema> {
+    RefOr::Ref(Ref::from_schema_name(name))
+}
+
+pub(crate) fn op(tag: &str, summary: &str) -> OperationBuilder {
+    OperationBuilder::new()
+        .tag(tag)
+        .summary(Some(summary))
+        .response(
+            "400",
+            ResponseBuilder::new()
+                .description("Unreadable request")
+                .content("application/json", json_content(schema_ref("Error"))),
+        )
+        .response(
+            "401",
+            ResponseBuilder::new()
+                .description("Not signed in")
+                .content("application/json", json_content(schema_ref("Error"))),
+        )
+        .response(
+            "404",
+            ResponseBuilder::new()
+                .description("Not found, or outside your scope")
+                .content("application/json", json_content(schema_ref("Error"))),
+        )
+}
+
+pub(crate) fn path_param(name: &str, integer: bool) -> utoipa::openapi::path::Parameter {
+    let t = if integer { Type::Integer } else { Type::String };
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .schema(Some(ObjectBuilder::new().schema_type(t)))
+        .build()
+}
+
+pub(crate) fn query_param(name: &str, t: Type, description: &str) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(ObjectBuilder::new().schema_type(t)))
+        .build()
+}
+
+pub(crate) fn ok(schema: impl Into<RefOr<Schema>>) -> utoipa::openapi::Response {
+    ResponseBuilder::new().description("OK").content("application/json", json_content(schema)).build()
+}
+
+pub(crate) fn invalid() -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description("Invalid input: `fields` names each bad field")
+        .content("application/json", json_content(schema_ref("Error")))
+        .build()
+}
+
+pub(crate) fn body(schema: impl Into<RefOr<Schema>>) -> utoipa::openapi::request_body::RequestBody {
+    RequestBodyBuilder::new().required(Some(Required::True)).content("application/json", json_content(schema)).build()
+}
+
+fn list_of(name: &str) -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("items", ArrayBuilder::new().items(schema_ref(name)))
+        .property("total", ObjectBuilder::new().schema_type(Type::Integer))
+        .property("page", ObjectBuilder::new().schema_type(Type::Integer))
+        .property("per_page", ObjectBuilder::new().schema_type(Type::Integer))
+        .into()
+}
+
+fn error_schema() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "error",
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("code", ObjectBuilder::new().schema_type(Type::String).examples(["invalid"]))
+                .property("message", ObjectBuilder::new().schema_type(Type::String).examples(["输入有误"]))
+                .property(
+                    "fields",
+                    ObjectBuilder::new()
+                        .schema_type(Type::Object)
+                        .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String)))
+                        .examples([serde_json::json!({"phone": "手机号码格式不正确"})]),
+                )
+                .required("code")
+                .required("message")
+                .required("fields"),
+        )
+        .required("error")
+        .into()
+}
+
+fn entity_paths(paths: &mut Paths, def: &EntityDef) {
+    let name = pascal(def.kind);
+    let input = format!("{name}Input");
+    let tag = def.path;
+    let (collection, item_path, key_params): (String, String, Vec<utoipa::openapi::path::Parameter>) =
+        match (def.tenancy, def.kind) {
+            (Tenancy::Community, _) => (
+                format!("/api/v1/communities/{{code}}/{}", def.path),
+                format!("/api/v1/communities/{{code}}/{}/{{id}}", def.path),
+                vec![path_param("code", false)],
+            ),
+            (Tenancy::Global, "community") => {
+                ("/api/v1/communities".into(), "/api/v1/communities/{code}".into(), vec![])
+            }
+            (Tenancy::Global, _) => (format!("/api/v1/{}", def.path), format!("/api/v1/{}/{{id}}", def.path), vec![]),
+        };
+    let item_params: Vec<_> = match def.kind {
+        "community" => vec![path_param("code", false)],
+        _ => key_params.iter().cloned().chain([path_param("id", true)]).collect(),
+    };
+    let list_op = |summary: String, params: Vec<utoipa::openapi::path::Parameter>| {
+        let mut list = op(tag, &summary)
+            .parameters(Some(params))
+            .parameter(query_param("q", Type::String, "search text"))
+            .parameter(query_param("page", Type::Integer, "page, from 1"))
+            .parameter(query_param("per_page", Type::Integer, "up to 200"))
+            .parameter(query_param("archived", Type::String, "1 to include archived records"));
+        for f in def.filters {
+            list = list.parameter(query_param(f.column, Type::String, "filter"));
+        }
+        list.response("200", ok(list_of(&name)))
+    };
+    let list = list_op(format!("List {} (search, filters, pages)", def.path), key_params.clone());
+    if def.tenancy == Tenancy::Community {
+        let across = list_op(
+            format!("List {} across every community of a subdistrict (as its administrator sees them)", def.path),
+            vec![path_param("id", true)],
+        );
+        paths.paths.insert(format!("/api/v1/subdistricts/{{id}}/{}", def.path), PathItem::new(HttpMethod::Get, across));
+    }
+    let create = op(tag, &format!("Create a {}", def.kind))
+        .parameters(Some(key_params.clone()))
+        .request_body(Some(body(schema_ref(&input))))
+        .response("201", ok(schema_ref(&name)))
+        .response("403", ResponseBuilder::new().description("Not allowed").build())
+        .response("422", invalid());
+    paths.paths.insert(collection, item(vec![(HttpMethod::Get, list), (HttpMethod::Post, create)]));
+    let get = op(tag, &format!("One {}", def.kind))
+        .parameters(Some(item_params.clone()))
+        .response("200", ok(schema_ref(&name)));
+    let patch = op(tag, &format!("Change some fields of a {}", def.kind))
+        .parameters(Some(item_params.clone()))
+        .request_body(Some(body(schema_ref(&input))))
+        .response("200", ok(schema_ref(&name)))
+        .response("422", invalid());
+    paths.paths.insert(item_path.clone(), item(vec![(HttpMethod::Get, get), (HttpMethod::Patch, patch)]));
+    for (action, summary) in
+        [("archive", "Archive (records are never deleted)"), ("unarchive", "Bring back from the archive")]
+    {
+        let o = op(tag, summary).parameters(Some(item_params.clone())).response("200", ok(schema_ref(&name)));
+        paths.paths.insert(format!("{item_path}/{action}"), PathItem::new(HttpMethod::Post, o));
+    }
+    if def.has_personal_fields() {
+        let o = op(tag, "Show a personal value in full (logged for the secretary)")
+            .parameters(Some(item_params))
+            .request_body(Some(body(crate::services::records::api::RevealBody::schema())))
+            .response(
+                "200",
+                ok(ObjectBuilder::new()
+                    .schema_type(Type::Object)
+                    .property("value", ObjectBuilder::new().schema_type(Type::String))),
+            )
+            .response("403", ResponseBuilder::new().description("Your role may not reveal").build());
+        paths.paths.insert(format!("{item_path}/reveal"), PathItem::new(HttpMethod::Post, o));
+    }
+}
+
+/// An endpoint that is not one of the record kinds, as its capability describes it.
+pub struct Endpoint {
+    pub method: HttpMethod,
+    pub path: &'static str,
+    pub tag: &'static str,
+    pub summary: &'static str,
+    pub body: Option<RefOr<Schema>>,
+    pub created: bool,
+}
+
+pub fn endpoint(method: HttpMethod, path: &'static str, tag: &'static str, summary: &'static str) -> Endpoint {
+    Endpoint { method, path, tag, summary, body: None, created: false }
+}
+
+impl Endpoint {
+    pub fn body(mut self, schema: impl Into<RefOr<Schema>>) -> Endpoint {
+        self.body = Some(schema.into());
+        self
+    }
+
+    /// Answers 201 with what it made.
+    pub fn created(mut self) -> Endpoint {
+        self.created = true;
+        self
+    }
+}
+
+pub fn add_endpoints(paths: &mut Paths, endpoints: Vec<Endpoint>) {
+    for e in endpoints {
+        let mut o = op(e.tag, e.summary);
+        for segment in e.path.split('/') {
+            if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                o = o.parameter(path_param(name, name == "id"));
+            }
+        }
+        if let Some(b) = e.body {
+            o = o.request_body(Some(body(b))).response("422", invalid()).response(
+                "409",
+                ResponseBuilder::new()
+                    .description("Refused in the state things are in (e.g. not enough points, out of stock)")
+                    .content("application/json", json_content(schema_ref("Error")))
+                    .build(),
+            );
+        }
+        o = o.response(if e.created { "201" } else { "200" }, ok(ObjectBuilder::new().schema_type(Type::Object)));
+        let item = PathItem::new(e.method, o);
+        match paths.paths.get_mut(e.path) {
+            Some(existing) => existing.merge_operations(item),
+            None => {
+                paths.paths.insert(e.path.to_string(), item);
+            }
+        }
+    }
+}
+
+pub fn document(caps: &[&Capability]) -> OpenApi {
+    let mut paths = Paths::new();
+    let signin = op("session", "Sign in (sets the session cookie)")
+        .request_body(Some(body(crate::auth::api::SignIn::schema())))
+        .response("201", ok(ObjectBuilder::new().schema_type(Type::Object)))
+        .response("422", invalid())
+        .response("429", ResponseBuilder::new().description("Too many failed sign-ins: wait 15 minutes").build());
+    let signout = op("session", "Sign out").response("204", ResponseBuilder::new().description("Signed out").build());
+    paths.paths.insert("/api/v1/session".into(), item(vec![(HttpMethod::Post, signin), (HttpMethod::Delete, signout)]));
+    paths.paths.insert(
+        "/api/v1/me".into(),
+        PathItem::new(
+            HttpMethod::Get,
+            op("session", "Who is signed in, with roles")
+                .response("200", ok(ObjectBuilder::new().schema_type(Type::Object))),
+        ),
+    );
+    let mut components = ComponentsBuilder::new().schema("Error", error_schema());
+    for def in crate::services::records::all() {
+        let (out, input) = record_schemas(def);
+        components = components.schema(pascal(def.kind), out).schema(format!("{}Input", pascal(def.kind)), input);
+        entity_paths(&mut paths, def);
+    }
+    for cap in caps {
+        if let Some(doc) = cap.api_doc {
+            doc(&mut paths);
+        }
+    }
+    let components = components
+        .security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::session::COOKIE))),
+        )
+        .build();
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("linli 邻里 API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some("Places, people and organisation of residents' communities, their tickets, volunteer service and points, and field work. Sign in with POST /api/v1/session; errors are {\"error\": {\"code\", \"message\", \"fields\"}}."))
+                .build(),
+        )
+        .paths(paths)
+        .components(Some(components))
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_document_is_openapi_3_1_and_covers_every_record_kind() {
+        crate::services::records::register(crate::capabilities::ALL.iter().flat_map(|c| c.records.iter().copied()));
+        let doc: serde_json::Value = serde_json::from_str(&super::document_json(crate::capabilities::ALL)).unwrap();
+        assert_eq!(doc["openapi"], "3.1.0");
+        for def in crate::services::records::all() {
+            let name = super::pascal(def.kind);
+            assert!(doc["components"]["schemas"][&name].is_object(), "{name}");
+        }
+        assert!(doc["paths"]["/api/v1/communities/{code}/residents/{id}/reveal"]["post"].is_object());
+        assert!(doc["paths"]["/api/v1/session"]["post"].is_object());
+        assert!(doc["paths"]["/api/v1/subdistricts/{id}/residents"]["get"].is_object());
+        // The capabilities' own endpoints, each route that the router serves.
+        for (path, method) in [
+            ("/api/v1/communities/{code}/tickets", "post"),
+            ("/api/v1/communities/{code}/tickets/{id}/actions", "post"),
+            ("/api/v1/communities/{code}/service-records/{id}/decision", "post"),
+            ("/api/v1/communities/{code}/shop/{id}/redemptions", "post"),
+            ("/api/v1/communities/{code}/patrols", "get"),
+        ] {
+            assert!(doc["paths"][path][method].is_object(), "{method} {path}");
+        }
+        assert!(doc["paths"]["/api/v1/communities/{code}/points/movements"]["post"]["requestBody"].is_object());
+        assert_eq!(doc["components"]["schemas"]["ResidentInput"]["additionalProperties"], false);
+    }
+}
