@@ -19,6 +19,13 @@
     });
   });
 
+  // A button that spends or cannot be undone asks first.
+  document.addEventListener("submit", function (e) {
+    var b = e.submitter || e.target.querySelector("[data-confirm]");
+    var ask = b && b.getAttribute("data-confirm");
+    if (ask && !window.confirm(ask)) e.preventDefault();
+  });
+
   var user = document.body.dataset.signedIn;
   if (!user || !window.EventSource || !document.querySelector("[data-live-reload]")) return;
   var here = document.currentScript && document.currentScript.src;

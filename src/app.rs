@@ -43,10 +43,18 @@ pub fn router(state: AppState) -> Router {
         .merge(notify::pages::routes())
         .merge(chains::routes())
         .merge(records::routes());
+    let mut api = utoipa_axum::router::OpenApiRouter::new();
     for cap in state.caps {
         app = app.merge((cap.routes)());
+        if let Some(routes) = cap.api {
+            api = api.merge(routes());
+        }
     }
-    app.route("/api/openapi.json", get(web::openapi::serve))
+    // The API's routes and its document come from the same declarations.
+    let (api, declared) = api.split_for_parts();
+    let document = std::sync::Arc::new(web::openapi::document_json(declared, state.caps));
+    app.merge(api)
+        .route("/api/openapi.json", get(move || web::openapi::serve(document.clone())))
         .route("/api/docs", get(web::openapi::docs))
         .route("/assets/{*path}", get(web::assets::serve))
         .route("/healthz", get(web::ops::healthz))
@@ -64,13 +72,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Unknown routes: a JSON error under `/api`, a page elsewhere.
+/// Unknown routes: a JSON error under `/api`, a page elsewhere. Marked as such, so that
+/// a test can tell a path nobody routes from a record that is not there.
 async fn not_found(req: Request) -> Response {
-    if req.uri().path().starts_with("/api/") {
+    let mut resp = if req.uri().path().starts_with("/api/") {
         AppError::NotFound.into_response()
     } else {
         PageError(AppError::NotFound).into_response()
-    }
+    };
+    resp.headers_mut().insert("x-linli-unrouted", axum::http::HeaderValue::from_static("1"));
+    resp
 }
 
 /// axum answers its own extractor rejections (bad JSON, wrong content type, body too

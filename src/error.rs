@@ -174,6 +174,22 @@ impl AppError {
     }
 }
 
+/// The one error format, as the API document describes it.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Problem {
+    error: ProblemDetail,
+}
+
+/// `code` is `invalid`, `not_found`, `conflict`, …; `fields` names each bad field.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct ProblemDetail {
+    code: String,
+    message: String,
+    fields: BTreeMap<String, String>,
+}
+
 #[derive(Serialize)]
 struct ErrorBody {
     error: ErrorDetail,

@@ -99,3 +99,29 @@ pub fn time(field: &'static str, v: &Option<String>) -> crate::error::AppResult<
             }),
     }
 }
+
+/// A community in an API path, by its code (as `/api/v1/communities/{code}/…`).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct Code {
+    /// The community's code (12 digits, e.g. 440804003001).
+    pub code: String,
+}
+
+/// A record of a community in an API path.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CodeId {
+    /// The community's code (12 digits).
+    pub code: String,
+    /// The record's id.
+    pub id: i64,
+}
+
+/// A subdistrict in an API path.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct SubdistrictId {
+    /// The subdistrict's id.
+    pub id: i64,
+}

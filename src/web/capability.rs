@@ -77,7 +77,9 @@ pub struct Capability {
     pub records: &'static [&'static EntityDef],
     /// Its settings, one value per community (`services::settings`).
     pub settings: &'static [&'static Setting],
-    /// Its API's paths in the OpenAPI document.
+    /// Its JSON API: each route with its OpenAPI operation, declared on the handler.
+    pub api: Option<fn() -> utoipa_axum::router::OpenApiRouter<AppState>>,
+    /// Its API's paths in the OpenAPI document, for an API not yet declared on its handlers.
     pub api_doc: Option<fn(&mut utoipa::openapi::Paths)>,
     pub home: Option<HomeFn>,
     pub nav: Option<NavFn>,
@@ -104,6 +106,7 @@ impl Capability {
             routes,
             records: &[],
             settings: &[],
+            api: None,
             api_doc: None,
             home: None,
             nav: None,

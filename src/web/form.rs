@@ -194,24 +194,25 @@ pub fn text(map: &Map<String, Value>, name: &str) -> String {
     }
 }
 
-/// A whole number typed in a field, if it is one.
+/// A whole number typed in a field, if it is one. Being replaced by `Fields::int`, which
+/// names a field that does not parse.
 pub fn int(map: &Map<String, Value>, name: &str) -> Option<i64> {
     text(map, name).trim().parse().ok()
+}
+
+/// A date field (`2026-11-23`). Being replaced by `Fields::date`.
+pub fn date(map: &Map<String, Value>, name: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text(map, name).trim(), "%Y-%m-%d").ok()
+}
+
+/// A date and time field, read as China time. Being replaced by `Fields::when`.
+pub fn when(map: &Map<String, Value>, name: &str) -> Option<i64> {
+    super::fmt::parse_local(&text(map, name))
 }
 
 /// A field's text, trimmed, unless it is empty.
 pub fn opt(map: &Map<String, Value>, name: &str) -> Option<String> {
     Some(text(map, name).trim().to_string()).filter(|s| !s.is_empty())
-}
-
-/// A date field (`2026-11-23`).
-pub fn date(map: &Map<String, Value>, name: &str) -> Option<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(text(map, name).trim(), "%Y-%m-%d").ok()
-}
-
-/// A date and time field, read as China time.
-pub fn when(map: &Map<String, Value>, name: &str) -> Option<i64> {
-    super::fmt::parse_local(&text(map, name))
 }
 
 /// Several values: checked boxes, or one field of items separated by commas or 、.
@@ -224,6 +225,84 @@ pub fn list(map: &Map<String, Value>, name: &str) -> Vec<String> {
             s.split([',', '，', '、']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
         }
         _ => Vec::new(),
+    }
+}
+
+/// A form's fields read by type: a value that does not parse is an error on its field
+/// (gathered, so that every bad field shows at once), never taken as nothing.
+pub struct Fields<'a> {
+    map: &'a Map<String, Value>,
+    errors: Vec<crate::error::FieldError>,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(map: &'a Map<String, Value>) -> Fields<'a> {
+        Fields { map, errors: Vec::new() }
+    }
+
+    fn parsed<T>(&mut self, name: &str, key: &'static str, parse: impl FnOnce(&str) -> Option<T>) -> Option<T> {
+        let v = opt(self.map, name)?;
+        let out = parse(&v);
+        if out.is_none() {
+            self.errors.push(crate::error::FieldError::new(name, key));
+        }
+        out
+    }
+
+    pub fn text(&self, name: &str) -> String {
+        text(self.map, name)
+    }
+
+    pub fn opt(&self, name: &str) -> Option<String> {
+        opt(self.map, name)
+    }
+
+    pub fn list(&self, name: &str) -> Vec<String> {
+        list(self.map, name)
+    }
+
+    pub fn yes(&self, name: &str) -> bool {
+        yes(self.map, name)
+    }
+
+    /// A whole number, when one is given.
+    pub fn int(&mut self, name: &str) -> Option<i64> {
+        self.parsed(name, "validation.integer", |v| v.parse().ok())
+    }
+
+    /// A record's id, when one is given.
+    pub fn id(&mut self, name: &str) -> Option<i64> {
+        self.parsed(name, "validation.reference", |v| v.parse().ok().filter(|n: &i64| *n > 0))
+    }
+
+    /// Several ids (checked boxes, or a list of numbers).
+    pub fn ids(&mut self, name: &str) -> Vec<i64> {
+        let mut out = Vec::new();
+        for v in list(self.map, name) {
+            match v.parse::<i64>() {
+                Ok(n) if n > 0 => out.push(n),
+                _ => {
+                    self.errors.push(crate::error::FieldError::new(name, "validation.reference"));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// A date (`2026-11-23`), when one is given.
+    pub fn date(&mut self, name: &str) -> Option<chrono::NaiveDate> {
+        self.parsed(name, "validation.date", |v| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+    }
+
+    /// A date and time, read as China time, when one is given.
+    pub fn when(&mut self, name: &str) -> Option<i64> {
+        self.parsed(name, "validation.datetime", super::fmt::parse_local)
+    }
+
+    /// Refused when a field did not parse (every such field named).
+    pub fn checked(&mut self) -> Result<(), AppError> {
+        if self.errors.is_empty() { Ok(()) } else { Err(AppError::Invalid(std::mem::take(&mut self.errors))) }
     }
 }
 
@@ -246,8 +325,17 @@ mod tests {
         let m = parse(
             "n=%2042%20&d=2026-11-23&s=%E7%90%86%E5%8F%91%E3%80%81%E7%BB%B4%E4%BF%AE&b=false&b=true&e=".as_bytes(),
         );
-        assert_eq!(int(&m, "n"), Some(42));
-        assert_eq!(date(&m, "d"), chrono::NaiveDate::from_ymd_opt(2026, 11, 23));
+        let mut f = Fields::new(&m);
+        assert_eq!(f.int("n"), Some(42));
+        assert_eq!(f.date("d"), chrono::NaiveDate::from_ymd_opt(2026, 11, 23));
+        assert_eq!(f.int("e"), None, "an empty field is no number");
+        assert!(f.checked().is_ok());
+        let bad = parse("n=abc&d=2026-13-01&i=-3".as_bytes());
+        let mut f = Fields::new(&bad);
+        assert_eq!((f.int("n"), f.date("d"), f.id("i")), (None, None, None));
+        let Err(AppError::Invalid(errors)) = f.checked() else { panic!("refused") };
+        let named: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(named, ["n", "d", "i"]);
         assert_eq!(list(&m, "s"), vec!["理发", "维修"]);
         assert!(yes(&m, "b") && opt(&m, "e").is_none());
     }

@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod ops;
 pub mod sheet;
 pub mod state;
+pub mod ui;
 
 pub use state::AppState;
 
@@ -307,8 +308,23 @@ impl From<askama::Error> for PageError {
 pub type PageResult = Result<Response, PageError>;
 
 #[cfg(test)]
-mod tests {
-    use super::same_site;
+pub(crate) mod tests {
+    use super::{PageCtx, same_site};
+    use crate::i18n::Lang;
+
+    /// A page's context as views are tested without a server.
+    pub fn ctx() -> PageCtx {
+        PageCtx {
+            lang: Lang::Zh,
+            csrf: "csrf".into(),
+            user: None,
+            path: "/".into(),
+            query: String::new(),
+            nav: Vec::new(),
+            notice: None,
+            unread: 0,
+        }
+    }
 
     #[test]
     fn only_paths_on_this_site_are_followed() {

@@ -1,9 +1,6 @@
 //! The OpenAPI 3.1 document, built from the same record definitions that drive the store
 //! and the pages, so it cannot drift from what the API accepts.
 
-use std::sync::OnceLock;
-
-use axum::extract::State;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 
@@ -19,20 +16,19 @@ use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required,
 };
 
-use super::AppState;
 use super::capability::Capability;
 use crate::services::records::model::{EntityDef, Kind, Tenancy};
 
-static DOCUMENT: OnceLock<String> = OnceLock::new();
-
-/// The document, made once from the capabilities.
-pub fn document_json(caps: &[&Capability]) -> String {
-    DOCUMENT.get_or_init(|| serde_json::to_string_pretty(&document(caps)).expect("the document serialises")).clone()
+/// The document: what the handlers declare, with the record kinds' paths and schemas.
+pub fn document_json(declared: OpenApi, caps: &[&Capability]) -> String {
+    let mut doc = document(caps);
+    doc.merge(declared);
+    serde_json::to_string_pretty(&doc).expect("the document serialises")
 }
 
 /// `GET /api/openapi.json`
-pub async fn serve(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], document_json(state.caps)).into_response()
+pub async fn serve(document: std::sync::Arc<String>) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], document.as_str().to_string()).into_response()
 }
 
 /// Swagger UI, embedded.
@@ -424,7 +420,15 @@ mod tests {
     #[test]
     fn the_document_is_openapi_3_1_and_covers_every_record_kind() {
         crate::services::records::register(crate::capabilities::ALL.iter().flat_map(|c| c.records.iter().copied()));
-        let doc: serde_json::Value = serde_json::from_str(&super::document_json(crate::capabilities::ALL)).unwrap();
+        let mut api = utoipa_axum::router::OpenApiRouter::<crate::web::AppState>::new();
+        for cap in crate::capabilities::ALL {
+            if let Some(routes) = cap.api {
+                api = api.merge(routes());
+            }
+        }
+        let declared = api.split_for_parts().1;
+        let doc: serde_json::Value =
+            serde_json::from_str(&super::document_json(declared, crate::capabilities::ALL)).unwrap();
         assert_eq!(doc["openapi"], "3.1.0");
         for def in crate::services::records::all() {
             let name = super::pascal(def.kind);

@@ -10,10 +10,13 @@ use serde_json::{Value, json};
 
 use super::store;
 use crate::auth::guard::CommunityRef;
+use crate::error::Problem;
 use crate::error::{AppError, AppResult};
 use crate::web::AppState;
-use crate::web::api::ApiJson;
+use crate::web::api::{ApiJson, Code, CodeId};
 use crate::web::{Signed, fmt};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 async fn community(s: &AppState, a: &Signed, code: &str) -> AppResult<CommunityRef> {
     crate::auth::guard::visible_community(&s.db, a.actor(), code).await
@@ -27,7 +30,10 @@ pub struct PatrolBody {
     pub route: Option<String>,
 }
 
-pub async fn start_patrol(
+/// Start a patrol.
+#[utoipa::path(post, path = "/api/v1/communities/{code}/patrols", tag = "field work", params(Code), request_body = PatrolBody,
+    responses((status = 201, description = "The patrol, under way"), (status = 422, description = "Invalid input", body = Problem)))]
+async fn start_patrol(
     State(s): State<AppState>,
     a: Signed,
     Path(code): Path<String>,
@@ -46,7 +52,10 @@ fn patrol_json(p: &store::Patrol, findings: &[store::Finding]) -> Value {
     v
 }
 
-pub async fn patrols(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {
+/// Patrols in view, and each team's streak of days.
+#[utoipa::path(get, path = "/api/v1/communities/{code}/patrols", tag = "field work", params(Code),
+    responses((status = 200, description = "Patrols and streaks")))]
+async fn patrols(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {
     let c = community(&s, &a, &code).await?;
     let mut conn = s.db.read().await?;
     let list = store::patrols(&mut conn, a.actor(), c.id, 200).await?;
@@ -58,11 +67,10 @@ pub async fn patrols(State(s): State<AppState>, a: Signed, Path(code): Path<Stri
     Ok(Json(json!({"items": list.iter().map(|p| patrol_json(p, &[])).collect::<Vec<_>>(), "streaks": streaks})))
 }
 
-pub async fn patrol(
-    State(s): State<AppState>,
-    a: Signed,
-    Path((code, id)): Path<(String, i64)>,
-) -> AppResult<Json<Value>> {
+/// A patrol with its findings.
+#[utoipa::path(get, path = "/api/v1/communities/{code}/patrols/{id}", tag = "field work", params(CodeId),
+    responses((status = 200, description = "The patrol"), (status = 404, description = "Not there, or not yours to see", body = Problem)))]
+async fn patrol(State(s): State<AppState>, a: Signed, Path((code, id)): Path<(String, i64)>) -> AppResult<Json<Value>> {
     let c = community(&s, &a, &code).await?;
     let mut conn = s.db.read().await?;
     let p = store::patrol_for(&mut conn, a.actor(), c.id, id).await?;
@@ -78,7 +86,10 @@ pub struct FindingBody {
     pub lng: Option<f64>,
 }
 
-pub async fn add_finding(
+/// Record a finding on a patrol under way.
+#[utoipa::path(post, path = "/api/v1/communities/{code}/patrols/{id}/findings", tag = "field work", params(CodeId), request_body = FindingBody,
+    responses((status = 201, description = "The finding"), (status = 422, description = "Invalid input", body = Problem)))]
+async fn add_finding(
     State(s): State<AppState>,
     a: Signed,
     Path((code, id)): Path<(String, i64)>,
@@ -102,7 +113,10 @@ pub struct EndBody {
     pub note: Option<String>,
 }
 
-pub async fn end_patrol(
+/// End a patrol (a volunteer's becomes a service record waiting for staff).
+#[utoipa::path(post, path = "/api/v1/communities/{code}/patrols/{id}/end", tag = "field work", params(CodeId), request_body = EndBody,
+    responses((status = 200, description = "The patrol, ended"), (status = 409, description = "Already ended", body = Problem)))]
+async fn end_patrol(
     State(s): State<AppState>,
     a: Signed,
     Path((code, id)): Path<(String, i64)>,
@@ -119,7 +133,10 @@ pub struct TicketBody {
     pub category_id: i64,
 }
 
-pub async fn finding_ticket(
+/// Make a finding a ticket (once).
+#[utoipa::path(post, path = "/api/v1/communities/{code}/findings/{id}/ticket", tag = "field work", params(CodeId), request_body = TicketBody,
+    responses((status = 201, description = "The ticket made"), (status = 409, description = "Already a ticket", body = Problem)))]
+async fn finding_ticket(
     State(s): State<AppState>,
     a: Signed,
     Path((code, id)): Path<(String, i64)>,
@@ -131,12 +148,17 @@ pub async fn finding_ticket(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DayQuery {
+    /// The day (YYYY-MM-DD); today when absent.
     day: Option<NaiveDate>,
 }
 
-pub async fn field_notes(
+/// The field notes of a day.
+#[utoipa::path(get, path = "/api/v1/communities/{code}/field-notes", tag = "field work", params(Code, DayQuery),
+    responses((status = 200, description = "The day's notes")))]
+async fn field_notes(
     State(s): State<AppState>,
     a: Signed,
     Path(code): Path<String>,
@@ -157,7 +179,10 @@ pub struct NoteBody {
     pub follow_up: Option<String>,
 }
 
-pub async fn add_field_note(
+/// Write a field note (one thing, one record).
+#[utoipa::path(post, path = "/api/v1/communities/{code}/field-notes", tag = "field work", params(Code), request_body = NoteBody,
+    responses((status = 201, description = "The note"), (status = 422, description = "Invalid input", body = Problem)))]
+async fn add_field_note(
     State(s): State<AppState>,
     a: Signed,
     Path(code): Path<String>,
@@ -168,34 +193,13 @@ pub async fn add_field_note(
     Ok((StatusCode::CREATED, Json(json!(n))).into_response())
 }
 
-/// This API, for the OpenAPI document.
-pub fn endpoints() -> Vec<crate::web::openapi::Endpoint> {
-    use crate::web::openapi::endpoint;
-    use utoipa::PartialSchema;
-    use utoipa::openapi::path::HttpMethod::{Get, Post};
-    let tag = "field work";
-    vec![
-        endpoint(Get, "/api/v1/communities/{code}/patrols", tag, "Patrols in view, and each team's streaks"),
-        endpoint(Post, "/api/v1/communities/{code}/patrols", tag, "Start a patrol")
-            .body(PatrolBody::schema())
-            .created(),
-        endpoint(Get, "/api/v1/communities/{code}/patrols/{id}", tag, "A patrol with its findings"),
-        endpoint(Post, "/api/v1/communities/{code}/patrols/{id}/findings", tag, "Record a finding")
-            .body(FindingBody::schema())
-            .created(),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/patrols/{id}/end",
-            tag,
-            "End the patrol (a volunteer's becomes a service record)",
-        )
-        .body(EndBody::schema()),
-        endpoint(Post, "/api/v1/communities/{code}/findings/{id}/ticket", tag, "Make a finding a ticket (once)")
-            .body(TicketBody::schema())
-            .created(),
-        endpoint(Get, "/api/v1/communities/{code}/field-notes", tag, "Field notes of a day (day=YYYY-MM-DD)"),
-        endpoint(Post, "/api/v1/communities/{code}/field-notes", tag, "Write a field note")
-            .body(NoteBody::schema())
-            .created(),
-    ]
+/// The routes of this API, each with its operation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(patrols, start_patrol))
+        .routes(routes!(patrol))
+        .routes(routes!(add_finding))
+        .routes(routes!(end_patrol))
+        .routes(routes!(finding_ticket))
+        .routes(routes!(field_notes, add_field_note))
 }

@@ -17,11 +17,7 @@ use crate::error::FieldError;
 use crate::web::AppState;
 use crate::web::capability::Capability;
 
-fn api_doc(paths: &mut utoipa::openapi::Paths) {
-    crate::web::openapi::add_endpoints(paths, api::endpoints());
-}
-
-pub static CAP: Capability = Capability { api_doc: Some(api_doc), ..Capability::new("fieldwork", routes) };
+pub static CAP: Capability = Capability { api: Some(api::routes), ..Capability::new("fieldwork", routes) };
 
 fn routes() -> Router<AppState> {
     Router::new()
@@ -31,12 +27,6 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/patrols/{id}/end", post(pages::end))
         .route("/c/{code}/findings/{id}/ticket", post(pages::to_ticket))
         .route("/c/{code}/field-notes", get(pages::notes).post(pages::add_note))
-        .route("/api/v1/communities/{code}/patrols", get(api::patrols).post(api::start_patrol))
-        .route("/api/v1/communities/{code}/patrols/{id}", get(api::patrol))
-        .route("/api/v1/communities/{code}/patrols/{id}/findings", post(api::add_finding))
-        .route("/api/v1/communities/{code}/patrols/{id}/end", post(api::end_patrol))
-        .route("/api/v1/communities/{code}/findings/{id}/ticket", post(api::finding_ticket))
-        .route("/api/v1/communities/{code}/field-notes", get(api::field_notes).post(api::add_field_note))
 }
 
 /// The unbroken run of days ending today (or yesterday, when today has none yet), and the

@@ -1,36 +1,20 @@
 //! Phone pages of field work: a patrol under way (findings, one-tap tickets, end), the
-//! patrols and streaks, and the field notes of a day.
+//! patrols and streaks, and the field notes of a day. Each page loads its data, builds
+//! its view from `web::ui` parts, and its template (`templates/fieldwork/`) draws it.
 
+use askama::Template;
 use axum::extract::{Path, Query, State};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::store;
-use crate::auth::guard::CommunityRef;
+use crate::auth::guard::{CommunityRef, visible_community};
 use crate::auth::model::{Actor, Permission};
 use crate::capabilities::registry::people::posts::Post;
-use crate::error::{AppError, AppResult};
-use crate::web::AppState;
-use crate::web::form::{CsrfForm, int, opt, text};
-use crate::web::sheet::{Card, Form, Input, InputKind, Item, Sheet, Table};
-use crate::web::{Notice, PageCtx, PageResult, SignedPage, done, fmt};
-
-async fn community(state: &AppState, actor: &Actor, code: &str) -> AppResult<CommunityRef> {
-    crate::auth::guard::visible_community(&state.db, actor, code).await
-}
-
-async fn refused(
-    state: &AppState,
-    ctx: PageCtx,
-    actor: &Actor,
-    c: &CommunityRef,
-    e: AppError,
-    m: &Map<String, Value>,
-    action: &str,
-) -> PageResult {
-    crate::web::sheet::refused(e, m, action, || patrols_sheet(state, ctx, actor, c)).await
-}
+use crate::web::form::{CsrfForm, Fields};
+use crate::web::ui::{self, Cell, Form, Input, InputKind, Item, Refusal, Table, Tag, Tone};
+use crate::web::{AppState, Notice, PageCtx, PageResult, SignedPage, done, fmt, render};
 
 fn finding_item(ctx: &PageCtx, code: &str, f: &store::Finding) -> Item {
     let at = fmt::datetime(f.at);
@@ -39,11 +23,55 @@ fn finding_item(ctx: &PageCtx, code: &str, f: &store::Finding) -> Item {
         title: f.note.clone(),
         sub: format!("{at}{point}"),
         href: f.ticket_id.map(|t| format!("/c/{code}/tickets/{t}")),
-        tag: f.ticket_id.map(|t| (format!("{} #{t}", ctx.t("fieldwork.ticket")), "tag-green")),
+        tag: f.ticket_id.map(|t| Tag::new(format!("{} #{t}", ctx.t("fieldwork.ticket")), Tone::Green)),
     }
 }
 
-async fn patrols_sheet(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityRef) -> AppResult<Sheet> {
+fn state_tag(ctx: &PageCtx, ended: bool) -> Tag {
+    if ended {
+        Tag::new(ctx.t("fieldwork.ended"), Tone::Grey)
+    } else {
+        Tag::new(ctx.t("fieldwork.patrolling"), Tone::Orange)
+    }
+}
+
+/// The patrol under way: what it is, what was found, and the forms to go on.
+pub struct UnderWay {
+    pub cells: Vec<(String, String)>,
+    pub findings: Vec<Item>,
+    pub to_ticket: Vec<Form>,
+    pub add_finding: Form,
+    pub end: Form,
+}
+
+#[derive(Template)]
+#[template(path = "fieldwork/patrols.html")]
+pub struct PatrolsPage {
+    pub ctx: PageCtx,
+    pub title: String,
+    pub alert: Option<String>,
+    pub under_way: Option<UnderWay>,
+    /// Starting a patrol, for those who may.
+    pub start: Option<Form>,
+    /// For a volunteer in no team: where to join one.
+    pub join: Option<(String, String)>,
+    pub streaks: Table,
+    pub recent: Vec<Item>,
+    pub links: Vec<(String, String)>,
+}
+
+impl PatrolsPage {
+    fn forms(&self) -> Vec<&Form> {
+        let mut out: Vec<&Form> = self.start.iter().collect();
+        if let Some(u) = &self.under_way {
+            out.extend(u.to_ticket.iter());
+            out.extend([&u.add_finding, &u.end]);
+        }
+        out
+    }
+}
+
+async fn patrols_page(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityRef, r: &Refusal) -> PageResult {
     let mut conn = state.db.read().await?;
     let open = store::open_patrol(&mut conn, c.id, actor.user_id).await?;
     let recent = store::patrols(&mut conn, actor, c.id, 30).await?;
@@ -61,131 +89,125 @@ async fn patrols_sheet(state: &AppState, ctx: PageCtx, actor: &Actor, c: &Commun
     };
     drop(conn);
     let code = &c.code;
-    let mut sheet = Sheet::new(ctx.clone(), ctx.t("fieldwork.patrols"));
-    match &open {
+    let field = actor.can(c.id, Permission::FieldWork);
+    let under_way = match &open {
         Some(p) => {
-            sheet = sheet.card(Card {
-                title: ctx.t("fieldwork.under_way"),
-                tag: Some((ctx.t("fieldwork.patrolling"), "tag-orange")),
+            let categories = crate::capabilities::tickets::pages::category_options(state, c.id).await?;
+            Some(UnderWay {
                 cells: vec![
                     (ctx.t("entity.team"), p.team.clone().unwrap_or_default()),
                     (ctx.t("entity.grid"), p.grid.clone().unwrap_or_default()),
                     (ctx.t("fieldwork.route"), p.route.clone().unwrap_or_default()),
                     (ctx.t("fieldwork.started"), fmt::datetime(p.started_at)),
                 ],
-                items: findings.iter().map(|f| finding_item(&ctx, code, f)).collect(),
-                ..Card::default()
-            });
-            let categories = crate::capabilities::tickets::pages::category_options(state, c.id).await?;
-            for f in findings.iter().filter(|f| f.ticket_id.is_none()) {
-                sheet = sheet.form(
-                    Form::new(
-                        format!("{} {}", ctx.t("fieldwork.to_ticket"), f.note),
-                        format!("/c/{code}/findings/{}/ticket", f.id),
-                        ctx.t("fieldwork.to_ticket"),
-                    )
-                    .input(Input::new(
-                        "category_id",
-                        ctx.t("ticket.category"),
-                        InputKind::Select(categories.clone()),
-                    )),
-                );
-            }
-            sheet = sheet
-                .form(
-                    Form::new(
-                        ctx.t("fieldwork.add_finding"),
-                        format!("/c/{code}/patrols/{}/findings", p.id),
-                        ctx.t("fieldwork.add_finding"),
-                    )
-                    .input(Input::new("note", ctx.t("fieldwork.finding"), InputKind::TextArea).required())
-                    .input(Input::new("lat", ctx.t("field.household.lat"), InputKind::Number))
-                    .input(Input::new("lng", ctx.t("field.household.lng"), InputKind::Number))
-                    .input(Input::new("locate", "", InputKind::Locate).value(ctx.t("ticket.use_location"))),
+                findings: findings.iter().map(|f| finding_item(&ctx, code, f)).collect(),
+                to_ticket: findings
+                    .iter()
+                    .filter(|f| f.ticket_id.is_none())
+                    .map(|f| {
+                        Form::new(
+                            format!("{} {}", ctx.t("fieldwork.to_ticket"), f.note),
+                            format!("/c/{code}/findings/{}/ticket", f.id),
+                            ctx.t("fieldwork.to_ticket"),
+                        )
+                        .input(Input::new(
+                            "category_id",
+                            ctx.t("ticket.category"),
+                            InputKind::Select(categories.clone()),
+                        ))
+                        .refused(r)
+                    })
+                    .collect(),
+                add_finding: Form::new(
+                    ctx.t("fieldwork.add_finding"),
+                    format!("/c/{code}/patrols/{}/findings", p.id),
+                    ctx.t("fieldwork.add_finding"),
                 )
-                .form(
-                    Form::new(
-                        ctx.t("fieldwork.end"),
-                        format!("/c/{code}/patrols/{}/end", p.id),
-                        ctx.t("fieldwork.end"),
-                    )
-                    .input(Input::new("note", ctx.t("fieldwork.summary"), InputKind::TextArea))
-                    .danger(),
-                );
+                .input(Input::new("note", ctx.t("fieldwork.finding"), InputKind::TextArea).required())
+                .input(Input::new("lat", ctx.t("field.household.lat"), InputKind::Number))
+                .input(Input::new("lng", ctx.t("field.household.lng"), InputKind::Number))
+                .input(Input::new("locate", "", InputKind::Locate).value(ctx.t("ticket.use_location")))
+                .refused(r),
+                end: Form::new(
+                    ctx.t("fieldwork.end"),
+                    format!("/c/{code}/patrols/{}/end", p.id),
+                    ctx.t("fieldwork.end"),
+                )
+                .input(Input::new("note", ctx.t("fieldwork.summary"), InputKind::TextArea))
+                .danger()
+                .confirm(ctx.t("fieldwork.end_confirm"))
+                .refused(r),
+            })
         }
-        None => {
-            let field = actor.can(c.id, Permission::FieldWork);
-            let mut teams = vec![];
-            if field {
-                teams.push((String::new(), ctx.t("common.none")));
-                teams.extend(all_teams.iter().map(|(id, n)| (id.to_string(), n.clone())));
-            } else {
-                teams.extend(my_teams.iter().map(|m| (m.team_id.to_string(), m.team.clone())));
-            }
-            let mut grid_opts = vec![(String::new(), ctx.t("common.none"))];
-            grid_opts.extend(grids.iter().map(|(id, n)| (id.to_string(), n.clone())));
-            if field || !teams.is_empty() {
-                sheet = sheet.form(
-                    Form::new(ctx.t("fieldwork.start"), format!("/c/{code}/patrols"), ctx.t("fieldwork.start"))
-                        .input(Input::new("team_id", ctx.t("entity.team"), InputKind::Select(teams)))
-                        .input(Input::new("grid_id", ctx.t("entity.grid"), InputKind::Select(grid_opts)))
-                        .input(Input::new("route", ctx.t("fieldwork.route"), InputKind::Text)),
-                );
-            } else {
-                sheet = sheet.card(Card {
-                    text: Some(ctx.t("fieldwork.join_a_team")),
-                    links: vec![(format!("/c/{code}/volunteer"), ctx.t("points.my_service"))],
-                    ..Card::default()
-                });
-            }
+        None => None,
+    };
+    let mut start = None;
+    let mut join = None;
+    if open.is_none() {
+        let mut teams = vec![];
+        if field {
+            teams.push((String::new(), ctx.t("common.none")));
+            teams.extend(all_teams.iter().map(|(id, n)| (id.to_string(), n.clone())));
+        } else {
+            teams.extend(my_teams.iter().map(|m| (m.team_id.to_string(), m.team.clone())));
+        }
+        let mut grid_opts = vec![(String::new(), ctx.t("common.none"))];
+        grid_opts.extend(grids.iter().map(|(id, n)| (id.to_string(), n.clone())));
+        if field || !teams.is_empty() {
+            start = Some(
+                Form::new(ctx.t("fieldwork.start"), format!("/c/{code}/patrols"), ctx.t("fieldwork.start"))
+                    .input(Input::new("team_id", ctx.t("entity.team"), InputKind::Select(teams)))
+                    .input(Input::new("grid_id", ctx.t("entity.grid"), InputKind::Select(grid_opts)))
+                    .input(Input::new("route", ctx.t("fieldwork.route"), InputKind::Text))
+                    .refused(r),
+            );
+        } else {
+            join = Some((format!("/c/{code}/volunteer"), ctx.t("points.my_service")));
         }
     }
-    if !streaks.is_empty() {
-        sheet = sheet.table(Table {
-            title: ctx.t("fieldwork.streaks"),
-            head: vec![
-                ctx.t("entity.team"),
-                ctx.t("fieldwork.current_streak"),
-                ctx.t("fieldwork.longest_streak"),
-                ctx.t("fieldwork.days"),
-            ],
-            rows: streaks
-                .iter()
-                .map(|(_, name, cur, long, days)| {
-                    vec![
-                        (name.clone(), None),
-                        (cur.to_string(), None),
-                        (long.to_string(), None),
-                        (days.to_string(), None),
-                    ]
-                })
-                .collect(),
-            empty: String::new(),
-        });
-    }
-    Ok(sheet.card(Card {
-        title: ctx.t("fieldwork.recent"),
-        items: recent
+    let streaks = Table {
+        head: vec![
+            ctx.t("entity.team"),
+            ctx.t("fieldwork.current_streak"),
+            ctx.t("fieldwork.longest_streak"),
+            ctx.t("fieldwork.days"),
+        ],
+        rows: streaks
             .iter()
-            .map(|p| Item {
-                title: format!("{} {}", p.patroller, p.team.clone().unwrap_or_default()),
-                sub: format!("{} {}", fmt::datetime(p.started_at), p.route.clone().unwrap_or_default()),
-                href: Some(format!("/c/{code}/patrols/{}", p.id)),
-                tag: Some(if p.ended_at.is_some() {
-                    (ctx.t("fieldwork.ended"), "tag-grey")
-                } else {
-                    (ctx.t("fieldwork.patrolling"), "tag-orange")
-                }),
+            .map(|(_, name, cur, long, days)| {
+                vec![
+                    Cell::text(name),
+                    Cell::text(cur.to_string()),
+                    Cell::text(long.to_string()),
+                    Cell::text(days.to_string()),
+                ]
             })
             .collect(),
-        empty: Some(ctx.t("list.empty")),
-        links: if actor.can(c.id, Permission::FieldWork) {
-            vec![(format!("/c/{code}/field-notes"), ctx.t("fieldwork.notes"))]
-        } else {
-            vec![]
-        },
-        ..Card::default()
-    }))
+        empty: String::new(),
+    };
+    let recent = recent
+        .iter()
+        .map(|p| Item {
+            title: format!("{} {}", p.patroller, p.team.clone().unwrap_or_default()),
+            sub: format!("{} {}", fmt::datetime(p.started_at), p.route.clone().unwrap_or_default()),
+            href: Some(format!("/c/{code}/patrols/{}", p.id)),
+            tag: Some(state_tag(&ctx, p.ended_at.is_some())),
+        })
+        .collect();
+    let links = if field { vec![(format!("/c/{code}/field-notes"), ctx.t("fieldwork.notes"))] } else { vec![] };
+    let mut page = PatrolsPage {
+        title: ctx.t("fieldwork.patrols"),
+        alert: None,
+        under_way,
+        start,
+        join,
+        streaks,
+        recent,
+        links,
+        ctx,
+    };
+    page.alert = r.alert_for(&page.forms());
+    render(&page)
 }
 
 pub async fn patrols(
@@ -193,8 +215,21 @@ pub async fn patrols(
     SignedPage(ctx, actor): SignedPage,
     Path(code): Path<String>,
 ) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    patrols_sheet(&state, ctx, &actor, &c).await?.render()
+    let c = visible_community(&state.db, &actor, &code).await?;
+    patrols_page(&state, ctx, &actor, &c, &Refusal::none()).await
+}
+
+/// A form of the patrols page refused: the page again, the form filled in.
+async fn refused_on_patrols(
+    state: &AppState,
+    ctx: PageCtx,
+    actor: &Actor,
+    c: &CommunityRef,
+    e: crate::error::AppError,
+    m: &Map<String, Value>,
+    action: &str,
+) -> PageResult {
+    ui::refused(e, &ctx.clone(), m, action, |r| async move { patrols_page(state, ctx, actor, c, &r).await }).await
 }
 
 pub async fn start(
@@ -203,10 +238,16 @@ pub async fn start(
     Path(code): Path<String>,
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    match store::start(&state, &actor, c.id, int(&m, "team_id"), int(&m, "grid_id"), opt(&m, "route")).await {
-        Ok(_) => Ok(done(&format!("/c/{code}/patrols"), Notice::Started)),
-        Err(e) => refused(&state, ctx, &actor, &c, e, &m, &format!("/c/{code}/patrols")).await,
+    let c = visible_community(&state.db, &actor, &code).await?;
+    let mut f = Fields::new(&m);
+    let (team, grid) = (f.id("team_id"), f.id("grid_id"));
+    let result = match f.checked() {
+        Ok(()) => store::start(&state, &actor, c.id, team, grid, f.opt("route")).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => Ok(done(&format!("/c/{code}/patrols"), Notice::Started)),
+        Err(e) => refused_on_patrols(&state, ctx, &actor, &c, e, &m, &format!("/c/{code}/patrols")).await,
     }
 }
 
@@ -216,14 +257,15 @@ pub async fn add_finding(
     Path((code, id)): Path<(String, i64)>,
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let result = match super::parse_point(&text(&m, "lat"), &text(&m, "lng")) {
-        Ok(point) => store::add_finding(&state, &actor, c.id, id, &text(&m, "note"), point).await.map(|_| ()),
-        Err(e) => Err(AppError::Invalid(e)),
+    let c = visible_community(&state.db, &actor, &code).await?;
+    let f = Fields::new(&m);
+    let result = match super::parse_point(&f.text("lat"), &f.text("lng")) {
+        Ok(point) => store::add_finding(&state, &actor, c.id, id, &f.text("note"), point).await.map(|_| ()),
+        Err(e) => Err(crate::error::AppError::Invalid(e)),
     };
     match result {
         Ok(()) => Ok(done(&format!("/c/{code}/patrols"), Notice::Saved)),
-        Err(e) => refused(&state, ctx, &actor, &c, e, &m, &format!("/c/{code}/patrols/{id}/findings")).await,
+        Err(e) => refused_on_patrols(&state, ctx, &actor, &c, e, &m, &format!("/c/{code}/patrols/{id}/findings")).await,
     }
 }
 
@@ -233,10 +275,10 @@ pub async fn end(
     Path((code, id)): Path<(String, i64)>,
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    match store::end(&state, &actor, c.id, id, opt(&m, "note")).await {
+    let c = visible_community(&state.db, &actor, &code).await?;
+    match store::end(&state, &actor, c.id, id, Fields::new(&m).opt("note")).await {
         Ok(_) => Ok(done(&format!("/c/{code}/patrols/{id}"), Notice::Ended)),
-        Err(e) => refused(&state, ctx, &actor, &c, e, &m, &format!("/c/{code}/patrols/{id}/end")).await,
+        Err(e) => refused_on_patrols(&state, ctx, &actor, &c, e, &m, &format!("/c/{code}/patrols/{id}/end")).await,
     }
 }
 
@@ -246,11 +288,29 @@ pub async fn to_ticket(
     Path((code, id)): Path<(String, i64)>,
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    match store::finding_to_ticket(&state, &actor, c.id, id, int(&m, "category_id")).await {
+    let c = visible_community(&state.db, &actor, &code).await?;
+    let mut f = Fields::new(&m);
+    let category = f.id("category_id");
+    let result = match f.checked() {
+        Ok(()) => store::finding_to_ticket(&state, &actor, c.id, id, category).await,
+        Err(e) => Err(e),
+    };
+    match result {
         Ok(t) => Ok(done(&format!("/c/{code}/tickets/{t}"), Notice::Submitted)),
-        Err(e) => refused(&state, ctx, &actor, &c, e, &m, &format!("/c/{code}/findings/{id}/ticket")).await,
+        Err(e) => refused_on_patrols(&state, ctx, &actor, &c, e, &m, &format!("/c/{code}/findings/{id}/ticket")).await,
     }
+}
+
+#[derive(Template)]
+#[template(path = "fieldwork/patrol.html")]
+pub struct PatrolPage {
+    pub ctx: PageCtx,
+    pub title: String,
+    pub crumbs: Vec<(String, String)>,
+    pub heading: String,
+    pub tag: Option<Tag>,
+    pub cells: Vec<(String, String)>,
+    pub findings: Vec<Item>,
 }
 
 pub async fn patrol_page(
@@ -258,34 +318,28 @@ pub async fn patrol_page(
     SignedPage(ctx, actor): SignedPage,
     Path((code, id)): Path<(String, i64)>,
 ) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
+    let c = visible_community(&state.db, &actor, &code).await?;
     let mut conn = state.db.read().await?;
     let p = store::patrol_for(&mut conn, &actor, c.id, id).await?;
     let findings = store::findings(&mut conn, c.id, id).await?;
     drop(conn);
     let minutes = p.ended_at.map(|e| (e - p.started_at) / crate::time::MINUTE_MS);
-    Sheet::new(ctx.clone(), format!("{} #{}", ctx.t("fieldwork.patrol"), p.id))
-        .crumb(format!("/c/{code}/patrols"), ctx.t("fieldwork.patrols"))
-        .card(Card {
-            title: format!("{} {}", p.patroller, p.team.clone().unwrap_or_default()),
-            tag: Some(if p.ended_at.is_some() {
-                (ctx.t("fieldwork.ended"), "tag-grey")
-            } else {
-                (ctx.t("fieldwork.patrolling"), "tag-orange")
-            }),
-            cells: vec![
-                (ctx.t("entity.grid"), p.grid.clone().unwrap_or_default()),
-                (ctx.t("fieldwork.route"), p.route.clone().unwrap_or_default()),
-                (ctx.t("fieldwork.started"), fmt::datetime(p.started_at)),
-                (ctx.t("fieldwork.ended_at"), p.ended_at.map(fmt::datetime).unwrap_or_default()),
-                (ctx.t("points.hours"), minutes.map(crate::time::hours).unwrap_or_default()),
-                (ctx.t("fieldwork.summary"), p.note.clone().unwrap_or_default()),
-            ],
-            items: findings.iter().map(|f| finding_item(&ctx, &code, f)).collect(),
-            empty: Some(ctx.t("fieldwork.no_findings")),
-            ..Card::default()
-        })
-        .render()
+    render(&PatrolPage {
+        title: format!("{} #{}", ctx.t("fieldwork.patrol"), p.id),
+        crumbs: vec![(format!("/c/{code}/patrols"), ctx.t("fieldwork.patrols"))],
+        heading: format!("{} {}", p.patroller, p.team.clone().unwrap_or_default()),
+        tag: Some(state_tag(&ctx, p.ended_at.is_some())),
+        cells: vec![
+            (ctx.t("entity.grid"), p.grid.clone().unwrap_or_default()),
+            (ctx.t("fieldwork.route"), p.route.clone().unwrap_or_default()),
+            (ctx.t("fieldwork.started"), fmt::datetime(p.started_at)),
+            (ctx.t("fieldwork.ended_at"), p.ended_at.map(fmt::datetime).unwrap_or_default()),
+            (ctx.t("points.hours"), minutes.map(crate::time::hours).unwrap_or_default()),
+            (ctx.t("fieldwork.summary"), p.note.clone().unwrap_or_default()),
+        ],
+        findings: findings.iter().map(|f| finding_item(&ctx, &code, f)).collect(),
+        ctx,
+    })
 }
 
 #[derive(Deserialize)]
@@ -293,75 +347,81 @@ pub struct DayQuery {
     day: Option<String>,
 }
 
-async fn notes_sheet(
+#[derive(Template)]
+#[template(path = "fieldwork/notes.html")]
+pub struct NotesPage {
+    pub ctx: PageCtx,
+    pub title: String,
+    pub alert: Option<String>,
+    pub pick_day: Form,
+    pub day_title: String,
+    pub notes: Vec<Item>,
+    pub new_note: Option<Form>,
+    pub by_day: Vec<Item>,
+}
+
+async fn notes_page(
     state: &AppState,
     ctx: PageCtx,
     actor: &Actor,
     c: &CommunityRef,
     day: NaiveDate,
-) -> AppResult<Sheet> {
+    r: &Refusal,
+) -> PageResult {
     let mut conn = state.db.read().await?;
     let notes = store::notes_of_day(&mut conn, actor, c.id, day).await?;
     let days = store::note_days(&mut conn, actor, c.id, 30).await?;
     drop(conn);
     let code = &c.code;
-    let mut sheet = Sheet::new(ctx.clone(), ctx.t("fieldwork.notes"))
-        .form(
-            Form::new("", format!("/c/{code}/field-notes?by=day"), ctx.t("fieldwork.show_day"))
-                .input(Input::new("day", ctx.t("fieldwork.day"), InputKind::Date).value(day))
-                .get(),
-        )
-        .card(Card {
-            title: format!("{day} · {}", ctx.tr("list.total", "n", notes.len())),
-            items: notes
-                .iter()
-                .map(|n| Item {
-                    title: n.heard.clone(),
-                    sub: format!(
-                        "{} · {} · {}{}",
-                        fmt::datetime(n.at),
-                        match n.author_post.as_deref().and_then(Post::parse) {
-                            Some(p) => format!("{}（{}）", n.author, ctx.t(&p.label_key())),
-                            None => n.author.clone(),
-                        },
-                        n.address.clone().or(n.place.clone()).unwrap_or_default(),
-                        n.follow_up
-                            .as_deref()
-                            .map(|f| format!(" · {}：{f}", ctx.t("fieldwork.follow_up")))
-                            .unwrap_or_default()
-                    ),
-                    href: n.household_id.map(|h| format!("/c/{code}/households/{h}")),
-                    tag: n.follow_up.as_ref().map(|_| (ctx.t("fieldwork.follow_up"), "tag-orange")),
-                })
-                .collect(),
-            empty: Some(ctx.t("list.empty")),
-            ..Card::default()
-        });
-    if actor.can(c.id, Permission::FieldWork) {
-        sheet = sheet.form(
-            Form::new(ctx.t("fieldwork.new_note"), format!("/c/{code}/field-notes"), ctx.t("common.save"))
-                .input(Input::new("household_id", ctx.t("ticket.household_no"), InputKind::Number))
-                .input(Input::new("place", ctx.t("fieldwork.place"), InputKind::Text))
-                .input(Input::new("heard", ctx.t("fieldwork.heard"), InputKind::TextArea).required())
-                .input(Input::new("follow_up", ctx.t("fieldwork.follow_up"), InputKind::TextArea)),
-        );
-    }
-    if !days.is_empty() {
-        sheet = sheet.card(Card {
-            title: ctx.t("fieldwork.by_day"),
-            items: days
-                .iter()
-                .map(|(d, n)| Item {
-                    title: d.to_string(),
-                    sub: ctx.tr("list.total", "n", n),
-                    href: Some(format!("/c/{code}/field-notes?day={d}")),
-                    tag: None,
-                })
-                .collect(),
-            ..Card::default()
-        });
-    }
-    Ok(sheet)
+    let notes: Vec<Item> = notes
+        .iter()
+        .map(|n| Item {
+            title: n.heard.clone(),
+            sub: format!(
+                "{} · {} · {}{}",
+                fmt::datetime(n.at),
+                match n.author_post.as_deref().and_then(Post::parse) {
+                    Some(p) => format!("{}（{}）", n.author, ctx.t(&p.label_key())),
+                    None => n.author.clone(),
+                },
+                n.address.clone().or(n.place.clone()).unwrap_or_default(),
+                n.follow_up.as_deref().map(|f| format!(" · {}：{f}", ctx.t("fieldwork.follow_up"))).unwrap_or_default()
+            ),
+            href: n.household_id.map(|h| format!("/c/{code}/households/{h}")),
+            tag: n.follow_up.as_ref().map(|_| Tag::new(ctx.t("fieldwork.follow_up"), Tone::Orange)),
+        })
+        .collect();
+    let new_note = actor.can(c.id, Permission::FieldWork).then(|| {
+        Form::new(ctx.t("fieldwork.new_note"), format!("/c/{code}/field-notes"), ctx.t("common.save"))
+            .input(Input::new("household_id", ctx.t("ticket.household_no"), InputKind::Number))
+            .input(Input::new("place", ctx.t("fieldwork.place"), InputKind::Text))
+            .input(Input::new("heard", ctx.t("fieldwork.heard"), InputKind::TextArea).required())
+            .input(Input::new("follow_up", ctx.t("fieldwork.follow_up"), InputKind::TextArea))
+            .refused(r)
+    });
+    let by_day = days
+        .iter()
+        .map(|(d, n)| Item {
+            title: d.to_string(),
+            sub: ctx.tr("list.total", "n", n),
+            href: Some(format!("/c/{code}/field-notes?day={d}")),
+            tag: None,
+        })
+        .collect();
+    let pick_day = Form::new("", format!("/c/{code}/field-notes?by=day"), ctx.t("fieldwork.show_day"))
+        .input(Input::new("day", ctx.t("fieldwork.day"), InputKind::Date).value(day))
+        .get();
+    let alert = r.alert_for(&new_note.iter().collect::<Vec<_>>());
+    render(&NotesPage {
+        title: ctx.t("fieldwork.notes"),
+        alert,
+        pick_day,
+        day_title: format!("{day} · {}", ctx.tr("list.total", "n", notes.len())),
+        notes,
+        new_note,
+        by_day,
+        ctx,
+    })
 }
 
 pub async fn notes(
@@ -370,9 +430,9 @@ pub async fn notes(
     Path(code): Path<String>,
     Query(q): Query<DayQuery>,
 ) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
+    let c = visible_community(&state.db, &actor, &code).await?;
     let day = q.day.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).unwrap_or_else(fmt::today);
-    notes_sheet(&state, ctx, &actor, &c, day).await?.render()
+    notes_page(&state, ctx, &actor, &c, day, &Refusal::none()).await
 }
 
 pub async fn add_note(
@@ -381,30 +441,68 @@ pub async fn add_note(
     Path(code): Path<String>,
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let household = opt(&m, "household_id");
-    let parsed = household.as_deref().map(|h| h.parse::<i64>());
-    let result = match parsed {
-        Some(Err(_)) => Err(AppError::field("household_id", "validation.integer")),
-        _ => store::add_note(
-            &state,
-            &actor,
-            c.id,
-            parsed.and_then(Result::ok),
-            opt(&m, "place"),
-            &text(&m, "heard"),
-            opt(&m, "follow_up"),
-        )
-        .await
-        .map(|_| ()),
+    let c = visible_community(&state.db, &actor, &code).await?;
+    let mut f = Fields::new(&m);
+    let household = f.int("household_id");
+    let result = match f.checked() {
+        Ok(()) => {
+            store::add_note(&state, &actor, c.id, household, f.opt("place"), &f.text("heard"), f.opt("follow_up"))
+                .await
+                .map(|_| ())
+        }
+        Err(e) => Err(e),
     };
     match result {
         Ok(()) => Ok(done(&format!("/c/{code}/field-notes"), Notice::Saved)),
         Err(e) => {
-            crate::web::sheet::refused(e, &m, &format!("/c/{code}/field-notes"), || {
-                notes_sheet(&state, ctx, &actor, &c, fmt::today())
+            let action = format!("/c/{code}/field-notes");
+            ui::refused(e, &ctx.clone(), &m, &action, |r| async move {
+                notes_page(&state, ctx, &actor, &c, fmt::today(), &r).await
             })
             .await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The patrols page drawn from plain data: a patrol under way with a finding to turn
+    /// into a ticket, and a refused finding showing its error on its field.
+    #[test]
+    fn a_patrol_under_way_shows_its_findings_and_the_forms_to_go_on() {
+        let ctx = crate::web::tests::ctx();
+        let r = Refusal {
+            form_id: Form::id_for("/c/1/patrols/9/findings"),
+            errors: [("note".to_string(), "必填".to_string())].into(),
+            alert: Some("有几项需要修改".into()),
+            ..Refusal::default()
+        };
+        let add = Form::new("记录发现", "/c/1/patrols/9/findings", "记录")
+            .input(Input::new("note", "发现", InputKind::TextArea))
+            .refused(&r);
+        let page = PatrolsPage {
+            title: "巡查".into(),
+            alert: r.alert_for(&[&add]),
+            under_way: Some(UnderWay {
+                cells: vec![("路线".into(), "<b>东门</b>".into())],
+                findings: vec![Item { title: "路灯坏了".into(), ..Item::default() }],
+                to_ticket: vec![Form::new("转工单 路灯坏了", "/c/1/findings/3/ticket", "转工单")],
+                add_finding: add,
+                end: Form::new("结束", "/c/1/patrols/9/end", "结束").danger().confirm("确定结束巡查？"),
+            }),
+            start: None,
+            join: None,
+            streaks: Table::default(),
+            recent: Vec::new(),
+            links: Vec::new(),
+            ctx,
+        };
+        let html = page.render().unwrap();
+        assert!(html.contains("&#60;b&#62;东门") || html.contains("&lt;b&gt;东门"), "text stays text");
+        assert!(html.contains(r#"id="e-c-1-patrols-9-findings-note""#), "the error sits on its field");
+        assert!(html.contains("data-confirm=\"确定结束巡查？\""), "ending asks first");
+        assert!(html.contains("/c/1/findings/3/ticket"));
     }
 }

@@ -241,6 +241,20 @@ pub async fn g_unarchive(
     Ok(Json(store::set_archived(&s.db, a.actor(), def, None, id, false).await?.to_json()))
 }
 
+/// A subdistrict's own archive and unarchive (its path's second segment would otherwise
+/// read as a kind of record listed under it).
+pub async fn subdistrict_archive(State(s): State<AppState>, a: Signed, Path(id): Path<i64>) -> AppResult<Json<Value>> {
+    Ok(Json(store::set_archived(&s.db, a.actor(), global_def("subdistricts")?, None, id, true).await?.to_json()))
+}
+
+pub async fn subdistrict_unarchive(
+    State(s): State<AppState>,
+    a: Signed,
+    Path(id): Path<i64>,
+) -> AppResult<Json<Value>> {
+    Ok(Json(store::set_archived(&s.db, a.actor(), global_def("subdistricts")?, None, id, false).await?.to_json()))
+}
+
 // Communities are addressed by their code.
 
 pub async fn community_get(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {

@@ -964,6 +964,25 @@ pub async fn g_archive(
     archive(s, a, global(&path)?, id, true).await
 }
 
+/// A subdistrict's own archive and unarchive (see `api::subdistrict_archive`).
+pub async fn subdistrict_archive(
+    State(s): State<AppState>,
+    SignedPage(_, a): SignedPage,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm,
+) -> PageResult {
+    archive(s, a, global("subdistricts")?, id, true).await
+}
+
+pub async fn subdistrict_unarchive(
+    State(s): State<AppState>,
+    SignedPage(_, a): SignedPage,
+    Path(id): Path<i64>,
+    CsrfForm(_): CsrfForm,
+) -> PageResult {
+    archive(s, a, global("subdistricts")?, id, false).await
+}
+
 pub async fn g_unarchive(
     State(s): State<AppState>,
     SignedPage(_, a): SignedPage,
