@@ -32,7 +32,7 @@ pub type StartFn = for<'a> fn(&'a Db, &'a crate::services::pii::Pii) -> BoxFutur
 #[derive(Default)]
 pub struct RecordExtras {
     pub links: Vec<(String, String)>,
-    pub map: Option<String>,
+    pub map: Option<super::ui::MapView>,
 }
 
 /// Its extras for the record of `kind` with `id` in the community.

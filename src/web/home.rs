@@ -20,8 +20,8 @@ pub struct Item {
 pub struct Section {
     pub title: String,
     pub stats: Vec<Stat>,
-    pub chart: Option<String>,
-    pub map: Option<String>,
+    pub chart: Option<super::ui::Bars>,
+    pub map: Option<super::ui::MapView>,
     pub items: Vec<Item>,
     pub links: Vec<(String, String)>,
 }

@@ -4,7 +4,6 @@
 pub mod api;
 pub mod assets;
 pub mod capability;
-pub mod chart;
 pub mod fmt;
 pub mod form;
 pub mod home;

@@ -399,6 +399,17 @@ impl Bars {
     }
 }
 
+/// Bars drawn into markup, for the pages still built as sheets (their text escaped by the
+/// same part). Goes once every page has its own template.
+pub fn bars_markup(b: &Bars) -> String {
+    #[derive(askama::Template)]
+    #[template(source = r#"{% import "ui/components.html" as ui %}{% call ui::bars(b) %}{% endcall %}"#, ext = "html")]
+    struct Fragment<'a> {
+        b: &'a Bars,
+    }
+    askama::Template::render(&Fragment { b }).unwrap_or_default()
+}
+
 /// A map drawn from shapes (SVG path data) and markers, in its own coordinates.
 #[derive(Debug, Clone, Default)]
 pub struct MapView {
@@ -438,8 +449,9 @@ pub struct Qr {
 }
 
 impl Qr {
-    pub fn new(title: impl Into<String>, data: &str) -> Qr {
-        let code = qrcode::QrCode::new(data.as_bytes()).expect("a URL fits a QR code");
+    /// None when the data is too long for any QR version.
+    pub fn new(title: impl Into<String>, data: &str) -> Option<Qr> {
+        let code = qrcode::QrCode::new(data.as_bytes()).ok()?;
         let width = code.width();
         let quiet = 2;
         let mut path = String::new();
@@ -449,7 +461,7 @@ impl Qr {
                 path.push_str(&format!("M{x} {y}h1v1h-1z"));
             }
         }
-        Qr { title: title.into(), size: width + 2 * quiet, path }
+        Some(Qr { title: title.into(), size: width + 2 * quiet, path })
     }
 }
 
@@ -681,7 +693,7 @@ mod tests {
             form: Form::new(x, "/f", x).input(Input::new("name", x, InputKind::Text).value(x)).refused(&refusal),
             csrf: "token".into(),
             bars: Bars::new(x, &[(x.to_string(), 3.0), ("b".into(), 1.5)], "人"),
-            qr: Qr::new(x, "https://example.org/p/1"),
+            qr: Qr::new(x, "https://example.org/p/1").expect("a short URL fits"),
             calendar: Calendar::month(&ctx, today, today, "/cal", line, |_| None),
             slots: SlotGrid {
                 columns: vec![x.into()],

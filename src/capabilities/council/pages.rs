@@ -14,7 +14,8 @@ use crate::error::{AppError, AppResult};
 use crate::web::AppState;
 use crate::web::form::{CsrfForm, date, int, list, opt, text, when, yes};
 use crate::web::sheet::{Card, Form, Input, InputKind, Item, Sheet, Stat, refused};
-use crate::web::{Notice, Page, PageCtx, PageResult, SignedPage, chart, done, fmt};
+use crate::web::ui::{Bars, bars_markup};
+use crate::web::{Notice, Page, PageCtx, PageResult, SignedPage, done, fmt};
 
 async fn community(state: &AppState, actor: &Actor, code: &str) -> AppResult<CommunityRef> {
     crate::auth::guard::visible_community(&state.db, actor, code).await
@@ -295,14 +296,15 @@ fn public_blocks(
         });
     }
     if let Some(o) = p.outcome() {
-        let bars = chart::bars(
+        let bars = bars_markup(&Bars::new(
+            String::new(),
             &CHOICES
                 .iter()
                 .zip([p.votes_for, p.votes_against, p.votes_abstain])
                 .map(|(c, n)| (ctx.t(&format!("council.choice.{c}")), n.unwrap_or(0) as f64))
                 .collect::<Vec<_>>(),
             "",
-        );
+        ));
         sheet = sheet.card(Card {
             title: ctx.t("council.decision"),
             tag: Some(stage_tag(ctx, p.stage())),

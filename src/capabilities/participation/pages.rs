@@ -18,7 +18,8 @@ use crate::services::media;
 use crate::web::AppState;
 use crate::web::form::{CsrfForm, CsrfMultipart, date, int, list, opt, text, yes};
 use crate::web::sheet::{Block, Card, Form, Input, InputKind, Item, Sheet, Stat, Table, refused};
-use crate::web::{Notice, Page, PageCtx, PageResult, SignedPage, chart, done, fmt};
+use crate::web::ui::{Bars, bars_markup};
+use crate::web::{Notice, Page, PageCtx, PageResult, SignedPage, done, fmt};
 
 async fn community(state: &AppState, actor: &Actor, code: &str) -> AppResult<CommunityRef> {
     crate::auth::guard::visible_community(&state.db, actor, code).await
@@ -1204,15 +1205,19 @@ async fn stats_sheet(
         })
         .card(Card {
             title: ctx.t("participation.needs_by_state"),
-            html: Some(chart::bars(&needs, "")),
+            html: Some(bars_markup(&Bars::new(String::new(), &needs, ""))),
             ..Card::default()
         })
         .card(Card {
             title: ctx.t("participation.pledges_by_kind"),
-            html: Some(chart::bars(&pledges, "")),
+            html: Some(bars_markup(&Bars::new(String::new(), &pledges, ""))),
             ..Card::default()
         })
-        .card(Card { title: ctx.t("council.by_stage"), html: Some(chart::bars(&stages, "")), ..Card::default() });
+        .card(Card {
+            title: ctx.t("council.by_stage"),
+            html: Some(bars_markup(&Bars::new(String::new(), &stages, ""))),
+            ..Card::default()
+        });
     if each.len() > 1 {
         let cols = [0, 1, 5, 6, 9, 14, 15, 19, 20, 22];
         sheet = sheet.table(Table {

@@ -21,7 +21,8 @@ use crate::time::hours;
 use crate::web::AppState;
 use crate::web::form::{CsrfForm, CsrfMultipart, PlainForm, date, int, list, opt, text, when, yes};
 use crate::web::sheet::{Block, Card, Form, Input, InputKind, Item, Sheet, Stat, Table, refused};
-use crate::web::{Notice, Page, PageCtx, PageError, PageResult, SignedPage, chart, done, fmt, see_other};
+use crate::web::ui::{Bars, bars_markup};
+use crate::web::{Notice, Page, PageCtx, PageError, PageResult, SignedPage, done, fmt, see_other};
 
 async fn community(state: &AppState, actor: &Actor, code: &str) -> AppResult<CommunityRef> {
     crate::auth::guard::visible_community(&state.db, actor, code).await
@@ -1567,7 +1568,7 @@ pub async fn honor(
                 if subdistrict { subdistrict_name } else { c.name.clone() },
                 ctx.t("points.honor_roll")
             ),
-            html: (!chart_data.is_empty()).then(|| chart::bars(&chart_data, "")),
+            html: (!chart_data.is_empty()).then(|| bars_markup(&Bars::new(String::new(), &chart_data, ""))),
             ..Card::default()
         })
         .table(Table {
@@ -1621,7 +1622,11 @@ async fn stats_page(
 ) -> PageResult {
     let f = stats::figures(&state.db, &actor, &scope).await?;
     let bars = |rows: &[stats::Row]| {
-        chart::bars(&rows.iter().map(|r| (r.name.clone(), r.minutes as f64 / 60.0)).collect::<Vec<_>>(), "")
+        bars_markup(&Bars::new(
+            String::new(),
+            &rows.iter().map(|r| (r.name.clone(), r.minutes as f64 / 60.0)).collect::<Vec<_>>(),
+            "",
+        ))
     };
     let by_type: Vec<stats::Row> =
         f.by_type.iter().map(|r| stats::Row { name: type_label(&ctx, &r.key), ..r.clone() }).collect();

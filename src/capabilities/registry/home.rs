@@ -12,7 +12,8 @@ use crate::capabilities::registry::places;
 use crate::db::{Builder, Conn, query};
 use crate::error::AppResult;
 use crate::web::AppState;
-use crate::web::{PageCtx, PageResult, SignedPage, chart, fmt, render};
+use crate::web::ui::Bars;
+use crate::web::{PageCtx, PageResult, SignedPage, fmt, render};
 
 use crate::web::home::{Item, Section, Stat};
 
@@ -127,7 +128,7 @@ async fn subdistrict(ctx: &PageCtx, actor: &Actor, conn: &mut Conn, id: i64) -> 
             stat(ctx, "entity.household", households, None),
             stat(ctx, "entity.resident", total, Some(format!("/subdistricts/{id}/residents"))),
         ],
-        chart: Some(chart::bars(&bars, "")),
+        chart: Some(Bars::new(ctx.t("entity.resident"), &bars, "")),
         links: vec![
             (format!("/subdistricts/{id}/tickets/stats"), ctx.t("ticket.stats")),
             (format!("/subdistricts/{id}/points/stats"), ctx.t("points.stats")),
@@ -188,8 +189,12 @@ async fn community(
             stat(ctx, "home.party_members", members, Some(format!("{base}/residents?party_member=true"))),
             stat(ctx, "home.cared", cared, None),
         ],
-        chart: Some(chart::bars(&per_grid.into_iter().map(|(n, v)| (n, v as f64)).collect::<Vec<_>>(), "")),
-        map: Some(places::map::community_map(&state.db, c.id, None).await?).filter(|m| !m.is_empty()),
+        chart: Some(Bars::new(
+            ctx.t("entity.resident"),
+            &per_grid.into_iter().map(|(n, v)| (n, v as f64)).collect::<Vec<_>>(),
+            "",
+        )),
+        map: Some(places::map::community_map(&state.db, &c.name, c.id, None).await?).filter(|m| !m.shapes.is_empty()),
         links: places::pages::community_links(ctx, actor, c),
         ..Section::default()
     })
@@ -242,7 +247,8 @@ async fn grid_section(
                 href: format!("{base}/residents/{id}"),
             })
             .collect(),
-        map: Some(places::map::community_map(&state.db, c.id, Some(grid)).await?).filter(|m| !m.is_empty()),
+        map: Some(places::map::community_map(&state.db, &c.name, c.id, Some(grid)).await?)
+            .filter(|m| !m.shapes.is_empty()),
         links: vec![(format!("{base}/grids/{grid}"), ctx.t("home.my_grid"))],
         ..Section::default()
     })

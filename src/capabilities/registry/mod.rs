@@ -93,10 +93,10 @@ fn record_page<'a>(
         Ok(match kind {
             "community" => RecordExtras {
                 links: places::pages::community_links(ctx, actor, c),
-                map: Some(places::map::community_map(&state.db, c.id, None).await?),
+                map: Some(places::map::community_map(&state.db, &c.name, c.id, None).await?),
             },
             "grid" => RecordExtras {
-                map: Some(places::map::community_map(&state.db, c.id, Some(id)).await?),
+                map: Some(places::map::community_map(&state.db, &c.name, c.id, Some(id)).await?),
                 ..Default::default()
             },
             _ => RecordExtras::default(),

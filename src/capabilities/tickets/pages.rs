@@ -19,7 +19,8 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::services::media::{self, Media};
 use crate::web::AppState;
 use crate::web::form::{CsrfMultipart, Upload, query_param, text};
-use crate::web::{Notice, Page, PageCtx, PageResult, SignedPage, chart, done, fmt, render};
+use crate::web::ui::{Bars, Qr};
+use crate::web::{Notice, Page, PageCtx, PageResult, SignedPage, done, fmt, render};
 
 /// Photos from a form, checked; errors name the field.
 pub fn photos_of(files: Vec<Upload>) -> AppResult<Vec<(Vec<u8>, media::Checked)>> {
@@ -553,7 +554,7 @@ struct ShowTemplate {
     due: String,
     created: String,
     photos: Vec<Media>,
-    map_svg: String,
+    map: crate::web::ui::MapView,
     questions: Vec<(String, String, String)>,
     can_edit_questions: bool,
     actions: Vec<ActionView>,
@@ -685,7 +686,7 @@ async fn show_page(
         })
         .into_iter()
         .collect();
-    let map_svg = map::draw(&shapes, &markers);
+    let map = map::draw(&ctx.t("ticket.map"), &shapes, &markers);
     let questions = [
         ("q_need", &t.q_need),
         ("q_cause", &t.q_cause),
@@ -756,7 +757,7 @@ async fn show_page(
         due: fmt::datetime(t.due_at),
         created: fmt::datetime(t.created_at),
         photos,
-        map_svg,
+        map,
         questions,
         can_edit_questions: (standing.owner || standing.staff) && t.status().is_open(),
         actions,
@@ -841,7 +842,7 @@ struct MapTemplate {
     ctx: PageCtx,
     title: String,
     code: String,
-    svg: String,
+    map: crate::web::ui::MapView,
     open: usize,
     overdue: usize,
     unplaced: usize,
@@ -885,11 +886,11 @@ pub async fn map_page(
         }
     }
     let overdue = page.items.iter().filter(|t| t.is_overdue(now)).count();
-    let svg = map::draw(&map::grid_shapes(&state.db, c.id, None).await?, &markers);
+    let map = map::draw(&ctx.t("ticket.map"), &map::grid_shapes(&state.db, c.id, None).await?, &markers);
     render(&MapTemplate {
         title: format!("{} · {}", c.name, ctx.t("ticket.map")),
         code: c.code.clone(),
-        svg,
+        map,
         open: page.items.len(),
         overdue,
         unplaced,
@@ -910,9 +911,9 @@ struct StatsTemplate {
     satisfaction: String,
     response: String,
     resolution: String,
-    status_chart: String,
-    category_chart: String,
-    place_chart: String,
+    status_chart: Bars,
+    category_chart: Bars,
+    place_chart: Bars,
     place_label: String,
     grids: Vec<(String, String, bool)>,
     export: String,
@@ -928,16 +929,18 @@ async fn stats_page(
     export: String,
 ) -> PageResult {
     let f = stats::figures(&state.db, &actor, &scope).await?;
-    let status_chart = chart::bars(
+    let place_label = ctx.t(if scope.community_ids.len() > 1 { "entity.community" } else { "entity.grid" });
+    let status_chart = Bars::new(
+        ctx.t("ticket.by_status"),
         &Status::ALL
             .iter()
             .filter_map(|s| f.by_status.get(s.as_str()).map(|n| (status_label(&ctx, s.as_str()), *n as f64)))
             .collect::<Vec<_>>(),
         "",
     );
-    let category_chart =
-        chart::bars(&f.by_category.iter().map(|r| (r.name.clone(), r.total as f64)).collect::<Vec<_>>(), "");
-    let place_chart = chart::bars(&f.by_place.iter().map(|r| (r.name.clone(), r.total as f64)).collect::<Vec<_>>(), "");
+    let totals = |rows: &[stats::Row]| rows.iter().map(|r| (r.name.clone(), r.total as f64)).collect::<Vec<_>>();
+    let category_chart = Bars::new(ctx.t("ticket.by_category"), &totals(&f.by_category), "");
+    let place_chart = Bars::new(place_label.clone(), &totals(&f.by_place), "");
     let mut grids = Vec::new();
     if let [c] = scope.community_ids.as_slice() {
         let mut conn = state.db.read().await?;
@@ -959,7 +962,7 @@ async fn stats_page(
         status_chart,
         category_chart,
         place_chart,
-        place_label: ctx.t(if scope.community_ids.len() > 1 { "entity.community" } else { "entity.grid" }),
+        place_label,
         grids,
         export,
         f,
@@ -1128,6 +1131,17 @@ pub async fn subdistrict_ledger(
 
 // ---------- household plates 网格服务牌 ----------
 
+/// What someone who reported from a plate (no account) sees.
+#[derive(Template)]
+#[template(
+    source = r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{{ msg }}</title><link rel="stylesheet" href="/assets/app.css?v={{ crate::web::assets::VERSION.as_str() }}"></head><body><main class="main narrow"><div class="result"><div class="result-code">✓</div><h1>{{ msg }}</h1><p class="muted">{{ community }}</p></div></main></body></html>"#,
+    ext = "html"
+)]
+struct PlateThanks {
+    msg: String,
+    community: String,
+}
+
 /// The code on a household's plate: community, household and a keyed hash, so that
 /// plates cannot be guessed from one another.
 pub fn plate_token(state: &AppState, community_id: i64, household_id: i64) -> String {
@@ -1146,7 +1160,7 @@ pub struct Plate {
     pub address: String,
     pub grid: String,
     pub worker: String,
-    pub qr: String,
+    pub qr: Option<crate::web::ui::Qr>,
     pub url: String,
 }
 
@@ -1158,13 +1172,6 @@ struct PlatesTemplate {
     community: String,
     hotline: String,
     plates: Vec<Plate>,
-}
-
-fn qr_svg(url: &str) -> String {
-    match qrcode::QrCode::new(url.as_bytes()) {
-        Ok(code) => code.render::<qrcode::render::svg::Color>().min_dimensions(160, 160).quiet_zone(true).build(),
-        Err(_) => String::new(),
-    }
 }
 
 /// Where phones reach this server: the configured public address, else the host asked for.
@@ -1203,7 +1210,8 @@ async fn plates(
         .filter(|(id, _, g, _, _)| reach.covers(*g, Some(*id)))
         .map(|(id, address, _, grid, worker)| {
             let url = format!("{base}/plate/{}", plate_token(state, c.id, id));
-            Plate { address, grid: grid.unwrap_or_default(), worker: worker.unwrap_or_default(), qr: qr_svg(&url), url }
+            let qr = Qr::new(address.clone(), &url);
+            Plate { address, grid: grid.unwrap_or_default(), worker: worker.unwrap_or_default(), qr, url }
         })
         .collect();
     if plates.is_empty() {
@@ -1288,14 +1296,7 @@ pub async fn plate_submit(
     .await;
     match result {
         Ok((t, _)) => {
-            let msg = ctx.tr("ticket.plate_thanks", "id", t.id);
-            Ok(Html(format!(
-                r#"<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{msg}</title><link rel="stylesheet" href="/assets/app.css?v={v}"></head><body><main class="main narrow"><div class="result"><div class="result-code">✓</div><h1>{msg}</h1><p class="muted">{community}</p></div></main></body></html>"#,
-                msg = chart::esc(&msg),
-                community = chart::esc(&community.name),
-                v = crate::web::assets::VERSION.as_str()
-            ))
-            .into_response())
+            render(&PlateThanks { msg: ctx.tr("ticket.plate_thanks", "id", t.id), community: community.name.clone() })
         }
         Err(e @ AppError::Invalid(_)) => {
             new_form(&state, ctx, &community, None, form, Some(&e), format!("/plate/{token}")).await

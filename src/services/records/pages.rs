@@ -19,7 +19,7 @@ use crate::input::limits;
 use crate::services::audit;
 use crate::web::AppState;
 use crate::web::form::{CsrfForm, query_param};
-use crate::web::{Notice, PageCtx, PageResult, SignedPage, chart, done, fmt, render};
+use crate::web::{Notice, PageCtx, PageResult, SignedPage, done, fmt, render};
 
 /// What a URL points at: a record kind, inside a community or at platform level.
 #[derive(Clone)]
@@ -650,7 +650,7 @@ struct ShowTemplate {
     unarchive_url: Option<String>,
     children: Vec<ChildView>,
     audit: Vec<AuditView>,
-    map_svg: Option<String>,
+    map_svg: Option<crate::web::ui::MapView>,
     links: Vec<(String, String)>,
 }
 
@@ -819,9 +819,15 @@ async fn archive(state: AppState, actor: Actor, t: Target, id: i64, archived: bo
 async fn reveal(state: AppState, ctx: PageCtx, actor: Actor, t: Target, id: i64, field: String) -> PageResult {
     let community = t.community_id().ok_or(AppError::NotFound)?;
     let value = store::reveal(&state.db, &state.pii, &actor, t.def, community, id, &field).await?;
-    let shown = chart::esc(&value.unwrap_or_default());
-    Ok(Html(format!(r#"<span class="revealed" title="{}">{shown}</span>"#, chart::esc(&ctx.t("pii.revealed_logged"))))
-        .into_response())
+    render(&Revealed { value: value.unwrap_or_default(), note: ctx.t("pii.revealed_logged") })
+}
+
+/// A revealed value, swapped in for the masked one.
+#[derive(Template)]
+#[template(source = r#"<span class="revealed" title="{{ note }}">{{ value }}</span>"#, ext = "html")]
+struct Revealed {
+    value: String,
+    note: String,
 }
 
 // ---------- routes: community records ----------

@@ -1,5 +1,6 @@
-//! The grid map: polygons drawn as SVG on the server, so it works offline with no tiles
-//! and no script. Points (households, tickets) can be laid over it.
+//! The grid map: polygons fitted to a view on the server and drawn as SVG by `ui::map`, so
+//! it works offline with no tiles and no script. Points (households, tickets) can be laid
+//! over it.
 
 use std::fmt::Write;
 
@@ -7,7 +8,7 @@ use serde_json::Value;
 
 use crate::db::{Db, query};
 use crate::error::AppResult;
-use crate::web::chart::esc;
+use crate::web::ui::{MapMarker, MapShape, MapView};
 
 /// A point to draw over the grids.
 #[derive(Debug, Clone)]
@@ -47,8 +48,9 @@ pub fn outer_rings(geometry: &Value) -> Vec<Vec<(f64, f64)>> {
     }
 }
 
-/// Draws shapes and markers to fit a 640-wide view, keeping the true proportions.
-pub fn draw(shapes: &[Shape], markers: &[Marker]) -> String {
+/// The shapes and markers fitted to a 640-wide view, keeping the true proportions (an
+/// empty view when there is nothing to draw); `ui::map` draws it.
+pub fn draw(title: &str, shapes: &[Shape], markers: &[Marker]) -> MapView {
     let points =
         shapes.iter().flat_map(|s| s.rings.iter().flatten().copied()).chain(markers.iter().map(|m| (m.lng, m.lat)));
     let (mut min_x, mut min_y, mut max_x, mut max_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
@@ -59,7 +61,7 @@ pub fn draw(shapes: &[Shape], markers: &[Marker]) -> String {
         max_y = max_y.max(y);
     }
     if min_x > max_x {
-        return String::new();
+        return MapView { title: title.into(), ..MapView::default() };
     }
     // Longitude degrees shrink with latitude.
     let k = ((min_y + max_y) / 2.0).to_radians().cos().max(0.01);
@@ -70,37 +72,42 @@ pub fn draw(shapes: &[Shape], markers: &[Marker]) -> String {
     let height = (h_deg * scale + 2.0 * pad).clamp(120.0, 900.0);
     let scale = scale.min((height - 2.0 * pad) / h_deg);
     let px = |(x, y): (f64, f64)| (pad + (x - min_x) * k * scale, pad + (max_y - y) * scale);
-    let mut svg = format!(r#"<svg class="map" viewBox="0 0 {width} {height:.0}" role="img">"#);
-    for s in shapes {
-        let mut d = String::new();
-        for ring in &s.rings {
-            for (i, p) in ring.iter().enumerate() {
-                let (x, y) = px(*p);
-                let _ = write!(d, "{}{x:.1},{y:.1}", if i == 0 { "M" } else { "L" });
+    let shapes = shapes
+        .iter()
+        .map(|s| {
+            let mut d = String::new();
+            for ring in &s.rings {
+                for (i, p) in ring.iter().enumerate() {
+                    let (x, y) = px(*p);
+                    let _ = write!(d, "{}{x:.1},{y:.1}", if i == 0 { "M" } else { "L" });
+                }
+                d.push('Z');
             }
-            d.push('Z');
-        }
-        let (cx, cy) = s.rings.first().map(|r| centre(r)).map(px).unwrap_or((0.0, 0.0));
-        let class = if s.highlight { "grid grid-on" } else { "grid" };
-        let _ = write!(
-            svg,
-            r#"<a href="{href}"><path class="{class}" d="{d}"><title>{t}</title></path><text x="{cx:.1}" y="{cy:.1}" class="grid-label">{t}</text></a>"#,
-            href = esc(&s.href),
-            t = esc(&s.title),
-        );
-    }
-    for m in markers {
-        let (x, y) = px((m.lng, m.lat));
-        let _ = write!(
-            svg,
-            r#"<a href="{href}"><circle cx="{x:.1}" cy="{y:.1}" r="6" class="marker {class}"><title>{t}</title></circle></a>"#,
-            href = esc(&m.href),
-            class = m.class,
-            t = esc(&m.title),
-        );
-    }
-    svg.push_str("</svg>");
-    svg
+            let (cx, cy) = s.rings.first().map(|r| centre(r)).map(px).unwrap_or((0.0, 0.0));
+            MapShape {
+                d,
+                class: if s.highlight { "grid grid-on" } else { "grid" },
+                href: Some(s.href.clone()),
+                label: s.title.clone(),
+                label_x: format!("{cx:.1}"),
+                label_y: format!("{cy:.1}"),
+            }
+        })
+        .collect();
+    let markers = markers
+        .iter()
+        .map(|m| {
+            let (x, y) = px((m.lng, m.lat));
+            MapMarker {
+                x: format!("{x:.1}"),
+                y: format!("{y:.1}"),
+                class: m.class,
+                title: m.title.clone(),
+                href: Some(m.href.clone()),
+            }
+        })
+        .collect();
+    MapView { title: title.into(), width, height: format!("{height:.0}"), shapes, markers }
 }
 
 fn centre(ring: &[(f64, f64)]) -> (f64, f64) {
@@ -130,8 +137,9 @@ pub async fn grid_shapes(db: &Db, community_id: i64, highlight: Option<i64>) -> 
         .collect())
 }
 
-pub async fn community_map(db: &Db, community_id: i64, highlight: Option<i64>) -> AppResult<String> {
-    Ok(draw(&grid_shapes(db, community_id, highlight).await?, &[]))
+/// The map of a community's grids (one of them marked).
+pub async fn community_map(db: &Db, title: &str, community_id: i64, highlight: Option<i64>) -> AppResult<MapView> {
+    Ok(draw(title, &grid_shapes(db, community_id, highlight).await?, &[]))
 }
 
 #[cfg(test)]
@@ -148,18 +156,22 @@ mod tests {
             rings: outer_rings(&g),
             highlight: true,
         }];
-        let svg =
-            draw(&shapes, &[Marker { lat: 21.005, lng: 110.005, title: "t".into(), href: "/x".into(), class: "open" }]);
-        assert!(svg.starts_with("<svg"));
-        assert!(svg.contains("一&lt;网格&gt;"));
-        assert!(svg.contains(r#"class="grid grid-on""#));
-        assert!(svg.contains("<circle"));
-        assert_eq!(svg.matches('M').count(), 1);
+        let map = draw(
+            "地图",
+            &shapes,
+            &[Marker { lat: 21.005, lng: 110.005, title: "t".into(), href: "/x".into(), class: "open" }],
+        );
+        assert_eq!(map.shapes.len(), 1);
+        assert_eq!(map.shapes[0].class, "grid grid-on");
+        assert_eq!(map.shapes[0].label, "一<网格>", "text stays as it is; the template escapes it");
+        assert_eq!(map.shapes[0].d.matches('M').count(), 1);
+        assert!(map.shapes[0].d.bytes().all(|b| b.is_ascii_digit() || b".,MLZ-".contains(&b)), "path data only");
+        assert_eq!(map.markers.len(), 1);
     }
 
     #[test]
     fn nothing_to_draw_is_empty() {
-        assert_eq!(draw(&[], &[]), "");
+        assert!(draw("", &[], &[]).shapes.is_empty());
         let multi = json!({"type": "MultiPolygon", "coordinates": [[[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]]], [[[2.0, 2.0], [3.0, 2.0], [3.0, 3.0], [2.0, 2.0]]]]});
         assert_eq!(outer_rings(&multi).len(), 2);
     }

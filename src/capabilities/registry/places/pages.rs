@@ -89,7 +89,7 @@ struct MapTemplate {
     ctx: PageCtx,
     title: String,
     community: CommunityRef,
-    svg: String,
+    svg: crate::web::ui::MapView,
     grids: Vec<(String, String, String)>,
 }
 
@@ -103,7 +103,7 @@ pub async fn map_page(
         return Err(AppError::NotFound.into());
     }
     let shapes = super::map::grid_shapes(&state.db, c.id, None).await?;
-    let svg = super::map::draw(&shapes, &[]);
+    let svg = super::map::draw(&c.name, &shapes, &[]);
     let mut conn = state.db.read().await?;
     let rows: Vec<(i64, String, Option<String>)> = query(
         "SELECT g.id, g.name, u.display_name FROM grids g LEFT JOIN users u ON u.id = g.worker_user_id WHERE g.community_id = $1 AND g.archived_at IS NULL ORDER BY g.name",
