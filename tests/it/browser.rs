@@ -3,6 +3,7 @@
 //! installs them); without them these tests say so and pass only when
 //! `LINLI_REQUIRE_BROWSER` is unset.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -20,8 +21,10 @@ struct Browser {
 }
 
 impl Drop for Browser {
+    /// Chromium outlives a killed chromedriver; the whole process group goes, or every
+    /// test leaves a browser running.
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.driver.id())]).status();
         let _ = self.driver.wait();
     }
 }
@@ -46,6 +49,7 @@ async fn browser(phone: bool) -> Option<Browser> {
     let port = free_port();
     let driver = Command::new(driver_path)
         .arg(format!("--port={port}"))
+        .process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
