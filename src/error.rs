@@ -64,6 +64,10 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// The database (or, on Citus, the node holding the community) does not answer:
+    /// nothing was written; the same request may be tried again.
+    #[error("database unavailable")]
+    Unavailable,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -93,6 +97,7 @@ impl AppError {
             AppError::BadRequest(String::new()),
             AppError::PayloadTooLarge,
             AppError::UnsupportedMediaType,
+            AppError::Unavailable,
             AppError::Internal(anyhow::anyhow!("example")),
         ];
         for e in &all {
@@ -106,6 +111,7 @@ impl AppError {
                 | AppError::BadRequest(_)
                 | AppError::PayloadTooLarge
                 | AppError::UnsupportedMediaType
+                | AppError::Unavailable
                 | AppError::Internal(_) => {}
             }
         }
@@ -123,6 +129,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -138,6 +145,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::Unavailable => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -223,6 +231,10 @@ impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         if let Some(field) = crate::db::unique_violation_field(&e) {
             return AppError::Invalid(vec![FieldError::new(field, "validation.taken")]);
+        }
+        if crate::db::is_unavailable(&e) {
+            tracing::warn!(error = %e, "database unavailable");
+            return AppError::Unavailable;
         }
         AppError::Internal(anyhow::Error::new(e))
     }

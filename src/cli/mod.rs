@@ -66,7 +66,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(a) => import::run_import(config, a).await,
         Command::Export(a) => import::run_export(config, a).await,
         Command::Backup(a) => backup::run(config, a).await,
-        Command::Config => config::run(config),
+        Command::Config => config::run(config).await,
         Command::ApiKey(c) => api_key::run(config, c).await,
         Command::Ledger(c) => ledger::run(config, c).await,
     }

@@ -176,7 +176,7 @@ pub async fn link_unlinked(db: &Db, specs: &[&'static Chained]) -> Result<usize,
     if query(MARK).scalar::<i64>(&mut db.read().await?).await? == 0 {
         return Ok(0);
     }
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_span(super::citus::Span::Maintenance).await?;
     let mut linked = 0;
     for spec in specs {
         let columns: Vec<&str> = spec.columns.iter().map(|(c, _)| *c).collect();
@@ -235,7 +235,10 @@ fn value(row: &DynRow, column: &str, kind: Col) -> Result<Arg, sqlx::Error> {
 /// were checked.
 pub async fn verify(db: &Db, spec: &Chained, community_id: Option<i64>) -> Result<(usize, Vec<String>), sqlx::Error> {
     const PAGE: i64 = 20_000;
-    let mut conn = db.read().await?;
+    let mut conn = match community_id {
+        Some(_) => db.read().await?,
+        None => db.span(super::citus::Span::Maintenance).await?,
+    };
     let mut problems = Vec::new();
     let mut b = Builder::new(format!("SELECT community_id, id FROM {} WHERE seq IS NULL", spec.table));
     if let Some(c) = community_id {

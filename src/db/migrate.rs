@@ -74,6 +74,10 @@ pub async fn run(db: &Db) -> anyhow::Result<Vec<Migration>> {
         // Serialise concurrent starts of several server processes.
         sqlx::query("SELECT pg_advisory_xact_lock(7274011)").execute(&mut **t).await?;
     }
+    if db.is_citus() {
+        // Migrations may touch every shard (a new column, a data fix).
+        super::citus::allow_span(tx.inner()).await?;
+    }
     query(
         "CREATE TABLE IF NOT EXISTS schema_migrations (
             version BIGINT PRIMARY KEY,
@@ -102,6 +106,9 @@ pub async fn run(db: &Db) -> anyhow::Result<Vec<Migration>> {
             .execute(&mut tx)
             .await?;
         applied_now.push(m);
+    }
+    if db.is_citus() {
+        super::citus::distribute(&mut tx).await.context("placing the tables on the Citus cluster")?;
     }
     tx.commit().await?;
     Ok(applied_now)

@@ -10,8 +10,12 @@
 //! "database is locked") and a pool of read-only connections.
 
 pub mod chain;
+pub mod citus;
+mod errors;
 pub mod group;
 pub mod migrate;
+
+pub use errors::{is_unavailable, unique_violation_field};
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -72,8 +76,15 @@ pub fn escape_like(s: &str) -> String {
 pub struct Db(Arc<Backend>);
 
 enum Backend {
-    Sqlite { read: SqlitePool, write: SqlitePool },
-    Postgres(PgPool),
+    Sqlite {
+        read: SqlitePool,
+        write: SqlitePool,
+    },
+    /// `citus`: the database is a Citus coordinator (`citus`).
+    Postgres {
+        pool: PgPool,
+        citus: bool,
+    },
 }
 
 /// A value that decodes from a column on both backends.
@@ -98,13 +109,19 @@ impl Db {
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
         if url.starts_with("postgres") {
             let opts = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
-            let pool = PgPoolOptions::new()
-                .max_connections(max_connections.max(2))
-                .acquire_timeout(Duration::from_secs(30))
-                .connect_with(opts)
-                .await
-                .context("connecting to PostgreSQL")?;
-            return Ok(Db(Arc::new(Backend::Postgres(pool))));
+            let pool_of = |opts: PgConnectOptions| {
+                PgPoolOptions::new()
+                    .max_connections(max_connections.max(2))
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_with(opts)
+            };
+            let mut pool = pool_of(opts.clone()).await.context("connecting to PostgreSQL")?;
+            let citus = citus::detect(&pool).await.context("asking PostgreSQL for its extensions")?;
+            if citus {
+                pool.close().await;
+                pool = pool_of(citus::session_options(opts)).await.context("connecting to Citus")?;
+            }
+            return Ok(Db(Arc::new(Backend::Postgres { pool, citus })));
         }
         let path = url
             .strip_prefix("sqlite://")
@@ -148,8 +165,53 @@ impl Db {
     pub fn kind(&self) -> DbKind {
         match &*self.0 {
             Backend::Sqlite { .. } => DbKind::Sqlite,
-            Backend::Postgres(_) => DbKind::Postgres,
+            Backend::Postgres { .. } => DbKind::Postgres,
         }
+    }
+
+    /// What runs it, for operators: `sqlite`, `postgres` or `citus`.
+    pub fn engine(&self) -> &'static str {
+        match &*self.0 {
+            Backend::Sqlite { .. } => "sqlite",
+            Backend::Postgres { citus: false, .. } => "postgres",
+            Backend::Postgres { citus: true, .. } => "citus",
+        }
+    }
+
+    pub fn is_citus(&self) -> bool {
+        matches!(&*self.0, Backend::Postgres { citus: true, .. })
+    }
+
+    /// A connection for a view that reads across communities on purpose (`citus::Span`
+    /// names which); on Citus it is a read-only transaction allowed to touch several
+    /// shards, elsewhere a plain read connection.
+    pub async fn span(&self, why: citus::Span) -> Result<Conn, sqlx::Error> {
+        match &*self.0 {
+            Backend::Postgres { pool, citus: true } => {
+                tracing::trace!(?why, "reading across communities");
+                let mut t = pool.begin().await?;
+                sqlx::query("SET TRANSACTION READ ONLY").execute(&mut *t).await?;
+                sqlx::query("SET LOCAL citus.multi_task_query_log_level = 'off'").execute(&mut *t).await?;
+                Ok(Conn::PgSpan(t))
+            }
+            _ => self.read().await,
+        }
+    }
+
+    /// A read connection for a view over the communities of a scope: a plain one for one
+    /// community, a `Span::Subdistrict` for several.
+    pub async fn read_over(&self, communities: &[i64]) -> Result<Conn, sqlx::Error> {
+        if communities.len() > 1 { self.span(citus::Span::Subdistrict).await } else { self.read().await }
+    }
+
+    /// A write transaction for work meant to span communities (`citus::Span`).
+    pub async fn begin_span(&self, why: citus::Span) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        if self.is_citus() {
+            tracing::trace!(?why, "writing across communities");
+            citus::allow_span(tx.inner()).await?;
+        }
+        Ok(tx)
     }
 
     /// Starts a write transaction. On SQLite it takes the single writer connection with
@@ -157,7 +219,7 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match &*self.0 {
             Backend::Sqlite { write, .. } => Tx::new(TxInner::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?)),
-            Backend::Postgres(pool) => Tx::new(TxInner::Pg(pool.begin().await?)),
+            Backend::Postgres { pool, .. } => Tx::new(TxInner::Pg(pool.begin().await?)),
         })
     }
 
@@ -165,14 +227,14 @@ impl Db {
     pub async fn read(&self) -> Result<Conn, sqlx::Error> {
         Ok(match &*self.0 {
             Backend::Sqlite { read, .. } => Conn::Sqlite(read.acquire().await?),
-            Backend::Postgres(pool) => Conn::Pg(pool.acquire().await?),
+            Backend::Postgres { pool, .. } => Conn::Pg(pool.acquire().await?),
         })
     }
 
     /// The PostgreSQL pool, for LISTEN/NOTIFY and the like.
     pub fn pg_pool(&self) -> Option<&PgPool> {
         match &*self.0 {
-            Backend::Postgres(pool) => Some(pool),
+            Backend::Postgres { pool, .. } => Some(pool),
             Backend::Sqlite { .. } => None,
         }
     }
@@ -186,7 +248,7 @@ impl Db {
                 sqlx::query("VACUUM INTO $1").bind(target).execute(read).await?;
                 Ok(())
             }
-            Backend::Postgres(_) => {
+            Backend::Postgres { .. } => {
                 anyhow::bail!("PostgreSQL is backed up with pg_dump (see docs/deployment.md), not by linli")
             }
         }
@@ -198,7 +260,7 @@ impl Db {
                 read.close().await;
                 write.close().await;
             }
-            Backend::Postgres(pool) => pool.close().await,
+            Backend::Postgres { pool, .. } => pool.close().await,
         }
     }
 }
@@ -344,6 +406,8 @@ pub struct Savepoint {
 pub enum Conn {
     Sqlite(sqlx::pool::PoolConnection<Sqlite>),
     Pg(sqlx::pool::PoolConnection<Postgres>),
+    /// A read-only transaction allowed to span shards (`Db::span`).
+    PgSpan(sqlx::Transaction<'static, Postgres>),
 }
 
 /// Something queries can run on: a transaction or a read connection.
@@ -370,6 +434,7 @@ impl Exec for Conn {
         match self {
             Conn::Sqlite(c) => ConnRef::Sqlite(c),
             Conn::Pg(c) => ConnRef::Pg(c),
+            Conn::PgSpan(t) => ConnRef::Pg(t),
         }
     }
 }
@@ -658,27 +723,6 @@ impl DynRow {
             DynRow::Pg(r) => r.try_get(column),
         }
     }
-}
-
-/// The input field behind a unique-key violation, if that is what `e` is.
-///
-/// Unique indexes are named `uq_<table>__<column>`; PostgreSQL reports that name,
-/// SQLite reports `UNIQUE constraint failed: table.col, table.col` and the last column
-/// is the one that matters. A `_hash` suffix (keyed hashes of personal data) is dropped.
-pub fn unique_violation_field(e: &sqlx::Error) -> Option<String> {
-    let db = e.as_database_error()?;
-    if !db.is_unique_violation() {
-        return None;
-    }
-    let column = match db.constraint() {
-        Some(name) => name.rsplit("__").next()?.to_string(),
-        None => {
-            let msg = db.message();
-            let cols = msg.split(':').nth(1)?;
-            cols.split(',').next_back()?.trim().rsplit('.').next()?.to_string()
-        }
-    };
-    Some(column.trim_end_matches("_hash").to_string())
 }
 
 /// Gives memory that SQLite freed (it allocates with the C library's `malloc`, not the

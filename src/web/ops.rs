@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
 
-use crate::db::{DbKind, query};
+use crate::db::query;
 use crate::web::AppState;
 
 /// The process-wide metrics recorder (installed once, however many apps a test builds).
@@ -33,10 +33,7 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
         Ok(mut c) => query("SELECT CAST(1 AS BIGINT)").scalar::<i64>(&mut c).await.is_ok(),
         Err(_) => false,
     };
-    let db = match state.db.kind() {
-        DbKind::Sqlite => "sqlite",
-        DbKind::Postgres => "postgres",
-    };
+    let db = state.db.engine();
     let status = if ok { axum::http::StatusCode::OK } else { axum::http::StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(json!({"status": if ok { "ok" } else { "unavailable" }, "database": db, "version": env!("CARGO_PKG_VERSION")}))).into_response()
 }

@@ -1,6 +1,7 @@
 //! Signing in and out, sessions, throttling, passwords, and protection of form posts.
 
 use axum::http::{StatusCode, header};
+use linli::db::citus::Span;
 use serde_json::json;
 
 use crate::helpers::TestApp;
@@ -147,7 +148,7 @@ async fn form_posts_need_the_session_token_and_the_same_origin() {
         .unwrap();
     assert_eq!(app.send(req).await.status, StatusCode::FORBIDDEN);
 
-    let mut conn = app.state.db.read().await.unwrap();
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     let zones: i64 = linli::db::query("SELECT COUNT(*) FROM zones WHERE name = 'x' OR name = '新片区'")
         .scalar(&mut conn)
         .await

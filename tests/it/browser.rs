@@ -3,6 +3,7 @@
 //! installs them); without them these tests say so and pass only when
 //! `LINLI_REQUIRE_BROWSER` is unset.
 
+use linli::db::citus::Span;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -170,7 +171,7 @@ async fn a_grid_worker_on_a_phone_finds_a_resident_and_reveals_a_number() {
     // A resident with a phone: reveal it (htmx swaps the masked value for the full one).
     let c_id = app.community_id(HS).await;
     let grid0 = app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", c_id).await;
-    let mut conn = app.state.db.read().await.unwrap();
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     let rid: i64 = linli::db::query(
         "SELECT MIN(id) FROM residents WHERE community_id = $1 AND grid_id = $2 AND phone_hash IS NOT NULL",
     )

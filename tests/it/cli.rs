@@ -2,6 +2,7 @@
 //! data directory, as it would be on the office machine.
 
 use axum::http::StatusCode;
+use linli::db::citus::Span;
 
 use crate::helpers::TestApp;
 
@@ -92,7 +93,7 @@ async fn an_operator_creates_a_staff_account_who_signs_in_and_later_gets_a_new_p
     let o = zone("zone_secretary", "第二片区");
     assert!(o.status.success(), "{}", out(&o));
     let post: (String, i64) = {
-        let mut conn = app.state.db.read().await.unwrap();
+        let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
         linli::db::query("SELECT u.post, u.post_place_id FROM users u WHERE u.username = 'jf-lin'")
             .fetch_one(&mut conn)
             .await
@@ -167,6 +168,12 @@ async fn config_shows_which_source_won_and_hides_secrets() {
     let o = app.cli(&["config", "--db-max-connections", "2", "--log-json=false"]);
     let text = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(text.contains("db_max_connections = 2") && text.contains("log_json = false"), "{text}");
+    let engine = app.state.db.engine();
+    assert!(text.contains(&format!("# database engine: {engine}\n")), "the engine it runs on: {text}");
+    assert!(
+        String::from_utf8_lossy(&from_file.stdout).contains("# database engine: unreachable"),
+        "a server that cannot be reached is said to be"
+    );
 
     // JSON logs are JSON lines.
     let fresh = app.dir.path().join("fresh");

@@ -5,6 +5,7 @@
 
 use axum::http::StatusCode;
 use linli::auth::model::Grant;
+use linli::db::citus::Span;
 use linli::db::query;
 use serde_json::json;
 
@@ -22,10 +23,10 @@ async fn households_signed_in(app: &TestApp, c: i64, n: usize) -> Vec<String> {
     let mut households: Vec<i64> =
         query("SELECT id FROM households WHERE community_id = $1 AND archived_at IS NULL ORDER BY id")
             .bind(c)
-            .scalars(&mut app.state.db.read().await.unwrap())
+            .scalars(&mut app.state.db.span(Span::Maintenance).await.unwrap())
             .await
             .unwrap();
-    let mut tx = app.state.db.begin().await.unwrap();
+    let mut tx = app.state.db.begin_span(Span::Maintenance).await.unwrap();
     let now = linli::db::now_ms();
     while households.len() < n {
         let id = tx.next_id().await.unwrap();
@@ -107,7 +108,7 @@ async fn a_proposal_goes_through_two_rounds_and_three_hundred_households_vote_at
     assert_eq!(nobody.status, StatusCode::UNPROCESSABLE_ENTITY);
     let roster: Vec<i64> = query("SELECT user_id FROM council_members WHERE community_id = $1 ORDER BY user_id")
         .bind(c)
-        .scalars(&mut app.state.db.read().await.unwrap())
+        .scalars(&mut app.state.db.span(Span::Maintenance).await.unwrap())
         .await
         .unwrap();
     assert_eq!(roster.len(), 3);
@@ -193,7 +194,7 @@ async fn a_proposal_goes_through_two_rounds_and_three_hundred_households_vote_at
     let first_300: Vec<i64> =
         query("SELECT id FROM households WHERE community_id = $1 AND archived_at IS NULL ORDER BY id LIMIT 300")
             .bind(c)
-            .scalars(&mut app.state.db.read().await.unwrap())
+            .scalars(&mut app.state.db.span(Span::Maintenance).await.unwrap())
             .await
             .unwrap();
     let resident_vote = app.post_form(&format!("/c/{HS}/council/{id}/ballot"), &[("choice", "for")]).await;
@@ -361,7 +362,7 @@ async fn council_only_votes_open_ballots_and_the_voting_window() {
         );
     }
     // The window closes before the third member votes.
-    let mut tx = app.state.db.begin().await.unwrap();
+    let mut tx = app.state.db.begin_span(Span::Maintenance).await.unwrap();
     query("UPDATE proposals SET closes_at = $1 WHERE community_id = $2 AND id = $3")
         .bind(linli::db::now_ms() - 1)
         .bind(c)

@@ -2,6 +2,7 @@
 //! the forest patrol's unbroken days, and field notes read by staff day by day.
 
 use axum::http::StatusCode;
+use linli::db::citus::Span;
 use linli::db::query;
 use serde_json::json;
 
@@ -34,7 +35,7 @@ async fn a_patrol_finding_becomes_a_ticket_in_one_tap() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let (lat, lng): (f64, f64) = query("SELECT center_lat, center_lng FROM communities WHERE id = $1")
         .bind(c)
-        .fetch_one(&mut app.state.db.read().await.unwrap())
+        .fetch_one(&mut app.state.db.span(Span::Maintenance).await.unwrap())
         .await
         .unwrap();
     let ok = app
@@ -56,7 +57,7 @@ async fn a_patrol_finding_becomes_a_ticket_in_one_tap() {
         query("SELECT channel, description FROM tickets WHERE community_id = $1 AND id = $2")
             .bind(c)
             .bind(ticket)
-            .fetch_one(&mut app.state.db.read().await.unwrap())
+            .fetch_one(&mut app.state.db.span(Span::Maintenance).await.unwrap())
             .await
             .unwrap();
     assert_eq!((channel.as_str(), description.as_str()), ("patrol", "南调新村路口井盖缺失"));
@@ -86,7 +87,7 @@ async fn a_volunteers_patrol_is_service_waiting_for_approval() {
     assert_eq!(p.status, StatusCode::CREATED, "{}", p.text());
     let id = p.json()["id"].as_i64().unwrap();
     // Out for an hour and a half.
-    let mut tx = app.state.db.begin().await.unwrap();
+    let mut tx = app.state.db.begin_span(Span::Maintenance).await.unwrap();
     query("UPDATE patrols SET started_at = started_at - 5400000 WHERE id = $1")
         .bind(id)
         .execute(&mut tx)
@@ -99,7 +100,7 @@ async fn a_volunteers_patrol_is_service_waiting_for_approval() {
         query("SELECT source, status, minutes FROM service_records WHERE community_id = $1 AND source = 'patrol' AND source_id = $2")
             .bind(c)
             .bind(id)
-            .fetch_one(&mut app.state.db.read().await.unwrap())
+            .fetch_one(&mut app.state.db.span(Span::Maintenance).await.unwrap())
             .await
             .unwrap();
     assert_eq!((source.as_str(), status.as_str()), ("patrol", "pending"));

@@ -3,6 +3,7 @@
 //! spreadsheet formulas, and personal numbers where they must not be. Every answer is a
 //! clear refusal naming the field, never a 500 (the helpers fail any test on a 500).
 
+use linli::db::citus::Span;
 use std::collections::{BTreeSet, VecDeque};
 
 use axum::body::Body;
@@ -90,7 +91,7 @@ async fn control_characters_are_refused_by_name_wherever_text_comes_in() {
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
     let kept: String = query("SELECT heard FROM field_notes WHERE community_id = $1 ORDER BY id DESC LIMIT 1")
         .bind(c)
-        .scalar(&mut app.state.db.read().await.unwrap())
+        .scalar(&mut app.state.db.span(Span::Maintenance).await.unwrap())
         .await
         .unwrap();
     assert_eq!(kept, "第一行\n第二行\t完");
@@ -115,7 +116,7 @@ async fn numbers_out_of_range_are_refused_and_the_ledger_stays_whole() {
     // answer; the check of the ledger finds nothing wrong.
     if !app.is_postgres() {
         let odd: i64 = query("SELECT COUNT(*) FROM ledger_accounts WHERE typeof(balance) <> 'integer'")
-            .scalar(&mut app.state.db.read().await.unwrap())
+            .scalar(&mut app.state.db.span(Span::Maintenance).await.unwrap())
             .await
             .unwrap();
         assert_eq!(odd, 0);
@@ -226,7 +227,7 @@ async fn eight_staff_signing_volunteers_up_at_once_get_eight_numbers() {
 
     // Their user names are not their phone numbers; they sign in with the phone all the same.
     let names: Vec<String> = query("SELECT username FROM users WHERE display_name LIKE '同时报名%'")
-        .scalars(&mut app.state.db.read().await.unwrap())
+        .scalars(&mut app.state.db.span(Span::Maintenance).await.unwrap())
         .await
         .unwrap();
     assert_eq!(names.len(), 8);
@@ -263,7 +264,7 @@ async fn a_user_name_never_holds_a_phone_or_id_number() {
     // An account named by its phone before this rule is renamed at the next start, and its
     // phone still signs it in.
     let id = app.user_id("staff").await;
-    let mut tx = app.state.db.begin().await.unwrap();
+    let mut tx = app.state.db.begin_span(Span::Maintenance).await.unwrap();
     query("UPDATE users SET username = '13912345670', phone_hash = NULL, phone_enc = NULL, phone_masked = NULL WHERE id = $1")
         .bind(id)
         .execute(&mut tx)
@@ -273,7 +274,7 @@ async fn a_user_name_never_holds_a_phone_or_id_number() {
     let mut again = app.restart().await;
     let name: String = query("SELECT username FROM users WHERE id = $1")
         .bind(id)
-        .scalar(&mut again.state.db.read().await.unwrap())
+        .scalar(&mut again.state.db.span(Span::Maintenance).await.unwrap())
         .await
         .unwrap();
     assert_eq!(name, format!("u{id}"));
@@ -380,7 +381,7 @@ async fn no_page_or_answer_shows_a_full_phone_or_id_number_to_those_who_may_not_
         app.sign_in(user).await;
         let own: BTreeSet<String> = {
             let id = app.user_id(user).await;
-            let mut conn = app.state.db.read().await.unwrap();
+            let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
             let sealed: Vec<Option<Vec<u8>>> = query(
                 "SELECT phone_enc FROM users WHERE id = $1
                  UNION ALL SELECT r.phone_enc FROM residents r JOIN users u ON u.resident_id = r.id WHERE u.id = $1

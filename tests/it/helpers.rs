@@ -2,17 +2,17 @@
 //! when `LINLI_TEST_DATABASE_URL` is set), the real router, and one helper per kind of
 //! request so that tests read like what a user does.
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use linli::app::{AppState, router};
 use linli::config::Config;
+use linli::db::citus::Span;
 use linli::db::query;
 use serde_json::Value;
+
+use crate::databases::{self, Start};
 use tower::ServiceExt;
 
 pub struct TestApp {
@@ -62,101 +62,6 @@ impl Resp {
     }
 }
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// The database URL tests use, if PostgreSQL was asked for.
-pub fn pg_base() -> Option<String> {
-    std::env::var("LINLI_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
-}
-
-/// A database made once per test run and copied for each test: a SQLite file copied with
-/// its data directory (and so its personal-data key), or a PostgreSQL database created
-/// `WITH TEMPLATE`. Loading the demo takes seconds; copying it, milliseconds.
-struct Template {
-    dir: tempfile::TempDir,
-    pg_name: Option<String>,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Start {
-    Empty,
-    Demo,
-}
-
-static EMPTY: OnceLock<Template> = OnceLock::new();
-static DEMO: OnceLock<Template> = OnceLock::new();
-
-fn template(start: Start) -> &'static Template {
-    let cell = match start {
-        Start::Empty => &EMPTY,
-        Start::Demo => &DEMO,
-    };
-    // Built on a thread with a runtime of its own: the first test to ask waits, the others
-    // wait for it, and no pool outlives the runtime that made it.
-    cell.get_or_init(|| {
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(build_template(start))
-        })
-        .join()
-        .expect("the template database is built")
-    })
-}
-
-async fn build_template(start: Start) -> Template {
-    linli::logging::init(false);
-    let dir = tempfile::tempdir().unwrap();
-    let mut pg_name = None;
-    let url = match pg_base() {
-        Some(base) => {
-            let name = format!("linli_tpl_{}_{:?}", std::process::id(), start).to_lowercase();
-            let admin = linli::db::Db::connect(&base, 2).await.expect("connect to LINLI_TEST_DATABASE_URL");
-            let mut conn = admin.read().await.unwrap();
-            drop_stale_templates(&mut conn).await;
-            query(format!("DROP DATABASE IF EXISTS {name}")).execute(&mut conn).await.unwrap();
-            query(format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
-            drop(conn);
-            admin.close().await;
-            pg_name = Some(name.clone());
-            Some(with_database(&base, &name))
-        }
-        None => None,
-    };
-    let config = Config::for_paths(dir.path(), url.as_deref());
-    let state = linli::app::open(config).await.expect("open the app");
-    if start == Start::Demo {
-        linli::demo::load(&state, linli::demo::Scale::Seeds).await.expect("demo data loads");
-    }
-    state.db.close().await;
-    Template { dir, pg_name }
-}
-
-/// Templates left by test runs that have ended (their process is gone).
-async fn drop_stale_templates(conn: &mut linli::db::Conn) {
-    let names: Vec<String> = query("SELECT datname FROM pg_database WHERE datname LIKE 'linli\\_tpl\\_%'")
-        .scalars(&mut *conn)
-        .await
-        .unwrap_or_default();
-    for name in names {
-        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
-        if pid.is_some_and(|p| !std::path::Path::new(&format!("/proc/{p}")).exists()) {
-            let _ = query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut *conn).await;
-        }
-    }
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
-}
-
 impl TestApp {
     /// An empty platform (migrated, no data).
     pub async fn empty() -> TestApp {
@@ -170,29 +75,10 @@ impl TestApp {
 
     async fn from_template(start: Start) -> TestApp {
         linli::logging::init(false);
-        let t = template(start);
+        let t = databases::template(start);
         let dir = tempfile::tempdir().unwrap();
-        copy_dir(t.dir.path(), dir.path());
-        let mut pg = None;
-        let url = match (pg_base(), &t.pg_name) {
-            (Some(base), Some(tpl)) => {
-                let name = format!(
-                    "linli_t_{}_{}_{}",
-                    std::process::id(),
-                    COUNTER.fetch_add(1, Ordering::SeqCst),
-                    rand_suffix()
-                );
-                let admin = linli::db::Db::connect(&base, 2).await.expect("connect to LINLI_TEST_DATABASE_URL");
-                let mut conn = admin.read().await.unwrap();
-                query(format!("CREATE DATABASE {name} WITH TEMPLATE {tpl}")).execute(&mut conn).await.unwrap();
-                drop(conn);
-                admin.close().await;
-                let url = with_database(&base, &name);
-                pg = Some((base, name));
-                Some(url)
-            }
-            _ => None,
-        };
+        databases::copy_dir(t.dir.path(), dir.path());
+        let (url, pg) = databases::copy(t).await;
         let config = Config::for_paths(dir.path(), url.as_deref());
         let state = linli::app::open(config).await.expect("open the app");
         TestApp { router: router(state.clone()), state, cookie: None, csrf: String::new(), dir, pg }
@@ -341,7 +227,7 @@ impl TestApp {
     /// Acts as an account that has no password (the demo's invented people): a session
     /// opened for it directly.
     pub async fn act_as(&mut self, user_id: i64) {
-        let mut tx = self.state.db.begin().await.unwrap();
+        let mut tx = self.state.db.begin_span(Span::Maintenance).await.unwrap();
         let (token, _) = linli::auth::session::open(&mut tx, user_id).await.unwrap();
         tx.commit().await.unwrap();
         self.cookie = Some(format!("{}={token}", linli::auth::session::COOKIE));
@@ -351,13 +237,13 @@ impl TestApp {
 
     /// The id of an account by its sign-in name.
     pub async fn user_id(&self, username: &str) -> i64 {
-        let mut conn = self.state.db.read().await.unwrap();
+        let mut conn = self.state.db.span(Span::Maintenance).await.unwrap();
         query("SELECT id FROM users WHERE username = $1").bind(username).scalar(&mut conn).await.unwrap()
     }
 
     /// The id of a community by code.
     pub async fn community_id(&self, code: &str) -> i64 {
-        let mut conn = self.state.db.read().await.unwrap();
+        let mut conn = self.state.db.span(Span::Maintenance).await.unwrap();
         query("SELECT id FROM communities WHERE code = $1").bind(code).scalar(&mut conn).await.unwrap()
     }
 
@@ -375,7 +261,7 @@ impl TestApp {
     }
 
     pub async fn scalar(&self, sql: &'static str, arg: i64) -> i64 {
-        let mut conn = self.state.db.read().await.unwrap();
+        let mut conn = self.state.db.span(Span::Maintenance).await.unwrap();
         query(sql).bind(arg).scalar(&mut conn).await.unwrap()
     }
 }
@@ -404,44 +290,13 @@ pub fn multipart(path: &str, fields: &[(&str, &str)], files: &[(&str, &[u8])]) -
         .unwrap()
 }
 
-fn rand_suffix() -> String {
-    let mut b = [0u8; 4];
-    getrandom::fill(&mut b).unwrap();
-    hex::encode(b)
-}
-
-fn with_database(base: &str, name: &str) -> String {
-    let (without_query, query) = match base.split_once('?') {
-        Some((a, q)) => (a, format!("?{q}")),
-        None => (base, String::new()),
-    };
-    let scheme_end = without_query.find("://").map(|i| i + 3).unwrap_or(0);
-    let root = match without_query[scheme_end..].find('/') {
-        Some(i) => &without_query[..scheme_end + i],
-        None => without_query,
-    };
-    format!("{root}/{name}{query}")
-}
-
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let Some((base, name)) = self.pg.take() else { return };
-        // Dropping a database needs async work; do it on a thread of its own. The test's
-        // own pool is not closed from here: its connections may still be returning on the
-        // test's runtime, which this thread blocks. FORCE ends them.
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            rt.block_on(async move {
-                if let Ok(admin) = linli::db::Db::connect(&base, 2).await {
-                    if let Ok(mut conn) = admin.read().await {
-                        let _ = query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
-                    }
-                    admin.close().await;
-                }
-            });
-        })
-        .join()
-        .ok();
+        // The test's own pool is not closed from here: its connections may still be
+        // returning on the test's runtime, which this blocks. FORCE ends them.
+        if let Some((base, name)) = self.pg.take() {
+            databases::drop_copy(base, name);
+        }
     }
 }
 

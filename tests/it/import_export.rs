@@ -2,6 +2,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use linli::db::citus::Span;
 
 use crate::helpers::{TestApp, visible_text};
 
@@ -133,7 +134,7 @@ async fn the_registry_exports_to_xlsx_masked_and_within_scope() {
     assert_eq!(table[0][0], "姓名");
     let c = app.community_id(HS).await;
     let grid0 = app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", c).await;
-    let mut conn = app.state.db.read().await.unwrap();
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     let in_grid: i64 = linli::db::query("SELECT COUNT(*) FROM residents WHERE community_id = $1 AND grid_id = $2")
         .bind(c)
         .bind(grid0)

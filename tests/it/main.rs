@@ -1,11 +1,13 @@
 //! The integration suite: the real router, one fresh database per test, on SQLite by
 //! default and on PostgreSQL when `LINLI_TEST_DATABASE_URL` is set.
 
+mod databases;
 mod helpers;
 
 mod api;
 mod auth;
 mod browser;
+mod citus;
 mod cli;
 mod council;
 mod fieldwork;

@@ -1,5 +1,6 @@
 //! What operators rely on: health, metrics, migrations, backups.
 
+use linli::db::citus::Span;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -14,7 +15,8 @@ async fn health_and_metrics_answer() {
     let h = app.get("/healthz").await;
     assert_eq!(h.status, StatusCode::OK);
     assert_eq!(h.json()["status"], "ok");
-    assert_eq!(h.json()["database"], if app.is_postgres() { "postgres" } else { "sqlite" });
+    assert_eq!(h.json()["database"], app.state.db.engine());
+    assert_eq!(app.state.db.engine(), crate::databases::expected_engine());
     app.get("/login").await;
     let m = app.get("/metrics").await;
     assert_eq!(m.status, StatusCode::OK);
@@ -26,7 +28,7 @@ async fn health_and_metrics_answer() {
 async fn an_upgrade_migrates_by_itself_and_twice_is_harmless() {
     let app = TestApp::empty().await;
     let again = app.restart().await;
-    let mut conn = again.state.db.read().await.unwrap();
+    let mut conn = again.state.db.span(Span::Maintenance).await.unwrap();
     let versions: Vec<i64> =
         linli::db::query("SELECT version FROM schema_migrations ORDER BY version").scalars(&mut conn).await.unwrap();
     let expected: Vec<i64> =
@@ -75,7 +77,7 @@ async fn loading_the_demo_again_reuses_what_is_there() {
     let count = |app: &TestApp| {
         let db = app.state.db.clone();
         async move {
-            let mut conn = db.read().await.unwrap();
+            let mut conn = db.span(Span::Maintenance).await.unwrap();
             let mut out = Vec::new();
             for t in tables {
                 out.push(linli::db::query(format!("SELECT COUNT(*) FROM {t}")).scalar::<i64>(&mut conn).await.unwrap());

@@ -5,6 +5,7 @@
 
 use axum::http::StatusCode;
 use linli::auth::model::Grant;
+use linli::db::citus::Span;
 use linli::db::query;
 use serde_json::json;
 
@@ -18,7 +19,7 @@ async fn unit_contact(app: &TestApp) -> i64 {
     let c = app.community_id(HS).await;
     let unit: i64 = query("SELECT id FROM partner_units WHERE community_id = $1 AND name = '海盛物业服务中心'")
         .bind(c)
-        .scalar(&mut app.state.db.read().await.unwrap())
+        .scalar(&mut app.state.db.span(Span::Maintenance).await.unwrap())
         .await
         .unwrap();
     linli::capabilities::registry::people::users::create(
@@ -101,7 +102,7 @@ async fn a_unit_registers_takes_a_need_from_the_board_a_member_sponsors_the_rest
     assert_eq!(again.status, StatusCode::CONFLICT);
     let told: i64 = query("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND text LIKE '%报到已通过%'")
         .bind(contact)
-        .scalar(&mut app.state.db.read().await.unwrap())
+        .scalar(&mut app.state.db.span(Span::Maintenance).await.unwrap())
         .await
         .unwrap();
     assert_eq!(told, 1);
@@ -152,7 +153,7 @@ async fn a_unit_registers_takes_a_need_from_the_board_a_member_sponsors_the_rest
         query("SELECT pledged, status FROM needs WHERE community_id = $1 AND id = $2")
             .bind(c)
             .bind(need)
-            .fetch_one(&mut app.state.db.read().await.unwrap())
+            .fetch_one(&mut app.state.db.span(Span::Maintenance).await.unwrap())
             .await
             .unwrap();
     assert_eq!((pledged, status.as_str()), (10_000, "pledged"));
@@ -167,7 +168,7 @@ async fn a_unit_registers_takes_a_need_from_the_board_a_member_sponsors_the_rest
         query("SELECT id, amount FROM pledges WHERE community_id = $1 AND need_id = $2 ORDER BY created_at")
             .bind(c)
             .bind(need)
-            .fetch_all(&mut app.state.db.read().await.unwrap())
+            .fetch_all(&mut app.state.db.span(Span::Maintenance).await.unwrap())
             .await
             .unwrap();
     assert_eq!(pledges.iter().map(|p| p.1).collect::<Vec<_>>(), vec![6000, 4000]);
@@ -209,7 +210,7 @@ async fn a_unit_registers_takes_a_need_from_the_board_a_member_sponsors_the_rest
         query("SELECT fulfilled, status FROM needs WHERE community_id = $1 AND id = $2")
             .bind(c)
             .bind(need)
-            .fetch_one(&mut app.state.db.read().await.unwrap())
+            .fetch_one(&mut app.state.db.span(Span::Maintenance).await.unwrap())
             .await
             .unwrap();
     assert_eq!((fulfilled, status.as_str()), (10_000, "fulfilled"));
@@ -324,7 +325,7 @@ async fn residents_suggest_needs_that_staff_approve_and_a_volunteer_is_credited_
         query("SELECT minutes, source, status FROM service_records WHERE community_id = $1 AND id = $2")
             .bind(c)
             .bind(record)
-            .fetch_one(&mut app.state.db.read().await.unwrap())
+            .fetch_one(&mut app.state.db.span(Span::Maintenance).await.unwrap())
             .await
             .unwrap();
     assert_eq!((minutes, source.as_str(), status.as_str()), (150, "pledge", "pending"));
@@ -350,7 +351,7 @@ async fn forty_members_race_for_ten_places_and_the_need_is_never_over_filled() {
     )
     .await
     .unwrap();
-    let mut tx = app.state.db.begin().await.unwrap();
+    let mut tx = app.state.db.begin_span(Span::Maintenance).await.unwrap();
     let mut cookies = Vec::new();
     for i in 0..40 {
         let user: i64 = query("SELECT id FROM users WHERE username = $1")
@@ -380,14 +381,14 @@ async fn forty_members_race_for_ten_places_and_the_need_is_never_over_filled() {
         query("SELECT pledged, status FROM needs WHERE community_id = $1 AND id = $2")
             .bind(c)
             .bind(n.id)
-            .fetch_one(&mut app.state.db.read().await.unwrap())
+            .fetch_one(&mut app.state.db.span(Span::Maintenance).await.unwrap())
             .await
             .unwrap();
     let rows: i64 =
         query("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM pledges WHERE community_id = $1 AND need_id = $2")
             .bind(c)
             .bind(n.id)
-            .scalar(&mut app.state.db.read().await.unwrap())
+            .scalar(&mut app.state.db.span(Span::Maintenance).await.unwrap())
             .await
             .unwrap();
     assert_eq!((pledged, rows, status.as_str()), (10, 10, "pledged"));
@@ -402,7 +403,7 @@ async fn a_pair_logs_visits_and_an_overdue_pair_shows_up_for_staff() {
     let page = visible_text(&app.get(&format!("/c/{HS}/pairs")).await.text());
     assert!(page.contains("逾期 3 天"), "the demo's late pair shows: {page}");
     let uncovered = linli::capabilities::participation::store::uncovered(
-        &mut app.state.db.read().await.unwrap(),
+        &mut app.state.db.span(Span::Maintenance).await.unwrap(),
         &app_staff(&app).await,
         c,
     )
@@ -429,7 +430,7 @@ async fn a_pair_logs_visits_and_an_overdue_pair_shows_up_for_staff() {
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text());
     let pair = id_after(&made.location(), "/pairs/");
     let left = linli::capabilities::participation::store::uncovered(
-        &mut app.state.db.read().await.unwrap(),
+        &mut app.state.db.span(Span::Maintenance).await.unwrap(),
         &app_staff(&app).await,
         c,
     )
@@ -452,7 +453,7 @@ async fn a_pair_logs_visits_and_an_overdue_pair_shows_up_for_staff() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     app.sign_in("staff").await;
     let view = linli::capabilities::participation::store::pair_for(
-        &mut app.state.db.read().await.unwrap(),
+        &mut app.state.db.span(Span::Maintenance).await.unwrap(),
         &app_staff(&app).await,
         c,
         pair,
@@ -463,7 +464,7 @@ async fn a_pair_logs_visits_and_an_overdue_pair_shows_up_for_staff() {
     assert!(visible_text(&app.get(&format!("/c/{HS}/pairs")).await.text()).contains("逾期 8 天"));
     // The staff home counts the late pairs as the pairs page judges them.
     let all = linli::capabilities::participation::store::pairs(
-        &mut app.state.db.read().await.unwrap(),
+        &mut app.state.db.span(Span::Maintenance).await.unwrap(),
         &app_staff(&app).await,
         c,
     )
@@ -493,7 +494,7 @@ async fn a_pair_logs_visits_and_an_overdue_pair_shows_up_for_staff() {
         query("SELECT household_id, description FROM tickets WHERE community_id = $1 AND id = $2")
             .bind(c)
             .bind(ticket)
-            .fetch_one(&mut app.state.db.read().await.unwrap())
+            .fetch_one(&mut app.state.db.span(Span::Maintenance).await.unwrap())
             .await
             .unwrap();
     assert_eq!((h, description.as_str()), (Some(household), "厨房燃气软管老化"));
@@ -502,7 +503,7 @@ async fn a_pair_logs_visits_and_an_overdue_pair_shows_up_for_staff() {
     let r = app.post_form(&format!("/c/{HS}/pairs/{pair}/visits"), &[("done", "更换了燃气软管后回访")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let view = linli::capabilities::participation::store::pair_for(
-        &mut app.state.db.read().await.unwrap(),
+        &mut app.state.db.span(Span::Maintenance).await.unwrap(),
         &app_staff(&app).await,
         c,
         pair,
@@ -537,7 +538,7 @@ async fn staff_remind_the_inactive_and_the_figures_add_up_per_community_and_subd
     // In the demo 8 units and 31 members have pledged this year; the others are reminded.
     let active: i64 = query("SELECT COUNT(DISTINCT registration_id) FROM pledges WHERE community_id = $1")
         .bind(jf)
-        .scalar(&mut app.state.db.read().await.unwrap())
+        .scalar(&mut app.state.db.span(Span::Maintenance).await.unwrap())
         .await
         .unwrap();
     let reminded: i64 =
@@ -571,7 +572,7 @@ async fn staff_remind_the_inactive_and_the_figures_add_up_per_community_and_subd
     // The subdistrict administrator of 洲心 sees their own communities only.
     app.sign_in("street").await;
     let sub: i64 = query("SELECT id FROM subdistricts WHERE code = '441802005'")
-        .scalar(&mut app.state.db.read().await.unwrap())
+        .scalar(&mut app.state.db.span(Span::Maintenance).await.unwrap())
         .await
         .unwrap();
     let theirs = app.get(&format!("/api/v1/subdistricts/{sub}/participation/stats")).await;
@@ -579,7 +580,7 @@ async fn staff_remind_the_inactive_and_the_figures_add_up_per_community_and_subd
     assert_eq!(theirs.json()["communities"].as_array().unwrap().len(), 22);
     let other: i64 = query("SELECT subdistrict_id FROM communities WHERE code = $1")
         .bind(JF)
-        .scalar(&mut app.state.db.read().await.unwrap())
+        .scalar(&mut app.state.db.span(Span::Maintenance).await.unwrap())
         .await
         .unwrap();
     assert_eq!(
@@ -602,7 +603,7 @@ async fn staff_remind_the_inactive_and_the_figures_add_up_per_community_and_subd
     let hidden: Vec<String> =
         query("SELECT name FROM registrations WHERE community_id = $1 AND kind = 'member' AND show_name = FALSE")
             .bind(jf)
-            .scalars(&mut app.state.db.read().await.unwrap())
+            .scalars(&mut app.state.db.span(Span::Maintenance).await.unwrap())
             .await
             .unwrap();
     let text = board.text();
@@ -624,7 +625,7 @@ async fn staff_pair_a_household_by_its_address_and_a_wrong_address_is_named() {
          ORDER BY h.id DESC LIMIT 1",
     )
     .bind(c)
-    .fetch_one(&mut app.state.db.read().await.unwrap())
+    .fetch_one(&mut app.state.db.span(Span::Maintenance).await.unwrap())
     .await
     .unwrap();
     let pair_with = |more: &str| {
@@ -644,7 +645,7 @@ async fn staff_pair_a_household_by_its_address_and_a_wrong_address_is_named() {
     let made = app.post_form(&format!("/c/{HS}/pairs"), &refs(&pair_with(&address))).await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text());
     let pair = id_after(&made.location(), "/pairs/");
-    let mut conn = app.state.db.read().await.unwrap();
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     let households: Vec<i64> =
         query("SELECT household_id FROM pair_households WHERE community_id = $1 AND pair_id = $2")
             .bind(c)

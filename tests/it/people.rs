@@ -1,6 +1,7 @@
 //! Staff accounts and their posts 岗位: 嘉福's 小区秘书, 外勤员 and 片区秘书 (seed 002).
 
 use axum::http::StatusCode;
+use linli::db::citus::Span;
 use serde_json::{Value, json};
 
 use crate::helpers::{Resp, TestApp, visible_text};
@@ -81,7 +82,7 @@ async fn a_secretary_gives_a_new_colleague_a_post_and_mistakes_are_named() {
     let he = listed["items"].as_array().unwrap().iter().find(|u| u["username"] == "xqms").unwrap().clone();
     assert_eq!(he["post"], "compound_secretary");
     let name: String = {
-        let mut conn = app.state.db.read().await.unwrap();
+        let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
         linli::db::query("SELECT name FROM compounds WHERE community_id = $1 AND id = $2")
             .bind(c)
             .bind(compound)

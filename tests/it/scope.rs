@@ -2,6 +2,7 @@
 //! is "not found", never a 403 that confirms it exists.
 
 use axum::http::StatusCode;
+use linli::db::citus::Span;
 use linli::db::query;
 
 use crate::helpers::TestApp;
@@ -13,7 +14,7 @@ const LIANJIANG: &str = "441802005001";
 /// A household in the given community and grid (by grid order), and one outside it.
 async fn household_in(app: &TestApp, code: &str, grid_index: usize) -> (i64, i64) {
     let c = app.community_id(code).await;
-    let mut conn = app.state.db.read().await.unwrap();
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     let grids: Vec<i64> =
         query("SELECT id FROM grids WHERE community_id = $1 ORDER BY id").bind(c).scalars(&mut conn).await.unwrap();
     let inside: i64 = query("SELECT MIN(id) FROM households WHERE community_id = $1 AND grid_id = $2")
@@ -85,7 +86,7 @@ async fn the_subdistrict_admin_sees_every_community_under_it_and_none_other() {
     let sub: i64 =
         app.scalar("SELECT subdistrict_id FROM communities WHERE id = $1", app.community_id(LIANJIANG).await).await;
     let all = app.get(&format!("/api/v1/subdistricts/{sub}/residents?per_page=1")).await.json();
-    let mut conn = app.state.db.read().await.unwrap();
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     let expected: i64 = query(
         "SELECT COUNT(*) FROM residents r JOIN communities c ON c.id = r.community_id WHERE c.subdistrict_id = $1",
     )
@@ -109,7 +110,7 @@ async fn a_resident_sees_their_own_household_only() {
     let home = app.get("/").await;
     assert_eq!(home.status, StatusCode::OK);
     let c = app.community_id(HAISHENG).await;
-    let mut conn = app.state.db.read().await.unwrap();
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     let own: i64 =
         query("SELECT g.household_id FROM grants g JOIN users u ON u.id = g.user_id WHERE u.username = 'resident'")
             .scalar(&mut conn)

@@ -1,6 +1,7 @@
 //! Residents' requests: 群众点单 → 平台派单 → 接单 → 办结 → 群众评单, with escalation,
 //! whistles, statistics that match the tickets, and Open311.
 
+use linli::db::citus::Span;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,13 +15,13 @@ const HS: &str = "440804003001";
 const LIANJIANG: &str = "441802005001";
 
 async fn user_id(app: &TestApp, username: &str) -> i64 {
-    let mut conn = app.state.db.read().await.unwrap();
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     query("SELECT id FROM users WHERE username = $1").bind(username).scalar(&mut conn).await.unwrap()
 }
 
 async fn category(app: &TestApp, code: &str, cat: &str) -> i64 {
     let c = app.community_id(code).await;
-    let mut conn = app.state.db.read().await.unwrap();
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     query("SELECT id FROM ticket_categories WHERE community_id = $1 AND code = $2")
         .bind(c)
         .bind(cat)
@@ -30,7 +31,7 @@ async fn category(app: &TestApp, code: &str, cat: &str) -> i64 {
 }
 
 async fn resident_household(app: &TestApp) -> i64 {
-    let mut conn = app.state.db.read().await.unwrap();
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     query("SELECT g.household_id FROM grants g JOIN users u ON u.id = g.user_id WHERE u.username = 'resident'")
         .scalar(&mut conn)
         .await
@@ -197,7 +198,7 @@ async fn of_two_members_taking_one_order_at_once_exactly_one_wins() {
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         let uid = r.json()["id"].as_i64().unwrap();
-        let mut tx = app.state.db.begin().await.unwrap();
+        let mut tx = app.state.db.begin_span(Span::Maintenance).await.unwrap();
         query("INSERT INTO team_members (community_id, team_id, user_id, leader, joined_at) VALUES ($1, $2, $3, FALSE, 0)").bind(c).bind(team).bind(uid).execute(&mut tx).await.unwrap();
         tx.commit().await.unwrap();
         members.push(uid);
@@ -281,7 +282,7 @@ async fn an_overdue_ticket_escalates_once_to_the_secretary_then_to_the_subdistri
         linli::capabilities::tickets::jobs::run_once(&second.state, at)
     );
     let claimed = r1.unwrap().escalated + r2.unwrap().escalated;
-    let mut conn = app.state.db.read().await.unwrap();
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     let rows: i64 = query("SELECT COUNT(*) FROM ticket_escalations").scalar(&mut conn).await.unwrap();
     assert_eq!(claimed as i64, rows, "every escalation (the demo's overdue tickets too) happened exactly once");
     let levels: Vec<i64> = query("SELECT level FROM ticket_escalations WHERE community_id = $1 AND ticket_id = $2")
@@ -303,7 +304,7 @@ async fn an_overdue_ticket_escalates_once_to_the_secretary_then_to_the_subdistri
     let ours = |app: &TestApp| {
         let db = app.state.db.clone();
         async move {
-            let mut conn = db.read().await.unwrap();
+            let mut conn = db.span(Span::Maintenance).await.unwrap();
             query("SELECT level FROM ticket_escalations WHERE community_id = $1 AND ticket_id = $2 ORDER BY level")
                 .bind(c)
                 .bind(id)
@@ -348,7 +349,7 @@ async fn a_resolved_ticket_nobody_rates_closes_itself_after_the_communitys_days(
     let status = |app: &TestApp| {
         let db = app.state.db.clone();
         async move {
-            let mut conn = db.read().await.unwrap();
+            let mut conn = db.span(Span::Maintenance).await.unwrap();
             query("SELECT status FROM tickets WHERE id = $1").bind(id).scalar::<String>(&mut conn).await.unwrap()
         }
     };
@@ -407,7 +408,7 @@ async fn points_route_to_their_grid_and_points_outside_go_to_the_community_queue
     let mut app = TestApp::demo().await;
     app.sign_in("staff").await;
     let c = app.community_id(HS).await;
-    let mut conn = app.state.db.read().await.unwrap();
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     let (grid, poly): (i64, sqlx::types::Json<Value>) =
         query("SELECT id, polygon FROM grids WHERE community_id = $1 ORDER BY id LIMIT 1")
             .bind(c)
@@ -547,7 +548,7 @@ async fn the_statistics_match_the_tickets() {
     }
     let s = app.get(&format!("/api/v1/communities/{HS}/tickets/stats")).await.json();
     let c = app.community_id(HS).await;
-    let mut conn = app.state.db.read().await.unwrap();
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     let rows: Vec<(String, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>)> = query(
         "SELECT status, due_at, resolved_at, rating, response_ms, resolution_ms FROM tickets WHERE community_id = $1",
     )
@@ -596,7 +597,7 @@ async fn the_statistics_match_the_tickets() {
     let sub =
         app.scalar("SELECT subdistrict_id FROM communities WHERE id = $1", app.community_id(LIANJIANG).await).await;
     let s = app.get(&format!("/api/v1/subdistricts/{sub}/tickets/stats")).await.json();
-    let mut conn = app.state.db.read().await.unwrap();
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     let rows: Vec<(String, Option<i64>)> = query(
         "SELECT t.status, t.response_ms FROM tickets t JOIN communities c ON c.id = t.community_id WHERE c.subdistrict_id = $1",
     )
@@ -654,7 +655,7 @@ async fn a_household_plate_opens_the_form_with_the_household_filled_in() {
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
     assert!(visible_text(&ok.text()).contains("已收到"));
     let h: i64 = token.split('-').nth(1).unwrap().parse().unwrap();
-    let mut conn = app.state.db.read().await.unwrap();
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     let (channel, household): (String, Option<i64>) = query(
         "SELECT channel, household_id FROM tickets WHERE community_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
     )
@@ -782,7 +783,7 @@ async fn open311_clients_read_and_write_in_json_and_xml() {
     assert_eq!(long_ago.as_array().unwrap().len(), 0);
 
     // The token endpoint, and nothing written by refused requests.
-    let mut conn = app.state.db.read().await.unwrap();
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     let token: String = query("SELECT token FROM tickets WHERE community_id = $1 AND id = $2")
         .bind(c)
         .bind(id.parse::<i64>().unwrap())
@@ -946,7 +947,7 @@ async fn a_category_with_extra_questions_asks_them_of_open311_clients() {
     let stored: String = query("SELECT CAST(attributes AS TEXT) FROM tickets WHERE community_id = $1 AND id = $2")
         .bind(c)
         .bind(id)
-        .scalar(&mut app.state.db.read().await.unwrap())
+        .scalar(&mut app.state.db.span(Span::Maintenance).await.unwrap())
         .await
         .unwrap();
     assert!(stored.contains("floor") && stored.contains("上周"), "the answers are kept with the ticket: {stored}");

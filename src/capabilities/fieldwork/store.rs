@@ -107,7 +107,9 @@ pub async fn patrols(ex: &mut impl Exec, actor: &Actor, community_id: i64, limit
     if !actor.can(community_id, Permission::ReadFieldNotes) {
         b.push(" AND (p.user_id = ")
             .arg(actor.user_id)
-            .push(" OR p.team_id IN (SELECT m.team_id FROM team_members m WHERE m.community_id = p.community_id AND m.user_id = ")
+            .push(" OR p.team_id IN (SELECT m.team_id FROM team_members m WHERE m.community_id = ")
+            .arg(community_id)
+            .push(" AND m.user_id = ")
             .arg(actor.user_id)
             .push("))");
     }

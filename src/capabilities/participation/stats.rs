@@ -110,8 +110,15 @@ pub async fn figures(db: &Db, actor: &Actor, community_ids: &[i64]) -> AppResult
     if !may_see(actor, community_ids) {
         return Err(AppError::NotFound);
     }
-    let mut conn = db.read().await?;
+    let mut conn = db.read_over(community_ids).await?;
     let ids = || community_ids.iter().copied();
+    // Subqueries name the community too (not only their outer row's), so that Citus
+    // answers one community from its one shard.
+    let correlated = |b: &mut Builder, alias: &str, outer: &str| {
+        b.push(&format!(" {alias}.community_id IN "))
+            .list(ids())
+            .push(&format!(" AND {alias}.community_id = {outer}.community_id"));
+    };
     let grouped = |select: &str, from: &str, group: &str| {
         let mut b = Builder::new(format!("SELECT community_id, {select} FROM {from} WHERE community_id IN "));
         b.list(ids()).push(group);
@@ -152,15 +159,16 @@ pub async fn figures(db: &Db, actor: &Actor, community_ids: &[i64]) -> AppResult
         chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&crate::web::fmt::today()), 1, 1)
             .unwrap_or_else(crate::web::fmt::today),
     );
-    let mut b = grouped(
-        "COUNT(*)",
-        "registrations r",
-        " AND r.status = 'accepted' AND (EXISTS (SELECT 1 FROM pledges p WHERE p.community_id = r.community_id AND p.registration_id = r.id AND p.status <> 'cancelled' AND p.created_at >= ",
-    );
+    let mut b =
+        grouped("COUNT(*)", "registrations r", " AND r.status = 'accepted' AND (EXISTS (SELECT 1 FROM pledges p WHERE");
+    correlated(&mut b, "p", "r");
+    b.push(" AND p.registration_id = r.id AND p.status <> 'cancelled' AND p.created_at >= ");
     b.arg(year).push(
         ") OR (r.kind = 'member' AND EXISTS (SELECT 1 FROM pair_visits v JOIN pairs q ON q.community_id = v.community_id AND q.id = v.pair_id
-           WHERE v.community_id = r.community_id AND q.user_id = r.user_id AND v.created_at >= ",
+           WHERE",
     );
+    correlated(&mut b, "v", "r");
+    b.push(" AND q.user_id = r.user_id AND v.created_at >= ");
     b.arg(year).push("))) GROUP BY community_id");
     for (c, n) in b.build().fetch_all::<(i64, i64)>(&mut conn).await? {
         if let Some(f) = by.get_mut(&c) {
@@ -213,8 +221,14 @@ pub async fn figures(db: &Db, actor: &Actor, community_ids: &[i64]) -> AppResult
     }
     // Pairs: their schedule against their last visit, judged as the pages judge it.
     let today = crate::web::fmt::today();
-    let pairs: Vec<(i64, chrono::NaiveDate, Option<chrono::NaiveDate>, i64, Option<chrono::NaiveDate>)> =
-        grouped(super::store::PAIR_SCHEDULE, "pairs", "").build().fetch_all(&mut conn).await?;
+    let pairs: Vec<(i64, chrono::NaiveDate, Option<chrono::NaiveDate>, i64, Option<chrono::NaiveDate>)> = grouped(
+        &super::store::pair_schedule(if community_ids.len() == 1 { "$1" } else { "pairs.community_id" }),
+        "pairs",
+        "",
+    )
+    .build()
+    .fetch_all(&mut conn)
+    .await?;
     for (c, starts, ends, every, last) in pairs {
         let Some(f) = by.get_mut(&c) else { continue };
         f.pairs += 1;

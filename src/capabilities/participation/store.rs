@@ -1044,9 +1044,11 @@ pub struct PairView {
     pub overdue_days: Option<i64>,
 }
 
-const PAIR_SELECT: &str = "SELECT p.community_id, p.id, p.kind, p.user_id, p.name, p.starts_on, p.ends_on, p.every_days, p.note,
-    (SELECT MAX(v.visited_on) FROM pair_visits v WHERE v.community_id = p.community_id AND v.pair_id = p.id) AS last_visit,
-    (SELECT COUNT(*) FROM pair_visits v WHERE v.community_id = p.community_id AND v.pair_id = p.id) AS visits
+/// Takes the community as `$1` (so that Citus routes the subqueries to its shard too).
+const PAIR_SELECT: &str =
+    "SELECT p.community_id, p.id, p.kind, p.user_id, p.name, p.starts_on, p.ends_on, p.every_days, p.note,
+    (SELECT MAX(v.visited_on) FROM pair_visits v WHERE v.community_id = $1 AND v.pair_id = p.id) AS last_visit,
+    (SELECT COUNT(*) FROM pair_visits v WHERE v.community_id = $1 AND v.pair_id = p.id) AS visits
     FROM pairs p";
 
 async fn views(ex: &mut impl Exec, community_id: i64, pairs: Vec<Pair>) -> AppResult<Vec<PairView>> {
@@ -1067,13 +1069,19 @@ async fn views(ex: &mut impl Exec, community_id: i64, pairs: Vec<Pair>) -> AppRe
 }
 
 /// What judging a pair's visits needs (`visit_overdue`): its schedule and its last visit.
-pub const PAIR_SCHEDULE: &str = "starts_on, ends_on, every_days, (SELECT MAX(v.visited_on) FROM pair_visits v WHERE v.community_id = pairs.community_id AND v.pair_id = pairs.id)";
+/// `community` is the community's parameter (`$1`) where there is one, so that Citus
+/// routes the subquery to its shard, or `pairs.community_id` over several communities.
+pub fn pair_schedule(community: &str) -> String {
+    format!(
+        "starts_on, ends_on, every_days, (SELECT MAX(v.visited_on) FROM pair_visits v WHERE v.community_id = {community} AND v.pair_id = pairs.id)"
+    )
+}
 
 /// How many of a community's pairs are late with their visits today (for staff).
 pub async fn overdue_pairs(ex: &mut impl Exec, actor: &Actor, community_id: i64) -> AppResult<usize> {
     guard::require(actor, community_id, Permission::ManageParticipation)?;
     let schedules: Vec<(NaiveDate, Option<NaiveDate>, i64, Option<NaiveDate>)> =
-        query(format!("SELECT {PAIR_SCHEDULE} FROM pairs WHERE community_id = $1"))
+        query(format!("SELECT {} FROM pairs WHERE community_id = $1", pair_schedule("$1")))
             .bind(community_id)
             .fetch_all(ex)
             .await?;
@@ -1360,7 +1368,7 @@ pub async fn uncovered(ex: &mut impl Exec, actor: &Actor, community_id: i64) -> 
         "SELECT h.id, h.address, r.care_tags FROM households h JOIN residents r ON r.community_id = h.community_id AND r.household_id = h.id
          WHERE h.community_id = $1 AND h.archived_at IS NULL AND r.archived_at IS NULL AND r.care_tags <> ''
            AND NOT EXISTS (SELECT 1 FROM pair_households ph JOIN pairs p ON p.community_id = ph.community_id AND p.id = ph.pair_id
-                           WHERE ph.community_id = h.community_id AND ph.household_id = h.id AND (p.ends_on IS NULL OR p.ends_on >= $2))
+                           WHERE ph.community_id = $1 AND ph.household_id = h.id AND (p.ends_on IS NULL OR p.ends_on >= $2))
          ORDER BY h.address",
     )
     .bind(community_id)

@@ -139,15 +139,23 @@ pub async fn group_balances(ex: &mut impl Exec, community_id: i64) -> AppResult<
 /// correction is its own reversing movement).
 pub async fn verify(db: &Db, community_id: Option<i64>) -> AppResult<Report> {
     let mut report = ledger::verify::verify::<Points>(db, community_id).await?;
-    let mut conn = db.read().await?;
+    let mut conn = match community_id {
+        Some(_) => db.read().await?,
+        None => db.span(crate::db::citus::Span::Maintenance).await?,
+    };
     let scope = |b: &mut Builder, column: &str| {
         if let Some(c) = community_id {
             b.push(&format!(" AND {column} = ")).arg(c);
         }
     };
+    // Summed per community, then joined: each part stays in its community's shard.
     let mut b = Builder::new(
-        "SELECT a.community_id, a.balance, (SELECT CAST(COALESCE(SUM(r.points), 0) AS BIGINT) FROM redemptions r WHERE r.community_id = a.community_id AND r.status = 'held')
-         FROM ledger_accounts a WHERE a.unit = 'points' AND a.kind = 'holding'",
+        "SELECT a.community_id, a.balance, COALESCE(r.points, 0) FROM ledger_accounts a
+         LEFT JOIN (SELECT community_id, CAST(SUM(points) AS BIGINT) AS points FROM redemptions WHERE status = 'held'",
+    );
+    scope(&mut b, "community_id");
+    b.push(
+        " GROUP BY community_id) r ON r.community_id = a.community_id WHERE a.unit = 'points' AND a.kind = 'holding'",
     );
     scope(&mut b, "a.community_id");
     for (c, held, expected) in b.build().fetch_all::<(i64, i64, i64)>(&mut conn).await? {
@@ -158,10 +166,14 @@ pub async fn verify(db: &Db, community_id: Option<i64>) -> AppResult<Report> {
         }
     }
     let mut b = Builder::new(
-        "SELECT s.community_id, s.id, s.points,
-                (SELECT CAST(COALESCE(SUM(m.amount), 0) AS BIGINT) FROM ledger_movements m
-                 WHERE m.community_id = s.community_id AND m.unit = 'points' AND m.cause = 'service' AND m.cause_id = s.id)
-         FROM service_records s WHERE s.status = 'approved'",
+        "SELECT s.community_id, s.id, s.points, COALESCE(m.amount, 0) FROM service_records s
+         LEFT JOIN (SELECT community_id, cause_id, CAST(SUM(amount) AS BIGINT) AS amount FROM ledger_movements
+                    WHERE unit = 'points' AND cause = 'service'",
+    );
+    scope(&mut b, "community_id");
+    b.push(
+        " GROUP BY community_id, cause_id) m ON m.community_id = s.community_id AND m.cause_id = s.id
+         WHERE s.status = 'approved'",
     );
     scope(&mut b, "s.community_id");
     for (c, id, points, paid) in b.build().fetch_all::<(i64, i64, Option<i64>, i64)>(&mut conn).await? {

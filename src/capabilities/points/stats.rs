@@ -68,7 +68,9 @@ fn volunteer_scope(b: &mut Builder, s: &Scope) {
         b.push(" AND v.grid_id = ").arg(g);
     }
     if let Some(t) = s.team_id {
-        b.push(" AND v.user_id IN (SELECT m.user_id FROM team_members m WHERE m.community_id = v.community_id AND m.team_id = ")
+        b.push(" AND v.user_id IN (SELECT m.user_id FROM team_members m WHERE m.community_id IN ")
+            .list(s.community_ids.iter().copied())
+            .push(" AND m.community_id = v.community_id AND m.team_id = ")
             .arg(t)
             .push(")");
     }
@@ -80,7 +82,7 @@ pub async fn figures(db: &Db, actor: &Actor, s: &Scope) -> AppResult<Figures> {
     }
     let from = crate::time::day_start_ms(s.from);
     let to = crate::time::day_start_ms(s.to.succ_opt().unwrap_or(s.to));
-    let mut conn = db.read().await?;
+    let mut conn = db.read_over(&s.community_ids).await?;
     let mut f = Figures::default();
 
     let mut b = Builder::new("SELECT COUNT(*) FROM volunteers v WHERE v.archived_at IS NULL");
@@ -195,24 +197,24 @@ pub async fn ledger_rows(db: &Db, actor: &Actor, s: &Scope) -> AppResult<Vec<Vec
     }
     let from = crate::time::day_start_ms(s.from);
     let to = crate::time::day_start_ms(s.to.succ_opt().unwrap_or(s.to));
+    // Served time per volunteer, summed in the communities' own shards, then joined.
     let mut b = Builder::new(
-        "SELECT c.name, v.number, v.name, g.name,
-                (SELECT COUNT(*) FROM service_records r WHERE r.community_id = v.community_id AND r.volunteer_id = v.id AND r.status = 'approved' AND r.started_at >= ",
-    );
-    b.arg(from).push(" AND r.started_at < ").arg(to);
-    b.push("), (SELECT CAST(COALESCE(SUM(r.minutes), 0) AS BIGINT) FROM service_records r WHERE r.community_id = v.community_id AND r.volunteer_id = v.id AND r.status = 'approved' AND r.started_at >= ");
-    b.arg(from).push(" AND r.started_at < ").arg(to);
-    b.push(
-        "), COALESCE(a.balance, 0)
+        "SELECT c.name, v.number, v.name, g.name, COALESCE(r.n, 0), COALESCE(r.minutes, 0), COALESCE(a.balance, 0)
          FROM volunteers v JOIN communities c ON c.id = v.community_id
          LEFT JOIN grids g ON g.community_id = v.community_id AND g.id = v.grid_id
          LEFT JOIN ledger_accounts a ON a.community_id = v.community_id AND a.unit = 'points' AND a.kind = 'person' AND a.owner_id = v.user_id
+         LEFT JOIN (SELECT community_id, volunteer_id, COUNT(*) AS n, CAST(SUM(minutes) AS BIGINT) AS minutes FROM service_records
+                    WHERE status = 'approved' AND started_at >= ",
+    );
+    b.arg(from).push(" AND started_at < ").arg(to).push(" AND community_id IN ").list(s.community_ids.iter().copied());
+    b.push(
+        " GROUP BY community_id, volunteer_id) r ON r.community_id = v.community_id AND r.volunteer_id = v.id
          WHERE v.archived_at IS NULL",
     );
     volunteer_scope(&mut b, s);
     b.push(" ORDER BY c.name, v.number");
     let rows: Vec<(String, String, String, Option<String>, i64, i64, i64)> =
-        b.build().fetch_all(&mut db.read().await?).await?;
+        b.build().fetch_all(&mut db.read_over(&s.community_ids).await?).await?;
     Ok(rows
         .into_iter()
         .map(|(c, number, name, grid, records, minutes, balance)| {

@@ -1422,7 +1422,7 @@ pub async fn cancel(state: &AppState, actor: &Actor, community_id: i64, id: i64)
 /// Lets holds past their time expire. Safe on several processes at once: each release is
 /// a conditional update.
 pub async fn expire_due(state: &AppState, now: i64) -> AppResult<usize> {
-    let mut conn = state.db.read().await?;
+    let mut conn = state.db.span(crate::db::citus::Span::Maintenance).await?;
     let due: Vec<(i64, i64)> =
         query("SELECT community_id, id FROM redemptions WHERE status = 'held' AND expires_at < $1 ORDER BY expires_at LIMIT 500")
             .bind(now)

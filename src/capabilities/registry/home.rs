@@ -9,6 +9,7 @@ use futures::future::BoxFuture;
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::{Actor, Permission, Role};
 use crate::capabilities::registry::places;
+use crate::db::citus::Span;
 use crate::db::{Builder, Conn, query};
 use crate::error::AppResult;
 use crate::web::AppState;
@@ -33,7 +34,14 @@ pub fn sections<'a>(state: &'a AppState, ctx: &'a PageCtx, actor: &'a Actor) -> 
 
 async fn role_sections(state: &AppState, ctx: &PageCtx, actor: &Actor) -> AppResult<Vec<Section>> {
     let mut sections = Vec::new();
-    let mut conn = state.db.read().await?;
+    // The platform's and a subdistrict's figures are over many communities.
+    let mut conn = if actor.is_platform_admin() {
+        state.db.span(Span::Platform).await?
+    } else if actor.has_role(Role::SubdistrictAdmin) {
+        state.db.span(Span::Subdistrict).await?
+    } else {
+        state.db.read().await?
+    };
     let mut seen_communities = Vec::new();
     for g in &actor.grants {
         match g.role() {

@@ -250,7 +250,7 @@ async fn user(tx: &mut Tx, name: &str) -> AppResult<Option<(i64, String)>> {
 
 /// The seed communities' tickets, once.
 pub async fn load(state: &AppState) -> AppResult<()> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_span(crate::db::citus::Span::Maintenance).await?;
     let already: i64 = query("SELECT COUNT(*) FROM tickets WHERE token LIKE 'demo%'").scalar(&mut tx).await?;
     if already > 0 {
         return Ok(());

@@ -6,6 +6,7 @@
 use super::store::{self, Ticket};
 use super::{Action, DAY_MS, Status, escalation_due};
 use crate::auth::model::Role;
+use crate::db::citus::Span;
 use crate::db::{insert_many, query};
 use crate::error::AppResult;
 use crate::services::notify;
@@ -20,7 +21,8 @@ pub struct Report {
 /// One pass at time `now`.
 pub async fn run_once(state: &AppState, now: i64) -> AppResult<Report> {
     let mut report = Report::default();
-    let mut conn = state.db.read().await?;
+    // The one pass looks at every community; each change is then made in its own.
+    let mut conn = state.db.span(Span::Maintenance).await?;
     let due: Vec<(i64, i64, i64)> = query(
         "SELECT t.community_id, t.id, c.deadline_hours FROM tickets t
          JOIN ticket_categories c ON c.community_id = t.community_id AND c.id = t.category_id

@@ -637,7 +637,8 @@ pub async fn token(State(state): State<AppState>, Path(file): Path<String>) -> R
     let Some((token, format)) = split(&file) else {
         return error(Format::Json, StatusCode::NOT_FOUND, "没有这个接口");
     };
-    let found: Option<i64> = match state.db.read().await {
+    // A token names no community: looked up over all of them.
+    let found: Option<i64> = match state.db.span(crate::db::citus::Span::Platform).await {
         Ok(mut conn) => query("SELECT id FROM tickets WHERE token = $1")
             .bind(token)
             .scalar_optional(&mut conn)

@@ -91,7 +91,7 @@ fn status_class(s: Status) -> &'static str {
 async fn category_names(state: &AppState, community_ids: &[i64]) -> AppResult<std::collections::HashMap<i64, String>> {
     let mut b = crate::db::Builder::new("SELECT id, name FROM ticket_categories WHERE community_id IN ");
     b.list(community_ids.iter().copied());
-    let mut conn = state.db.read().await?;
+    let mut conn = state.db.read_over(community_ids).await?;
     Ok(b.build().fetch_all::<(i64, String)>(&mut conn).await?.into_iter().collect())
 }
 

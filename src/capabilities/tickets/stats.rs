@@ -93,7 +93,7 @@ async fn median_of(db: &Db, column: &str, scope: &Scope, counts: &BTreeMap<i64, 
         }
         b.push(&format!(" AND {column} >= ")).arg(from).push(&format!(" AND {column} < ")).arg(to);
         b.push(&format!(" ORDER BY {column} LIMIT 1 OFFSET {within}"));
-        let mut conn = db.read().await?;
+        let mut conn = db.read_over(&scope.community_ids).await?;
         match b.build().scalar_optional::<i64>(&mut conn).await? {
             Some(v) => middle.push(v),
             None => return Ok(None),
@@ -118,7 +118,7 @@ pub async fn figures(db: &Db, actor: &Actor, scope: &Scope) -> AppResult<Figures
         b.push(" AND t.grid_id = ").arg(g);
     }
     b.push(&format!(" GROUP BY {place}, t.category_id, t.metric"));
-    let mut conn = db.read().await?;
+    let mut conn = db.read_over(&scope.community_ids).await?;
     let tallies: Vec<(i64, i64, String, i64)> = b.build().fetch_all(&mut conn).await?;
     let mut names = Builder::new("SELECT id, code, name FROM ticket_categories WHERE community_id IN ");
     names.list(scope.community_ids.iter().copied());
@@ -196,7 +196,9 @@ pub async fn figures(db: &Db, actor: &Actor, scope: &Scope) -> AppResult<Figures
     let mut w = Builder::new("SELECT COUNT(*), COUNT(responded_at) FROM ticket_whistles w WHERE w.community_id IN ");
     w.list(scope.community_ids.iter().copied());
     if let Some(g) = scope.grid_id {
-        w.push(" AND EXISTS (SELECT 1 FROM tickets t WHERE t.community_id = w.community_id AND t.id = w.ticket_id AND t.grid_id = ").arg(g).push(")");
+        w.push(" AND EXISTS (SELECT 1 FROM tickets t WHERE t.community_id IN ")
+            .list(scope.community_ids.iter().copied());
+        w.push(" AND t.community_id = w.community_id AND t.id = w.ticket_id AND t.grid_id = ").arg(g).push(")");
     }
     let (whistles, answered): (i64, i64) = w.build().fetch_one(&mut conn).await?;
     f.whistles = whistles;

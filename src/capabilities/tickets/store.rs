@@ -161,13 +161,13 @@ pub async fn ensure_categories(tx: &mut Tx, community_id: i64) -> AppResult<()> 
 
 /// Gives every community without categories the defaults (at start, after migrations).
 pub async fn ensure_all_categories(db: &Db) -> AppResult<()> {
-    let mut conn = db.read().await?;
-    let missing: Vec<i64> = query(
-        "SELECT id FROM communities c WHERE NOT EXISTS (SELECT 1 FROM ticket_categories t WHERE t.community_id = c.id)",
-    )
-    .scalars(&mut conn)
-    .await?;
+    // Every community at once: a look over all shards, then one community at a time.
+    let mut conn = db.span(crate::db::citus::Span::Maintenance).await?;
+    let all: Vec<i64> = query("SELECT id FROM communities ORDER BY id").scalars(&mut conn).await?;
+    let with: std::collections::HashSet<i64> =
+        query("SELECT DISTINCT community_id FROM ticket_categories").scalars(&mut conn).await?.into_iter().collect();
     drop(conn);
+    let missing = all.into_iter().filter(|c| !with.contains(c));
     for c in missing {
         let mut tx = db.begin().await?;
         ensure_categories(&mut tx, c).await?;
@@ -1047,7 +1047,7 @@ pub async fn list(
 ) -> AppResult<ListPage> {
     let per_page = per_page.clamp(1, 500);
     let page = page.max(1);
-    let mut conn = db.read().await?;
+    let mut conn = db.read_over(community_ids).await?;
     let mut b = Builder::new(" FROM tickets WHERE 1 = 1");
     push_view(&mut conn, &mut b, actor, community_ids, view).await?;
     push_filters(&mut b, f, now_ms());

@@ -395,18 +395,29 @@ impl<B: Book> Postings<B> {
 /// checks (no balance below zero but a source's, none beyond the limit) stand behind the
 /// reckoning.
 async fn apply_deltas(tx: &mut Tx, deltas: &[(i64, i64, i64)]) -> AppResult<()> {
-    for chunk in deltas.chunks(500) {
-        let mut b = Builder::new("UPDATE ledger_accounts SET balance = balance + d.column3 FROM (VALUES ");
-        for (k, (c, account, delta)) in chunk.iter().enumerate() {
-            if k > 0 {
-                b.push(", ");
+    // One statement per community, so that Citus sends each to its one shard.
+    let mut by_community: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
+    for (c, account, delta) in deltas {
+        by_community.entry(*c).or_default().push((*account, *delta));
+    }
+    for (community_id, changes) in by_community {
+        for chunk in changes.chunks(500) {
+            let mut b = Builder::new("UPDATE ledger_accounts SET balance = balance + d.column2 FROM (VALUES ");
+            for (k, (account, delta)) in chunk.iter().enumerate() {
+                if k > 0 {
+                    b.push(", ");
+                }
+                b.list([*account, *delta]);
             }
-            b.list([*c, *account, *delta]);
-        }
-        b.push(") AS d WHERE ledger_accounts.community_id = d.column1 AND ledger_accounts.id = d.column2");
-        let changed = b.build().execute(&mut *tx).await?;
-        if changed != chunk.len() as u64 {
-            return Err(AppError::Internal(anyhow::anyhow!("{changed} of {} ledger accounts updated", chunk.len())));
+            b.push(") AS d WHERE ledger_accounts.community_id = ").arg(community_id);
+            b.push(" AND ledger_accounts.id = d.column1");
+            let changed = b.build().execute(&mut *tx).await?;
+            if changed != chunk.len() as u64 {
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "{changed} of {} ledger accounts updated",
+                    chunk.len()
+                )));
+            }
         }
     }
     Ok(())

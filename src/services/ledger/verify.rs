@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use super::{AccountFacts, AccountKind, Book, Cause, account_problems};
+use crate::db::citus::Span;
 use crate::db::{Builder, Db};
 use crate::error::AppResult;
 
@@ -36,7 +37,10 @@ fn scope(b: &mut Builder, column: &str, community_id: Option<i64>) {
 
 /// Checks one book, in one community or all.
 pub async fn verify<B: Book>(db: &Db, community_id: Option<i64>) -> AppResult<Report> {
-    let mut conn = db.read().await?;
+    let mut conn = match community_id {
+        Some(_) => db.read().await?,
+        None => db.span(Span::Maintenance).await?,
+    };
     let mut report = Report::default();
     let mut b = Builder::new("SELECT community_id, id, kind, balance FROM ledger_accounts WHERE unit = ");
     b.arg(B::UNIT);

@@ -11,6 +11,7 @@ pub mod pages;
 use serde::Serialize;
 
 use crate::auth::model::Role;
+use crate::db::citus::Span;
 use crate::db::{Arg, Db, Exec, Tx, insert_many, now_ms, query};
 use crate::error::AppResult;
 pub use live::{Bus, News};
@@ -148,7 +149,8 @@ pub struct InboxLine {
 
 /// The user's inbox, newest first; reading it marks it read.
 pub async fn inbox(db: &Db, user_id: i64, limit: i64) -> AppResult<Vec<InboxLine>> {
-    let mut conn = db.read().await?;
+    // A user's lines may come from every community they work in.
+    let mut conn = db.span(Span::User).await?;
     let lines: Vec<InboxLine> = query(
         "SELECT community_id, id, at, subject_kind, subject_id, kind, text, read_at FROM notifications
          WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
@@ -159,7 +161,7 @@ pub async fn inbox(db: &Db, user_id: i64, limit: i64) -> AppResult<Vec<InboxLine
     .await?;
     drop(conn);
     if lines.iter().any(|n| n.read_at.is_none()) {
-        let mut tx = db.begin().await?;
+        let mut tx = db.begin_span(Span::User).await?;
         query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
             .bind(now_ms())
             .bind(user_id)
@@ -172,7 +174,7 @@ pub async fn inbox(db: &Db, user_id: i64, limit: i64) -> AppResult<Vec<InboxLine
 
 /// How many lines the user has not read.
 pub async fn unread(db: &Db, user_id: i64) -> AppResult<i64> {
-    let mut conn = db.read().await?;
+    let mut conn = db.span(Span::User).await?;
     Ok(query("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
         .bind(user_id)
         .scalar(&mut conn)

@@ -176,7 +176,13 @@ fn with_param(base: &str, query: &str, name: &str, value: &str) -> String {
     if qs.is_empty() { base.to_string() } else { format!("{base}?{qs}") }
 }
 
-async fn filter_views(state: &AppState, ctx: &PageCtx, t: &Target, params: &ListParams) -> AppResult<Vec<FilterView>> {
+async fn filter_views(
+    state: &AppState,
+    ctx: &PageCtx,
+    t: &Target,
+    communities: &[i64],
+    params: &ListParams,
+) -> AppResult<Vec<FilterView>> {
     let mut out = Vec::new();
     for f in t.def.filters {
         let current = params.filters.iter().find(|(c, _)| c == f.column).map(|(_, v)| v.as_str()).unwrap_or("");
@@ -184,7 +190,7 @@ async fn filter_views(state: &AppState, ctx: &PageCtx, t: &Target, params: &List
         let choices: Vec<(String, String)> = match f.kind {
             FilterKind::Ref(kind) => {
                 let target = super::by_kind(kind).expect("known kind");
-                store::options(&state.db, target, t.community_id(), 500)
+                store::options(&state.db, target, communities, 500)
                     .await?
                     .into_iter()
                     .map(|(id, title)| (id.to_string(), title))
@@ -274,7 +280,7 @@ async fn list_page(
         crumbs: crumbs(&state, &ctx, &t).await,
         q: params.q.clone().unwrap_or_default(),
         search_hint: ctx.t(&format!("search.{}", t.def.kind)),
-        filters: filter_views(&state, &ctx, &t, &params).await?,
+        filters: filter_views(&state, &ctx, &t, &community_ids, &params).await?,
         columns: t
             .def
             .fields
@@ -417,7 +423,8 @@ async fn form_fields(
             }
             Kind::Ref(kind) => {
                 let target = super::by_kind(kind).expect("known kind");
-                let choices = store::options(&state.db, target, t.community_id(), 301).await?;
+                let here: Vec<i64> = t.community_id().into_iter().collect();
+                let choices = store::options(&state.db, target, &here, 301).await?;
                 if choices.len() > 300 {
                     hint = ctx.t("form.ref_by_number");
                     "number"

@@ -336,7 +336,7 @@ pub async fn list(
         b.sql,
         u64::from(page - 1) * u64::from(per_page)
     );
-    let mut conn = db.read().await?;
+    let mut conn = db.read_over(community_ids).await?;
     let total: i64 = query(count_sql).bind_all(count_args).scalar(&mut conn).await?;
     let rows = b.build().rows(&mut conn).await?;
     let mut items = rows.iter().map(|r| decode(def, r)).collect::<Result<Vec<_>, _>>()?;
@@ -445,14 +445,15 @@ async fn user_names(ex: &mut impl Exec, ids: &[i64]) -> AppResult<HashMap<i64, S
     Ok(rows.into_iter().collect())
 }
 
-/// Choices for a reference field: (id, title), at most `limit` of them.
-pub async fn options(db: &Db, def: &EntityDef, community_id: Option<i64>, limit: i64) -> AppResult<Vec<(i64, String)>> {
+/// Choices for a reference field: (id, title), at most `limit` of them, from the
+/// communities listed (a community kind's records come from nowhere else).
+pub async fn options(db: &Db, def: &EntityDef, communities: &[i64], limit: i64) -> AppResult<Vec<(i64, String)>> {
     let mut b = Builder::new(format!("SELECT id, {} FROM {} WHERE archived_at IS NULL", def.title, def.table));
-    if let (Tenancy::Community, Some(c)) = (def.tenancy, community_id) {
-        b.push(" AND community_id = ").arg(c);
+    if def.tenancy == Tenancy::Community {
+        b.push(" AND community_id IN ").list(communities.iter().copied());
     }
     b.push(&format!(" ORDER BY {} LIMIT {limit}", def.title));
-    let mut conn = db.read().await?;
+    let mut conn = db.read_over(communities).await?;
     Ok(b.build().fetch_all(&mut conn).await?)
 }
 

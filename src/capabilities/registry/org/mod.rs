@@ -5,6 +5,7 @@ use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
 use crate::auth::model::Permission::*;
+use crate::db::citus::Span;
 use crate::db::{Builder, Db, Tx, query};
 use crate::error::{AppResult, FieldError};
 use crate::services::pii::Pii;
@@ -130,12 +131,13 @@ pub static PARTNER_UNIT: EntityDef = EntityDef {
 pub async fn seal_contact_phones(db: &Db, pii: &Pii) -> anyhow::Result<usize> {
     const FIND: &str = "SELECT community_id, id, contact_phone_unsealed, notes FROM partner_units WHERE contact_phone_unsealed IS NOT NULL";
     // Read first: at almost every start there is nothing to do, and no write lock is needed.
-    let waiting: Vec<(i64, i64, String, Option<String>)> = query(FIND).fetch_all(&mut db.read().await?).await?;
+    let waiting: Vec<(i64, i64, String, Option<String>)> =
+        query(FIND).fetch_all(&mut db.span(Span::Maintenance).await?).await?;
     if waiting.is_empty() {
         return Ok(0);
     }
     let field = PARTNER_UNIT.field("contact_phone").expect("partner units have a contact phone");
-    let mut tx = db.begin().await?;
+    let mut tx = db.begin_span(Span::Maintenance).await?;
     let plain: Vec<(i64, i64, String, Option<String>)> = query(FIND).fetch_all(&mut tx).await?;
     for (community_id, id, phone, notes) in &plain {
         let mut b = Builder::new("UPDATE partner_units SET contact_phone_unsealed = NULL");

@@ -267,8 +267,8 @@ pub async fn list_for_community(db: &Db, actor: &Actor, community_id: i64) -> Ap
         "SELECT u.id, u.username, u.display_name, u.phone_masked, g.role, g.grid_id, g.household_id,
                 CASE WHEN g.role IN ('community_staff', 'community_secretary') THEN u.post END AS post,
                 CASE WHEN g.role IN ('community_staff', 'community_secretary') THEN COALESCE(
-                    (SELECT z.name FROM zones z WHERE u.post = 'zone_secretary' AND z.community_id = g.community_id AND z.id = u.post_place_id),
-                    (SELECT c.name FROM compounds c WHERE u.post = 'compound_secretary' AND c.community_id = g.community_id AND c.id = u.post_place_id)) END AS post_place
+                    (SELECT z.name FROM zones z WHERE u.post = 'zone_secretary' AND z.community_id = $1 AND z.id = u.post_place_id),
+                    (SELECT c.name FROM compounds c WHERE u.post = 'compound_secretary' AND c.community_id = $1 AND c.id = u.post_place_id)) END AS post_place
          FROM grants g JOIN users u ON u.id = g.user_id WHERE g.community_id = $1 ORDER BY g.role, COALESCE(u.post, ''), u.username",
     )
     .bind(community_id)

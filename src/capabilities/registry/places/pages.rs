@@ -194,9 +194,9 @@ async fn users_page(
     err: Option<&AppError>,
 ) -> PageResult {
     let list = users::list_for_community(&state.db, actor, c.id).await?;
-    let grids = crate::services::records::store::options(&state.db, &super::GRID, Some(c.id), 500).await?;
-    let zones = crate::services::records::store::options(&state.db, &super::ZONE, Some(c.id), 500).await?;
-    let compounds = crate::services::records::store::options(&state.db, &super::COMPOUND, Some(c.id), 500).await?;
+    let grids = crate::services::records::store::options(&state.db, &super::GRID, &[c.id], 500).await?;
+    let zones = crate::services::records::store::options(&state.db, &super::ZONE, &[c.id], 500).await?;
+    let compounds = crate::services::records::store::options(&state.db, &super::COMPOUND, &[c.id], 500).await?;
     let grid_name = |id: Option<i64>| {
         id.and_then(|g| grids.iter().find(|(i, _)| *i == g)).map(|(_, n)| n.clone()).unwrap_or_default()
     };
