@@ -2,6 +2,7 @@
 //! organisations the five reports name, with invented households and residents, and the
 //! demo accounts. Loading is idempotent: what is there is reused, nothing duplicated.
 
+mod city;
 pub mod generate;
 
 use std::time::Instant;
@@ -26,6 +27,9 @@ pub enum Scale {
     Seeds,
     /// Also fill 洲心街道 to full size: 22 communities, about 240,000 residents.
     Subdistrict,
+    /// Also a city for benchmarks: 50 more subdistricts of 20 communities, 5,000
+    /// residents each (1,000 communities and 5 million residents).
+    City,
 }
 
 struct Community {
@@ -312,6 +316,9 @@ pub async fn load(state: &AppState, scale: Scale) -> anyhow::Result<bool> {
     if scale == Scale::Subdistrict {
         wrote |= fill_subdistrict(state).await?;
     }
+    if scale == Scale::City {
+        wrote |= city::fill(state, city::Size::CITY).await?;
+    }
     Ok(wrote)
 }
 
@@ -490,7 +497,7 @@ async fn community(
 
 /// Compounds, buildings, households and residents, until `target` residents exist.
 #[allow(clippy::too_many_arguments)]
-async fn registry(
+pub(super) async fn registry(
     tx: &mut Tx,
     state: &AppState,
     r: &mut Rand,
@@ -799,7 +806,7 @@ async fn fill_subdistrict(state: &AppState) -> anyhow::Result<bool> {
     let ids: Vec<i64> = communities.iter().map(|c| c.0).collect();
     let mut b = crate::db::Builder::new("SELECT COUNT(*) FROM residents WHERE community_id IN ");
     b.list(ids.iter().copied());
-    let have: i64 = b.build().scalar(&mut conn).await?;
+    let have: i64 = b.build().scalar(&mut state.db.read_over(&ids).await?).await?;
     if have as usize >= TARGET * 9 / 10 {
         return Ok(false);
     }
