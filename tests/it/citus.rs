@@ -180,8 +180,7 @@ async fn a_stopped_worker_answers_503_for_its_communities_only_and_loses_nothing
         assert_eq!(worker_of(&app, HUILONG).await.1, other);
         assert_eq!(app.get(&huilong_page).await.status, StatusCode::OK);
     }
-    // Signing in writes to reference tables, which need every node: both are signed in
-    // before the worker stops.
+    // Both are signed in before the worker stops: the test is about their requests.
     let grid2 = (app.cookie.clone(), app.csrf.clone());
     app.sign_in("staff").await;
     let staff = (app.cookie.clone(), app.csrf.clone());
