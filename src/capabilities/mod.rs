@@ -84,4 +84,49 @@ mod tests {
             }
         }
     }
+
+    /// Lines of a function from its `fn` line to its closing brace (braces inside string
+    /// and character literals are not counted).
+    fn length(lines: &[&str], start: usize) -> usize {
+        let literal = regex::Regex::new(r#"'.'|'\\.'|"(\\.|[^"\\])*""#).unwrap();
+        let (mut depth, mut opened) = (0i64, false);
+        for (i, line) in lines[start..].iter().enumerate() {
+            for ch in literal.replace_all(line, "").chars() {
+                match ch {
+                    '{' => (depth, opened) = (depth + 1, true),
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+            }
+            if (opened && depth <= 0) || (!opened && line.trim_end().ends_with(';')) {
+                return i + 1;
+            }
+        }
+        lines.len() - start
+    }
+
+    /// Small rooms: no file in `src/` over 800 lines, no function over 120.
+    #[test]
+    fn no_file_is_over_800_lines_and_no_function_over_120() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let fn_line = regex::Regex::new(r"^\s*(pub(\([^)]*\))?\s+)?(const\s+)?(async\s+)?fn\s+(\w+)").unwrap();
+        let mut big = Vec::new();
+        for f in files(&src) {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            let rel = f.strip_prefix(&src).unwrap().display().to_string();
+            if lines.len() > 800 {
+                big.push(format!("{rel}: {} lines", lines.len()));
+            }
+            for (i, line) in lines.iter().enumerate() {
+                if let Some(c) = fn_line.captures(line) {
+                    let n = length(&lines, i);
+                    if n > 120 {
+                        big.push(format!("{rel}: fn {} is {n} lines", &c[5]));
+                    }
+                }
+            }
+        }
+        assert!(big.is_empty(), "too big:\n{}", big.join("\n"));
+    }
 }

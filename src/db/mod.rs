@@ -685,6 +685,14 @@ impl Builder {
         self
     }
 
+    /// ` {inner}.community_id IN (…) AND {inner}.community_id = {outer}.community_id`: a
+    /// subquery that names its communities itself, not only through its outer row, so that
+    /// Citus answers each community from its one shard.
+    pub fn same_community(&mut self, inner: &str, outer: &str, communities: &[i64]) -> &mut Self {
+        self.push(&format!(" {inner}.community_id IN ")).list(communities.iter().copied());
+        self.push(&format!(" AND {inner}.community_id = {outer}.community_id"))
+    }
+
     pub fn build(self) -> Query {
         query(self.sql).bind_all(self.args)
     }

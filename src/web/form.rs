@@ -194,22 +194,6 @@ pub fn text(map: &Map<String, Value>, name: &str) -> String {
     }
 }
 
-/// A whole number typed in a field, if it is one. Being replaced by `Fields::int`, which
-/// names a field that does not parse.
-pub fn int(map: &Map<String, Value>, name: &str) -> Option<i64> {
-    text(map, name).trim().parse().ok()
-}
-
-/// A date field (`2026-11-23`). Being replaced by `Fields::date`.
-pub fn date(map: &Map<String, Value>, name: &str) -> Option<chrono::NaiveDate> {
-    chrono::NaiveDate::parse_from_str(text(map, name).trim(), "%Y-%m-%d").ok()
-}
-
-/// A date and time field, read as China time. Being replaced by `Fields::when`.
-pub fn when(map: &Map<String, Value>, name: &str) -> Option<i64> {
-    super::fmt::parse_local(&text(map, name))
-}
-
 /// A field's text, trimmed, unless it is empty.
 pub fn opt(map: &Map<String, Value>, name: &str) -> Option<String> {
     Some(text(map, name).trim().to_string()).filter(|s| !s.is_empty())

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect};
 
 use super::{AppState, Page, PageCtx, PageResult, render};
 
-pub use super::sheet::Stat;
+pub use super::ui::Stat;
 
 pub struct Item {
     pub title: String,

@@ -9,7 +9,6 @@ pub mod form;
 pub mod home;
 pub mod openapi;
 pub mod ops;
-pub mod sheet;
 pub mod state;
 pub mod ui;
 
@@ -226,7 +225,7 @@ impl FromRequestParts<AppState> for Page {
         let (nav, unread) = match &user {
             Some(u) => (
                 navigation(state, u, info.lang, &path).await,
-                crate::services::notify::unread(&state.db, u.user_id).await.unwrap_or(0),
+                crate::services::notify::unread(&state.db, u).await.unwrap_or(0),
             ),
             None => (Vec::new(), 0),
         };

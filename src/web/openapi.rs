@@ -313,61 +313,6 @@ fn entity_paths(paths: &mut Paths, def: &EntityDef) {
     }
 }
 
-/// An endpoint that is not one of the record kinds, as its capability describes it.
-pub struct Endpoint {
-    pub method: HttpMethod,
-    pub path: &'static str,
-    pub tag: &'static str,
-    pub summary: &'static str,
-    pub body: Option<RefOr<Schema>>,
-    pub created: bool,
-}
-
-pub fn endpoint(method: HttpMethod, path: &'static str, tag: &'static str, summary: &'static str) -> Endpoint {
-    Endpoint { method, path, tag, summary, body: None, created: false }
-}
-
-impl Endpoint {
-    pub fn body(mut self, schema: impl Into<RefOr<Schema>>) -> Endpoint {
-        self.body = Some(schema.into());
-        self
-    }
-
-    /// Answers 201 with what it made.
-    pub fn created(mut self) -> Endpoint {
-        self.created = true;
-        self
-    }
-}
-
-pub fn add_endpoints(paths: &mut Paths, endpoints: Vec<Endpoint>) {
-    for e in endpoints {
-        let mut o = op(e.tag, e.summary);
-        for segment in e.path.split('/') {
-            if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                o = o.parameter(path_param(name, name == "id"));
-            }
-        }
-        if let Some(b) = e.body {
-            o = o.request_body(Some(body(b))).response("422", invalid()).response(
-                "409",
-                ResponseBuilder::new()
-                    .description("Refused in the state things are in (e.g. not enough points, out of stock)")
-                    .content("application/json", json_content(schema_ref("Error")))
-                    .build(),
-            );
-        }
-        o = o.response(if e.created { "201" } else { "200" }, ok(ObjectBuilder::new().schema_type(Type::Object)));
-        let item = PathItem::new(e.method, o);
-        match paths.paths.get_mut(e.path) {
-            Some(existing) => existing.merge_operations(item),
-            None => {
-                paths.paths.insert(e.path.to_string(), item);
-            }
-        }
-    }
-}
-
 pub fn document(caps: &[&Capability]) -> OpenApi {
     let mut paths = Paths::new();
     let signin = op("session", "Sign in (sets the session cookie)")
@@ -383,6 +328,31 @@ pub fn document(caps: &[&Capability]) -> OpenApi {
             HttpMethod::Get,
             op("session", "Who is signed in, with roles")
                 .response("200", ok(ObjectBuilder::new().schema_type(Type::Object))),
+        ),
+    );
+    // The house's own services route these (not a capability's API router), so they are
+    // described here: the inbox of `services::notify`, the chains' heads of `services::chains`.
+    paths.paths.insert(
+        "/api/v1/inbox".into(),
+        PathItem::new(
+            HttpMethod::Get,
+            op("inbox", "The signed-in user's inbox")
+                .response("200", ok(ObjectBuilder::new().schema_type(Type::Object))),
+        ),
+    );
+    paths.paths.insert(
+        "/api/v1/communities/{code}/chains".into(),
+        PathItem::new(
+            HttpMethod::Get,
+            op(
+                "chains",
+                "The heads of the community's ledger and audit chains, public (ledger, audit: a place's hash)",
+            )
+            .parameter(path_param("code", false))
+            .parameter(query_param("ledger", Type::Integer, "a place in the ledger's chain, to give its hash"))
+            .parameter(query_param("audit", Type::Integer, "a place in the audit log's chain, to give its hash"))
+            .response("200", ok(ObjectBuilder::new().schema_type(Type::Object)))
+            .response("422", invalid()),
         ),
     );
     let mut components = ComponentsBuilder::new().schema("Error", error_schema());
@@ -417,8 +387,14 @@ pub fn document(caps: &[&Capability]) -> OpenApi {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn the_document_is_openapi_3_1_and_covers_every_record_kind() {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use serde_json::Value;
+
+    const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+    /// The document as the router builds it, from every capability's declarations.
+    fn served() -> Value {
         crate::services::records::register(crate::capabilities::ALL.iter().flat_map(|c| c.records.iter().copied()));
         let mut api = utoipa_axum::router::OpenApiRouter::<crate::web::AppState>::new();
         for cap in crate::capabilities::ALL {
@@ -427,8 +403,12 @@ mod tests {
             }
         }
         let declared = api.split_for_parts().1;
-        let doc: serde_json::Value =
-            serde_json::from_str(&super::document_json(declared, crate::capabilities::ALL)).unwrap();
+        serde_json::from_str(&super::document_json(declared, crate::capabilities::ALL)).unwrap()
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_1_and_covers_every_record_kind() {
+        let doc = served();
         assert_eq!(doc["openapi"], "3.1.0");
         for def in crate::services::records::all() {
             let name = super::pascal(def.kind);
@@ -437,17 +417,71 @@ mod tests {
         assert!(doc["paths"]["/api/v1/communities/{code}/residents/{id}/reveal"]["post"].is_object());
         assert!(doc["paths"]["/api/v1/session"]["post"].is_object());
         assert!(doc["paths"]["/api/v1/subdistricts/{id}/residents"]["get"].is_object());
-        // The capabilities' own endpoints, each route that the router serves.
-        for (path, method) in [
-            ("/api/v1/communities/{code}/tickets", "post"),
-            ("/api/v1/communities/{code}/tickets/{id}/actions", "post"),
-            ("/api/v1/communities/{code}/service-records/{id}/decision", "post"),
-            ("/api/v1/communities/{code}/shop/{id}/redemptions", "post"),
-            ("/api/v1/communities/{code}/patrols", "get"),
-        ] {
-            assert!(doc["paths"][path][method].is_object(), "{method} {path}");
-        }
-        assert!(doc["paths"]["/api/v1/communities/{code}/points/movements"]["post"]["requestBody"].is_object());
         assert_eq!(doc["components"]["schemas"]["ResidentInput"]["additionalProperties"], false);
+        // That each route is in the document, and each operation routed, is checked against
+        // the router and the source in `tests/it/api.rs`.
+    }
+
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(r) = m.get("$ref").and_then(Value::as_str) {
+                    out.push(r);
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+
+    /// What the handlers declare holds together: each operation has a summary, a tag and
+    /// its answers, names each parameter of its path, and has its own operation id; every
+    /// reference leads to a schema; no two capabilities give one schema name to two bodies.
+    #[test]
+    fn the_declared_operations_hold_together() {
+        let mut names: BTreeMap<String, (&str, Value)> = BTreeMap::new();
+        for cap in crate::capabilities::ALL {
+            let Some(routes) = cap.api else { continue };
+            let own = routes().split_for_parts().1;
+            for (name, schema) in own.components.iter().flat_map(|c| c.schemas.iter()) {
+                let schema = serde_json::to_value(schema).unwrap();
+                if let Some((other, before)) = names.get(name) {
+                    assert_eq!(before, &schema, "{name} names a body of {other} and another of {}", cap.name);
+                }
+                names.insert(name.clone(), (cap.name, schema));
+            }
+        }
+        let doc = served();
+        let mut ids = BTreeSet::new();
+        let mut operations = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let in_path: Vec<&str> =
+                path.split('/').filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}'))).collect();
+            for (method, op) in item.as_object().unwrap().iter().filter(|(m, _)| METHODS.contains(&m.as_str())) {
+                operations += 1;
+                assert!(op["summary"].as_str().is_some_and(|s| !s.trim().is_empty()), "{method} {path}: no summary");
+                assert!(op["tags"].as_array().is_some_and(|t| !t.is_empty()), "{method} {path}: no tag");
+                assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path}: no responses");
+                for name in &in_path {
+                    let named = op["parameters"]
+                        .as_array()
+                        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "path" && p["name"] == *name));
+                    assert!(named, "{method} {path}: the path parameter {name} is not declared");
+                }
+                if let Some(id) = op["operationId"].as_str() {
+                    assert!(ids.insert(id.to_string()), "{method} {path}: the operation id {id} is taken");
+                }
+            }
+        }
+        assert!(operations > 100, "{operations}");
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        let mut all = Vec::new();
+        refs(&doc, &mut all);
+        assert!(!all.is_empty());
+        for r in all {
+            let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{r} is not a schema"));
+            assert!(schemas.contains_key(name), "{r} leads nowhere");
+        }
     }
 }

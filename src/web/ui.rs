@@ -399,15 +399,11 @@ impl Bars {
     }
 }
 
-/// Bars drawn into markup, for the pages still built as sheets (their text escaped by the
-/// same part). Goes once every page has its own template.
-pub fn bars_markup(b: &Bars) -> String {
-    #[derive(askama::Template)]
-    #[template(source = r#"{% import "ui/components.html" as ui %}{% call ui::bars(b) %}{% endcall %}"#, ext = "html")]
-    struct Fragment<'a> {
-        b: &'a Bars,
-    }
-    askama::Template::render(&Fragment { b }).unwrap_or_default()
+/// A photo's thumbnail and where it leads.
+#[derive(Debug, Clone)]
+pub struct Photo {
+    pub href: String,
+    pub thumb: String,
 }
 
 /// A map drawn from shapes (SVG path data) and markers, in its own coordinates.

@@ -152,6 +152,57 @@ async fn numbers_out_of_range_are_refused_and_the_ledger_stays_whole() {
     }
 }
 
+/// A number or a date typed wrong on a page's form is refused on its field, in the page's
+/// words, and nothing is written: it is never taken as "none given".
+#[tokio::test]
+async fn a_number_or_date_that_does_not_parse_is_refused_on_its_field() {
+    let mut app = TestApp::demo().await;
+    let c = app.community_id(HS).await;
+    app.sign_in("staff").await;
+    let v = app.user_id("volunteer").await.to_string();
+
+    // Points given by hand on the ledger page.
+    let movements = "SELECT COUNT(*) FROM ledger_movements WHERE community_id = $1";
+    let before = app.scalar(movements, c).await;
+    let r = app
+        .post_form(
+            &format!("/c/{HS}/points/give"),
+            &[
+                ("holder", ""),
+                ("user_id", &v),
+                ("rule_id", ""),
+                ("amount", "abc"),
+                ("reason", "试探"),
+                ("key", "abc-1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.inline_error("amount"), "应为整数");
+    assert_eq!(app.scalar(movements, c).await, before, "no points were given");
+
+    // A need's quantity and deadline, on the form that carries photos.
+    let needs = "SELECT COUNT(*) FROM needs WHERE community_id = $1";
+    let before = app.scalar(needs, c).await;
+    let r = app
+        .post_multipart(
+            &format!("/c/{HS}/needs"),
+            &[
+                ("title", "楼道灯更换"),
+                ("description", "三栋楼道灯坏了"),
+                ("kind", "item"),
+                ("quantity", "abc"),
+                ("deadline", "2026-13-40"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.inline_error("quantity"), "应为整数");
+    assert_eq!(r.inline_error("deadline"), "日期格式应为 2024-01-31");
+    assert_eq!(app.scalar(needs, c).await, before, "no need was published");
+}
+
 #[tokio::test]
 async fn json_is_json_of_the_right_types_only() {
     let mut app = TestApp::demo().await;

@@ -91,3 +91,48 @@ async fn unknown_pages_are_a_chinese_404() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.text().contains("页面不存在"));
 }
+
+/// Sends `count` notes to `username` in the community `code`.
+async fn notify(app: &TestApp, code: &str, username: &str, count: usize) {
+    use linli::services::notify::{Audience, Note, send};
+    let community = app.community_id(code).await;
+    let user = app.user_id(username).await;
+    let mut tx = app.state.db.begin().await.unwrap();
+    for i in 0..count {
+        let note = Note::new(community, None, "remind", format!("第{i}条提醒"));
+        send(&mut tx, &app.state.bus, note, Audience::Users(vec![user])).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+fn bell(html: &str) -> Option<String> {
+    let at = html.find("class=\"badge\">")? + "class=\"badge\">".len();
+    Some(html[at..].split('<').next()?.to_string())
+}
+
+/// The bell on every page counts the user's unread news, and reading the inbox clears it;
+/// so it does for the subdistrict's admin, who works in every community under it, and for
+/// the platform's.
+#[tokio::test]
+async fn the_bell_counts_unread_news_and_reading_the_inbox_clears_it() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("resident").await;
+    let before = app.get("/inbox").await;
+    assert_eq!(before.status, StatusCode::OK);
+    notify(&app, HS, "resident", 3).await;
+    let page = app.get(&format!("/c/{HS}/tickets")).await.text();
+    assert_eq!(bell(&page).as_deref(), Some("3"), "three unread on the bell");
+    let inbox = visible_text(&app.get("/inbox").await.text());
+    assert!(inbox.contains("第2条提醒"), "{inbox}");
+    assert_eq!(bell(&app.get("/inbox").await.text()), None, "read once seen");
+
+    for (user, community) in [("street", "441802005002"), ("admin", HS)] {
+        app.sign_in(user).await;
+        app.get("/inbox").await;
+        notify(&app, "441802005001", user, 1).await;
+        notify(&app, community, user, 1).await;
+        assert_eq!(bell(&app.get("/places").await.text()).as_deref(), Some("2"), "{user}");
+        assert!(visible_text(&app.get("/inbox").await.text()).contains("第0条提醒"));
+        assert_eq!(bell(&app.get("/places").await.text()), None, "{user}");
+    }
+}

@@ -11,10 +11,12 @@ use serde_json::{Value, json};
 
 use super::store::{self, Proposal};
 use crate::auth::guard::CommunityRef;
-use crate::error::AppResult;
+use crate::error::{AppResult, Problem};
 use crate::web::AppState;
-use crate::web::api::{ApiJson, time};
+use crate::web::api::{ApiJson, Code, CodeId, time};
 use crate::web::{Signed, fmt};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 async fn community(s: &AppState, a: &Signed, code: &str) -> AppResult<CommunityRef> {
     crate::auth::guard::visible_community(&s.db, a.actor(), code).await
@@ -55,6 +57,9 @@ async fn full(s: &AppState, a: Option<&crate::auth::model::Actor>, c: &Community
     Ok(out)
 }
 
+/// Proposals 议题 of the council
+#[utoipa::path(get, path = "/api/v1/communities/{code}/proposals", tag = "council", params(Code),
+    responses((status = 200, description = "The proposals the caller may see")))]
 pub async fn proposals(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {
     let c = community(&s, &a, &code).await?;
     let list = store::proposals(&mut s.db.read().await?, Some(a.actor()), c.id).await?;
@@ -77,6 +82,11 @@ fn community_scope() -> String {
     "community".into()
 }
 
+/// Raise a proposal for the community, a grid or a compound
+#[utoipa::path(post, path = "/api/v1/communities/{code}/proposals", tag = "council", params(Code),
+    request_body = ProposalBody,
+    responses((status = 201, description = "The proposal, waiting to be screened"),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn raise(
     State(s): State<AppState>,
     a: Signed,
@@ -88,7 +98,10 @@ pub async fn raise(
     Ok((StatusCode::CREATED, Json(proposal_json(&p))).into_response())
 }
 
-/// A proposal with its rounds, comments, project and whether the caller may vote.
+/// A proposal with rounds, comments, project, and whether the caller may vote
+#[utoipa::path(get, path = "/api/v1/communities/{code}/proposals/{id}", tag = "council", params(CodeId),
+    responses((status = 200, description = "The proposal"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem)))]
 pub async fn proposal(
     State(s): State<AppState>,
     a: Signed,
@@ -107,6 +120,13 @@ pub struct ScreeningBody {
     pub reason: Option<String>,
 }
 
+/// Screen: accept onto the agenda, merge, or decline (staff)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/proposals/{id}/screening", tag = "council", params(CodeId),
+    request_body = ScreeningBody,
+    responses((status = 200, description = "The proposal, screened"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 409, description = "Already screened, or changed meanwhile", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn screen(
     State(s): State<AppState>,
     a: Signed,
@@ -130,6 +150,13 @@ pub struct RoundBody {
     pub present: Vec<i64>,
 }
 
+/// Record a round 协商: meeting, those present, minutes (staff)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/proposals/{id}/rounds", tag = "council", params(CodeId),
+    request_body = RoundBody,
+    responses((status = 201, description = "The round"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 409, description = "Not in deliberation", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn add_round(
     State(s): State<AppState>,
     a: Signed,
@@ -148,6 +175,13 @@ pub struct CommentBody {
     pub body: String,
 }
 
+/// Comment between meetings (eligible voters)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/proposals/{id}/comments", tag = "council", params(CodeId),
+    request_body = CommentBody,
+    responses((status = 201, description = "The comment"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 409, description = "Not in deliberation, or not eligible", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn comment(
     State(s): State<AppState>,
     a: Signed,
@@ -166,6 +200,13 @@ pub struct VoteBody {
     pub closes_at: String,
 }
 
+/// Open the vote 表决 under the community's rules (staff)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/proposals/{id}/vote", tag = "council", params(CodeId),
+    request_body = VoteBody,
+    responses((status = 200, description = "The proposal, put to the vote"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 409, description = "Not in deliberation", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn open_vote(
     State(s): State<AppState>,
     a: Signed,
@@ -184,6 +225,13 @@ pub struct BallotBody {
     pub choice: String,
 }
 
+/// Cast one's vote, once
+#[utoipa::path(post, path = "/api/v1/communities/{code}/proposals/{id}/ballots", tag = "council", params(CodeId),
+    request_body = BallotBody,
+    responses((status = 201, description = "Counted"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 409, description = "Not voting now, not eligible, or already voted", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn ballot(
     State(s): State<AppState>,
     a: Signed,
@@ -196,12 +244,20 @@ pub async fn ballot(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = council::DecisionBody)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
     /// The decision 决议 as published with the tally.
     pub decision: String,
 }
 
+/// Close the vote and publish the decision 决议 with the tally (staff)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/proposals/{id}/decision", tag = "council", params(CodeId),
+    request_body = DecisionBody,
+    responses((status = 200, description = "The proposal, decided, with its tally"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 409, description = "Not voting", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn close_vote(
     State(s): State<AppState>,
     a: Signed,
@@ -232,6 +288,13 @@ pub struct ProjectBody {
     pub milestones: Vec<MilestoneItem>,
 }
 
+/// Carry a decision out as a project with milestones (staff)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/proposals/{id}/project", tag = "council", params(CodeId),
+    request_body = ProjectBody,
+    responses((status = 201, description = "The project and its milestones"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 409, description = "Not passed, or already a project", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn project(
     State(s): State<AppState>,
     a: Signed,
@@ -257,6 +320,12 @@ pub struct MilestoneBody {
     pub note: Option<String>,
 }
 
+/// Mark a milestone done, or add one (staff)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/proposals/{id}/milestones", tag = "council", params(CodeId),
+    request_body = MilestoneBody,
+    responses((status = 200, description = "The milestone"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn milestone(
     State(s): State<AppState>,
     a: Signed,
@@ -267,7 +336,12 @@ pub async fn milestone(
     Ok(Json(json!(store::milestone(&s, a.actor(), c.id, id, b.milestone_id, b.title, b.done_on, b.note).await?)))
 }
 
-/// Public (no sign-in): the proposals past screening, with their stage, tallies, rounds and projects.
+/// Public: proposals, tallies and project progress (no sign-in)
+///
+/// The proposals past screening, with their stage, tallies, rounds and projects.
+#[utoipa::path(get, path = "/api/v1/public/{code}/proposals", tag = "council", params(Code),
+    responses((status = 200, description = "The community's public proposals"),
+        (status = 404, description = "No such community", body = Problem)))]
 pub async fn public_proposals(State(s): State<AppState>, Path(code): Path<String>) -> AppResult<Json<Value>> {
     let c = crate::auth::guard::public_community(&s.db, &code).await?;
     let list = store::proposals(&mut s.db.read().await?, None, c.id).await?;
@@ -278,87 +352,18 @@ pub async fn public_proposals(State(s): State<AppState>, Path(code): Path<String
     Ok(Json(json!({"community": c.name, "items": out})))
 }
 
-pub fn endpoints() -> Vec<crate::web::openapi::Endpoint> {
-    use crate::web::openapi::endpoint;
-    use utoipa::PartialSchema;
-    use utoipa::openapi::path::HttpMethod::{Get, Post};
-    let t = "council";
-    vec![
-        endpoint(Get, "/api/v1/communities/{code}/proposals", t, "Proposals 议题 of the council"),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/proposals",
-            t,
-            "Raise a proposal for the community, a grid or a compound",
-        )
-        .body(ProposalBody::schema())
-        .created(),
-        endpoint(
-            Get,
-            "/api/v1/communities/{code}/proposals/{id}",
-            t,
-            "A proposal with rounds, comments, project, and whether the caller may vote",
-        ),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/proposals/{id}/screening",
-            t,
-            "Screen: accept onto the agenda, merge, or decline (staff)",
-        )
-        .body(ScreeningBody::schema()),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/proposals/{id}/rounds",
-            t,
-            "Record a round 协商: meeting, those present, minutes (staff)",
-        )
-        .body(RoundBody::schema())
-        .created(),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/proposals/{id}/comments",
-            t,
-            "Comment between meetings (eligible voters)",
-        )
-        .body(CommentBody::schema())
-        .created(),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/proposals/{id}/vote",
-            t,
-            "Open the vote 表决 under the community's rules (staff)",
-        )
-        .body(VoteBody::schema()),
-        endpoint(Post, "/api/v1/communities/{code}/proposals/{id}/ballots", t, "Cast one's vote, once")
-            .body(BallotBody::schema())
-            .created(),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/proposals/{id}/decision",
-            t,
-            "Close the vote and publish the decision 决议 with the tally (staff)",
-        )
-        .body(DecisionBody::schema()),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/proposals/{id}/project",
-            t,
-            "Carry a decision out as a project with milestones (staff)",
-        )
-        .body(ProjectBody::schema())
-        .created(),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/proposals/{id}/milestones",
-            t,
-            "Mark a milestone done, or add one (staff)",
-        )
-        .body(MilestoneBody::schema()),
-        endpoint(
-            Get,
-            "/api/v1/public/{code}/proposals",
-            t,
-            "Public: proposals, tallies and project progress (no sign-in)",
-        ),
-    ]
+/// The routes of this API, each with its operation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(proposals, raise))
+        .routes(routes!(proposal))
+        .routes(routes!(screen))
+        .routes(routes!(add_round))
+        .routes(routes!(comment))
+        .routes(routes!(open_vote))
+        .routes(routes!(ballot))
+        .routes(routes!(close_vote))
+        .routes(routes!(project))
+        .routes(routes!(milestone))
+        .routes(routes!(public_proposals))
 }

@@ -28,14 +28,10 @@ pub static MAJORITY_PCT: Setting = Setting::int("council:majority_pct", "majorit
 /// Whether ballots are secret.
 pub static SECRET: Setting = Setting::bool("council:secret", "secret", "true");
 
-fn api_doc(paths: &mut utoipa::openapi::Paths) {
-    crate::web::openapi::add_endpoints(paths, api::endpoints());
-}
-
 pub static CAP: Capability = Capability {
     links: &[("proposal", "/c/{code}/council/{id}")],
     settings: &[&VOTERS, &QUORUM_PCT, &MAJORITY_PCT, &SECRET],
-    api_doc: Some(api_doc),
+    api: Some(api::routes),
     ..Capability::new("council", routes)
 };
 
@@ -55,17 +51,6 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/council/{id}/milestones", post(pages::milestone))
         .route("/p/{code}/council", get(pages::public_council))
         .route("/p/{code}/council/{id}", get(pages::public_proposal))
-        .route("/api/v1/communities/{code}/proposals", get(api::proposals).post(api::raise))
-        .route("/api/v1/communities/{code}/proposals/{id}", get(api::proposal))
-        .route("/api/v1/communities/{code}/proposals/{id}/screening", post(api::screen))
-        .route("/api/v1/communities/{code}/proposals/{id}/rounds", post(api::add_round))
-        .route("/api/v1/communities/{code}/proposals/{id}/comments", post(api::comment))
-        .route("/api/v1/communities/{code}/proposals/{id}/vote", post(api::open_vote))
-        .route("/api/v1/communities/{code}/proposals/{id}/ballots", post(api::ballot))
-        .route("/api/v1/communities/{code}/proposals/{id}/decision", post(api::close_vote))
-        .route("/api/v1/communities/{code}/proposals/{id}/project", post(api::project))
-        .route("/api/v1/communities/{code}/proposals/{id}/milestones", post(api::milestone))
-        .route("/api/v1/public/{code}/proposals", get(api::public_proposals))
 }
 
 /// Where a proposal stands.

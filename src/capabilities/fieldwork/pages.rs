@@ -72,6 +72,28 @@ impl PatrolsPage {
 }
 
 async fn patrols_page(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityRef, r: &Refusal) -> PageResult {
+    let data = load_patrols(state, actor, c).await?;
+    render(&patrols_view(ctx, actor, c, r, data))
+}
+
+/// What the patrols page shows, as loaded for the actor.
+struct PatrolsData {
+    /// The actor's patrol under way, its findings, and the ticket categories to turn
+    /// them into tickets (loaded only when a patrol is under way).
+    open: Option<store::Patrol>,
+    findings: Vec<store::Finding>,
+    categories: Vec<(String, String)>,
+    recent: Vec<store::Patrol>,
+    /// (team id, team, current streak, longest streak, days).
+    streaks: Vec<(i64, String, i64, i64, i64)>,
+    my_teams: Vec<crate::capabilities::points::store::Membership>,
+    all_teams: Vec<(i64, String)>,
+    grids: Vec<(i64, String)>,
+}
+
+/// Loads the patrols page's data: the actor's open patrol, recent patrols, team
+/// streaks, the teams and grids to start a patrol with.
+async fn load_patrols(state: &AppState, actor: &Actor, c: &CommunityRef) -> crate::error::AppResult<PatrolsData> {
     let mut conn = state.db.read().await?;
     let open = store::open_patrol(&mut conn, c.id, actor.user_id).await?;
     let recent = store::patrols(&mut conn, actor, c.id, 30).await?;
@@ -88,84 +110,118 @@ async fn patrols_page(state: &AppState, ctx: PageCtx, actor: &Actor, c: &Communi
         None => Vec::new(),
     };
     drop(conn);
+    let categories = match &open {
+        Some(_) => crate::capabilities::tickets::pages::category_options(state, c.id).await?,
+        None => Vec::new(),
+    };
+    Ok(PatrolsData { open, findings, categories, recent, streaks, my_teams, all_teams, grids })
+}
+
+/// Builds the patrols page from its data: the patrol under way or the form to start
+/// one (or where to join a team), the streaks, recent patrols; `r` a refused form.
+fn patrols_view(ctx: PageCtx, actor: &Actor, c: &CommunityRef, r: &Refusal, data: PatrolsData) -> PatrolsPage {
     let code = &c.code;
     let field = actor.can(c.id, Permission::FieldWork);
-    let under_way = match &open {
-        Some(p) => {
-            let categories = crate::capabilities::tickets::pages::category_options(state, c.id).await?;
-            Some(UnderWay {
-                cells: vec![
-                    (ctx.t("entity.team"), p.team.clone().unwrap_or_default()),
-                    (ctx.t("entity.grid"), p.grid.clone().unwrap_or_default()),
-                    (ctx.t("fieldwork.route"), p.route.clone().unwrap_or_default()),
-                    (ctx.t("fieldwork.started"), fmt::datetime(p.started_at)),
-                ],
-                findings: findings.iter().map(|f| finding_item(&ctx, code, f)).collect(),
-                to_ticket: findings
-                    .iter()
-                    .filter(|f| f.ticket_id.is_none())
-                    .map(|f| {
-                        Form::new(
-                            format!("{} {}", ctx.t("fieldwork.to_ticket"), f.note),
-                            format!("/c/{code}/findings/{}/ticket", f.id),
-                            ctx.t("fieldwork.to_ticket"),
-                        )
-                        .input(Input::new(
-                            "category_id",
-                            ctx.t("ticket.category"),
-                            InputKind::Select(categories.clone()),
-                        ))
-                        .refused(r)
-                    })
-                    .collect(),
-                add_finding: Form::new(
-                    ctx.t("fieldwork.add_finding"),
-                    format!("/c/{code}/patrols/{}/findings", p.id),
-                    ctx.t("fieldwork.add_finding"),
-                )
-                .input(Input::new("note", ctx.t("fieldwork.finding"), InputKind::TextArea).required())
-                .input(Input::new("lat", ctx.t("field.household.lat"), InputKind::Number))
-                .input(Input::new("lng", ctx.t("field.household.lng"), InputKind::Number))
-                .input(Input::new("locate", "", InputKind::Locate).value(ctx.t("ticket.use_location")))
-                .refused(r),
-                end: Form::new(
-                    ctx.t("fieldwork.end"),
-                    format!("/c/{code}/patrols/{}/end", p.id),
-                    ctx.t("fieldwork.end"),
-                )
-                .input(Input::new("note", ctx.t("fieldwork.summary"), InputKind::TextArea))
-                .danger()
-                .confirm(ctx.t("fieldwork.end_confirm"))
-                .refused(r),
-            })
-        }
-        None => None,
+    let under_way = data.open.as_ref().map(|p| under_way_view(&ctx, code, r, p, &data.findings, &data.categories));
+    let (start, join) = if data.open.is_some() { (None, None) } else { start_or_join(&ctx, code, r, field, &data) };
+    let links = if field { vec![(format!("/c/{code}/field-notes"), ctx.t("fieldwork.notes"))] } else { vec![] };
+    let mut page = PatrolsPage {
+        title: ctx.t("fieldwork.patrols"),
+        alert: None,
+        under_way,
+        start,
+        join,
+        streaks: streaks_table(&ctx, &data.streaks),
+        recent: recent_items(&ctx, code, &data.recent),
+        links,
+        ctx,
     };
-    let mut start = None;
-    let mut join = None;
-    if open.is_none() {
-        let mut teams = vec![];
-        if field {
-            teams.push((String::new(), ctx.t("common.none")));
-            teams.extend(all_teams.iter().map(|(id, n)| (id.to_string(), n.clone())));
-        } else {
-            teams.extend(my_teams.iter().map(|m| (m.team_id.to_string(), m.team.clone())));
-        }
-        let mut grid_opts = vec![(String::new(), ctx.t("common.none"))];
-        grid_opts.extend(grids.iter().map(|(id, n)| (id.to_string(), n.clone())));
-        if field || !teams.is_empty() {
-            start = Some(
-                Form::new(ctx.t("fieldwork.start"), format!("/c/{code}/patrols"), ctx.t("fieldwork.start"))
-                    .input(Input::new("team_id", ctx.t("entity.team"), InputKind::Select(teams)))
-                    .input(Input::new("grid_id", ctx.t("entity.grid"), InputKind::Select(grid_opts)))
-                    .input(Input::new("route", ctx.t("fieldwork.route"), InputKind::Text))
-                    .refused(r),
-            );
-        } else {
-            join = Some((format!("/c/{code}/volunteer"), ctx.t("points.my_service")));
-        }
+    page.alert = r.alert_for(&page.forms());
+    page
+}
+
+/// The patrol under way: what it is, its findings, and the forms to turn a finding
+/// into a ticket, add a finding, and end the patrol.
+fn under_way_view(
+    ctx: &PageCtx,
+    code: &str,
+    r: &Refusal,
+    p: &store::Patrol,
+    findings: &[store::Finding],
+    categories: &[(String, String)],
+) -> UnderWay {
+    UnderWay {
+        cells: vec![
+            (ctx.t("entity.team"), p.team.clone().unwrap_or_default()),
+            (ctx.t("entity.grid"), p.grid.clone().unwrap_or_default()),
+            (ctx.t("fieldwork.route"), p.route.clone().unwrap_or_default()),
+            (ctx.t("fieldwork.started"), fmt::datetime(p.started_at)),
+        ],
+        findings: findings.iter().map(|f| finding_item(ctx, code, f)).collect(),
+        to_ticket: findings
+            .iter()
+            .filter(|f| f.ticket_id.is_none())
+            .map(|f| {
+                Form::new(
+                    format!("{} {}", ctx.t("fieldwork.to_ticket"), f.note),
+                    format!("/c/{code}/findings/{}/ticket", f.id),
+                    ctx.t("fieldwork.to_ticket"),
+                )
+                .input(Input::new("category_id", ctx.t("ticket.category"), InputKind::Select(categories.to_vec())))
+                .refused(r)
+            })
+            .collect(),
+        add_finding: Form::new(
+            ctx.t("fieldwork.add_finding"),
+            format!("/c/{code}/patrols/{}/findings", p.id),
+            ctx.t("fieldwork.add_finding"),
+        )
+        .input(Input::new("note", ctx.t("fieldwork.finding"), InputKind::TextArea).required())
+        .input(Input::new("lat", ctx.t("field.household.lat"), InputKind::Number))
+        .input(Input::new("lng", ctx.t("field.household.lng"), InputKind::Number))
+        .input(Input::new("locate", "", InputKind::Locate).value(ctx.t("ticket.use_location")))
+        .refused(r),
+        end: Form::new(ctx.t("fieldwork.end"), format!("/c/{code}/patrols/{}/end", p.id), ctx.t("fieldwork.end"))
+            .input(Input::new("note", ctx.t("fieldwork.summary"), InputKind::TextArea))
+            .danger()
+            .confirm(ctx.t("fieldwork.end_confirm"))
+            .refused(r),
     }
-    let streaks = Table {
+}
+
+/// With no patrol under way: the form to start one (field staff pick any team, others
+/// one of theirs), or, for a volunteer in no team, where to join one.
+fn start_or_join(
+    ctx: &PageCtx,
+    code: &str,
+    r: &Refusal,
+    field: bool,
+    data: &PatrolsData,
+) -> (Option<Form>, Option<(String, String)>) {
+    let mut teams = vec![];
+    if field {
+        teams.push((String::new(), ctx.t("common.none")));
+        teams.extend(data.all_teams.iter().map(|(id, n)| (id.to_string(), n.clone())));
+    } else {
+        teams.extend(data.my_teams.iter().map(|m| (m.team_id.to_string(), m.team.clone())));
+    }
+    let mut grid_opts = vec![(String::new(), ctx.t("common.none"))];
+    grid_opts.extend(data.grids.iter().map(|(id, n)| (id.to_string(), n.clone())));
+    if field || !teams.is_empty() {
+        let start = Form::new(ctx.t("fieldwork.start"), format!("/c/{code}/patrols"), ctx.t("fieldwork.start"))
+            .input(Input::new("team_id", ctx.t("entity.team"), InputKind::Select(teams)))
+            .input(Input::new("grid_id", ctx.t("entity.grid"), InputKind::Select(grid_opts)))
+            .input(Input::new("route", ctx.t("fieldwork.route"), InputKind::Text))
+            .refused(r);
+        (Some(start), None)
+    } else {
+        (None, Some((format!("/c/{code}/volunteer"), ctx.t("points.my_service"))))
+    }
+}
+
+/// The teams' patrol streaks as a table.
+fn streaks_table(ctx: &PageCtx, streaks: &[(i64, String, i64, i64, i64)]) -> Table {
+    Table {
         head: vec![
             ctx.t("entity.team"),
             ctx.t("fieldwork.current_streak"),
@@ -184,30 +240,20 @@ async fn patrols_page(state: &AppState, ctx: PageCtx, actor: &Actor, c: &Communi
             })
             .collect(),
         empty: String::new(),
-    };
-    let recent = recent
+    }
+}
+
+/// Recent patrols, each leading to its page, tagged under way or ended.
+fn recent_items(ctx: &PageCtx, code: &str, recent: &[store::Patrol]) -> Vec<Item> {
+    recent
         .iter()
         .map(|p| Item {
             title: format!("{} {}", p.patroller, p.team.clone().unwrap_or_default()),
             sub: format!("{} {}", fmt::datetime(p.started_at), p.route.clone().unwrap_or_default()),
             href: Some(format!("/c/{code}/patrols/{}", p.id)),
-            tag: Some(state_tag(&ctx, p.ended_at.is_some())),
+            tag: Some(state_tag(ctx, p.ended_at.is_some())),
         })
-        .collect();
-    let links = if field { vec![(format!("/c/{code}/field-notes"), ctx.t("fieldwork.notes"))] } else { vec![] };
-    let mut page = PatrolsPage {
-        title: ctx.t("fieldwork.patrols"),
-        alert: None,
-        under_way,
-        start,
-        join,
-        streaks,
-        recent,
-        links,
-        ctx,
-    };
-    page.alert = r.alert_for(&page.forms());
-    render(&page)
+        .collect()
 }
 
 pub async fn patrols(

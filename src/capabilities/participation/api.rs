@@ -12,10 +12,12 @@ use serde_json::{Value, json};
 use super::stats;
 use super::store::{self, Evidence, NewNeed, NewPair, NewRegistration};
 use crate::auth::guard::CommunityRef;
-use crate::error::AppResult;
+use crate::error::{AppResult, Problem};
 use crate::web::AppState;
 use crate::web::Signed;
-use crate::web::api::ApiJson;
+use crate::web::api::{ApiJson, Code, CodeId, SubdistrictId};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 async fn community(s: &AppState, a: &Signed, code: &str) -> AppResult<CommunityRef> {
     crate::auth::guard::visible_community(&s.db, a.actor(), code).await
@@ -54,11 +56,20 @@ pub struct RegistrationBody {
     pub show_name: bool,
 }
 
+/// Registrations 报到 with this year's activity (staff)
+#[utoipa::path(get, path = "/api/v1/communities/{code}/registrations", tag = "registrations", params(Code),
+    responses((status = 200, description = "The registrations")))]
 pub async fn registrations(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {
     let c = community(&s, &a, &code).await?;
     Ok(items(&store::registrations(&mut s.db.read().await?, a.actor(), c.id).await?))
 }
 
+/// Register a unit or an employed party member 双报到
+#[utoipa::path(post, path = "/api/v1/communities/{code}/registrations", tag = "registrations", params(Code),
+    request_body = RegistrationBody, operation_id = "register_participant",
+    responses((status = 201, description = "The registration, waiting for staff"),
+        (status = 409, description = "Already registered", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn register(
     State(s): State<AppState>,
     a: Signed,
@@ -81,7 +92,10 @@ pub async fn register(
     Ok(created(store::register(&s, a.actor(), &c, r).await?))
 }
 
-/// A registration with everything pledged under it.
+/// A registration and everything pledged under it
+#[utoipa::path(get, path = "/api/v1/communities/{code}/registrations/{id}", tag = "registrations", params(CodeId),
+    responses((status = 200, description = "The registration and its pledges"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem)))]
 pub async fn registration(
     State(s): State<AppState>,
     a: Signed,
@@ -97,6 +111,7 @@ pub async fn registration(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = participation::DecisionBody)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
     pub accept: bool,
@@ -104,6 +119,13 @@ pub struct DecisionBody {
     pub reason: Option<String>,
 }
 
+/// Accept or decline a registration (staff)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/registrations/{id}/decision", tag = "registrations",
+    params(CodeId), request_body = DecisionBody,
+    responses((status = 200, description = "The registration, decided"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 409, description = "Already decided", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn decide_registration(
     State(s): State<AppState>,
     a: Signed,
@@ -121,6 +143,11 @@ pub struct ReminderBody {
     pub threshold: Option<i64>,
 }
 
+/// Remind registrants below the activity threshold (staff)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/registrations/reminders", tag = "registrations", params(Code),
+    request_body = ReminderBody,
+    responses((status = 200, description = "How many were reminded"),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn remind(
     State(s): State<AppState>,
     a: Signed,
@@ -136,11 +163,16 @@ pub async fn remind(
 
 // ---------- needs and pledges ----------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct NeedsQuery {
+    /// Only needs in this status.
     status: Option<String>,
 }
 
+/// The needs list 需求清单 (status)
+#[utoipa::path(get, path = "/api/v1/communities/{code}/needs", tag = "needs", params(Code, NeedsQuery),
+    responses((status = 200, description = "The needs the caller may see")))]
 pub async fn needs(
     State(s): State<AppState>,
     a: Signed,
@@ -165,7 +197,9 @@ pub struct NeedBody {
     pub deadline: Option<NaiveDate>,
 }
 
-/// Staff publish a need; anyone else of the community suggests one.
+/// Publish a need (staff) or suggest one (residents)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/needs", tag = "needs", params(Code), request_body = NeedBody,
+    responses((status = 201, description = "The need"), (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn add_need(
     State(s): State<AppState>,
     a: Signed,
@@ -184,7 +218,10 @@ pub async fn add_need(
     Ok(created(store::add_need(&s, a.actor(), c.id, n, &[]).await?))
 }
 
-/// A need with its pledges and history.
+/// A need with its pledges and history
+#[utoipa::path(get, path = "/api/v1/communities/{code}/needs/{id}", tag = "needs", params(CodeId),
+    responses((status = 200, description = "The need, its pledges and history"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem)))]
 pub async fn need(
     State(s): State<AppState>,
     a: Signed,
@@ -216,6 +253,13 @@ pub struct NeedActionBody {
     pub reason: Option<String>,
 }
 
+/// Approve, decline, start, close or withdraw a need (staff)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/needs/{id}/actions", tag = "needs", params(CodeId),
+    request_body = NeedActionBody,
+    responses((status = 200, description = "The need after the action"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 409, description = "Not a step the need can take now", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn need_act(
     State(s): State<AppState>,
     a: Signed,
@@ -241,6 +285,13 @@ pub struct PledgeBody {
     pub note: Option<String>,
 }
 
+/// Pledge: claim 认领, sponsor 认捐, take charge 认管, adopt 认养; never over-fills
+#[utoipa::path(post, path = "/api/v1/communities/{code}/needs/{id}/pledges", tag = "needs", params(CodeId),
+    request_body = PledgeBody,
+    responses((status = 201, description = "The pledge"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 409, description = "Not registered, or the need is taken or closed", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn pledge(
     State(s): State<AppState>,
     a: Signed,
@@ -266,6 +317,13 @@ pub struct FulfilmentBody {
     pub minutes: Option<i64>,
 }
 
+/// Report one's own pledge done, with evidence
+#[utoipa::path(post, path = "/api/v1/communities/{code}/pledges/{id}/fulfilment", tag = "needs", params(CodeId),
+    request_body = FulfilmentBody,
+    responses((status = 200, description = "The pledge, reported done"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 409, description = "Not yours, or not pledged", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn fulfil(
     State(s): State<AppState>,
     a: Signed,
@@ -277,6 +335,13 @@ pub async fn fulfil(
     Ok(Json(json!(store::fulfil(&s, a.actor(), c.id, id, ev, &[]).await?)))
 }
 
+/// Confirm a fulfilled pledge or send it back (staff)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/pledges/{id}/confirmation", tag = "needs", params(CodeId),
+    request_body = DecisionBody,
+    responses((status = 200, description = "The pledge, decided"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 409, description = "Not reported done", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn confirm_pledge(
     State(s): State<AppState>,
     a: Signed,
@@ -289,6 +354,9 @@ pub async fn confirm_pledge(
 
 // ---------- pairs ----------
 
+/// Pairs 结对 with households and overdue visits
+#[utoipa::path(get, path = "/api/v1/communities/{code}/pairs", tag = "pairs", params(Code),
+    responses((status = 200, description = "The pairs")))]
 pub async fn pairs(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {
     let c = community(&s, &a, &code).await?;
     Ok(items(&store::pairs(&mut s.db.read().await?, a.actor(), c.id).await?))
@@ -316,6 +384,9 @@ pub struct PairBody {
     pub note: Option<String>,
 }
 
+/// Pair a party member or volunteer with households (staff)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/pairs", tag = "pairs", params(Code), request_body = PairBody,
+    responses((status = 201, description = "The pair"), (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn add_pair(
     State(s): State<AppState>,
     a: Signed,
@@ -347,6 +418,12 @@ pub struct VisitBody {
     pub found: Option<String>,
 }
 
+/// Log a visit
+#[utoipa::path(post, path = "/api/v1/communities/{code}/pairs/{id}/visits", tag = "pairs", params(CodeId),
+    request_body = VisitBody,
+    responses((status = 201, description = "The visit"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn add_visit(
     State(s): State<AppState>,
     a: Signed,
@@ -363,6 +440,13 @@ pub struct VisitTicketBody {
     pub category_id: Option<i64>,
 }
 
+/// Turn what a visit found into a ticket (once)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/visits/{id}/ticket", tag = "pairs", params(CodeId),
+    request_body = VisitTicketBody,
+    responses((status = 201, description = "The ticket made"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 409, description = "Already a ticket", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn visit_ticket(
     State(s): State<AppState>,
     a: Signed,
@@ -379,17 +463,30 @@ fn figures_json((total, each): (stats::Figures, Vec<stats::Figures>)) -> Json<Va
     Json(json!({"total": total, "communities": each}))
 }
 
+/// Participation figures of a community
+#[utoipa::path(get, path = "/api/v1/communities/{code}/participation/stats", tag = "registrations", params(Code),
+    operation_id = "participation_community_stats", responses((status = 200, description = "The figures")))]
 pub async fn community_stats(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {
     let c = community(&s, &a, &code).await?;
     Ok(figures_json(stats::figures(&s.db, a.actor(), &[c.id]).await?))
 }
 
+/// Participation figures per community of a subdistrict, and their total
+#[utoipa::path(get, path = "/api/v1/subdistricts/{id}/participation/stats", tag = "registrations",
+    params(SubdistrictId), operation_id = "participation_subdistrict_stats",
+    responses((status = 200, description = "The total and each community's figures"),
+        (status = 404, description = "Not a subdistrict you manage", body = Problem)))]
 pub async fn subdistrict_stats(State(s): State<AppState>, a: Signed, Path(id): Path<i64>) -> AppResult<Json<Value>> {
     let (_, ids) = crate::auth::guard::subdistrict_communities(&s.db, a.actor(), id).await?;
     Ok(figures_json(stats::figures(&s.db, a.actor(), &ids).await?))
 }
 
-/// The public board (no sign-in): open needs and who took them, named as they agreed.
+/// The public needs board and the registered who agreed to be listed (no sign-in)
+///
+/// Open needs and who took them, named as they agreed.
+#[utoipa::path(get, path = "/api/v1/public/{code}/needs", tag = "needs", params(Code),
+    responses((status = 200, description = "The board"),
+        (status = 404, description = "No such community", body = Problem)))]
 pub async fn public_board(State(s): State<AppState>, Path(code): Path<String>) -> AppResult<Json<Value>> {
     let c = crate::auth::guard::public_community(&s.db, &code).await?;
     let mut conn = s.db.read().await?;
@@ -412,112 +509,23 @@ pub async fn public_board(State(s): State<AppState>, Path(code): Path<String>) -
     Ok(Json(json!({"community": c.name, "needs": out, "registered": registered})))
 }
 
-pub fn endpoints() -> Vec<crate::web::openapi::Endpoint> {
-    use crate::web::openapi::endpoint;
-    use utoipa::PartialSchema;
-    use utoipa::openapi::path::HttpMethod::{Get, Post};
-    let (r, n, p) = ("registrations", "needs", "pairs");
-    vec![
-        endpoint(
-            Get,
-            "/api/v1/communities/{code}/registrations",
-            r,
-            "Registrations 报到 with this year's activity (staff)",
-        ),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/registrations",
-            r,
-            "Register a unit or an employed party member 双报到",
-        )
-        .body(RegistrationBody::schema())
-        .created(),
-        endpoint(
-            Get,
-            "/api/v1/communities/{code}/registrations/{id}",
-            r,
-            "A registration and everything pledged under it",
-        ),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/registrations/{id}/decision",
-            r,
-            "Accept or decline a registration (staff)",
-        )
-        .body(DecisionBody::schema()),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/registrations/reminders",
-            r,
-            "Remind registrants below the activity threshold (staff)",
-        )
-        .body(ReminderBody::schema()),
-        endpoint(Get, "/api/v1/communities/{code}/needs", n, "The needs list 需求清单 (status)"),
-        endpoint(Post, "/api/v1/communities/{code}/needs", n, "Publish a need (staff) or suggest one (residents)")
-            .body(NeedBody::schema())
-            .created(),
-        endpoint(Get, "/api/v1/communities/{code}/needs/{id}", n, "A need with its pledges and history"),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/needs/{id}/actions",
-            n,
-            "Approve, decline, start, close or withdraw a need (staff)",
-        )
-        .body(NeedActionBody::schema()),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/needs/{id}/pledges",
-            n,
-            "Pledge: claim 认领, sponsor 认捐, take charge 认管, adopt 认养; never over-fills",
-        )
-        .body(PledgeBody::schema())
-        .created(),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/pledges/{id}/fulfilment",
-            n,
-            "Report one's own pledge done, with evidence",
-        )
-        .body(FulfilmentBody::schema()),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/pledges/{id}/confirmation",
-            n,
-            "Confirm a fulfilled pledge or send it back (staff)",
-        )
-        .body(DecisionBody::schema()),
-        endpoint(Get, "/api/v1/communities/{code}/pairs", p, "Pairs 结对 with households and overdue visits"),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/pairs",
-            p,
-            "Pair a party member or volunteer with households (staff)",
-        )
-        .body(PairBody::schema())
-        .created(),
-        endpoint(Post, "/api/v1/communities/{code}/pairs/{id}/visits", p, "Log a visit")
-            .body(VisitBody::schema())
-            .created(),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/visits/{id}/ticket",
-            p,
-            "Turn what a visit found into a ticket (once)",
-        )
-        .body(VisitTicketBody::schema())
-        .created(),
-        endpoint(Get, "/api/v1/communities/{code}/participation/stats", r, "Participation figures of a community"),
-        endpoint(
-            Get,
-            "/api/v1/subdistricts/{id}/participation/stats",
-            r,
-            "Participation figures per community of a subdistrict, and their total",
-        ),
-        endpoint(
-            Get,
-            "/api/v1/public/{code}/needs",
-            n,
-            "The public needs board and the registered who agreed to be listed (no sign-in)",
-        ),
-    ]
+/// The routes of this API, each with its operation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(registrations, register))
+        .routes(routes!(registration))
+        .routes(routes!(decide_registration))
+        .routes(routes!(remind))
+        .routes(routes!(needs, add_need))
+        .routes(routes!(need))
+        .routes(routes!(need_act))
+        .routes(routes!(pledge))
+        .routes(routes!(fulfil))
+        .routes(routes!(confirm_pledge))
+        .routes(routes!(pairs, add_pair))
+        .routes(routes!(add_visit))
+        .routes(routes!(visit_ticket))
+        .routes(routes!(community_stats))
+        .routes(routes!(subdistrict_stats))
+        .routes(routes!(public_board))
 }

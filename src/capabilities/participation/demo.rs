@@ -8,8 +8,8 @@ use chrono::Duration;
 use rand::RngExt;
 
 use super::store::{self, Evidence, NewNeed, NewPair, NewRegistration};
-use crate::auth::model::{Grant, Role};
-use crate::db::{Arg, insert_many, now_ms, query};
+use crate::auth::model::{Actor, Grant, Role};
+use crate::db::{Arg, Tx, insert_many, now_ms, query};
 use crate::demo::{actor_named, actor_of, community_id, generate, invented_accounts, invented_staff};
 use crate::web::AppState;
 use crate::web::fmt::today;
@@ -53,12 +53,29 @@ async fn haisheng(state: &AppState, hs: i64) -> anyhow::Result<()> {
     ) else {
         return Ok(());
     };
+    haisheng_registrations(state, &staff, &unit, &volunteer, hs).await?;
+    // Loaded again, now that the volunteer's registration has been accepted.
+    let volunteer = actor_of(state, volunteer.user_id).await?;
+    haisheng_needs(state, &staff, &unit, &volunteer, &resident, hs).await?;
+    haisheng_late_pair(state, &staff, &volunteer, hs).await?;
+    Ok(())
+}
+
+/// 海盛社区's dual registrations, each accepted by staff: the hospital (through the unit
+/// account) and the demo volunteer as a party member living here.
+async fn haisheng_registrations(
+    state: &AppState,
+    staff: &Actor,
+    unit: &Actor,
+    volunteer: &Actor,
+    hs: i64,
+) -> anyhow::Result<()> {
     let mut conn = state.db.read().await?;
     let c = crate::auth::guard::community_by_id(&mut conn, hs).await?.ok_or(anyhow::anyhow!("海盛社区"))?;
     drop(conn);
     let hospital = store::register(
         state,
-        &unit,
+        unit,
         &c,
         NewRegistration {
             kind: "unit".into(),
@@ -73,10 +90,10 @@ async fn haisheng(state: &AppState, hs: i64) -> anyhow::Result<()> {
         },
     )
     .await?;
-    store::decide(state, &staff, hs, hospital.id, true, None).await?;
+    store::decide(state, staff, hs, hospital.id, true, None).await?;
     let member = store::register(
         state,
-        &volunteer,
+        volunteer,
         &c,
         NewRegistration {
             kind: "member".into(),
@@ -90,12 +107,23 @@ async fn haisheng(state: &AppState, hs: i64) -> anyhow::Result<()> {
         },
     )
     .await?;
-    store::decide(state, &staff, hs, member.id, true, None).await?;
-    let volunteer = actor_of(state, volunteer.user_id).await?;
+    store::decide(state, staff, hs, member.id, true, None).await?;
+    Ok(())
+}
 
+/// 海盛社区's needs list: four needs posted by staff, part pledged (the hospital's clinic
+/// fulfilled and confirmed), and a resident's suggestion waiting.
+async fn haisheng_needs(
+    state: &AppState,
+    staff: &Actor,
+    unit: &Actor,
+    volunteer: &Actor,
+    resident: &Actor,
+    hs: i64,
+) -> anyhow::Result<()> {
     let haircut = store::add_need(
         state,
-        &staff,
+        staff,
         hs,
         need("助老理发", "为行动不便的老人上门理发，每月一次", "service", 24, Some("人次"), Some(60)),
         &[],
@@ -103,7 +131,7 @@ async fn haisheng(state: &AppState, hs: i64) -> anyhow::Result<()> {
     .await?;
     let lunch = store::add_need(
         state,
-        &staff,
+        staff,
         hs,
         need("长者爱心午餐", "为 30 位独居和高龄老人提供一个季度的午餐补贴", "money", 18_000, None, Some(90)),
         &[],
@@ -111,7 +139,7 @@ async fn haisheng(state: &AppState, hs: i64) -> anyhow::Result<()> {
     .await?;
     store::add_need(
         state,
-        &staff,
+        staff,
         hs,
         need("南调新村小游园认养", "小游园的日常保洁和花木养护", "place", 1, None, None),
         &[],
@@ -119,7 +147,7 @@ async fn haisheng(state: &AppState, hs: i64) -> anyhow::Result<()> {
     .await?;
     let clinic = store::add_need(
         state,
-        &staff,
+        staff,
         hs,
         need("社区义诊", "为社区居民量血压、测血糖，讲解慢病用药", "service", 2, Some("场"), Some(30)),
         &[],
@@ -127,7 +155,7 @@ async fn haisheng(state: &AppState, hs: i64) -> anyhow::Result<()> {
     .await?;
     store::make_pledge(
         state,
-        &unit,
+        unit,
         hs,
         lunch.id,
         None,
@@ -137,11 +165,11 @@ async fn haisheng(state: &AppState, hs: i64) -> anyhow::Result<()> {
         Some("院党支部和职工捐款".into()),
     )
     .await?;
-    store::make_pledge(state, &volunteer, hs, haircut.id, None, "claim", Some(6), false, None).await?;
-    let p = store::make_pledge(state, &unit, hs, clinic.id, None, "claim", Some(2), false, None).await?;
+    store::make_pledge(state, volunteer, hs, haircut.id, None, "claim", Some(6), false, None).await?;
+    let p = store::make_pledge(state, unit, hs, clinic.id, None, "claim", Some(2), false, None).await?;
     store::fulfil(
         state,
-        &unit,
+        unit,
         hs,
         p.id,
         Evidence {
@@ -152,17 +180,21 @@ async fn haisheng(state: &AppState, hs: i64) -> anyhow::Result<()> {
         &[],
     )
     .await?;
-    store::confirm(state, &staff, hs, p.id, true, None).await?;
+    store::confirm(state, staff, hs, p.id, true, None).await?;
     store::add_need(
         state,
-        &resident,
+        resident,
         hs,
         need("增设电动车充电桩", "楼下电动车飞线充电，存在安全隐患，希望增设充电桩", "item", 4, Some("处"), None),
         &[],
     )
     .await?;
+    Ok(())
+}
 
-    // A pair whose weekly visits have fallen behind.
+/// A pair whose weekly visits have fallen behind: the demo volunteer (if registered as a
+/// volunteer) paired with a household needing care, visited three times in 40 days.
+async fn haisheng_late_pair(state: &AppState, staff: &Actor, volunteer: &Actor, hs: i64) -> anyhow::Result<()> {
     let households: Vec<i64> = query(
         "SELECT DISTINCT h.id FROM households h JOIN residents r ON r.community_id = h.community_id AND r.household_id = h.id
          WHERE h.community_id = $1 AND r.care_tags <> '' ORDER BY h.id LIMIT 2",
@@ -177,7 +209,7 @@ async fn haisheng(state: &AppState, hs: i64) -> anyhow::Result<()> {
     {
         let pair = store::add_pair(
             state,
-            &staff,
+            staff,
             hs,
             NewPair {
                 kind: "volunteer".into(),
@@ -193,7 +225,7 @@ async fn haisheng(state: &AppState, hs: i64) -> anyhow::Result<()> {
         for days in [33, 24, 10] {
             store::add_visit(
                 state,
-                &volunteer,
+                volunteer,
                 hs,
                 pair.pair.id,
                 None,
@@ -212,10 +244,94 @@ async fn haisheng(state: &AppState, hs: i64) -> anyhow::Result<()> {
 async fn jiafu(state: &AppState, jf: i64) -> anyhow::Result<()> {
     let staff = invented_staff(state, jf, "jf-staff", "嘉福社区 陈社工").await?;
     let mut r = generate::rng(5005);
+    let (contacts, members) = jiafu_registrations(state, &staff, &mut r, jf).await?;
+    jiafu_needs(state, &staff, jf, &contacts, &members).await?;
+    Ok(())
+}
+
+/// What every demo registration in 嘉福社区 shares: the community, the staff member who
+/// accepted it, and the moment its dates count back from.
+#[derive(Clone, Copy)]
+struct Accepted {
+    community_id: i64,
+    by: i64,
+    now: i64,
+}
+
+/// In one transaction: 嘉福社区's partner units (with 16 more), a contact account for each
+/// and 104 party members, all registered and accepted. Returns (contact user ids, member
+/// user ids), the contacts in unit order.
+async fn jiafu_registrations(
+    state: &AppState,
+    staff: &Actor,
+    r: &mut generate::Rand,
+    jf: i64,
+) -> anyhow::Result<(Vec<i64>, Vec<i64>)> {
     let mut tx = state.db.begin().await?;
+    let (units, now) = jiafu_units(&mut tx, jf).await?;
+    let contacts = invented_accounts(
+        &mut tx,
+        jf,
+        units
+            .iter()
+            .enumerate()
+            .map(|(i, (id, name))| {
+                (format!("jf-unit{i:02}"), format!("{name} 联络员"), None, Grant::partner_unit(jf, *id))
+            })
+            .collect(),
+    )
+    .await?;
+    let members = invented_accounts(
+        &mut tx,
+        jf,
+        (0..104)
+            .map(|i| {
+                (
+                    format!("jf-member{i:03}"),
+                    generate::person(r, "350206", (1965, 1998), None).name,
+                    None,
+                    Grant::community(Role::PartyMember, jf),
+                )
+            })
+            .collect(),
+    )
+    .await?;
+    let reg_ids = tx.next_ids(units.len() + members.len()).await?;
+    let acc = Accepted { community_id: jf, by: staff.user_id, now };
+    let mut rows = unit_registration_rows(r, acc, &units, &contacts, &reg_ids);
+    rows.extend(member_registration_rows(&mut tx, r, acc, &members, &reg_ids[units.len()..]).await?);
+    insert_many(
+        &mut tx,
+        "registrations",
+        &[
+            "community_id",
+            "id",
+            "kind",
+            "user_id",
+            "partner_unit_id",
+            "name",
+            "party_org",
+            "relation",
+            "show_name",
+            "status",
+            "decided_by",
+            "decided_at",
+            "registered_at",
+            "updated_at",
+        ],
+        rows,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((contacts, members))
+}
+
+/// 嘉福社区's partner units: those already known, then 16 more written here. Returns the
+/// units as (id, name), known first, and the time the new ones were created at.
+async fn jiafu_units(tx: &mut Tx, jf: i64) -> anyhow::Result<(Vec<(i64, String)>, i64)> {
     let known: Vec<(i64, String)> = query("SELECT id, name FROM partner_units WHERE community_id = $1 ORDER BY id")
         .bind(jf)
-        .fetch_all(&mut tx)
+        .fetch_all(&mut *tx)
         .await?;
     let more = [
         "湖里区税务局党支部",
@@ -244,45 +360,25 @@ async fn jiafu(state: &AppState, jf: i64) -> anyhow::Result<()> {
             vec![Arg::from(jf), (*id).into(), n.to_string().into(), "agency".to_string().into(), now.into(), now.into()]
         })
         .collect();
-    insert_many(&mut tx, "partner_units", &["community_id", "id", "name", "kind", "created_at", "updated_at"], rows)
-        .await?;
+    insert_many(tx, "partner_units", &["community_id", "id", "name", "kind", "created_at", "updated_at"], rows).await?;
     let units: Vec<(i64, String)> =
         known.into_iter().chain(more.iter().zip(&ids).map(|(n, id)| (*id, n.to_string()))).collect();
-    let contacts = invented_accounts(
-        &mut tx,
-        jf,
-        units
-            .iter()
-            .enumerate()
-            .map(|(i, (id, name))| {
-                (format!("jf-unit{i:02}"), format!("{name} 联络员"), None, Grant::partner_unit(jf, *id))
-            })
-            .collect(),
-    )
-    .await?;
-    let members = invented_accounts(
-        &mut tx,
-        jf,
-        (0..104)
-            .map(|i| {
-                (
-                    format!("jf-member{i:03}"),
-                    generate::person(&mut r, "350206", (1965, 1998), None).name,
-                    None,
-                    Grant::community(Role::PartyMember, jf),
-                )
-            })
-            .collect(),
-    )
-    .await?;
-    let reg_ids = tx.next_ids(units.len() + members.len()).await?;
+    Ok((units, now))
+}
+
+/// A registration row for each unit, by its contact, registered some time in the past year.
+fn unit_registration_rows(
+    r: &mut generate::Rand,
+    acc: Accepted,
+    units: &[(i64, String)],
+    contacts: &[i64],
+    reg_ids: &[i64],
+) -> Vec<Vec<Arg>> {
     let mut rows = Vec::new();
-    let orgs =
-        ["湖里区机关第一党支部", "厦门航空第三党支部", "市水文局党支部", "殿前街道机关党支部", "湖里区教育系统党委"];
-    for (i, ((unit, name), user)) in units.iter().zip(&contacts).enumerate() {
-        let at = now - r.random_range(30..400) * 86_400_000;
+    for (i, ((unit, name), user)) in units.iter().zip(contacts).enumerate() {
+        let at = acc.now - r.random_range(30..400) * 86_400_000;
         rows.push(vec![
-            Arg::from(jf),
+            Arg::from(acc.community_id),
             reg_ids[i].into(),
             "unit".to_string().into(),
             (*user).into(),
@@ -292,57 +388,61 @@ async fn jiafu(state: &AppState, jf: i64) -> anyhow::Result<()> {
             None::<String>.into(),
             true.into(),
             "accepted".to_string().into(),
-            Some(staff.user_id).into(),
+            Some(acc.by).into(),
             Some(at).into(),
             at.into(),
             at.into(),
         ]);
     }
+    rows
+}
+
+/// A registration row for each party member (under the name their account was given),
+/// a third working here and the rest living here. `reg_ids` are the members' own ids.
+async fn member_registration_rows(
+    tx: &mut Tx,
+    r: &mut generate::Rand,
+    acc: Accepted,
+    members: &[i64],
+    reg_ids: &[i64],
+) -> anyhow::Result<Vec<Vec<Arg>>> {
+    let orgs =
+        ["湖里区机关第一党支部", "厦门航空第三党支部", "市水文局党支部", "殿前街道机关党支部", "湖里区教育系统党委"];
+    let mut rows = Vec::new();
     for (i, user) in members.iter().enumerate() {
-        let at = now - r.random_range(30..400) * 86_400_000;
-        let name: String = query("SELECT display_name FROM users WHERE id = $1").bind(*user).scalar(&mut tx).await?;
+        let at = acc.now - r.random_range(30..400) * 86_400_000;
+        let name: String = query("SELECT display_name FROM users WHERE id = $1").bind(*user).scalar(&mut *tx).await?;
         let relation = if i % 3 == 0 { "works" } else { "lives" };
         rows.push(vec![
-            Arg::from(jf),
-            reg_ids[units.len() + i].into(),
+            Arg::from(acc.community_id),
+            reg_ids[i].into(),
             "member".to_string().into(),
             (*user).into(),
             None::<i64>.into(),
             name.into(),
-            generate::pick(&mut r, &orgs).to_string().into(),
+            generate::pick(r, &orgs).to_string().into(),
             Some(relation.to_string()).into(),
             r.random_bool(0.6).into(),
             "accepted".to_string().into(),
-            Some(staff.user_id).into(),
+            Some(acc.by).into(),
             Some(at).into(),
             at.into(),
             at.into(),
         ]);
     }
-    insert_many(
-        &mut tx,
-        "registrations",
-        &[
-            "community_id",
-            "id",
-            "kind",
-            "user_id",
-            "partner_unit_id",
-            "name",
-            "party_org",
-            "relation",
-            "show_name",
-            "status",
-            "decided_by",
-            "decided_at",
-            "registered_at",
-            "updated_at",
-        ],
-        rows,
-    )
-    .await?;
-    tx.commit().await?;
+    Ok(rows)
+}
 
+/// 嘉福社区's needs list, posted by staff: the drains and the roofs sponsored by partner
+/// units, meals claimed by members (five delivered and confirmed), the pocket park adopted,
+/// books and extinguishers sponsored, after-school care claimed, the bike shed taken charge of.
+async fn jiafu_needs(
+    state: &AppState,
+    staff: &Actor,
+    jf: i64,
+    contacts: &[i64],
+    members: &[i64],
+) -> anyhow::Result<()> {
     let needs = [
         need(
             "嘉福花园雨污分流改造",
@@ -362,7 +462,7 @@ async fn jiafu(state: &AppState, jf: i64) -> anyhow::Result<()> {
     ];
     let mut made = Vec::new();
     for n in needs {
-        made.push(store::add_need(state, &staff, jf, n, &[]).await?);
+        made.push(store::add_need(state, staff, jf, n, &[]).await?);
     }
     let contact = |i: usize| actor_of(state, contacts[i]);
     let member = |i: usize| actor_of(state, members[i]);
@@ -384,7 +484,7 @@ async fn jiafu(state: &AppState, jf: i64) -> anyhow::Result<()> {
                 ..Default::default()
             };
             store::fulfil(state, &member(i).await?, jf, p.id, ev, &[]).await?;
-            store::confirm(state, &staff, jf, p.id, true, None).await?;
+            store::confirm(state, staff, jf, p.id, true, None).await?;
         }
     }
     store::make_pledge(

@@ -24,12 +24,8 @@ use crate::web::capability::Capability;
 /// Registrants with fewer pledges and visits a year than this are reminded.
 pub static MIN_ACTIVITY: Setting = Setting::int("participation:min_activity", "threshold", 0, 1000, "2");
 
-fn api_doc(paths: &mut utoipa::openapi::Paths) {
-    crate::web::openapi::add_endpoints(paths, api::endpoints());
-}
-
 pub static CAP: Capability = Capability {
-    api_doc: Some(api_doc),
+    api: Some(api::routes),
     settings: &[&MIN_ACTIVITY],
     home: Some(pages::home),
     links: &[("registration", "/c/{code}/registrations/{id}"), ("need", "/c/{code}/needs/{id}")],
@@ -60,22 +56,6 @@ fn routes() -> Router<AppState> {
         .route("/subdistricts/{id}/participation.xlsx", get(pages::subdistrict_export))
         .route("/p/{code}/needs", get(pages::public_board))
         .route("/p/{code}/registered", get(pages::public_registered))
-        .route("/api/v1/communities/{code}/registrations", get(api::registrations).post(api::register))
-        .route("/api/v1/communities/{code}/registrations/{id}", get(api::registration))
-        .route("/api/v1/communities/{code}/registrations/{id}/decision", post(api::decide_registration))
-        .route("/api/v1/communities/{code}/registrations/reminders", post(api::remind))
-        .route("/api/v1/communities/{code}/needs", get(api::needs).post(api::add_need))
-        .route("/api/v1/communities/{code}/needs/{id}", get(api::need))
-        .route("/api/v1/communities/{code}/needs/{id}/actions", post(api::need_act))
-        .route("/api/v1/communities/{code}/needs/{id}/pledges", post(api::pledge))
-        .route("/api/v1/communities/{code}/pledges/{id}/fulfilment", post(api::fulfil))
-        .route("/api/v1/communities/{code}/pledges/{id}/confirmation", post(api::confirm_pledge))
-        .route("/api/v1/communities/{code}/pairs", get(api::pairs).post(api::add_pair))
-        .route("/api/v1/communities/{code}/pairs/{id}/visits", post(api::add_visit))
-        .route("/api/v1/communities/{code}/visits/{id}/ticket", post(api::visit_ticket))
-        .route("/api/v1/communities/{code}/participation/stats", get(api::community_stats))
-        .route("/api/v1/subdistricts/{id}/participation/stats", get(api::subdistrict_stats))
-        .route("/api/v1/public/{code}/needs", get(api::public_board))
 }
 
 /// Who registers.

@@ -1,25 +1,30 @@
 //! Pages of participation: registering with the community 报到 and staff's list with
 //! reminders; the needs list with its pledges, their evidence and confirmation; pairs
 //! and their visits; the figures; and the public board and list of the registered.
+//! This file holds the helpers the pages share and the home page's part; each area's
+//! pages are in a child module, which loads its data, builds its view from `web::ui`
+//! parts, and draws it with its template in `templates/participation/`.
 
-use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::{Map, Value};
+mod figures;
+mod needs_list;
+mod pairing;
+mod public;
+mod registrants;
 
-use super::store::{self, Evidence, Need, NewNeed, NewPair, NewRegistration, Pledge};
-use super::{NEED_KINDS, NeedStatus, PLEDGE_KINDS, stats};
+pub use figures::{community_export, community_stats, subdistrict_export, subdistrict_stats};
+pub use needs_list::{NeedsQuery, add_need, confirm_pledge, fulfil, need_act, need_page, needs, pledge};
+pub use pairing::{add_pair, add_visit, pair_page, pairs, visit_ticket};
+pub use public::{public_board, public_registered};
+pub use registrants::{decide_registration, register, register_page, registration_page, registrations, remind};
+
+use super::NeedStatus;
+use super::store::{self, Need, Pledge};
 use crate::auth::guard::CommunityRef;
-use crate::auth::model::{Actor, Permission, Role};
+use crate::auth::model::{Actor, Permission};
 use crate::db::query;
-use crate::error::{AppError, AppResult};
-use crate::services::media;
-use crate::web::AppState;
-use crate::web::form::{CsrfForm, CsrfMultipart, date, int, list, opt, text, yes};
-use crate::web::sheet::{Block, Card, Form, Input, InputKind, Item, Sheet, Stat, Table, refused};
-use crate::web::ui::{Bars, bars_markup};
-use crate::web::{Notice, Page, PageCtx, PageResult, SignedPage, done, fmt};
+use crate::error::AppResult;
+use crate::web::ui::{Tag, Tone};
+use crate::web::{AppState, PageCtx, fmt};
 
 async fn community(state: &AppState, actor: &Actor, code: &str) -> AppResult<CommunityRef> {
     crate::auth::guard::visible_community(&state.db, actor, code).await
@@ -33,1372 +38,33 @@ fn choices(ctx: &PageCtx, prefix: &str, values: &[&str]) -> Vec<(String, String)
     values.iter().map(|v| (v.to_string(), ctx.t(&format!("{prefix}.{v}")))).collect()
 }
 
-fn need_tag(ctx: &PageCtx, s: NeedStatus) -> (String, &'static str) {
-    let class = match s {
-        NeedStatus::Open | NeedStatus::Suggested => "tag-orange",
-        NeedStatus::Pledged | NeedStatus::InProgress => "tag-blue",
-        NeedStatus::Fulfilled | NeedStatus::Closed => "tag-green",
-        NeedStatus::Declined | NeedStatus::Withdrawn => "tag-grey",
+fn need_tag(ctx: &PageCtx, s: NeedStatus) -> Tag {
+    let tone = match s {
+        NeedStatus::Open | NeedStatus::Suggested => Tone::Orange,
+        NeedStatus::Pledged | NeedStatus::InProgress => Tone::Blue,
+        NeedStatus::Fulfilled | NeedStatus::Closed => Tone::Green,
+        NeedStatus::Declined | NeedStatus::Withdrawn => Tone::Grey,
     };
-    (ctx.t(&format!("participation.need_status.{}", s.as_str())), class)
+    Tag::new(ctx.t(&format!("participation.need_status.{}", s.as_str())), tone)
 }
 
-fn status_tag(ctx: &PageCtx, status: &str) -> (String, &'static str) {
-    let class = match status {
-        "accepted" | "fulfilled" => "tag-green",
-        "pending" | "submitted" => "tag-orange",
-        "pledged" => "tag-blue",
-        _ => "tag-grey",
+fn status_tag(ctx: &PageCtx, status: &str) -> Tag {
+    let tone = match status {
+        "accepted" | "fulfilled" => Tone::Green,
+        "pending" | "submitted" => Tone::Orange,
+        "pledged" => Tone::Blue,
+        _ => Tone::Grey,
     };
-    (ctx.t(&format!("participation.status.{status}")), class)
+    Tag::new(ctx.t(&format!("participation.status.{status}")), tone)
 }
 
 fn progress(n: &Need) -> String {
     format!("{} / {} {}", fmt::thousands(n.pledged), fmt::thousands(n.quantity), n.unit)
 }
 
-fn need_item(ctx: &PageCtx, code: &str, n: &Need) -> Item {
-    let deadline = n.deadline.map(|d| format!(" · {} {d}", ctx.t("participation.deadline"))).unwrap_or_default();
-    Item {
-        title: n.title.clone(),
-        sub: format!(
-            "{} · {} {}{deadline}",
-            ctx.t(&format!("participation.need_kind.{}", n.kind)),
-            ctx.t("participation.pledged"),
-            progress(n)
-        ),
-        href: Some(format!("/c/{code}/needs/{}", n.id)),
-        tag: Some(need_tag(ctx, n.status())),
-    }
-}
-
 fn pledge_line(ctx: &PageCtx, p: &Pledge, unit: &str, public: bool) -> String {
     let who = if public { p.public_name() } else { p.registrant.clone() };
     format!("{who} · {} {}{unit}", ctx.t(&format!("participation.pledge_kind.{}", p.kind)), fmt::thousands(p.amount))
-}
-
-// ---------- registration ----------
-
-async fn units_of(state: &AppState, community_id: i64) -> AppResult<Vec<(String, String)>> {
-    let rows: Vec<(i64, String)> =
-        query("SELECT id, name FROM partner_units WHERE community_id = $1 AND archived_at IS NULL ORDER BY name")
-            .bind(community_id)
-            .fetch_all(&mut state.db.read().await?)
-            .await?;
-    Ok(rows.into_iter().map(|(id, n)| (id.to_string(), n)).collect())
-}
-
-fn register_form(
-    ctx: &PageCtx,
-    actor: &Actor,
-    c: &CommunityRef,
-    action: &str,
-    units: Option<Vec<(String, String)>>,
-) -> Form {
-    let unit_contact = actor.grants.iter().any(|g| g.role() == Role::PartnerUnit && g.community_id == Some(c.id));
-    let kinds: Vec<&str> = if units.is_some() || unit_contact { vec!["member", "unit"] } else { vec!["member"] };
-    let mut f = Form::new(ctx.t("participation.register"), action, ctx.t("participation.register_submit")).input(
-        Input::new(
-            "kind",
-            ctx.t("participation.kind"),
-            InputKind::Select(choices(ctx, "participation.registration_kind", &kinds)),
-        )
-        .required(),
-    );
-    if let Some(u) = units {
-        f = f.input(
-            Input::new("partner_unit_id", ctx.t("entity.partner_unit"), InputKind::Select(u))
-                .hint(ctx.t("participation.unit_hint")),
-        );
-    }
-    f.input(
-        Input::new("name", ctx.t("participation.name"), InputKind::Text)
-            .required()
-            .value(&actor.display_name)
-            .hint(ctx.t("participation.name_hint")),
-    )
-    .input(Input::new("party_org", ctx.t("participation.party_org"), InputKind::Text).required())
-    .input(
-        Input::new(
-            "relation",
-            ctx.t("participation.relation"),
-            InputKind::Select(choices(ctx, "participation.relation", &["lives", "works"])),
-        )
-        .hint(ctx.t("participation.relation_hint")),
-    )
-    .input(Input::new("skills", ctx.t("participation.skills"), InputKind::Text).hint(ctx.t("points.skills_hint")))
-    .input(Input::new("offers", ctx.t("participation.offers"), InputKind::TextArea))
-    .input(Input::new("contact_name", ctx.t("participation.contact_name"), InputKind::Text))
-    .input(Input::new("contact_phone", ctx.t("participation.contact_phone"), InputKind::Tel))
-    .input(Input::new("show_name", ctx.t("participation.show_name"), InputKind::Checkbox))
-}
-
-fn new_registration(m: &Map<String, Value>) -> NewRegistration {
-    NewRegistration {
-        kind: text(m, "kind"),
-        name: text(m, "name"),
-        party_org: text(m, "party_org"),
-        relation: opt(m, "relation"),
-        partner_unit_id: int(m, "partner_unit_id"),
-        skills: list(m, "skills"),
-        offers: opt(m, "offers"),
-        contact_name: opt(m, "contact_name"),
-        contact_phone: opt(m, "contact_phone"),
-        show_name: yes(m, "show_name"),
-    }
-}
-
-fn registration_item(ctx: &PageCtx, code: &str, r: &store::Registration, extra: &str) -> Item {
-    Item {
-        title: format!("{} · {}", r.name, ctx.t(&format!("participation.registration_kind.{}", r.kind))),
-        sub: format!("{} · {}{extra}", r.party_org, fmt::datetime(r.registered_at)),
-        href: Some(format!("/c/{code}/registrations/{}", r.id)),
-        tag: Some(status_tag(ctx, &r.status)),
-    }
-}
-
-async fn register_sheet(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityRef) -> AppResult<Sheet> {
-    let mine = store::mine(&mut state.db.read().await?, c.id, actor.user_id).await?;
-    let code = &c.code;
-    let mut links = vec![
-        (format!("/p/{code}/needs"), ctx.t("participation.board")),
-        (format!("/c/{code}/pairs"), ctx.t("participation.pairs")),
-    ];
-    if staff(actor, c) {
-        links.insert(0, (format!("/c/{code}/registrations"), ctx.t("participation.registrations")));
-    }
-    Ok(Sheet::new(ctx.clone(), ctx.t("participation.dual_registration"))
-        .card(Card {
-            title: c.name.clone(),
-            text: Some(ctx.t("participation.register_intro")),
-            links,
-            ..Card::default()
-        })
-        .card(Card {
-            title: ctx.t("participation.my_registrations"),
-            items: mine.iter().map(|r| registration_item(&ctx, code, r, "")).collect(),
-            empty: Some(ctx.t("participation.not_yet_registered")),
-            ..Card::default()
-        })
-        .form(register_form(&ctx, actor, c, &format!("/c/{code}/register"), None)))
-}
-
-pub async fn register_page(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path(code): Path<String>,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    register_sheet(&state, ctx, &actor, &c).await?.render()
-}
-
-pub async fn register(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path(code): Path<String>,
-    CsrfForm(m): CsrfForm,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    match store::register(&state, &actor, &c, new_registration(&m)).await {
-        Ok(r) => Ok(done(&format!("/c/{code}/registrations/{}", r.id), Notice::Registered)),
-        Err(e) => refused(e, &m, &format!("/c/{code}/register"), || register_sheet(&state, ctx, &actor, &c)).await,
-    }
-}
-
-async fn registrations_sheet(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityRef) -> AppResult<Sheet> {
-    let mut conn = state.db.read().await?;
-    let list = store::registrations(&mut conn, actor, c.id).await?;
-    let threshold = crate::services::settings::int(&mut conn, c.id, &super::MIN_ACTIVITY).await?;
-    let to_confirm = store::to_confirm(&mut conn, actor, c.id).await?;
-    drop(conn);
-    let units = units_of(state, c.id).await?;
-    let code = &c.code;
-    let below = list.iter().filter(|l| l.below).count();
-    let accepted = list.iter().filter(|l| l.r.status == "accepted").count();
-    let table = Table {
-        title: ctx.tr("list.total", "n", list.len()),
-        head: vec![
-            ctx.t("participation.name"),
-            ctx.t("participation.kind"),
-            ctx.t("participation.party_org"),
-            ctx.t("participation.state"),
-            ctx.t("participation.activity"),
-        ],
-        rows: list
-            .iter()
-            .map(|l| {
-                let activity = if l.below { format!("{} ⚠", l.activity) } else { l.activity.to_string() };
-                vec![
-                    (l.r.name.clone(), Some(format!("/c/{code}/registrations/{}", l.r.id))),
-                    (ctx.t(&format!("participation.registration_kind.{}", l.r.kind)), None),
-                    (l.r.party_org.clone(), None),
-                    (ctx.t(&format!("participation.status.{}", l.r.status)), None),
-                    (activity, None),
-                ]
-            })
-            .collect(),
-        empty: ctx.t("list.empty"),
-    };
-    let mut sheet = Sheet::new(ctx.clone(), ctx.t("participation.registrations"))
-        .crumb(format!("/c/{code}/register"), ctx.t("participation.dual_registration"))
-        .card(Card {
-            title: c.name.clone(),
-            stats: vec![
-                Stat { label: ctx.t("participation.accepted"), value: accepted.to_string(), href: None },
-                Stat {
-                    label: ctx.t("participation.status.pending"),
-                    value: (list.len() - accepted).to_string(),
-                    href: None,
-                },
-                Stat { label: ctx.t("participation.below"), value: below.to_string(), href: None },
-            ],
-            links: vec![
-                (format!("/c/{code}/needs"), ctx.t("participation.needs")),
-                (format!("/c/{code}/participation/stats"), ctx.t("participation.stats")),
-            ],
-            ..Card::default()
-        })
-        .table(table)
-        .form(
-            Form::new(
-                ctx.t("participation.remind"),
-                format!("/c/{code}/registrations"),
-                ctx.t("participation.remind_submit"),
-            )
-            .input(
-                Input::new("threshold", ctx.t("participation.threshold"), InputKind::Number)
-                    .required()
-                    .value(threshold)
-                    .hint(ctx.t("participation.threshold_hint")),
-            ),
-        );
-    if !to_confirm.is_empty() {
-        sheet = sheet.card(Card {
-            title: ctx.t("participation.to_confirm"),
-            items: to_confirm
-                .iter()
-                .map(|p| Item {
-                    title: p.need_title.clone(),
-                    sub: pledge_line(&ctx, p, "", false),
-                    href: Some(format!("/c/{code}/needs/{}", p.need_id)),
-                    tag: Some(status_tag(&ctx, &p.status)),
-                })
-                .collect(),
-            ..Card::default()
-        });
-    }
-    Ok(sheet.form(register_form(&ctx, actor, c, &format!("/c/{code}/register"), Some(units)).folded()))
-}
-
-pub async fn registrations(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path(code): Path<String>,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    registrations_sheet(&state, ctx, &actor, &c).await?.render()
-}
-
-/// Sets the community's threshold and reminds those below it.
-pub async fn remind(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path(code): Path<String>,
-    CsrfForm(m): CsrfForm,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let result = match int(&m, "threshold") {
-        Some(t) => store::set_threshold(&state, &actor, c.id, t).await,
-        None => Err(AppError::field("threshold", "validation.number")),
-    };
-    let result = match result {
-        Ok(()) => store::remind(&state, &actor, c.id).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(n) => Ok(done(&format!("/c/{code}/registrations?n={n}"), Notice::Reminded)),
-        Err(e) => {
-            refused(e, &m, &format!("/c/{code}/registrations"), || registrations_sheet(&state, ctx, &actor, &c)).await
-        }
-    }
-}
-
-async fn registration_sheet(
-    state: &AppState,
-    ctx: PageCtx,
-    actor: &Actor,
-    c: &CommunityRef,
-    id: i64,
-) -> AppResult<Sheet> {
-    let mut conn = state.db.read().await?;
-    let r = store::registration_for(&mut conn, actor, c.id, id).await?;
-    let pledges = store::pledges_of(&mut conn, c.id, id).await?;
-    let pairs: Vec<store::PairView> = if r.kind == "member" {
-        store::pairs(&mut conn, actor, c.id).await?.into_iter().filter(|p| p.pair.user_id == r.user_id).collect()
-    } else {
-        Vec::new()
-    };
-    drop(conn);
-    let code = &c.code;
-    let mut cells = vec![
-        (ctx.t("participation.kind"), ctx.t(&format!("participation.registration_kind.{}", r.kind))),
-        (ctx.t("participation.party_org"), r.party_org.clone()),
-        (ctx.t("participation.skills"), crate::services::records::model::tags_from_column(&r.skills).join("、")),
-        (ctx.t("participation.offers"), r.offers.clone().unwrap_or_default()),
-        (ctx.t("participation.contact_name"), r.contact_name.clone().unwrap_or_default()),
-        (ctx.t("participation.contact_phone"), r.contact_phone_masked.clone().unwrap_or_default()),
-        (ctx.t("participation.registered_at"), fmt::datetime(r.registered_at)),
-        (
-            ctx.t("participation.show_name"),
-            ctx.t(if r.show_name || r.kind == "unit" { "common.yes" } else { "common.no" }),
-        ),
-    ];
-    if let Some(rel) = &r.relation {
-        cells.insert(1, (ctx.t("participation.relation"), ctx.t(&format!("participation.relation.{rel}"))));
-    }
-    if let Some(reason) = &r.reason {
-        cells.push((ctx.t("participation.reason"), reason.clone()));
-    }
-    let fulfilled = pledges.iter().filter(|p| p.status == "fulfilled").count();
-    let visits: i64 = pairs.iter().map(|p| p.pair.visits).sum();
-    let mut sheet = Sheet::new(ctx.clone(), r.name.clone())
-        .crumb(
-            if staff(actor, c) { format!("/c/{code}/registrations") } else { format!("/c/{code}/register") },
-            ctx.t("participation.dual_registration"),
-        )
-        .card(Card {
-            title: r.name.clone(),
-            tag: Some(status_tag(&ctx, &r.status)),
-            stats: vec![
-                Stat { label: ctx.t("participation.pledges"), value: pledges.len().to_string(), href: None },
-                Stat { label: ctx.t("participation.status.fulfilled"), value: fulfilled.to_string(), href: None },
-                Stat { label: ctx.t("participation.visits"), value: visits.to_string(), href: None },
-            ],
-            cells,
-            links: vec![(format!("/p/{code}/needs"), ctx.t("participation.board"))],
-            ..Card::default()
-        });
-    if r.status == "pending" && staff(actor, c) {
-        let action = format!("/c/{code}/registrations/{id}/decide");
-        sheet = sheet
-            .form(
-                Form::new(ctx.t("participation.accept"), action.clone(), ctx.t("participation.accept"))
-                    .input(Input::hidden("decision", "accept")),
-            )
-            .form(
-                Form::new(
-                    ctx.t("participation.decline"),
-                    format!("{action}?decline=1"),
-                    ctx.t("participation.decline"),
-                )
-                .input(Input::hidden("decision", "decline"))
-                .input(Input::new("reason", ctx.t("participation.reason"), InputKind::TextArea).required())
-                .danger()
-                .folded(),
-            );
-    }
-    sheet = sheet.card(Card {
-        title: ctx.t("participation.pledged_and_done"),
-        items: pledges
-            .iter()
-            .map(|p| Item {
-                title: p.need_title.clone(),
-                sub: format!("{} · {}", pledge_line(&ctx, p, "", false), fmt::datetime(p.created_at)),
-                href: Some(format!("/c/{code}/needs/{}", p.need_id)),
-                tag: Some(status_tag(&ctx, &p.status)),
-            })
-            .collect(),
-        empty: Some(ctx.t("list.empty")),
-        ..Card::default()
-    });
-    if !pairs.is_empty() {
-        sheet = sheet.card(Card {
-            title: ctx.t("participation.pairs"),
-            items: pairs.iter().map(|p| pair_item(&ctx, code, p)).collect(),
-            ..Card::default()
-        });
-    }
-    Ok(sheet)
-}
-
-pub async fn registration_page(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path((code, id)): Path<(String, i64)>,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    registration_sheet(&state, ctx, &actor, &c, id).await?.render()
-}
-
-pub async fn decide_registration(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path((code, id)): Path<(String, i64)>,
-    CsrfForm(m): CsrfForm,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let accept = text(&m, "decision") == "accept";
-    match store::decide(&state, &actor, c.id, id, accept, opt(&m, "reason").as_deref()).await {
-        Ok(_) => Ok(done(&format!("/c/{code}/registrations/{id}"), Notice::Saved)),
-        Err(e) => {
-            let action = if accept {
-                format!("/c/{code}/registrations/{id}/decide")
-            } else {
-                format!("/c/{code}/registrations/{id}/decide?decline=1")
-            };
-            refused(e, &m, &action, || registration_sheet(&state, ctx, &actor, &c, id)).await
-        }
-    }
-}
-
-// ---------- needs ----------
-
-#[derive(Deserialize)]
-pub struct NeedsQuery {
-    status: Option<String>,
-}
-
-fn need_form(ctx: &PageCtx, code: &str, staff: bool) -> Form {
-    let (title, submit) = if staff {
-        ("participation.publish_need", "participation.publish")
-    } else {
-        ("participation.suggest_need", "participation.suggest")
-    };
-    Form::new(ctx.t(title), format!("/c/{code}/needs"), ctx.t(submit))
-        .input(Input::new("title", ctx.t("participation.need_title"), InputKind::Text).required())
-        .input(Input::new("description", ctx.t("participation.description"), InputKind::TextArea).required())
-        .input(
-            Input::new(
-                "kind",
-                ctx.t("participation.need_kind"),
-                InputKind::Select(choices(ctx, "participation.need_kind", NEED_KINDS)),
-            )
-            .required(),
-        )
-        .input(
-            Input::new("quantity", ctx.t("participation.quantity"), InputKind::Number)
-                .required()
-                .hint(ctx.t("participation.quantity_hint")),
-        )
-        .input(
-            Input::new("unit", ctx.t("participation.unit"), InputKind::Text)
-                .hint(ctx.t("participation.unit_hint_text")),
-        )
-        .input(Input::new("deadline", ctx.t("participation.deadline"), InputKind::Date))
-        .input(Input::new("photos", ctx.t("participation.photos"), InputKind::File))
-}
-
-async fn needs_sheet(
-    state: &AppState,
-    ctx: PageCtx,
-    actor: &Actor,
-    c: &CommunityRef,
-    status: Option<&str>,
-) -> AppResult<Sheet> {
-    let list = store::needs(&mut state.db.read().await?, Some(actor), c.id, status).await?;
-    let code = &c.code;
-    let is_staff = staff(actor, c);
-    let mut tabs = vec![(format!("/c/{code}/needs"), ctx.t("common.all"), status.is_none())];
-    let shown: &[NeedStatus] =
-        if is_staff { &NeedStatus::ALL } else { &[NeedStatus::Open, NeedStatus::InProgress, NeedStatus::Fulfilled] };
-    tabs.extend(shown.iter().map(|s| {
-        (
-            format!("/c/{code}/needs?status={}", s.as_str()),
-            ctx.t(&format!("participation.need_status.{}", s.as_str())),
-            status == Some(s.as_str()),
-        )
-    }));
-    Ok(Sheet::new(ctx.clone(), ctx.t("participation.needs"))
-        .card(Card {
-            title: c.name.clone(),
-            text: Some(ctx.t("participation.needs_intro")),
-            links: vec![
-                (format!("/p/{code}/needs"), ctx.t("participation.board")),
-                (format!("/c/{code}/register"), ctx.t("participation.dual_registration")),
-            ],
-            ..Card::default()
-        })
-        .block(Block::Tabs(tabs))
-        .card(Card {
-            title: ctx.tr("list.total", "n", list.len()),
-            items: list.iter().map(|n| need_item(&ctx, code, n)).collect(),
-            empty: Some(ctx.t("list.empty")),
-            ..Card::default()
-        })
-        .form(need_form(&ctx, code, is_staff).folded()))
-}
-
-pub async fn needs(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path(code): Path<String>,
-    Query(q): Query<NeedsQuery>,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    needs_sheet(&state, ctx, &actor, &c, q.status.as_deref().filter(|s| NeedStatus::parse(s).is_some())).await?.render()
-}
-
-pub async fn add_need(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path(code): Path<String>,
-    form: CsrfMultipart,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let m = form.fields;
-    let n = NewNeed {
-        title: text(&m, "title"),
-        description: text(&m, "description"),
-        kind: text(&m, "kind"),
-        quantity: int(&m, "quantity"),
-        unit: opt(&m, "unit"),
-        deadline: date(&m, "deadline"),
-    };
-    let result = match media::check_uploads(&form.files) {
-        Ok(photos) => store::add_need(&state, &actor, c.id, n, &photos).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(n) => Ok(done(&format!("/c/{code}/needs/{}", n.id), Notice::Saved)),
-        Err(e) => refused(e, &m, &format!("/c/{code}/needs"), || needs_sheet(&state, ctx, &actor, &c, None)).await,
-    }
-}
-
-async fn need_sheet(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityRef, id: i64) -> AppResult<Sheet> {
-    let mut conn = state.db.read().await?;
-    let n =
-        store::need(&mut conn, c.id, id).await?.filter(|n| store::may_see(Some(actor), n)).ok_or(AppError::NotFound)?;
-    let pledges = store::pledges_of_need(&mut conn, c.id, id).await?;
-    let history = store::history(&mut conn, c.id, id).await?;
-    let photos = media::of(&mut conn, c.id, "need", id).await?;
-    let mine: Vec<store::Registration> =
-        store::mine(&mut conn, c.id, actor.user_id).await?.into_iter().filter(|r| r.status == "accepted").collect();
-    let mut evidence = Vec::new();
-    for p in pledges.iter().filter(|p| p.status != "pledged" && p.status != "cancelled") {
-        evidence.extend(media::of(&mut conn, c.id, "pledge", p.id).await?);
-    }
-    drop(conn);
-    let code = &c.code;
-    let is_staff = staff(actor, c);
-    let status = n.status();
-    let mut cells = vec![
-        (ctx.t("participation.need_kind"), ctx.t(&format!("participation.need_kind.{}", n.kind))),
-        (ctx.t("participation.pledged"), progress(&n)),
-        (ctx.t("participation.status.fulfilled"), format!("{} {}", fmt::thousands(n.fulfilled), n.unit)),
-    ];
-    if let Some(d) = n.deadline {
-        cells.push((ctx.t("participation.deadline"), d.to_string()));
-    }
-    if let Some(r) = &n.reason {
-        cells.push((ctx.t("participation.reason"), r.clone()));
-    }
-    let mut sheet = Sheet::new(ctx.clone(), n.title.clone())
-        .crumb(format!("/c/{code}/needs"), ctx.t("participation.needs"))
-        .card(Card {
-            title: n.title.clone(),
-            tag: Some(need_tag(&ctx, status)),
-            text: Some(n.description.clone()),
-            cells,
-            html: media::gallery(&photos, code),
-            ..Card::default()
-        });
-    sheet = sheet.card(Card {
-        title: ctx.t("participation.pledges"),
-        items: pledges
-            .iter()
-            .map(|p| Item {
-                title: pledge_line(&ctx, p, &n.unit, !is_staff && p.user_id != actor.user_id),
-                sub: [
-                    Some(fmt::datetime(p.created_at)),
-                    p.note.clone(),
-                    p.evidence.clone().map(|e| format!("{}：{e}", ctx.t("participation.evidence"))),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" · "),
-                href: None,
-                tag: Some(status_tag(&ctx, &p.status)),
-            })
-            .collect(),
-        html: media::gallery(&evidence, code),
-        empty: Some(ctx.t("participation.no_pledges")),
-        ..Card::default()
-    });
-    if status.takes_pledges() && !mine.is_empty() {
-        let default_kind = match n.kind.as_str() {
-            "money" | "item" => "sponsor",
-            "place" => "adopt",
-            _ => "claim",
-        };
-        let mut f = Form::new(
-            ctx.t("participation.pledge"),
-            format!("/c/{code}/needs/{id}/pledges"),
-            ctx.t("participation.pledge_submit"),
-        );
-        if mine.len() > 1 {
-            f = f.input(Input::new(
-                "registration_id",
-                ctx.t("participation.as"),
-                InputKind::Select(mine.iter().map(|r| (r.id.to_string(), r.name.clone())).collect()),
-            ));
-        }
-        sheet = sheet.form(
-            f.input(
-                Input::new(
-                    "kind",
-                    ctx.t("participation.pledge_kind"),
-                    InputKind::Select(choices(&ctx, "participation.pledge_kind", PLEDGE_KINDS)),
-                )
-                .required()
-                .value(default_kind),
-            )
-            .input(
-                Input::new("amount", format!("{}（{}）", ctx.t("participation.amount"), n.unit), InputKind::Number)
-                    .required()
-                    .value(n.quantity - n.pledged)
-                    .hint(ctx.tr("participation.left", "n", format!("{} {}", n.quantity - n.pledged, n.unit))),
-            )
-            .input(Input::new("trim", ctx.t("participation.trim"), InputKind::Checkbox))
-            .input(Input::new("note", ctx.t("participation.note"), InputKind::TextArea)),
-        );
-    } else if status.takes_pledges() {
-        sheet = sheet.card(Card {
-            text: Some(ctx.t("participation.register_to_pledge")),
-            links: vec![(format!("/c/{code}/register"), ctx.t("participation.register"))],
-            ..Card::default()
-        });
-    }
-    for p in pledges.iter().filter(|p| p.user_id == actor.user_id && p.status == "pledged") {
-        sheet = sheet.form(
-            Form::new(
-                format!("{} · {}", ctx.t("participation.fulfil"), pledge_line(&ctx, p, &n.unit, false)),
-                format!("/c/{code}/pledges/{}/fulfil", p.id),
-                ctx.t("participation.fulfil_submit"),
-            )
-            .input(Input::new("note", ctx.t("participation.evidence"), InputKind::TextArea).required())
-            .input(
-                Input::new(
-                    "amount",
-                    format!("{}（{}）", ctx.t("participation.amount_done"), n.unit),
-                    InputKind::Number,
-                )
-                .value(p.amount),
-            )
-            .input(Input::new("served_on", ctx.t("participation.served_on"), InputKind::Date).value(fmt::today()))
-            .input(
-                Input::new("minutes", ctx.t("points.minutes"), InputKind::Number)
-                    .hint(ctx.t("participation.minutes_hint")),
-            )
-            .input(Input::new("photos", ctx.t("participation.photos"), InputKind::File)),
-        );
-    }
-    if is_staff {
-        for p in pledges.iter().filter(|p| p.status == "submitted") {
-            let action = format!("/c/{code}/pledges/{}/confirm", p.id);
-            sheet = sheet
-                .form(
-                    Form::new(
-                        format!("{} · {}", ctx.t("participation.confirm"), pledge_line(&ctx, p, &n.unit, false)),
-                        action.clone(),
-                        ctx.t("participation.confirm"),
-                    )
-                    .input(Input::hidden("decision", "accept")),
-                )
-                .form(
-                    Form::new(
-                        ctx.t("participation.return"),
-                        format!("{action}?return=1"),
-                        ctx.t("participation.return"),
-                    )
-                    .input(Input::hidden("decision", "return"))
-                    .input(Input::new("reason", ctx.t("participation.reason"), InputKind::TextArea).required())
-                    .danger()
-                    .folded(),
-                );
-        }
-        for action in ["approve", "decline", "start", "close", "withdraw"] {
-            if super::staff_step(status, action).is_ok() {
-                let mut f = Form::new(
-                    ctx.t(&format!("participation.act.{action}")),
-                    format!("/c/{code}/needs/{id}/act?a={action}"),
-                    ctx.t(&format!("participation.act.{action}")),
-                )
-                .input(Input::hidden("action", action));
-                if matches!(action, "decline" | "withdraw") {
-                    f = f
-                        .input(Input::new("reason", ctx.t("participation.reason"), InputKind::TextArea).required())
-                        .danger()
-                        .folded();
-                }
-                sheet = sheet.form(f);
-            }
-        }
-    }
-    Ok(sheet.card(Card {
-        title: ctx.t("participation.history"),
-        items: history
-            .iter()
-            .map(|h| {
-                let what = h.what.strip_prefix("pledge:").map(|k| {
-                    format!("{} · {}", ctx.t("participation.pledge"), ctx.t(&format!("participation.pledge_kind.{k}")))
-                });
-                Item {
-                    title: format!(
-                        "{} · {}",
-                        h.actor_name,
-                        what.unwrap_or_else(|| ctx.t(&format!("participation.event.{}", h.what)))
-                    ),
-                    sub: [Some(fmt::datetime(h.at)), h.note.clone()]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join(" · "),
-                    ..Item::default()
-                }
-            })
-            .collect(),
-        ..Card::default()
-    }))
-}
-
-pub async fn need_page(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path((code, id)): Path<(String, i64)>,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    need_sheet(&state, ctx, &actor, &c, id).await?.render()
-}
-
-pub async fn need_act(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path((code, id)): Path<(String, i64)>,
-    CsrfForm(m): CsrfForm,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let action = text(&m, "action");
-    match store::need_act(&state, &actor, c.id, id, &action, opt(&m, "reason").as_deref()).await {
-        Ok(_) => Ok(done(&format!("/c/{code}/needs/{id}"), Notice::Saved)),
-        Err(e) => {
-            refused(e, &m, &format!("/c/{code}/needs/{id}/act?a={action}"), || need_sheet(&state, ctx, &actor, &c, id))
-                .await
-        }
-    }
-}
-
-pub async fn pledge(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path((code, id)): Path<(String, i64)>,
-    CsrfForm(m): CsrfForm,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    match store::make_pledge(
-        &state,
-        &actor,
-        c.id,
-        id,
-        int(&m, "registration_id"),
-        &text(&m, "kind"),
-        int(&m, "amount"),
-        yes(&m, "trim"),
-        opt(&m, "note"),
-    )
-    .await
-    {
-        Ok(_) => Ok(done(&format!("/c/{code}/needs/{id}"), Notice::Pledged)),
-        Err(e) => {
-            refused(e, &m, &format!("/c/{code}/needs/{id}/pledges"), || need_sheet(&state, ctx, &actor, &c, id)).await
-        }
-    }
-}
-
-async fn need_of_pledge(state: &AppState, c: &CommunityRef, pledge_id: i64) -> AppResult<i64> {
-    Ok(store::pledge(&mut state.db.read().await?, c.id, pledge_id).await?.ok_or(AppError::NotFound)?.need_id)
-}
-
-pub async fn fulfil(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path((code, id)): Path<(String, i64)>,
-    form: CsrfMultipart,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let need_id = need_of_pledge(&state, &c, id).await?;
-    let m = form.fields;
-    let ev = Evidence {
-        note: text(&m, "note"),
-        amount: int(&m, "amount"),
-        served_on: date(&m, "served_on"),
-        minutes: int(&m, "minutes"),
-    };
-    let result = match media::check_uploads(&form.files) {
-        Ok(photos) => store::fulfil(&state, &actor, c.id, id, ev, &photos).await,
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(_) => Ok(done(&format!("/c/{code}/needs/{need_id}"), Notice::Sent)),
-        Err(e) => {
-            refused(e, &m, &format!("/c/{code}/pledges/{id}/fulfil"), || need_sheet(&state, ctx, &actor, &c, need_id))
-                .await
-        }
-    }
-}
-
-pub async fn confirm_pledge(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path((code, id)): Path<(String, i64)>,
-    CsrfForm(m): CsrfForm,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let need_id = need_of_pledge(&state, &c, id).await?;
-    let accept = text(&m, "decision") == "accept";
-    match store::confirm(&state, &actor, c.id, id, accept, opt(&m, "reason").as_deref()).await {
-        Ok(_) => Ok(done(&format!("/c/{code}/needs/{need_id}"), Notice::Saved)),
-        Err(e) => {
-            let action = if accept {
-                format!("/c/{code}/pledges/{id}/confirm")
-            } else {
-                format!("/c/{code}/pledges/{id}/confirm?return=1")
-            };
-            refused(e, &m, &action, || need_sheet(&state, ctx, &actor, &c, need_id)).await
-        }
-    }
-}
-
-// ---------- pairs ----------
-
-fn pair_item(ctx: &PageCtx, code: &str, p: &store::PairView) -> Item {
-    let households = p.households.iter().map(|h| h.1.as_str()).collect::<Vec<_>>().join("、");
-    let last = p.pair.last_visit.map(|d| d.to_string()).unwrap_or_else(|| ctx.t("participation.never"));
-    Item {
-        title: format!("{} · {}", p.pair.name, ctx.t(&format!("participation.pair_kind.{}", p.pair.kind))),
-        sub: format!(
-            "{households} · {} · {} {last}",
-            ctx.tr("participation.every", "n", p.pair.every_days),
-            ctx.t("participation.last_visit")
-        ),
-        href: Some(format!("/c/{code}/pairs/{}", p.pair.id)),
-        tag: p.overdue_days.map(|d| (ctx.tr("participation.overdue_days", "n", d), "tag-red")),
-    }
-}
-
-async fn pairs_sheet(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityRef) -> AppResult<Sheet> {
-    let mut conn = state.db.read().await?;
-    let mut list = store::pairs(&mut conn, actor, c.id).await?;
-    let is_staff = staff(actor, c);
-    let code = &c.code;
-    list.sort_by_key(|p| std::cmp::Reverse(p.overdue_days.unwrap_or(-1)));
-    let overdue = list.iter().filter(|p| p.overdue_days.is_some()).count();
-    let mut sheet = Sheet::new(ctx.clone(), ctx.t("participation.pairs")).card(Card {
-        title: c.name.clone(),
-        text: Some(ctx.t("participation.pairs_intro")),
-        stats: vec![
-            Stat { label: ctx.t("participation.pairs"), value: list.len().to_string(), href: None },
-            Stat { label: ctx.t("participation.overdue"), value: overdue.to_string(), href: None },
-        ],
-        ..Card::default()
-    });
-    sheet = sheet.card(Card {
-        title: ctx.tr("list.total", "n", list.len()),
-        items: list.iter().map(|p| pair_item(&ctx, code, p)).collect(),
-        empty: Some(ctx.t("list.empty")),
-        ..Card::default()
-    });
-    if is_staff {
-        let uncovered = store::uncovered(&mut conn, actor, c.id).await?;
-        let people: Vec<(i64, String, String)> = query(
-            "SELECT u.id, u.display_name, 'party' FROM users u WHERE EXISTS (SELECT 1 FROM grants g WHERE g.user_id = u.id AND g.role = 'party_member' AND g.community_id = $1)
-             UNION ALL SELECT v.user_id, v.name, 'volunteer' FROM volunteers v WHERE v.community_id = $1 AND v.archived_at IS NULL AND v.user_id IS NOT NULL
-             ORDER BY 2 LIMIT 2000",
-        )
-        .bind(c.id)
-        .fetch_all(&mut conn)
-        .await?;
-        drop(conn);
-        sheet = sheet.card(Card {
-            title: ctx.tr("participation.uncovered", "n", uncovered.len()),
-            items: uncovered
-                .iter()
-                .take(100)
-                .map(|(id, address, tags)| Item {
-                    title: address.clone(),
-                    sub: tags.clone(),
-                    href: Some(format!("/c/{code}/households/{id}")),
-                    tag: None,
-                })
-                .collect(),
-            empty: Some(ctx.t("participation.all_covered")),
-            ..Card::default()
-        });
-        let people = people
-            .into_iter()
-            .map(|(id, name, kind)| {
-                (id.to_string(), format!("{name}（{}）", ctx.t(&format!("participation.pair_kind.{kind}"))))
-            })
-            .collect();
-        let households = uncovered
-            .iter()
-            .take(200)
-            .map(|(id, address, tags)| (id.to_string(), format!("{address}（{tags}）")))
-            .collect();
-        sheet = sheet.form(
-            Form::new(ctx.t("participation.add_pair"), format!("/c/{code}/pairs"), ctx.t("common.save"))
-                .input(
-                    Input::new(
-                        "kind",
-                        ctx.t("participation.pair_kind"),
-                        InputKind::Select(choices(&ctx, "participation.pair_kind", &["party", "volunteer"])),
-                    )
-                    .required(),
-                )
-                .input(
-                    Input::new("user_id", ctx.t("participation.paired_person"), InputKind::Select(people)).required(),
-                )
-                .input(
-                    Input::new("households", ctx.t("participation.households"), InputKind::Many(households))
-                        .required()
-                        .hint(ctx.t("participation.households_hint")),
-                )
-                .input(
-                    Input::new("household_ids", ctx.t("participation.more_households"), InputKind::Text)
-                        .hint(ctx.t("participation.household_ids_hint")),
-                )
-                .input(Input::new("starts_on", ctx.t("participation.starts_on"), InputKind::Date).value(fmt::today()))
-                .input(Input::new("ends_on", ctx.t("participation.ends_on"), InputKind::Date))
-                .input(Input::new("every_days", ctx.t("participation.every_days"), InputKind::Number).value(7))
-                .input(Input::new("note", ctx.t("participation.note"), InputKind::TextArea))
-                .folded(),
-        );
-    }
-    Ok(sheet)
-}
-
-pub async fn pairs(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path(code): Path<String>,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    pairs_sheet(&state, ctx, &actor, &c).await?.render()
-}
-
-pub async fn add_pair(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path(code): Path<String>,
-    CsrfForm(m): CsrfForm,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let mut households: Vec<i64> = list(&m, "households").iter().filter_map(|h| h.parse().ok()).collect();
-    // The free field takes household numbers or addresses.
-    let (ids, addresses): (Vec<String>, Vec<String>) =
-        list(&m, "household_ids").into_iter().partition(|h| h.parse::<i64>().is_ok());
-    households.extend(ids.iter().filter_map(|h| h.parse::<i64>().ok()));
-    let n = NewPair {
-        kind: text(&m, "kind"),
-        user_id: int(&m, "user_id"),
-        households,
-        addresses,
-        starts_on: date(&m, "starts_on"),
-        ends_on: date(&m, "ends_on"),
-        every_days: int(&m, "every_days"),
-        note: opt(&m, "note"),
-    };
-    match store::add_pair(&state, &actor, c.id, n).await {
-        Ok(p) => Ok(done(&format!("/c/{code}/pairs/{}", p.pair.id), Notice::Saved)),
-        Err(e) => refused(e, &m, &format!("/c/{code}/pairs"), || pairs_sheet(&state, ctx, &actor, &c)).await,
-    }
-}
-
-async fn pair_sheet(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityRef, id: i64) -> AppResult<Sheet> {
-    let mut conn = state.db.read().await?;
-    let p = store::pair_for(&mut conn, actor, c.id, id).await?;
-    let visits = store::visits(&mut conn, c.id, id).await?;
-    drop(conn);
-    let code = &c.code;
-    let household = |h: i64| p.households.iter().find(|x| x.0 == h).map(|x| x.1.clone()).unwrap_or_default();
-    let mut sheet = Sheet::new(ctx.clone(), p.pair.name.clone())
-        .crumb(format!("/c/{code}/pairs"), ctx.t("participation.pairs"))
-        .card(Card {
-            title: format!("{} · {}", p.pair.name, ctx.t(&format!("participation.pair_kind.{}", p.pair.kind))),
-            tag: p.overdue_days.map(|d| (ctx.tr("participation.overdue_days", "n", d), "tag-red")),
-            cells: vec![
-                (
-                    ctx.t("participation.households"),
-                    p.households.iter().map(|h| h.1.as_str()).collect::<Vec<_>>().join("、"),
-                ),
-                (ctx.t("participation.starts_on"), p.pair.starts_on.to_string()),
-                (ctx.t("participation.ends_on"), p.pair.ends_on.map(|d| d.to_string()).unwrap_or_default()),
-                (ctx.t("participation.every_days"), ctx.tr("participation.every", "n", p.pair.every_days)),
-                (
-                    ctx.t("participation.last_visit"),
-                    p.pair.last_visit.map(|d| d.to_string()).unwrap_or_else(|| ctx.t("participation.never")),
-                ),
-                (ctx.t("participation.note"), p.pair.note.clone().unwrap_or_default()),
-            ],
-            ..Card::default()
-        });
-    let mut f =
-        Form::new(ctx.t("participation.log_visit"), format!("/c/{code}/pairs/{id}/visits"), ctx.t("common.save"));
-    if p.households.len() > 1 {
-        f = f.input(
-            Input::new(
-                "household_id",
-                ctx.t("entity.household"),
-                InputKind::Select(p.households.iter().map(|h| (h.0.to_string(), h.1.clone())).collect()),
-            )
-            .required(),
-        );
-    }
-    sheet = sheet.form(
-        f.input(
-            Input::new("visited_on", ctx.t("participation.visited_on"), InputKind::Date).required().value(fmt::today()),
-        )
-        .input(Input::new("done", ctx.t("participation.done"), InputKind::TextArea).required())
-        .input(
-            Input::new("found", ctx.t("participation.found"), InputKind::TextArea)
-                .hint(ctx.t("participation.found_hint")),
-        ),
-    );
-    sheet = sheet.card(Card {
-        title: ctx.tr("participation.n_visits", "n", visits.len()),
-        items: visits
-            .iter()
-            .map(|v| Item {
-                title: format!("{} · {}", v.visited_on, household(v.household_id)),
-                sub: [Some(v.done.clone()), v.found.clone().map(|f| format!("{}：{f}", ctx.t("participation.found")))]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" · "),
-                href: v.ticket_id.map(|t| format!("/c/{code}/tickets/{t}")),
-                tag: v.ticket_id.map(|_| (ctx.t("participation.ticket_raised"), "tag-blue")),
-            })
-            .collect(),
-        empty: Some(ctx.t("list.empty")),
-        ..Card::default()
-    });
-    let open: Vec<&store::Visit> = visits.iter().filter(|v| v.found.is_some() && v.ticket_id.is_none()).collect();
-    let categories = if open.is_empty() {
-        Vec::new()
-    } else {
-        crate::capabilities::tickets::pages::category_options(state, c.id).await?
-    };
-    for v in open {
-        sheet = sheet.form(
-            Form::new(
-                format!("{} · {}", v.visited_on, v.found.clone().unwrap_or_default()),
-                format!("/c/{code}/visits/{}/ticket", v.id),
-                ctx.t("participation.to_ticket"),
-            )
-            .input(
-                Input::new("category_id", ctx.t("ticket.category"), InputKind::Select(categories.clone())).required(),
-            )
-            .folded(),
-        );
-    }
-    Ok(sheet)
-}
-
-pub async fn pair_page(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path((code, id)): Path<(String, i64)>,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    pair_sheet(&state, ctx, &actor, &c, id).await?.render()
-}
-
-pub async fn add_visit(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path((code, id)): Path<(String, i64)>,
-    CsrfForm(m): CsrfForm,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    match store::add_visit(
-        &state,
-        &actor,
-        c.id,
-        id,
-        int(&m, "household_id"),
-        date(&m, "visited_on"),
-        &text(&m, "done"),
-        opt(&m, "found"),
-    )
-    .await
-    {
-        Ok(_) => Ok(done(&format!("/c/{code}/pairs/{id}"), Notice::Saved)),
-        Err(e) => {
-            refused(e, &m, &format!("/c/{code}/pairs/{id}/visits"), || pair_sheet(&state, ctx, &actor, &c, id)).await
-        }
-    }
-}
-
-pub async fn visit_ticket(
-    State(state): State<AppState>,
-    SignedPage(_, actor): SignedPage,
-    Path((code, id)): Path<(String, i64)>,
-    CsrfForm(m): CsrfForm,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let t = store::visit_to_ticket(&state, &actor, c.id, id, int(&m, "category_id")).await?;
-    Ok(done(&format!("/c/{code}/tickets/{t}"), Notice::Created))
-}
-
-// ---------- figures ----------
-
-async fn stats_sheet(
-    state: &AppState,
-    ctx: PageCtx,
-    actor: &Actor,
-    ids: &[i64],
-    title: String,
-    export: String,
-) -> AppResult<Sheet> {
-    let (f, each) = stats::figures(&state.db, actor, ids).await?;
-    let pct = |v: Option<f64>| v.map(|p| format!("{p:.1}%")).unwrap_or_else(|| "—".into());
-    let needs: Vec<(String, f64)> = f
-        .needs
-        .iter()
-        .filter(|(_, n)| **n > 0)
-        .map(|(k, n)| (ctx.t(&format!("participation.need_status.{k}")), *n as f64))
-        .collect();
-    let pledges: Vec<(String, f64)> = PLEDGE_KINDS
-        .iter()
-        .map(|k| {
-            (ctx.t(&format!("participation.pledge_kind.{k}")), f.pledges.get(*k).map(|p| p.count).unwrap_or(0) as f64)
-        })
-        .collect();
-    let stages: Vec<(String, f64)> = f
-        .proposals
-        .iter()
-        .filter(|(_, n)| **n > 0)
-        .map(|(k, n)| (ctx.t(&format!("council.stage.{k}")), *n as f64))
-        .collect();
-    let yuan: i64 = f.pledges.values().map(|p| p.yuan).sum();
-    let mut sheet = Sheet::new(ctx.clone(), title)
-        .card(Card {
-            title: ctx.t("participation.overview"),
-            stats: vec![
-                Stat {
-                    label: ctx.t("participation.registrations"),
-                    value: fmt::thousands(f.registrations),
-                    href: None,
-                },
-                Stat { label: ctx.t("participation.units"), value: fmt::thousands(f.units), href: None },
-                Stat { label: ctx.t("participation.members"), value: fmt::thousands(f.members), href: None },
-                Stat { label: ctx.t("participation.active"), value: fmt::thousands(f.active), href: None },
-                Stat { label: ctx.t("participation.fulfilment_rate"), value: pct(f.fulfilment_pct), href: None },
-                Stat { label: ctx.t("participation.yuan"), value: fmt::thousands(yuan), href: None },
-                Stat { label: ctx.t("participation.pairs"), value: fmt::thousands(f.pairs), href: None },
-                Stat { label: ctx.t("participation.compliance"), value: pct(f.compliance_pct), href: None },
-                Stat { label: ctx.t("participation.visits"), value: fmt::thousands(f.visits), href: None },
-                Stat { label: ctx.t("council.turnout"), value: pct(f.turnout_pct), href: None },
-            ],
-            links: vec![(export, ctx.t("participation.export"))],
-            ..Card::default()
-        })
-        .card(Card {
-            title: ctx.t("participation.needs_by_state"),
-            html: Some(bars_markup(&Bars::new(String::new(), &needs, ""))),
-            ..Card::default()
-        })
-        .card(Card {
-            title: ctx.t("participation.pledges_by_kind"),
-            html: Some(bars_markup(&Bars::new(String::new(), &pledges, ""))),
-            ..Card::default()
-        })
-        .card(Card {
-            title: ctx.t("council.by_stage"),
-            html: Some(bars_markup(&Bars::new(String::new(), &stages, ""))),
-            ..Card::default()
-        });
-    if each.len() > 1 {
-        let cols = [0, 1, 5, 6, 9, 14, 15, 19, 20, 22];
-        sheet = sheet.table(Table {
-            title: ctx.t("participation.by_community"),
-            head: cols.iter().map(|i| stats::COLUMNS[*i].to_string()).collect(),
-            rows: each
-                .iter()
-                .map(|c| {
-                    let r = stats::row(c);
-                    cols.iter().map(|i| (r[*i].clone(), None)).collect()
-                })
-                .collect(),
-            empty: ctx.t("list.empty"),
-        });
-    }
-    Ok(sheet)
-}
-
-pub async fn community_stats(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path(code): Path<String>,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let title = format!("{} · {}", c.name, ctx.t("participation.stats"));
-    stats_sheet(&state, ctx, &actor, &[c.id], title, format!("/c/{code}/participation.xlsx")).await?.render()
-}
-
-pub async fn subdistrict_stats(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path(id): Path<i64>,
-) -> PageResult {
-    let (name, ids) = crate::auth::guard::subdistrict_communities(&state.db, &actor, id).await?;
-    let title = format!("{name} · {}", ctx.t("participation.stats"));
-    stats_sheet(&state, ctx, &actor, &ids, title, format!("/subdistricts/{id}/participation.xlsx")).await?.render()
-}
-
-async fn export(state: &AppState, actor: &Actor, ids: &[i64], name: &str) -> AppResult<Response> {
-    let (total, each) = stats::figures(&state.db, actor, ids).await?;
-    let mut rows: Vec<Vec<String>> = each.iter().map(stats::row).collect();
-    if each.len() > 1 {
-        let mut t = stats::row(&total);
-        t[0] = "合计".into();
-        rows.push(t);
-    }
-    let mut registered = Vec::new();
-    let mut conn = state.db.read().await?;
-    for c in ids {
-        for l in store::registrations(&mut conn, actor, *c).await? {
-            let community = each.iter().find(|f| f.community_id == *c).map(|f| f.name.clone()).unwrap_or_default();
-            registered.push(vec![
-                community,
-                if l.r.kind == "unit" { "单位".into() } else { "党员".into() },
-                l.r.name.clone(),
-                l.r.party_org.clone(),
-                crate::i18n::t(crate::i18n::Lang::Zh, &format!("participation.status.{}", l.r.status)),
-                l.r.contact_phone_masked.clone().unwrap_or_default(),
-                l.activity.to_string(),
-            ]);
-        }
-    }
-    let bytes = crate::capabilities::registry::transfer::xlsx_book(&[
-        ("参与统计", stats::COLUMNS, &rows),
-        ("报到台账", &["社区", "类别", "名称", "党组织", "状态", "联系电话", "今年参与次数"], &registered),
-    ])?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"participation-{name}.xlsx\"")),
-        ],
-        bytes,
-    )
-        .into_response())
-}
-
-pub async fn community_export(
-    State(state): State<AppState>,
-    SignedPage(_, actor): SignedPage,
-    Path(code): Path<String>,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    Ok(export(&state, &actor, &[c.id], &c.code).await?)
-}
-
-pub async fn subdistrict_export(
-    State(state): State<AppState>,
-    SignedPage(_, actor): SignedPage,
-    Path(id): Path<i64>,
-) -> PageResult {
-    let (_, ids) = crate::auth::guard::subdistrict_communities(&state.db, &actor, id).await?;
-    Ok(export(&state, &actor, &ids, &id.to_string()).await?)
-}
-
-// ---------- public pages ----------
-
-fn public_links(ctx: &PageCtx, code: &str) -> Vec<(String, String)> {
-    vec![
-        (format!("/p/{code}/needs"), ctx.t("participation.board")),
-        (format!("/p/{code}/registered"), ctx.t("participation.registered_list")),
-        (format!("/p/{code}/council"), ctx.t("council.public")),
-        (format!("/p/{code}/honor"), ctx.t("points.honor_roll")),
-    ]
-}
-
-/// The needs board: open needs and who took which, for anyone.
-pub async fn public_board(State(state): State<AppState>, Page(ctx): Page, Path(code): Path<String>) -> PageResult {
-    let c = crate::auth::guard::public_community(&state.db, &code).await?;
-    let mut conn = state.db.read().await?;
-    let all = store::board(&mut conn, c.id).await?;
-    drop(conn);
-    let mut sheet = Sheet::new(ctx.clone(), format!("{} · {}", c.name, ctx.t("participation.board"))).card(Card {
-        title: c.name.clone(),
-        text: Some(ctx.t("participation.board_intro")),
-        links: public_links(&ctx, &code),
-        ..Card::default()
-    });
-    let live: Vec<&(Need, Vec<Pledge>)> = all
-        .iter()
-        .filter(|(n, _)| matches!(n.status(), NeedStatus::Open | NeedStatus::Pledged | NeedStatus::InProgress))
-        .collect();
-    let done: Vec<&(Need, Vec<Pledge>)> =
-        all.iter().filter(|(n, _)| matches!(n.status(), NeedStatus::Fulfilled | NeedStatus::Closed)).take(30).collect();
-    if live.is_empty() {
-        sheet = sheet.card(Card { text: Some(ctx.t("participation.no_open_needs")), ..Card::default() });
-    }
-    for (group, needs) in [(None, live), (Some(ctx.t("participation.done_needs")), done)] {
-        if let Some(g) = group.filter(|_| !needs.is_empty()) {
-            sheet = sheet.card(Card { title: g, ..Card::default() });
-        }
-        for (n, pledges) in needs {
-            sheet = sheet.card(Card {
-                title: n.title.clone(),
-                tag: Some(need_tag(&ctx, n.status())),
-                text: Some(n.description.clone()),
-                cells: vec![
-                    (ctx.t("participation.need_kind"), ctx.t(&format!("participation.need_kind.{}", n.kind))),
-                    (ctx.t("participation.pledged"), progress(n)),
-                    (ctx.t("participation.deadline"), n.deadline.map(|d| d.to_string()).unwrap_or_default()),
-                ],
-                items: pledges
-                    .iter()
-                    .map(|p| Item {
-                        title: pledge_line(&ctx, p, &n.unit, true),
-                        tag: Some(status_tag(&ctx, &p.status)),
-                        ..Item::default()
-                    })
-                    .collect(),
-                links: vec![(format!("/c/{code}/needs/{}", n.id), ctx.t("participation.take_it"))],
-                ..Card::default()
-            });
-        }
-    }
-    sheet.render()
-}
-
-/// The units and members who registered and agreed to be listed.
-pub async fn public_registered(State(state): State<AppState>, Page(ctx): Page, Path(code): Path<String>) -> PageResult {
-    let c = crate::auth::guard::public_community(&state.db, &code).await?;
-    let list = store::listed_publicly(&mut state.db.read().await?, c.id).await?;
-    let item = |r: &store::Registration| Item { title: r.public_name(), sub: r.party_org.clone(), ..Item::default() };
-    Sheet::new(ctx.clone(), format!("{} · {}", c.name, ctx.t("participation.registered_list")))
-        .card(Card {
-            title: c.name.clone(),
-            text: Some(ctx.t("participation.registered_intro")),
-            links: public_links(&ctx, &code),
-            ..Card::default()
-        })
-        .card(Card {
-            title: ctx.t("participation.units"),
-            items: list.iter().filter(|r| r.kind == "unit").map(item).collect(),
-            empty: Some(ctx.t("list.empty")),
-            ..Card::default()
-        })
-        .card(Card {
-            title: ctx.t("participation.members"),
-            items: list.iter().filter(|r| r.kind == "member").map(item).collect(),
-            empty: Some(ctx.t("list.empty")),
-            ..Card::default()
-        })
-        .render()
 }
 
 // ---------- home ----------
@@ -1473,4 +139,219 @@ async fn home_sections(state: &AppState, ctx: &PageCtx, actor: &Actor) -> AppRes
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::services::media::Media;
+    use askama::Template;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::web::ui::{Form, Refusal};
+
+    const X: &str = "<script>x</script>";
+
+    /// The text came out as text: no live script, the escaped form instead.
+    fn escaped(html: &str) -> bool {
+        !html.contains("<script>x") && (html.contains("&lt;script&gt;x") || html.contains("&#60;script&#62;x"))
+    }
+
+    fn actor() -> Actor {
+        Actor {
+            user_id: 7,
+            username: "u7".into(),
+            display_name: X.into(),
+            grants: Vec::new(),
+            subdistrict_communities: Default::default(),
+        }
+    }
+
+    fn hs() -> CommunityRef {
+        CommunityRef { id: 1, code: "hs".into(), name: X.into(), subdistrict_id: 1, kind: "community".into() }
+    }
+
+    fn need(status: &str) -> Need {
+        Need {
+            community_id: 1,
+            id: 3,
+            title: X.into(),
+            description: X.into(),
+            kind: "money".into(),
+            quantity: 10_000,
+            unit: "元".into(),
+            pledged: 6000,
+            fulfilled: 0,
+            deadline: None,
+            status: status.into(),
+            reason: None,
+            suggested_by: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn pledge(user_id: i64) -> Pledge {
+        Pledge {
+            community_id: 1,
+            id: 5,
+            need_id: 3,
+            need_title: X.into(),
+            registration_id: 2,
+            registrant: "海盛物业服务中心".into(),
+            registrant_kind: "unit".into(),
+            show_name: false,
+            user_id,
+            kind: "sponsor".into(),
+            amount: 6000,
+            status: "pledged".into(),
+            note: Some(X.into()),
+            evidence: None,
+            evidence_amount: None,
+            served_on: None,
+            minutes: None,
+            confirmed_at: None,
+            service_record_id: None,
+            created_at: 0,
+        }
+    }
+
+    fn registration(id: i64) -> store::Registration {
+        store::Registration {
+            community_id: 1,
+            id,
+            kind: "member".into(),
+            user_id: 7,
+            partner_unit_id: None,
+            name: X.into(),
+            party_org: X.into(),
+            relation: None,
+            skills: String::new(),
+            offers: None,
+            contact_name: None,
+            contact_phone_masked: None,
+            show_name: true,
+            status: "accepted".into(),
+            reason: None,
+            reminded_at: None,
+            registered_at: 0,
+        }
+    }
+
+    fn photo(id: i64) -> Media {
+        Media {
+            community_id: 1,
+            id,
+            owner_kind: "need".into(),
+            owner_id: 3,
+            mime: "image/png".into(),
+            bytes: 10,
+            width: None,
+            height: None,
+        }
+    }
+
+    #[test]
+    fn the_board_draws_user_text_as_text() {
+        let page = public::board_view(crate::web::tests::ctx(), "hs", X, &[(need("open"), vec![pledge(8)])]);
+        let html = page.render().unwrap();
+        assert!(escaped(&html), "{html}");
+        assert!(html.contains("海盛物业服务中心") && html.contains("6,000元"), "who took it: {html}");
+        assert!(html.contains("6,000 / 10,000 元"), "how far: {html}");
+        assert!(html.contains(r#"href="/c/hs/needs/3""#) && html.contains("class=\"tag tag-"));
+    }
+
+    #[test]
+    fn a_refused_pledge_shows_its_error_on_its_field_and_keeps_what_was_typed() {
+        let d = needs_list::NeedData {
+            n: need("open"),
+            pledges: vec![pledge(7)],
+            history: Vec::new(),
+            photos: vec![photo(11)],
+            evidence: Vec::new(),
+            mine: vec![registration(2)],
+        };
+        let r = Refusal {
+            form_id: Form::id_for("/c/hs/needs/3/pledges"),
+            typed: [("amount".to_string(), Value::from("99999"))].into_iter().collect(),
+            errors: [("amount".to_string(), "最多还能认领 4000".to_string())].into(),
+            alert: Some("有几项需要修改".into()),
+        };
+        let html = needs_list::need_view(crate::web::tests::ctx(), &actor(), &hs(), &d, &r).render().unwrap();
+        assert!(escaped(&html), "{html}");
+        assert!(html.contains(r#"id="e-c-hs-needs-3-pledges-amount""#), "the error sits on its field: {html}");
+        assert!(html.contains("最多还能认领 4000") && html.contains(r#"value="99999""#), "{html}");
+        assert!(html.contains(r#"role="alert""#) && html.contains("有几项需要修改"));
+        assert!(html.contains(r#"action="/c/hs/pledges/5/fulfil""#), "their own pledge can be reported done");
+        assert!(html.contains(r#"src="/c/hs/media/11/thumb""#), "the need's photos");
+    }
+
+    #[test]
+    fn a_refused_need_opens_its_folded_form() {
+        let r = Refusal {
+            form_id: Form::id_for("/c/hs/needs"),
+            errors: [("title".to_string(), X.to_string())].into(),
+            alert: Some("有几项需要修改".into()),
+            ..Refusal::default()
+        };
+        let shown = needs_list::needs_view(crate::web::tests::ctx(), &actor(), &hs(), &[need("open")], None, &r);
+        let html = shown.render().unwrap();
+        assert!(escaped(&html), "{html}");
+        assert!(html.contains(r#"id="e-c-hs-needs-title""#) && !html.contains("<details"), "{html}");
+        let plain = needs_list::needs_view(crate::web::tests::ctx(), &actor(), &hs(), &[], None, &Refusal::none());
+        let html = plain.render().unwrap();
+        assert!(html.contains("<details") && !html.contains(r#"role="alert""#), "folded until refused");
+    }
+
+    #[test]
+    fn the_figures_draw_bars_from_numbers() {
+        let mut f = crate::capabilities::participation::stats::Figures::default();
+        f.needs.insert("open".into(), 2);
+        f.registrations = 122;
+        let page = figures::stats_view(crate::web::tests::ctx(), X.into(), "/c/hs/participation.xlsx".into(), &f, &[]);
+        let html = page.render().unwrap();
+        assert!(escaped(&html), "{html}");
+        assert!(html.contains(r#"<svg class="chart""#) && html.contains("122"), "{html}");
+        assert!(html.contains(r#"href="/c/hs/participation.xlsx""#));
+    }
+
+    #[test]
+    fn a_refused_pair_shows_its_error_and_the_late_pairs_come_first() {
+        let pair = |id: i64, overdue_days: Option<i64>| store::PairView {
+            pair: store::Pair {
+                community_id: 1,
+                id,
+                kind: "party".into(),
+                user_id: 7,
+                name: X.into(),
+                starts_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                ends_on: None,
+                every_days: 7,
+                note: None,
+                last_visit: None,
+                visits: 0,
+            },
+            households: vec![(4, X.into())],
+            overdue_days,
+        };
+        let d = pairing::PairsData {
+            list: vec![pair(1, None), pair(2, Some(3))],
+            uncovered: Some(pairing::Uncovered {
+                households: vec![(4, X.into(), "独居".into())],
+                people: vec![(7, X.into(), "party".into())],
+            }),
+        };
+        let r = Refusal {
+            form_id: Form::id_for("/c/hs/pairs"),
+            errors: [("ends_on".to_string(), "结束日期不能早于开始日期".to_string())].into(),
+            alert: Some("有几项需要修改".into()),
+            ..Refusal::default()
+        };
+        let html = pairing::pairs_view(crate::web::tests::ctx(), &hs(), d, &r).render().unwrap();
+        assert!(escaped(&html), "{html}");
+        assert!(html.contains(r#"id="e-c-hs-pairs-ends_on""#) && html.contains("结束日期不能早于开始日期"), "{html}");
+        let late = html.find(r#"href="/c/hs/pairs/2""#).expect("the late pair is listed");
+        assert!(late < html.find(r#"href="/c/hs/pairs/1""#).expect("the other too"), "the late pair first");
+        assert!(html.contains(r#"href="/c/hs/households/4""#), "the uncovered household is listed");
+    }
 }

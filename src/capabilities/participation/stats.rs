@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::NeedStatus;
 use crate::auth::model::{Actor, Permission, Role};
-use crate::db::{Builder, Db};
+use crate::db::{Builder, Conn, Db};
 use crate::error::{AppError, AppResult};
 
 /// Pledges of one kind: how many, how much (in the need's unit), and how much of money.
@@ -111,25 +111,44 @@ pub async fn figures(db: &Db, actor: &Actor, community_ids: &[i64]) -> AppResult
         return Err(AppError::NotFound);
     }
     let mut conn = db.read_over(community_ids).await?;
-    let ids = || community_ids.iter().copied();
-    // Subqueries name the community too (not only their outer row's), so that Citus
-    // answers one community from its one shard.
-    let correlated = |b: &mut Builder, alias: &str, outer: &str| {
-        b.push(&format!(" {alias}.community_id IN "))
-            .list(ids())
-            .push(&format!(" AND {alias}.community_id = {outer}.community_id"));
-    };
-    let grouped = |select: &str, from: &str, group: &str| {
-        let mut b = Builder::new(format!("SELECT community_id, {select} FROM {from} WHERE community_id IN "));
-        b.list(ids()).push(group);
-        b
-    };
     let names: Vec<(i64, String)> = {
         let mut b = Builder::new("SELECT id, name FROM communities WHERE id IN ");
-        b.list(ids()).push(" ORDER BY code");
+        b.list(community_ids.iter().copied()).push(" ORDER BY code");
         b.build().fetch_all(&mut conn).await?
     };
-    let mut by: BTreeMap<i64, Figures> = names
+    let mut by = blank_figures(&names);
+    count_registrations(&mut conn, community_ids, &mut by).await?;
+    let year = crate::time::day_start_ms(
+        chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&crate::web::fmt::today()), 1, 1)
+            .unwrap_or_else(crate::web::fmt::today),
+    );
+    count_active(&mut conn, community_ids, year, &mut by).await?;
+    count_needs(&mut conn, community_ids, &mut by).await?;
+    count_pledges(&mut conn, community_ids, &mut by).await?;
+    count_proposals(&mut conn, community_ids, &mut by).await?;
+    count_pairs(&mut conn, community_ids, year, &mut by).await?;
+    let mut total = Figures::default();
+    let mut each: Vec<Figures> = names.iter().filter_map(|(id, _)| by.remove(id)).collect();
+    for f in &mut each {
+        total.add(f);
+        f.finish();
+    }
+    total.finish();
+    Ok((total, each))
+}
+
+/// `SELECT community_id, {select} FROM {from} WHERE community_id IN (…){group}`: a
+/// count per community, the caller adding its arguments after `group` when needed.
+fn grouped(community_ids: &[i64], select: &str, from: &str, group: &str) -> Builder {
+    let mut b = Builder::new(format!("SELECT community_id, {select} FROM {from} WHERE community_id IN "));
+    b.list(community_ids.iter().copied()).push(group);
+    b
+}
+
+/// Zero figures for each community, with every need state, pledge kind and proposal
+/// stage present so that tables show them all.
+fn blank_figures(names: &[(i64, String)]) -> BTreeMap<i64, Figures> {
+    names
         .iter()
         .map(|(id, name)| {
             let needs = NeedStatus::ALL.iter().map(|s| (s.as_str().to_string(), 0)).collect();
@@ -138,12 +157,15 @@ pub async fn figures(db: &Db, actor: &Actor, community_ids: &[i64]) -> AppResult
                 crate::capabilities::council::Stage::ALL.iter().map(|s| (s.as_str().to_string(), 0)).collect();
             (*id, Figures { community_id: *id, name: name.clone(), needs, pledges, proposals, ..Figures::default() })
         })
-        .collect();
+        .collect()
+}
 
+/// Registrations: all, pending, and accepted units and members.
+async fn count_registrations(conn: &mut Conn, community_ids: &[i64], by: &mut BTreeMap<i64, Figures>) -> AppResult<()> {
     let rows: Vec<(i64, String, String, i64)> =
-        grouped("kind, status, COUNT(*)", "registrations", " GROUP BY community_id, kind, status")
+        grouped(community_ids, "kind, status, COUNT(*)", "registrations", " GROUP BY community_id, kind, status")
             .build()
-            .fetch_all(&mut conn)
+            .fetch_all(conn)
             .await?;
     for (c, kind, status, n) in rows {
         let Some(f) = by.get_mut(&c) else { continue };
@@ -155,28 +177,47 @@ pub async fn figures(db: &Db, actor: &Actor, community_ids: &[i64]) -> AppResult
             if kind == "unit" { f.units += n } else { f.members += n }
         }
     }
-    let year = crate::time::day_start_ms(
-        chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&crate::web::fmt::today()), 1, 1)
-            .unwrap_or_else(crate::web::fmt::today),
+    Ok(())
+}
+
+/// Accepted registrants active since `year` (ms): a pledge, or for members a visit of
+/// one of their pairs.
+async fn count_active(
+    conn: &mut Conn,
+    community_ids: &[i64],
+    year: i64,
+    by: &mut BTreeMap<i64, Figures>,
+) -> AppResult<()> {
+    let mut b = grouped(
+        community_ids,
+        "COUNT(*)",
+        "registrations r",
+        " AND r.status = 'accepted' AND (EXISTS (SELECT 1 FROM pledges p WHERE",
     );
-    let mut b =
-        grouped("COUNT(*)", "registrations r", " AND r.status = 'accepted' AND (EXISTS (SELECT 1 FROM pledges p WHERE");
-    correlated(&mut b, "p", "r");
+    b.same_community("p", "r", community_ids);
     b.push(" AND p.registration_id = r.id AND p.status <> 'cancelled' AND p.created_at >= ");
     b.arg(year).push(
         ") OR (r.kind = 'member' AND EXISTS (SELECT 1 FROM pair_visits v JOIN pairs q ON q.community_id = v.community_id AND q.id = v.pair_id
            WHERE",
     );
-    correlated(&mut b, "v", "r");
+    b.same_community("v", "r", community_ids);
     b.push(" AND q.user_id = r.user_id AND v.created_at >= ");
     b.arg(year).push("))) GROUP BY community_id");
-    for (c, n) in b.build().fetch_all::<(i64, i64)>(&mut conn).await? {
+    for (c, n) in b.build().fetch_all::<(i64, i64)>(conn).await? {
         if let Some(f) = by.get_mut(&c) {
             f.active = n;
         }
     }
+    Ok(())
+}
+
+/// Needs by state, and how many were published (withdrawn ones aside).
+async fn count_needs(conn: &mut Conn, community_ids: &[i64], by: &mut BTreeMap<i64, Figures>) -> AppResult<()> {
     let rows: Vec<(i64, String, i64)> =
-        grouped("status, COUNT(*)", "needs", " GROUP BY community_id, status").build().fetch_all(&mut conn).await?;
+        grouped(community_ids, "status, COUNT(*)", "needs", " GROUP BY community_id, status")
+            .build()
+            .fetch_all(conn)
+            .await?;
     for (c, status, n) in rows {
         let Some(f) = by.get_mut(&c) else { continue };
         *f.needs.entry(status.clone()).or_default() += n;
@@ -184,6 +225,11 @@ pub async fn figures(db: &Db, actor: &Actor, community_ids: &[i64]) -> AppResult
             f.published += n;
         }
     }
+    Ok(())
+}
+
+/// Pledges (not cancelled) by kind: how many, how many fulfilled, yuan to money needs.
+async fn count_pledges(conn: &mut Conn, community_ids: &[i64], by: &mut BTreeMap<i64, Figures>) -> AppResult<()> {
     let rows: Vec<(i64, String, i64, i64, i64)> = {
         let mut b = Builder::new(
             "SELECT p.community_id, p.kind, COUNT(*), CAST(SUM(CASE WHEN p.status = 'fulfilled' THEN 1 ELSE 0 END) AS BIGINT),
@@ -191,44 +237,60 @@ pub async fn figures(db: &Db, actor: &Actor, community_ids: &[i64]) -> AppResult
              FROM pledges p JOIN needs n ON n.community_id = p.community_id AND n.id = p.need_id
              WHERE p.status <> 'cancelled' AND p.community_id IN ",
         );
-        b.list(ids()).push(" GROUP BY p.community_id, p.kind");
-        b.build().fetch_all(&mut conn).await?
+        b.list(community_ids.iter().copied()).push(" GROUP BY p.community_id, p.kind");
+        b.build().fetch_all(conn).await?
     };
     for (c, kind, count, fulfilled, yuan) in rows {
         if let Some(f) = by.get_mut(&c) {
             f.pledges.insert(kind, Pledged { count, fulfilled, yuan });
         }
     }
+    Ok(())
+}
+
+/// Proposals by stage, and the votes cast and voters eligible over decided ones.
+async fn count_proposals(conn: &mut Conn, community_ids: &[i64], by: &mut BTreeMap<i64, Figures>) -> AppResult<()> {
     let rows: Vec<(i64, String, i64)> =
-        grouped("stage, COUNT(*)", "proposals", " GROUP BY community_id, stage").build().fetch_all(&mut conn).await?;
+        grouped(community_ids, "stage, COUNT(*)", "proposals", " GROUP BY community_id, stage")
+            .build()
+            .fetch_all(conn)
+            .await?;
     for (c, stage, n) in rows {
         if let Some(f) = by.get_mut(&c) {
             *f.proposals.entry(stage).or_default() += n;
         }
     }
     let rows: Vec<(i64, i64, i64)> = grouped(
+        community_ids,
         "CAST(COALESCE(SUM(COALESCE(votes_for, 0) + COALESCE(votes_against, 0) + COALESCE(votes_abstain, 0)), 0) AS BIGINT), CAST(COALESCE(SUM(eligible), 0) AS BIGINT)",
         "proposals",
         " AND stage IN ('passed', 'rejected') GROUP BY community_id",
     )
     .build()
-    .fetch_all(&mut conn)
+    .fetch_all(conn)
     .await?;
     for (c, cast, eligible) in rows {
         if let Some(f) = by.get_mut(&c) {
             (f.cast, f.eligible) = (cast, eligible);
         }
     }
-    // Pairs: their schedule against their last visit, judged as the pages judge it.
+    Ok(())
+}
+
+/// Pairs (live and overdue ones, their schedule against their last visit, judged as
+/// the pages judge it), households paired, and visits since `year` (ms).
+async fn count_pairs(
+    conn: &mut Conn,
+    community_ids: &[i64],
+    year: i64,
+    by: &mut BTreeMap<i64, Figures>,
+) -> AppResult<()> {
     let today = crate::web::fmt::today();
-    let pairs: Vec<(i64, chrono::NaiveDate, Option<chrono::NaiveDate>, i64, Option<chrono::NaiveDate>)> = grouped(
-        &super::store::pair_schedule(if community_ids.len() == 1 { "$1" } else { "pairs.community_id" }),
-        "pairs",
-        "",
-    )
-    .build()
-    .fetch_all(&mut conn)
-    .await?;
+    let mut b = Builder::new("SELECT community_id, ");
+    super::store::pair_schedule(&mut b, community_ids);
+    b.push(" FROM pairs WHERE community_id IN ").list(community_ids.iter().copied());
+    let pairs: Vec<(i64, chrono::NaiveDate, Option<chrono::NaiveDate>, i64, Option<chrono::NaiveDate>)> =
+        b.build().fetch_all(conn).await?;
     for (c, starts, ends, every, last) in pairs {
         let Some(f) = by.get_mut(&c) else { continue };
         f.pairs += 1;
@@ -239,30 +301,23 @@ pub async fn figures(db: &Db, actor: &Actor, community_ids: &[i64]) -> AppResult
             }
         }
     }
-    for (c, n) in grouped("COUNT(DISTINCT household_id)", "pair_households", " GROUP BY community_id")
+    for (c, n) in grouped(community_ids, "COUNT(DISTINCT household_id)", "pair_households", " GROUP BY community_id")
         .build()
-        .fetch_all::<(i64, i64)>(&mut conn)
+        .fetch_all::<(i64, i64)>(conn)
         .await?
     {
         if let Some(f) = by.get_mut(&c) {
             f.households_paired = n;
         }
     }
-    let mut b = grouped("COUNT(*)", "pair_visits", " AND created_at >= ");
+    let mut b = grouped(community_ids, "COUNT(*)", "pair_visits", " AND created_at >= ");
     b.arg(year).push(" GROUP BY community_id");
-    for (c, n) in b.build().fetch_all::<(i64, i64)>(&mut conn).await? {
+    for (c, n) in b.build().fetch_all::<(i64, i64)>(conn).await? {
         if let Some(f) = by.get_mut(&c) {
             f.visits = n;
         }
     }
-    let mut total = Figures::default();
-    let mut each: Vec<Figures> = names.iter().filter_map(|(id, _)| by.remove(id)).collect();
-    for f in &mut each {
-        total.add(f);
-        f.finish();
-    }
-    total.finish();
-    Ok((total, each))
+    Ok(())
 }
 
 /// The spreadsheet's columns, and one row of figures under them.

@@ -13,10 +13,14 @@ use super::store::{self, NewRule, NewService, RankBy, Registration};
 use super::{Period, Source, ledger, stats};
 use crate::auth::guard;
 use crate::auth::guard::CommunityRef;
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult, FieldError, Problem};
 use crate::web::AppState;
-use crate::web::api::{ApiJson, time};
+use crate::web::api::{ApiJson, Code, CodeId, SubdistrictId, time};
 use crate::web::{Signed, fmt};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+mod shop;
 
 async fn community(s: &AppState, a: &Signed, code: &str) -> AppResult<CommunityRef> {
     crate::auth::guard::visible_community(&s.db, a.actor(), code).await
@@ -46,14 +50,6 @@ fn record_json(r: &store::ServiceRecord) -> Value {
         "started_at": fmt::rfc3339(r.started_at), "ended_at": fmt::rfc3339(r.ended_at), "minutes": r.minutes,
         "source": r.source, "source_id": r.source_id, "status": r.status, "reason": r.reason, "points": r.points,
         "decided_at": r.decided_at.map(fmt::rfc3339),
-    })
-}
-
-fn redemption_json(d: &store::Redemption, show_code: bool) -> Value {
-    json!({
-        "id": d.id, "reward_id": d.reward_id, "reward": d.reward, "points": d.points, "status": d.status,
-        "code": show_code.then(|| d.code.clone()), "held_at": fmt::rfc3339(d.held_at), "expires_at": fmt::rfc3339(d.expires_at),
-        "decided_at": d.decided_at.map(fmt::rfc3339),
     })
 }
 
@@ -87,11 +83,16 @@ impl VolunteerBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Search {
+    /// Search text (name, number).
     q: Option<String>,
 }
 
+/// Volunteers (staff; q)
+#[utoipa::path(get, path = "/api/v1/communities/{code}/volunteers", tag = "volunteers", params(Code, Search),
+    responses((status = 200, description = "The volunteers")))]
 pub async fn volunteers(
     State(s): State<AppState>,
     a: Signed,
@@ -103,7 +104,12 @@ pub async fn volunteers(
     Ok(Json(json!({"items": list.iter().map(volunteer_json).collect::<Vec<_>>(), "total": list.len()})))
 }
 
-/// Staff sign someone up (with `phone` and `password`).
+/// Sign someone up (staff): an account (phone, password) and the volunteer
+#[utoipa::path(post, path = "/api/v1/communities/{code}/volunteers", tag = "volunteers", params(Code),
+    request_body = VolunteerBody,
+    responses((status = 201, description = "The volunteer"),
+        (status = 422, description = "Invalid input", body = Problem),
+        (status = 409, description = "Already a volunteer", body = Problem)))]
 pub async fn sign_up(
     State(s): State<AppState>,
     a: Signed,
@@ -125,7 +131,10 @@ pub async fn sign_up(
     Ok((StatusCode::CREATED, Json(volunteer_json(&v))).into_response())
 }
 
-/// The signed-in user as a volunteer of the community, with their balance.
+/// The signed-in volunteer, with balance and teams
+#[utoipa::path(get, path = "/api/v1/communities/{code}/volunteers/me", tag = "volunteers", params(Code),
+    responses((status = 200, description = "The volunteer, with balance and teams"),
+        (status = 404, description = "Not a volunteer of the community", body = Problem)))]
 pub async fn me(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {
     let c = community(&s, &a, &code).await?;
     let mut conn = s.db.read().await?;
@@ -138,6 +147,12 @@ pub async fn me(State(s): State<AppState>, a: Signed, Path(code): Path<String>) 
     Ok(Json(out))
 }
 
+/// Register the signed-in user as a volunteer
+#[utoipa::path(post, path = "/api/v1/communities/{code}/volunteers/me", tag = "volunteers", params(Code),
+    request_body = VolunteerBody, operation_id = "register_volunteer",
+    responses((status = 201, description = "The volunteer"),
+        (status = 422, description = "Invalid input", body = Problem),
+        (status = 409, description = "Already a volunteer", body = Problem)))]
 pub async fn register(
     State(s): State<AppState>,
     a: Signed,
@@ -166,6 +181,13 @@ fn yes() -> bool {
     true
 }
 
+/// Join or leave a team (staff: anyone, and leaders)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/team-memberships", tag = "volunteers", params(Code),
+    request_body = MembershipBody,
+    responses((status = 204, description = "Done"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 409, description = "Not a volunteer", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn membership(
     State(s): State<AppState>,
     a: Signed,
@@ -196,12 +218,18 @@ pub struct ServiceBody {
     pub minutes: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RecordQuery {
+    /// pending, approved or rejected.
     status: Option<String>,
+    /// true: one's own only.
     mine: Option<bool>,
 }
 
+/// Service records (status; mine=true for one's own)
+#[utoipa::path(get, path = "/api/v1/communities/{code}/service-records", tag = "volunteers", params(Code, RecordQuery),
+    responses((status = 200, description = "The service records")))]
 pub async fn records(
     State(s): State<AppState>,
     a: Signed,
@@ -218,6 +246,12 @@ pub async fn records(
     Ok(Json(json!({"items": list.iter().map(record_json).collect::<Vec<_>>(), "total": list.len()})))
 }
 
+/// Record a service, pending approval
+#[utoipa::path(post, path = "/api/v1/communities/{code}/service-records", tag = "volunteers", params(Code),
+    request_body = ServiceBody,
+    responses((status = 201, description = "The service record, pending"),
+        (status = 422, description = "Invalid input", body = Problem),
+        (status = 409, description = "Not a volunteer", body = Problem)))]
 pub async fn add_record(
     State(s): State<AppState>,
     a: Signed,
@@ -248,6 +282,10 @@ pub async fn add_record(
     Ok((StatusCode::CREATED, Json(record_json(&r))).into_response())
 }
 
+/// A service record
+#[utoipa::path(get, path = "/api/v1/communities/{code}/service-records/{id}", tag = "volunteers", params(CodeId),
+    responses((status = 200, description = "The service record"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem)))]
 pub async fn record(
     State(s): State<AppState>,
     a: Signed,
@@ -259,6 +297,7 @@ pub async fn record(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = points::DecisionBody)]
 #[serde(deny_unknown_fields)]
 pub struct DecisionBody {
     pub approve: bool,
@@ -266,6 +305,13 @@ pub struct DecisionBody {
     pub reason: Option<String>,
 }
 
+/// Approve (paying by the rules in force when served) or reject with a reason
+#[utoipa::path(post, path = "/api/v1/communities/{code}/service-records/{id}/decision", tag = "volunteers",
+    params(CodeId), request_body = DecisionBody,
+    responses((status = 200, description = "The service record, decided"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 409, description = "Already decided", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn decide(
     State(s): State<AppState>,
     a: Signed,
@@ -279,6 +325,10 @@ pub async fn decide(
 
 // ---------- rules and the ledger ----------
 
+/// Every version of every rule
+#[utoipa::path(get, path = "/api/v1/communities/{code}/points/rules", tag = "points", params(Code),
+    responses((status = 200, description = "The rules, each version with whether it is in force"),
+        (status = 403, description = "Not allowed", body = Problem)))]
 pub async fn rules(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {
     let c = community(&s, &a, &code).await?;
     guard::require(a.actor(), c.id, crate::auth::model::Permission::ManagePoints)?;
@@ -314,6 +364,11 @@ pub struct RuleBody {
     pub effective_from: Option<String>,
 }
 
+/// A rule, or a new version of one (code)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/points/rules", tag = "points", params(Code),
+    request_body = RuleBody,
+    responses((status = 201, description = "The rule version"),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn add_rule(
     State(s): State<AppState>,
     a: Signed,
@@ -335,7 +390,9 @@ pub async fn add_rule(
     Ok((StatusCode::CREATED, Json(json!(r))).into_response())
 }
 
-/// The signed-in user's balance and latest movements, each naming its cause.
+/// The signed-in user's balance and movements, each with its cause
+#[utoipa::path(get, path = "/api/v1/communities/{code}/points/statement", tag = "points", params(Code),
+    responses((status = 200, description = "The balance and the latest movements")))]
 pub async fn statement(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {
     let c = community(&s, &a, &code).await?;
     let mut conn = s.db.read().await?;
@@ -367,7 +424,14 @@ pub struct GiveBody {
     pub reason: String,
 }
 
-/// Gives or takes points by hand. Needs an `Idempotency-Key`: a retry posts once.
+/// Give or take points by hand (Idempotency-Key required)
+///
+/// A retry with the same `Idempotency-Key` posts once.
+#[utoipa::path(post, path = "/api/v1/communities/{code}/points/movements", tag = "points", params(Code),
+    request_body = GiveBody,
+    responses((status = 201, description = "The movement"),
+        (status = 422, description = "Invalid input", body = Problem),
+        (status = 409, description = "Refused as things are (e.g. not enough points)", body = Problem)))]
 pub async fn give(
     State(s): State<AppState>,
     a: Signed,
@@ -399,6 +463,13 @@ pub struct ReasonBody {
     pub reason: String,
 }
 
+/// Correct a movement by reversing it
+#[utoipa::path(post, path = "/api/v1/communities/{code}/points/movements/{id}/reversal", tag = "points", params(CodeId),
+    request_body = ReasonBody,
+    responses((status = 201, description = "The reversing movement"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 409, description = "Refused as things are (e.g. already reversed)", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn reverse(
     State(s): State<AppState>,
     a: Signed,
@@ -411,70 +482,26 @@ pub async fn reverse(
     Ok((StatusCode::CREATED, Json(json!(m))).into_response())
 }
 
-// ---------- the shop ----------
-
-pub async fn shop(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {
-    let c = community(&s, &a, &code).await?;
-    let items = store::shop(&mut s.db.read().await?, c.id, fmt::today()).await?;
-    Ok(Json(json!({"items": items})))
-}
-
-/// Redeems one unit; an `Idempotency-Key` makes a retry answer the first redemption.
-pub async fn redeem(
-    State(s): State<AppState>,
-    a: Signed,
-    Path((code, id)): Path<(String, i64)>,
-    headers: HeaderMap,
-) -> AppResult<Response> {
-    let c = community(&s, &a, &code).await?;
-    let d = store::redeem(&s, a.actor(), c.id, id, key(&headers)).await?;
-    Ok((StatusCode::CREATED, Json(redemption_json(&d, true))).into_response())
-}
-
-pub async fn redemptions(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {
-    let c = community(&s, &a, &code).await?;
-    let list = store::my_redemptions(&mut s.db.read().await?, c.id, a.actor().user_id).await?;
-    Ok(Json(json!({"items": list.iter().map(|d| redemption_json(d, true)).collect::<Vec<_>>()})))
-}
-
-pub async fn cancel(
-    State(s): State<AppState>,
-    a: Signed,
-    Path((code, id)): Path<(String, i64)>,
-) -> AppResult<Json<Value>> {
-    let c = community(&s, &a, &code).await?;
-    let d = store::cancel(&s, a.actor(), c.id, id).await?;
-    Ok(Json(redemption_json(&d, d.user_id == a.actor().user_id)))
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct HandoverBody {
-    /// The code the holder shows.
-    pub code: String,
-}
-
-pub async fn handover(
-    State(s): State<AppState>,
-    a: Signed,
-    Path(code): Path<String>,
-    ApiJson(b): ApiJson<HandoverBody>,
-) -> AppResult<Json<Value>> {
-    let c = community(&s, &a, &code).await?;
-    let d = store::confirm(&s, a.actor(), c.id, &b.code).await?;
-    Ok(Json(redemption_json(&d, false)))
-}
-
 // ---------- honor roll, certificates, figures ----------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HonorQuery {
+    /// hours (default) or points.
     by: Option<String>,
+    /// month (default), year or all.
     period: Option<String>,
+    /// One grid's volunteers only.
     grid_id: Option<i64>,
 }
 
+/// The honor roll (by=hours|points, period=month|year|all, grid_id), public
+///
 /// Public, like the honor roll page.
+#[utoipa::path(get, path = "/api/v1/communities/{code}/honor-roll", tag = "points", params(Code, HonorQuery),
+    responses((status = 200, description = "The ranking and the commendations"),
+        (status = 404, description = "No such community", body = Problem),
+        (status = 422, description = "by or period not one of the choices", body = Problem)))]
 pub async fn honor_roll(
     State(s): State<AppState>,
     Path(code): Path<String>,
@@ -507,6 +534,12 @@ pub struct PeriodBody {
     pub to: NaiveDate,
 }
 
+/// Issue a service certificate over a period (PDF and public check)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/volunteers/{id}/certificates", tag = "volunteers",
+    params(CodeId), request_body = PeriodBody,
+    responses((status = 201, description = "The certificate, with its PDF and where to check it"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn issue_certificate(
     State(s): State<AppState>,
     a: Signed,
@@ -528,11 +561,16 @@ pub async fn issue_certificate(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
+    /// From this day (default: the first of the year).
     from: Option<NaiveDate>,
+    /// To this day (default: today).
     to: Option<NaiveDate>,
+    /// One team only (a community's figures).
     team_id: Option<i64>,
+    /// One grid only (a community's figures).
     grid_id: Option<i64>,
 }
 
@@ -542,6 +580,9 @@ fn period(q: &StatsQuery) -> (NaiveDate, NaiveDate) {
     (from, q.to.unwrap_or(today).max(from))
 }
 
+/// Figures (from, to, team_id, grid_id)
+#[utoipa::path(get, path = "/api/v1/communities/{code}/points/stats", tag = "points", params(Code, StatsQuery),
+    operation_id = "points_community_stats", responses((status = 200, description = "The figures")))]
 pub async fn community_stats(
     State(s): State<AppState>,
     a: Signed,
@@ -559,6 +600,11 @@ pub async fn community_stats(
     Ok(Json(json!(f)))
 }
 
+/// Figures of a subdistrict
+#[utoipa::path(get, path = "/api/v1/subdistricts/{id}/points/stats", tag = "points", params(SubdistrictId, StatsQuery),
+    operation_id = "points_subdistrict_stats",
+    responses((status = 200, description = "The figures"),
+        (status = 404, description = "Not a subdistrict you manage", body = Problem)))]
 pub async fn subdistrict_stats(
     State(s): State<AppState>,
     a: Signed,
@@ -579,118 +625,22 @@ pub async fn subdistrict_stats(
     Ok(Json(json!(f)))
 }
 
-/// This API, for the OpenAPI document.
-pub fn endpoints() -> Vec<crate::web::openapi::Endpoint> {
-    use crate::web::openapi::endpoint;
-    use utoipa::PartialSchema;
-    use utoipa::openapi::path::HttpMethod::{Get, Post};
-    let (v, p, s) = ("volunteers", "points", "shop");
-    vec![
-        endpoint(Get, "/api/v1/communities/{code}/volunteers", v, "Volunteers (staff; q)"),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/volunteers",
-            v,
-            "Sign someone up (staff): an account (phone, password) and the volunteer",
-        )
-        .body(VolunteerBody::schema())
-        .created(),
-        endpoint(Get, "/api/v1/communities/{code}/volunteers/me", v, "The signed-in volunteer, with balance and teams"),
-        endpoint(Post, "/api/v1/communities/{code}/volunteers/me", v, "Register the signed-in user as a volunteer")
-            .body(VolunteerBody::schema())
-            .created(),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/volunteers/{id}/certificates",
-            v,
-            "Issue a service certificate over a period (PDF and public check)",
-        )
-        .body(PeriodBody::schema())
-        .created(),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/team-memberships",
-            v,
-            "Join or leave a team (staff: anyone, and leaders)",
-        )
-        .body(MembershipBody::schema()),
-        endpoint(
-            Get,
-            "/api/v1/communities/{code}/service-records",
-            v,
-            "Service records (status; mine=true for one's own)",
-        ),
-        endpoint(Post, "/api/v1/communities/{code}/service-records", v, "Record a service, pending approval")
-            .body(ServiceBody::schema())
-            .created(),
-        endpoint(Get, "/api/v1/communities/{code}/service-records/{id}", v, "A service record"),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/service-records/{id}/decision",
-            v,
-            "Approve (paying by the rules in force when served) or reject with a reason",
-        )
-        .body(DecisionBody::schema()),
-        endpoint(Get, "/api/v1/communities/{code}/points/rules", p, "Every version of every rule"),
-        endpoint(Post, "/api/v1/communities/{code}/points/rules", p, "A rule, or a new version of one (code)")
-            .body(RuleBody::schema())
-            .created(),
-        endpoint(
-            Get,
-            "/api/v1/communities/{code}/points/statement",
-            p,
-            "The signed-in user's balance and movements, each with its cause",
-        ),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/points/movements",
-            p,
-            "Give or take points by hand (Idempotency-Key required)",
-        )
-        .body(GiveBody::schema())
-        .created(),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/points/movements/{id}/reversal",
-            p,
-            "Correct a movement by reversing it",
-        )
-        .body(ReasonBody::schema())
-        .created(),
-        endpoint(Get, "/api/v1/communities/{code}/points/stats", p, "Figures (from, to, team_id, grid_id)"),
-        endpoint(Get, "/api/v1/subdistricts/{id}/points/stats", p, "Figures of a subdistrict"),
-        endpoint(
-            Get,
-            "/api/v1/communities/{code}/honor-roll",
-            p,
-            "The honor roll (by=hours|points, period=month|year|all, grid_id), public",
-        ),
-        endpoint(Get, "/api/v1/communities/{code}/shop", s, "What the shop offers today"),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/shop/{id}/redemptions",
-            s,
-            "Redeem one unit (Idempotency-Key): points and stock held",
-        )
-        .created(),
-        endpoint(
-            Get,
-            "/api/v1/communities/{code}/redemptions",
-            s,
-            "The signed-in user's redemptions, with their codes",
-        ),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/redemptions/{id}/cancel",
-            s,
-            "Cancel a held redemption: points and stock back",
-        ),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/handovers",
-            s,
-            "Hand over against the holder's code (staff or the merchant)",
-        )
-        .body(HandoverBody::schema()),
-    ]
+/// The routes of this API, each with its operation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(volunteers, sign_up))
+        .routes(routes!(me, register))
+        .routes(routes!(issue_certificate))
+        .routes(routes!(membership))
+        .routes(routes!(records, add_record))
+        .routes(routes!(record))
+        .routes(routes!(decide))
+        .routes(routes!(rules, add_rule))
+        .routes(routes!(statement))
+        .routes(routes!(give))
+        .routes(routes!(reverse))
+        .routes(routes!(community_stats))
+        .routes(routes!(honor_roll))
+        .routes(routes!(subdistrict_stats))
+        .merge(shop::routes())
 }

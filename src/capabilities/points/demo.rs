@@ -367,11 +367,54 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     };
     let today = crate::web::fmt::today();
 
-    // 海盛社区: 红心微聚.
+    haisheng(state, &mut r, &staff, &volunteer, hs, today).await?;
+    if let Some(hl) = community_id(state, "321111005001").await? {
+        huilong(state, &mut r, hl, today).await?;
+    }
+    if let Some(jf) = community_id(state, "350206004001").await? {
+        jiafu(state, &mut r, jf, today).await?;
+    }
+    if let Some(yx) = community_id(state, "110113003001").await? {
+        yixin(state, &mut r, yx).await?;
+    }
+    Ok(())
+}
+
+/// 海盛社区: 红心微聚. Rules, volunteers, shop and commendations in one transaction, then the
+/// demo volunteer registers, months of service are recorded, awards given and rewards redeemed
+/// through the store functions (each in its own transaction, as the pages do).
+async fn haisheng(
+    state: &AppState,
+    r: &mut Rand,
+    staff: &Actor,
+    volunteer: &Actor,
+    hs: i64,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<()> {
     let teams = team_ids(state, hs).await?;
+    let (people, shop) = haisheng_setup(state, r, hs, &teams, today).await?;
+    let me = haisheng_register(state, volunteer, hs).await?;
+    let mut all = vec![me];
+    all.extend(people.iter().copied());
+    history(state, r, staff, hs, &all, &teams).await?;
+    haisheng_awards(state, staff, hs, me.1, &teams).await?;
+    haisheng_redemptions(state, staff, volunteer, hs, &people, &shop).await?;
+    Ok(())
+}
+
+/// 海盛社区's one setup transaction: rules, 40 volunteers from residents, the shop (one
+/// service provided by the property manager) and last month's commendations. Returns the
+/// volunteers as (volunteer id, user id) and the reward ids in shop order.
+async fn haisheng_setup(
+    state: &AppState,
+    r: &mut Rand,
+    hs: i64,
+    teams: &[(i64, String)],
+    today: chrono::NaiveDate,
+) -> anyhow::Result<(Vec<(i64, i64)>, Vec<i64>)> {
     let mut tx = state.db.begin().await?;
     rules(&mut tx, hs, false).await?;
-    let people = volunteers_from_residents(&mut tx, &mut r, hs, "440804003001", 40, &teams, 2).await?;
+    let people = volunteers_from_residents(&mut tx, r, hs, "440804003001", 40, teams, 2).await?;
     let merchant: Option<i64> =
         query("SELECT id FROM partner_units WHERE community_id = $1 AND name = '海盛物业服务中心'")
             .bind(hs)
@@ -395,12 +438,18 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     )
     .await?;
     tx.commit().await?;
+    Ok((people, shop))
+}
+
+/// The demo volunteer registers herself in 海盛社区, as on the page. Returns her
+/// (volunteer id, user id).
+async fn haisheng_register(state: &AppState, volunteer: &Actor, hs: i64) -> anyhow::Result<(i64, i64)> {
     let c = crate::auth::guard::community_by_id(&mut state.db.read().await?, hs)
         .await?
         .ok_or_else(|| anyhow::anyhow!("海盛社区"))?;
     let me = store::register_self(
         state,
-        &volunteer,
+        volunteer,
         &c,
         store::Registration {
             name: "郑晓红".into(),
@@ -411,9 +460,18 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         },
     )
     .await?;
-    let mut all = vec![(me.id, me.user_id)];
-    all.extend(people.iter().copied());
-    history(state, &mut r, &staff, hs, &all, &teams).await?;
+    Ok((me.id, me.user_id))
+}
+
+/// Points given by hand in 海盛社区: the demo volunteer's bonus under the award rule, and the
+/// commended team's points for its activities.
+async fn haisheng_awards(
+    state: &AppState,
+    staff: &Actor,
+    hs: i64,
+    me_user_id: i64,
+    teams: &[(i64, String)],
+) -> anyhow::Result<()> {
     // Commended last month: a bonus under the award rule.
     let award: Option<i64> = query("SELECT id FROM points_rules WHERE community_id = $1 AND code = 'award'")
         .bind(hs)
@@ -421,10 +479,10 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         .await?;
     store::give(
         state,
-        &staff,
+        staff,
         hs,
         store::ByHand {
-            user_id: Some(me.user_id),
+            user_id: Some(me_user_id),
             team_id: None,
             partner_unit_id: None,
             rule_id: award,
@@ -438,7 +496,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     if let Some((team, _)) = teams.iter().find(|(_, n)| n == "红心微聚志愿服务队") {
         store::give(
             state,
-            &staff,
+            staff,
             hs,
             store::ByHand {
                 user_id: None,
@@ -452,8 +510,20 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         )
         .await?;
     }
-    // The volunteer holds a haircut for handover; a neighbour's meal has been handed over.
-    store::redeem(state, &volunteer, hs, shop[0], Some("demo:haircut".into())).await?;
+    Ok(())
+}
+
+/// Redemptions in 海盛社区's shop: the demo volunteer holds a haircut for handover; the
+/// first neighbour's meal (if the balance allows) has been handed over.
+async fn haisheng_redemptions(
+    state: &AppState,
+    staff: &Actor,
+    volunteer: &Actor,
+    hs: i64,
+    people: &[(i64, i64)],
+    shop: &[i64],
+) -> anyhow::Result<()> {
+    store::redeem(state, volunteer, hs, shop[0], Some("demo:haircut".into())).await?;
     if let Some((_, neighbour)) = people.first() {
         let mut conn = state.db.read().await?;
         let a = crate::auth::session::load_actor(&mut conn, *neighbour, String::new(), String::new()).await?;
@@ -461,105 +531,124 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         let balance = super::ledger::balance(&mut state.db.read().await?, hs, *neighbour).await?;
         if balance >= 20 {
             let d = store::redeem(state, &a, hs, shop[4], Some("demo:meal".into())).await?;
-            store::confirm(state, &staff, hs, &d.code).await?;
+            store::confirm(state, staff, hs, &d.code).await?;
         }
     }
-    // 回龙社区: rural 文明积分, and the forest patrol on more than 1,000 unbroken days.
-    if let Some(hl) = community_id(state, "321111005001").await? {
-        let teams = team_ids(state, hl).await?;
-        let mut tx = state.db.begin().await?;
-        rules(&mut tx, hl, true).await?;
-        volunteers_from_residents(&mut tx, &mut r, hl, "321111005001", 20, &teams, 1).await?;
-        let patroller: Option<i64> =
-            query("SELECT id FROM users WHERE username = 'grid2'").scalar_optional(&mut tx).await?;
-        if let Some(user) = patroller {
-            let forest = teams.iter().find(|(_, n)| n.contains("森林巡防")).map(|t| t.0);
-            let red = teams.iter().find(|(_, n)| n.contains("红色巡逻")).map(|t| t.0);
-            let days = 1_030i64;
-            let ids = tx.next_ids(days as usize + 120).await?;
-            let start_of_today = crate::time::day_start_ms(today);
-            let mut rows = Vec::new();
-            for d in 1..=days {
-                let at = start_of_today - d * DAY_MS + 7 * HOUR_MS;
-                let route =
-                    generate::pick(&mut r, &["回龙山北坡—防火通道", "傅家组—水库", "荷花塘—后山林场"]).to_string();
-                rows.push(vec![
-                    Arg::from(hl),
-                    ids[d as usize - 1].into(),
-                    user.into(),
-                    forest.into(),
-                    route.into(),
-                    at.into(),
-                    (at + 2 * HOUR_MS).into(),
-                    at.into(),
-                ]);
-            }
-            for (k, d) in (1..=120i64).step_by(3).enumerate() {
-                let at = start_of_today - d * DAY_MS + 20 * HOUR_MS;
-                rows.push(vec![
-                    Arg::from(hl),
-                    ids[days as usize + k].into(),
-                    user.into(),
-                    red.into(),
-                    "村组主干道".into(),
-                    at.into(),
-                    (at + HOUR_MS).into(),
-                    at.into(),
-                ]);
-            }
-            insert_many(
-                &mut tx,
-                "patrols",
-                &["community_id", "id", "user_id", "team_id", "route", "started_at", "ended_at", "created_at"],
-                rows,
-            )
-            .await?;
-        }
-        tx.commit().await?;
-    }
+    Ok(())
+}
 
-    // 嘉福社区: 16 organisations and 23 volunteers commended (seed 002).
-    if let Some(jf) = community_id(state, "350206004001").await? {
-        const UNITS: [&str; 16] = [
-            "市水文局党支部",
-            "厦门锦祥建设工程有限公司",
-            "嘉福花园业主委员会",
-            "嘉福花园物业服务中心",
-            "殿前派出所",
-            "湖里区妇幼保健院",
-            "嘉福小学",
-            "殿前中学",
-            "市税务局第三党支部",
-            "厦门农商银行殿前支行",
-            "嘉园里商户联盟",
-            "福满楼小区党支部",
-            "殿前新苑业委会",
-            "义聚爱嘉志愿服务队",
-            "湖里区律师协会",
-            "殿前社区卫生服务站",
-        ];
-        let on = today - chrono::Duration::days(25);
-        let mut rows: Vec<(&str, String, bool, &str, chrono::NaiveDate, &str)> =
-            UNITS.iter().map(|u| ("unit", u.to_string(), true, "双报到优秀共建单位", on, "殿前街道党工委")).collect();
-        for i in 0..23 {
-            let p = generate::person(&mut r, "350206", (1955, 1995), None);
-            rows.push(("person", p.name, i % 3 != 0, "优秀报到党员志愿者", on, "殿前街道党工委"));
-        }
-        let teams = team_ids(state, jf).await?;
-        let mut tx = state.db.begin().await?;
-        rules(&mut tx, jf, false).await?;
-        commend(&mut tx, jf, rows).await?;
-        volunteers_from_residents(&mut tx, &mut r, jf, "350206004001", 23, &teams, 1).await?;
-        tx.commit().await?;
+/// 回龙社区: rural 文明积分, volunteers, and (if the grid worker exists) the forest patrol on
+/// more than 1,000 unbroken days, all in one transaction.
+async fn huilong(state: &AppState, r: &mut Rand, hl: i64, today: chrono::NaiveDate) -> anyhow::Result<()> {
+    let teams = team_ids(state, hl).await?;
+    let mut tx = state.db.begin().await?;
+    rules(&mut tx, hl, true).await?;
+    volunteers_from_residents(&mut tx, r, hl, "321111005001", 20, &teams, 1).await?;
+    let patroller: Option<i64> =
+        query("SELECT id FROM users WHERE username = 'grid2'").scalar_optional(&mut tx).await?;
+    if let Some(user) = patroller {
+        huilong_patrols(&mut tx, r, hl, user, &teams, today).await?;
     }
+    tx.commit().await?;
+    Ok(())
+}
 
-    // 怡馨家园第一社区: 147 volunteers in its teams, caring for 10 elderly residents.
-    if let Some(yx) = community_id(state, "110113003001").await? {
-        let teams = team_ids(state, yx).await?;
-        let mut tx = state.db.begin().await?;
-        rules(&mut tx, yx, false).await?;
-        volunteers_from_residents(&mut tx, &mut r, yx, "110113003001", 147, &teams, 1).await?;
-        tx.commit().await?;
+/// The grid worker's patrols in 回龙社区: a morning forest patrol on each of the last 1,030
+/// days, and an evening red patrol every third day of the last 120.
+async fn huilong_patrols(
+    tx: &mut Tx,
+    r: &mut Rand,
+    hl: i64,
+    user: i64,
+    teams: &[(i64, String)],
+    today: chrono::NaiveDate,
+) -> anyhow::Result<()> {
+    let forest = teams.iter().find(|(_, n)| n.contains("森林巡防")).map(|t| t.0);
+    let red = teams.iter().find(|(_, n)| n.contains("红色巡逻")).map(|t| t.0);
+    let days = 1_030i64;
+    let ids = tx.next_ids(days as usize + 120).await?;
+    let start_of_today = crate::time::day_start_ms(today);
+    let mut rows = Vec::new();
+    for d in 1..=days {
+        let at = start_of_today - d * DAY_MS + 7 * HOUR_MS;
+        let route = generate::pick(r, &["回龙山北坡—防火通道", "傅家组—水库", "荷花塘—后山林场"]).to_string();
+        rows.push(vec![
+            Arg::from(hl),
+            ids[d as usize - 1].into(),
+            user.into(),
+            forest.into(),
+            route.into(),
+            at.into(),
+            (at + 2 * HOUR_MS).into(),
+            at.into(),
+        ]);
     }
+    for (k, d) in (1..=120i64).step_by(3).enumerate() {
+        let at = start_of_today - d * DAY_MS + 20 * HOUR_MS;
+        rows.push(vec![
+            Arg::from(hl),
+            ids[days as usize + k].into(),
+            user.into(),
+            red.into(),
+            "村组主干道".into(),
+            at.into(),
+            (at + HOUR_MS).into(),
+            at.into(),
+        ]);
+    }
+    insert_many(
+        tx,
+        "patrols",
+        &["community_id", "id", "user_id", "team_id", "route", "started_at", "ended_at", "created_at"],
+        rows,
+    )
+    .await?;
+    Ok(())
+}
+
+/// 嘉福社区: 16 organisations and 23 volunteers commended (seed 002), with rules and
+/// volunteers, in one transaction.
+async fn jiafu(state: &AppState, r: &mut Rand, jf: i64, today: chrono::NaiveDate) -> anyhow::Result<()> {
+    const UNITS: [&str; 16] = [
+        "市水文局党支部",
+        "厦门锦祥建设工程有限公司",
+        "嘉福花园业主委员会",
+        "嘉福花园物业服务中心",
+        "殿前派出所",
+        "湖里区妇幼保健院",
+        "嘉福小学",
+        "殿前中学",
+        "市税务局第三党支部",
+        "厦门农商银行殿前支行",
+        "嘉园里商户联盟",
+        "福满楼小区党支部",
+        "殿前新苑业委会",
+        "义聚爱嘉志愿服务队",
+        "湖里区律师协会",
+        "殿前社区卫生服务站",
+    ];
+    let on = today - chrono::Duration::days(25);
+    let mut rows: Vec<(&str, String, bool, &str, chrono::NaiveDate, &str)> =
+        UNITS.iter().map(|u| ("unit", u.to_string(), true, "双报到优秀共建单位", on, "殿前街道党工委")).collect();
+    for i in 0..23 {
+        let p = generate::person(r, "350206", (1955, 1995), None);
+        rows.push(("person", p.name, i % 3 != 0, "优秀报到党员志愿者", on, "殿前街道党工委"));
+    }
+    let teams = team_ids(state, jf).await?;
+    let mut tx = state.db.begin().await?;
+    rules(&mut tx, jf, false).await?;
+    commend(&mut tx, jf, rows).await?;
+    volunteers_from_residents(&mut tx, r, jf, "350206004001", 23, &teams, 1).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// 怡馨家园第一社区: 147 volunteers in its teams, caring for 10 elderly residents.
+async fn yixin(state: &AppState, r: &mut Rand, yx: i64) -> anyhow::Result<()> {
+    let teams = team_ids(state, yx).await?;
+    let mut tx = state.db.begin().await?;
+    rules(&mut tx, yx, false).await?;
+    volunteers_from_residents(&mut tx, r, yx, "110113003001", 147, &teams, 1).await?;
+    tx.commit().await?;
     Ok(())
 }

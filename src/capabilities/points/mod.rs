@@ -28,12 +28,8 @@ use crate::services::records::model::{EntityDef, Kind, Search, Tenancy, field};
 
 use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 
-fn api_doc(paths: &mut utoipa::openapi::Paths) {
-    crate::web::openapi::add_endpoints(paths, api::endpoints());
-}
-
 pub static CAP: Capability = Capability {
-    api_doc: Some(api_doc),
+    api: Some(api::routes),
     records: &[&REWARD, &COMMENDATION],
     home: Some(pages::home),
     links: &[("service_record", "/c/{code}/service-records/{id}"), ("redemption", "/c/{code}/redemptions/{id}")],
@@ -85,25 +81,6 @@ fn routes() -> Router<AppState> {
         .route("/subdistricts/{id}/points.xlsx", get(pages::subdistrict_export))
         .route("/p/{code}/honor", get(pages::honor))
         .route("/p/{code}/certificates/{cert}", get(pages::verify_certificate))
-        .route("/api/v1/communities/{code}/volunteers", get(api::volunteers).post(api::sign_up))
-        .route("/api/v1/communities/{code}/volunteers/me", get(api::me).post(api::register))
-        .route("/api/v1/communities/{code}/volunteers/{id}/certificates", post(api::issue_certificate))
-        .route("/api/v1/communities/{code}/team-memberships", post(api::membership))
-        .route("/api/v1/communities/{code}/service-records", get(api::records).post(api::add_record))
-        .route("/api/v1/communities/{code}/service-records/{id}", get(api::record))
-        .route("/api/v1/communities/{code}/service-records/{id}/decision", post(api::decide))
-        .route("/api/v1/communities/{code}/points/rules", get(api::rules).post(api::add_rule))
-        .route("/api/v1/communities/{code}/points/statement", get(api::statement))
-        .route("/api/v1/communities/{code}/points/movements", post(api::give))
-        .route("/api/v1/communities/{code}/points/movements/{id}/reversal", post(api::reverse))
-        .route("/api/v1/communities/{code}/points/stats", get(api::community_stats))
-        .route("/api/v1/communities/{code}/shop", get(api::shop))
-        .route("/api/v1/communities/{code}/shop/{id}/redemptions", post(api::redeem))
-        .route("/api/v1/communities/{code}/redemptions", get(api::redemptions))
-        .route("/api/v1/communities/{code}/redemptions/{id}/cancel", post(api::cancel))
-        .route("/api/v1/communities/{code}/handovers", post(api::handover))
-        .route("/api/v1/communities/{code}/honor-roll", get(api::honor_roll))
-        .route("/api/v1/subdistricts/{id}/points/stats", get(api::subdistrict_stats))
 }
 
 /// Kinds of service, for rules and statistics (labels: `choice.service_record.service_type.*`).

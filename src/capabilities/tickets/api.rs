@@ -2,18 +2,20 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Path, Query, RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use super::stats::{self, Scope};
 use super::store::{self, ActionInput, NewTicket, Ticket, View};
-use super::{Action, Channel};
-use crate::error::{AppError, AppResult};
+use super::{Action, Channel, open311};
+use crate::error::{AppError, AppResult, Problem};
 use crate::web::AppState;
-use crate::web::api::ApiJson;
+use crate::web::api::{ApiJson, Code, CodeId, SubdistrictId};
 use crate::web::{Signed, fmt};
 
 pub fn ticket_json(t: &Ticket) -> Value {
@@ -67,8 +69,15 @@ pub struct Submit {
     pub caller_phone: Option<String>,
 }
 
-/// `POST /api/v1/communities/{code}/tickets` with an optional `Idempotency-Key` header:
-/// a retry with the same key answers the first ticket (200) instead of making another.
+/// Submit a ticket (Idempotency-Key: a retry answers the first)
+///
+/// With an `Idempotency-Key` header, a retry with the same key answers the first ticket
+/// (200) instead of making another.
+#[utoipa::path(post, path = "/api/v1/communities/{code}/tickets", tag = "tickets", params(Code), request_body = Submit,
+    responses((status = 201, description = "The ticket (its address in Location)"),
+        (status = 200, description = "A retry: the ticket the key first made"),
+        (status = 422, description = "Invalid input", body = Problem),
+        (status = 409, description = "The key made a ticket that changed since", body = Problem)))]
 pub async fn submit(
     State(s): State<AppState>,
     a: Signed,
@@ -103,6 +112,10 @@ pub async fn submit(
         .into_response())
 }
 
+/// Tickets in view (view, status, category_id, grid_id, overdue, from, to, q, page)
+#[utoipa::path(get, path = "/api/v1/communities/{code}/tickets", tag = "tickets", params(Code),
+    responses((status = 200, description = "A page of tickets"),
+        (status = 422, description = "A filter out of range", body = Problem)))]
 pub async fn list(
     State(s): State<AppState>,
     a: Signed,
@@ -125,6 +138,10 @@ pub async fn list(
     Ok(Json(json!({"items": r.items.iter().map(ticket_json).collect::<Vec<_>>(), "total": r.total, "page": page})))
 }
 
+/// A ticket with its history, whistles and photos
+#[utoipa::path(get, path = "/api/v1/communities/{code}/tickets/{id}", tag = "tickets", params(CodeId),
+    responses((status = 200, description = "The ticket, and the actions the caller may take"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem)))]
 pub async fn get(
     State(s): State<AppState>,
     a: Signed,
@@ -188,6 +205,13 @@ pub struct ActionBody {
     pub q_outcome: Option<String>,
 }
 
+/// Dispatch, accept, start, resolve, rate, reopen, whistle, respond, follow up …
+#[utoipa::path(post, path = "/api/v1/communities/{code}/tickets/{id}/actions", tag = "tickets", params(CodeId),
+    request_body = ActionBody,
+    responses((status = 200, description = "The ticket after the action"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 409, description = "Not a step the ticket can take now, or taken by someone else", body = Problem),
+        (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn act(
     State(s): State<AppState>,
     a: Signed,
@@ -215,8 +239,14 @@ pub async fn act(
     Ok(Json(ticket_json(&t)))
 }
 
-/// `POST …/tickets/{id}/photos` with the image as the body (JPEG, PNG or WebP): adds a
-/// photo (a note in the history says so).
+/// Add a photo (the image as the body)
+///
+/// The image (JPEG, PNG or WebP) is the body; a note in the history says so.
+#[utoipa::path(post, path = "/api/v1/communities/{code}/tickets/{id}/photos", tag = "tickets", params(CodeId),
+    request_body(description = "The image", content(("image/jpeg"), ("image/png"), ("image/webp"))),
+    responses((status = 200, description = "The ticket with the photo"),
+        (status = 404, description = "Not there, or not yours to see", body = Problem),
+        (status = 422, description = "Not an image this takes", body = Problem)))]
 pub async fn add_photo(
     State(s): State<AppState>,
     a: Signed,
@@ -230,11 +260,16 @@ pub async fn add_photo(
     Ok(Json(ticket_json(&t)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatsQuery {
+    /// One grid's figures only.
     grid_id: Option<i64>,
 }
 
+/// Figures of a community (or grid_id): counts, rates, medians
+#[utoipa::path(get, path = "/api/v1/communities/{code}/tickets/stats", tag = "tickets", params(Code, StatsQuery),
+    operation_id = "tickets_community_stats", responses((status = 200, description = "The figures")))]
 pub async fn community_stats(
     State(s): State<AppState>,
     a: Signed,
@@ -245,6 +280,11 @@ pub async fn community_stats(
     Ok(Json(stats::figures(&s.db, a.actor(), &Scope { community_ids: vec![c.id], grid_id: q.grid_id }).await?))
 }
 
+/// Figures of a subdistrict's communities
+#[utoipa::path(get, path = "/api/v1/subdistricts/{id}/tickets/stats", tag = "tickets", params(SubdistrictId),
+    operation_id = "tickets_subdistrict_stats",
+    responses((status = 200, description = "The figures"),
+        (status = 404, description = "Not a subdistrict you manage", body = Problem)))]
 pub async fn subdistrict_stats(
     State(s): State<AppState>,
     a: Signed,
@@ -263,61 +303,87 @@ pub async fn subdistrict_stats(
     Ok(Json(stats::figures(&s.db, a.actor(), &Scope { community_ids: ids, grid_id: None }).await?))
 }
 
-/// This API, for the OpenAPI document (Open311 has its own spec; it is listed too).
-pub fn endpoints() -> Vec<crate::web::openapi::Endpoint> {
-    use crate::web::openapi::endpoint;
-    use utoipa::PartialSchema;
-    use utoipa::openapi::path::HttpMethod::{Get, Post};
-    let tag = "tickets";
-    vec![
-        endpoint(
-            Get,
-            "/api/v1/communities/{code}/tickets",
-            tag,
-            "Tickets in view (view, status, category_id, grid_id, overdue, from, to, q, page)",
-        ),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/tickets",
-            tag,
-            "Submit a ticket (Idempotency-Key: a retry answers the first)",
-        )
-        .body(Submit::schema())
-        .created(),
-        endpoint(Get, "/api/v1/communities/{code}/tickets/{id}", tag, "A ticket with its history, whistles and photos"),
-        endpoint(
-            Post,
-            "/api/v1/communities/{code}/tickets/{id}/actions",
-            tag,
-            "Dispatch, accept, start, resolve, rate, reopen, whistle, respond, follow up …",
-        )
-        .body(ActionBody::schema()),
-        endpoint(Post, "/api/v1/communities/{code}/tickets/{id}/photos", tag, "Add a photo (the image as the body)")
-            .created(),
-        endpoint(
-            Get,
-            "/api/v1/communities/{code}/tickets/stats",
-            tag,
-            "Figures of a community (or grid_id): counts, rates, medians",
-        ),
-        endpoint(Get, "/api/v1/subdistricts/{id}/tickets/stats", tag, "Figures of a subdistrict's communities"),
-        endpoint(Get, "/api/v1/inbox", tag, "The signed-in user's inbox"),
-        endpoint(Get, "/open311/v2/discovery.{format}", "open311", "GeoReport v2 discovery (json or xml)"),
-        endpoint(
-            Get,
-            "/open311/v2/services.{format}",
-            "open311",
-            "Services (categories) of a jurisdiction_id (community code)",
-        ),
-        endpoint(Get, "/open311/v2/services/{code}.{format}", "open311", "A service definition with its attributes"),
-        endpoint(
-            Get,
-            "/open311/v2/requests.{format}",
-            "open311",
-            "Service requests (service_request_id, service_code, start_date, end_date, status, page)",
-        ),
-        endpoint(Post, "/open311/v2/requests.{format}", "open311", "Submit a service request (form body, api_key)"),
-        endpoint(Get, "/open311/v2/requests/{id}.{format}", "open311", "One service request"),
-        endpoint(Get, "/open311/v2/tokens/{token}.{format}", "open311", "The request behind a token"),
-    ]
+// ---------- Open311 (GeoReport v2 has its own spec; its routes are declared here too) ----------
+
+/// GeoReport v2 discovery, services (of a jurisdiction_id) and service requests
+///
+/// `{file}` is `discovery`, `services` or `requests`, as `.json` or `.xml`; the
+/// jurisdiction is a community's code. Requests take service_request_id, service_code,
+/// start_date, end_date, status and page.
+#[utoipa::path(get, path = "/open311/v2/{file}", tag = "open311",
+    params(("file" = String, Path, description = "discovery, services or requests, with .json or .xml")),
+    responses((status = 200, description = "The list, as JSON or XML"),
+        (status = 400, description = "A parameter missing or wrong (in the file's format)"),
+        (status = 404, description = "No such file, or no such jurisdiction")))]
+async fn open311_lists(
+    state: State<AppState>,
+    file: Path<String>,
+    query: RawQuery,
+    headers: HeaderMap,
+    method: Method,
+    body: Bytes,
+) -> Response {
+    open311::root(state, file, query, headers, method, body).await
+}
+
+/// Submit a service request (form body, api_key)
+#[utoipa::path(post, path = "/open311/v2/{file}", tag = "open311",
+    params(("file" = String, Path, description = "requests.json or requests.xml")),
+    request_body(description = "The request's fields, with api_key and jurisdiction_id",
+        content(("application/x-www-form-urlencoded"))),
+    responses((status = 200, description = "The new request's service_request_id and notice"),
+        (status = 400, description = "A field missing or wrong (in the file's format)"),
+        (status = 403, description = "No api_key, or not this jurisdiction's")))]
+async fn open311_submit(
+    state: State<AppState>,
+    file: Path<String>,
+    query: RawQuery,
+    headers: HeaderMap,
+    method: Method,
+    body: Bytes,
+) -> Response {
+    open311::root(state, file, query, headers, method, body).await
+}
+
+/// A service definition with its attributes
+#[utoipa::path(get, path = "/open311/v2/services/{file}", tag = "open311",
+    params(("file" = String, Path, description = "The service code, with .json or .xml")),
+    responses((status = 200, description = "The definition, as JSON or XML"),
+        (status = 404, description = "No such service in the jurisdiction")))]
+async fn open311_definition(state: State<AppState>, file: Path<String>, query: RawQuery) -> Response {
+    open311::definition(state, file, query).await
+}
+
+/// One service request
+#[utoipa::path(get, path = "/open311/v2/requests/{file}", tag = "open311",
+    params(("file" = String, Path, description = "The service_request_id, with .json or .xml")),
+    responses((status = 200, description = "The request, as JSON or XML"),
+        (status = 404, description = "No such request in the jurisdiction")))]
+async fn open311_request(state: State<AppState>, file: Path<String>, query: RawQuery) -> Response {
+    open311::one(state, file, query).await
+}
+
+/// The request behind a token
+#[utoipa::path(get, path = "/open311/v2/tokens/{file}", tag = "open311",
+    params(("file" = String, Path, description = "The token, with .json or .xml")),
+    responses((status = 200, description = "The token and its service_request_id, as JSON or XML"),
+        (status = 404, description = "No such token")))]
+async fn open311_token(state: State<AppState>, file: Path<String>) -> Response {
+    open311::token(state, file).await
+}
+
+/// The routes of this API and of Open311, each with its operation. (The Open311 alias
+/// `/open311/v2/request/{file}` stays with the pages' routes, undocumented.)
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, submit))
+        .routes(routes!(community_stats))
+        .routes(routes!(get))
+        .routes(routes!(act))
+        .routes(routes!(add_photo).layer(DefaultBodyLimit::max(crate::services::media::MAX_BYTES + 1024)))
+        .routes(routes!(subdistrict_stats))
+        .routes(routes!(open311_lists, open311_submit))
+        .routes(routes!(open311_definition))
+        .routes(routes!(open311_request))
+        .routes(routes!(open311_token))
 }

@@ -165,20 +165,12 @@ pub fn seen<T>(read: AppResult<T>) -> AppResult<bool> {
     }
 }
 
-/// Thumbnails of photos, each linking to the photo (server markup for a card).
-pub fn gallery(photos: &[Media], community_code: &str) -> Option<String> {
-    (!photos.is_empty()).then(|| {
-        photos
-            .iter()
-            .map(|p| {
-                format!(
-                    r#"<a href="{}"><img src="{}" alt="" loading="lazy" style="max-width:120px;border-radius:4px;margin-right:6px"></a>"#,
-                    p.url(community_code),
-                    p.thumb_url(community_code)
-                )
-            })
-            .collect()
-    })
+/// Thumbnails of photos, each linking to the photo (the `ui::photos` part draws them).
+pub fn thumbnails(photos: &[Media], community_code: &str) -> Vec<crate::web::ui::Photo> {
+    photos
+        .iter()
+        .map(|p| crate::web::ui::Photo { href: p.url(community_code), thumb: p.thumb_url(community_code) })
+        .collect()
 }
 
 /// A plain PNG (tests and demo data).

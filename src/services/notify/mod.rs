@@ -10,9 +10,9 @@ pub mod pages;
 
 use serde::Serialize;
 
-use crate::auth::model::Role;
+use crate::auth::model::{Actor, Role};
 use crate::db::citus::Span;
-use crate::db::{Arg, Db, Exec, Tx, insert_many, now_ms, query};
+use crate::db::{Arg, Builder, Conn, Db, Exec, Tx, insert_many, now_ms, query};
 use crate::error::AppResult;
 pub use live::{Bus, News};
 
@@ -148,35 +148,58 @@ pub struct InboxLine {
 }
 
 /// The user's inbox, newest first; reading it marks it read.
-pub async fn inbox(db: &Db, user_id: i64, limit: i64) -> AppResult<Vec<InboxLine>> {
-    // A user's lines may come from every community they work in.
-    let mut conn = db.span(Span::User).await?;
-    let lines: Vec<InboxLine> = query(
-        "SELECT community_id, id, at, subject_kind, subject_id, kind, text, read_at FROM notifications
-         WHERE user_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
-    )
-    .bind(user_id)
-    .bind(limit)
-    .fetch_all(&mut conn)
-    .await?;
-    drop(conn);
+pub async fn inbox(db: &Db, actor: &Actor, limit: i64) -> AppResult<Vec<InboxLine>> {
+    let mut b =
+        Builder::new("SELECT community_id, id, at, subject_kind, subject_id, kind, text, read_at FROM notifications");
+    if !mine(&mut b, actor) {
+        return Ok(Vec::new());
+    }
+    b.push(" ORDER BY at DESC, id DESC LIMIT ").arg(limit);
+    let lines: Vec<InboxLine> = b.build().fetch_all(&mut read_mine(db, actor).await?).await?;
     if lines.iter().any(|n| n.read_at.is_none()) {
-        let mut tx = db.begin_span(Span::User).await?;
-        query("UPDATE notifications SET read_at = $1 WHERE user_id = $2 AND read_at IS NULL")
-            .bind(now_ms())
-            .bind(user_id)
-            .execute(&mut tx)
-            .await?;
+        let mut b = Builder::new("UPDATE notifications SET read_at = ");
+        b.arg(now_ms());
+        mine(&mut b, actor);
+        b.push(" AND read_at IS NULL");
+        let mut tx = match actor.community_ids() {
+            Some(ids) if ids.len() == 1 => db.begin().await?,
+            _ => db.begin_span(Span::User).await?,
+        };
+        b.build().execute(&mut tx).await?;
         tx.commit().await?;
     }
     Ok(lines)
 }
 
-/// How many lines the user has not read.
-pub async fn unread(db: &Db, user_id: i64) -> AppResult<i64> {
-    let mut conn = db.span(Span::User).await?;
-    Ok(query("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
-        .bind(user_id)
-        .scalar(&mut conn)
-        .await?)
+/// How many lines the user has not read. Every page asks, so when the user works in one
+/// community one shard answers.
+pub async fn unread(db: &Db, actor: &Actor) -> AppResult<i64> {
+    let mut b = Builder::new("SELECT COUNT(*) FROM notifications");
+    if !mine(&mut b, actor) {
+        return Ok(0);
+    }
+    b.push(" AND read_at IS NULL");
+    Ok(b.build().scalar(&mut read_mine(db, actor).await?).await?)
+}
+
+/// ` WHERE` the line is the actor's, in the communities they have a role in (notifications
+/// are only sent there); false when they have none. A platform admin's are looked for
+/// everywhere.
+fn mine(b: &mut Builder, actor: &Actor) -> bool {
+    b.push(" WHERE user_id = ").arg(actor.user_id);
+    match actor.community_ids() {
+        Some(ids) if ids.is_empty() => false,
+        Some(ids) => {
+            b.push(" AND community_id IN ").list(ids);
+            true
+        }
+        None => true,
+    }
+}
+
+async fn read_mine(db: &Db, actor: &Actor) -> AppResult<Conn> {
+    Ok(match actor.community_ids() {
+        Some(ids) => db.read_over(&ids).await?,
+        None => db.span(Span::User).await?,
+    })
 }

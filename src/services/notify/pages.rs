@@ -49,7 +49,7 @@ async fn links(state: &AppState, lines: &[InboxLine]) -> AppResult<Vec<String>> 
 }
 
 async fn inbox_page(State(state): State<AppState>, SignedPage(ctx, actor): SignedPage) -> PageResult {
-    let lines = super::inbox(&state.db, actor.user_id, 100).await?;
+    let lines = super::inbox(&state.db, &actor, 100).await?;
     let hrefs = links(&state, &lines).await?;
     let items = lines
         .into_iter()
@@ -60,7 +60,7 @@ async fn inbox_page(State(state): State<AppState>, SignedPage(ctx, actor): Signe
 }
 
 async fn inbox_api(State(s): State<AppState>, a: Signed) -> AppResult<Json<Value>> {
-    let lines = super::inbox(&s.db, a.actor().user_id, 200).await?;
+    let lines = super::inbox(&s.db, a.actor(), 200).await?;
     let items: Vec<Value> = lines
         .iter()
         .map(|n| {

@@ -174,122 +174,178 @@ pub fn check(table: &[Vec<String>], grids: &HashSet<String>, is_known: &dyn Fn(&
         out.errors.push(RowError { row: 0, column: String::new(), reason: "文件是空的".into() });
         return out;
     };
-    let positions: Vec<Option<usize>> =
-        COLUMNS.iter().enumerate().map(|(i, _)| header.iter().position(|h| column_of(h) == Some(i))).collect();
-    for required in [0usize, 4, 8] {
-        if positions[required].is_none() {
-            out.errors.push(RowError {
-                row: 1,
-                column: COLUMNS[required].into(),
-                reason: format!("缺少“{}”列", COLUMNS[required]),
-            });
-        }
-    }
+    let positions = column_positions(header);
+    out.errors.extend(missing_columns(&positions));
     if !out.errors.is_empty() {
         return out;
     }
     let mut seen_ids: HashSet<String> = HashSet::new();
     for (i, cells) in table.iter().enumerate().skip(1) {
         let row = i + 1;
-        let get =
-            |col: usize| positions[col].and_then(|p| cells.get(p)).map(|s| s.trim().to_string()).unwrap_or_default();
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
         out.rows += 1;
-        let mut errs: Vec<(usize, String)> = Vec::new();
-        let name = get(0);
-        if name.is_empty() {
-            errs.push((0, "姓名不能为空".into()));
-        } else if name.chars().count() > 40 {
-            errs.push((0, "姓名不能超过 40 个字".into()));
-        }
-        let gender_text = get(1);
-        let mut gender = None;
-        if !gender_text.is_empty() {
-            gender = gender_of(&gender_text);
-            if gender.is_none() {
-                errs.push((1, format!("性别应为“男”或“女”，而不是“{gender_text}”")));
-            }
-        }
-        let mut id_number = None;
-        let mut birth_date = None;
-        let id_text = get(2);
-        if !id_text.is_empty() {
-            match pii::normalize_id_number(&id_text) {
-                Ok(id) => {
-                    if !seen_ids.insert(id.clone()) {
-                        errs.push((2, "身份证号在文件中重复".into()));
-                    } else if is_known(&id) {
-                        errs.push((2, "该身份证号已在本社区登记".into()));
-                    }
-                    let from_id = pii::gender_of(&id);
-                    if gender.is_some() && from_id.is_some() && gender != from_id {
-                        errs.push((1, "性别与身份证号不符".into()));
-                    }
-                    gender = gender.or(from_id);
-                    birth_date = pii::birth_date_of(&id);
-                    id_number = Some(id);
-                }
-                Err(key) => errs.push((2, crate::i18n::t(crate::i18n::Lang::Zh, key))),
-            }
-        }
-        let phone_text = get(3);
-        let mut phone = None;
-        if !phone_text.is_empty() {
-            match pii::normalize_phone(&phone_text) {
-                Ok(p) => phone = Some(p),
-                Err(key) => errs.push((3, crate::i18n::t(crate::i18n::Lang::Zh, key))),
-            }
-        }
-        let compound = get(4);
-        if compound.is_empty() {
-            errs.push((4, "小区不能为空".into()));
-        }
-        let grid = get(8);
-        if grid.is_empty() {
-            errs.push((8, "网格不能为空".into()));
-        } else if !grids.contains(&grid) {
-            errs.push((8, format!("本社区没有名为“{grid}”的网格")));
-        }
-        let category_text = get(9);
-        let mut category = None;
-        if !category_text.is_empty() {
-            category = category_of(&category_text);
-            if category.is_none() {
-                errs.push((9, format!("人员类别应为户籍、常住、流动、寄住或境外，而不是“{category_text}”")));
-            }
-        }
-        for (col, text) in [(5usize, get(5)), (6, get(6)), (7, get(7))] {
-            if text.chars().count() > 20 {
-                errs.push((col, format!("{}不能超过 20 个字", COLUMNS[col])));
-            }
-        }
-        errs.sort_by_key(|(col, _)| *col);
-        if errs.is_empty() {
-            out.people.push(Person {
-                row,
-                name,
-                gender,
-                birth_date,
-                id_number,
-                phone,
-                compound,
-                building: get(5),
-                unit: get(6),
-                room: get(7),
-                grid,
-                category,
-            });
-        } else {
-            out.errors.extend(errs.into_iter().map(|(col, reason)| RowError {
+        let cells = RowCells { positions: &positions, cells };
+        match check_row(row, &cells, grids, is_known, &mut seen_ids) {
+            Ok(person) => out.people.push(person),
+            Err(errs) => out.errors.extend(errs.into_iter().map(|(col, reason)| RowError {
                 row,
                 column: COLUMNS[col].into(),
                 reason,
-            }));
+            })),
         }
     }
     out
+}
+
+/// Where each of `COLUMNS` sits in the header row (`None` when the sheet lacks it).
+fn column_positions(header: &[String]) -> Vec<Option<usize>> {
+    COLUMNS.iter().enumerate().map(|(i, _)| header.iter().position(|h| column_of(h) == Some(i))).collect()
+}
+
+/// The required columns (姓名, 小区, 网格) missing from the header, as errors on row 1.
+fn missing_columns(positions: &[Option<usize>]) -> Vec<RowError> {
+    [0usize, 4, 8]
+        .into_iter()
+        .filter(|&required| positions[required].is_none())
+        .map(|required| RowError {
+            row: 1,
+            column: COLUMNS[required].into(),
+            reason: format!("缺少“{}”列", COLUMNS[required]),
+        })
+        .collect()
+}
+
+/// One data row, read by `COLUMNS` index through the header's positions.
+struct RowCells<'a> {
+    positions: &'a [Option<usize>],
+    cells: &'a [String],
+}
+
+impl RowCells<'_> {
+    /// The trimmed text of column `col`, empty when the column or cell is absent.
+    fn get(&self, col: usize) -> String {
+        self.positions[col].and_then(|p| self.cells.get(p)).map(|s| s.trim().to_string()).unwrap_or_default()
+    }
+}
+
+/// Checks one non-blank row (`row` as the spreadsheet numbers it). Errors are
+/// `(column index, reason)`, sorted by column, in the order found within a column.
+fn check_row(
+    row: usize,
+    cells: &RowCells<'_>,
+    grids: &HashSet<String>,
+    is_known: &dyn Fn(&str) -> bool,
+    seen_ids: &mut HashSet<String>,
+) -> Result<Person, Vec<(usize, String)>> {
+    let mut errs: Vec<(usize, String)> = Vec::new();
+    let name = cells.get(0);
+    if name.is_empty() {
+        errs.push((0, "姓名不能为空".into()));
+    } else if name.chars().count() > 40 {
+        errs.push((0, "姓名不能超过 40 个字".into()));
+    }
+    let gender_text = cells.get(1);
+    let mut gender = None;
+    if !gender_text.is_empty() {
+        gender = gender_of(&gender_text);
+        if gender.is_none() {
+            errs.push((1, format!("性别应为“男”或“女”，而不是“{gender_text}”")));
+        }
+    }
+    let id = check_id(&cells.get(2), gender, is_known, seen_ids, &mut errs);
+    let gender = id.gender;
+    let phone_text = cells.get(3);
+    let mut phone = None;
+    if !phone_text.is_empty() {
+        match pii::normalize_phone(&phone_text) {
+            Ok(p) => phone = Some(p),
+            Err(key) => errs.push((3, crate::i18n::t(crate::i18n::Lang::Zh, key))),
+        }
+    }
+    let compound = cells.get(4);
+    if compound.is_empty() {
+        errs.push((4, "小区不能为空".into()));
+    }
+    let grid = cells.get(8);
+    if grid.is_empty() {
+        errs.push((8, "网格不能为空".into()));
+    } else if !grids.contains(&grid) {
+        errs.push((8, format!("本社区没有名为“{grid}”的网格")));
+    }
+    let category_text = cells.get(9);
+    let mut category = None;
+    if !category_text.is_empty() {
+        category = category_of(&category_text);
+        if category.is_none() {
+            errs.push((9, format!("人员类别应为户籍、常住、流动、寄住或境外，而不是“{category_text}”")));
+        }
+    }
+    for (col, text) in [(5usize, cells.get(5)), (6, cells.get(6)), (7, cells.get(7))] {
+        if text.chars().count() > 20 {
+            errs.push((col, format!("{}不能超过 20 个字", COLUMNS[col])));
+        }
+    }
+    errs.sort_by_key(|(col, _)| *col);
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    Ok(Person {
+        row,
+        name,
+        gender,
+        birth_date: id.birth_date,
+        id_number: id.id_number,
+        phone,
+        compound,
+        building: cells.get(5),
+        unit: cells.get(6),
+        room: cells.get(7),
+        grid,
+        category,
+    })
+}
+
+/// What a row's ID number gives: the normalized number, the birth date in it, and the
+/// gender (the one typed in, else the one the number encodes).
+struct IdFacts {
+    id_number: Option<String>,
+    birth_date: Option<chrono::NaiveDate>,
+    gender: Option<&'static str>,
+}
+
+/// Checks the 身份证号 cell: valid, not repeated in the file (`seen_ids`), not already
+/// registered, and agreeing with the typed gender. Problems go to `errs`.
+fn check_id(
+    id_text: &str,
+    gender: Option<&'static str>,
+    is_known: &dyn Fn(&str) -> bool,
+    seen_ids: &mut HashSet<String>,
+    errs: &mut Vec<(usize, String)>,
+) -> IdFacts {
+    let mut facts = IdFacts { id_number: None, birth_date: None, gender };
+    if id_text.is_empty() {
+        return facts;
+    }
+    match pii::normalize_id_number(id_text) {
+        Ok(id) => {
+            if !seen_ids.insert(id.clone()) {
+                errs.push((2, "身份证号在文件中重复".into()));
+            } else if is_known(&id) {
+                errs.push((2, "该身份证号已在本社区登记".into()));
+            }
+            let from_id = pii::gender_of(&id);
+            if gender.is_some() && from_id.is_some() && gender != from_id {
+                errs.push((1, "性别与身份证号不符".into()));
+            }
+            facts.gender = gender.or(from_id);
+            facts.birth_date = pii::birth_date_of(&id);
+            facts.id_number = Some(id);
+        }
+        Err(key) => errs.push((2, crate::i18n::t(crate::i18n::Lang::Zh, key))),
+    }
+    facts
 }
 
 /// Text a spreadsheet would take for a formula if it were typed in (or saved as CSV and

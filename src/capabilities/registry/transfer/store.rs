@@ -107,118 +107,193 @@ async fn write_people(
     report: &mut Report,
 ) -> AppResult<()> {
     let now = now_ms();
-    let mut compounds: HashMap<String, i64> = query("SELECT name, id FROM compounds WHERE community_id = $1")
-        .bind(c)
-        .fetch_all::<(String, i64)>(tx)
-        .await?
-        .into_iter()
-        .collect();
-    let mut buildings: HashMap<(i64, String), i64> =
-        query("SELECT compound_id, name, id FROM buildings WHERE community_id = $1")
+    let places = Places::load(tx, c).await?;
+    let ids = tx.next_ids(people.len() * 6).await?;
+    let mut batch = Batch::new(c, now, by, places, ids);
+    for p in people {
+        let grid = grids.get(&p.grid).copied();
+        let compound = batch.compound(p, grid);
+        let building = batch.building(p, compound, grid);
+        let household = batch.household(p, compound, building, grid);
+        batch.resident(pii, p, household, grid);
+    }
+    report.compounds = batch.new_compounds.len();
+    report.buildings = batch.new_buildings.len();
+    report.households = batch.new_households.len();
+    report.residents = batch.new_residents.len();
+    batch.insert(tx).await
+}
+
+/// The community's compounds, buildings and households already on file, keyed the way
+/// an import row names them, so rows reuse them rather than duplicate them.
+struct Places {
+    compounds: HashMap<String, i64>,
+    buildings: HashMap<(i64, String), i64>,
+    households: HashMap<(Option<i64>, Option<i64>, String, String), i64>,
+}
+
+impl Places {
+    /// Reads the places of community `c` inside the import's transaction.
+    async fn load(tx: &mut Tx, c: i64) -> AppResult<Places> {
+        let compounds: HashMap<String, i64> = query("SELECT name, id FROM compounds WHERE community_id = $1")
             .bind(c)
-            .fetch_all::<(i64, String, i64)>(tx)
+            .fetch_all::<(String, i64)>(tx)
             .await?
             .into_iter()
-            .map(|(cp, n, id)| ((cp, n), id))
             .collect();
-    let mut households: HashMap<(Option<i64>, Option<i64>, String, String), i64> =
-        query("SELECT compound_id, building_id, COALESCE(unit, ''), COALESCE(room, ''), id FROM households WHERE community_id = $1")
-            .bind(c)
-            .fetch_all::<(Option<i64>, Option<i64>, String, String, i64)>(tx)
-            .await?
-            .into_iter()
-            .map(|(cp, b, u, r, id)| ((cp, b, u, r), id))
-            .collect();
-    let mut audit_rows: Vec<Vec<Arg>> = Vec::new();
-    let mut audit = |tx_ids: i64, entity: &str, id: i64, after: serde_json::Value| {
-        audit_rows.push(vec![
-            c.into(),
+        let buildings: HashMap<(i64, String), i64> =
+            query("SELECT compound_id, name, id FROM buildings WHERE community_id = $1")
+                .bind(c)
+                .fetch_all::<(i64, String, i64)>(tx)
+                .await?
+                .into_iter()
+                .map(|(cp, n, id)| ((cp, n), id))
+                .collect();
+        let households: HashMap<(Option<i64>, Option<i64>, String, String), i64> =
+            query("SELECT compound_id, building_id, COALESCE(unit, ''), COALESCE(room, ''), id FROM households WHERE community_id = $1")
+                .bind(c)
+                .fetch_all::<(Option<i64>, Option<i64>, String, String, i64)>(tx)
+                .await?
+                .into_iter()
+                .map(|(cp, b, u, r, id)| ((cp, b, u, r), id))
+                .collect();
+        Ok(Places { compounds, buildings, households })
+    }
+}
+
+/// The rows an import adds, gathered person by person and then inserted in bulk, with
+/// the reserved ids handed out in order and one audit row per thing created.
+struct Batch<'a> {
+    c: i64,
+    now: i64,
+    by: &'a By,
+    places: Places,
+    ids: std::vec::IntoIter<i64>,
+    new_compounds: Vec<Vec<Arg>>,
+    new_buildings: Vec<Vec<Arg>>,
+    new_households: Vec<Vec<Arg>>,
+    new_residents: Vec<Vec<Arg>>,
+    audit_rows: Vec<Vec<Arg>>,
+}
+
+impl<'a> Batch<'a> {
+    fn new(c: i64, now: i64, by: &'a By, places: Places, ids: Vec<i64>) -> Self {
+        Batch {
+            c,
+            now,
+            by,
+            places,
+            ids: ids.into_iter(),
+            new_compounds: Vec::new(),
+            new_buildings: Vec::new(),
+            new_households: Vec::new(),
+            new_residents: Vec::new(),
+            audit_rows: Vec::new(),
+        }
+    }
+
+    /// The next reserved id.
+    fn next(&mut self) -> i64 {
+        self.ids.next().expect("enough ids reserved")
+    }
+
+    /// Adds an import audit row (`tx_ids` is the audit row's own id).
+    fn audit(&mut self, tx_ids: i64, entity: &str, id: i64, after: serde_json::Value) {
+        self.audit_rows.push(vec![
+            self.c.into(),
             tx_ids.into(),
-            now.into(),
-            by.id.into(),
-            by.name.clone().into(),
+            self.now.into(),
+            self.by.id.into(),
+            self.by.name.clone().into(),
             Action::Import.as_str().into(),
             entity.into(),
             id.into(),
             Arg::Json(None),
             after.into(),
         ]);
-    };
-    let mut new_compounds = Vec::new();
-    let mut new_buildings = Vec::new();
-    let mut new_households = Vec::new();
-    let mut new_residents = Vec::new();
-    let ids = tx.next_ids(people.len() * 6).await?;
-    let mut ids = ids.into_iter();
-    let mut next = || ids.next().expect("enough ids reserved");
-    for p in people {
-        let grid = grids.get(&p.grid).copied();
-        let compound = match compounds.get(&p.compound) {
-            Some(id) => *id,
-            None => {
-                let id = next();
-                compounds.insert(p.compound.clone(), id);
-                new_compounds.push(vec![
-                    c.into(),
-                    id.into(),
-                    p.compound.clone().into(),
-                    grid.into(),
-                    now.into(),
-                    now.into(),
-                ]);
-                audit(next(), "compound", id, json!({"name": p.compound}));
-                id
-            }
-        };
-        let building = if p.building.is_empty() {
-            None
-        } else {
-            Some(match buildings.get(&(compound, p.building.clone())) {
-                Some(id) => *id,
-                None => {
-                    let id = next();
-                    buildings.insert((compound, p.building.clone()), id);
-                    new_buildings.push(vec![
-                        c.into(),
-                        id.into(),
-                        compound.into(),
-                        p.building.clone().into(),
-                        grid.into(),
-                        now.into(),
-                        now.into(),
-                    ]);
-                    audit(next(), "building", id, json!({"name": p.building, "compound_id": compound}));
-                    id
-                }
-            })
-        };
+    }
+
+    /// The id of the person's compound, created when new.
+    fn compound(&mut self, p: &Person, grid: Option<i64>) -> i64 {
+        if let Some(id) = self.places.compounds.get(&p.compound) {
+            return *id;
+        }
+        let (c, now) = (self.c, self.now);
+        let id = self.next();
+        self.places.compounds.insert(p.compound.clone(), id);
+        self.new_compounds.push(vec![
+            c.into(),
+            id.into(),
+            p.compound.clone().into(),
+            grid.into(),
+            now.into(),
+            now.into(),
+        ]);
+        let audit_id = self.next();
+        self.audit(audit_id, "compound", id, json!({"name": p.compound}));
+        id
+    }
+
+    /// The id of the person's building in `compound` (none when the row names none),
+    /// created when new.
+    fn building(&mut self, p: &Person, compound: i64, grid: Option<i64>) -> Option<i64> {
+        if p.building.is_empty() {
+            return None;
+        }
+        if let Some(id) = self.places.buildings.get(&(compound, p.building.clone())) {
+            return Some(*id);
+        }
+        let (c, now) = (self.c, self.now);
+        let id = self.next();
+        self.places.buildings.insert((compound, p.building.clone()), id);
+        self.new_buildings.push(vec![
+            c.into(),
+            id.into(),
+            compound.into(),
+            p.building.clone().into(),
+            grid.into(),
+            now.into(),
+            now.into(),
+        ]);
+        let audit_id = self.next();
+        self.audit(audit_id, "building", id, json!({"name": p.building, "compound_id": compound}));
+        Some(id)
+    }
+
+    /// The id of the person's household (compound, building, unit, room), created when new.
+    fn household(&mut self, p: &Person, compound: i64, building: Option<i64>, grid: Option<i64>) -> i64 {
         let key = (Some(compound), building, p.unit.clone(), p.room.clone());
-        let household = match households.get(&key) {
-            Some(id) => *id,
-            None => {
-                let id = next();
-                households.insert(key, id);
-                let address = p.address();
-                new_households.push(vec![
-                    c.into(),
-                    id.into(),
-                    address.clone().into(),
-                    compound.into(),
-                    building.into(),
-                    Some(p.unit.clone()).filter(|u| !u.is_empty()).into(),
-                    Some(p.room.clone()).filter(|r| !r.is_empty()).into(),
-                    grid.into(),
-                    now.into(),
-                    now.into(),
-                ]);
-                audit(next(), "household", id, json!({"address": address, "grid_id": grid}));
-                id
-            }
-        };
-        let id = next();
+        if let Some(id) = self.places.households.get(&key) {
+            return *id;
+        }
+        let (c, now) = (self.c, self.now);
+        let id = self.next();
+        self.places.households.insert(key, id);
+        let address = p.address();
+        self.new_households.push(vec![
+            c.into(),
+            id.into(),
+            address.clone().into(),
+            compound.into(),
+            building.into(),
+            Some(p.unit.clone()).filter(|u| !u.is_empty()).into(),
+            Some(p.room.clone()).filter(|r| !r.is_empty()).into(),
+            grid.into(),
+            now.into(),
+            now.into(),
+        ]);
+        let audit_id = self.next();
+        self.audit(audit_id, "household", id, json!({"address": address, "grid_id": grid}));
+        id
+    }
+
+    /// Adds the resident, ID number and phone sealed; the audit row shows them masked.
+    fn resident(&mut self, pii: &Pii, p: &Person, household: i64, grid: Option<i64>) {
+        let (c, now) = (self.c, self.now);
+        let id = self.next();
         let phone = p.phone.as_deref().map(|x| pii.seal_phone(x));
         let idn = p.id_number.as_deref().map(|x| pii.seal_id_number(x));
-        new_residents.push(vec![
+        self.new_residents.push(vec![
             c.into(),
             id.into(),
             household.into(),
@@ -237,72 +312,79 @@ async fn write_people(
             now.into(),
             now.into(),
         ]);
-        audit(
-            next(),
+        let audit_id = self.next();
+        self.audit(
+            audit_id,
             "resident",
             id,
             json!({"name": p.name, "gender": p.gender, "id_number": idn.as_ref().map(|s| s.masked.clone()),
                    "phone": phone.as_ref().map(|s| s.masked.clone()), "household_id": household, "category": p.category}),
         );
     }
-    report.compounds = new_compounds.len();
-    report.buildings = new_buildings.len();
-    report.households = new_households.len();
-    report.residents = new_residents.len();
-    insert_many(tx, "compounds", &["community_id", "id", "name", "grid_id", "created_at", "updated_at"], new_compounds)
+
+    /// Inserts the gathered rows (compounds, buildings, households, residents, then the
+    /// audit rows) in the import's transaction.
+    async fn insert(self, tx: &mut Tx) -> AppResult<()> {
+        insert_many(
+            tx,
+            "compounds",
+            &["community_id", "id", "name", "grid_id", "created_at", "updated_at"],
+            self.new_compounds,
+        )
         .await?;
-    insert_many(
-        tx,
-        "buildings",
-        &["community_id", "id", "compound_id", "name", "grid_id", "created_at", "updated_at"],
-        new_buildings,
-    )
-    .await?;
-    insert_many(
-        tx,
-        "households",
-        &[
-            "community_id",
-            "id",
-            "address",
-            "compound_id",
-            "building_id",
-            "unit",
-            "room",
-            "grid_id",
-            "created_at",
-            "updated_at",
-        ],
-        new_households,
-    )
-    .await?;
-    insert_many(
-        tx,
-        "residents",
-        &[
-            "community_id",
-            "id",
-            "household_id",
-            "grid_id",
-            "name",
-            "gender",
-            "birth_date",
-            "id_number_enc",
-            "id_number_hash",
-            "id_number_masked",
-            "phone_enc",
-            "phone_hash",
-            "phone_masked",
-            "phone_tail",
-            "category",
-            "created_at",
-            "updated_at",
-        ],
-        new_residents,
-    )
-    .await?;
-    audit::record_rows(tx, audit_rows).await?;
-    Ok(())
+        insert_many(
+            tx,
+            "buildings",
+            &["community_id", "id", "compound_id", "name", "grid_id", "created_at", "updated_at"],
+            self.new_buildings,
+        )
+        .await?;
+        insert_many(
+            tx,
+            "households",
+            &[
+                "community_id",
+                "id",
+                "address",
+                "compound_id",
+                "building_id",
+                "unit",
+                "room",
+                "grid_id",
+                "created_at",
+                "updated_at",
+            ],
+            self.new_households,
+        )
+        .await?;
+        insert_many(
+            tx,
+            "residents",
+            &[
+                "community_id",
+                "id",
+                "household_id",
+                "grid_id",
+                "name",
+                "gender",
+                "birth_date",
+                "id_number_enc",
+                "id_number_hash",
+                "id_number_masked",
+                "phone_enc",
+                "phone_hash",
+                "phone_masked",
+                "phone_tail",
+                "category",
+                "created_at",
+                "updated_at",
+            ],
+            self.new_residents,
+        )
+        .await?;
+        audit::record_rows(tx, self.audit_rows).await?;
+        Ok(())
+    }
 }
 
 /// The export's columns.

@@ -1,0 +1,445 @@
+//! The rewards shop's pages: what is on offer, redeeming, a redemption with its code and
+//! QR, cancelling, and the handover desk where staff or the merchant confirm a code.
+
+use askama::Template;
+use axum::extract::{Path, State};
+
+use super::{community, status_tag};
+use crate::auth::guard::CommunityRef;
+use crate::auth::model::{Actor, Permission};
+use crate::capabilities::points::store::{Redemption, Reward};
+use crate::capabilities::points::{ledger, store};
+use crate::error::{AppError, AppResult};
+use crate::web::AppState;
+use crate::web::form::{CsrfForm, opt, text};
+use crate::web::ui::{self, Form, Input, InputKind, Item, Qr, Refusal, Stat, Tag, Tone};
+use crate::web::{Notice, PageCtx, PageError, PageResult, SignedPage, done, fmt, render};
+
+// ---------- the shop ----------
+
+/// What the shop page shows, as read.
+pub struct ShopData {
+    pub items: Vec<Reward>,
+    pub balance: i64,
+    /// Manages the points (staff): sees the rewards' page.
+    pub staff: bool,
+    /// Hands rewards over (staff or a partner unit): sees the desk.
+    pub desk: bool,
+    /// The key this page's redemptions post with, so a double tap redeems once.
+    pub key: String,
+}
+
+/// A reward on offer and, while in stock, the form to redeem it.
+pub struct ShopItem {
+    pub title: String,
+    pub tag: Option<Tag>,
+    pub text: Option<String>,
+    pub cells: Vec<(String, String)>,
+    pub redeem: Option<Form>,
+}
+
+#[derive(Template)]
+#[template(path = "points/shop.html")]
+pub struct ShopPage {
+    pub ctx: PageCtx,
+    pub title: String,
+    pub alert: Option<String>,
+    pub community: String,
+    pub balance: Vec<Stat>,
+    pub links: Vec<(String, String)>,
+    pub items: Vec<ShopItem>,
+}
+
+async fn load_shop(state: &AppState, actor: &Actor, c: &CommunityRef) -> AppResult<ShopData> {
+    let mut conn = state.db.read().await?;
+    let items = store::shop(&mut conn, c.id, fmt::today()).await?;
+    let balance = ledger::balance(&mut conn, c.id, actor.user_id).await?;
+    let staff = actor.can(c.id, Permission::ManagePoints);
+    let unit =
+        actor.grants.iter().any(|g| g.role() == crate::auth::model::Role::PartnerUnit && g.community_id == Some(c.id));
+    let key = format!("{}-{}", actor.user_id, crate::db::now_ms());
+    Ok(ShopData { items, balance, staff, desk: staff || unit, key })
+}
+
+fn shop_item(ctx: &PageCtx, c: &CommunityRef, key: &str, r: &Reward, refusal: &Refusal) -> ShopItem {
+    let mut cells = vec![
+        (ctx.t("points.price"), ctx.tr("points.n_points", "n", r.price)),
+        (ctx.t("points.stock"), r.stock.to_string()),
+        (ctx.t("points.provider"), r.provider.clone().unwrap_or_else(|| c.name.clone())),
+    ];
+    if let Some(l) = r.per_person_limit {
+        cells.push((ctx.t("points.limit"), l.to_string()));
+    }
+    if let Some(d) = r.valid_to {
+        cells.push((ctx.t("points.valid_to"), d.to_string()));
+    }
+    let tag = if r.stock == 0 {
+        Tag::new(ctx.t("points.out_of_stock_tag"), Tone::Grey)
+    } else {
+        Tag::new(ctx.t(&format!("choice.reward.kind.{}", r.kind)), Tone::Green)
+    };
+    let redeem = (r.stock > 0).then(|| {
+        Form::new("", format!("/c/{}/shop/{}/redeem", c.code, r.id), ctx.tr("points.redeem_for", "n", r.price))
+            .input(Input::hidden("key", key))
+            .refused(refusal)
+    });
+    ShopItem { title: r.name.clone(), tag: Some(tag), text: r.description.clone(), cells, redeem }
+}
+
+/// The shop from what was read; `r` shows a refused redemption.
+fn shop_view(ctx: PageCtx, c: &CommunityRef, d: &ShopData, r: &Refusal) -> ShopPage {
+    let code = &c.code;
+    let mut links = vec![(format!("/c/{code}/volunteer"), ctx.t("points.my_service"))];
+    if d.staff {
+        links.push((format!("/c/{code}/rewards"), ctx.t("points.rewards")));
+    }
+    if d.desk {
+        links.push((format!("/c/{code}/handover"), ctx.t("points.handover")));
+    }
+    let items: Vec<ShopItem> = d.items.iter().map(|i| shop_item(&ctx, c, &d.key, i, r)).collect();
+    let forms: Vec<&Form> = items.iter().filter_map(|i| i.redeem.as_ref()).collect();
+    ShopPage {
+        title: ctx.t("points.shop"),
+        alert: r.alert_for(&forms),
+        community: c.name.clone(),
+        balance: vec![Stat {
+            label: ctx.t("points.balance"),
+            value: fmt::thousands(d.balance),
+            href: Some(format!("/c/{code}/volunteer")),
+        }],
+        links,
+        items,
+        ctx,
+    }
+}
+
+async fn show_shop(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityRef, r: &Refusal) -> PageResult {
+    let d = load_shop(state, actor, c).await?;
+    render(&shop_view(ctx, c, &d, r))
+}
+
+pub async fn shop(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path(code): Path<String>,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    show_shop(&state, ctx, &actor, &c, &Refusal::none()).await
+}
+
+pub async fn redeem(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+    CsrfForm(m): CsrfForm,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    match store::redeem(&state, &actor, c.id, id, opt(&m, "key")).await {
+        Ok(d) => Ok(done(&format!("/c/{code}/redemptions/{}", d.id), Notice::Redeemed)),
+        Err(e) => {
+            let action = format!("/c/{code}/shop/{id}/redeem");
+            ui::refused(e, &ctx.clone(), &m, &action, |r| async move { show_shop(&state, ctx, &actor, &c, &r).await })
+                .await
+        }
+    }
+}
+
+// ---------- a redemption ----------
+
+#[derive(Template)]
+#[template(path = "points/redemption.html")]
+pub struct RedemptionPage {
+    pub ctx: PageCtx,
+    /// The reward's name (the page's and its card's title).
+    pub title: String,
+    pub crumbs: Vec<(String, String)>,
+    pub tag: Option<Tag>,
+    pub text: Option<String>,
+    pub cells: Vec<(String, String)>,
+    pub qr: Option<Qr>,
+    pub cancel: Option<Form>,
+}
+
+/// A redemption as its holder (`mine`) or staff see it.
+fn redemption_view(ctx: PageCtx, code: &str, d: &Redemption, mine: bool) -> RedemptionPage {
+    let held = d.status == "held";
+    // The code shows in full only to its holder; the QR carries it for the desk's scanner.
+    let qr = if held && mine { Qr::new(ctx.t("points.handover_code"), &d.code) } else { None };
+    let mut cells = vec![
+        (ctx.t("points.price"), ctx.tr("points.n_points", "n", d.points)),
+        (ctx.t("points.held_at"), fmt::datetime(d.held_at)),
+        (ctx.t("points.expires_at"), fmt::datetime(d.expires_at)),
+    ];
+    if mine {
+        cells.insert(0, (ctx.t("points.handover_code"), d.code.clone()));
+    }
+    let cancel = held.then(|| {
+        Form::new(ctx.t("points.cancel"), format!("/c/{code}/redemptions/{}/cancel", d.id), ctx.t("points.cancel"))
+            .danger()
+            .folded()
+    });
+    RedemptionPage {
+        title: d.reward.clone(),
+        crumbs: vec![(format!("/c/{code}/shop"), ctx.t("points.shop"))],
+        tag: Some(status_tag(&ctx, &d.status)),
+        text: held.then(|| ctx.t("points.show_code")),
+        cells,
+        qr,
+        cancel,
+        ctx,
+    }
+}
+
+pub async fn redemption_page(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    let mut conn = state.db.read().await?;
+    let d = store::redemption(&mut conn, c.id, id).await?.ok_or(AppError::NotFound)?;
+    drop(conn);
+    let staff = actor.can(c.id, Permission::ManagePoints);
+    if d.user_id != actor.user_id && !staff {
+        return Err(PageError(AppError::NotFound));
+    }
+    render(&redemption_view(ctx, &code, &d, d.user_id == actor.user_id))
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    SignedPage(_, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+    CsrfForm(_): CsrfForm,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    store::cancel(&state, &actor, c.id, id).await?;
+    Ok(done(&format!("/c/{code}/redemptions/{id}"), Notice::Cancelled))
+}
+
+// ---------- the handover desk ----------
+
+/// What was just handed over, shown above the desk.
+pub struct HandedOver {
+    pub tag: Option<Tag>,
+    pub cells: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "points/handover.html")]
+pub struct HandoverPage {
+    pub ctx: PageCtx,
+    pub title: String,
+    pub alert: Option<String>,
+    pub handed_over: Option<HandedOver>,
+    pub confirm: Form,
+    pub waiting: Vec<Item>,
+}
+
+/// The desk: the redemptions `waiting`, and what was `handed` over just now if any.
+fn handover_view(
+    ctx: PageCtx,
+    code: &str,
+    waiting: &[Redemption],
+    handed: Option<&Redemption>,
+    r: &Refusal,
+) -> HandoverPage {
+    let confirm = Form::new(ctx.t("points.confirm_handover"), format!("/c/{code}/handover"), ctx.t("points.confirm"))
+        .input(
+            Input::new("code", ctx.t("points.handover_code"), InputKind::Number)
+                .required()
+                .hint(ctx.t("points.handover_hint")),
+        )
+        .refused(r);
+    let handed_over = handed.map(|d| HandedOver {
+        tag: Some(Tag::new(ctx.t("points.status.confirmed"), Tone::Green)),
+        cells: vec![
+            (ctx.t("points.reward"), d.reward.clone()),
+            (ctx.t("points.holder"), crate::services::pii::mask_name(&d.holder)),
+        ],
+    });
+    let waiting = waiting
+        .iter()
+        .map(|d| Item {
+            title: d.reward.clone(),
+            sub: format!(
+                "{} · {} · {}",
+                crate::services::pii::mask_name(&d.holder),
+                ctx.tr("points.n_points", "n", d.points),
+                fmt::datetime(d.held_at)
+            ),
+            href: None,
+            tag: None,
+        })
+        .collect();
+    HandoverPage {
+        title: ctx.t("points.handover"),
+        alert: r.alert_for(&[&confirm]),
+        handed_over,
+        confirm,
+        waiting,
+        ctx,
+    }
+}
+
+async fn show_handover(
+    state: &AppState,
+    ctx: PageCtx,
+    actor: &Actor,
+    c: &CommunityRef,
+    handed: Option<&Redemption>,
+    r: &Refusal,
+) -> PageResult {
+    let mut conn = state.db.read().await?;
+    let waiting = store::handovers(&mut conn, actor, c.id).await?;
+    drop(conn);
+    render(&handover_view(ctx, &c.code, &waiting, handed, r))
+}
+
+pub async fn handover_page(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path(code): Path<String>,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    show_handover(&state, ctx, &actor, &c, None, &Refusal::none()).await
+}
+
+pub async fn handover(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path(code): Path<String>,
+    CsrfForm(m): CsrfForm,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    match store::confirm(&state, &actor, c.id, &text(&m, "code")).await {
+        Ok(d) => show_handover(&state, ctx, &actor, &c, Some(&d), &Refusal::none()).await,
+        Err(e) => {
+            let action = format!("/c/{code}/handover");
+            ui::refused(e, &ctx.clone(), &m, &action, |r| async move {
+                show_handover(&state, ctx, &actor, &c, None, &r).await
+            })
+            .await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use askama::Template;
+    use serde_json::Value;
+
+    use super::*;
+
+    const X: &str = "<script>x</script>";
+
+    fn place() -> CommunityRef {
+        CommunityRef { id: 1, code: "c1".into(), name: "社区".into(), subdistrict_id: 1, kind: String::new() }
+    }
+
+    fn reward(id: i64, stock: i64) -> Reward {
+        Reward {
+            community_id: 1,
+            id,
+            name: format!("{X}体检"),
+            kind: "service".into(),
+            provider_unit_id: None,
+            provider: Some(format!("{X}医院")),
+            price: 40,
+            stock,
+            per_person_limit: Some(1),
+            valid_from: None,
+            valid_to: None,
+            hold_days: 7,
+            description: Some(X.into()),
+            archived_at: None,
+        }
+    }
+
+    fn redemption(status: &str) -> Redemption {
+        Redemption {
+            community_id: 1,
+            id: 9,
+            reward_id: 3,
+            reward: format!("{X}午餐"),
+            provider_unit_id: None,
+            user_id: 2,
+            holder: "张三丰".into(),
+            points: 20,
+            code: "12345678".into(),
+            status: status.into(),
+            held_at: 0,
+            expires_at: 0,
+            decided_at: None,
+        }
+    }
+
+    fn escaped(html: &str) -> bool {
+        !html.contains("<script>x") && (html.contains("&lt;script&gt;") || html.contains("&#60;script&#62;"))
+    }
+
+    /// The shop from plain data: names stay text, what is out of stock has no button.
+    #[test]
+    fn the_shop_offers_what_is_in_stock_and_escapes_its_text() {
+        let d = ShopData {
+            items: vec![reward(3, 2), reward(4, 0)],
+            balance: 1200,
+            staff: false,
+            desk: true,
+            key: "2-1".into(),
+        };
+        let html = shop_view(crate::web::tests::ctx(), &place(), &d, &Refusal::none()).render().unwrap();
+        assert!(escaped(&html), "{html}");
+        assert!(html.contains("action=\"/c/c1/shop/3/redeem\"") && !html.contains("/c/c1/shop/4/redeem"));
+        assert!(html.contains("/c/c1/handover") && !html.contains("/c/c1/rewards"));
+        assert!(html.contains("1,200"));
+    }
+
+    /// A redemption refused for the limit says so above the shop.
+    #[test]
+    fn a_refused_redemption_says_why() {
+        let d = ShopData { items: vec![reward(3, 2)], balance: 0, staff: false, desk: false, key: "k".into() };
+        let r = Refusal {
+            form_id: Form::id_for("/c/c1/shop/3/redeem"),
+            alert: Some("已达到每人限兑数量".into()),
+            ..Refusal::default()
+        };
+        let html = shop_view(crate::web::tests::ctx(), &place(), &d, &r).render().unwrap();
+        assert!(html.contains("class=\"alert\"") && html.contains("已达到每人限兑数量"), "{html}");
+    }
+
+    /// The holder sees the code and a QR drawn from its modules; staff see neither.
+    #[test]
+    fn the_holder_sees_the_code_and_its_qr() {
+        let d = redemption("held");
+        let html = redemption_view(crate::web::tests::ctx(), "c1", &d, true).render().unwrap();
+        assert!(escaped(&html), "{html}");
+        assert!(html.contains("<div class=\"card-body\"><svg class=\"qr\""), "{html}");
+        assert!(html.contains("12345678") && html.contains("/c/c1/redemptions/9/cancel"));
+        let staff = redemption_view(crate::web::tests::ctx(), "c1", &d, false).render().unwrap();
+        assert!(!staff.contains("class=\"qr\"") && !staff.contains("12345678"));
+        let done = redemption_view(crate::web::tests::ctx(), "c1", &redemption("confirmed"), true);
+        assert!(done.qr.is_none() && done.cancel.is_none());
+    }
+
+    /// A wrong code shows its error on the code's field; a right one what was handed over.
+    #[test]
+    fn the_desk_shows_a_wrong_code_on_its_field() {
+        let r = Refusal {
+            form_id: Form::id_for("/c/c1/handover"),
+            typed: [("code".to_string(), Value::String("00000000".into()))].into_iter().collect(),
+            errors: BTreeMap::from([("code".to_string(), "兑换码不正确".to_string())]),
+            alert: Some("有几项需要修改".into()),
+        };
+        let waiting = [redemption("held")];
+        let html = handover_view(crate::web::tests::ctx(), "c1", &waiting, None, &r).render().unwrap();
+        assert!(escaped(&html), "{html}");
+        assert!(html.contains(r#"id="e-c-c1-handover-code""#) && html.contains("兑换码不正确"), "{html}");
+        assert!(html.contains("张**") && !html.contains("张三丰"), "the holder's name is masked");
+        let ok = handover_view(crate::web::tests::ctx(), "c1", &[], Some(&waiting[0]), &Refusal::none());
+        assert!(ok.alert.is_none() && ok.handed_over.is_some());
+        assert!(ok.render().unwrap().contains("tag-green"));
+    }
+}
