@@ -52,7 +52,7 @@ pub fn router(state: AppState) -> Router {
     }
     // The API's routes and its document come from the same declarations.
     let (api, declared) = api.split_for_parts();
-    let document = std::sync::Arc::new(web::openapi::document_json(declared, state.caps));
+    let document = std::sync::Arc::new(web::openapi::document_json(declared));
     app.merge(api)
         .route("/api/openapi.json", get(move || web::openapi::serve(document.clone())))
         .route("/api/docs", get(web::openapi::docs))

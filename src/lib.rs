@@ -18,5 +18,6 @@ pub mod i18n;
 pub mod input;
 pub mod logging;
 pub mod services;
+mod text_enum;
 pub mod time;
 pub mod web;

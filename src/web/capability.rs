@@ -79,8 +79,6 @@ pub struct Capability {
     pub settings: &'static [&'static Setting],
     /// Its JSON API: each route with its OpenAPI operation, declared on the handler.
     pub api: Option<fn() -> utoipa_axum::router::OpenApiRouter<AppState>>,
-    /// Its API's paths in the OpenAPI document, for an API not yet declared on its handlers.
-    pub api_doc: Option<fn(&mut utoipa::openapi::Paths)>,
     pub home: Option<HomeFn>,
     pub nav: Option<NavFn>,
     /// What it adds to records' pages.
@@ -107,7 +105,6 @@ impl Capability {
             records: &[],
             settings: &[],
             api: None,
-            api_doc: None,
             home: None,
             nav: None,
             record_page: None,

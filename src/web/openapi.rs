@@ -1,5 +1,7 @@
-//! The OpenAPI 3.1 document, built from the same record definitions that drive the store
-//! and the pages, so it cannot drift from what the API accepts.
+//! The OpenAPI 3.1 document: each capability's operations as its handlers declare them
+//! (`#[utoipa::path]`), and the record kinds' paths and schemas built from the same
+//! definitions that drive their store and pages, so neither can drift from what the API
+//! accepts.
 
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
@@ -16,12 +18,11 @@ use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, Paths, Ref, RefOr, Required,
 };
 
-use super::capability::Capability;
 use crate::services::records::model::{EntityDef, Kind, Tenancy};
 
 /// The document: what the handlers declare, with the record kinds' paths and schemas.
-pub fn document_json(declared: OpenApi, caps: &[&Capability]) -> String {
-    let mut doc = document(caps);
+pub fn document_json(declared: OpenApi) -> String {
+    let mut doc = document();
     doc.merge(declared);
     serde_json::to_string_pretty(&doc).expect("the document serialises")
 }
@@ -313,7 +314,7 @@ fn entity_paths(paths: &mut Paths, def: &EntityDef) {
     }
 }
 
-pub fn document(caps: &[&Capability]) -> OpenApi {
+pub fn document() -> OpenApi {
     let mut paths = Paths::new();
     let signin = op("session", "Sign in (sets the session cookie)")
         .request_body(Some(body(crate::auth::api::SignIn::schema())))
@@ -361,11 +362,6 @@ pub fn document(caps: &[&Capability]) -> OpenApi {
         components = components.schema(pascal(def.kind), out).schema(format!("{}Input", pascal(def.kind)), input);
         entity_paths(&mut paths, def);
     }
-    for cap in caps {
-        if let Some(doc) = cap.api_doc {
-            doc(&mut paths);
-        }
-    }
     let components = components
         .security_scheme(
             "session",
@@ -403,7 +399,7 @@ mod tests {
             }
         }
         let declared = api.split_for_parts().1;
-        serde_json::from_str(&super::document_json(declared, crate::capabilities::ALL)).unwrap()
+        serde_json::from_str(&super::document_json(declared)).unwrap()
     }
 
     #[test]

@@ -16,7 +16,9 @@ async fn health_and_metrics_answer() {
     assert_eq!(h.status, StatusCode::OK);
     assert_eq!(h.json()["status"], "ok");
     assert_eq!(h.json()["database"], app.state.db.engine());
-    assert_eq!(app.state.db.engine(), crate::databases::expected_engine());
+    if let Some(expected) = crate::databases::expected_engine() {
+        assert_eq!(app.state.db.engine(), expected, "the suite runs on the database it was asked for");
+    }
     app.get("/login").await;
     let m = app.get("/metrics").await;
     assert_eq!(m.status, StatusCode::OK);

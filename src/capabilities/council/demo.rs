@@ -187,7 +187,7 @@ async fn vote_on_pond(state: &AppState, staff: &Actor, c: i64, pond: i64, voters
         "按方案二实施荷花塘改造：清淤、生态护岸、木栏杆和环塘步道，预算 48 万元，年底前完工。",
     )
     .await?;
-    Ok(decided.stage() == super::Stage::Passed)
+    Ok(decided.stage == super::Stage::Passed)
 }
 
 /// The passed renovation carried out as a project with four milestones; the first is done.

@@ -53,50 +53,25 @@ fn routes() -> Router<AppState> {
         .route("/p/{code}/council/{id}", get(pages::public_proposal))
 }
 
-/// Where a proposal stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    /// Raised, waiting for staff to screen it.
-    Submitted,
-    /// On the agenda: discussed in rounds.
-    Agenda,
-    Merged,
-    Declined,
-    /// Put to the vote.
-    Voting,
-    /// Decided for.
-    Passed,
-    /// Decided against (or short of its quorum).
-    Rejected,
+crate::text_enum! {
+    /// Where a proposal stands.
+    pub enum Stage {
+        /// Raised, waiting for staff to screen it.
+        Submitted = "submitted",
+        /// On the agenda: discussed in rounds.
+        Agenda = "agenda",
+        Merged = "merged",
+        Declined = "declined",
+        /// Put to the vote.
+        Voting = "voting",
+        /// Decided for.
+        Passed = "passed",
+        /// Decided against (or short of its quorum).
+        Rejected = "rejected",
+    }
 }
 
 impl Stage {
-    pub const ALL: [Stage; 7] = [
-        Stage::Submitted,
-        Stage::Agenda,
-        Stage::Merged,
-        Stage::Declined,
-        Stage::Voting,
-        Stage::Passed,
-        Stage::Rejected,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Submitted => "submitted",
-            Stage::Agenda => "agenda",
-            Stage::Merged => "merged",
-            Stage::Declined => "declined",
-            Stage::Voting => "voting",
-            Stage::Passed => "passed",
-            Stage::Rejected => "rejected",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Stage> {
-        Stage::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
     /// Decided one way or the other.
     pub fn is_decided(self) -> bool {
         matches!(self, Stage::Passed | Stage::Rejected)
@@ -105,6 +80,15 @@ impl Stage {
     /// Still being worked on (shown as open on the public page).
     pub fn is_open(self) -> bool {
         matches!(self, Stage::Submitted | Stage::Agenda | Stage::Voting)
+    }
+}
+
+crate::text_enum! {
+    /// What a proposal is about: the whole community, one grid, or one compound.
+    pub enum ScopeKind {
+        Community = "community",
+        Grid = "grid",
+        Compound = "compound",
     }
 }
 

@@ -75,7 +75,7 @@ fn proposal_item(ctx: &PageCtx, href: String, p: &Proposal, progress: Option<u32
     if let Some(pr) = progress {
         sub.push(format!("{} {pr}%", ctx.t("council.progress")));
     }
-    Item { title: p.title.clone(), sub: sub.join(" · "), href: Some(href), tag: Some(stage_tag(ctx, p.stage())) }
+    Item { title: p.title.clone(), sub: sub.join(" · "), href: Some(href), tag: Some(stage_tag(ctx, p.stage)) }
 }
 
 /// A proposal as plain data for the views' tests.
@@ -86,11 +86,11 @@ fn sample_proposal(title: &str, stage: Stage) -> Proposal {
         id: 7,
         title: title.into(),
         body: "<script>x</script>".into(),
-        scope_kind: "community".into(),
+        scope_kind: super::ScopeKind::Community,
         scope_id: None,
         raised_by: 2,
         raised_by_name: "王小明".into(),
-        stage: stage.as_str().into(),
+        stage,
         merged_into: None,
         reason: None,
         voters: Some("household".into()),

@@ -12,7 +12,7 @@ mod voting;
 use serde::Serialize;
 use serde_json::json;
 
-use super::{Outcome, Stage};
+use super::{Outcome, ScopeKind, Stage};
 use crate::auth::guard;
 use crate::auth::model::{Actor, Permission};
 use crate::db::{Exec, Tx, now_ms, query};
@@ -32,11 +32,13 @@ pub struct Proposal {
     pub id: i64,
     pub title: String,
     pub body: String,
-    pub scope_kind: String,
+    #[sqlx(try_from = "String")]
+    pub scope_kind: ScopeKind,
     pub scope_id: Option<i64>,
     pub raised_by: i64,
     pub raised_by_name: String,
-    pub stage: String,
+    #[sqlx(try_from = "String")]
+    pub stage: Stage,
     pub merged_into: Option<i64>,
     pub reason: Option<String>,
     pub voters: Option<String>,
@@ -56,13 +58,9 @@ pub struct Proposal {
 }
 
 impl Proposal {
-    pub fn stage(&self) -> Stage {
-        Stage::parse(&self.stage).unwrap_or(Stage::Submitted)
-    }
-
     /// The result, once decided.
     pub fn outcome(&self) -> Option<Outcome> {
-        self.stage().is_decided().then(|| {
+        self.stage.is_decided().then(|| {
             super::outcome(
                 self.eligible.unwrap_or(0),
                 self.votes_for.unwrap_or(0),
@@ -89,7 +87,7 @@ pub async fn proposal(ex: &mut impl Exec, community_id: i64, id: i64) -> AppResu
 /// Whether anyone may read it on the public page: all but those merged or declined, and
 /// those still waiting to be screened.
 pub fn is_public(p: &Proposal) -> bool {
-    !matches!(p.stage(), Stage::Submitted | Stage::Merged | Stage::Declined)
+    !matches!(p.stage, Stage::Submitted | Stage::Merged | Stage::Declined)
 }
 
 /// Proposals: those of the community for whoever has a role in it; only the public ones
@@ -131,11 +129,12 @@ pub async fn raise(
     let mut e = Vec::new();
     check_text(&mut e, "title", title, 100, true);
     check_text(&mut e, "body", body, 4000, true);
+    let scope = ScopeKind::parse(scope_kind);
     let mut tx = state.db.begin().await?;
-    match (scope_kind, scope_id) {
-        ("community", _) => {}
-        ("grid" | "compound", Some(id)) => {
-            let table = if scope_kind == "grid" { "grids" } else { "compounds" };
+    match (scope, scope_id) {
+        (Some(ScopeKind::Community), _) => {}
+        (Some(kind @ (ScopeKind::Grid | ScopeKind::Compound)), Some(id)) => {
+            let table = if kind == ScopeKind::Grid { "grids" } else { "compounds" };
             let ok: Option<i64> =
                 query(format!("SELECT id FROM {table} WHERE community_id = $1 AND id = $2 AND archived_at IS NULL"))
                     .bind(community_id)
@@ -146,12 +145,14 @@ pub async fn raise(
                 e.push(FieldError::new("scope_id", "validation.reference"));
             }
         }
-        ("grid" | "compound", None) => e.push(FieldError::new("scope_id", "validation.required")),
-        _ => e.push(FieldError::new("scope_kind", "validation.choice")),
+        (Some(ScopeKind::Grid | ScopeKind::Compound), None) => {
+            e.push(FieldError::new("scope_id", "validation.required"))
+        }
+        (None, _) => e.push(FieldError::new("scope_kind", "validation.choice")),
     }
-    if !e.is_empty() {
+    let Some(scope) = scope.filter(|_| e.is_empty()) else {
         return Err(AppError::Invalid(e));
-    }
+    };
     let id = tx.next_id().await?;
     let now = now_ms();
     query(
@@ -162,8 +163,8 @@ pub async fn raise(
     .bind(id)
     .bind(title.trim())
     .bind(body.trim())
-    .bind(scope_kind)
-    .bind(scope_id.filter(|_| scope_kind != "community"))
+    .bind(scope.as_str())
+    .bind(scope_id.filter(|_| scope != ScopeKind::Community))
     .bind(actor.user_id)
     .bind(actor.display_name.as_str())
     .bind(now)
@@ -177,7 +178,7 @@ pub async fn raise(
         "proposal",
         id,
         None,
-        Some(&json!({"title": title.trim(), "scope": scope_kind})),
+        Some(&json!({"title": title.trim(), "scope": scope.as_str()})),
     )
     .await?;
     let p = proposal(&mut tx, community_id, id).await?.ok_or(AppError::NotFound)?;
@@ -212,7 +213,7 @@ pub async fn screen(
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     let mut tx = state.db.begin().await?;
     let p = proposal(&mut tx, community_id, id).await?.ok_or(AppError::NotFound)?;
-    let to = super::screened(p.stage(), action).map_err(|k| AppError::field("action", k))?;
+    let to = super::screened(p.stage, action).map_err(|k| AppError::field("action", k))?;
     if to == Stage::Declined && reason.is_none() {
         return Err(AppError::field("reason", "validation.required"));
     }
@@ -221,7 +222,7 @@ pub async fn screen(
         let target = proposal(&mut tx, community_id, into)
             .await?
             .ok_or(AppError::field("merge_into", "validation.reference"))?;
-        if !matches!(target.stage(), Stage::Submitted | Stage::Agenda) {
+        if !matches!(target.stage, Stage::Submitted | Stage::Agenda) {
             return Err(AppError::field("merge_into", "council.not_mergeable"));
         }
         query("UPDATE proposals SET merged_into = $1 WHERE community_id = $2 AND id = $3")
@@ -231,7 +232,7 @@ pub async fn screen(
             .execute(&mut tx)
             .await?;
     }
-    set_stage(&mut tx, community_id, id, p.stage(), to).await?;
+    set_stage(&mut tx, community_id, id, p.stage, to).await?;
     query("UPDATE proposals SET reason = $1 WHERE community_id = $2 AND id = $3")
         .bind(reason)
         .bind(community_id)
@@ -245,7 +246,7 @@ pub async fn screen(
         Action::Update,
         "proposal",
         id,
-        Some(&json!({"stage": p.stage})),
+        Some(&json!({"stage": p.stage.as_str()})),
         Some(&json!({"stage": to.as_str(), "reason": reason, "merge_into": merge_into})),
     )
     .await?;

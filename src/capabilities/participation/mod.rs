@@ -65,49 +65,78 @@ pub const NEED_KINDS: &[&str] = &["service", "item", "money", "place"];
 /// The four ways to pledge.
 pub const PLEDGE_KINDS: &[&str] = &["claim", "sponsor", "take_charge", "adopt"];
 
-/// A need's states: suggested by a resident (then declined, or opened by staff); open for
-/// pledges; fully pledged; in progress; fulfilled; closed; or withdrawn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NeedStatus {
-    Suggested,
-    Declined,
-    Open,
-    Pledged,
-    InProgress,
-    Fulfilled,
-    Closed,
-    Withdrawn,
+crate::text_enum! {
+    /// Who registers: a unit (party organisation or partner unit), or a party member.
+    pub enum RegistrationKind {
+        Unit = "unit",
+        Member = "member",
+    }
+}
+
+crate::text_enum! {
+    /// Where a registration stands: waiting for staff, accepted, or declined.
+    pub enum RegistrationStatus {
+        Pending = "pending",
+        Accepted = "accepted",
+        Declined = "declined",
+    }
+}
+
+crate::text_enum! {
+    /// What a need asks for: service, items, money, or a place to look after.
+    pub enum NeedKind {
+        Service = "service",
+        Item = "item",
+        Money = "money",
+        Place = "place",
+    }
+}
+
+crate::text_enum! {
+    /// The four ways to pledge: 认领 claim, 认捐 sponsor, 认管 take charge, 认养 adopt.
+    pub enum PledgeKind {
+        Claim = "claim",
+        Sponsor = "sponsor",
+        TakeCharge = "take_charge",
+        Adopt = "adopt",
+    }
+}
+
+crate::text_enum! {
+    /// Where a pledge stands: pledged; reported done (submitted) and waiting for staff;
+    /// fulfilled (confirmed); or cancelled (its need withdrawn).
+    pub enum PledgeStatus {
+        Pledged = "pledged",
+        Submitted = "submitted",
+        Fulfilled = "fulfilled",
+        Cancelled = "cancelled",
+    }
+}
+
+crate::text_enum! {
+    /// Who is paired with households: a party member (党群1+1) or a volunteer.
+    pub enum PairKind {
+        Party = "party",
+        Volunteer = "volunteer",
+    }
+}
+
+crate::text_enum! {
+    /// A need's states: suggested by a resident (then declined, or opened by staff); open for
+    /// pledges; fully pledged; in progress; fulfilled; closed; or withdrawn.
+    pub enum NeedStatus {
+        Suggested = "suggested",
+        Declined = "declined",
+        Open = "open",
+        Pledged = "pledged",
+        InProgress = "in_progress",
+        Fulfilled = "fulfilled",
+        Closed = "closed",
+        Withdrawn = "withdrawn",
+    }
 }
 
 impl NeedStatus {
-    pub const ALL: [NeedStatus; 8] = [
-        NeedStatus::Suggested,
-        NeedStatus::Declined,
-        NeedStatus::Open,
-        NeedStatus::Pledged,
-        NeedStatus::InProgress,
-        NeedStatus::Fulfilled,
-        NeedStatus::Closed,
-        NeedStatus::Withdrawn,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NeedStatus::Suggested => "suggested",
-            NeedStatus::Declined => "declined",
-            NeedStatus::Open => "open",
-            NeedStatus::Pledged => "pledged",
-            NeedStatus::InProgress => "in_progress",
-            NeedStatus::Fulfilled => "fulfilled",
-            NeedStatus::Closed => "closed",
-            NeedStatus::Withdrawn => "withdrawn",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<NeedStatus> {
-        NeedStatus::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
     /// On the public board (suggestions and refusals are not).
     pub fn is_public(self) -> bool {
         !matches!(self, NeedStatus::Suggested | NeedStatus::Declined)
@@ -219,6 +248,14 @@ mod tests {
         assert_eq!(fit(7, 10, 4, true), Ok(6), "the last pledge is trimmed");
         assert_eq!(fit(1, 10, 10, true).unwrap_err().key, "participation.nothing_left");
         assert_eq!(fit(0, 10, 0, true).unwrap_err().key, "participation.positive");
+    }
+
+    /// The kinds offered on forms are the kinds the enums store.
+    #[test]
+    fn the_kinds_offered_are_the_kinds_stored() {
+        assert_eq!(REGISTRATION_KINDS.to_vec(), RegistrationKind::ALL.map(RegistrationKind::as_str).to_vec());
+        assert_eq!(NEED_KINDS.to_vec(), NeedKind::ALL.map(NeedKind::as_str).to_vec());
+        assert_eq!(PLEDGE_KINDS.to_vec(), PledgeKind::ALL.map(PledgeKind::as_str).to_vec());
     }
 
     #[test]

@@ -17,8 +17,8 @@ pub use pairing::{add_pair, add_visit, pair_page, pairs, visit_ticket};
 pub use public::{public_board, public_registered};
 pub use registrants::{decide_registration, register, register_page, registration_page, registrations, remind};
 
-use super::NeedStatus;
 use super::store::{self, Need, Pledge};
+use super::{NeedStatus, PledgeStatus, RegistrationStatus};
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::{Actor, Permission};
 use crate::db::query;
@@ -48,14 +48,25 @@ fn need_tag(ctx: &PageCtx, s: NeedStatus) -> Tag {
     Tag::new(ctx.t(&format!("participation.need_status.{}", s.as_str())), tone)
 }
 
-fn status_tag(ctx: &PageCtx, status: &str) -> Tag {
-    let tone = match status {
-        "accepted" | "fulfilled" => Tone::Green,
-        "pending" | "submitted" => Tone::Orange,
-        "pledged" => Tone::Blue,
-        _ => Tone::Grey,
+/// A registration's status as a tag.
+fn registration_tag(ctx: &PageCtx, s: RegistrationStatus) -> Tag {
+    let tone = match s {
+        RegistrationStatus::Accepted => Tone::Green,
+        RegistrationStatus::Pending => Tone::Orange,
+        RegistrationStatus::Declined => Tone::Grey,
     };
-    Tag::new(ctx.t(&format!("participation.status.{status}")), tone)
+    Tag::new(ctx.t(&format!("participation.status.{}", s.as_str())), tone)
+}
+
+/// A pledge's status as a tag.
+fn pledge_tag(ctx: &PageCtx, s: PledgeStatus) -> Tag {
+    let tone = match s {
+        PledgeStatus::Fulfilled => Tone::Green,
+        PledgeStatus::Submitted => Tone::Orange,
+        PledgeStatus::Pledged => Tone::Blue,
+        PledgeStatus::Cancelled => Tone::Grey,
+    };
+    Tag::new(ctx.t(&format!("participation.status.{}", s.as_str())), tone)
 }
 
 fn progress(n: &Need) -> String {
@@ -64,7 +75,8 @@ fn progress(n: &Need) -> String {
 
 fn pledge_line(ctx: &PageCtx, p: &Pledge, unit: &str, public: bool) -> String {
     let who = if public { p.public_name() } else { p.registrant.clone() };
-    format!("{who} · {} {}{unit}", ctx.t(&format!("participation.pledge_kind.{}", p.kind)), fmt::thousands(p.amount))
+    let kind = ctx.t(&format!("participation.pledge_kind.{}", p.kind.as_str()));
+    format!("{who} · {kind} {}{unit}", fmt::thousands(p.amount))
 }
 
 // ---------- home ----------
@@ -148,6 +160,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
+    use crate::capabilities::participation::{NeedKind, PairKind, PledgeKind, RegistrationKind};
     use crate::web::ui::{Form, Refusal};
 
     const X: &str = "<script>x</script>";
@@ -171,19 +184,19 @@ mod tests {
         CommunityRef { id: 1, code: "hs".into(), name: X.into(), subdistrict_id: 1, kind: "community".into() }
     }
 
-    fn need(status: &str) -> Need {
+    fn need(status: NeedStatus) -> Need {
         Need {
             community_id: 1,
             id: 3,
             title: X.into(),
             description: X.into(),
-            kind: "money".into(),
+            kind: NeedKind::Money,
             quantity: 10_000,
             unit: "元".into(),
             pledged: 6000,
             fulfilled: 0,
             deadline: None,
-            status: status.into(),
+            status,
             reason: None,
             suggested_by: None,
             created_at: 0,
@@ -199,12 +212,12 @@ mod tests {
             need_title: X.into(),
             registration_id: 2,
             registrant: "海盛物业服务中心".into(),
-            registrant_kind: "unit".into(),
+            registrant_kind: RegistrationKind::Unit,
             show_name: false,
             user_id,
-            kind: "sponsor".into(),
+            kind: PledgeKind::Sponsor,
             amount: 6000,
-            status: "pledged".into(),
+            status: PledgeStatus::Pledged,
             note: Some(X.into()),
             evidence: None,
             evidence_amount: None,
@@ -220,7 +233,7 @@ mod tests {
         store::Registration {
             community_id: 1,
             id,
-            kind: "member".into(),
+            kind: RegistrationKind::Member,
             user_id: 7,
             partner_unit_id: None,
             name: X.into(),
@@ -231,7 +244,7 @@ mod tests {
             contact_name: None,
             contact_phone_masked: None,
             show_name: true,
-            status: "accepted".into(),
+            status: RegistrationStatus::Accepted,
             reason: None,
             reminded_at: None,
             registered_at: 0,
@@ -253,7 +266,7 @@ mod tests {
 
     #[test]
     fn the_board_draws_user_text_as_text() {
-        let page = public::board_view(crate::web::tests::ctx(), "hs", X, &[(need("open"), vec![pledge(8)])]);
+        let page = public::board_view(crate::web::tests::ctx(), "hs", X, &[(need(NeedStatus::Open), vec![pledge(8)])]);
         let html = page.render().unwrap();
         assert!(escaped(&html), "{html}");
         assert!(html.contains("海盛物业服务中心") && html.contains("6,000元"), "who took it: {html}");
@@ -264,7 +277,7 @@ mod tests {
     #[test]
     fn a_refused_pledge_shows_its_error_on_its_field_and_keeps_what_was_typed() {
         let d = needs_list::NeedData {
-            n: need("open"),
+            n: need(NeedStatus::Open),
             pledges: vec![pledge(7)],
             history: Vec::new(),
             photos: vec![photo(11)],
@@ -294,7 +307,8 @@ mod tests {
             alert: Some("有几项需要修改".into()),
             ..Refusal::default()
         };
-        let shown = needs_list::needs_view(crate::web::tests::ctx(), &actor(), &hs(), &[need("open")], None, &r);
+        let shown =
+            needs_list::needs_view(crate::web::tests::ctx(), &actor(), &hs(), &[need(NeedStatus::Open)], None, &r);
         let html = shown.render().unwrap();
         assert!(escaped(&html), "{html}");
         assert!(html.contains(r#"id="e-c-hs-needs-title""#) && !html.contains("<details"), "{html}");
@@ -321,7 +335,7 @@ mod tests {
             pair: store::Pair {
                 community_id: 1,
                 id,
-                kind: "party".into(),
+                kind: PairKind::Party,
                 user_id: 7,
                 name: X.into(),
                 starts_on: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::NeedStatus;
+use super::{NeedStatus, RegistrationKind, RegistrationStatus};
 use crate::auth::model::{Actor, Permission, Role};
 use crate::db::{Builder, Conn, Db};
 use crate::error::{AppError, AppResult};
@@ -170,11 +170,11 @@ async fn count_registrations(conn: &mut Conn, community_ids: &[i64], by: &mut BT
     for (c, kind, status, n) in rows {
         let Some(f) = by.get_mut(&c) else { continue };
         f.registrations += n;
-        if status == "pending" {
-            f.pending += n;
-        }
-        if status == "accepted" {
-            if kind == "unit" { f.units += n } else { f.members += n }
+        match (RegistrationStatus::parse(&status), RegistrationKind::parse(&kind)) {
+            (Some(RegistrationStatus::Pending), _) => f.pending += n,
+            (Some(RegistrationStatus::Accepted), Some(RegistrationKind::Unit)) => f.units += n,
+            (Some(RegistrationStatus::Accepted), _) => f.members += n,
+            _ => {}
         }
     }
     Ok(())

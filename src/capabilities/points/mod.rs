@@ -178,6 +178,15 @@ impl Source {
     }
 }
 
+crate::text_enum! {
+    /// Where a service record stands: waiting for staff, approved (and paid), or rejected.
+    pub enum ServiceStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+    }
+}
+
 /// What makes a service record possible at all: a span of time that has begun, and no
 /// more minutes than the span holds.
 pub fn check_service(started_at: i64, ended_at: i64, minutes: i64, now: i64) -> Vec<FieldError> {
@@ -213,38 +222,28 @@ pub fn may_decide(decider_user: i64, record_user: i64) -> Result<(), &'static st
 
 // ---------- rules ----------
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RuleKind {
-    /// Points for each hour of a type of service.
-    PerHour,
-    /// Fixed points for each service (activity) of a type.
-    PerActivity,
-    /// Fixed points given by staff, with a reason.
-    Bonus,
-    /// Fixed points taken for misconduct, with a reason (rural 文明积分).
-    Deduction,
+crate::text_enum! {
+    pub enum RuleKind {
+        /// Points for each hour of a type of service.
+        PerHour = "per_hour",
+        /// Fixed points for each service (activity) of a type.
+        PerActivity = "per_activity",
+        /// Fixed points given by staff, with a reason.
+        Bonus = "bonus",
+        /// Fixed points taken for misconduct, with a reason (rural 文明积分).
+        Deduction = "deduction",
+    }
 }
 
 impl RuleKind {
-    pub const ALL: [RuleKind; 4] = [RuleKind::PerHour, RuleKind::PerActivity, RuleKind::Bonus, RuleKind::Deduction];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RuleKind::PerHour => "per_hour",
-            RuleKind::PerActivity => "per_activity",
-            RuleKind::Bonus => "bonus",
-            RuleKind::Deduction => "deduction",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<RuleKind> {
-        RuleKind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
     /// Paid for service (the others are given by hand).
     pub fn pays_for_service(self) -> bool {
         matches!(self, RuleKind::PerHour | RuleKind::PerActivity)
+    }
+
+    /// Given or taken by staff by hand.
+    pub fn is_manual(self) -> bool {
+        matches!(self, RuleKind::Bonus | RuleKind::Deduction)
     }
 }
 
@@ -255,7 +254,8 @@ pub struct Rule {
     pub code: String,
     pub version: i64,
     pub name: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: RuleKind,
     pub service_type: Option<String>,
     pub points: i64,
     pub daily_cap: Option<i64>,
@@ -265,10 +265,6 @@ pub struct Rule {
 }
 
 impl Rule {
-    pub fn kind(&self) -> Option<RuleKind> {
-        RuleKind::parse(&self.kind)
-    }
-
     pub fn in_force(&self, at: i64) -> bool {
         self.effective_from <= at && self.effective_to.is_none_or(|to| at < to)
     }
@@ -280,7 +276,7 @@ pub fn paying_rules<'a>(rules: &'a [Rule], service_type: &str, at: i64) -> Vec<&
     let live = |want: &str| -> Vec<&'a Rule> {
         rules
             .iter()
-            .filter(|r| r.kind().is_some_and(RuleKind::pays_for_service) && r.in_force(at))
+            .filter(|r| r.kind.pays_for_service() && r.in_force(at))
             .filter(|r| r.service_type.as_deref() == Some(want))
             .collect()
     };
@@ -290,11 +286,11 @@ pub fn paying_rules<'a>(rules: &'a [Rule], service_type: &str, at: i64) -> Vec<&
 
 /// What a rule gives for a service of `minutes`, before caps (whole points, rounded down).
 pub fn earned(rule: &Rule, minutes: i64) -> i64 {
-    match rule.kind() {
+    match rule.kind {
         // Both are bounded (a day's minutes, a rule's points); saturating all the same.
-        Some(RuleKind::PerHour) => minutes.saturating_mul(rule.points) / 60,
-        Some(RuleKind::PerActivity) => rule.points,
-        _ => 0,
+        RuleKind::PerHour => minutes.saturating_mul(rule.points) / 60,
+        RuleKind::PerActivity => rule.points,
+        RuleKind::Bonus | RuleKind::Deduction => 0,
     }
 }
 
@@ -481,23 +477,20 @@ impl crate::services::ledger::Cause<AccountKind> for Cause {
 
 // ---------- the shop ----------
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RedemptionStatus {
-    Held,
-    Confirmed,
-    Cancelled,
-    Expired,
+crate::text_enum! {
+    pub enum RedemptionStatus {
+        Held = "held",
+        Confirmed = "confirmed",
+        Cancelled = "cancelled",
+        Expired = "expired",
+    }
 }
 
-impl RedemptionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RedemptionStatus::Held => "held",
-            RedemptionStatus::Confirmed => "confirmed",
-            RedemptionStatus::Cancelled => "cancelled",
-            RedemptionStatus::Expired => "expired",
-        }
+crate::text_enum! {
+    /// What the shop offers: a service done for the holder, or goods handed over.
+    pub enum RewardKind {
+        Service = "service",
+        Goods = "goods",
     }
 }
 
@@ -573,6 +566,15 @@ impl Period {
     }
 }
 
+crate::text_enum! {
+    /// Who a commendation honours: a person, a team or a (partner) unit.
+    pub enum HonoreeKind {
+        Person = "person",
+        Team = "team",
+        Unit = "unit",
+    }
+}
+
 /// A volunteer number: the community's code and a sequence, e.g. `440804003001-00042`.
 pub fn volunteer_number(community_code: &str, seq: i64) -> String {
     format!("{community_code}-{seq:05}")
@@ -582,13 +584,13 @@ pub fn volunteer_number(community_code: &str, seq: i64) -> String {
 mod tests {
     use super::*;
 
-    fn rule(kind: &str, ty: Option<&str>, points: i64, from: i64, to: Option<i64>) -> Rule {
+    fn rule(kind: RuleKind, ty: Option<&str>, points: i64, from: i64, to: Option<i64>) -> Rule {
         Rule {
             id: 1,
             code: "r".into(),
             version: 1,
             name: "r".into(),
-            kind: kind.into(),
+            kind,
             service_type: ty.map(String::from),
             points,
             daily_cap: None,
@@ -614,9 +616,9 @@ mod tests {
 
     #[test]
     fn the_rule_in_force_when_served_pays_and_caps_hold() {
-        let old = rule("per_hour", Some("care"), 10, 0, Some(100));
+        let old = rule(RuleKind::PerHour, Some("care"), 10, 0, Some(100));
         let new = Rule { id: 2, version: 2, points: 20, effective_from: 100, effective_to: None, ..old.clone() };
-        let any = rule("per_activity", Some("*"), 5, 0, None);
+        let any = rule(RuleKind::PerActivity, Some("*"), 5, 0, None);
         let rules = vec![old.clone(), new.clone(), any.clone()];
         assert_eq!(paying_rules(&rules, "care", 50), vec![&old]);
         assert_eq!(paying_rules(&rules, "care", 150), vec![&new]);

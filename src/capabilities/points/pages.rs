@@ -26,8 +26,8 @@ pub use volunteer::{add_record, join, join_page, my_service, register, team_memb
 use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
-use super::SERVICE_TYPES;
 use super::store::{self, Registration};
+use super::{RedemptionStatus, SERVICE_TYPES, ServiceStatus};
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::Actor;
 use crate::error::AppResult;
@@ -41,13 +41,24 @@ async fn community(state: &AppState, actor: &Actor, code: &str) -> AppResult<Com
     crate::auth::guard::visible_community(&state.db, actor, code).await
 }
 
-fn status_tag(ctx: &PageCtx, status: &str) -> Tag {
+/// A service record's status as a tag.
+fn record_tag(ctx: &PageCtx, status: ServiceStatus) -> Tag {
     let tone = match status {
-        "approved" | "confirmed" => Tone::Green,
-        "pending" | "held" => Tone::Orange,
-        _ => Tone::Grey,
+        ServiceStatus::Approved => Tone::Green,
+        ServiceStatus::Pending => Tone::Orange,
+        ServiceStatus::Rejected => Tone::Grey,
     };
-    Tag::new(ctx.t(&format!("points.status.{status}")), tone)
+    Tag::new(ctx.t(&format!("points.status.{}", status.as_str())), tone)
+}
+
+/// A redemption's status as a tag.
+fn redemption_tag(ctx: &PageCtx, status: RedemptionStatus) -> Tag {
+    let tone = match status {
+        RedemptionStatus::Confirmed => Tone::Green,
+        RedemptionStatus::Held => Tone::Orange,
+        RedemptionStatus::Cancelled | RedemptionStatus::Expired => Tone::Grey,
+    };
+    Tag::new(ctx.t(&format!("points.status.{}", status.as_str())), tone)
 }
 
 fn type_label(ctx: &PageCtx, t: &str) -> String {
@@ -65,7 +76,7 @@ fn record_item(ctx: &PageCtx, code: &str, r: &store::ServiceRecord, with_name: b
         title: format!("{} {}", type_label(ctx, &r.service_type), r.content),
         sub: format!("{who}{} · {} {}{points}", fmt::datetime(r.started_at), hours(r.minutes), ctx.t("points.hours")),
         href: Some(format!("/c/{code}/service-records/{}", r.id)),
-        tag: Some(status_tag(ctx, &r.status)),
+        tag: Some(record_tag(ctx, r.status)),
     }
 }
 

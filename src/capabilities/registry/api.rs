@@ -3,6 +3,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -14,17 +15,17 @@ use super::transfer;
 use super::transfer::store::Mode as ImportMode;
 use crate::auth::guard::visible_community as community;
 use crate::auth::model::{Grant, Role};
+use crate::error::Problem;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::audit::By;
-use crate::web::api::ApiJson;
-use crate::web::openapi::{body, invalid, item, ok, op, path_param, query_param};
+use crate::web::api::{ApiJson, Code};
 use crate::web::{AppState, Signed};
-use utoipa::openapi::path::{HttpMethod, PathItem};
-use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::{ContentBuilder, Paths, Required};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
+/// Users holding a role in the community
+#[utoipa::path(get, path = "/api/v1/communities/{code}/users", tag = "users", params(Code),
+    responses((status = 200, description = "The users"), (status = 404, description = "Not a community you see", body = Problem)))]
 pub async fn users(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {
     let c = community(&s.db, a.actor(), &code).await?;
     Ok(Json(json!({ "items": users::list_for_community(&s.db, a.actor(), c.id).await? })))
@@ -52,6 +53,9 @@ pub struct NewUserBody {
     pub post_place_id: Option<i64>,
 }
 
+/// Create a user with a role in the community
+#[utoipa::path(post, path = "/api/v1/communities/{code}/users", tag = "users", params(Code), request_body = NewUserBody,
+    responses((status = 201, description = "The new user's id"), (status = 422, description = "Invalid input", body = Problem)))]
 pub async fn create_user(
     State(s): State<AppState>,
     a: Signed,
@@ -89,6 +93,10 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
+/// Reveals of personal values (community secretary)
+#[utoipa::path(get, path = "/api/v1/communities/{code}/access-log", tag = "users", params(Code),
+    responses((status = 200, description = "Who saw which personal value, newest first"),
+        (status = 404, description = "Not yours to read", body = Problem)))]
 pub async fn access_log(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {
     let c = community(&s.db, a.actor(), &code).await?;
     let rows = crate::services::pii::store::access_log(&s.db, a.actor(), c.id, 1000).await?;
@@ -97,15 +105,22 @@ pub async fn access_log(State(s): State<AppState>, a: Signed, Path(code): Path<S
     })).collect::<Vec<_>>() })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportQuery {
+    /// Check only; every bad row is reported.
     #[serde(default)]
     dry_run: bool,
+    /// Import the good rows and leave out the bad ones.
     #[serde(default)]
     skip_invalid: bool,
 }
 
-/// The file is the body (`.xlsx`, or CSV in UTF-8 or GBK).
+/// Import households and residents (.xlsx, or CSV in UTF-8 or GBK, as the body)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/import", tag = "registry", params(Code, ImportQuery),
+    request_body(description = "The file", content(("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("text/csv"))),
+    responses((status = 200, description = "The report: rows checked, imported, and every bad row"),
+        (status = 422, description = "The file has errors; nothing was imported", body = Problem)))]
 pub async fn import(
     State(s): State<AppState>,
     a: Signed,
@@ -130,6 +145,9 @@ pub async fn import(
     Ok((status, Json(report)).into_response())
 }
 
+/// The registry as .xlsx, masked
+#[utoipa::path(get, path = "/api/v1/communities/{code}/export/residents.xlsx", tag = "registry", params(Code),
+    responses((status = 200, description = "An .xlsx file"), (status = 404, description = "Not a community you see", body = Problem)))]
 pub async fn export(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Response> {
     let c = community(&s.db, a.actor(), &code).await?;
     let rows = transfer::store::export_rows(&s.db, a.actor(), c.id).await?;
@@ -137,62 +155,12 @@ pub async fn export(State(s): State<AppState>, a: Signed, Path(code): Path<Strin
     Ok(transfer::pages::xlsx_download(&format!("{}-居民登记.xlsx", c.name), bytes))
 }
 
-/// The OpenAPI paths of the registry's API beyond its records.
-pub fn document(paths: &mut Paths) {
-    use utoipa::PartialSchema;
-    let code = path_param("code", false);
-    paths.paths.insert(
-        "/api/v1/communities/{code}/users".into(),
-        item(vec![
-            (
-                HttpMethod::Get,
-                op("users", "Users holding a role in the community")
-                    .parameter(code.clone())
-                    .response("200", ok(ObjectBuilder::new().schema_type(Type::Object))),
-            ),
-            (
-                HttpMethod::Post,
-                op("users", "Create a user with a role in the community")
-                    .parameter(code.clone())
-                    .request_body(Some(body(NewUserBody::schema())))
-                    .response("201", ok(ObjectBuilder::new().schema_type(Type::Object)))
-                    .response("422", invalid()),
-            ),
-        ]),
-    );
-    paths.paths.insert(
-        "/api/v1/communities/{code}/access-log".into(),
-        PathItem::new(
-            HttpMethod::Get,
-            op("users", "Reveals of personal values (community secretary)")
-                .parameter(code.clone())
-                .response("200", ok(ObjectBuilder::new().schema_type(Type::Object))),
-        ),
-    );
-    let import = op("registry", "Import households and residents (.xlsx, or CSV in UTF-8 or GBK, as the body)")
-        .parameter(code.clone())
-        .parameter(query_param("dry_run", Type::Boolean, "check only; every bad row is reported"))
-        .parameter(query_param("skip_invalid", Type::Boolean, "import the good rows and leave out the bad ones"))
-        .request_body(Some(
-            RequestBodyBuilder::new()
-                .required(Some(Required::True))
-                .content(
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    ContentBuilder::new().build(),
-                )
-                .content("text/csv", ContentBuilder::new().build())
-                .build(),
-        ))
-        .response("200", ok(ObjectBuilder::new().schema_type(Type::Object)))
-        .response("422", ResponseBuilder::new().description("The file has errors; nothing was imported").build());
-    paths.paths.insert("/api/v1/communities/{code}/import".into(), PathItem::new(HttpMethod::Post, import));
-    paths.paths.insert(
-        "/api/v1/communities/{code}/export/residents.xlsx".into(),
-        PathItem::new(
-            HttpMethod::Get,
-            op("registry", "The registry as .xlsx, masked")
-                .parameter(code)
-                .response("200", ResponseBuilder::new().description("An .xlsx file").build()),
-        ),
-    );
+/// The registry's API beyond its records, each route with its operation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    let upload = DefaultBodyLimit::max(transfer::pages::MAX_UPLOAD + 64 * 1024);
+    OpenApiRouter::new()
+        .routes(routes!(users, create_user))
+        .routes(routes!(access_log))
+        .routes(routes!(import).layer(upload))
+        .routes(routes!(export))
 }

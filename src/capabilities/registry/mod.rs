@@ -11,7 +11,7 @@ pub mod transfer;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::get;
 use futures::future::BoxFuture;
 
 use crate::auth::model::{Actor, Permission, Role};
@@ -33,7 +33,7 @@ pub static CAP: Capability = Capability {
         &org::TEAM,
         &org::PARTNER_UNIT,
     ],
-    api_doc: Some(api::document),
+    api: Some(api::routes),
     home: Some(home::sections),
     nav: Some(nav),
     record_page: Some(record_page),
@@ -51,10 +51,6 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/users", get(places::pages::users).post(places::pages::create_user))
         .route("/c/{code}/import", get(transfer::pages::import_page).post(transfer::pages::import).layer(upload()))
         .route("/c/{code}/export/residents.xlsx", get(transfer::pages::export))
-        .route("/api/v1/communities/{code}/users", get(api::users).post(api::create_user))
-        .route("/api/v1/communities/{code}/access-log", get(api::access_log))
-        .route("/api/v1/communities/{code}/import", post(api::import).layer(upload()))
-        .route("/api/v1/communities/{code}/export/residents.xlsx", get(api::export))
 }
 
 /// Those who keep the places and the registry find them in the navigation; residents,

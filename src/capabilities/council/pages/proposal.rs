@@ -44,10 +44,10 @@ async fn load(state: &AppState, actor: &Actor, c: &CommunityRef, id: i64) -> App
     let rounds = store::rounds(&mut conn, c.id, id).await?;
     let comments = store::comments(&mut conn, c.id, id).await?;
     let project = store::project(&mut conn, c.id, id).await?;
-    let open_ballots = if p.stage().is_decided() { store::open_ballots(&mut conn, &p).await? } else { Vec::new() };
+    let open_ballots = if p.stage.is_decided() { store::open_ballots(&mut conn, &p).await? } else { Vec::new() };
     let me = store::voter_state(&mut conn, actor, &p).await?;
     let (_, _, _, voted) =
-        if p.stage() == Stage::Voting { store::tally(&mut conn, c.id, id).await? } else { (0, 0, 0, 0) };
+        if p.stage == Stage::Voting { store::tally(&mut conn, c.id, id).await? } else { (0, 0, 0, 0) };
     let roster = store::roster(&mut conn, c.id).await?;
     let is_staff = staff(actor, c);
     let others = if is_staff { store::proposals(&mut conn, Some(actor), c.id).await? } else { Vec::new() };
@@ -117,7 +117,7 @@ fn vote_card(ctx: &PageCtx, d: &ProposalData) -> VoteCard {
 
 fn proposal_view(ctx: PageCtx, code: &str, d: &ProposalData, r: &Refusal) -> ProposalPage {
     let p = &d.p;
-    let stage = p.stage();
+    let stage = p.stage;
     let action = |a: &str| format!("/c/{code}/council/{}/{a}", p.id);
     let voting = stage == Stage::Voting;
     let ballot = (voting && d.me == Some(false)).then(|| {
@@ -173,7 +173,7 @@ fn proposal_view(ctx: PageCtx, code: &str, d: &ProposalData, r: &Refusal) -> Pro
 /// The forms staff take the proposal on with, for its stage.
 fn staff_steps(ctx: &PageCtx, d: &ProposalData, action: &dyn Fn(&str) -> String) -> Vec<Form> {
     let mut out = Vec::new();
-    match d.p.stage() {
+    match d.p.stage {
         Stage::Submitted | Stage::Agenda => out.extend(screening(ctx, d, action)),
         Stage::Voting => out.push(
             Form::new(ctx.t("council.close_vote"), action("close"), ctx.t("council.close_vote"))
@@ -187,7 +187,7 @@ fn staff_steps(ctx: &PageCtx, d: &ProposalData, action: &dyn Fn(&str) -> String)
         Stage::Passed => out.extend(project_steps(ctx, d, action)),
         _ => {}
     }
-    if d.p.stage() == Stage::Agenda {
+    if d.p.stage == Stage::Agenda {
         out.extend(agenda(ctx, d, action));
     }
     out
@@ -196,7 +196,7 @@ fn staff_steps(ctx: &PageCtx, d: &ProposalData, action: &dyn Fn(&str) -> String)
 /// Accepting or declining what was raised, and merging it into another proposal.
 fn screening(ctx: &PageCtx, d: &ProposalData, action: &dyn Fn(&str) -> String) -> Vec<Form> {
     let mut out = Vec::new();
-    if d.p.stage() == Stage::Submitted {
+    if d.p.stage == Stage::Submitted {
         out.push(
             Form::new(ctx.t("council.accept"), format!("{}?a=accept", action("screen")), ctx.t("council.accept"))
                 .input(Input::hidden("action", "accept")),
@@ -212,7 +212,7 @@ fn screening(ctx: &PageCtx, d: &ProposalData, action: &dyn Fn(&str) -> String) -
     let targets: Vec<(String, String)> = d
         .others
         .iter()
-        .filter(|o| o.id != d.p.id && matches!(o.stage(), Stage::Submitted | Stage::Agenda))
+        .filter(|o| o.id != d.p.id && matches!(o.stage, Stage::Submitted | Stage::Agenda))
         .map(|o| (o.id.to_string(), o.title.clone()))
         .collect();
     if !targets.is_empty() {

@@ -53,10 +53,7 @@ fn stat(label: String, value: impl ToString) -> Stat {
 }
 
 pub(super) fn public_view(ctx: &PageCtx, p: &Proposal, rounds: &[store::Round], project: &ProjectData) -> PublicView {
-    let scope = match p.scope_kind.as_str() {
-        "community" => ctx.t("council.scope.community"),
-        k => ctx.t(&format!("council.scope.{k}")),
-    };
+    let scope = ctx.t(&format!("council.scope.{}", p.scope_kind.as_str()));
     let mut cells = vec![
         (ctx.t("council.raised_by"), crate::services::pii::mask_name(&p.raised_by_name)),
         (ctx.t("council.scope"), scope),
@@ -82,7 +79,7 @@ pub(super) fn public_view(ctx: &PageCtx, p: &Proposal, rounds: &[store::Round], 
         .collect();
     PublicView {
         title: p.title.clone(),
-        tag: Some(stage_tag(ctx, p.stage())),
+        tag: Some(stage_tag(ctx, p.stage)),
         body: p.body.clone(),
         cells,
         rounds,
@@ -99,7 +96,7 @@ fn decision_view(ctx: &PageCtx, p: &Proposal) -> Option<DecisionView> {
         .map(|(c, n)| (ctx.t(&format!("council.choice.{c}")), n.unwrap_or(0) as f64))
         .collect();
     Some(DecisionView {
-        tag: Some(stage_tag(ctx, p.stage())),
+        tag: Some(stage_tag(ctx, p.stage)),
         text: p.decision.clone(),
         stats: vec![
             stat(ctx.t("council.choice.for"), p.votes_for.unwrap_or(0)),
@@ -183,7 +180,7 @@ fn public_council_view(ctx: PageCtx, name: &str, code: &str, list: &[(Proposal, 
     let mut decided = Vec::new();
     for (p, progress) in list {
         let href = format!("/p/{code}/council/{}", p.id);
-        if p.stage().is_decided() {
+        if p.stage.is_decided() {
             decided.push(proposal_item(&ctx, href, p, *progress, true));
         } else {
             open.push(proposal_item(&ctx, href, p, None, true));
@@ -208,7 +205,7 @@ async fn public_list(state: &AppState, community_id: i64) -> AppResult<Vec<(Prop
     let list = store::proposals(&mut conn, None, community_id).await?;
     let mut out = Vec::with_capacity(list.len());
     for p in list {
-        let progress = if p.stage().is_decided() {
+        let progress = if p.stage.is_decided() {
             store::project(&mut conn, community_id, p.id)
                 .await?
                 .map(|(_, ms)| council::progress(ms.iter().filter(|m| m.done_on.is_some()).count(), ms.len()))
@@ -245,7 +242,7 @@ fn public_proposal_view(
     rounds: &[store::Round],
     project: &ProjectData,
 ) -> PublicProposalPage {
-    let take_part = if p.stage() == Stage::Voting || p.stage() == Stage::Agenda {
+    let take_part = if p.stage == Stage::Voting || p.stage == Stage::Agenda {
         vec![(format!("/c/{code}/council/{}", p.id), ctx.t("council.take_part"))]
     } else {
         Vec::new()

@@ -142,7 +142,7 @@ pub async fn add_round(
     }
     let mut tx = state.db.begin().await?;
     let p = proposal(&mut tx, community_id, id).await?.ok_or(AppError::NotFound)?;
-    if p.stage() != Stage::Agenda {
+    if p.stage != Stage::Agenda {
         return Err(AppError::Conflict("council.not_in_deliberation"));
     }
     let members: Vec<i64> = roster(&mut tx, community_id).await?.into_iter().map(|m| m.user_id).collect();
@@ -221,7 +221,7 @@ pub async fn comment(state: &AppState, actor: &Actor, community_id: i64, id: i64
     }
     let mut tx = state.db.begin().await?;
     let p = proposal_for(&mut tx, Some(actor), community_id, id).await?;
-    if p.stage() != Stage::Agenda {
+    if p.stage != Stage::Agenda {
         return Err(AppError::Conflict("council.not_in_deliberation"));
     }
     let rule = community_rule(&mut tx, community_id).await?;

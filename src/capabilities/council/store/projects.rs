@@ -81,7 +81,7 @@ pub async fn make_project(
     }
     let mut tx = state.db.begin().await?;
     let p = proposal(&mut tx, community_id, proposal_id).await?.ok_or(AppError::NotFound)?;
-    if p.stage() != Stage::Passed {
+    if p.stage != Stage::Passed {
         return Err(AppError::Conflict("council.not_passed"));
     }
     let id = tx.next_id().await?;

@@ -6,7 +6,7 @@ use serde_json::json;
 use super::{Proposal, proposal, proposal_for, set_stage};
 use crate::auth::guard;
 use crate::auth::model::{Actor, Permission, Role};
-use crate::capabilities::council::{self, Stage, Voters};
+use crate::capabilities::council::{self, ScopeKind, Stage, Voters};
 use crate::db::{Builder, Exec, now_ms, query};
 use crate::error::{AppError, AppResult};
 use crate::input::check_text;
@@ -76,11 +76,11 @@ pub async fn voter_state(ex: &mut impl Exec, actor: &Actor, p: &Proposal) -> App
 }
 
 fn scope_filter(b: &mut Builder, p: &Proposal) {
-    match (p.scope_kind.as_str(), p.scope_id) {
-        ("grid", Some(g)) => {
+    match (p.scope_kind, p.scope_id) {
+        (ScopeKind::Grid, Some(g)) => {
             b.push(" AND grid_id = ").arg(g);
         }
-        ("compound", Some(c)) => {
+        (ScopeKind::Compound, Some(c)) => {
             b.push(" AND compound_id = ").arg(c);
         }
         _ => {}
@@ -185,7 +185,7 @@ pub async fn open_vote(
     };
     let mut tx = state.db.begin().await?;
     let p = proposal(&mut tx, community_id, id).await?.ok_or(AppError::NotFound)?;
-    if p.stage() != Stage::Agenda {
+    if p.stage != Stage::Agenda {
         return Err(AppError::Conflict("council.not_in_deliberation"));
     }
     let (voters, quorum, majority, secret) = rules(&mut tx, community_id).await?;
@@ -214,8 +214,8 @@ pub async fn open_vote(
         Action::Update,
         "proposal",
         id,
-        Some(&json!({"stage": "agenda"})),
-        Some(&json!({"stage": "voting", "voters": rule.as_str(), "eligible": n, "secret": secret})),
+        Some(&json!({"stage": Stage::Agenda.as_str()})),
+        Some(&json!({"stage": Stage::Voting.as_str(), "voters": rule.as_str(), "eligible": n, "secret": secret})),
     )
     .await?;
     let out = proposal(&mut tx, community_id, id).await?.ok_or(AppError::NotFound)?;
@@ -237,7 +237,7 @@ pub async fn ballot(state: &AppState, actor: &Actor, community_id: i64, id: i64,
     }
     let mut tx = state.db.begin().await?;
     let p = proposal_for(&mut tx, Some(actor), community_id, id).await?;
-    if p.stage() != Stage::Voting {
+    if p.stage != Stage::Voting {
         return Err(AppError::Conflict("council.not_voting"));
     }
     let now = now_ms();
@@ -321,7 +321,7 @@ pub async fn close_vote(
     }
     let mut tx = state.db.begin().await?;
     let p = proposal(&mut tx, community_id, id).await?.ok_or(AppError::NotFound)?;
-    if p.stage() != Stage::Voting {
+    if p.stage != Stage::Voting {
         return Err(AppError::Conflict("council.not_voting"));
     }
     let (f, a, ab, voted) = tally(&mut tx, community_id, id).await?;
@@ -354,7 +354,7 @@ pub async fn close_vote(
         Action::Update,
         "proposal",
         id,
-        Some(&json!({"stage": "voting"})),
+        Some(&json!({"stage": Stage::Voting.as_str()})),
         Some(&json!({"stage": to.as_str(), "for": f, "against": a, "abstain": ab})),
     )
     .await?;

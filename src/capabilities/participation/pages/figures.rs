@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use super::community;
 use crate::auth::model::Actor;
 use crate::capabilities::participation::store;
-use crate::capabilities::participation::{PLEDGE_KINDS, stats};
+use crate::capabilities::participation::{PLEDGE_KINDS, RegistrationKind, stats};
 use crate::error::AppResult;
 use crate::web::ui::{Bars, Cell, Stat, Table};
 use crate::web::{AppState, PageCtx, PageResult, SignedPage, fmt, render};
@@ -143,10 +143,10 @@ async fn export(state: &AppState, actor: &Actor, ids: &[i64], name: &str) -> App
             let community = each.iter().find(|f| f.community_id == *c).map(|f| f.name.clone()).unwrap_or_default();
             registered.push(vec![
                 community,
-                if l.r.kind == "unit" { "单位".into() } else { "党员".into() },
+                if l.r.kind == RegistrationKind::Unit { "单位".into() } else { "党员".into() },
                 l.r.name.clone(),
                 l.r.party_org.clone(),
-                crate::i18n::t(crate::i18n::Lang::Zh, &format!("participation.status.{}", l.r.status)),
+                crate::i18n::t(crate::i18n::Lang::Zh, &format!("participation.status.{}", l.r.status.as_str())),
                 l.r.contact_phone_masked.clone().unwrap_or_default(),
                 l.activity.to_string(),
             ]);

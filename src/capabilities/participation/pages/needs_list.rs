@@ -7,11 +7,13 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 
-use super::{choices, community, need_tag, pledge_line, progress, staff, status_tag};
+use super::{choices, community, need_tag, pledge_line, pledge_tag, progress, staff};
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::Actor;
 use crate::capabilities::participation::store::{self, Evidence, Need, NewNeed};
-use crate::capabilities::participation::{NEED_KINDS, NeedStatus, PLEDGE_KINDS};
+use crate::capabilities::participation::{
+    NEED_KINDS, NeedKind, NeedStatus, PLEDGE_KINDS, PledgeKind, PledgeStatus, RegistrationStatus,
+};
 use crate::error::{AppError, AppResult};
 use crate::services::media::{self, Media};
 use crate::web::form::{CsrfForm, CsrfMultipart, Fields, opt, text};
@@ -24,12 +26,12 @@ fn need_item(ctx: &PageCtx, code: &str, n: &Need) -> Item {
         title: n.title.clone(),
         sub: format!(
             "{} · {} {}{deadline}",
-            ctx.t(&format!("participation.need_kind.{}", n.kind)),
+            ctx.t(&format!("participation.need_kind.{}", n.kind.as_str())),
             ctx.t("participation.pledged"),
             progress(n)
         ),
         href: Some(format!("/c/{code}/needs/{}", n.id)),
-        tag: Some(need_tag(ctx, n.status())),
+        tag: Some(need_tag(ctx, n.status)),
     }
 }
 
@@ -91,7 +93,7 @@ pub fn needs_view(
     actor: &Actor,
     c: &CommunityRef,
     list: &[Need],
-    status: Option<&str>,
+    status: Option<NeedStatus>,
     r: &Refusal,
 ) -> NeedsPage {
     let code = &c.code;
@@ -99,10 +101,10 @@ pub fn needs_view(
     let mut tabs = vec![Tab { href: format!("/c/{code}/needs"), label: ctx.t("common.all"), on: status.is_none() }];
     let shown: &[NeedStatus] =
         if is_staff { &NeedStatus::ALL } else { &[NeedStatus::Open, NeedStatus::InProgress, NeedStatus::Fulfilled] };
-    tabs.extend(shown.iter().map(|s| Tab {
+    tabs.extend(shown.iter().map(|&s| Tab {
         href: format!("/c/{code}/needs?status={}", s.as_str()),
         label: ctx.t(&format!("participation.need_status.{}", s.as_str())),
-        on: status == Some(s.as_str()),
+        on: status == Some(s),
     }));
     let form = need_form(&ctx, code, is_staff).folded().refused(r);
     NeedsPage {
@@ -126,10 +128,10 @@ async fn show_needs(
     ctx: PageCtx,
     actor: &Actor,
     c: &CommunityRef,
-    status: Option<&str>,
+    status: Option<NeedStatus>,
     r: &Refusal,
 ) -> PageResult {
-    let list = store::needs(&mut state.db.read().await?, Some(actor), c.id, status).await?;
+    let list = store::needs(&mut state.db.read().await?, Some(actor), c.id, status.map(NeedStatus::as_str)).await?;
     render(&needs_view(ctx, actor, c, &list, status, r))
 }
 
@@ -140,7 +142,7 @@ pub async fn needs(
     Query(q): Query<NeedsQuery>,
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
-    let status = q.status.as_deref().filter(|s| NeedStatus::parse(s).is_some());
+    let status = q.status.as_deref().and_then(NeedStatus::parse);
     show_needs(&state, ctx, &actor, &c, status, &Refusal::none()).await
 }
 
@@ -202,10 +204,13 @@ async fn load_need(state: &AppState, actor: &Actor, c: &CommunityRef, id: i64) -
     let pledges = store::pledges_of_need(&mut conn, c.id, id).await?;
     let history = store::history(&mut conn, c.id, id).await?;
     let photos = media::of(&mut conn, c.id, "need", id).await?;
-    let mine: Vec<store::Registration> =
-        store::mine(&mut conn, c.id, actor.user_id).await?.into_iter().filter(|r| r.status == "accepted").collect();
+    let mine: Vec<store::Registration> = store::mine(&mut conn, c.id, actor.user_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.status == RegistrationStatus::Accepted)
+        .collect();
     let mut evidence = Vec::new();
-    for p in pledges.iter().filter(|p| p.status != "pledged" && p.status != "cancelled") {
+    for p in pledges.iter().filter(|p| !matches!(p.status, PledgeStatus::Pledged | PledgeStatus::Cancelled)) {
         evidence.extend(media::of(&mut conn, c.id, "pledge", p.id).await?);
     }
     Ok(NeedData { n, pledges, history, photos, evidence, mine })
@@ -237,7 +242,7 @@ pub struct NeedPage {
 
 fn need_cells(ctx: &PageCtx, n: &Need) -> Vec<(String, String)> {
     let mut cells = vec![
-        (ctx.t("participation.need_kind"), ctx.t(&format!("participation.need_kind.{}", n.kind))),
+        (ctx.t("participation.need_kind"), ctx.t(&format!("participation.need_kind.{}", n.kind.as_str()))),
         (ctx.t("participation.pledged"), progress(n)),
         (ctx.t("participation.status.fulfilled"), format!("{} {}", fmt::thousands(n.fulfilled), n.unit)),
     ];
@@ -266,16 +271,16 @@ fn pledge_items(ctx: &PageCtx, actor: &Actor, is_staff: bool, d: &NeedData) -> V
             .collect::<Vec<_>>()
             .join(" · "),
             href: None,
-            tag: Some(status_tag(ctx, &p.status)),
+            tag: Some(pledge_tag(ctx, p.status)),
         })
         .collect()
 }
 
 fn pledge_form(ctx: &PageCtx, code: &str, n: &Need, mine: &[store::Registration]) -> Form {
-    let default_kind = match n.kind.as_str() {
-        "money" | "item" => "sponsor",
-        "place" => "adopt",
-        _ => "claim",
+    let default_kind = match n.kind {
+        NeedKind::Money | NeedKind::Item => PledgeKind::Sponsor,
+        NeedKind::Place => PledgeKind::Adopt,
+        NeedKind::Service => PledgeKind::Claim,
     };
     let mut f = Form::new(
         ctx.t("participation.pledge"),
@@ -296,7 +301,7 @@ fn pledge_form(ctx: &PageCtx, code: &str, n: &Need, mine: &[store::Registration]
             InputKind::Select(choices(ctx, "participation.pledge_kind", PLEDGE_KINDS)),
         )
         .required()
-        .value(default_kind),
+        .value(default_kind.as_str()),
     )
     .input(
         Input::new("amount", format!("{}（{}）", ctx.t("participation.amount"), n.unit), InputKind::Number)
@@ -313,7 +318,7 @@ fn fulfil_forms(ctx: &PageCtx, actor: &Actor, code: &str, d: &NeedData) -> Vec<F
     let unit = &d.n.unit;
     d.pledges
         .iter()
-        .filter(|p| p.user_id == actor.user_id && p.status == "pledged")
+        .filter(|p| p.user_id == actor.user_id && p.status == PledgeStatus::Pledged)
         .map(|p| {
             Form::new(
                 format!("{} · {}", ctx.t("participation.fulfil"), pledge_line(ctx, p, unit, false)),
@@ -339,7 +344,7 @@ fn fulfil_forms(ctx: &PageCtx, actor: &Actor, code: &str, d: &NeedData) -> Vec<F
 /// its state allows.
 fn staff_forms(ctx: &PageCtx, code: &str, d: &NeedData) -> Vec<Form> {
     let mut out = Vec::new();
-    for p in d.pledges.iter().filter(|p| p.status == "submitted") {
+    for p in d.pledges.iter().filter(|p| p.status == PledgeStatus::Submitted) {
         let action = format!("/c/{code}/pledges/{}/confirm", p.id);
         out.push(
             Form::new(
@@ -358,7 +363,7 @@ fn staff_forms(ctx: &PageCtx, code: &str, d: &NeedData) -> Vec<Form> {
         );
     }
     for action in ["approve", "decline", "start", "close", "withdraw"] {
-        if super::super::staff_step(d.n.status(), action).is_ok() {
+        if super::super::staff_step(d.n.status, action).is_ok() {
             let mut f = Form::new(
                 ctx.t(&format!("participation.act.{action}")),
                 format!("/c/{code}/needs/{}/act?a={action}", d.n.id),
@@ -402,7 +407,7 @@ fn history_items(ctx: &PageCtx, history: &[store::NeedEvent]) -> Vec<Item> {
 pub fn need_view(ctx: PageCtx, actor: &Actor, c: &CommunityRef, d: &NeedData, r: &Refusal) -> NeedPage {
     let code = &c.code;
     let is_staff = staff(actor, c);
-    let status = d.n.status();
+    let status = d.n.status;
     let takes = status.takes_pledges();
     let pledging = (takes && !d.mine.is_empty()).then(|| pledge_form(&ctx, code, &d.n, &d.mine).refused(r));
     let register = if takes && d.mine.is_empty() {

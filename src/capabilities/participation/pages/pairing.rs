@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use super::{choices, community, staff};
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::Actor;
+use crate::capabilities::participation::PairKind;
 use crate::capabilities::participation::store::{self, NewPair};
 use crate::db::query;
 use crate::error::AppResult;
@@ -24,7 +25,7 @@ pub(super) fn pair_item(ctx: &PageCtx, code: &str, p: &store::PairView) -> Item 
     let households = p.households.iter().map(|h| h.1.as_str()).collect::<Vec<_>>().join("、");
     let last = p.pair.last_visit.map(|d| d.to_string()).unwrap_or_else(|| ctx.t("participation.never"));
     Item {
-        title: format!("{} · {}", p.pair.name, ctx.t(&format!("participation.pair_kind.{}", p.pair.kind))),
+        title: format!("{} · {}", p.pair.name, ctx.t(&format!("participation.pair_kind.{}", p.pair.kind.as_str()))),
         sub: format!(
             "{households} · {} · {} {last}",
             ctx.tr("participation.every", "n", p.pair.every_days),
@@ -103,7 +104,7 @@ fn add_pair_form(ctx: &PageCtx, code: &str, u: &Uncovered) -> Form {
             Input::new(
                 "kind",
                 ctx.t("participation.pair_kind"),
-                InputKind::Select(choices(ctx, "participation.pair_kind", &["party", "volunteer"])),
+                InputKind::Select(choices(ctx, "participation.pair_kind", &PairKind::ALL.map(PairKind::as_str))),
             )
             .required(),
         )
@@ -332,7 +333,7 @@ pub fn pair_view(ctx: PageCtx, c: &CommunityRef, d: &PairData, r: &Refusal) -> P
         title: p.pair.name.clone(),
         crumbs: vec![(format!("/c/{code}/pairs"), ctx.t("participation.pairs"))],
         alert: r.alert_for(&forms),
-        heading: format!("{} · {}", p.pair.name, ctx.t(&format!("participation.pair_kind.{}", p.pair.kind))),
+        heading: format!("{} · {}", p.pair.name, ctx.t(&format!("participation.pair_kind.{}", p.pair.kind.as_str()))),
         tag: overdue_tag(&ctx, p),
         cells: pair_cells(&ctx, p),
         visits_title: ctx.tr("participation.n_visits", "n", d.visits.len()),

@@ -5,9 +5,9 @@
 use askama::Template;
 use axum::extract::{Path, State};
 
-use super::{need_tag, pledge_line, progress, status_tag};
-use crate::capabilities::participation::NeedStatus;
+use super::{need_tag, pledge_line, pledge_tag, progress};
 use crate::capabilities::participation::store::{self, Need, Pledge};
+use crate::capabilities::participation::{NeedStatus, RegistrationKind};
 use crate::web::ui::{Item, Tag};
 use crate::web::{AppState, Page, PageCtx, PageResult, render};
 
@@ -52,10 +52,10 @@ pub struct BoardPage {
 fn board_need(ctx: &PageCtx, code: &str, n: &Need, pledges: &[Pledge]) -> BoardNeed {
     BoardNeed {
         title: n.title.clone(),
-        tag: Some(need_tag(ctx, n.status())),
+        tag: Some(need_tag(ctx, n.status)),
         description: n.description.clone(),
         cells: vec![
-            (ctx.t("participation.need_kind"), ctx.t(&format!("participation.need_kind.{}", n.kind))),
+            (ctx.t("participation.need_kind"), ctx.t(&format!("participation.need_kind.{}", n.kind.as_str()))),
             (ctx.t("participation.pledged"), progress(n)),
             (ctx.t("participation.deadline"), n.deadline.map(|d| d.to_string()).unwrap_or_default()),
         ],
@@ -63,7 +63,7 @@ fn board_need(ctx: &PageCtx, code: &str, n: &Need, pledges: &[Pledge]) -> BoardN
             .iter()
             .map(|p| Item {
                 title: pledge_line(ctx, p, &n.unit, true),
-                tag: Some(status_tag(ctx, &p.status)),
+                tag: Some(pledge_tag(ctx, p.status)),
                 ..Item::default()
             })
             .collect(),
@@ -75,12 +75,12 @@ fn board_need(ctx: &PageCtx, code: &str, n: &Need, pledges: &[Pledge]) -> BoardN
 pub fn board_view(ctx: PageCtx, code: &str, name: &str, all: &[(Need, Vec<Pledge>)]) -> BoardPage {
     let live: Vec<BoardNeed> = all
         .iter()
-        .filter(|(n, _)| matches!(n.status(), NeedStatus::Open | NeedStatus::Pledged | NeedStatus::InProgress))
+        .filter(|(n, _)| matches!(n.status, NeedStatus::Open | NeedStatus::Pledged | NeedStatus::InProgress))
         .map(|(n, p)| board_need(&ctx, code, n, p))
         .collect();
     let done: Vec<BoardNeed> = all
         .iter()
-        .filter(|(n, _)| matches!(n.status(), NeedStatus::Fulfilled | NeedStatus::Closed))
+        .filter(|(n, _)| matches!(n.status, NeedStatus::Fulfilled | NeedStatus::Closed))
         .take(30)
         .map(|(n, p)| board_need(&ctx, code, n, p))
         .collect();
@@ -120,8 +120,8 @@ pub fn registered_view(ctx: PageCtx, code: &str, name: &str, list: &[store::Regi
         title: format!("{name} · {}", ctx.t("participation.registered_list")),
         community: name.to_string(),
         links: public_links(&ctx, code),
-        units: list.iter().filter(|r| r.kind == "unit").map(item).collect(),
-        members: list.iter().filter(|r| r.kind == "member").map(item).collect(),
+        units: list.iter().filter(|r| r.kind == RegistrationKind::Unit).map(item).collect(),
+        members: list.iter().filter(|r| r.kind == RegistrationKind::Member).map(item).collect(),
         ctx,
     }
 }

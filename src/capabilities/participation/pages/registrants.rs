@@ -8,10 +8,11 @@ use axum::extract::{Path, State};
 use serde_json::{Map, Value};
 
 use super::pairing::pair_item;
-use super::{choices, community, pledge_line, staff, status_tag};
+use super::{choices, community, pledge_line, pledge_tag, registration_tag, staff};
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::{Actor, Role};
 use crate::capabilities::participation::store::{self, NewRegistration};
+use crate::capabilities::participation::{PledgeStatus, RegistrationKind, RegistrationStatus};
 use crate::db::query;
 use crate::error::{AppError, AppResult};
 use crate::web::form::{CsrfForm, Fields, opt, text};
@@ -35,7 +36,11 @@ fn register_form(
     units: Option<Vec<(String, String)>>,
 ) -> Form {
     let unit_contact = actor.grants.iter().any(|g| g.role() == Role::PartnerUnit && g.community_id == Some(c.id));
-    let kinds: Vec<&str> = if units.is_some() || unit_contact { vec!["member", "unit"] } else { vec!["member"] };
+    let kinds: Vec<&str> = if units.is_some() || unit_contact {
+        vec![RegistrationKind::Member.as_str(), RegistrationKind::Unit.as_str()]
+    } else {
+        vec![RegistrationKind::Member.as_str()]
+    };
     let mut f = Form::new(ctx.t("participation.register"), action, ctx.t("participation.register_submit")).input(
         Input::new(
             "kind",
@@ -93,10 +98,10 @@ fn new_registration(m: &Map<String, Value>) -> AppResult<NewRegistration> {
 
 fn registration_item(ctx: &PageCtx, code: &str, r: &store::Registration, extra: &str) -> Item {
     Item {
-        title: format!("{} · {}", r.name, ctx.t(&format!("participation.registration_kind.{}", r.kind))),
+        title: format!("{} · {}", r.name, ctx.t(&format!("participation.registration_kind.{}", r.kind.as_str()))),
         sub: format!("{} · {}{extra}", r.party_org, fmt::datetime(r.registered_at)),
         href: Some(format!("/c/{code}/registrations/{}", r.id)),
-        tag: Some(status_tag(ctx, &r.status)),
+        tag: Some(registration_tag(ctx, r.status)),
     }
 }
 
@@ -235,9 +240,9 @@ fn registrations_table(ctx: &PageCtx, code: &str, list: &[store::Listed]) -> Tab
                 let activity = if l.below { format!("{} ⚠", l.activity) } else { l.activity.to_string() };
                 vec![
                     Cell::link(&l.r.name, format!("/c/{code}/registrations/{}", l.r.id)),
-                    Cell::text(ctx.t(&format!("participation.registration_kind.{}", l.r.kind))),
+                    Cell::text(ctx.t(&format!("participation.registration_kind.{}", l.r.kind.as_str()))),
                     Cell::text(&l.r.party_org),
-                    Cell::text(ctx.t(&format!("participation.status.{}", l.r.status))),
+                    Cell::text(ctx.t(&format!("participation.status.{}", l.r.status.as_str()))),
                     Cell::text(activity),
                 ]
             })
@@ -257,7 +262,7 @@ pub fn registrations_view(
 ) -> RegistrationsPage {
     let code = &c.code;
     let below = d.list.iter().filter(|l| l.below).count();
-    let accepted = d.list.iter().filter(|l| l.r.status == "accepted").count();
+    let accepted = d.list.iter().filter(|l| l.r.status == RegistrationStatus::Accepted).count();
     let stat = |label: String, value: usize| Stat { label, value: value.to_string(), href: None };
     let remind = Form::new(
         ctx.t("participation.remind"),
@@ -279,7 +284,7 @@ pub fn registrations_view(
             title: p.need_title.clone(),
             sub: pledge_line(&ctx, p, "", false),
             href: Some(format!("/c/{code}/needs/{}", p.need_id)),
-            tag: Some(status_tag(&ctx, &p.status)),
+            tag: Some(pledge_tag(&ctx, p.status)),
         })
         .collect();
     RegistrationsPage {
@@ -369,7 +374,7 @@ async fn load_registration(state: &AppState, actor: &Actor, c: &CommunityRef, id
     let mut conn = state.db.read().await?;
     let r = store::registration_for(&mut conn, actor, c.id, id).await?;
     let pledges = store::pledges_of(&mut conn, c.id, id).await?;
-    let pairs: Vec<store::PairView> = if r.kind == "member" {
+    let pairs: Vec<store::PairView> = if r.kind == RegistrationKind::Member {
         store::pairs(&mut conn, actor, c.id).await?.into_iter().filter(|p| p.pair.user_id == r.user_id).collect()
     } else {
         Vec::new()
@@ -396,7 +401,7 @@ pub struct RegistrationPage {
 
 fn registration_cells(ctx: &PageCtx, r: &store::Registration) -> Vec<(String, String)> {
     let mut cells = vec![
-        (ctx.t("participation.kind"), ctx.t(&format!("participation.registration_kind.{}", r.kind))),
+        (ctx.t("participation.kind"), ctx.t(&format!("participation.registration_kind.{}", r.kind.as_str()))),
         (ctx.t("participation.party_org"), r.party_org.clone()),
         (ctx.t("participation.skills"), crate::services::records::model::tags_from_column(&r.skills).join("、")),
         (ctx.t("participation.offers"), r.offers.clone().unwrap_or_default()),
@@ -405,7 +410,7 @@ fn registration_cells(ctx: &PageCtx, r: &store::Registration) -> Vec<(String, St
         (ctx.t("participation.registered_at"), fmt::datetime(r.registered_at)),
         (
             ctx.t("participation.show_name"),
-            ctx.t(if r.show_name || r.kind == "unit" { "common.yes" } else { "common.no" }),
+            ctx.t(if r.show_name || r.kind == RegistrationKind::Unit { "common.yes" } else { "common.no" }),
         ),
     ];
     if let Some(rel) = &r.relation {
@@ -443,11 +448,14 @@ pub fn registration_view(
 ) -> RegistrationPage {
     let code = &c.code;
     let reg = &d.r;
-    let fulfilled = d.pledges.iter().filter(|p| p.status == "fulfilled").count();
+    let fulfilled = d.pledges.iter().filter(|p| p.status == PledgeStatus::Fulfilled).count();
     let visits: i64 = d.pairs.iter().map(|p| p.pair.visits).sum();
     let stat = |label: String, value: String| Stat { label, value, href: None };
-    let decide =
-        if reg.status == "pending" && staff(actor, c) { decide_forms(&ctx, code, reg.id, r) } else { Vec::new() };
+    let decide = if reg.status == RegistrationStatus::Pending && staff(actor, c) {
+        decide_forms(&ctx, code, reg.id, r)
+    } else {
+        Vec::new()
+    };
     let pledges = d
         .pledges
         .iter()
@@ -455,7 +463,7 @@ pub fn registration_view(
             title: p.need_title.clone(),
             sub: format!("{} · {}", pledge_line(&ctx, p, "", false), fmt::datetime(p.created_at)),
             href: Some(format!("/c/{code}/needs/{}", p.need_id)),
-            tag: Some(status_tag(&ctx, &p.status)),
+            tag: Some(pledge_tag(&ctx, p.status)),
         })
         .collect();
     let back = if staff(actor, c) { format!("/c/{code}/registrations") } else { format!("/c/{code}/register") };
@@ -463,7 +471,7 @@ pub fn registration_view(
         title: reg.name.clone(),
         crumbs: vec![(back, ctx.t("participation.dual_registration"))],
         alert: r.alert_for(&decide.iter().collect::<Vec<_>>()),
-        tag: Some(status_tag(&ctx, &reg.status)),
+        tag: Some(registration_tag(&ctx, reg.status)),
         stats: vec![
             stat(ctx.t("participation.pledges"), d.pledges.len().to_string()),
             stat(ctx.t("participation.status.fulfilled"), fulfilled.to_string()),

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::clean;
 use crate::auth::guard;
 use crate::auth::model::{Actor, Permission};
-use crate::capabilities::participation::NeedStatus;
+use crate::capabilities::participation::{NeedKind, NeedStatus};
 use crate::db::{Builder, Exec, Tx, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::input::check_text;
@@ -20,23 +20,19 @@ pub struct Need {
     pub id: i64,
     pub title: String,
     pub description: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: NeedKind,
     pub quantity: i64,
     pub unit: String,
     pub pledged: i64,
     pub fulfilled: i64,
     pub deadline: Option<NaiveDate>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: NeedStatus,
     pub reason: Option<String>,
     pub suggested_by: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
-}
-
-impl Need {
-    pub fn status(&self) -> NeedStatus {
-        NeedStatus::parse(&self.status).unwrap_or(NeedStatus::Open)
-    }
 }
 
 const NEED_COLUMNS: &str = "community_id, id, title, description, kind, quantity, unit, pledged, fulfilled, deadline, status, reason, suggested_by, created_at, updated_at";
@@ -52,7 +48,7 @@ pub async fn need(ex: &mut impl Exec, community_id: i64, id: i64) -> AppResult<O
 /// A need as someone may see it: public ones to all, suggestions to staff and whoever
 /// suggested them.
 pub fn may_see(actor: Option<&Actor>, n: &Need) -> bool {
-    n.status().is_public()
+    n.status.is_public()
         || actor.is_some_and(|a| {
             a.can(n.community_id, Permission::ManageParticipation) || n.suggested_by == Some(a.user_id)
         })
@@ -123,10 +119,11 @@ pub async fn add_need(
     check_text(&mut e, "title", &n.title, 100, true);
     check_text(&mut e, "description", &n.description, 2000, true);
     check_text(&mut e, "unit", n.unit.as_deref().unwrap_or(""), 10, false);
-    if !super::super::NEED_KINDS.contains(&n.kind.as_str()) {
+    let kind = NeedKind::parse(&n.kind);
+    if kind.is_none() {
         e.push(FieldError::new("kind", "validation.choice"));
     }
-    let quantity = if n.kind == "place" { n.quantity.unwrap_or(1) } else { n.quantity.unwrap_or(0) };
+    let quantity = if kind == Some(NeedKind::Place) { n.quantity.unwrap_or(1) } else { n.quantity.unwrap_or(0) };
     if quantity <= 0 {
         e.push(FieldError::new("quantity", "participation.positive"));
     } else {
@@ -135,15 +132,16 @@ pub async fn add_need(
     if n.deadline.is_some_and(|d| d < crate::web::fmt::today()) {
         e.push(FieldError::new("deadline", "participation.deadline_past"));
     }
-    if !e.is_empty() {
+    let Some(kind) = kind.filter(|_| e.is_empty()) else {
         return Err(AppError::Invalid(e));
-    }
-    let unit = clean(&n.unit).unwrap_or_else(|| match n.kind.as_str() {
-        "money" => "元".into(),
-        "item" => "件".into(),
-        "place" => "处".into(),
-        _ => "人次".into(),
+    };
+    let unit = clean(&n.unit).unwrap_or_else(|| match kind {
+        NeedKind::Money => "元".into(),
+        NeedKind::Item => "件".into(),
+        NeedKind::Place => "处".into(),
+        NeedKind::Service => "人次".into(),
     });
+    let status = if staff { NeedStatus::Open } else { NeedStatus::Suggested };
     let mut tx = state.db.begin().await?;
     let id = tx.next_id().await?;
     let now = now_ms();
@@ -155,11 +153,11 @@ pub async fn add_need(
     .bind(id)
     .bind(n.title.trim())
     .bind(n.description.trim())
-    .bind(n.kind.as_str())
+    .bind(kind.as_str())
     .bind(quantity)
     .bind(unit)
     .bind(n.deadline)
-    .bind(if staff { "open" } else { "suggested" })
+    .bind(status.as_str())
     .bind((!staff).then_some(actor.user_id))
     .bind(actor.user_id)
     .bind(now)
@@ -191,7 +189,7 @@ pub async fn need_act(
     }
     let mut tx = state.db.begin().await?;
     let n = need(&mut tx, community_id, id).await?.ok_or(AppError::NotFound)?;
-    let to = super::super::staff_step(n.status(), action).map_err(|k| AppError::field("action", k))?;
+    let to = super::super::staff_step(n.status, action).map_err(|k| AppError::field("action", k))?;
     let mut pledged = n.pledged;
     if to == NeedStatus::Withdrawn {
         query("UPDATE pledges SET status = 'cancelled', updated_at = $1 WHERE community_id = $2 AND need_id = $3 AND status IN ('pledged', 'submitted')")

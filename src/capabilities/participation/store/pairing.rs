@@ -8,6 +8,7 @@ use serde_json::json;
 use super::clean;
 use crate::auth::guard;
 use crate::auth::model::{Actor, Permission};
+use crate::capabilities::participation::PairKind;
 use crate::db::{Builder, Exec, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::input::check_text;
@@ -18,7 +19,8 @@ use crate::web::AppState;
 pub struct Pair {
     pub community_id: i64,
     pub id: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: PairKind,
     pub user_id: i64,
     pub name: String,
     pub starts_on: NaiveDate,
@@ -128,7 +130,8 @@ pub struct NewPair {
 pub async fn add_pair(state: &AppState, actor: &Actor, community_id: i64, n: NewPair) -> AppResult<PairView> {
     guard::require(actor, community_id, Permission::ManageParticipation)?;
     let mut e = Vec::new();
-    if !matches!(n.kind.as_str(), "party" | "volunteer") {
+    let kind = PairKind::parse(&n.kind);
+    if kind.is_none() {
         e.push(FieldError::new("kind", "validation.choice"));
     }
     if n.households.is_empty() && n.addresses.is_empty() {
@@ -147,8 +150,8 @@ pub async fn add_pair(state: &AppState, actor: &Actor, community_id: i64, n: New
     let mut tx = state.db.begin().await?;
     let name: Option<String> = match n.user_id {
         Some(u) => {
-            let ok = match n.kind.as_str() {
-                "party" => query("SELECT u.display_name FROM users u WHERE u.id = $1 AND EXISTS (SELECT 1 FROM grants g WHERE g.user_id = u.id AND g.role = 'party_member' AND g.community_id = $2)"),
+            let ok = match kind {
+                Some(PairKind::Party) => query("SELECT u.display_name FROM users u WHERE u.id = $1 AND EXISTS (SELECT 1 FROM grants g WHERE g.user_id = u.id AND g.role = 'party_member' AND g.community_id = $2)"),
                 _ => query("SELECT v.name FROM volunteers v WHERE v.user_id = $1 AND v.community_id = $2 AND v.archived_at IS NULL"),
             }
             .bind(u)
@@ -158,7 +161,11 @@ pub async fn add_pair(state: &AppState, actor: &Actor, community_id: i64, n: New
             if ok.is_none() {
                 e.push(FieldError::new(
                     "user_id",
-                    if n.kind == "party" { "participation.not_party_member" } else { "points.not_volunteer" },
+                    if kind == Some(PairKind::Party) {
+                        "participation.not_party_member"
+                    } else {
+                        "points.not_volunteer"
+                    },
                 ));
             }
             ok
@@ -194,9 +201,9 @@ pub async fn add_pair(state: &AppState, actor: &Actor, community_id: i64, n: New
     if found.len() != wanted.len() {
         e.push(FieldError::new("households", "validation.reference"));
     }
-    if !e.is_empty() {
+    let Some(kind) = kind.filter(|_| e.is_empty()) else {
         return Err(AppError::Invalid(e));
-    }
+    };
     let id = tx.next_id().await?;
     let now = now_ms();
     query(
@@ -205,7 +212,7 @@ pub async fn add_pair(state: &AppState, actor: &Actor, community_id: i64, n: New
     )
     .bind(community_id)
     .bind(id)
-    .bind(n.kind.as_str())
+    .bind(kind.as_str())
     .bind(n.user_id)
     .bind(name.unwrap_or_default())
     .bind(starts)
@@ -232,7 +239,7 @@ pub async fn add_pair(state: &AppState, actor: &Actor, community_id: i64, n: New
         "pair",
         id,
         None,
-        Some(&json!({"kind": n.kind, "user_id": n.user_id, "households": n.households, "every_days": every})),
+        Some(&json!({"kind": kind.as_str(), "user_id": n.user_id, "households": n.households, "every_days": every})),
     )
     .await?;
     let out = pair_for(&mut tx, actor, community_id, id).await?;

@@ -9,7 +9,9 @@ use super::needs_list::{Need, event, may_see, need, needs};
 use super::registrants::mine;
 use crate::auth::guard;
 use crate::auth::model::{Actor, Permission};
-use crate::capabilities::participation::NeedStatus;
+use crate::capabilities::participation::{
+    NeedKind, NeedStatus, PledgeKind, PledgeStatus, RegistrationKind, RegistrationStatus,
+};
 use crate::db::{Builder, Exec, Tx, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::input::check_text;
@@ -24,12 +26,15 @@ pub struct Pledge {
     pub need_title: String,
     pub registration_id: i64,
     pub registrant: String,
-    pub registrant_kind: String,
+    #[sqlx(try_from = "String")]
+    pub registrant_kind: RegistrationKind,
     pub show_name: bool,
     pub user_id: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: PledgeKind,
     pub amount: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: PledgeStatus,
     pub note: Option<String>,
     pub evidence: Option<String>,
     pub evidence_amount: Option<i64>,
@@ -43,7 +48,7 @@ pub struct Pledge {
 impl Pledge {
     /// Who pledged, as the public board shows it.
     pub fn public_name(&self) -> String {
-        if self.registrant_kind == "unit" {
+        if self.registrant_kind == RegistrationKind::Unit {
             self.registrant.clone()
         } else {
             crate::services::pii::public_name(&self.registrant, self.show_name)
@@ -122,28 +127,28 @@ pub async fn make_pledge(
     trim: bool,
     note: Option<String>,
 ) -> AppResult<Pledge> {
-    if !super::super::PLEDGE_KINDS.contains(&kind) {
+    let Some(kind) = PledgeKind::parse(kind) else {
         return Err(AppError::field("kind", "validation.choice"));
-    }
+    };
     let mut tx = state.db.begin().await?;
     let mine = mine(&mut tx, community_id, actor.user_id).await?;
     let reg = match registration_id {
         Some(r) => mine.into_iter().find(|x| x.id == r),
-        None => mine.into_iter().find(|x| x.status == "accepted"),
+        None => mine.into_iter().find(|x| x.status == RegistrationStatus::Accepted),
     };
-    let Some(reg) = reg.filter(|r| r.status == "accepted") else {
+    let Some(reg) = reg.filter(|r| r.status == RegistrationStatus::Accepted) else {
         return Err(AppError::Conflict("participation.not_registered"));
     };
     let n =
         need(&mut tx, community_id, need_id).await?.filter(|n| may_see(Some(actor), n)).ok_or(AppError::NotFound)?;
-    if !n.status().takes_pledges() {
-        return Err(AppError::Conflict(if n.status() == NeedStatus::Pledged {
+    if !n.status.takes_pledges() {
+        return Err(AppError::Conflict(if n.status == NeedStatus::Pledged {
             "participation.nothing_left_need"
         } else {
             "participation.need_closed"
         }));
     }
-    let asked = amount.unwrap_or(if n.kind == "place" { 1 } else { 0 });
+    let asked = amount.unwrap_or(if n.kind == NeedKind::Place { 1 } else { 0 });
     let take = super::super::fit(asked, n.quantity, n.pledged, trim).map_err(|e| AppError::Invalid(vec![e]))?;
     // Guarded: a pledge that would over-fill (another got there first) changes nothing.
     let took = query(
@@ -166,14 +171,14 @@ pub async fn make_pledge(
         .bind(id)
         .bind(need_id)
         .bind(reg.id)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(take)
         .bind(clean(&note))
         .bind(now)
         .execute(&mut tx)
         .await?;
     resettle(&mut tx, community_id, need_id).await?;
-    let what = format!("pledge:{kind}");
+    let what = format!("pledge:{}", kind.as_str());
     let shown = if take < asked {
         format!("{} {take}{}（按剩余认领）", reg.name, n.unit)
     } else {
@@ -188,8 +193,8 @@ pub async fn make_pledge(
 /// Puts a need in the state its amounts call for.
 async fn resettle(tx: &mut Tx, community_id: i64, need_id: i64) -> AppResult<()> {
     let n = need(&mut *tx, community_id, need_id).await?.ok_or(AppError::NotFound)?;
-    let to = super::super::settle(n.status(), n.quantity, n.pledged, n.fulfilled);
-    if to != n.status() {
+    let to = super::super::settle(n.status, n.quantity, n.pledged, n.fulfilled);
+    if to != n.status {
         query("UPDATE needs SET status = $1 WHERE community_id = $2 AND id = $3")
             .bind(to.as_str())
             .bind(community_id)
@@ -244,7 +249,7 @@ pub async fn fulfil(
     if !e.is_empty() {
         return Err(AppError::Invalid(e));
     }
-    if p.status != "pledged" {
+    if p.status != PledgeStatus::Pledged {
         return Err(AppError::Conflict("participation.not_pledged"));
     }
     query(
@@ -286,7 +291,7 @@ pub async fn confirm(
     }
     let mut tx = state.db.begin().await?;
     let p = pledge(&mut tx, community_id, id).await?.ok_or(AppError::NotFound)?;
-    if p.status != "submitted" {
+    if p.status != PledgeStatus::Submitted {
         return Err(AppError::Conflict("participation.not_submitted"));
     }
     let now = now_ms();

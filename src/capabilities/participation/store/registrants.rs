@@ -9,6 +9,7 @@ use super::clean;
 use crate::auth::guard;
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::{Actor, Grant, Permission, Role};
+use crate::capabilities::participation::{RegistrationKind, RegistrationStatus};
 use crate::db::{Exec, Tx, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::input::check_text;
@@ -20,7 +21,8 @@ use crate::web::AppState;
 pub struct Registration {
     pub community_id: i64,
     pub id: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: RegistrationKind,
     pub user_id: i64,
     pub partner_unit_id: Option<i64>,
     pub name: String,
@@ -31,7 +33,8 @@ pub struct Registration {
     pub contact_name: Option<String>,
     pub contact_phone_masked: Option<String>,
     pub show_name: bool,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: RegistrationStatus,
     pub reason: Option<String>,
     pub reminded_at: Option<i64>,
     pub registered_at: i64,
@@ -40,7 +43,7 @@ pub struct Registration {
 impl Registration {
     /// The name as the public pages show it.
     pub fn public_name(&self) -> String {
-        if self.kind == "unit" {
+        if self.kind == RegistrationKind::Unit {
             self.name.clone()
         } else {
             crate::services::pii::public_name(&self.name, self.show_name)
@@ -113,14 +116,15 @@ pub async fn register(
     let c = community.id;
     let staff = actor.can(c, Permission::ManageParticipation);
     let mut e = Vec::new();
-    if !super::super::REGISTRATION_KINDS.contains(&r.kind.as_str()) {
+    let kind = RegistrationKind::parse(&r.kind);
+    if kind.is_none() {
         e.push(FieldError::new("kind", "validation.choice"));
     }
     check_text(&mut e, "name", &r.name, 100, true);
     check_text(&mut e, "party_org", &r.party_org, 100, true);
     check_text(&mut e, "offers", r.offers.as_deref().unwrap_or(""), 500, false);
     check_text(&mut e, "contact_name", r.contact_name.as_deref().unwrap_or(""), 40, false);
-    if r.kind == "member" && !matches!(r.relation.as_deref(), Some("lives" | "works")) {
+    if kind == Some(RegistrationKind::Member) && !matches!(r.relation.as_deref(), Some("lives" | "works")) {
         e.push(FieldError::new("relation", "validation.choice"));
     }
     let phone = match clean(&r.contact_phone) {
@@ -138,20 +142,20 @@ pub async fn register(
         .iter()
         .find(|g| g.role() == Role::PartnerUnit && g.community_id == Some(c))
         .and_then(|g| g.partner_unit_id);
-    let unit = match r.kind.as_str() {
-        "unit" if staff => r.partner_unit_id.or(own_unit),
-        "unit" => own_unit,
+    let unit = match kind {
+        Some(RegistrationKind::Unit) if staff => r.partner_unit_id.or(own_unit),
+        Some(RegistrationKind::Unit) => own_unit,
         _ => None,
     };
-    if r.kind == "unit" && unit.is_none() {
+    if kind == Some(RegistrationKind::Unit) && unit.is_none() {
         e.push(FieldError::new(
             "partner_unit_id",
             if staff { "validation.required" } else { "participation.not_a_unit" },
         ));
     }
-    if !e.is_empty() {
+    let Some(kind) = kind.filter(|_| e.is_empty()) else {
         return Err(AppError::Invalid(e));
-    }
+    };
     let mut tx = state.db.begin().await?;
     if let Some(u) = unit {
         let exists: Option<i64> =
@@ -177,7 +181,7 @@ pub async fn register(
     let sealed = phone.as_deref().map(|p| state.pii.seal_phone(p));
     let id = tx.next_id().await?;
     let now = now_ms();
-    let status = if staff { "accepted" } else { "pending" };
+    let status = if staff { RegistrationStatus::Accepted } else { RegistrationStatus::Pending };
     let inserted = query(
         "INSERT INTO registrations (community_id, id, kind, user_id, partner_unit_id, name, party_org, relation, skills, offers, contact_name,
                                     contact_phone_enc, contact_phone_hash, contact_phone_masked, show_name, status, decided_by, decided_at, registered_at, updated_at)
@@ -185,12 +189,12 @@ pub async fn register(
     )
     .bind(c)
     .bind(id)
-    .bind(r.kind.as_str())
+    .bind(kind.as_str())
     .bind(acting)
     .bind(unit)
     .bind(r.name.trim())
     .bind(r.party_org.trim())
-    .bind(r.relation.clone().filter(|_| r.kind == "member"))
+    .bind(r.relation.clone().filter(|_| kind == RegistrationKind::Member))
     .bind(crate::services::records::model::tags_to_column(&r.skills))
     .bind(clean(&r.offers))
     .bind(clean(&r.contact_name))
@@ -198,7 +202,7 @@ pub async fn register(
     .bind(sealed.as_ref().map(|s| s.hash.clone()))
     .bind(sealed.as_ref().map(|s| s.masked.clone()))
     .bind(r.show_name)
-    .bind(status)
+    .bind(status.as_str())
     .bind(staff.then_some(actor.user_id))
     .bind(staff.then_some(now))
     .bind(now)
@@ -210,10 +214,10 @@ pub async fn register(
         }
         other => other?,
     };
-    if staff && r.kind == "member" {
+    if staff && kind == RegistrationKind::Member {
         grant_member(&mut tx, acting, c).await?;
     }
-    let after = json!({"kind": r.kind, "name": r.name.trim(), "party_org": r.party_org.trim(), "status": status});
+    let after = json!({"kind": kind.as_str(), "name": r.name.trim(), "party_org": r.party_org.trim(), "status": status.as_str()});
     audit::record(&mut tx, c, &By::from(actor), Action::Create, "registration", id, None, Some(&after)).await?;
     let out = registration(&mut tx, c, id).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
@@ -255,11 +259,12 @@ pub async fn decide(
     }
     let mut tx = state.db.begin().await?;
     let r = registration(&mut tx, community_id, id).await?.ok_or(AppError::NotFound)?;
-    if r.status != "pending" {
+    if r.status != RegistrationStatus::Pending {
         return Err(AppError::Conflict("participation.already_decided"));
     }
+    let decided = if accept { RegistrationStatus::Accepted } else { RegistrationStatus::Declined };
     query("UPDATE registrations SET status = $1, reason = $2, decided_by = $3, decided_at = $4, updated_at = $4 WHERE community_id = $5 AND id = $6")
-        .bind(if accept { "accepted" } else { "declined" })
+        .bind(decided.as_str())
         .bind(reason)
         .bind(actor.user_id)
         .bind(now_ms())
@@ -267,7 +272,7 @@ pub async fn decide(
         .bind(id)
         .execute(&mut tx)
         .await?;
-    if accept && r.kind == "member" {
+    if accept && r.kind == RegistrationKind::Member {
         grant_member(&mut tx, r.user_id, community_id).await?;
     }
     let text = if accept {
@@ -289,8 +294,8 @@ pub async fn decide(
         Action::Update,
         "registration",
         id,
-        Some(&json!({"status": "pending"})),
-        Some(&json!({"status": if accept { "accepted" } else { "declined" }, "reason": reason})),
+        Some(&json!({"status": RegistrationStatus::Pending.as_str()})),
+        Some(&json!({"status": decided.as_str(), "reason": reason})),
     )
     .await?;
     let out = registration(&mut tx, community_id, id).await?.ok_or(AppError::NotFound)?;
@@ -344,10 +349,10 @@ pub async fn registrations(ex: &mut impl Exec, actor: &Actor, community_id: i64)
         .into_iter()
         .map(|r| {
             let mut activity = pledges.iter().find(|p| p.0 == r.id).map(|p| p.1).unwrap_or(0);
-            if r.kind == "member" {
+            if r.kind == RegistrationKind::Member {
                 activity += visits.iter().find(|v| v.0 == r.user_id).map(|v| v.1).unwrap_or(0);
             }
-            let below = super::super::needs_reminder(r.status == "accepted", activity, threshold);
+            let below = super::super::needs_reminder(r.status == RegistrationStatus::Accepted, activity, threshold);
             Listed { r, activity, below }
         })
         .collect())

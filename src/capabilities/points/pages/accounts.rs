@@ -62,10 +62,10 @@ fn rule_table(ctx: &PageCtx, rules: &[Rule], now: i64) -> Table {
         .iter()
         .rev()
         .map(|r| {
-            let what = match r.kind() {
-                Some(RuleKind::PerHour) => ctx.tr("points.per_hour_n", "n", r.points),
-                Some(RuleKind::Deduction) => format!("−{}", r.points),
-                _ => format!("+{}", r.points),
+            let what = match r.kind {
+                RuleKind::PerHour => ctx.tr("points.per_hour_n", "n", r.points),
+                RuleKind::Deduction => format!("−{}", r.points),
+                RuleKind::PerActivity | RuleKind::Bonus => format!("+{}", r.points),
             };
             let caps = [
                 r.daily_cap.map(|d| ctx.tr("points.daily_cap_n", "n", d)),
@@ -83,7 +83,7 @@ fn rule_table(ctx: &PageCtx, rules: &[Rule], now: i64) -> Table {
                 .unwrap_or_default();
             vec![
                 Cell::text(format!("{} v{}", r.name, r.version)),
-                Cell::text(ctx.t(&format!("points.kind.{}", r.kind))),
+                Cell::text(ctx.t(&format!("points.kind.{}", r.kind.as_str()))),
                 Cell::text(service),
                 Cell::text(what),
                 Cell::text(caps),
@@ -144,10 +144,7 @@ fn rule_form(ctx: &PageCtx, code: &str, rules: &[Rule]) -> Form {
 fn manual_rules(ctx: &PageCtx, rules: &[Rule], now: i64) -> Vec<(String, String)> {
     std::iter::once((String::new(), ctx.t("points.by_amount")))
         .chain(
-            rules
-                .iter()
-                .filter(|r| matches!(r.kind(), Some(RuleKind::Bonus | RuleKind::Deduction)) && r.in_force(now))
-                .map(|r| (r.id.to_string(), r.name.clone())),
+            rules.iter().filter(|r| r.kind.is_manual() && r.in_force(now)).map(|r| (r.id.to_string(), r.name.clone())),
         )
         .collect()
 }
@@ -411,7 +408,7 @@ mod tests {
             code: "care".into(),
             version: 2,
             name: "<script>x</script>关爱".into(),
-            kind: "bonus".into(),
+            kind: RuleKind::Bonus,
             service_type: Some("*".into()),
             points: 20,
             daily_cap: Some(40),

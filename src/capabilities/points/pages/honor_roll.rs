@@ -164,7 +164,10 @@ fn honor_view(ctx: PageCtx, c: &CommunityRef, ask: Ask, d: &HonorData) -> HonorP
             title: format!("{} · {}", m.honoree_name, m.title),
             sub: format!("{} · {}", m.awarded_on, m.issuer),
             href: None,
-            tag: Some(Tag::new(ctx.t(&format!("choice.commendation.honoree_kind.{}", m.honoree_kind)), Tone::Orange)),
+            tag: Some(Tag::new(
+                ctx.t(&format!("choice.commendation.honoree_kind.{}", m.honoree_kind.as_str())),
+                Tone::Orange,
+            )),
         })
         .collect();
     let place = if ask.subdistrict { d.subdistrict_name.clone() } else { c.name.clone() };
@@ -198,6 +201,7 @@ mod tests {
     use askama::Template;
 
     use super::*;
+    use crate::capabilities::points::HonoreeKind;
 
     /// The board from plain data: names stay text, the first ten are drawn as bars, and
     /// the tabs keep what was asked.
@@ -212,7 +216,7 @@ mod tests {
             ranked: vec![Ranked { rank: 1, name: format!("{x}郑"), number: "V1".into(), grid: None, value: 600 }],
             commended: vec![Commendation {
                 id: 1,
-                honoree_kind: "team".into(),
+                honoree_kind: HonoreeKind::Team,
                 honoree_name: format!("{x}服务队"),
                 title: "优秀".into(),
                 awarded_on: chrono::NaiveDate::from_ymd_opt(2025, 3, 5).unwrap(),

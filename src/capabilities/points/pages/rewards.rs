@@ -4,11 +4,11 @@
 use askama::Template;
 use axum::extract::{Path, State};
 
-use super::{community, status_tag};
+use super::{community, redemption_tag};
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::{Actor, Permission};
 use crate::capabilities::points::store::{Redemption, Reward};
-use crate::capabilities::points::{ledger, store};
+use crate::capabilities::points::{RedemptionStatus, ledger, store};
 use crate::error::{AppError, AppResult};
 use crate::web::AppState;
 use crate::web::form::{CsrfForm, opt, text};
@@ -76,7 +76,7 @@ fn shop_item(ctx: &PageCtx, c: &CommunityRef, key: &str, r: &Reward, refusal: &R
     let tag = if r.stock == 0 {
         Tag::new(ctx.t("points.out_of_stock_tag"), Tone::Grey)
     } else {
-        Tag::new(ctx.t(&format!("choice.reward.kind.{}", r.kind)), Tone::Green)
+        Tag::new(ctx.t(&format!("choice.reward.kind.{}", r.kind.as_str())), Tone::Green)
     };
     let redeem = (r.stock > 0).then(|| {
         Form::new("", format!("/c/{}/shop/{}/redeem", c.code, r.id), ctx.tr("points.redeem_for", "n", r.price))
@@ -162,7 +162,7 @@ pub struct RedemptionPage {
 
 /// A redemption as its holder (`mine`) or staff see it.
 fn redemption_view(ctx: PageCtx, code: &str, d: &Redemption, mine: bool) -> RedemptionPage {
-    let held = d.status == "held";
+    let held = d.status == RedemptionStatus::Held;
     // The code shows in full only to its holder; the QR carries it for the desk's scanner.
     let qr = if held && mine { Qr::new(ctx.t("points.handover_code"), &d.code) } else { None };
     let mut cells = vec![
@@ -181,7 +181,7 @@ fn redemption_view(ctx: PageCtx, code: &str, d: &Redemption, mine: bool) -> Rede
     RedemptionPage {
         title: d.reward.clone(),
         crumbs: vec![(format!("/c/{code}/shop"), ctx.t("points.shop"))],
-        tag: Some(status_tag(&ctx, &d.status)),
+        tag: Some(redemption_tag(&ctx, d.status)),
         text: held.then(|| ctx.t("points.show_code")),
         cells,
         qr,
@@ -332,6 +332,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
+    use crate::capabilities::points::RewardKind;
 
     const X: &str = "<script>x</script>";
 
@@ -344,7 +345,7 @@ mod tests {
             community_id: 1,
             id,
             name: format!("{X}体检"),
-            kind: "service".into(),
+            kind: RewardKind::Service,
             provider_unit_id: None,
             provider: Some(format!("{X}医院")),
             price: 40,
@@ -358,7 +359,7 @@ mod tests {
         }
     }
 
-    fn redemption(status: &str) -> Redemption {
+    fn redemption(status: RedemptionStatus) -> Redemption {
         Redemption {
             community_id: 1,
             id: 9,
@@ -369,7 +370,7 @@ mod tests {
             holder: "张三丰".into(),
             points: 20,
             code: "12345678".into(),
-            status: status.into(),
+            status,
             held_at: 0,
             expires_at: 0,
             decided_at: None,
@@ -413,14 +414,14 @@ mod tests {
     /// The holder sees the code and a QR drawn from its modules; staff see neither.
     #[test]
     fn the_holder_sees_the_code_and_its_qr() {
-        let d = redemption("held");
+        let d = redemption(RedemptionStatus::Held);
         let html = redemption_view(crate::web::tests::ctx(), "c1", &d, true).render().unwrap();
         assert!(escaped(&html), "{html}");
         assert!(html.contains("<div class=\"card-body\"><svg class=\"qr\""), "{html}");
         assert!(html.contains("12345678") && html.contains("/c/c1/redemptions/9/cancel"));
         let staff = redemption_view(crate::web::tests::ctx(), "c1", &d, false).render().unwrap();
         assert!(!staff.contains("class=\"qr\"") && !staff.contains("12345678"));
-        let done = redemption_view(crate::web::tests::ctx(), "c1", &redemption("confirmed"), true);
+        let done = redemption_view(crate::web::tests::ctx(), "c1", &redemption(RedemptionStatus::Confirmed), true);
         assert!(done.qr.is_none() && done.cancel.is_none());
     }
 
@@ -433,7 +434,7 @@ mod tests {
             errors: BTreeMap::from([("code".to_string(), "兑换码不正确".to_string())]),
             alert: Some("有几项需要修改".into()),
         };
-        let waiting = [redemption("held")];
+        let waiting = [redemption(RedemptionStatus::Held)];
         let html = handover_view(crate::web::tests::ctx(), "c1", &waiting, None, &r).render().unwrap();
         assert!(escaped(&html), "{html}");
         assert!(html.contains(r#"id="e-c-c1-handover-code""#) && html.contains("兑换码不正确"), "{html}");

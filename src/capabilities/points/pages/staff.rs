@@ -10,12 +10,12 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::accounts::give_form;
-use super::{certificate_form, community, line_item, record_item, registration, service_form, status_tag, type_label};
+use super::{certificate_form, community, line_item, record_item, record_tag, registration, service_form, type_label};
 use crate::auth::guard;
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::{Actor, Permission};
 use crate::capabilities::points::store;
-use crate::capabilities::points::{Rule, RuleKind, ledger};
+use crate::capabilities::points::{Rule, RuleKind, ServiceStatus, ledger};
 use crate::error::AppError;
 use crate::services::audit::Entry;
 use crate::services::ledger::store::Line;
@@ -49,13 +49,13 @@ pub struct ReviewPage {
     pub record: Form,
 }
 
-fn review_view(ctx: PageCtx, code: &str, status: &str, d: &ReviewData, r: &Refusal) -> ReviewPage {
-    let tabs = ["pending", "approved", "rejected"]
-        .iter()
+fn review_view(ctx: PageCtx, code: &str, status: ServiceStatus, d: &ReviewData, r: &Refusal) -> ReviewPage {
+    let tabs = ServiceStatus::ALL
+        .into_iter()
         .map(|s| Tab {
-            href: format!("/c/{code}/service-records?status={s}"),
-            label: ctx.t(&format!("points.status.{s}")),
-            on: *s == status,
+            href: format!("/c/{code}/service-records?status={}", s.as_str()),
+            label: ctx.t(&format!("points.status.{}", s.as_str())),
+            on: s == status,
         })
         .collect();
     let options = d.volunteers.iter().map(|v| (v.id.to_string(), format!("{} {}", v.number, v.name))).collect();
@@ -80,12 +80,12 @@ async fn review_page(
     ctx: PageCtx,
     actor: &Actor,
     c: &CommunityRef,
-    status: &str,
+    status: ServiceStatus,
     r: &Refusal,
 ) -> PageResult {
     guard::require(actor, c.id, Permission::ManagePoints)?;
     let mut conn = state.db.read().await?;
-    let filter = store::RecordFilter { status: Some(status.to_string()), ..Default::default() };
+    let filter = store::RecordFilter { status: Some(status.as_str().to_string()), ..Default::default() };
     let records = store::records(&mut conn, actor, c.id, &filter, 200).await?;
     let volunteers = store::volunteers(&mut conn, actor, c.id, "").await?;
     let teams = store::teams(&mut conn, c.id).await?;
@@ -104,8 +104,10 @@ pub(super) async fn refused_on_review(
     m: &Map<String, Value>,
     action: &str,
 ) -> PageResult {
-    ui::refused(e, &ctx.clone(), m, action, |r| async move { review_page(state, ctx, actor, c, "pending", &r).await })
-        .await
+    ui::refused(e, &ctx.clone(), m, action, |r| async move {
+        review_page(state, ctx, actor, c, ServiceStatus::Pending, &r).await
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -120,11 +122,8 @@ pub async fn review(
     Query(q): Query<StatusQuery>,
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
-    let status = q
-        .status
-        .filter(|s| ["pending", "approved", "rejected"].contains(&s.as_str()))
-        .unwrap_or_else(|| "pending".into());
-    review_page(&state, ctx, &actor, &c, &status, &Refusal::none()).await
+    let status = q.status.as_deref().and_then(ServiceStatus::parse).unwrap_or(ServiceStatus::Pending);
+    review_page(&state, ctx, &actor, &c, status, &Refusal::none()).await
 }
 
 // ---------- a service record ----------
@@ -199,7 +198,7 @@ fn record_view(ctx: PageCtx, code: &str, d: &RecordData, r: &Refusal) -> RecordP
         alert: r.alert_for(&decide.iter().collect::<Vec<_>>()),
         crumbs: vec![back],
         heading: x.content.clone(),
-        tag: Some(status_tag(&ctx, &x.status)),
+        tag: Some(record_tag(&ctx, x.status)),
         cells,
         photos: media::thumbnails(&d.photos, code),
         decide,
@@ -230,7 +229,7 @@ async fn service_record_page(
     let history = crate::services::audit::history(&mut conn, c.id, "service_record", id).await?;
     drop(conn);
     let staff = actor.can(c.id, Permission::ManagePoints);
-    let decides = staff && record.status == "pending" && record.user_id != actor.user_id;
+    let decides = staff && record.status == ServiceStatus::Pending && record.user_id != actor.user_id;
     render(&record_view(ctx, &c.code, &RecordData { record, photos, history, staff, decides }, r))
 }
 
@@ -437,20 +436,16 @@ pub struct VolunteerPage {
 /// The rules staff may give by hand now (bonuses, deductions), after "by amount".
 fn manual_rules(ctx: &PageCtx, rules: &[Rule], now: i64) -> Vec<(String, String)> {
     let mut out = vec![(String::new(), ctx.t("points.by_amount"))];
-    out.extend(
-        rules
-            .iter()
-            .filter(|r| matches!(r.kind(), Some(RuleKind::Bonus | RuleKind::Deduction)) && r.in_force(now))
-            .map(|r| {
-                (r.id.to_string(), format!("{}（{}{}）", r.name, if r.kind == "bonus" { "+" } else { "−" }, r.points))
-            }),
-    );
+    out.extend(rules.iter().filter(|r| r.kind.is_manual() && r.in_force(now)).map(|r| {
+        let sign = if r.kind == RuleKind::Bonus { "+" } else { "−" };
+        (r.id.to_string(), format!("{}（{sign}{}）", r.name, r.points))
+    }));
     out
 }
 
 pub(super) fn volunteer_view(ctx: PageCtx, code: &str, d: &VolunteerData, r: &Refusal) -> VolunteerPage {
     let v = &d.volunteer;
-    let approved: i64 = d.records.iter().filter(|x| x.status == "approved").map(|x| x.minutes).sum();
+    let approved: i64 = d.records.iter().filter(|x| x.status == ServiceStatus::Approved).map(|x| x.minutes).sum();
     let give = d.manages.then(|| {
         give_form(&ctx, code, Some(v.user_id), manual_rules(&ctx, &d.rules, crate::db::now_ms()), Vec::new())
             .folded()
@@ -537,7 +532,7 @@ mod tests {
             minutes: 60,
             source: "self".into(),
             source_id: None,
-            status: "pending".into(),
+            status: ServiceStatus::Pending,
             reason: None,
             decided_by: None,
             decided_at: None,

@@ -10,12 +10,12 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value};
 
 use super::staff::refused_on_review;
-use super::{certificate_form, community, line_item, record_item, registration, service_form, status_tag};
+use super::{certificate_form, community, line_item, record_item, redemption_tag, registration, service_form};
 use crate::auth::guard;
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::{Actor, Permission};
 use crate::capabilities::points::store::{self, NewService};
-use crate::capabilities::points::{Source, ledger};
+use crate::capabilities::points::{ServiceStatus, Source, ledger};
 use crate::error::{AppError, AppResult};
 use crate::services::ledger::store::Line;
 use crate::services::media;
@@ -157,7 +157,7 @@ fn profile_form(ctx: &PageCtx, code: &str, v: &store::Volunteer) -> Form {
 
 fn registered_view(ctx: &PageCtx, code: &str, m: &Mine, r: &Refusal) -> Registered {
     let v = &m.volunteer;
-    let approved: i64 = m.records.iter().filter(|x| x.status == "approved").map(|x| x.minutes).sum();
+    let approved: i64 = m.records.iter().filter(|x| x.status == ServiceStatus::Approved).map(|x| x.minutes).sum();
     let teams = m
         .memberships
         .iter()
@@ -196,7 +196,7 @@ fn registered_view(ctx: &PageCtx, code: &str, m: &Mine, r: &Refusal) -> Register
                 title: d.reward.clone(),
                 sub: format!("{} · {}", ctx.tr("points.n_points", "n", d.points), fmt::datetime(d.held_at)),
                 href: Some(format!("/c/{code}/redemptions/{}", d.id)),
-                tag: Some(status_tag(ctx, &d.status)),
+                tag: Some(redemption_tag(ctx, d.status)),
             })
             .collect(),
         statement: m.lines.iter().map(|l| line_item(ctx, l)).collect(),

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::service::{RECORD_SELECT, ServiceRecord};
 use super::volunteering::volunteer_for;
 use crate::auth::model::Actor;
-use crate::capabilities::points::Period;
+use crate::capabilities::points::{HonoreeKind, Period};
 use crate::db::{Builder, Exec, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::audit::{self, Action, By};
@@ -82,7 +82,8 @@ pub async fn honor_roll(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Commendation {
     pub id: i64,
-    pub honoree_kind: String,
+    #[sqlx(try_from = "String")]
+    pub honoree_kind: HonoreeKind,
     pub honoree_name: String,
     pub title: String,
     pub awarded_on: NaiveDate,
@@ -98,17 +99,23 @@ pub async fn commendations(ex: &mut impl Exec, community_ids: &[i64], limit: i64
     b.list(community_ids.iter().copied());
     b.push(&format!(" ORDER BY c.awarded_on DESC, c.id DESC LIMIT {}", limit.clamp(1, 500)));
     let rows: Vec<(i64, String, String, String, NaiveDate, String, bool)> = b.build().fetch_all(ex).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, kind, name, title, awarded_on, issuer, agreed)| Commendation {
-            id,
-            honoree_name: if kind == "person" { crate::services::pii::public_name(&name, agreed) } else { name },
-            honoree_kind: kind,
-            title,
-            awarded_on,
-            issuer,
+    rows.into_iter()
+        .map(|(id, kind, name, title, awarded_on, issuer, agreed)| -> AppResult<Commendation> {
+            let kind = HonoreeKind::try_from(kind).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+            Ok(Commendation {
+                id,
+                honoree_name: if kind == HonoreeKind::Person {
+                    crate::services::pii::public_name(&name, agreed)
+                } else {
+                    name
+                },
+                honoree_kind: kind,
+                title,
+                awarded_on,
+                issuer,
+            })
         })
-        .collect())
+        .collect()
 }
 
 // ---------- certificates ----------

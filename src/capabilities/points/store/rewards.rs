@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::auth::model::{Actor, Permission, Role};
 use crate::capabilities::points::ledger::{self, Acct, Posting};
-use crate::capabilities::points::{Cause, Offer, RedemptionStatus, code_matches, may_redeem};
+use crate::capabilities::points::{Cause, Offer, RedemptionStatus, RewardKind, code_matches, may_redeem};
 use crate::db::{Builder, Exec, Tx, now_ms, query};
 use crate::error::{AppError, AppResult};
 use crate::services::notify;
@@ -19,7 +19,8 @@ pub struct Reward {
     pub community_id: i64,
     pub id: i64,
     pub name: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: RewardKind,
     pub provider_unit_id: Option<i64>,
     pub provider: Option<String>,
     pub price: i64,
@@ -81,7 +82,8 @@ pub struct Redemption {
     pub holder: String,
     pub points: i64,
     pub code: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: RedemptionStatus,
     pub held_at: i64,
     pub expires_at: i64,
     pub decided_at: Option<i64>,
@@ -281,8 +283,8 @@ pub async fn confirm(state: &AppState, actor: &Actor, community_id: i64, code: &
     if !staff && !d.provider_unit_id.is_some_and(|u| units.contains(&u)) {
         return Err(AppError::field("code", "points.wrong_code"));
     }
-    if d.status != RedemptionStatus::Held.as_str() {
-        return Err(AppError::Conflict(if d.status == "confirmed" {
+    if d.status != RedemptionStatus::Held {
+        return Err(AppError::Conflict(if d.status == RedemptionStatus::Confirmed {
             "points.already_handed_over"
         } else {
             "points.no_longer_held"

@@ -88,7 +88,7 @@ pub async fn add_rule(state: &AppState, actor: &Actor, community_id: i64, input:
         if from < prev.effective_from {
             return Err(AppError::field("effective_from", "points.before_previous_version"));
         }
-        if prev.kind != input.kind {
+        if kind != Some(prev.kind) {
             return Err(AppError::field("kind", "points.kind_fixed"));
         }
         // The previous version ends where this one starts; what it paid stays paid.
@@ -177,9 +177,9 @@ pub async fn give(state: &AppState, actor: &Actor, community_id: i64, g: ByHand)
         Some(rid) => {
             let r =
                 rule(&mut conn, community_id, rid).await?.ok_or(AppError::field("rule_id", "validation.reference"))?;
-            match r.kind() {
-                Some(RuleKind::Bonus) if r.in_force(now_ms()) => (Cause::Bonus, r.points, Some(r.id)),
-                Some(RuleKind::Deduction) if r.in_force(now_ms()) => (Cause::Deduction, -r.points, Some(r.id)),
+            match r.kind {
+                RuleKind::Bonus if r.in_force(now_ms()) => (Cause::Bonus, r.points, Some(r.id)),
+                RuleKind::Deduction if r.in_force(now_ms()) => (Cause::Deduction, -r.points, Some(r.id)),
                 _ => return Err(AppError::field("rule_id", "points.rule_not_manual")),
             }
         }

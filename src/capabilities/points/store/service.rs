@@ -11,7 +11,7 @@ use crate::auth::guard;
 use crate::auth::model::{Actor, Permission};
 use crate::capabilities::points::ledger::{self, Acct, Posting};
 use crate::capabilities::points::{
-    Cause, Rule, SERVICE_TYPES, Source, capped, check_service, earned, may_decide, paying_rules,
+    Cause, Rule, SERVICE_TYPES, ServiceStatus, Source, capped, check_service, earned, may_decide, paying_rules,
 };
 use crate::db::{Builder, Exec, Tx, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
@@ -40,7 +40,8 @@ pub struct ServiceRecord {
     pub minutes: i64,
     pub source: String,
     pub source_id: Option<i64>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ServiceStatus,
     pub reason: Option<String>,
     pub decided_by: Option<i64>,
     pub decided_at: Option<i64>,
@@ -353,7 +354,7 @@ pub async fn decide(
     let mut tx = state.db.begin().await?;
     let r = record(&mut tx, community_id, id).await?.ok_or(AppError::NotFound)?;
     may_decide(actor.user_id, r.user_id).map_err(AppError::Conflict)?;
-    if r.status != "pending" {
+    if r.status != ServiceStatus::Pending {
         return Err(AppError::Conflict("points.already_decided"));
     }
     let now = now_ms();
@@ -379,11 +380,12 @@ pub async fn decide(
             points += amount;
         }
     }
+    let decided = if approve { ServiceStatus::Approved } else { ServiceStatus::Rejected };
     let changed = query(
         "UPDATE service_records SET status = $1, reason = $2, decided_by = $3, decided_at = $4, points = $5, updated_at = $4
          WHERE community_id = $6 AND id = $7 AND status = 'pending'",
     )
-    .bind(if approve { "approved" } else { "rejected" })
+    .bind(decided.as_str())
     .bind(reason)
     .bind(actor.user_id)
     .bind(now)
@@ -395,7 +397,7 @@ pub async fn decide(
     if changed == 0 {
         return Err(AppError::Conflict("points.already_decided"));
     }
-    let after = json!({"status": if approve { "approved" } else { "rejected" }, "reason": reason, "points": points});
+    let after = json!({"status": decided.as_str(), "reason": reason, "points": points});
     audit::record(
         &mut tx,
         community_id,
@@ -403,7 +405,7 @@ pub async fn decide(
         Action::Update,
         "service_record",
         id,
-        Some(&json!({"status": "pending"})),
+        Some(&json!({"status": ServiceStatus::Pending.as_str()})),
         Some(&after),
     )
     .await?;
