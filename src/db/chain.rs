@@ -35,6 +35,8 @@ pub(super) struct Pending {
     pub community_id: i64,
     pub id: i64,
     pub content: Vec<u8>,
+    /// Its columns when it is still to be written (`Tx::insert_chained`).
+    pub row: Option<Vec<Arg>>,
 }
 
 /// A JSON value with its keys in order, so that the same value always hashes alike
@@ -122,50 +124,103 @@ pub(super) async fn link_pending(tx: &mut Tx, pending: Vec<Pending>) -> Result<(
     for p in pending {
         groups.entry((p.spec.chain, p.community_id)).or_default().push(p);
     }
-    let lock = tx.kind().lock_rows();
-    for ((chain, community_id), rows) in groups {
-        let table = rows[0].spec.table;
-        query("INSERT INTO chains (community_id, chain, seq, head) VALUES ($1, $2, 0, NULL) ON CONFLICT (community_id, chain) DO NOTHING")
-            .bind(community_id)
-            .bind(chain)
-            .execute(tx)
-            .await?;
-        let (mut seq, mut head): (i64, Option<Vec<u8>>) =
-            query(format!("SELECT seq, head FROM chains WHERE community_id = $1 AND chain = $2{lock}"))
-                .bind(community_id)
-                .bind(chain)
-                .fetch_one(tx)
-                .await?;
-        let mut links = Vec::with_capacity(rows.len());
-        for r in &rows {
-            seq += 1;
-            let hash = link(head.as_deref(), &r.content);
-            links.push((r.id, seq, head.take(), hash.clone()));
-            head = Some(hash);
+    for ((_, community_id), rows) in groups {
+        let spec = rows[0].spec;
+        let contents: Vec<&[u8]> = rows.iter().map(|r| r.content.as_slice()).collect();
+        let links = link_now(tx, spec, community_id, &contents).await?;
+        let table = spec.table;
+        let mut written = Vec::new();
+        let mut linked: Vec<(i64, Link)> = Vec::new();
+        for (r, l) in rows.into_iter().zip(links) {
+            match r.row {
+                Some(values) => {
+                    written.push([vec![Arg::from(community_id), r.id.into()], values, l.columns().to_vec()].concat())
+                }
+                None => linked.push((r.id, l)),
+            }
         }
-        for chunk in links.chunks(400) {
+        if !written.is_empty() {
+            let columns: Vec<&str> = ["community_id", "id"]
+                .into_iter()
+                .chain(spec.columns.iter().map(|(c, _)| *c))
+                .chain(["seq", "prev_hash", "hash"])
+                .collect();
+            super::insert_many(tx, table, &columns, written).await?;
+        }
+        for chunk in linked.chunks(400) {
             let mut b = Builder::new(format!(
                 "UPDATE {table} SET seq = d.column2, prev_hash = d.column3, hash = d.column4 FROM (VALUES "
             ));
-            for (i, (id, seq, prev, hash)) in chunk.iter().enumerate() {
+            for (i, (id, l)) in chunk.iter().enumerate() {
                 if i > 0 {
                     b.push(", ");
                 }
-                b.list([Arg::from(*id), Arg::from(*seq), Arg::Bytes(prev.clone()), Arg::Bytes(Some(hash.clone()))]);
+                b.list([
+                    Arg::from(*id),
+                    Arg::from(l.seq),
+                    Arg::Bytes(l.prev.clone()),
+                    Arg::Bytes(Some(l.hash.clone())),
+                ]);
             }
             b.push(&format!(") AS d WHERE {table}.community_id = ")).arg(community_id);
             b.push(&format!(" AND {table}.id = d.column1"));
             b.build().execute(tx).await?;
         }
-        query("UPDATE chains SET seq = $1, head = $2 WHERE community_id = $3 AND chain = $4")
-            .bind(seq)
-            .bind(head)
-            .bind(community_id)
-            .bind(chain)
-            .execute(tx)
-            .await?;
     }
     Ok(())
+}
+
+/// A row's place in its chain: its number, its predecessor's hash and its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub seq: i64,
+    pub prev: Option<Vec<u8>>,
+    pub hash: Vec<u8>,
+}
+
+impl Link {
+    /// The row's `seq, prev_hash, hash` columns.
+    pub fn columns(self) -> [Arg; 3] {
+        [Arg::from(self.seq), Arg::Bytes(self.prev), Arg::Bytes(Some(self.hash))]
+    }
+}
+
+/// Puts rows (their contents, in order) at the end of a community's chain and moves its
+/// head past them, under the head's lock: for a writer that has taken every other lock it
+/// needs first (the head is always locked last) and writes the rows already linked, once.
+pub async fn link_now(
+    tx: &mut Tx,
+    spec: &'static Chained,
+    community_id: i64,
+    contents: &[&[u8]],
+) -> Result<Vec<Link>, sqlx::Error> {
+    let lock = tx.kind().lock_rows();
+    query("INSERT INTO chains (community_id, chain, seq, head) VALUES ($1, $2, 0, NULL) ON CONFLICT (community_id, chain) DO NOTHING")
+        .bind(community_id)
+        .bind(spec.chain)
+        .execute(&mut *tx)
+        .await?;
+    let (mut seq, mut head): (i64, Option<Vec<u8>>) =
+        query(format!("SELECT seq, head FROM chains WHERE community_id = $1 AND chain = $2{lock}"))
+            .bind(community_id)
+            .bind(spec.chain)
+            .fetch_one(&mut *tx)
+            .await?;
+    let mut links = Vec::with_capacity(contents.len());
+    for content in contents {
+        seq += 1;
+        let hash = link(head.as_deref(), content);
+        links.push(Link { seq, prev: head.take(), hash: hash.clone() });
+        head = Some(hash);
+    }
+    query("UPDATE chains SET seq = $1, head = $2 WHERE community_id = $3 AND chain = $4")
+        .bind(seq)
+        .bind(head)
+        .bind(community_id)
+        .bind(spec.chain)
+        .execute(&mut *tx)
+        .await?;
+    Ok(links)
 }
 
 /// Links the rows written before their table was chained, once (the migration that
@@ -191,7 +246,7 @@ pub async fn link_unlinked(db: &Db, specs: &[&'static Chained]) -> Result<usize,
         for row in rows {
             let (community_id, id): (i64, i64) = (row.get("community_id")?, row.get("id")?);
             let values = spec.columns.iter().map(|(c, k)| value(&row, c, *k)).collect::<Result<Vec<Arg>, _>>()?;
-            pending.push(Pending { spec, community_id, id, content: content(community_id, id, &values) });
+            pending.push(Pending { spec, community_id, id, content: content(community_id, id, &values), row: None });
         }
         linked += pending.len();
         link_pending(&mut tx, pending).await?;

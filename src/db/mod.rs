@@ -305,7 +305,16 @@ impl Tx {
     /// transaction commits; `values` are its covered columns, in the table's order.
     pub fn chain(&mut self, spec: &'static chain::Chained, community_id: i64, id: i64, values: &[Arg]) {
         let content = chain::content(community_id, id, values);
-        self.chained.push(chain::Pending { spec, community_id, id, content });
+        self.chained.push(chain::Pending { spec, community_id, id, content, row: None });
+    }
+
+    /// Writes a row of a chained table when the transaction commits, already linked into
+    /// its community's chain (one write, not a write and a link); for rows nothing reads
+    /// back before then. `values` are its covered columns, which are all its columns but
+    /// `community_id` and `id`.
+    pub fn insert_chained(&mut self, spec: &'static chain::Chained, community_id: i64, id: i64, values: Vec<Arg>) {
+        let content = chain::content(community_id, id, &values);
+        self.chained.push(chain::Pending { spec, community_id, id, content, row: Some(values) });
     }
 
     pub async fn commit(mut self) -> Result<(), sqlx::Error> {

@@ -98,29 +98,18 @@ pub async fn record(
         Arg::Json(before.cloned()),
         Arg::Json(after.cloned()),
     ];
-    query(
-        "INSERT INTO audit_log (community_id, id, at, actor_id, actor_name, action, entity, entity_id, old_values, new_values)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(community_id)
-    .bind(id)
-    .bind_all(values.iter().cloned())
-    .execute(tx)
-    .await?;
-    tx.chain(&CHAIN, community_id, id, &values);
+    tx.insert_chained(&CHAIN, community_id, id, values.to_vec());
     Ok(())
 }
 
 /// Many audit rows at once (an import): each is `community_id, id`, then the columns of
 /// `CHAIN` in order.
 pub async fn record_rows(tx: &mut Tx, rows: Vec<Vec<Arg>>) -> AppResult<()> {
-    for row in &rows {
-        if let (Arg::I64(Some(c)), Arg::I64(Some(id))) = (&row[0], &row[1]) {
-            tx.chain(&CHAIN, *c, *id, &row[2..]);
+    for mut row in rows {
+        if let (Arg::I64(Some(c)), Arg::I64(Some(id))) = (row[0].clone(), row[1].clone()) {
+            tx.insert_chained(&CHAIN, c, id, row.split_off(2));
         }
     }
-    let columns = ["community_id", "id"].into_iter().chain(CHAIN.columns.iter().map(|(c, _)| *c)).collect::<Vec<_>>();
-    crate::db::insert_many(tx, "audit_log", &columns, rows).await?;
     Ok(())
 }
 

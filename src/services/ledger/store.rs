@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::{AccountKind, Acct, Book, CHAIN, Cause, MOVEMENT_COLUMNS, Movement, Posting};
 use crate::db::group::{Batch, Committer};
-use crate::db::{Arg, Builder, Db, Exec, Tx, insert_many, now_ms, query};
+use crate::db::{Arg, Builder, Db, Exec, Tx, chain, insert_many, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::input::{self, limits};
 
@@ -360,16 +360,16 @@ impl<B: Book> Postings<B> {
         apply_deltas(tx, &deltas).await?;
         let ids = tx.next_ids(accepted.len()).await?;
         let now = now_ms();
-        let mut rows = Vec::with_capacity(accepted.len());
+        let mut by_community: BTreeMap<i64, Vec<(i64, Vec<Arg>)>> = BTreeMap::new();
         for ((i, from, to), id) in accepted.into_iter().zip(ids) {
             let p = &items[i];
-            let values = row(p, now, from, to, None);
-            tx.chain(&CHAIN, p.community_id, id, &values);
-            rows.push([vec![Arg::from(p.community_id), id.into()], values].concat());
+            by_community.entry(p.community_id).or_default().push((id, row(p, now, from, to, None)));
             out[i] = Some(Ok(id));
         }
-        let columns: Vec<&str> = MOVEMENT_COLUMNS.split(", ").collect();
-        insert_many(tx, "ledger_movements", &columns, rows).await?;
+        // Every balance is locked by now, so the chain's head is still the last lock.
+        for (c, movements) in by_community {
+            write_linked(tx, c, movements).await?;
+        }
         for (i, f) in copies {
             out[i] = Some(match &out[f] {
                 Some(Ok(id))
@@ -389,6 +389,26 @@ impl<B: Book> Postings<B> {
             .map(|o| o.unwrap_or_else(|| Err(AppError::Internal(anyhow::anyhow!("a posting was not answered")))))
             .collect())
     }
+}
+
+/// Writes a community's movements (id and `row` columns) linked into its chain as they
+/// are written, rather than written and then updated when the transaction commits: for
+/// writers that hold every other lock they need already (the chain's head is the last).
+pub async fn write_linked(tx: &mut Tx, community_id: i64, movements: Vec<(i64, Vec<Arg>)>) -> AppResult<()> {
+    let contents: Vec<Vec<u8>> =
+        movements.iter().map(|(id, values)| chain::content(community_id, *id, values)).collect();
+    let slices: Vec<&[u8]> = contents.iter().map(Vec::as_slice).collect();
+    let links = chain::link_now(tx, &CHAIN, community_id, &slices).await?;
+    let rows = movements
+        .into_iter()
+        .zip(links)
+        .map(|((id, values), link)| {
+            [vec![Arg::from(community_id), id.into()], values, link.columns().to_vec()].concat()
+        })
+        .collect();
+    let columns: Vec<&str> = MOVEMENT_COLUMNS.split(", ").chain(["seq", "prev_hash", "hash"]).collect();
+    insert_many(tx, "ledger_movements", &columns, rows).await?;
+    Ok(())
 }
 
 /// Each account's net change in one statement per few hundred accounts; the table's own

@@ -25,7 +25,8 @@ pub struct ShopData {
     pub staff: bool,
     /// Hands rewards over (staff or a partner unit): sees the desk.
     pub desk: bool,
-    /// The key this page's redemptions post with, so a double tap redeems once.
+    /// What this page's redemption keys start with; each reward's form adds its id, so a
+    /// double tap redeems once and two rewards from one page are two redemptions.
     pub key: String,
 }
 
@@ -80,7 +81,7 @@ fn shop_item(ctx: &PageCtx, c: &CommunityRef, key: &str, r: &Reward, refusal: &R
     };
     let redeem = (r.stock > 0).then(|| {
         Form::new("", format!("/c/{}/shop/{}/redeem", c.code, r.id), ctx.tr("points.redeem_for", "n", r.price))
-            .input(Input::hidden("key", key))
+            .input(Input::hidden("key", format!("{key}-{}", r.id)))
             .refused(refusal)
     });
     ShopItem { title: r.name.clone(), tag: Some(tag), text: r.description.clone(), cells, redeem }
@@ -396,6 +397,21 @@ mod tests {
         assert!(html.contains("action=\"/c/c1/shop/3/redeem\"") && !html.contains("/c/c1/shop/4/redeem"));
         assert!(html.contains("/c/c1/handover") && !html.contains("/c/c1/rewards"));
         assert!(html.contains("1,200"));
+    }
+
+    /// Each reward's form carries its own key: a repeated tap is one redemption, and two
+    /// rewards taken from one page are two.
+    #[test]
+    fn each_reward_is_redeemed_with_its_own_key() {
+        let d = ShopData {
+            items: vec![reward(3, 2), reward(4, 2)],
+            balance: 0,
+            staff: false,
+            desk: false,
+            key: "k".into(),
+        };
+        let html = shop_view(crate::web::tests::ctx(), &place(), &d, &Refusal::none()).render().unwrap();
+        assert!(html.contains(r#"name="key" value="k-3""#) && html.contains(r#"name="key" value="k-4""#), "{html}");
     }
 
     /// A redemption refused for the limit says so above the shop.
