@@ -323,13 +323,13 @@ impl Refusal {
 /// other errors are error pages.
 pub async fn refused<F, Fut>(
     e: AppError,
-    ctx: &PageCtx,
+    ctx: PageCtx,
     typed: &Map<String, Value>,
     form_action: &str,
     page: F,
 ) -> PageResult
 where
-    F: FnOnce(Refusal) -> Fut,
+    F: FnOnce(PageCtx, Refusal) -> Fut,
     Fut: std::future::Future<Output = PageResult>,
 {
     match e {
@@ -337,7 +337,7 @@ where
             let errors = e.field_messages(ctx.lang);
             let alert = if errors.is_empty() { e.message(ctx.lang) } else { ctx.t("form.has_errors") };
             let r = Refusal { form_id: Form::id_for(form_action), typed: typed.clone(), errors, alert: Some(alert) };
-            let mut resp = page(r).await?;
+            let mut resp = page(ctx, r).await?;
             *resp.status_mut() = e.status();
             Ok(resp)
         }

@@ -275,7 +275,7 @@ async fn refused_on_patrols(
     m: &Map<String, Value>,
     action: &str,
 ) -> PageResult {
-    ui::refused(e, &ctx.clone(), m, action, |r| async move { patrols_page(state, ctx, actor, c, &r).await }).await
+    ui::refused(e, ctx, m, action, |ctx, r| async move { patrols_page(state, ctx, actor, c, &r).await }).await
 }
 
 pub async fn start(
@@ -502,7 +502,7 @@ pub async fn add_note(
         Ok(()) => Ok(done(&format!("/c/{code}/field-notes"), Notice::Saved)),
         Err(e) => {
             let action = format!("/c/{code}/field-notes");
-            ui::refused(e, &ctx.clone(), &m, &action, |r| async move {
+            ui::refused(e, ctx, &m, &action, |ctx, r| async move {
                 notes_page(&state, ctx, &actor, &c, fmt::today(), &r).await
             })
             .await

@@ -149,22 +149,18 @@ pub struct InboxLine {
 
 /// The user's inbox, newest first; reading it marks it read.
 pub async fn inbox(db: &Db, actor: &Actor, limit: i64) -> AppResult<Vec<InboxLine>> {
+    let Some(mine) = Mine::of(actor) else { return Ok(Vec::new()) };
     let mut b =
         Builder::new("SELECT community_id, id, at, subject_kind, subject_id, kind, text, read_at FROM notifications");
-    if !mine(&mut b, actor) {
-        return Ok(Vec::new());
-    }
+    mine.filter(&mut b);
     b.push(" ORDER BY at DESC, id DESC LIMIT ").arg(limit);
-    let lines: Vec<InboxLine> = b.build().fetch_all(&mut read_mine(db, actor).await?).await?;
+    let lines: Vec<InboxLine> = b.build().fetch_all(&mut mine.read(db).await?).await?;
     if lines.iter().any(|n| n.read_at.is_none()) {
         let mut b = Builder::new("UPDATE notifications SET read_at = ");
         b.arg(now_ms());
-        mine(&mut b, actor);
+        mine.filter(&mut b);
         b.push(" AND read_at IS NULL");
-        let mut tx = match actor.community_ids() {
-            Some(ids) if ids.len() == 1 => db.begin().await?,
-            _ => db.begin_span(Span::User).await?,
-        };
+        let mut tx = mine.write(db).await?;
         b.build().execute(&mut tx).await?;
         tx.commit().await?;
     }
@@ -174,32 +170,46 @@ pub async fn inbox(db: &Db, actor: &Actor, limit: i64) -> AppResult<Vec<InboxLin
 /// How many lines the user has not read. Every page asks, so when the user works in one
 /// community one shard answers.
 pub async fn unread(db: &Db, actor: &Actor) -> AppResult<i64> {
+    let Some(mine) = Mine::of(actor) else { return Ok(0) };
     let mut b = Builder::new("SELECT COUNT(*) FROM notifications");
-    if !mine(&mut b, actor) {
-        return Ok(0);
-    }
+    mine.filter(&mut b);
     b.push(" AND read_at IS NULL");
-    Ok(b.build().scalar(&mut read_mine(db, actor).await?).await?)
+    Ok(b.build().scalar(&mut mine.read(db).await?).await?)
 }
 
-/// ` WHERE` the line is the actor's, in the communities they have a role in (notifications
-/// are only sent there); false when they have none. A platform admin's are looked for
-/// everywhere.
-fn mine(b: &mut Builder, actor: &Actor) -> bool {
-    b.push(" WHERE user_id = ").arg(actor.user_id);
-    match actor.community_ids() {
-        Some(ids) if ids.is_empty() => false,
-        Some(ids) => {
-            b.push(" AND community_id IN ").list(ids);
-            true
-        }
-        None => true,
+/// Where a user's lines are: the communities they have a role in (notifications are only
+/// sent there), or every community for a platform admin.
+struct Mine {
+    user_id: i64,
+    communities: Option<Vec<i64>>,
+}
+
+impl Mine {
+    /// None for a user with no community, who has no lines to find.
+    fn of(actor: &Actor) -> Option<Mine> {
+        let communities = actor.community_ids();
+        (communities.as_ref().is_none_or(|c| !c.is_empty())).then_some(Mine { user_id: actor.user_id, communities })
     }
-}
 
-async fn read_mine(db: &Db, actor: &Actor) -> AppResult<Conn> {
-    Ok(match actor.community_ids() {
-        Some(ids) => db.read_over(&ids).await?,
-        None => db.span(Span::User).await?,
-    })
+    /// ` WHERE` the line is theirs, naming their communities so that Citus reads only those.
+    fn filter(&self, b: &mut Builder) {
+        b.push(" WHERE user_id = ").arg(self.user_id);
+        if let Some(ids) = &self.communities {
+            b.push(" AND community_id IN ").list(ids.iter().copied());
+        }
+    }
+
+    async fn read(&self, db: &Db) -> AppResult<Conn> {
+        Ok(match &self.communities {
+            Some(ids) => db.read_over(ids).await?,
+            None => db.span(Span::User).await?,
+        })
+    }
+
+    async fn write(&self, db: &Db) -> AppResult<Tx> {
+        Ok(match &self.communities {
+            Some(ids) if ids.len() == 1 => db.begin().await?,
+            _ => db.begin_span(Span::User).await?,
+        })
+    }
 }

@@ -199,7 +199,7 @@ async fn refused_on_proposals(
     m: &Map<String, Value>,
     action: &str,
 ) -> PageResult {
-    ui::refused(e, &ctx.clone(), m, action, |r| async move { proposals_page(state, ctx, actor, c, &r).await }).await
+    ui::refused(e, ctx, m, action, |ctx, r| async move { proposals_page(state, ctx, actor, c, &r).await }).await
 }
 
 pub async fn raise(

@@ -329,14 +329,8 @@ where
     match run(state.clone(), actor.clone(), c.id).await {
         Ok(_) => Ok(done(&format!("/c/{code}/council/{id}"), ok)),
         Err(e) => {
-            ui::refused(
-                e,
-                &ctx.clone(),
-                &m,
-                &form_action,
-                |r| async move { show(&state, ctx, &actor, &c, id, &r).await },
-            )
-            .await
+            ui::refused(e, ctx, &m, &form_action, |ctx, r| async move { show(&state, ctx, &actor, &c, id, &r).await })
+                .await
         }
     }
 }

@@ -173,10 +173,10 @@ pub async fn add_need(
             let action = format!("/c/{code}/needs");
             ui::refused(
                 e,
-                &ctx.clone(),
+                ctx,
                 &m,
                 &action,
-                |r| async move { show_needs(&state, ctx, &actor, &c, None, &r).await },
+                |ctx, r| async move { show_needs(&state, ctx, &actor, &c, None, &r).await },
             )
             .await
         }
@@ -461,7 +461,7 @@ async fn refused_on_need(
     m: &serde_json::Map<String, serde_json::Value>,
     action: &str,
 ) -> PageResult {
-    ui::refused(e, &ctx.clone(), m, action, |r| async move { show_need(state, ctx, actor, c, need_id, &r).await }).await
+    ui::refused(e, ctx, m, action, |ctx, r| async move { show_need(state, ctx, actor, c, need_id, &r).await }).await
 }
 
 pub async fn need_page(

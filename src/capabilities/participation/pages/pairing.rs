@@ -207,7 +207,7 @@ pub async fn add_pair(
         Ok(p) => Ok(done(&format!("/c/{code}/pairs/{}", p.pair.id), Notice::Saved)),
         Err(e) => {
             let action = format!("/c/{code}/pairs");
-            ui::refused(e, &ctx.clone(), &m, &action, |r| async move { show_pairs(&state, ctx, &actor, &c, &r).await })
+            ui::refused(e, ctx, &m, &action, |ctx, r| async move { show_pairs(&state, ctx, &actor, &c, &r).await })
                 .await
         }
     }
@@ -382,14 +382,8 @@ pub async fn add_visit(
         Ok(_) => Ok(done(&format!("/c/{code}/pairs/{id}"), Notice::Saved)),
         Err(e) => {
             let action = format!("/c/{code}/pairs/{id}/visits");
-            ui::refused(
-                e,
-                &ctx.clone(),
-                &m,
-                &action,
-                |r| async move { show_pair(&state, ctx, &actor, &c, id, &r).await },
-            )
-            .await
+            ui::refused(e, ctx, &m, &action, |ctx, r| async move { show_pair(&state, ctx, &actor, &c, id, &r).await })
+                .await
         }
     }
 }

@@ -176,14 +176,8 @@ pub async fn register(
         Ok(r) => Ok(done(&format!("/c/{code}/registrations/{}", r.id), Notice::Registered)),
         Err(e) => {
             let action = format!("/c/{code}/register");
-            ui::refused(
-                e,
-                &ctx.clone(),
-                &m,
-                &action,
-                |r| async move { show_register(&state, ctx, &actor, &c, &r).await },
-            )
-            .await
+            ui::refused(e, ctx, &m, &action, |ctx, r| async move { show_register(&state, ctx, &actor, &c, &r).await })
+                .await
         }
     }
 }
@@ -353,9 +347,13 @@ pub async fn remind(
         Ok(n) => Ok(done(&format!("/c/{code}/registrations?n={n}"), Notice::Reminded)),
         Err(e) => {
             let action = format!("/c/{code}/registrations");
-            ui::refused(e, &ctx.clone(), &m, &action, |r| async move {
-                show_registrations(&state, ctx, &actor, &c, &r).await
-            })
+            ui::refused(
+                e,
+                ctx,
+                &m,
+                &action,
+                |ctx, r| async move { show_registrations(&state, ctx, &actor, &c, &r).await },
+            )
             .await
         }
     }
@@ -523,7 +521,7 @@ pub async fn decide_registration(
             } else {
                 format!("/c/{code}/registrations/{id}/decide?decline=1")
             };
-            ui::refused(e, &ctx.clone(), &m, &action, |r| async move {
+            ui::refused(e, ctx, &m, &action, |ctx, r| async move {
                 show_registration(&state, ctx, &actor, &c, id, &r).await
             })
             .await

@@ -238,7 +238,7 @@ async fn refused_on_ledger(
     m: &Map<String, Value>,
     action: &str,
 ) -> PageResult {
-    ui::refused(e, &ctx.clone(), m, action, |r| async move { show_ledger(state, ctx, actor, c, &r).await }).await
+    ui::refused(e, ctx, m, action, |ctx, r| async move { show_ledger(state, ctx, actor, c, &r).await }).await
 }
 
 pub async fn ledger_page(

@@ -43,7 +43,7 @@ pub async fn issue_certificate(
             if own && !actor.can(c.id, Permission::ManagePoints) {
                 refused_on_mine(&state, ctx, &actor, &c, e, &m, &action).await
             } else {
-                ui::refused(e, &ctx.clone(), &m, &action, |r| async move {
+                ui::refused(e, ctx, &m, &action, |ctx, r| async move {
                     volunteer_detail_page(&state, ctx, &actor, &c, id, &r).await
                 })
                 .await

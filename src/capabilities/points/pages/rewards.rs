@@ -139,8 +139,7 @@ pub async fn redeem(
         Ok(d) => Ok(done(&format!("/c/{code}/redemptions/{}", d.id), Notice::Redeemed)),
         Err(e) => {
             let action = format!("/c/{code}/shop/{id}/redeem");
-            ui::refused(e, &ctx.clone(), &m, &action, |r| async move { show_shop(&state, ctx, &actor, &c, &r).await })
-                .await
+            ui::refused(e, ctx, &m, &action, |ctx, r| async move { show_shop(&state, ctx, &actor, &c, &r).await }).await
         }
     }
 }
@@ -317,9 +316,13 @@ pub async fn handover(
         Ok(d) => show_handover(&state, ctx, &actor, &c, Some(&d), &Refusal::none()).await,
         Err(e) => {
             let action = format!("/c/{code}/handover");
-            ui::refused(e, &ctx.clone(), &m, &action, |r| async move {
-                show_handover(&state, ctx, &actor, &c, None, &r).await
-            })
+            ui::refused(
+                e,
+                ctx,
+                &m,
+                &action,
+                |ctx, r| async move { show_handover(&state, ctx, &actor, &c, None, &r).await },
+            )
             .await
         }
     }

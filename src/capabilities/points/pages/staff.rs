@@ -104,7 +104,7 @@ pub(super) async fn refused_on_review(
     m: &Map<String, Value>,
     action: &str,
 ) -> PageResult {
-    ui::refused(e, &ctx.clone(), m, action, |r| async move {
+    ui::refused(e, ctx, m, action, |ctx, r| async move {
         review_page(state, ctx, actor, c, ServiceStatus::Pending, &r).await
     })
     .await
@@ -261,7 +261,7 @@ pub async fn decide(
             } else {
                 format!("/c/{code}/service-records/{id}/decide?reject=1")
             };
-            ui::refused(e, &ctx.clone(), &m, &action, |r| async move {
+            ui::refused(e, ctx, &m, &action, |ctx, r| async move {
                 service_record_page(&state, ctx, &actor, &c, id, &r).await
             })
             .await
@@ -394,9 +394,13 @@ pub async fn staff_sign_up(
         }),
         Err(e) => {
             let action = format!("/c/{code}/volunteers");
-            ui::refused(e, &ctx.clone(), &m, &action, |r| async move {
-                volunteers_page(&state, ctx, &actor, &c, "", &r).await
-            })
+            ui::refused(
+                e,
+                ctx,
+                &m,
+                &action,
+                |ctx, r| async move { volunteers_page(&state, ctx, &actor, &c, "", &r).await },
+            )
             .await
         }
     }

@@ -249,7 +249,7 @@ pub(super) async fn refused_on_mine(
     m: &Map<String, Value>,
     action: &str,
 ) -> PageResult {
-    ui::refused(e, &ctx.clone(), m, action, |r| async move { my_service_page(state, ctx, actor, c, &r).await }).await
+    ui::refused(e, ctx, m, action, |ctx, r| async move { my_service_page(state, ctx, actor, c, &r).await }).await
 }
 
 pub async fn my_service(
@@ -527,7 +527,7 @@ pub async fn join(
         Ok(_) => Ok(done(&format!("/login?next=/c/{code}/volunteer"), Notice::SignedUp)),
         Err(e) => {
             let action = format!("/c/{code}/volunteers/join");
-            ui::refused(e, &ctx.clone(), &m, &action, |r| async move { render(&join_view(ctx, &c.code, &c.name, &r)) })
+            ui::refused(e, ctx, &m, &action, |ctx, r| async move { render(&join_view(ctx, &c.code, &c.name, &r)) })
                 .await
         }
     }
