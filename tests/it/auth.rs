@@ -4,7 +4,37 @@ use axum::http::{StatusCode, header};
 use linli::db::citus::Span;
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{Resp, TestApp};
+
+impl TestApp {
+    /// Someone signs in on the sign-in page (which has no form token), going on to `next` if given.
+    async fn sign_in_form(&self, username: &str, password: &str, next: Option<&str>) -> Resp {
+        let mut fields = vec![("username", username), ("password", password)];
+        fields.extend(next.map(|next| ("next", next)));
+        self.post_raw_form("/login", &fields).await
+    }
+
+    /// Someone signs in through the API.
+    async fn sign_in_api(&self, username: &str, password: &str) -> Resp {
+        self.post_json("/api/v1/session", json!({"username": username, "password": password})).await
+    }
+
+    /// The signed-in user signs out with the page's button.
+    async fn sign_out_form(&self) -> Resp {
+        self.post_form("/logout", &[]).await
+    }
+
+    /// The signed-in user signs out through the API.
+    async fn sign_out_api(&self) -> Resp {
+        self.delete("/api/v1/session").await
+    }
+
+    /// The signed-in user changes their password on their page.
+    async fn change_password(&self, current: &str, new: &str, confirm: &str) -> Resp {
+        let fields = [("current_password", current), ("new_password", new), ("confirm_password", confirm)];
+        self.post_form("/me/password", &fields).await
+    }
+}
 
 #[tokio::test]
 async fn a_resident_signs_in_with_username_or_mobile_and_signs_out() {
@@ -13,11 +43,11 @@ async fn a_resident_signs_in_with_username_or_mobile_and_signs_out() {
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     assert_eq!(page.location(), "/login");
 
-    let wrong = app.post_raw_form("/login", &[("username", "secretary"), ("password", "nope1234")]).await;
+    let wrong = app.sign_in_form("secretary", "nope1234", None).await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.text().contains("用户名或密码不正确"), "{}", wrong.text());
 
-    let ok = app.post_raw_form("/login", &[("username", "secretary"), ("password", "demo1234"), ("next", "/")]).await;
+    let ok = app.sign_in_form("secretary", "demo1234", Some("/")).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     let cookie = ok.headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
@@ -28,7 +58,7 @@ async fn a_resident_signs_in_with_username_or_mobile_and_signs_out() {
     let me = app.get("/api/v1/me").await.json();
     assert_eq!(me["username"], "secretary");
 
-    let out = app.post_form("/logout", &[]).await;
+    let out = app.sign_out_form().await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert_eq!(app.get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED, "the old cookie no longer works");
 }
@@ -36,6 +66,7 @@ async fn a_resident_signs_in_with_username_or_mobile_and_signs_out() {
 #[tokio::test]
 async fn cookies_are_secure_behind_tls() {
     let app = TestApp::demo().await;
+    // Raw: the proxy's header is the point.
     let req = axum::http::Request::post("/api/v1/session")
         .header(header::CONTENT_TYPE, "application/json")
         .header("x-forwarded-proto", "https")
@@ -50,17 +81,17 @@ async fn cookies_are_secure_behind_tls() {
 async fn failed_sign_ins_are_throttled() {
     let app = TestApp::demo().await;
     for _ in 0..5 {
-        let r = app.post_json("/api/v1/session", json!({"username": "staff", "password": "wrong-pass1"})).await;
+        let r = app.sign_in_api("staff", "wrong-pass1").await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(r.json()["error"]["code"], "invalid");
     }
-    let r = app.post_json("/api/v1/session", json!({"username": "staff", "password": "demo1234"})).await;
+    let r = app.sign_in_api("staff", "demo1234").await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "even the right password waits: {}", r.text());
     assert!(r.json()["error"]["message"].as_str().unwrap().contains("15"));
     // Other accounts are not locked out.
-    let other = app.post_json("/api/v1/session", json!({"username": "secretary", "password": "demo1234"})).await;
+    let other = app.sign_in_api("secretary", "demo1234").await;
     assert_eq!(other.status, StatusCode::CREATED);
-    // Nor is the account's owner, signing in from elsewhere.
+    // Nor is the account's owner, signing in from elsewhere (raw: the forwarded address is the point).
     let from = |address: &str, password: &str| {
         axum::http::Request::post("/api/v1/session")
             .header(header::CONTENT_TYPE, "application/json")
@@ -96,7 +127,7 @@ async fn sessions_survive_a_restart_and_are_shared_by_several_servers() {
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(me.json()["username"], "grid");
     // Signing out on one server ends the session on the other.
-    assert_eq!(second.delete("/api/v1/session").await.status, StatusCode::NO_CONTENT);
+    assert_eq!(second.sign_out_api().await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get("/api/v1/me").await.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -104,12 +135,7 @@ async fn sessions_survive_a_restart_and_are_shared_by_several_servers() {
 async fn a_user_changes_their_password_with_clear_errors() {
     let mut app = TestApp::demo().await;
     app.sign_in("volunteer").await;
-    let bad = app
-        .post_form(
-            "/me/password",
-            &[("current_password", "wrong"), ("new_password", "short"), ("confirm_password", "other")],
-        )
-        .await;
+    let bad = app.change_password("wrong", "short", "other").await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let text = bad.text();
     assert!(
@@ -117,16 +143,11 @@ async fn a_user_changes_their_password_with_clear_errors() {
         "{text}"
     );
 
-    let ok = app
-        .post_form(
-            "/me/password",
-            &[("current_password", "demo1234"), ("new_password", "newpass99"), ("confirm_password", "newpass99")],
-        )
-        .await;
+    let ok = app.change_password("demo1234", "newpass99", "newpass99").await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     let mut again = app.restart().await;
     again.cookie = None;
-    let old = again.post_json("/api/v1/session", json!({"username": "volunteer", "password": "demo1234"})).await;
+    let old = again.sign_in_api("volunteer", "demo1234").await;
     assert_eq!(old.status, StatusCode::UNPROCESSABLE_ENTITY);
     again.sign_in_with("volunteer", "newpass99").await;
 }
@@ -135,6 +156,7 @@ async fn a_user_changes_their_password_with_clear_errors() {
 async fn form_posts_need_the_session_token_and_the_same_origin() {
     let mut app = TestApp::demo().await;
     app.sign_in("staff").await;
+    // Raw: a missing token and a foreign origin are the point.
     let c = "/c/440804003001/zones";
     let without_token = app.post_raw_form(c, &[("name", "新片区")]).await;
     assert_eq!(without_token.status, StatusCode::FORBIDDEN);
@@ -155,6 +177,6 @@ async fn form_posts_need_the_session_token_and_the_same_origin() {
         .unwrap();
     assert_eq!(zones, 0, "nothing was written");
     drop(conn);
-    let ok = app.post_form(c, &[("name", "新片区")]).await;
+    let ok = app.create_zone_form("新片区").await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
 }

@@ -184,19 +184,16 @@ async fn a_stopped_worker_answers_503_for_its_communities_only_and_loses_nothing
     let grid2 = (app.cookie.clone(), app.csrf.clone());
     app.sign_in("staff").await;
     let staff = (app.cookie.clone(), app.csrf.clone());
-    let cat: i64 = app
-        .scalar("SELECT id FROM ticket_categories WHERE community_id = $1 AND code = '11'", app.community_id(HS).await)
-        .await;
+    let cat = app.ticket_category(HS, "11").await;
     let submit = |what: &str| json!({"category_id": cat, "description": what, "address": "海盛花园1栋", "channel": "hotline", "submitter_name": "王阿姨"});
-    let path = format!("/api/v1/communities/{HS}/tickets");
-    assert_eq!(app.post_json(&path, submit("楼道灯坏了，晚上看不见台阶")).await.status, StatusCode::CREATED);
+    assert_eq!(app.submit_ticket(HS, submit("楼道灯坏了，晚上看不见台阶")).await.status, StatusCode::CREATED);
     let before = tickets_of(&app, HS).await;
 
     set_worker_port(&app, hs_port, 1).await;
     let down = app.get(&format!("/c/{HS}/tickets")).await;
     assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(down.text().contains("暂时不可用"), "{}", down.text());
-    let refused = app.post_json(&path, submit("门口的井盖松了")).await;
+    let refused = app.submit_ticket(HS, submit("门口的井盖松了")).await;
     assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE, "{}", refused.text());
     assert_eq!(refused.json()["error"]["code"], "unavailable");
     (app.cookie, app.csrf) = grid2;

@@ -4,9 +4,40 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use linli::db::citus::Span;
 
-use crate::helpers::{TestApp, visible_text};
+use crate::helpers::{Resp, TestApp, visible_text};
 
 const HS: &str = "440804003001";
+
+impl TestApp {
+    /// How many residents a community's registry holds.
+    pub(crate) async fn resident_count(&self, code: &str) -> i64 {
+        self.scalar("SELECT COUNT(*) FROM residents WHERE community_id = $1", self.community_id(code).await).await
+    }
+
+    /// Staff send a CSV sheet to 海盛's import API, with its options (`?dry_run=true`...) as a query.
+    async fn import_sheet(&self, body: Vec<u8>, query: &str) -> Resp {
+        let req = Request::post(format!("/api/v1/communities/{HS}/import{query}"))
+            .header(header::CONTENT_TYPE, "text/csv")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// An office uploads a sheet on 海盛's import page to have it checked.
+    async fn upload_import_sheet(&self, file: &[u8]) -> Resp {
+        self.post_multipart(&format!("/c/{HS}/import"), &[], &[("file", file)]).await
+    }
+
+    /// An office confirms the import of a checked sheet, kept as `pending`.
+    async fn confirm_import_sheet(&self, pending: &str) -> Resp {
+        self.post_multipart(&format!("/c/{HS}/import"), &[("pending", pending)], &[]).await
+    }
+
+    /// Someone downloads 海盛's registry as an Excel sheet.
+    async fn export_resident_sheet(&self) -> Resp {
+        self.get(&format!("/c/{HS}/export/residents.xlsx")).await
+    }
+}
 
 fn id(seq: u32) -> String {
     linli::services::pii::make_id_number("440804", chrono::NaiveDate::from_ymd_opt(1975, 3, 4).unwrap(), seq, true)
@@ -21,20 +52,11 @@ fn sheet(rows: &[[&str; 10]]) -> String {
     out
 }
 
-async fn import(app: &TestApp, body: Vec<u8>, query: &str) -> crate::helpers::Resp {
-    let req = Request::post(format!("/api/v1/communities/{HS}/import{query}"))
-        .header(header::CONTENT_TYPE, "text/csv")
-        .body(Body::from(body))
-        .unwrap();
-    app.send(req).await
-}
-
 #[tokio::test]
 async fn a_dry_run_lists_every_bad_row_and_nothing_is_imported_while_the_file_has_errors() {
     let mut app = TestApp::demo().await;
     app.sign_in("staff").await;
-    let c = app.community_id(HS).await;
-    let before = app.scalar("SELECT COUNT(*) FROM residents WHERE community_id = $1", c).await;
+    let before = app.resident_count(HS).await;
     let (good1, good2) = (id(1), id(2));
     let csv = sheet(&[
         ["陈大明", "男", &good1, "13700001111", "新港花园", "1", "1", "101", "第一网格", "户籍"],
@@ -43,7 +65,7 @@ async fn a_dry_run_lists_every_bad_row_and_nothing_is_imported_while_the_file_ha
     ]);
     // GBK, as Excel on a Chinese Windows saves CSV.
     let (gbk, _, _) = encoding_rs::GBK.encode(&csv);
-    let dry = import(&app, gbk.to_vec(), "?dry_run=true").await;
+    let dry = app.import_sheet(gbk.to_vec(), "?dry_run=true").await;
     assert_eq!(dry.status, StatusCode::OK);
     let report = dry.json();
     assert_eq!(report["rows"], 3);
@@ -54,23 +76,19 @@ async fn a_dry_run_lists_every_bad_row_and_nothing_is_imported_while_the_file_ha
     assert!(errors.iter().all(|e| e["row"] == 4));
     assert!(errors[3]["reason"].as_str().unwrap().contains("第九网格"));
 
-    let refused = import(&app, gbk.to_vec(), "").await;
+    let refused = app.import_sheet(gbk.to_vec(), "").await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM residents WHERE community_id = $1", c).await,
-        before,
-        "nothing imported"
-    );
+    assert_eq!(app.resident_count(HS).await, before, "nothing imported");
 
-    let partial = import(&app, gbk.to_vec(), "?skip_invalid=true").await.json();
+    let partial = app.import_sheet(gbk.to_vec(), "?skip_invalid=true").await.json();
     assert_eq!(partial["applied"], true);
     assert_eq!(partial["residents"], 2);
     assert_eq!(partial["households"], 1, "the two share a household");
     assert_eq!(partial["compounds"], 1);
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM residents WHERE community_id = $1", c).await, before + 2);
+    assert_eq!(app.resident_count(HS).await, before + 2);
 
     // The same people again are refused: their ID numbers are registered now.
-    let again = import(&app, csv.into_bytes(), "?dry_run=true").await.json();
+    let again = app.import_sheet(csv.into_bytes(), "?dry_run=true").await.json();
     assert!(
         again["errors"].as_array().unwrap().iter().any(|e| e["reason"].as_str().unwrap().contains("已在本社区登记"))
     );
@@ -109,13 +127,13 @@ async fn an_office_uploads_an_xlsx_checks_it_and_confirms_on_the_page() {
     let headers = linli::capabilities::registry::transfer::COLUMNS;
     let xlsx = linli::capabilities::registry::transfer::xlsx_table("Sheet1", &headers, &rows).unwrap();
 
-    let checked = app.post_multipart(&format!("/c/{HS}/import"), &[], &[("file", &xlsx)]).await;
+    let checked = app.upload_import_sheet(&xlsx).await;
     assert_eq!(checked.status, StatusCode::OK, "{}", checked.text());
     let html = checked.text();
     assert!(visible_text(&html).contains("确认导入"));
     let pending = html.split("name=\"pending\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
 
-    let done = app.post_multipart(&format!("/c/{HS}/import"), &[("pending", &pending)], &[]).await;
+    let done = app.confirm_import_sheet(&pending).await;
     assert!(visible_text(&done.text()).contains("导入完成"), "{}", done.text());
     let found = app.get(&format!("/api/v1/communities/{HS}/residents?q=%E8%B5%B5%E4%B8%80")).await.json();
     assert_eq!(found["total"], 1);
@@ -127,13 +145,13 @@ async fn an_office_uploads_an_xlsx_checks_it_and_confirms_on_the_page() {
 async fn the_registry_exports_to_xlsx_masked_and_within_scope() {
     let mut app = TestApp::demo().await;
     app.sign_in("grid").await;
-    let r = app.get(&format!("/c/{HS}/export/residents.xlsx")).await;
+    let r = app.export_resident_sheet().await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().contains("spreadsheetml"));
     let table = linli::capabilities::registry::transfer::read_table(&r.body).unwrap();
     assert_eq!(table[0][0], "姓名");
     let c = app.community_id(HS).await;
-    let grid0 = app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", c).await;
+    let grid0 = app.first_grid_id(HS).await;
     let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     let in_grid: i64 = linli::db::query("SELECT COUNT(*) FROM residents WHERE community_id = $1 AND grid_id = $2")
         .bind(c)

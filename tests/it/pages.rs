@@ -2,9 +2,16 @@
 
 use axum::http::StatusCode;
 
-use crate::helpers::{TestApp, visible_text};
+use crate::helpers::{Resp, TestApp, visible_text};
 
 const HS: &str = "440804003001";
+
+impl TestApp {
+    /// Staff create a zone 片区 in 海盛 through the page form.
+    pub(crate) async fn create_zone_form(&self, name: &str) -> Resp {
+        self.post_form(&format!("/c/{HS}/zones"), &[("name", name)]).await
+    }
+}
 
 #[tokio::test]
 async fn the_places_browser_goes_from_subdistrict_to_household() {
@@ -32,7 +39,7 @@ async fn the_places_browser_goes_from_subdistrict_to_household() {
     let html = community.text();
     assert!(html.contains("<svg class=\"map\""), "the community page draws its grids");
     assert!(visible_text(&html).contains("第一网格"));
-    let grid = app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", c).await;
+    let grid = app.first_grid_id(HS).await;
     let grid_page = app.get(&format!("/c/{HS}/grids/{grid}")).await.text();
     assert!(grid_page.contains("grid-on"), "the grid is highlighted on its map");
     let household = app.scalar("SELECT MIN(id) FROM households WHERE community_id = $1", c).await;
@@ -74,7 +81,7 @@ async fn pages_switch_to_english_and_back() {
 async fn user_text_is_escaped_on_pages() {
     let mut app = TestApp::demo().await;
     app.sign_in("staff").await;
-    let r = app.post_form(&format!("/c/{HS}/zones"), &[("name", "<script>alert(1)</script>")]).await;
+    let r = app.create_zone_form("<script>alert(1)</script>").await;
     let page = app.get(&r.location()).await.text();
     assert!(!page.contains("<script>alert"));
     assert!(page.contains("&#60;script&#62;alert(1)"));

@@ -9,6 +9,24 @@ use crate::helpers::{Resp, TestApp, visible_text};
 const HS: &str = "440804003001";
 const JF: &str = "350206004001";
 
+impl TestApp {
+    /// How many accounts the platform has.
+    async fn account_count(&self) -> i64 {
+        self.scalar("SELECT COUNT(*) FROM users WHERE id > $1", 0).await
+    }
+
+    /// A secretary creates a colleague's account through 海盛's page form.
+    async fn create_account_form(&self, fields: &[(&str, String)]) -> Resp {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.post_form(&format!("/c/{HS}/users"), &pairs).await
+    }
+
+    /// A secretary creates a colleague's account through 海盛's API.
+    async fn create_account_api(&self, body: Value) -> Resp {
+        self.post_json(&format!("/api/v1/communities/{HS}/users"), body).await
+    }
+}
+
 #[tokio::test]
 async fn jiafu_has_its_twelve_posts_each_keeping_field_notes() {
     let mut app = TestApp::demo().await;
@@ -39,11 +57,6 @@ async fn jiafu_has_its_twelve_posts_each_keeping_field_notes() {
     assert_eq!(writers, 12);
 }
 
-async fn add_user(app: &TestApp, fields: Vec<(&'static str, String)>) -> Resp {
-    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    app.post_form(&format!("/c/{HS}/users"), &pairs).await
-}
-
 #[tokio::test]
 async fn a_secretary_gives_a_new_colleague_a_post_and_mistakes_are_named() {
     let mut app = TestApp::demo().await;
@@ -63,20 +76,20 @@ async fn a_secretary_gives_a_new_colleague_a_post_and_mistakes_are_named() {
             ("post_place_id", place),
         ]
     };
-    let users_before = app.scalar("SELECT COUNT(*) FROM users WHERE id > $1", 0).await;
+    let users_before = app.account_count().await;
 
-    let r = add_user(&app, form("compound_secretary", String::new(), "community_staff")).await;
+    let r = app.create_account_form(&form("compound_secretary", String::new(), "community_staff")).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.inline_error("post_place_id"), "必填");
-    let r = add_user(&app, form("zone_secretary", elsewhere.to_string(), "community_staff")).await;
+    let r = app.create_account_form(&form("zone_secretary", elsewhere.to_string(), "community_staff")).await;
     assert_eq!(r.inline_error("post_place_id"), "所选记录不存在", "another community's zone");
-    let r = add_user(&app, form("field_worker", String::new(), "volunteer")).await;
+    let r = app.create_account_form(&form("field_worker", String::new(), "volunteer")).await;
     assert_eq!(r.inline_error("post"), "只有社区工作者可有岗位");
-    let r = add_user(&app, form("field_worker", compound.to_string(), "community_staff")).await;
+    let r = app.create_account_form(&form("field_worker", compound.to_string(), "community_staff")).await;
     assert!(r.inline_error("post_place_id").contains("请留空"));
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM users WHERE id > $1", 0).await, users_before);
+    assert_eq!(app.account_count().await, users_before);
 
-    let r = add_user(&app, form("compound_secretary", compound.to_string(), "community_staff")).await;
+    let r = app.create_account_form(&form("compound_secretary", compound.to_string(), "community_staff")).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let listed = app.get(&format!("/api/v1/communities/{HS}/users")).await.json();
     let he = listed["items"].as_array().unwrap().iter().find(|u| u["username"] == "xqms").unwrap().clone();
@@ -94,16 +107,14 @@ async fn a_secretary_gives_a_new_colleague_a_post_and_mistakes_are_named() {
 
     // Through the API too, with the error on its field.
     let r = app
-        .post_json(
-            &format!("/api/v1/communities/{HS}/users"),
+        .create_account_api(
             json!({"username": "waiqin", "display_name": "海盛 外勤", "password": "demo12345", "role": "community_staff", "post": "courier"}),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.field_error("post"), "不是可选的值");
     let r = app
-        .post_json(
-            &format!("/api/v1/communities/{HS}/users"),
+        .create_account_api(
             json!({"username": "waiqin", "display_name": "海盛 外勤", "password": "demo12345", "role": "community_staff", "post": "field_worker"}),
         )
         .await;

@@ -5,11 +5,127 @@
 use axum::http::StatusCode;
 use linli::db::citus::Span;
 use linli::db::query;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, visible_text};
+use crate::helpers::{Resp, TestApp, visible_text};
 
 const HS: &str = "440804003001";
+
+impl TestApp {
+    /// The id of a community's first grid (the demo's 第一网格).
+    pub(crate) async fn first_grid_id(&self, code: &str) -> i64 {
+        self.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", self.community_id(code).await).await
+    }
+
+    /// The ids of a community's grids, in order.
+    pub(crate) async fn grid_ids(&self, code: &str) -> Vec<i64> {
+        let c = self.community_id(code).await;
+        let mut conn = self.state.db.span(Span::Maintenance).await.unwrap();
+        query("SELECT id FROM grids WHERE community_id = $1 ORDER BY id").bind(c).scalars(&mut conn).await.unwrap()
+    }
+
+    /// The first household of a grid of a community.
+    pub(crate) async fn first_household_in_grid(&self, code: &str, grid: i64) -> i64 {
+        let c = self.community_id(code).await;
+        let mut conn = self.state.db.span(Span::Maintenance).await.unwrap();
+        query("SELECT MIN(id) FROM households WHERE community_id = $1 AND grid_id = $2")
+            .bind(c)
+            .bind(grid)
+            .scalar(&mut conn)
+            .await
+            .unwrap()
+    }
+
+    /// What was done to a record of 海盛's registry, in order, as the audit log tells.
+    async fn registry_audit_actions(&self, entity: &str, id: i64) -> Vec<String> {
+        let c = self.community_id(HS).await;
+        let mut conn = self.state.db.span(Span::Maintenance).await.unwrap();
+        query("SELECT action FROM audit_log WHERE community_id = $1 AND entity = $2 AND entity_id = $3 ORDER BY id")
+            .bind(c)
+            .bind(entity)
+            .bind(id)
+            .scalars(&mut conn)
+            .await
+            .unwrap()
+    }
+
+    /// Staff create a household through the page form.
+    async fn create_household(&self, address: &str, grid: i64, room: &str) -> Resp {
+        let (path, grid) = (format!("/c/{HS}/households"), grid.to_string());
+        self.post_form(&path, &[("address", address), ("grid_id", &grid), ("room", room)]).await
+    }
+
+    /// Staff change a household's address, grid and room through its page form.
+    async fn update_household(&self, id: i64, address: &str, grid: i64, room: &str) -> Resp {
+        let (path, grid) = (format!("/c/{HS}/households/{id}"), grid.to_string());
+        self.post_form(&path, &[("address", address), ("grid_id", &grid), ("room", room)]).await
+    }
+
+    /// Staff archive a household from its page.
+    async fn archive_household(&self, id: i64) -> Resp {
+        self.post_form(&format!("/c/{HS}/households/{id}/archive"), &[]).await
+    }
+
+    /// Someone moves a household to another grid through the API.
+    async fn move_household(&self, id: i64, grid: i64) -> Resp {
+        self.patch_json(&format!("/api/v1/communities/{HS}/households/{id}"), json!({"grid_id": grid})).await
+    }
+
+    /// Someone writes notes on a household through the API.
+    pub(crate) async fn write_household_notes(&self, code: &str, id: i64, notes: &str) -> Resp {
+        self.patch_json(&format!("/api/v1/communities/{code}/households/{id}"), json!({"notes": notes})).await
+    }
+
+    /// Staff register a resident through the page form.
+    async fn add_resident_form(&self, fields: &[(&str, &str)]) -> Resp {
+        self.post_form(&format!("/c/{HS}/residents"), fields).await
+    }
+
+    /// Staff register a resident through the API.
+    async fn add_resident_api(&self, body: Value) -> Resp {
+        self.post_json(&format!("/api/v1/communities/{HS}/residents"), body).await
+    }
+
+    /// Someone reveals a resident's full personal value (`phone`, `id_number`) through the API.
+    async fn reveal_resident_api(&self, id: i64, field: &str) -> Resp {
+        self.post_json(&format!("/api/v1/communities/{HS}/residents/{id}/reveal"), json!({"field": field})).await
+    }
+
+    /// Someone reveals a resident's full personal value on the record's page.
+    async fn reveal_resident_form(&self, id: i64, field: &str) -> Resp {
+        self.post_form(&format!("/c/{HS}/residents/{id}/reveal/{field}"), &[]).await
+    }
+
+    /// Staff create a zone 片区 through the API.
+    async fn create_zone_api(&self, name: &str) -> Resp {
+        self.post_json(&format!("/api/v1/communities/{HS}/zones"), json!({"name": name})).await
+    }
+
+    /// Staff register a partner unit 共建单位 through the API.
+    async fn register_partner_unit(&self, body: Value) -> Resp {
+        self.post_json(&format!("/api/v1/communities/{HS}/partner_units"), body).await
+    }
+
+    /// Staff reveal a partner unit's full contact value through the API.
+    async fn reveal_partner_unit(&self, id: i64, field: &str) -> Resp {
+        self.post_json(&format!("/api/v1/communities/{HS}/partner_units/{id}/reveal"), json!({"field": field})).await
+    }
+
+    /// Staff change a partner unit through the API.
+    async fn update_partner_unit(&self, id: i64, body: Value) -> Resp {
+        self.patch_json(&format!("/api/v1/communities/{HS}/partner_units/{id}"), body).await
+    }
+
+    /// Staff archive a partner unit through the API.
+    async fn archive_partner_unit(&self, id: i64) -> Resp {
+        self.post_json(&format!("/api/v1/communities/{HS}/partner_units/{id}/archive"), json!({})).await
+    }
+
+    /// Staff bring an archived partner unit back through the API.
+    async fn unarchive_partner_unit(&self, id: i64) -> Resp {
+        self.post_json(&format!("/api/v1/communities/{HS}/partner_units/{id}/unarchive"), json!({})).await
+    }
+}
 
 fn id_number(seq: u32) -> String {
     linli::services::pii::make_id_number("440804", chrono::NaiveDate::from_ymd_opt(1952, 8, 9).unwrap(), seq, false)
@@ -17,11 +133,7 @@ fn id_number(seq: u32) -> String {
 
 /// Staff create a household through the page; answers its id.
 async fn new_household(app: &TestApp, address: &str) -> i64 {
-    let grid =
-        app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", app.community_id(HS).await).await.to_string();
-    let r = app
-        .post_form(&format!("/c/{HS}/households"), &[("address", address), ("grid_id", &grid), ("room", "101")])
-        .await;
+    let r = app.create_household(address, app.first_grid_id(HS).await, "101").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     r.location().split('?').next().unwrap().rsplit('/').next().unwrap().parse().unwrap()
 }
@@ -31,19 +143,16 @@ async fn staff_register_a_resident_and_bad_fields_are_named_in_chinese() {
     let mut app = TestApp::demo().await;
     app.sign_in("staff").await;
     let h = new_household(&app, "海盛花园9栋1单元101").await;
-    let before = app.scalar("SELECT COUNT(*) FROM residents WHERE community_id = $1", app.community_id(HS).await).await;
+    let before = app.resident_count(HS).await;
 
     let bad = app
-        .post_form(
-            &format!("/c/{HS}/residents"),
-            &[
-                ("name", ""),
-                ("phone", "12345"),
-                ("id_number", "110105194912310021"),
-                ("household_id", &h.to_string()),
-                ("care_tags", "火星人"),
-            ],
-        )
+        .add_resident_form(&[
+            ("name", ""),
+            ("phone", "12345"),
+            ("id_number", "110105194912310021"),
+            ("household_id", &h.to_string()),
+            ("care_tags", "火星人"),
+        ])
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let text = visible_text(&bad.text());
@@ -51,26 +160,19 @@ async fn staff_register_a_resident_and_bad_fields_are_named_in_chinese() {
     {
         assert!(text.contains(msg), "missing {msg}: {text}");
     }
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM residents WHERE community_id = $1", app.community_id(HS).await).await,
-        before,
-        "nothing written"
-    );
+    assert_eq!(app.resident_count(HS).await, before, "nothing written");
 
     let id = id_number(77);
     let ok = app
-        .post_form(
-            &format!("/c/{HS}/residents"),
-            &[
-                ("name", "林秀英"),
-                ("phone", "13812345678"),
-                ("id_number", &id),
-                ("household_id", &h.to_string()),
-                ("care_tags", "独居老人"),
-                ("party_member", "false"),
-                ("party_member", "true"),
-            ],
-        )
+        .add_resident_form(&[
+            ("name", "林秀英"),
+            ("phone", "13812345678"),
+            ("id_number", &id),
+            ("household_id", &h.to_string()),
+            ("care_tags", "独居老人"),
+            ("party_member", "false"),
+            ("party_member", "true"),
+        ])
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
     let page = app.get(&ok.location()).await;
@@ -98,10 +200,7 @@ async fn the_registry_is_found_by_name_masked_phone_last_digits_and_full_numbers
     let h = new_household(&app, "海景苑1栋1单元101").await;
     let id = id_number(5);
     let r = app
-        .post_json(
-            &format!("/api/v1/communities/{HS}/residents"),
-            json!({"name": "欧阳娜娜", "phone": "13998765432", "id_number": id, "household_id": h}),
-        )
+        .add_resident_api(json!({"name": "欧阳娜娜", "phone": "13998765432", "id_number": id, "household_id": h}))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let rid = r.json()["id"].as_i64().unwrap();
@@ -146,11 +245,9 @@ async fn changes_and_archiving_are_audited_and_nothing_is_deleted() {
     app.sign_in("staff").await;
     let h = new_household(&app, "测试路8号301").await;
     let url = format!("/c/{HS}/households/{h}");
-    let grid =
-        app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", app.community_id(HS).await).await.to_string();
-    let r = app.post_form(&url, &[("address", "测试路8号302"), ("grid_id", &grid), ("room", "302")]).await;
+    let r = app.update_household(h, "测试路8号302", app.first_grid_id(HS).await, "302").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let archived = app.post_form(&format!("{url}/archive"), &[]).await;
+    let archived = app.archive_household(h).await;
     assert_eq!(archived.status, StatusCode::SEE_OTHER);
     let list = app
         .get(&format!("/api/v1/communities/{HS}/households?q=%E6%B5%8B%E8%AF%95%E8%B7%AF8%E5%8F%B7302"))
@@ -165,19 +262,9 @@ async fn changes_and_archiving_are_audited_and_nothing_is_deleted() {
     let page = visible_text(&app.get(&url).await.text());
     assert!(page.contains("测试路8号301") && page.contains("测试路8号302"), "before and after: {page}");
     assert!(page.contains("归档") && page.contains("已归档"));
-    let c = app.community_id(HS).await;
-    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
-    let actions: Vec<String> = query(
-        "SELECT action FROM audit_log WHERE community_id = $1 AND entity = 'household' AND entity_id = $2 ORDER BY id",
-    )
-    .bind(c)
-    .bind(h)
-    .scalars(&mut conn)
-    .await
-    .unwrap();
-    assert_eq!(actions, ["create", "update", "archive"]);
+    assert_eq!(app.registry_audit_actions("household", h).await, ["create", "update", "archive"]);
     // The log refuses to be rewritten, even by the database's own users.
-    drop(conn);
+    let c = app.community_id(HS).await;
     let mut tx = app.state.db.begin_span(Span::Maintenance).await.unwrap();
     let rewrite = query("UPDATE audit_log SET actor_name = 'x' WHERE community_id = $1").bind(c);
     assert!(rewrite.execute(&mut tx).await.is_err());
@@ -190,7 +277,7 @@ async fn changes_and_archiving_are_audited_and_nothing_is_deleted() {
 async fn reveals_are_allowed_by_role_and_logged_for_the_secretary() {
     let mut app = TestApp::demo().await;
     let c = app.community_id(HS).await;
-    let grid0 = app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", c).await;
+    let grid0 = app.first_grid_id(HS).await;
     let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     let rid: i64 =
         query("SELECT MIN(id) FROM residents WHERE community_id = $1 AND grid_id = $2 AND phone_hash IS NOT NULL")
@@ -200,31 +287,26 @@ async fn reveals_are_allowed_by_role_and_logged_for_the_secretary() {
             .await
             .unwrap();
     drop(conn);
-    let reveal = format!("/api/v1/communities/{HS}/residents/{rid}/reveal");
 
     app.sign_in("grid").await;
-    let shown = app.post_json(&reveal, json!({"field": "phone"})).await;
+    let shown = app.reveal_resident_api(rid, "phone").await;
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.text());
     let full = shown.json()["value"].as_str().unwrap().to_string();
     assert!(linli::services::pii::normalize_phone(&full).is_ok());
 
     app.sign_in("staff").await;
-    let page_reveal = app.post_form(&format!("/c/{HS}/residents/{rid}/reveal/id_number"), &[]).await;
+    let page_reveal = app.reveal_resident_form(rid, "id_number").await;
     assert_eq!(page_reveal.status, StatusCode::OK);
     assert!(linli::services::pii::normalize_id_number(&visible_text(&page_reveal.text())).is_ok());
     // Staff may not read the log of reveals.
     assert_eq!(app.get(&format!("/c/{HS}/access-log")).await.status, StatusCode::FORBIDDEN);
 
     app.sign_in("street").await;
-    assert_eq!(
-        app.post_json(&reveal, json!({"field": "phone"})).await.status,
-        StatusCode::NOT_FOUND,
-        "not in their subdistrict"
-    );
+    assert_eq!(app.reveal_resident_api(rid, "phone").await.status, StatusCode::NOT_FOUND, "not in their subdistrict");
 
     app.sign_in("admin").await;
     assert_eq!(
-        app.post_json(&reveal, json!({"field": "phone"})).await.status,
+        app.reveal_resident_api(rid, "phone").await.status,
         StatusCode::FORBIDDEN,
         "platform admins never reveal"
     );
@@ -244,25 +326,17 @@ async fn reveals_are_allowed_by_role_and_logged_for_the_secretary() {
 async fn a_grid_worker_cannot_move_a_household_out_of_their_grid() {
     let mut app = TestApp::demo().await;
     let c = app.community_id(HS).await;
-    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
-    let grids: Vec<i64> =
-        query("SELECT id FROM grids WHERE community_id = $1 ORDER BY id").bind(c).scalars(&mut conn).await.unwrap();
-    let h: i64 = query("SELECT MIN(id) FROM households WHERE community_id = $1 AND grid_id = $2")
-        .bind(c)
-        .bind(grids[0])
-        .scalar(&mut conn)
-        .await
-        .unwrap();
-    drop(conn);
+    let grids = app.grid_ids(HS).await;
+    let h = app.first_household_in_grid(HS, grids[0]).await;
     app.sign_in("grid").await;
     let url = format!("/api/v1/communities/{HS}/households/{h}");
-    assert_eq!(app.patch_json(&url, json!({"notes": "独居老人已走访"})).await.status, StatusCode::OK);
-    let moved = app.patch_json(&url, json!({"grid_id": grids[1]})).await;
+    assert_eq!(app.write_household_notes(HS, h, "独居老人已走访").await.status, StatusCode::OK);
+    let moved = app.move_household(h, grids[1]).await;
     assert_eq!(moved.status, StatusCode::FORBIDDEN);
     assert_eq!(app.get(&url).await.json()["grid_id"].as_i64(), Some(grids[0]));
     // Moving a household as staff moves its residents' grid too.
     app.sign_in("staff").await;
-    assert_eq!(app.patch_json(&url, json!({"grid_id": grids[1]})).await.status, StatusCode::OK);
+    assert_eq!(app.move_household(h, grids[1]).await.status, StatusCode::OK);
     let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
     let left: i64 =
         query("SELECT COUNT(*) FROM residents WHERE community_id = $1 AND household_id = $2 AND grid_id <> $3")
@@ -283,11 +357,8 @@ async fn concurrent_writes_all_succeed() {
     let mut tasks = Vec::new();
     for i in 0..40 {
         let app = app.clone();
-        tasks.push(tokio::spawn(async move {
-            app.post_json(&format!("/api/v1/communities/{HS}/zones"), json!({"name": format!("并发片区{i}")}))
-                .await
-                .status
-        }));
+        let name = format!("并发片区{i}");
+        tasks.push(tokio::spawn(async move { app.create_zone_api(&name).await.status }));
     }
     for t in tasks {
         assert_eq!(t.await.unwrap(), StatusCode::CREATED);
@@ -309,57 +380,44 @@ async fn units_named(app: &TestApp, archived: bool) -> i64 {
 async fn staff_register_a_partner_unit_find_it_archive_it_and_bring_it_back_through_the_api() {
     let mut app = TestApp::demo().await;
     app.sign_in("staff").await;
-    let base = format!("/api/v1/communities/{HS}/partner_units");
-    let bad = app.post_json(&base, json!({"name": "", "kind": "bank"})).await;
+    let bad = app.register_partner_unit(json!({"name": "", "kind": "bank"})).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.field_error("name"), "必填");
     assert_eq!(bad.field_error("kind"), "不是可选的值");
     let landline = app
-        .post_json(&base, json!({"name": "海盛便民药房", "kind": "enterprise", "contact_phone": "0759-2233445"}))
+        .register_partner_unit(json!({"name": "海盛便民药房", "kind": "enterprise", "contact_phone": "0759-2233445"}))
         .await;
     assert_eq!(landline.field_error("contact_phone"), "手机号码格式不正确（应为 11 位大陆手机号）");
     let made = app
-        .post_json(
-            &base,
+        .register_partner_unit(
             json!({"name": "海盛便民药房", "kind": "enterprise", "contact_name": "郑店长", "contact_phone": "13812345678", "address": "南调路18号"}),
         )
         .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
     assert_eq!(made.json()["contact_phone"], "138****5678", "the contact's mobile is masked");
     let id = made.json()["id"].as_i64().unwrap();
-    let shown = app.post_json(&format!("{base}/{id}/reveal"), json!({"field": "contact_phone"})).await;
+    let shown = app.reveal_partner_unit(id, "contact_phone").await;
     assert_eq!(shown.json()["value"], "13812345678", "{}", shown.text());
     let stored: i64 = app
         .scalar("SELECT COUNT(*) FROM partner_units WHERE id = $1 AND contact_phone_enc IS NOT NULL AND contact_phone_unsealed IS NULL", id)
         .await;
     assert_eq!(stored, 1, "encrypted at rest, no plain copy");
     assert_eq!(units_named(&app, false).await, 1, "found by the start of its name");
-    let changed = app.patch_json(&format!("{base}/{id}"), json!({"contact_name": "郑经理"})).await;
+    let changed = app.update_partner_unit(id, json!({"contact_name": "郑经理"})).await;
     assert_eq!(changed.status, StatusCode::OK);
     assert_eq!(changed.json()["contact_name"], "郑经理");
 
-    let archived = app.post_json(&format!("{base}/{id}/archive"), json!({})).await;
+    let archived = app.archive_partner_unit(id).await;
     assert_eq!(archived.status, StatusCode::OK, "{}", archived.text());
     assert_eq!(units_named(&app, false).await, 0);
     assert_eq!(units_named(&app, true).await, 1, "archived, never deleted");
-    let back = app.post_json(&format!("{base}/{id}/unarchive"), json!({})).await;
+    let back = app.unarchive_partner_unit(id).await;
     assert_eq!(back.status, StatusCode::OK);
     assert_eq!(units_named(&app, false).await, 1);
-    let c = app.community_id(HS).await;
-    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
-    let actions: Vec<String> = query(
-        "SELECT action FROM audit_log WHERE community_id = $1 AND entity = 'partner_unit' AND entity_id = $2 ORDER BY id",
-    )
-    .bind(c)
-    .bind(id)
-    .scalars(&mut conn)
-    .await
-    .unwrap();
-    assert_eq!(actions, ["create", "update", "archive", "unarchive"]);
-    drop(conn);
+    assert_eq!(app.registry_audit_actions("partner_unit", id).await, ["create", "update", "archive", "unarchive"]);
     // Another community's staff do not see it.
     app.sign_in("grid2").await;
-    assert_eq!(app.get(&format!("{base}/{id}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(&format!("/api/v1/communities/{HS}/partner_units/{id}")).await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

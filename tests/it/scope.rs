@@ -5,24 +5,31 @@ use axum::http::StatusCode;
 use linli::db::citus::Span;
 use linli::db::query;
 
-use crate::helpers::TestApp;
+use crate::helpers::{Resp, TestApp};
 
 const HAISHENG: &str = "440804003001";
 const HUILONG: &str = "321111005001";
 const LIANJIANG: &str = "441802005001";
 
+impl TestApp {
+    /// How many grants (roles in places) an account holds.
+    async fn grant_count(&self, user: i64) -> i64 {
+        self.scalar("SELECT COUNT(*) FROM grants WHERE user_id = $1", user).await
+    }
+
+    /// Staff give one of 海盛's grids its grid worker through the API.
+    async fn assign_grid_worker(&self, grid: i64, worker: i64) -> Resp {
+        let path = format!("/api/v1/communities/{HAISHENG}/grids/{grid}");
+        self.patch_json(&path, serde_json::json!({ "worker_user_id": worker })).await
+    }
+}
+
 /// A household in the given community and grid (by grid order), and one outside it.
 async fn household_in(app: &TestApp, code: &str, grid_index: usize) -> (i64, i64) {
     let c = app.community_id(code).await;
+    let grids = app.grid_ids(code).await;
+    let inside = app.first_household_in_grid(code, grids[grid_index]).await;
     let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
-    let grids: Vec<i64> =
-        query("SELECT id FROM grids WHERE community_id = $1 ORDER BY id").bind(c).scalars(&mut conn).await.unwrap();
-    let inside: i64 = query("SELECT MIN(id) FROM households WHERE community_id = $1 AND grid_id = $2")
-        .bind(c)
-        .bind(grids[grid_index])
-        .scalar(&mut conn)
-        .await
-        .unwrap();
     let outside: i64 = query("SELECT MIN(id) FROM households WHERE community_id = $1 AND grid_id <> $2")
         .bind(c)
         .bind(grids[grid_index])
@@ -49,7 +56,7 @@ async fn a_grid_worker_sees_the_households_of_their_grid_only() {
     );
     // The list holds only their grid's households.
     let list = app.get(&format!("/api/v1/communities/{HAISHENG}/households?per_page=200")).await.json();
-    let grid0 = app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", app.community_id(HAISHENG).await).await;
+    let grid0 = app.first_grid_id(HAISHENG).await;
     assert!(list["total"].as_i64().unwrap() > 0);
     assert!(list["items"].as_array().unwrap().iter().all(|h| h["grid_id"].as_i64() == Some(grid0)));
     // Places of the community are readable; another community does not exist for them.
@@ -97,9 +104,7 @@ async fn the_subdistrict_admin_sees_every_community_under_it_and_none_other() {
     assert_eq!(all["total"].as_i64(), Some(expected));
     // They read masked data but may not edit the registry.
     let (h, _) = household_in(&app, LIANJIANG, 0).await;
-    let r = app
-        .patch_json(&format!("/api/v1/communities/{LIANJIANG}/households/{h}"), serde_json::json!({"notes": "x"}))
-        .await;
+    let r = app.write_household_notes(LIANJIANG, h, "x").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
@@ -172,18 +177,17 @@ async fn a_grid_is_given_only_a_worker_of_its_own_community() {
     app.sign_in("staff").await;
     let c = app.community_id(HAISHENG).await;
     let grid = app.scalar("SELECT MAX(id) FROM grids WHERE community_id = $1", c).await;
-    let url = format!("/api/v1/communities/{HAISHENG}/grids/{grid}");
     let grid2 = app.user_id("grid2").await;
     let volunteer = app.user_id("volunteer").await;
-    let grants_before = app.scalar("SELECT COUNT(*) FROM grants WHERE user_id = $1", grid2).await;
+    let grants_before = app.grant_count(grid2).await;
     // 回龙's grid worker, and 海盛's volunteer who does not work for the community.
     for outsider in [grid2, volunteer] {
-        let r = app.patch_json(&url, serde_json::json!({ "worker_user_id": outsider })).await;
+        let r = app.assign_grid_worker(grid, outsider).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
         assert_eq!(r.field_error("worker_user_id"), "所选记录不存在");
     }
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM grants WHERE user_id = $1", grid2).await, grants_before);
+    assert_eq!(app.grant_count(grid2).await, grants_before);
     let worker = app.user_id("grid").await;
-    let r = app.patch_json(&url, serde_json::json!({ "worker_user_id": worker })).await;
+    let r = app.assign_grid_worker(grid, worker).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
 }

@@ -3,70 +3,51 @@
 
 use std::sync::Arc;
 
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use linli::db::citus::Span;
 use linli::db::query;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::{HS, balance, sound, user_id};
+use super::{HS, balance, points_held, sound};
 use crate::helpers::{TestApp, visible_text};
 
 #[tokio::test]
 async fn hand_given_points_retries_corrections_and_the_check_keep_the_ledger_exact() {
     let mut app = TestApp::demo().await;
     app.sign_in("staff").await;
-    let v = user_id(&app, "volunteer").await;
+    let v = app.user_id("volunteer").await;
     let start = balance(&app, v).await;
-    let give = |key: &'static str, body: Value| {
-        let mut req = Request::post(format!("/api/v1/communities/{HS}/points/movements"))
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(axum::body::Body::from(body.to_string()))
-            .unwrap();
-        if !key.is_empty() {
-            req.headers_mut().insert("idempotency-key", key.parse().unwrap());
-        }
-        req
-    };
-    let first = app.send(give("k-1", json!({"user_id": v, "amount": 15, "reason": "春节慰问活动帮忙"}))).await;
+    let first = app.give_points_api("k-1", json!({"user_id": v, "amount": 15, "reason": "春节慰问活动帮忙"})).await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
-    let retry = app.send(give("k-1", json!({"user_id": v, "amount": 15, "reason": "春节慰问活动帮忙"}))).await;
+    let retry = app.give_points_api("k-1", json!({"user_id": v, "amount": 15, "reason": "春节慰问活动帮忙"})).await;
     assert_eq!(first.json()["id"], retry.json()["id"], "a retry posts once");
     assert_eq!(balance(&app, v).await, start + 15);
-    let reused = app.send(give("k-1", json!({"user_id": v, "amount": 16, "reason": "另一笔"}))).await;
+    let reused = app.give_points_api("k-1", json!({"user_id": v, "amount": 16, "reason": "另一笔"})).await;
     assert_eq!(reused.status, StatusCode::CONFLICT);
     assert_eq!(
-        app.send(give("", json!({"user_id": v, "amount": 5, "reason": "x"}))).await.status,
+        app.give_points_api("", json!({"user_id": v, "amount": 5, "reason": "x"})).await.status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
-    let zero = app.send(give("k-2", json!({"user_id": v, "amount": 0, "reason": "x"}))).await;
+    let zero = app.give_points_api("k-2", json!({"user_id": v, "amount": 0, "reason": "x"})).await;
     assert!(zero.field_error("amount").contains("大于零"));
-    let no_reason = app.send(give("k-3", json!({"user_id": v, "amount": 5, "reason": " "}))).await;
+    let no_reason = app.give_points_api("k-3", json!({"user_id": v, "amount": 5, "reason": " "})).await;
     assert!(!no_reason.field_error("reason").is_empty());
-    let too_much = app.send(give("k-4", json!({"user_id": v, "amount": -(start + 10_000), "reason": "扣减"}))).await;
+    let too_much =
+        app.give_points_api("k-4", json!({"user_id": v, "amount": -(start + 10_000), "reason": "扣减"})).await;
     assert_eq!(too_much.status, StatusCode::CONFLICT, "a balance never goes below zero");
     assert!(too_much.json()["error"]["message"].as_str().unwrap().contains("积分余额不足"));
     assert_eq!(balance(&app, v).await, start + 15);
 
     // A deduction under a rule, then a correction by reversal; a reversal is posted once.
-    let rule = app
-        .post_json(
-            &format!("/api/v1/communities/{HS}/points/rules"),
-            json!({"name": "乱扔垃圾扣分", "kind": "deduction", "points": 5}),
-        )
-        .await
-        .json();
-    let d = app.send(give("k-5", json!({"user_id": v, "rule_id": rule["id"], "reason": "楼道乱堆杂物"}))).await;
+    let rule = app.create_points_rule(json!({"name": "乱扔垃圾扣分", "kind": "deduction", "points": 5})).await.json();
+    let d = app.give_points_api("k-5", json!({"user_id": v, "rule_id": rule["id"], "reason": "楼道乱堆杂物"})).await;
     assert_eq!(d.status, StatusCode::CREATED, "{}", d.text());
     assert_eq!(balance(&app, v).await, start + 10);
     let id = d.json()["id"].as_i64().unwrap();
-    let rev = app
-        .post_json(&format!("/api/v1/communities/{HS}/points/movements/{id}/reversal"), json!({"reason": "核实后撤销"}))
-        .await;
+    let rev = app.reverse_points_movement(id, "核实后撤销").await;
     assert_eq!(rev.status, StatusCode::CREATED, "{}", rev.text());
     assert_eq!(rev.json()["reverses"], id);
-    let twice = app
-        .post_json(&format!("/api/v1/communities/{HS}/points/movements/{id}/reversal"), json!({"reason": "again"}))
-        .await;
+    let twice = app.reverse_points_movement(id, "again").await;
     assert_eq!(twice.json()["id"], rev.json()["id"]);
     assert_eq!(balance(&app, v).await, start + 15);
     sound(&app).await;
@@ -105,48 +86,23 @@ async fn teams_and_partner_units_hold_points_of_their_own() {
     app.sign_in("staff").await;
     let team = app.scalar("SELECT id FROM teams WHERE community_id = $1 AND name = '红心微聚志愿服务队'", c).await;
     let unit = app.scalar("SELECT MIN(id) FROM partner_units WHERE community_id = $1", c).await;
-    let give = |key: &str, body: Value| {
-        Request::post(format!("/api/v1/communities/{HS}/points/movements"))
-            .header(header::CONTENT_TYPE, "application/json")
-            .header("idempotency-key", key)
-            .body(axum::body::Body::from(body.to_string()))
-            .unwrap()
-    };
-    let held = |app: &TestApp, kind: &'static str, owner: i64| {
-        let db = app.state.db.clone();
-        async move {
-            let mut conn = db.read().await.unwrap();
-            query("SELECT balance FROM ledger_accounts WHERE community_id = $1 AND kind = $2 AND owner_id = $3")
-                .bind(c)
-                .bind(kind)
-                .bind(owner)
-                .scalar::<i64>(&mut conn)
-                .await
-                .unwrap()
-        }
-    };
-    assert_eq!(held(&app, "team", team).await, 500, "the demo's commendation");
-    let r = app.send(give("t-1", json!({"team_id": team, "amount": 120, "reason": "重阳节活动"}))).await;
+    assert_eq!(points_held(&app, "team", team).await, 500, "the demo's commendation");
+    let r = app.give_points_api("t-1", json!({"team_id": team, "amount": 120, "reason": "重阳节活动"})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let r = app.send(give("u-1", json!({"partner_unit_id": unit, "amount": 80, "reason": "共建活动"}))).await;
+    let r = app.give_points_api("u-1", json!({"partner_unit_id": unit, "amount": 80, "reason": "共建活动"})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    assert_eq!((held(&app, "team", team).await, held(&app, "unit", unit).await), (620, 80));
-    let over = app.send(give("t-2", json!({"team_id": team, "amount": -1000, "reason": "扣减"}))).await;
+    assert_eq!((points_held(&app, "team", team).await, points_held(&app, "unit", unit).await), (620, 80));
+    let over = app.give_points_api("t-2", json!({"team_id": team, "amount": -1000, "reason": "扣减"})).await;
     assert_eq!(over.status, StatusCode::CONFLICT, "a team's balance never goes below zero either");
-    let both = app.send(give("t-3", json!({"team_id": team, "user_id": 1, "amount": 5, "reason": "x"}))).await;
+    let both = app.give_points_api("t-3", json!({"team_id": team, "user_id": 1, "amount": 5, "reason": "x"})).await;
     assert_eq!(both.status, StatusCode::UNPROCESSABLE_ENTITY, "one holder at a time");
-    let elsewhere = app.send(give("t-4", json!({"team_id": 999_999, "amount": 5, "reason": "x"}))).await;
+    let elsewhere = app.give_points_api("t-4", json!({"team_id": 999_999, "amount": 5, "reason": "x"})).await;
     assert!(!elsewhere.field_error("team_id").is_empty());
     // By the ledger page's form, too; the page lists what each holds.
     let key = "page-team-1";
-    let r = app
-        .post_form(
-            &format!("/c/{HS}/points/give"),
-            &[("holder", &format!("team:{team}")), ("amount", "30"), ("reason", "队伍例会"), ("key", key)],
-        )
-        .await;
+    let r = app.give_points_form(&format!("team:{team}"), "30", "队伍例会", key).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    assert_eq!(held(&app, "team", team).await, 650);
+    assert_eq!(points_held(&app, "team", team).await, 650);
     let page = visible_text(&app.get(&format!("/c/{HS}/points")).await.text());
     assert!(page.contains("队伍和共建单位的积分") && page.contains("650 积分"), "{page}");
     sound(&app).await;
@@ -157,7 +113,7 @@ async fn postings_that_share_a_commit_are_answered_one_by_one() {
     use linli::capabilities::points::ledger::{Acct, Posting, post_grouped};
     let app = TestApp::demo().await;
     let c = app.community_id(HS).await;
-    let (a, b) = (user_id(&app, "volunteer").await, user_id(&app, "resident").await);
+    let (a, b) = (app.user_id("volunteer").await, app.user_id("resident").await);
     let before = (balance(&app, a).await, balance(&app, b).await);
     let posting = |to_a: bool, amount: i64, key: String| Posting {
         community_id: c,
@@ -203,13 +159,8 @@ async fn postings_that_share_a_commit_are_answered_one_by_one() {
 async fn a_movement_or_audit_row_changed_behind_the_application_breaks_its_chain() {
     let mut app = TestApp::demo().await;
     app.sign_in("staff").await;
-    let v = user_id(&app, "volunteer").await;
-    let mut req = Request::post(format!("/api/v1/communities/{HS}/points/movements"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(axum::body::Body::from(json!({"user_id": v, "amount": 20, "reason": "义诊帮忙"}).to_string()))
-        .unwrap();
-    req.headers_mut().insert("idempotency-key", "tamper-1".parse().unwrap());
-    let given = app.send(req).await.json();
+    let v = app.user_id("volunteer").await;
+    let given = app.give_points_api("tamper-1", json!({"user_id": v, "amount": 20, "reason": "义诊帮忙"})).await.json();
     let moved = given["id"].as_i64().unwrap();
     let heads = app.get_public(&format!("/api/v1/communities/{HS}/chains")).await.json();
     let kept = heads["ledger"]["length"].as_i64().unwrap();

@@ -7,7 +7,7 @@ use linli::db::query;
 use linli::web::fmt;
 use serde_json::{Value, json};
 
-use super::{HOUR, HS, local, user_id};
+use super::{HOUR, HS, local, volunteer_of};
 use crate::helpers::{TestApp, visible_text};
 
 #[tokio::test]
@@ -42,19 +42,15 @@ async fn the_honor_roll_updates_and_names_only_those_who_agreed() {
     };
     let before = hours_of(&roll);
     app.sign_in("staff").await;
-    let v = user_id(&app, "volunteer").await;
-    let vol = app.scalar("SELECT id FROM volunteers WHERE user_id = $1", v).await;
+    let v = app.user_id("volunteer").await;
+    let vol = volunteer_of(&app, v).await;
     // Ten hours that have passed, and that no demo record touches: the night before last.
     let start = linli::time::day_start_ms(fmt::today()) - 2 * 24 * HOUR - 2 * HOUR;
-    let r = app
-        .post_json(
-            &format!("/api/v1/communities/{HS}/service-records"),
-            json!({"volunteer_id": vol, "service_type": "event", "content": "邻聚欢享文化节通宵布展", "started_at": local(start), "ended_at": local(start + 10 * HOUR)}),
-        )
-        .await;
+    let record = json!({"volunteer_id": vol, "service_type": "event", "content": "邻聚欢享文化节通宵布展", "started_at": local(start), "ended_at": local(start + 10 * HOUR)});
+    let r = app.record_service_api(record).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let id = r.json()["id"].as_i64().unwrap();
-    app.post_json(&format!("/api/v1/communities/{HS}/service-records/{id}/decision"), json!({"approve": true})).await;
+    app.approve_service_record_api(id).await;
     app.cookie = None;
     let roll = app.get(&format!("/api/v1/communities/{HS}/honor-roll?by=hours&period=all")).await.json();
     assert_eq!(hours_of(&roll), before + 600, "named (they agreed), ten hours more");

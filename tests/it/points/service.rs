@@ -7,14 +7,14 @@ use linli::db::citus::Span;
 use linli::db::query;
 use serde_json::{Value, json};
 
-use super::{HOUR, HS, balance, local, pending_of, slot, sound, user_id};
+use super::{HOUR, HS, balance, local, pending_of, reward_stock, slot, sound, volunteer_of};
 use crate::helpers::{TestApp, visible_text};
 
 #[tokio::test]
 async fn a_volunteer_serves_staff_approve_and_the_points_name_their_cause() {
     let mut app = TestApp::demo().await;
     app.sign_in("volunteer").await;
-    let me = user_id(&app, "volunteer").await;
+    let me = app.user_id("volunteer").await;
     let page = app.get(&format!("/c/{HS}/volunteer")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(visible_text(&page.text()).contains("记录志愿服务"));
@@ -22,8 +22,7 @@ async fn a_volunteer_serves_staff_approve_and_the_points_name_their_cause() {
     let (start, end) = (slot(40, 9), slot(40, 11));
     let photo = linli::services::media::png_for_tests(40, 30);
     let sent = app
-        .post_multipart(
-            &format!("/c/{HS}/service-records"),
+        .record_service_form(
             &[
                 ("service_type", "care"),
                 ("content", "陪王奶奶去医院复查"),
@@ -31,7 +30,7 @@ async fn a_volunteer_serves_staff_approve_and_the_points_name_their_cause() {
                 ("started_at", &local(start)),
                 ("ended_at", &local(end)),
             ],
-            &[("photos", &photo)],
+            &[&photo],
         )
         .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.text());
@@ -40,8 +39,7 @@ async fn a_volunteer_serves_staff_approve_and_the_points_name_their_cause() {
 
     // Refused, by name, and nothing saved: longer than the span, overlapping, in the future.
     let long = app
-        .post_multipart(
-            &format!("/c/{HS}/service-records"),
+        .record_service_form(
             &[
                 ("service_type", "care"),
                 ("content", "x"),
@@ -55,8 +53,7 @@ async fn a_volunteer_serves_staff_approve_and_the_points_name_their_cause() {
     assert_eq!(long.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(visible_text(&long.text()).contains("服务时长不能超过开始到结束的时间"));
     let overlap = app
-        .post_multipart(
-            &format!("/c/{HS}/service-records"),
+        .record_service_form(
             &[
                 ("service_type", "care"),
                 ("content", "x"),
@@ -76,14 +73,11 @@ async fn a_volunteer_serves_staff_approve_and_the_points_name_their_cause() {
     assert!(queue.contains("陪王奶奶去医院复查"), "{queue}");
     let shown = app.get(&format!("/c/{HS}/service-records/{record}")).await.text();
     assert!(shown.contains("/media/") && shown.contains("久和医院"));
-    let no_reason =
-        app.post_form(&format!("/c/{HS}/service-records/{record}/decide?reject=1"), &[("decision", "reject")]).await;
+    let no_reason = app.reject_service_record_form(record, None).await;
     assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY, "a refusal needs its reason");
-    let ok = app.post_form(&format!("/c/{HS}/service-records/{record}/decide"), &[("decision", "approve")]).await;
+    let ok = app.approve_service_record_form(record).await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
-    let again = app
-        .post_json(&format!("/api/v1/communities/{HS}/service-records/{record}/decision"), json!({"approve": true}))
-        .await;
+    let again = app.approve_service_record_api(record).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "decided once");
 
     // Two hours of care at 10 an hour (the rule's version in force then), traceable.
@@ -111,24 +105,13 @@ async fn a_volunteer_serves_staff_approve_and_the_points_name_their_cause() {
 
     // Staff who volunteer may not approve their own service.
     app.sign_in("staff").await;
-    let reg = app
-        .post_json(
-            &format!("/api/v1/communities/{HS}/volunteers/me"),
-            json!({"name": "吴社工", "skills": ["法律咨询"]}),
-        )
-        .await;
+    let reg = app.register_volunteer_api(json!({"name": "吴社工", "skills": ["法律咨询"]})).await;
     assert_eq!(reg.status, StatusCode::CREATED, "{}", reg.text());
-    let own = app
-        .post_json(
-            &format!("/api/v1/communities/{HS}/service-records"),
-            json!({"service_type": "mediation", "content": "调解漏水纠纷", "started_at": local(slot(3, 14)), "ended_at": local(slot(3, 15))}),
-        )
-        .await;
+    let served = json!({"service_type": "mediation", "content": "调解漏水纠纷", "started_at": local(slot(3, 14)), "ended_at": local(slot(3, 15))});
+    let own = app.record_service_api(served).await;
     assert_eq!(own.status, StatusCode::CREATED, "{}", own.text());
     let id = own.json()["id"].as_i64().unwrap();
-    let mine = app
-        .post_json(&format!("/api/v1/communities/{HS}/service-records/{id}/decision"), json!({"approve": true}))
-        .await;
+    let mine = app.approve_service_record_api(id).await;
     assert_eq!(mine.status, StatusCode::CONFLICT);
     assert!(mine.json()["error"]["message"].as_str().unwrap().contains("不能审核自己的服务记录"));
     sound(&app).await;
@@ -138,52 +121,29 @@ async fn a_volunteer_serves_staff_approve_and_the_points_name_their_cause() {
 async fn rules_are_versioned_and_capped_and_never_rewrite_the_past() {
     let mut app = TestApp::demo().await;
     app.sign_in("staff").await;
-    let v = user_id(&app, "volunteer").await;
-    let vol_id = app.scalar("SELECT id FROM volunteers WHERE user_id = $1", v).await;
+    let v = app.user_id("volunteer").await;
+    let vol_id = volunteer_of(&app, v).await;
     // Care is raised again: 20 an hour from now on. The version before ends where it starts.
-    let r = app
-        .post_json(&format!("/api/v1/communities/{HS}/points/rules"), json!({"code": "care", "name": "关爱帮扶（每小时）", "kind": "per_hour", "service_type": "care", "points": 20, "daily_cap": 40}))
-        .await;
+    let rule = json!({"code": "care", "name": "关爱帮扶（每小时）", "kind": "per_hour", "service_type": "care", "points": 20, "daily_cap": 40});
+    let r = app.create_points_rule(rule).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     assert_eq!(r.json()["version"], 3);
     let rules = app.get(&format!("/api/v1/communities/{HS}/points/rules")).await.json();
     let care: Vec<&Value> = rules["items"].as_array().unwrap().iter().filter(|r| r["code"] == "care").collect();
     assert_eq!(care.len(), 3);
     assert!(care[1]["effective_to"].is_string() && care[2]["in_force"] == true && care[1]["in_force"] == false);
-    let kind_change = app
-        .post_json(
-            &format!("/api/v1/communities/{HS}/points/rules"),
-            json!({"code": "care", "name": "x", "kind": "bonus", "points": 5}),
-        )
-        .await;
+    let kind_change = app.create_points_rule(json!({"code": "care", "name": "x", "kind": "bonus", "points": 5})).await;
     assert_eq!(kind_change.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let zero = app
-        .post_json(
-            &format!("/api/v1/communities/{HS}/points/rules"),
-            json!({"name": "x", "kind": "bonus", "points": 0}),
-        )
-        .await;
+    let zero = app.create_points_rule(json!({"name": "x", "kind": "bonus", "points": 0})).await;
     assert!(zero.field_error("points").contains("大于零"));
 
     // Service served before the change is paid by the version in force then (10 an hour),
     // and the day's cap of 40 holds across two records.
     let record = |start: i64, end: i64| json!({"volunteer_id": vol_id, "service_type": "care", "content": "入户探访", "started_at": local(start), "ended_at": local(end)});
-    let a = app
-        .post_json(&format!("/api/v1/communities/{HS}/service-records"), record(slot(50, 8), slot(50, 11)))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    let b = app
-        .post_json(&format!("/api/v1/communities/{HS}/service-records"), record(slot(50, 13), slot(50, 15)))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let a = app.record_service_api(record(slot(50, 8), slot(50, 11))).await.json()["id"].as_i64().unwrap();
+    let b = app.record_service_api(record(slot(50, 13), slot(50, 15))).await.json()["id"].as_i64().unwrap();
     for id in [a, b] {
-        let d = app
-            .post_json(&format!("/api/v1/communities/{HS}/service-records/{id}/decision"), json!({"approve": true}))
-            .await;
+        let d = app.approve_service_record_api(id).await;
         assert_eq!(d.status, StatusCode::OK, "{}", d.text());
     }
     let points = |id: i64| app.scalar("SELECT points FROM service_records WHERE id = $1", id);
@@ -196,42 +156,26 @@ async fn rules_are_versioned_and_capped_and_never_rewrite_the_past() {
 async fn activities_pay_a_fixed_amount_rejections_say_why_and_no_one_spends_what_they_lack() {
     let mut app = TestApp::demo().await;
     app.sign_in("staff").await;
-    let v = user_id(&app, "volunteer").await;
-    let vol_id = app.scalar("SELECT id FROM volunteers WHERE user_id = $1", v).await;
+    let v = app.user_id("volunteer").await;
+    let vol_id = volunteer_of(&app, v).await;
     // Each activity pays 20 under the demo's rule, however long it lasts.
     let mut paid = Vec::new();
     for (i, hours) in [(1, 1), (2, 4), (3, 2)] {
-        let rec = app
-            .post_json(
-                &format!("/api/v1/communities/{HS}/service-records"),
-                json!({"volunteer_id": vol_id, "service_type": "event", "content": format!("便民集市第{i}场"), "started_at": local(slot(60 - i, 9)), "ended_at": local(slot(60 - i, 9 + hours))}),
-            )
-            .await;
+        let event = json!({"volunteer_id": vol_id, "service_type": "event", "content": format!("便民集市第{i}场"), "started_at": local(slot(60 - i, 9)), "ended_at": local(slot(60 - i, 9 + hours))});
+        let rec = app.record_service_api(event).await;
         assert_eq!(rec.status, StatusCode::CREATED, "{}", rec.text());
         let id = rec.json()["id"].as_i64().unwrap();
-        let d = app
-            .post_json(&format!("/api/v1/communities/{HS}/service-records/{id}/decision"), json!({"approve": true}))
-            .await;
+        let d = app.approve_service_record_api(id).await;
         assert_eq!(d.status, StatusCode::OK, "{}", d.text());
         paid.push(d.json()["points"].as_i64().unwrap());
     }
     assert_eq!(paid, [20, 20, 20], "20 an activity, whether it took one hour or four");
 
     // A rejection gives its reason, and the volunteer sees it.
-    let rec = app
-        .post_json(
-            &format!("/api/v1/communities/{HS}/service-records"),
-            json!({"volunteer_id": vol_id, "service_type": "care", "content": "重复登记的探访", "started_at": local(slot(40, 8)), "ended_at": local(slot(40, 9))}),
-        )
-        .await
-        .json();
+    let visit = json!({"volunteer_id": vol_id, "service_type": "care", "content": "重复登记的探访", "started_at": local(slot(40, 8)), "ended_at": local(slot(40, 9))});
+    let rec = app.record_service_api(visit).await.json();
     let id = rec["id"].as_i64().unwrap();
-    let r = app
-        .post_json(
-            &format!("/api/v1/communities/{HS}/service-records/{id}/decision"),
-            json!({"approve": false, "reason": "与 3 月 2 日记录重复"}),
-        )
-        .await;
+    let r = app.reject_service_record_api(id, "与 3 月 2 日记录重复").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     app.sign_in("volunteer").await;
     let mine = visible_text(&app.get(&format!("/c/{HS}/service-records/{id}")).await.text());
@@ -251,11 +195,11 @@ async fn activities_pay_a_fixed_amount_rejections_say_why_and_no_one_spends_what
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let r = app.post_json(&format!("/api/v1/communities/{HS}/shop/{reward}/redemptions"), json!({})).await;
+    let r = app.redeem_reward_api(reward).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
     assert!(r.text().contains("积分余额不足"));
     assert_eq!(balance(&app, v).await, balance_now);
-    assert_eq!(app.scalar("SELECT stock FROM rewards WHERE id = $1", reward).await, 1);
+    assert_eq!(reward_stock(&app, reward).await, 1);
     sound(&app).await;
 }
 
@@ -265,18 +209,14 @@ async fn a_volunteer_who_resolves_a_ticket_has_served() {
     // A resident asks for 帮办代办, which goes to the 红心微聚 pool.
     app.sign_in("resident").await;
     let c = app.community_id(HS).await;
-    let category = app.scalar("SELECT id FROM ticket_categories WHERE community_id = $1 AND code = '13'", c).await;
+    let category = app.ticket_category(HS, "13").await;
     let t = app
-        .post_json(
-            &format!("/api/v1/communities/{HS}/tickets"),
-            json!({"category_id": category, "description": "帮我代办老年证", "address": "海盛花园"}),
-        )
+        .submit_ticket(HS, json!({"category_id": category, "description": "帮我代办老年证", "address": "海盛花园"}))
         .await;
     assert_eq!(t.status, StatusCode::CREATED, "{}", t.text());
     let ticket = t.json()["id"].as_i64().unwrap();
     app.sign_in("volunteer").await;
-    let path = format!("/api/v1/communities/{HS}/tickets/{ticket}/actions");
-    let accepted = app.post_json(&path, json!({"action": "accept"})).await;
+    let accepted = app.take_ticket(ticket).await;
     assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text());
     // Taken an hour ago.
     let mut tx = app.state.db.begin_span(Span::Maintenance).await.unwrap();
@@ -286,7 +226,7 @@ async fn a_volunteer_who_resolves_a_ticket_has_served() {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let r = app.post_json(&path, json!({"action": "resolve", "note": "已帮老人办好老年证"})).await;
+    let r = app.resolve_ticket(ticket, "已帮老人办好老年证").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let rec: (String, String, i64) =
         query("SELECT source, status, minutes FROM service_records WHERE community_id = $1 AND source_id = $2")

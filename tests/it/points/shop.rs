@@ -6,7 +6,7 @@ use linli::db::citus::Span;
 use linli::db::query;
 use serde_json::{Value, json};
 
-use super::{HS, balance, sound, user_id};
+use super::{HS, balance, points_held, reward_stock, sound};
 use crate::helpers::{TestApp, visible_text};
 
 #[tokio::test]
@@ -15,22 +15,18 @@ async fn a_volunteer_redeems_and_the_merchant_hands_it_over() {
     app.sign_in("staff").await;
     let c = app.community_id(HS).await;
     let unit = app.scalar("SELECT id FROM partner_units WHERE community_id = $1 AND name = '久和医院'", c).await;
-    let made = app
-        .post_json(
-            &format!("/api/v1/communities/{HS}/rewards"),
-            json!({"name": "免费体检一次", "kind": "service", "provider_unit_id": unit, "price": 40, "stock": 3, "per_person_limit": 1, "hold_days": 7}),
-        )
-        .await;
+    let checkup = json!({"name": "免费体检一次", "kind": "service", "provider_unit_id": unit, "price": 40, "stock": 3, "per_person_limit": 1, "hold_days": 7});
+    let made = app.create_reward(checkup).await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
     let reward = made.json()["id"].as_i64().unwrap();
-    let v = user_id(&app, "volunteer").await;
+    let v = app.user_id("volunteer").await;
     let before = balance(&app, v).await;
     assert!(before >= 40, "the demo volunteer has points: {before}");
 
     app.sign_in("volunteer").await;
     let shop = visible_text(&app.get(&format!("/c/{HS}/shop")).await.text());
     assert!(shop.contains("免费体检一次") && shop.contains("久和医院"));
-    let r = app.post_form(&format!("/c/{HS}/shop/{reward}/redeem"), &[("key", "one-tap")]).await;
+    let r = app.redeem_reward_form(reward, "one-tap").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let page = app.get(&r.location()).await.text();
     assert!(page.contains("<svg") && visible_text(&page).contains("待领取"), "a code and its QR");
@@ -38,7 +34,7 @@ async fn a_volunteer_redeems_and_the_merchant_hands_it_over() {
     let held = mine["items"].as_array().unwrap().iter().find(|d| d["reward_id"] == reward).unwrap().clone();
     let code = held["code"].as_str().unwrap().to_string();
     assert_eq!(balance(&app, v).await, before - 40);
-    let limit = app.post_form(&format!("/c/{HS}/shop/{reward}/redeem"), &[("key", "second")]).await;
+    let limit = app.redeem_reward_form(reward, "second").await;
     assert_eq!(limit.status, StatusCode::CONFLICT);
     assert!(visible_text(&limit.text()).contains("已达到每人限兑数量"));
 
@@ -46,39 +42,29 @@ async fn a_volunteer_redeems_and_the_merchant_hands_it_over() {
     app.sign_in("unit").await;
     let desk = visible_text(&app.get(&format!("/c/{HS}/handover")).await.text());
     assert!(desk.contains("免费体检一次"));
-    let wrong = app.post_form(&format!("/c/{HS}/handover"), &[("code", "00000000")]).await;
+    let wrong = app.hand_over_redemption("00000000").await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(visible_text(&wrong.text()).contains("兑换码不正确"));
-    let done = app.post_form(&format!("/c/{HS}/handover"), &[("code", &code)]).await;
+    let done = app.hand_over_redemption(&code).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text());
     assert!(visible_text(&done.text()).contains("核销成功"));
-    let twice = app.post_form(&format!("/c/{HS}/handover"), &[("code", &code)]).await;
+    let twice = app.hand_over_redemption(&code).await;
     assert_eq!(twice.status, StatusCode::CONFLICT);
     assert!(visible_text(&twice.text()).contains("已核销"));
-    let provider: i64 =
-        query("SELECT balance FROM ledger_accounts WHERE community_id = $1 AND kind = 'provider' AND owner_id = $2")
-            .bind(c)
-            .bind(unit)
-            .scalar(&mut app.state.db.span(Span::Maintenance).await.unwrap())
-            .await
-            .unwrap();
-    assert_eq!(provider, 40, "the held points went to the provider");
+    assert_eq!(points_held(&app, "provider", unit).await, 40, "the held points went to the provider");
 
     // Cancelled, and expired: the points and the unit come back.
     app.sign_in("volunteer").await;
     let meal = app.scalar("SELECT id FROM rewards WHERE community_id = $1 AND name = '社区食堂餐券'", c).await;
-    let stock = || app.scalar("SELECT stock FROM rewards WHERE id = $1", meal);
+    let stock = || reward_stock(&app, meal);
     let (b0, s0) = (balance(&app, v).await, stock().await);
-    let d = app.post_json(&format!("/api/v1/communities/{HS}/shop/{meal}/redemptions"), json!({})).await;
+    let d = app.redeem_reward_api(meal).await;
     assert_eq!(d.status, StatusCode::CREATED, "{}", d.text());
     assert_eq!((balance(&app, v).await, stock().await), (b0 - 20, s0 - 1));
     let id = d.json()["id"].as_i64().unwrap();
-    assert_eq!(
-        app.post_json(&format!("/api/v1/communities/{HS}/redemptions/{id}/cancel"), json!({})).await.json()["status"],
-        "cancelled"
-    );
+    assert_eq!(app.cancel_redemption(id).await.json()["status"], "cancelled");
     assert_eq!((balance(&app, v).await, stock().await), (b0, s0));
-    let d = app.post_json(&format!("/api/v1/communities/{HS}/shop/{meal}/redemptions"), json!({})).await.json();
+    let d = app.redeem_reward_api(meal).await.json();
     let mut tx = app.state.db.begin_span(Span::Maintenance).await.unwrap();
     query("UPDATE redemptions SET expires_at = 1 WHERE id = $1")
         .bind(d["id"].as_i64().unwrap())
@@ -148,6 +134,7 @@ async fn two_hundred_residents_race_for_the_last_ten_units() {
         cookies.push(format!("{}={token}", linli::auth::session::COOKIE));
     }
     tx.commit().await.unwrap();
+    // The raw path stays: `all_at_once` sends the 200 redemptions together, each as its own session.
     let path = format!("/api/v1/communities/{HS}/shop/{reward}/redemptions");
     let redemptions = cookies.into_iter().map(|cookie| (cookie, path.clone(), Value::Null)).collect();
     let mut won = 0;
@@ -159,8 +146,8 @@ async fn two_hundred_residents_race_for_the_last_ten_units() {
         }
     }
     assert_eq!(won, 10, "exactly the ten units");
+    let stock = reward_stock(&app, reward).await;
     let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
-    let stock: i64 = query("SELECT stock FROM rewards WHERE id = $1").bind(reward).scalar(&mut conn).await.unwrap();
     let held: i64 = query("SELECT COUNT(*) FROM redemptions WHERE reward_id = $1 AND status = 'held'")
         .bind(reward)
         .scalar(&mut conn)

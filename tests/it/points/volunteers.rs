@@ -7,7 +7,7 @@ use linli::db::query;
 use linli::web::fmt;
 use serde_json::json;
 
-use super::{HS, user_id};
+use super::{HS, volunteer_of};
 use crate::helpers::{TestApp, visible_text};
 
 #[tokio::test]
@@ -15,76 +15,53 @@ async fn people_sign_up_as_volunteers_and_join_teams() {
     let mut app = TestApp::demo().await;
     app.cookie = None;
     assert_eq!(app.get(&format!("/c/{HS}/volunteers/join")).await.status, StatusCode::OK);
-    let bad = app
-        .post_raw_form(
-            &format!("/c/{HS}/volunteers/join"),
-            &[("name", "刘热心"), ("phone", "12345"), ("password", "short")],
-        )
-        .await;
+    let bad = app.join_as_volunteer(&[("name", "刘热心"), ("phone", "12345"), ("password", "short")]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let text = visible_text(&bad.text());
     assert!(text.contains("手机号码格式不正确"), "{text}");
     let joined = app
-        .post_raw_form(
-            &format!("/c/{HS}/volunteers/join"),
-            &[
-                ("name", "刘热心"),
-                ("phone", "13712345678"),
-                ("password", "Volunteer2026"),
-                ("skills", "理发、家电维修"),
-                ("show_name", "true"),
-            ],
-        )
+        .join_as_volunteer(&[
+            ("name", "刘热心"),
+            ("phone", "13712345678"),
+            ("password", "Volunteer2026"),
+            ("skills", "理发、家电维修"),
+            ("show_name", "true"),
+        ])
         .await;
     assert_eq!(joined.status, StatusCode::SEE_OTHER, "{}", joined.text());
     app.sign_in_with("13712345678", "Volunteer2026").await;
     let me = app.get(&format!("/api/v1/communities/{HS}/volunteers/me")).await.json();
     assert!(me["number"].as_str().unwrap().starts_with(&format!("{HS}-")));
     assert_eq!(me["skills"], json!(["理发", "家电维修"]));
-    let again = app.post_json(&format!("/api/v1/communities/{HS}/volunteers/me"), json!({"name": "刘热心"})).await;
+    let again = app.register_volunteer_api(json!({"name": "刘热心"})).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "registered once");
     app.cookie = None;
-    let taken = app
-        .post_raw_form(
-            &format!("/c/{HS}/volunteers/join"),
-            &[("name", "冒名"), ("phone", "13712345678"), ("password", "Another2026x")],
-        )
-        .await;
+    let taken =
+        app.join_as_volunteer(&[("name", "冒名"), ("phone", "13712345678"), ("password", "Another2026x")]).await;
     assert!(visible_text(&taken.text()).contains("这个手机号已注册"));
 
     // Join a team and leave it again.
     app.sign_in_with("13712345678", "Volunteer2026").await;
     let c = app.community_id(HS).await;
     let team = app.scalar("SELECT id FROM teams WHERE community_id = $1 AND name = '青年志愿者队伍'", c).await;
-    let t = team.to_string();
-    assert_eq!(
-        app.post_form(&format!("/c/{HS}/volunteer/teams"), &[("team_id", &t), ("member", "true")]).await.status,
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(app.join_volunteer_team(team).await.status, StatusCode::SEE_OTHER);
     assert_eq!(
         app.get(&format!("/api/v1/communities/{HS}/volunteers/me")).await.json()["teams"][0]["team"],
         "青年志愿者队伍"
     );
-    app.post_form(&format!("/c/{HS}/volunteer/teams"), &[("team_id", &t), ("member", "false")]).await;
+    app.leave_volunteer_team(team).await;
     assert!(
         app.get(&format!("/api/v1/communities/{HS}/volunteers/me")).await.json()["teams"]
             .as_array()
             .unwrap()
             .is_empty()
     );
-    let leader = app
-        .post_form(&format!("/c/{HS}/volunteer/teams"), &[("team_id", &t), ("member", "true"), ("leader", "true")])
-        .await;
+    let leader = app.lead_volunteer_team(team).await;
     assert_eq!(leader.status, StatusCode::FORBIDDEN, "only staff name leaders");
 
     // Staff sign an elderly neighbour up and hand over the initial password.
     app.sign_in("staff").await;
-    let r = app
-        .post_form(
-            &format!("/c/{HS}/volunteers"),
-            &[("name", "陈大爷"), ("phone", "13698765432"), ("id_number", "11010519491231002X")],
-        )
-        .await;
+    let r = app.register_volunteer_by_staff("陈大爷", "13698765432", "11010519491231002X").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     let html = r.text();
     let password = html.split("<dt>初始密码</dt><dd>").nth(1).unwrap().split('<').next().unwrap().to_string();
@@ -93,8 +70,7 @@ async fn people_sign_up_as_volunteers_and_join_teams() {
     assert_eq!(me["id_number"], "110***********002X", "kept masked");
     // A resident registers themselves from their page.
     app.sign_in("resident").await;
-    let reg =
-        app.post_form(&format!("/c/{HS}/volunteer/register"), &[("name", "居民志愿者"), ("show_name", "false")]).await;
+    let reg = app.register_volunteer_form("居民志愿者", "false").await;
     assert_eq!(reg.status, StatusCode::SEE_OTHER, "{}", reg.text());
     assert!(app.get("/api/v1/me").await.text().contains("volunteer"));
 }
@@ -103,25 +79,20 @@ async fn people_sign_up_as_volunteers_and_join_teams() {
 async fn a_certificate_is_a_pdf_whose_code_anyone_can_check() {
     let mut app = TestApp::demo().await;
     app.sign_in("volunteer").await;
-    let v = user_id(&app, "volunteer").await;
-    let vol = app.scalar("SELECT id FROM volunteers WHERE user_id = $1", v).await;
+    let v = app.user_id("volunteer").await;
+    let vol = volunteer_of(&app, v).await;
     let year = chrono::Datelike::year(&fmt::today());
     let from = format!("{}-01-01", year - 1);
     let to = fmt::today().to_string();
-    let made = app.post_form(&format!("/c/{HS}/volunteers/{vol}/certificates"), &[("from", &from), ("to", &to)]).await;
+    let made = app.request_service_certificate_form(vol, &from, &to).await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text());
     let pdf = app.get(&made.location()).await;
     assert_eq!(pdf.headers[header::CONTENT_TYPE], "application/pdf");
     assert!(pdf.body.starts_with(b"%PDF-"));
-    let empty = app
-        .post_form(&format!("/c/{HS}/volunteers/{vol}/certificates"), &[("from", "2001-01-01"), ("to", "2001-12-31")])
-        .await;
+    let empty = app.request_service_certificate_form(vol, "2001-01-01", "2001-12-31").await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(visible_text(&empty.text()).contains("这段时间没有已通过的服务记录"));
-    let api = app
-        .post_json(&format!("/api/v1/communities/{HS}/volunteers/{vol}/certificates"), json!({"from": from, "to": to}))
-        .await
-        .json();
+    let api = app.request_service_certificate_api(vol, &from, &to).await.json();
     let code = api["code"].as_str().unwrap().to_string();
     assert!(api["verify_url"].as_str().unwrap().ends_with(&format!("/p/{HS}/certificates/{code}")));
     let c = app.community_id(HS).await;

@@ -6,7 +6,7 @@ use linli::db::citus::Span;
 use linli::db::query;
 use serde_json::{Value, json};
 
-use super::{HS, act, category, user_id};
+use super::HS;
 use crate::helpers::{TestApp, visible_text};
 
 #[tokio::test]
@@ -27,22 +27,19 @@ async fn points_route_to_their_grid_and_points_outside_go_to_the_community_queue
         ring[..4].iter().map(|p| p[0].as_f64().unwrap()).sum::<f64>() / 4.0,
         ring[..4].iter().map(|p| p[1].as_f64().unwrap()).sum::<f64>() / 4.0,
     );
-    let cat = category(&app, HS, "01").await;
+    let cat = app.ticket_category(HS, "01").await;
     let inside = app
-        .post_json(
-            &format!("/api/v1/communities/{HS}/tickets"),
+        .submit_ticket(
+            HS,
             json!({"category_id": cat, "description": "垃圾满溢", "lat": lat, "lng": lng, "channel": "patrol"}),
         )
         .await
         .json();
     assert_eq!(inside["grid_id"], grid);
     assert_eq!(inside["status"], "dispatched");
-    assert_eq!(inside["owner_user_id"], user_id(&app, "grid").await);
+    assert_eq!(inside["owner_user_id"], app.user_id("grid").await);
     let outside = app
-        .post_json(
-            &format!("/api/v1/communities/{HS}/tickets"),
-            json!({"category_id": cat, "description": "远处垃圾", "lat": 30.0, "lng": 120.0}),
-        )
+        .submit_ticket(HS, json!({"category_id": cat, "description": "远处垃圾", "lat": 30.0, "lng": 120.0}))
         .await
         .json();
     assert_eq!(outside["outside_grid"], true);
@@ -59,66 +56,53 @@ async fn bad_input_is_refused_by_name_and_nothing_is_saved() {
     let mut app = TestApp::demo().await;
     app.sign_in("resident").await;
     let c = app.community_id(HS).await;
-    let before = app.scalar("SELECT COUNT(*) FROM tickets WHERE community_id = $1", c).await;
-    let url = format!("/api/v1/communities/{HS}/tickets");
-    let cat = category(&app, HS, "11").await;
-    let r = app.post_json(&url, json!({"category_id": 999, "description": "", "lat": 95.0, "lng": 10.0})).await;
+    let before = app.ticket_count(c).await;
+    let cat = app.ticket_category(HS, "11").await;
+    let r = app.submit_ticket(HS, json!({"category_id": 999, "description": "", "lat": 95.0, "lng": 10.0})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let f = &r.json()["error"]["fields"];
     assert_eq!(f["description"], "必填");
     assert!(f["lat"].as_str().unwrap().contains("-90"));
-    let r = app.post_json(&url, json!({"category_id": 999, "description": "x", "address": "某处"})).await;
+    let r = app.submit_ticket(HS, json!({"category_id": 999, "description": "x", "address": "某处"})).await;
     assert_eq!(r.field_error("category_id"), "本社区没有这个类别");
-    let r = app.post_json(&url, json!({"category_id": cat, "description": "x"})).await;
+    let r = app.submit_ticket(HS, json!({"category_id": cat, "description": "x"})).await;
     assert_eq!(r.field_error("place"), "请选择户、地图位置或填写地址");
-    let r = app.post_json(&url, json!({"category_id": cat, "description": "x", "lat": "north", "lng": 1})).await;
+    let r = app.submit_ticket(HS, json!({"category_id": cat, "description": "x", "lat": "north", "lng": 1})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "coordinates that are not numbers");
     assert_eq!(r.field_error("lat"), "应为数字");
     let other_household = app.scalar("SELECT MAX(id) FROM households WHERE community_id = $1", c).await;
-    let r = app.post_json(&url, json!({"category_id": cat, "description": "x", "household_id": other_household})).await;
+    let r =
+        app.submit_ticket(HS, json!({"category_id": cat, "description": "x", "household_id": other_household})).await;
     assert_eq!(r.field_error("household_id"), "所选记录不存在", "a resident reports for their own household only");
     let page = app
-        .post_multipart(
-            &format!("/c/{HS}/tickets"),
+        .submit_ticket_form(
             &[("category_id", &cat.to_string()), ("description", "照片"), ("address", "门口")],
-            &[("photos", b"GIF89a not really an image")],
+            b"GIF89a not really an image",
         )
         .await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(visible_text(&page.text()).contains("只能上传 JPEG、PNG 或 WebP 图片"));
-    assert_eq!(app.scalar("SELECT COUNT(*) FROM tickets WHERE community_id = $1", c).await, before, "nothing saved");
+    assert_eq!(app.ticket_count(c).await, before, "nothing saved");
 
     // A step the user may not take, and one the state does not allow.
-    let id = app
-        .post_json(&url, json!({"category_id": cat, "description": "路灯不亮", "address": "南门"}))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
-    assert_eq!(act(&app, id, json!({"action": "dispatch", "owner_user_id": 1})).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(act(&app, id, json!({"action": "fly"})).await.field_error("action"), "不是可选的值");
+    let id = app.submit_ticket_id(HS, json!({"category_id": cat, "description": "路灯不亮", "address": "南门"})).await;
+    assert_eq!(app.dispatch_ticket(id, 1).await.status, StatusCode::FORBIDDEN);
+    // Raw action bodies: an unknown action, a close the state does not allow, a rejection without its reason.
+    assert_eq!(app.ticket_action(id, json!({"action": "fly"})).await.field_error("action"), "不是可选的值");
     app.sign_in("staff").await;
-    let r = act(&app, id, json!({"action": "close"})).await;
+    let r = app.ticket_action(id, json!({"action": "close"})).await;
     assert_eq!(r.field_error("action"), "工单当前状态下不能这样操作");
-    assert_eq!(act(&app, id, json!({"action": "reject"})).await.field_error("note"), "请填写说明");
+    assert_eq!(app.ticket_action(id, json!({"action": "reject"})).await.field_error("note"), "请填写说明");
 }
 
 #[tokio::test]
 async fn a_retried_submission_with_the_same_key_makes_one_ticket() {
     let mut app = TestApp::demo().await;
     app.sign_in("resident").await;
-    let cat = category(&app, HS, "16").await;
-    let req = || {
-        axum::http::Request::post(format!("/api/v1/communities/{HS}/tickets"))
-            .header("content-type", "application/json")
-            .header("idempotency-key", "phone-7f3a")
-            .body(axum::body::Body::from(
-                json!({"category_id": cat, "description": "咨询低保", "address": "海盛"}).to_string(),
-            ))
-            .unwrap()
-    };
-    let first = app.send(req()).await;
-    let again = app.send(req()).await;
+    let cat = app.ticket_category(HS, "16").await;
+    let ticket = json!({"category_id": cat, "description": "咨询低保", "address": "海盛"});
+    let first = app.submit_ticket_with_key(HS, "phone-7f3a", ticket.clone()).await;
+    let again = app.submit_ticket_with_key(HS, "phone-7f3a", ticket).await;
     assert_eq!(first.status, StatusCode::CREATED);
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(first.json()["id"], again.json()["id"]);
@@ -139,19 +123,15 @@ async fn a_household_plate_opens_the_form_with_the_household_filled_in() {
     app.cookie = None;
     let form = app.get(&format!("/plate/{token}")).await;
     assert_eq!(form.status, StatusCode::OK);
-    let missing = app
-        .post_raw_form(
-            &format!("/plate/{token}"),
-            &[("category_id", &category(&app, HS, "11").await.to_string()), ("description", "门口的灯坏了")],
-        )
-        .await;
+    let cat = app.ticket_category(HS, "11").await.to_string();
+    let missing = app.submit_ticket_by_plate(&token, &[("category_id", &cat), ("description", "门口的灯坏了")]).await;
     assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(visible_text(&missing.text()).contains("必填"));
     let ok = app
-        .post_raw_form(
-            &format!("/plate/{token}"),
+        .submit_ticket_by_plate(
+            &token,
             &[
-                ("category_id", &category(&app, HS, "11").await.to_string()),
+                ("category_id", &cat),
                 ("description", "门口的灯坏了"),
                 ("submitter_name", "张阿姨"),
                 ("caller_phone", "13812340000"),

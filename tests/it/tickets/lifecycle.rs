@@ -1,7 +1,6 @@
 //! The request's life through the API and pages: submit, dispatch, take, resolve and rate,
 //! reopening by a low rating, racing for a pooled order, whistles, and staff's own steps.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
@@ -9,26 +8,25 @@ use linli::db::citus::Span;
 use linli::db::query;
 use serde_json::json;
 
-use super::{HS, act, category, id_from, resident_household, user_id};
+use super::{HS, id_from, resident_household};
 use crate::helpers::{TestApp, visible_text};
 
 #[tokio::test]
 async fn a_resident_asks_the_grid_worker_hears_resolves_with_a_photo_and_the_resident_rates() {
     let mut app = TestApp::demo().await;
-    let grid_worker = user_id(&app, "grid").await;
+    let grid_worker = app.user_id("grid").await;
     // The grid worker has a page open: they hear of the new ticket through the database.
     let mut news = app.state.bus.subscribe(&app.state.db).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
 
     app.sign_in("resident").await;
     let h = resident_household(&app).await.to_string();
-    let cat = category(&app, HS, "11").await.to_string();
+    let cat = app.ticket_category(HS, "11").await.to_string();
     let photo = linli::services::media::png_for_tests(640, 480);
     let r = app
-        .post_multipart(
-            &format!("/c/{HS}/tickets"),
+        .submit_ticket_form(
             &[("category_id", &cat), ("description", "3栋楼道灯坏了一个星期，晚上看不见台阶"), ("household_id", &h)],
-            &[("photos", &photo)],
+            &photo,
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", visible_text(&r.text()));
@@ -53,19 +51,13 @@ async fn a_resident_asks_the_grid_worker_hears_resolves_with_a_photo_and_the_res
     assert!(inbox["items"].as_array().unwrap().iter().any(|n| n["ticket_id"] == id));
     let work = app.get(&format!("/api/v1/communities/{HS}/tickets?view=work&status=dispatched")).await.json();
     assert!(work["items"].as_array().unwrap().iter().any(|t| t["id"] == id));
-    assert_eq!(act(&app, id, json!({"action": "accept"})).await.status, StatusCode::OK);
-    let q = act(&app, id, json!({"action": "note", "q_need": "楼道照明", "q_cause": "灯泡老化", "q_plan": "更换LED灯", "q_progress": "已采购", "q_outcome": "已亮"})).await;
+    assert_eq!(app.take_ticket(id).await.status, StatusCode::OK);
+    let q = app.ticket_action(id, json!({"action": "note", "q_need": "楼道照明", "q_cause": "灯泡老化", "q_plan": "更换LED灯", "q_progress": "已采购", "q_outcome": "已亮"})).await;
     assert_eq!(q.status, StatusCode::OK, "{}", q.text());
     assert_eq!(q.json()["five_questions"]["cause"], "灯泡老化");
-    assert_eq!(act(&app, id, json!({"action": "start"})).await.status, StatusCode::OK);
+    assert_eq!(app.start_ticket(id).await.status, StatusCode::OK);
     let done_photo = linli::services::media::png_for_tests(300, 300);
-    let resolved = app
-        .post_multipart(
-            &format!("/c/{HS}/tickets/{id}/act"),
-            &[("action", "resolve"), ("note", "已更换灯泡")],
-            &[("photos", &done_photo)],
-        )
-        .await;
+    let resolved = app.resolve_ticket_form(id, "已更换灯泡", &done_photo).await;
     assert_eq!(resolved.status, StatusCode::SEE_OTHER, "{}", visible_text(&resolved.text()));
 
     // Photos are served to those who may see the ticket, and to no one else.
@@ -82,7 +74,7 @@ async fn a_resident_asks_the_grid_worker_hears_resolves_with_a_photo_and_the_res
 
     app.sign_in("resident").await;
     assert_eq!(app.get(&url).await.status, StatusCode::OK);
-    let rated = act(&app, id, json!({"action": "rate", "rating": 5, "note": "很及时，谢谢"})).await;
+    let rated = app.rate_ticket(id, 5, "很及时，谢谢").await;
     assert_eq!(rated.status, StatusCode::OK, "{}", rated.text());
     assert_eq!(rated.json()["status"], "closed");
     let history: Vec<String> = app.get(&format!("/api/v1/communities/{HS}/tickets/{id}")).await.json()["history"]
@@ -99,10 +91,10 @@ async fn a_low_rating_reopens_until_the_communitys_limit() {
     let mut app = TestApp::demo().await;
     // The secretary sets the community's limit: one reopening (the default is two).
     app.sign_in("secretary").await;
-    let bad = app.patch_json(&format!("/api/v1/communities/{HS}"), json!({"ticket_reopen_limit": 50})).await;
+    let bad = app.set_ticket_settings(json!({"ticket_reopen_limit": 50})).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!bad.field_error("ticket_reopen_limit").is_empty());
-    let set = app.patch_json(&format!("/api/v1/communities/{HS}"), json!({"ticket_reopen_limit": 1})).await;
+    let set = app.set_ticket_settings(json!({"ticket_reopen_limit": 1})).await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.text());
     let edit = app.get(&format!("/communities/{}/edit", app.community_id(HS).await)).await.text();
     assert!(
@@ -111,33 +103,26 @@ async fn a_low_rating_reopens_until_the_communitys_limit() {
     );
     app.sign_in("resident").await;
     let h = resident_household(&app).await;
-    let cat = category(&app, HS, "14").await;
-    let t = app
-        .post_json(
-            &format!("/api/v1/communities/{HS}/tickets"),
-            json!({"category_id": cat, "description": "地下室积水蚊子多", "household_id": h}),
-        )
+    let cat = app.ticket_category(HS, "14").await;
+    let id = app
+        .submit_ticket_id(HS, json!({"category_id": cat, "description": "地下室积水蚊子多", "household_id": h}))
         .await;
-    let id = t.json()["id"].as_i64().unwrap();
     for round in 0..2 {
         app.sign_in("grid").await;
         if round == 0 {
-            assert_eq!(act(&app, id, json!({"action": "accept"})).await.status, StatusCode::OK);
+            assert_eq!(app.take_ticket(id).await.status, StatusCode::OK);
         } else {
             // Reopened tickets go back to their owner.
-            assert_eq!(act(&app, id, json!({"action": "accept"})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert_eq!(app.take_ticket(id).await.status, StatusCode::UNPROCESSABLE_ENTITY);
             app.sign_in("staff").await;
-            let grid = user_id(&app, "grid").await;
-            assert_eq!(
-                act(&app, id, json!({"action": "dispatch", "owner_user_id": grid})).await.status,
-                StatusCode::OK
-            );
+            let grid = app.user_id("grid").await;
+            assert_eq!(app.dispatch_ticket(id, grid).await.status, StatusCode::OK);
             app.sign_in("grid").await;
-            assert_eq!(act(&app, id, json!({"action": "accept"})).await.status, StatusCode::OK);
+            assert_eq!(app.take_ticket(id).await.status, StatusCode::OK);
         }
-        assert_eq!(act(&app, id, json!({"action": "resolve", "note": "已消杀"})).await.status, StatusCode::OK);
+        assert_eq!(app.resolve_ticket(id, "已消杀").await.status, StatusCode::OK);
         app.sign_in("resident").await;
-        let r = act(&app, id, json!({"action": "rate", "rating": 1, "note": "还是很多蚊子"})).await.json();
+        let r = app.rate_ticket(id, 1, "还是很多蚊子").await.json();
         let expected = if round < 1 { "reopened" } else { "closed" };
         assert_eq!(r["status"], expected, "round {round}: the limit is 1 reopening");
     }
@@ -148,20 +133,10 @@ async fn of_two_members_taking_one_order_at_once_exactly_one_wins() {
     let mut app = TestApp::demo().await;
     let c = app.community_id(HS).await;
     app.sign_in("secretary").await;
-    let team = app
-        .post_json(&format!("/api/v1/communities/{HS}/teams"), json!({"name": "接单测试队", "kind": "volunteer"}))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let team = app.create_ticket_pool_team("接单测试队").await.json()["id"].as_i64().unwrap();
     let mut members = Vec::new();
     for name in ["vol1", "vol2"] {
-        let r = app
-            .post_json(
-                &format!("/api/v1/communities/{HS}/users"),
-                json!({"username": name, "display_name": name, "password": "secret123", "role": "volunteer"}),
-            )
-            .await;
+        let r = app.create_ticket_handler_account(HS, name, name, "volunteer").await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         let uid = r.json()["id"].as_i64().unwrap();
         let mut tx = app.state.db.begin_span(Span::Maintenance).await.unwrap();
@@ -169,22 +144,12 @@ async fn of_two_members_taking_one_order_at_once_exactly_one_wins() {
         tx.commit().await.unwrap();
         members.push(uid);
     }
-    let cat = category(&app, HS, "13").await;
-    let set = app
-        .patch_json(
-            &format!("/api/v1/communities/{HS}/ticket_categories/{cat}"),
-            json!({"handler_kind": "team", "handler_team_id": team}),
-        )
-        .await;
+    let cat = app.ticket_category(HS, "13").await;
+    let set = app.set_ticket_category(cat, json!({"handler_kind": "team", "handler_team_id": team})).await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.text());
-    let bad = app
-        .patch_json(
-            &format!("/api/v1/communities/{HS}/ticket_categories/{cat}"),
-            json!({"handler_kind": "partner_unit", "handler_team_id": null}),
-        )
-        .await;
+    let bad = app.set_ticket_category(cat, json!({"handler_kind": "partner_unit", "handler_team_id": null})).await;
     assert_eq!(bad.field_error("handler_unit_id"), "必填", "{}", bad.text());
-    let t = app.post_json(&format!("/api/v1/communities/{HS}/tickets"), json!({"category_id": cat, "description": "帮独居老人代办医保", "address": "海盛花园1栋", "channel": "hotline", "submitter_name": "王阿姨", "caller_phone": "13712345678"})).await;
+    let t = app.submit_ticket(HS, json!({"category_id": cat, "description": "帮独居老人代办医保", "address": "海盛花园1栋", "channel": "hotline", "submitter_name": "王阿姨", "caller_phone": "13712345678"})).await;
     assert_eq!(t.status, StatusCode::CREATED, "{}", t.text());
     let t = t.json();
     assert_eq!(t["status"], "dispatched");
@@ -199,20 +164,7 @@ async fn of_two_members_taking_one_order_at_once_exactly_one_wins() {
     b.sign_in_with("vol2", "secret123").await;
     let pool = a.get(&format!("/api/v1/communities/{HS}/tickets?view=pool")).await.json();
     assert!(pool["items"].as_array().unwrap().iter().any(|x| x["id"] == id));
-    let (a, b) = (Arc::new(a), Arc::new(b));
-    let url = format!("/api/v1/communities/{HS}/tickets/{id}/actions");
-    let (ra, rb) = tokio::join!(
-        {
-            let a = a.clone();
-            let url = url.clone();
-            async move { a.post_json(&url, json!({"action": "accept"})).await }
-        },
-        {
-            let b = b.clone();
-            let url = url.clone();
-            async move { b.post_json(&url, json!({"action": "accept"})).await }
-        }
-    );
+    let (ra, rb) = tokio::join!(a.take_ticket(id), b.take_ticket(id));
     let mut statuses = [ra.status, rb.status];
     statuses.sort();
     assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{} / {}", ra.text(), rb.text());
@@ -228,13 +180,8 @@ async fn a_whistle_brings_a_partner_unit_in() {
     let c = app.community_id(HS).await;
     let unit: i64 = app.scalar("SELECT MIN(id) FROM partner_units WHERE community_id = $1", c).await;
     app.sign_in("staff").await;
-    let cat = category(&app, HS, "15").await;
-    let id = app
-        .post_json(&format!("/api/v1/communities/{HS}/tickets"), json!({"category_id": cat, "description": "老人突发疾病后需要上门复查", "address": "海盛花园2栋", "channel": "hotline", "submitter_name": "李先生"}))
-        .await
-        .json()["id"]
-        .as_i64()
-        .unwrap();
+    let cat = app.ticket_category(HS, "15").await;
+    let id = app.submit_ticket_id(HS, json!({"category_id": cat, "description": "老人突发疾病后需要上门复查", "address": "海盛花园2栋", "channel": "hotline", "submitter_name": "李先生"})).await;
     app.sign_in("unit").await;
     assert_eq!(
         app.get(&format!("/api/v1/communities/{HS}/tickets/{id}")).await.status,
@@ -242,7 +189,7 @@ async fn a_whistle_brings_a_partner_unit_in() {
         "not theirs yet"
     );
     app.sign_in("staff").await;
-    let w = act(&app, id, json!({"action": "whistle", "unit_id": unit, "note": "请医院派医生上门"})).await;
+    let w = app.whistle_on_ticket(id, unit, "请医院派医生上门").await;
     assert_eq!(w.status, StatusCode::OK, "{}", w.text());
     app.sign_in("unit").await;
     let seen = app.get(&format!("/api/v1/communities/{HS}/tickets/{id}")).await;
@@ -250,13 +197,9 @@ async fn a_whistle_brings_a_partner_unit_in() {
     assert!(seen.json()["allowed_actions"].as_array().unwrap().contains(&json!("respond")));
     let home = visible_text(&app.get("/").await.text());
     assert!(home.contains("吹哨待报到"));
-    let r = act(&app, id, json!({"action": "respond", "note": "已派全科医生上门复查"})).await;
+    let r = app.respond_to_ticket(id, "已派全科医生上门复查").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    assert_eq!(
-        act(&app, id, json!({"action": "respond", "note": "again"})).await.status,
-        StatusCode::NOT_FOUND,
-        "answered: no longer called in"
-    );
+    assert_eq!(app.respond_to_ticket(id, "again").await.status, StatusCode::NOT_FOUND, "answered: no longer called in");
     app.sign_in("secretary").await;
     let stats = app.get(&format!("/api/v1/communities/{HS}/tickets/stats")).await.json();
     assert_eq!((stats["whistles"].as_i64(), stats["whistles_answered"].as_i64()), (Some(1), Some(1)));
@@ -268,54 +211,43 @@ async fn a_whistle_brings_a_partner_unit_in() {
 async fn staff_merge_a_duplicate_reject_with_a_reason_reassign_reopen_and_record_a_follow_up_visit() {
     let mut app = TestApp::demo().await;
     app.sign_in("staff").await;
-    let cat = category(&app, HS, "14").await;
+    let cat = app.ticket_category(HS, "14").await;
     // A hotline call, and the same matter phoned in again.
     let submit = |description: &'static str| json!({"category_id": cat, "description": description, "address": "海盛花园3栋", "channel": "hotline", "submitter_name": "王阿姨", "caller_phone": "13911112222"});
-    let first = app.post_json(&format!("/api/v1/communities/{HS}/tickets"), submit("3栋楼道灯坏了")).await.json()["id"]
-        .as_i64()
-        .unwrap();
-    let again =
-        app.post_json(&format!("/api/v1/communities/{HS}/tickets"), submit("3栋楼道灯还是不亮")).await.json()["id"]
-            .as_i64()
-            .unwrap();
-    let spam = app.post_json(&format!("/api/v1/communities/{HS}/tickets"), submit("测试")).await.json()["id"]
-        .as_i64()
-        .unwrap();
+    let first = app.submit_ticket_id(HS, submit("3栋楼道灯坏了")).await;
+    let again = app.submit_ticket_id(HS, submit("3栋楼道灯还是不亮")).await;
+    let spam = app.submit_ticket_id(HS, submit("测试")).await;
 
-    let no_target = act(&app, again, json!({"action": "duplicate", "note": "同一件事"})).await;
+    // Raw action body: a duplicate without the ticket it repeats.
+    let no_target = app.ticket_action(again, json!({"action": "duplicate", "note": "同一件事"})).await;
     assert_eq!(no_target.status, StatusCode::UNPROCESSABLE_ENTITY, "a duplicate names the ticket it repeats");
-    let merged = act(&app, again, json!({"action": "duplicate", "duplicate_of": first, "note": "同一件事"})).await;
+    let merged = app.mark_ticket_duplicate(again, first, "同一件事").await;
     assert_eq!(merged.status, StatusCode::OK, "{}", merged.text());
     assert_eq!(
         (merged.json()["status"].as_str(), merged.json()["duplicate_of"].as_i64()),
         (Some("duplicate"), Some(first))
     );
-    let no_reason = act(&app, spam, json!({"action": "reject"})).await;
+    let no_reason = app.ticket_action(spam, json!({"action": "reject"})).await;
     assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY, "a rejection gives its reason");
-    assert_eq!(act(&app, spam, json!({"action": "reject", "note": "测试来电"})).await.json()["status"], "rejected");
+    assert_eq!(app.reject_ticket(spam, "测试来电").await.json()["status"], "rejected");
 
     // Dispatched to the grid worker, then reassigned by staff to the second grid's worker.
-    let grid = user_id(&app, "grid").await;
-    assert_eq!(act(&app, first, json!({"action": "dispatch", "owner_user_id": grid})).await.status, StatusCode::OK);
-    let staff = user_id(&app, "staff").await;
-    let moved = act(&app, first, json!({"action": "reassign", "owner_user_id": staff, "note": "由社工跟进"})).await;
+    let grid = app.user_id("grid").await;
+    assert_eq!(app.dispatch_ticket(first, grid).await.status, StatusCode::OK);
+    let staff = app.user_id("staff").await;
+    let moved = app.reassign_ticket(first, staff, "由社工跟进").await;
     assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
     assert_eq!(moved.json()["owner_user_id"].as_i64(), Some(staff));
     app.sign_in("grid").await;
-    assert_eq!(
-        act(&app, first, json!({"action": "accept"})).await.status,
-        StatusCode::NOT_FOUND,
-        "no longer theirs to see"
-    );
+    assert_eq!(app.take_ticket(first).await.status, StatusCode::NOT_FOUND, "no longer theirs to see");
     app.sign_in("staff").await;
-    assert_eq!(act(&app, first, json!({"action": "accept"})).await.status, StatusCode::OK, "the new owner takes it");
-    assert_eq!(act(&app, first, json!({"action": "resolve", "note": "已换灯"})).await.status, StatusCode::OK);
+    assert_eq!(app.take_ticket(first).await.status, StatusCode::OK, "the new owner takes it");
+    assert_eq!(app.resolve_ticket(first, "已换灯").await.status, StatusCode::OK);
 
     // A phoned-in ticket gets a follow-up call 回访; an unhappy caller has it reopened.
-    let visit =
-        act(&app, first, json!({"action": "follow_up", "satisfied": false, "note": "王阿姨说晚上还是暗"})).await;
+    let visit = app.follow_up_ticket(first, false, "王阿姨说晚上还是暗").await;
     assert_eq!(visit.status, StatusCode::OK, "{}", visit.text());
-    let reopened = act(&app, first, json!({"action": "reopen", "note": "回访不满意，重新处理"})).await;
+    let reopened = app.reopen_ticket(first, "回访不满意，重新处理").await;
     assert_eq!(reopened.json()["status"], "reopened");
     let t = app.get(&format!("/api/v1/communities/{HS}/tickets/{first}")).await.json();
     let actions: Vec<&str> = t["history"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();

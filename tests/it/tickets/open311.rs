@@ -6,7 +6,7 @@ use linli::db::citus::Span;
 use linli::db::query;
 use serde_json::{Value, json};
 
-use super::{HS, category};
+use super::HS;
 use crate::helpers::TestApp;
 
 #[tokio::test]
@@ -28,30 +28,19 @@ async fn open311_clients_read_and_write_in_json_and_xml() {
     assert_eq!(def["service_code"], "01");
     assert!(def["attributes"].is_array());
 
-    let post = |format: &'static str, fields: Vec<(&'static str, String)>| {
-        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-        axum::http::Request::post(format!("/open311/v2/requests.{format}"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(axum::body::Body::from(body))
-            .unwrap()
-    };
-    let base = |k: &str| {
-        vec![
-            ("api_key", k.to_string()),
-            ("jurisdiction_id", HS.to_string()),
-            ("service_code", "01".to_string()),
-            ("address_string", "海盛路12号".to_string()),
-        ]
-    };
+    // What every request of this client sends: its key, the community, a service and a place.
+    fn base(key: &str) -> Vec<(&str, &str)> {
+        vec![("api_key", key), ("jurisdiction_id", HS), ("service_code", "01"), ("address_string", "海盛路12号")]
+    }
     // Clients poll the same list: an answer given before a change is not given after it.
     let open_url = format!("/open311/v2/requests.json?jurisdiction_id={HS}&status=open&service_code=01");
     let before = app.get(&open_url).await.json();
     let mut fields = base(&key);
-    fields.push(("description", "路边垃圾，联系13812345678".into()));
-    let created = app.send(post("json", fields)).await;
+    fields.push(("description", "路边垃圾，联系13812345678"));
+    let created = app.open311_post_request("json", &fields).await;
     assert_eq!(created.status, StatusCode::OK, "{}", created.text());
     let id = created.json()[0]["service_request_id"].as_str().unwrap().to_string();
-    let created_xml = app.send(post("xml", base(&key))).await.text();
+    let created_xml = app.open311_post_request("xml", &base(&key)).await.text();
     assert!(created_xml.contains("<service_requests><request><service_request_id>"), "{created_xml}");
 
     let one = app.get(&format!("/open311/v2/requests/{id}.json?jurisdiction_id={HS}")).await.json();
@@ -73,19 +62,20 @@ async fn open311_clients_read_and_write_in_json_and_xml() {
     assert!(closed.as_array().unwrap().iter().all(|x| x["status"] == "closed"));
 
     // Errors in the spec's format.
-    let bad_key = app.send(post("json", base("nope"))).await;
+    let bad_key = app.open311_post_request("json", &base("nope")).await;
     assert_eq!(bad_key.status, StatusCode::FORBIDDEN);
     assert_eq!(bad_key.json()[0]["code"], 403);
-    let bad_key_xml = app.send(post("xml", base("nope"))).await.text();
+    let bad_key_xml = app.open311_post_request("xml", &base("nope")).await.text();
     assert!(bad_key_xml.contains("<errors><error><code>403</code><description>"));
     let mut unknown = base(&key);
-    unknown[2].1 = "99".into();
-    let r = app.send(post("json", unknown)).await;
+    unknown[2].1 = "99";
+    let r = app.open311_post_request("json", &unknown).await;
     assert_eq!((r.status, r.json()[0]["code"].as_i64()), (StatusCode::BAD_REQUEST, Some(400)));
     let mut not_number = base(&key);
-    not_number.push(("lat", "north".into()));
-    not_number.push(("long", "113".into()));
-    assert!(app.send(post("json", not_number)).await.json()[0]["description"].as_str().unwrap().starts_with("lat"));
+    not_number.push(("lat", "north"));
+    not_number.push(("long", "113"));
+    let answer = app.open311_post_request("json", &not_number).await.json();
+    assert!(answer[0]["description"].as_str().unwrap().starts_with("lat"));
     let wrong_place = app.get("/open311/v2/services.json?jurisdiction_id=000000").await;
     assert_eq!(wrong_place.status, StatusCode::NOT_FOUND);
     assert_eq!(
@@ -95,7 +85,7 @@ async fn open311_clients_read_and_write_in_json_and_xml() {
     let discovery = app.get("/open311/v2/discovery.json").await.json();
     assert!(discovery["endpoints"][0]["url"].as_str().unwrap().ends_with("/open311/v2"));
     assert!(app.get("/open311/v2/discovery.xml").await.text().contains("<discovery>"));
-    let no_key = app.send(post("json", base("")[1..].to_vec())).await;
+    let no_key = app.open311_post_request("json", &base("")[1..]).await;
     assert_eq!(no_key.status, StatusCode::FORBIDDEN, "posting needs a key");
 
     // Every answer conforms to the GeoReport v2 JSON Schemas.
@@ -163,23 +153,16 @@ async fn a_category_with_extra_questions_asks_them_of_open311_clients() {
     let mut app = TestApp::demo().await;
     let c = app.community_id(HS).await;
     let key = linli::capabilities::tickets::open311::create_key(&app.state, c, "test").await.unwrap();
-    let cat = category(&app, HS, "14").await;
+    let cat = app.ticket_category(HS, "14").await;
     app.sign_in("secretary").await;
     let questions = json!([
         {"code": "floor", "datatype": "singlevaluelist", "description": "在几楼", "required": true,
          "values": [{"key": "1", "name": "一楼"}, {"key": "2", "name": "二楼及以上"}]},
         {"code": "since", "datatype": "string", "description": "从什么时候开始", "required": false}
     ]);
-    let bad = app
-        .patch_json(
-            &format!("/api/v1/communities/{HS}/ticket_categories/{cat}"),
-            json!({"attributes": [{"code": "x"}]}),
-        )
-        .await;
+    let bad = app.set_ticket_category(cat, json!({"attributes": [{"code": "x"}]})).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "a malformed question is refused");
-    let set = app
-        .patch_json(&format!("/api/v1/communities/{HS}/ticket_categories/{cat}"), json!({"attributes": questions}))
-        .await;
+    let set = app.set_ticket_category(cat, json!({"attributes": questions})).await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.text());
 
     let services = app.get(&format!("/open311/v2/services.json?jurisdiction_id={HS}")).await.json();
@@ -195,7 +178,7 @@ async fn a_category_with_extra_questions_asks_them_of_open311_clients() {
     let xml = app.get(&format!("/open311/v2/services/14.xml?jurisdiction_id={HS}")).await.text();
     assert!(xml.contains("<attributes><attribute>") && xml.contains("<code>floor</code>"), "{xml}");
 
-    let post = |extra: &[(&str, &str)]| {
+    let fields = |extra: &[(&'static str, &'static str)]| {
         let mut fields = vec![
             ("api_key", key.as_str()),
             ("jurisdiction_id", HS),
@@ -203,24 +186,17 @@ async fn a_category_with_extra_questions_asks_them_of_open311_clients() {
             ("address_string", "海盛花园5栋"),
         ];
         fields.extend_from_slice(extra);
-        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-        axum::http::Request::post("/open311/v2/requests.json")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(axum::body::Body::from(body))
-            .unwrap()
+        fields
     };
-    let before = app.scalar("SELECT COUNT(*) FROM tickets WHERE community_id = $1", c).await;
-    let missing = app.send(post(&[])).await;
+    let before = app.ticket_count(c).await;
+    let missing = app.open311_post_request("json", &fields(&[])).await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
     assert!(missing.json()[0]["description"].as_str().unwrap().contains("attribute[floor]"), "{}", missing.text());
-    let not_a_choice = app.send(post(&[("attribute[floor]", "9")])).await;
+    let not_a_choice = app.open311_post_request("json", &fields(&[("attribute[floor]", "9")])).await;
     assert_eq!(not_a_choice.status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        app.scalar("SELECT COUNT(*) FROM tickets WHERE community_id = $1", c).await,
-        before,
-        "refusals save nothing"
-    );
-    let ok = app.send(post(&[("attribute[floor]", "1"), ("attribute[since]", "上周")])).await;
+    assert_eq!(app.ticket_count(c).await, before, "refusals save nothing");
+    let ok =
+        app.open311_post_request("json", &fields(&[("attribute[floor]", "1"), ("attribute[since]", "上周")])).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
     let id: i64 = ok.json()[0]["service_request_id"].as_str().unwrap().parse().unwrap();
     let stored: String = query("SELECT CAST(attributes AS TEXT) FROM tickets WHERE community_id = $1 AND id = $2")

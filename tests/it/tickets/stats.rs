@@ -6,7 +6,7 @@ use linli::db::citus::Span;
 use linli::db::query;
 use serde_json::{Value, json};
 
-use super::{HS, LIANJIANG, act, category, user_id};
+use super::{HS, LIANJIANG};
 use crate::helpers::{TestApp, visible_text};
 
 /// The exact median, worked out the plain way.
@@ -20,21 +20,15 @@ async fn the_statistics_match_the_tickets() {
     let mut app = TestApp::demo().await;
     app.sign_in("secretary").await;
     // Some life on top of the demo history.
-    let cat = category(&app, HS, "12").await;
+    let cat = app.ticket_category(HS, "12").await;
     for i in 0..3 {
         let id = app
-            .post_json(
-                &format!("/api/v1/communities/{HS}/tickets"),
-                json!({"category_id": cat, "description": format!("纠纷{i}"), "address": "海盛"}),
-            )
-            .await
-            .json()["id"]
-            .as_i64()
-            .unwrap();
-        let grid = user_id(&app, "grid").await;
-        act(&app, id, json!({"action": "dispatch", "owner_user_id": grid})).await;
+            .submit_ticket_id(HS, json!({"category_id": cat, "description": format!("纠纷{i}"), "address": "海盛"}))
+            .await;
+        let grid = app.user_id("grid").await;
+        app.dispatch_ticket(id, grid).await;
         if i == 0 {
-            act(&app, id, json!({"action": "reject", "note": "不属实"})).await;
+            app.reject_ticket(id, "不属实").await;
         }
     }
     let s = app.get(&format!("/api/v1/communities/{HS}/tickets/stats")).await.json();
