@@ -162,6 +162,17 @@ impl Db {
         Ok(Db(Arc::new(Backend::Sqlite { read, write })))
     }
 
+    /// The SQLite file, for a reader that goes to it directly (the chain check); none on
+    /// PostgreSQL.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        match &*self.0 {
+            Backend::Sqlite { read, .. } => {
+                Some(read.connect_options().get_filename().to_path_buf()).filter(|p| p.is_file())
+            }
+            Backend::Postgres { .. } => None,
+        }
+    }
+
     pub fn kind(&self) -> DbKind {
         match &*self.0 {
             Backend::Sqlite { .. } => DbKind::Sqlite,

@@ -152,6 +152,11 @@ async fn postings_that_share_a_commit_are_answered_one_by_one() {
     sound(&app).await;
 }
 
+/// The ledger's chain checked in parts of `size` places.
+async fn in_parts(app: &TestApp, size: i64) -> (usize, Vec<String>) {
+    linli::db::chain::verify_in_parts(&app.state.db, &linli::services::ledger::CHAIN, None, size).await.unwrap()
+}
+
 /// What a tamperer with the database would do: switch off the guard, change a posted
 /// movement and an audit row. The chains show it, naming each row, and a head kept
 /// before still matches what came before the change.
@@ -167,6 +172,10 @@ async fn a_movement_or_audit_row_changed_behind_the_application_breaks_its_chain
     assert!(kept > 0 && heads["ledger"]["head"].is_string() && heads["audit"]["length"].as_i64().unwrap() > 0);
     let out = app.cli(&["ledger", "verify"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    // A long chain is checked in parts side by side, each from the row before it: cut
+    // this one small, it is sound too.
+    let (checked, problems) = in_parts(&app, 3).await;
+    assert!(checked >= kept as usize && problems.is_empty(), "{problems:?}");
 
     // Behind the application's back.
     let c = app.community_id(HS).await;
@@ -208,6 +217,9 @@ async fn a_movement_or_audit_row_changed_behind_the_application_breaks_its_chain
         "{said}"
     );
     assert!(said.contains(&format!("audit_log row {audited} ")), "{said}");
+    let (_, problems) = in_parts(&app, 3).await;
+    assert_eq!(problems.len(), 1, "the changed row, and only it, in whichever part it is: {problems:?}");
+    assert!(problems[0].starts_with(&format!("ledger_movements row {moved} ")), "{problems:?}");
     // Someone who kept the head finds it at its place still (the server's check above is
     // what says whether the rows before it are what was hashed).
     let again = app.get_public(&format!("/api/v1/communities/{HS}/chains?ledger={kept}")).await.json();

@@ -13,6 +13,9 @@ use sha2::{Digest, Sha256};
 
 use super::{Arg, Builder, Db, DynRow, Tx, query};
 
+mod verify;
+pub use verify::{verify, verify_in_parts};
+
 /// How a column's value enters the hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Col {
@@ -70,41 +73,54 @@ fn canonical_json(v: &Value, out: &mut String) {
     }
 }
 
+/// The start of a row's content: its community and id.
+pub(super) fn push_key(out: &mut Vec<u8>, community_id: i64, id: i64) {
+    out.extend_from_slice(&community_id.to_be_bytes());
+    out.extend_from_slice(&id.to_be_bytes());
+}
+
+/// A number in a row's content.
+pub(super) fn push_int(out: &mut Vec<u8>, n: i64) {
+    out.push(1);
+    out.extend_from_slice(&n.to_be_bytes());
+}
+
+/// A text in a row's content, with its length, so that no two different rows give the
+/// same bytes.
+pub(super) fn push_text(out: &mut Vec<u8>, text: &[u8]) {
+    out.push(2);
+    out.extend_from_slice(&(text.len() as u64).to_be_bytes());
+    out.extend_from_slice(text);
+}
+
+/// A missing value in a row's content.
+pub(super) fn push_null(out: &mut Vec<u8>) {
+    out.push(0);
+}
+
+/// A JSON value in a row's content, in its canonical form.
+pub(super) fn push_json(out: &mut Vec<u8>, v: &Value) {
+    let mut s = String::new();
+    canonical_json(v, &mut s);
+    push_text(out, s.as_bytes());
+}
+
 /// The bytes a row's hash covers: each value tagged with its kind and, for text, its
 /// length, so that no two different rows give the same bytes.
 pub fn content(community_id: i64, id: i64, values: &[Arg]) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + values.len() * 16);
-    out.extend_from_slice(&community_id.to_be_bytes());
-    out.extend_from_slice(&id.to_be_bytes());
+    push_key(&mut out, community_id, id);
     for v in values {
-        let text = match v {
-            Arg::I64(Some(n)) => {
-                out.push(1);
-                out.extend_from_slice(&n.to_be_bytes());
-                continue;
-            }
-            Arg::Bool(Some(b)) => {
-                out.push(1);
-                out.extend_from_slice(&i64::from(*b).to_be_bytes());
-                continue;
-            }
-            Arg::Text(Some(s)) => s.clone(),
-            Arg::Json(Some(j)) => {
-                let mut s = String::new();
-                canonical_json(j, &mut s);
-                s
-            }
-            Arg::F64(Some(x)) => x.to_string(),
-            Arg::Date(Some(d)) => d.to_string(),
-            Arg::Bytes(Some(b)) => hex::encode(b),
-            _ => {
-                out.push(0);
-                continue;
-            }
-        };
-        out.push(2);
-        out.extend_from_slice(&(text.len() as u64).to_be_bytes());
-        out.extend_from_slice(text.as_bytes());
+        match v {
+            Arg::I64(Some(n)) => push_int(&mut out, *n),
+            Arg::Bool(Some(b)) => push_int(&mut out, i64::from(*b)),
+            Arg::Text(Some(s)) => push_text(&mut out, s.as_bytes()),
+            Arg::Json(Some(j)) => push_json(&mut out, j),
+            Arg::F64(Some(x)) => push_text(&mut out, x.to_string().as_bytes()),
+            Arg::Date(Some(d)) => push_text(&mut out, d.to_string().as_bytes()),
+            Arg::Bytes(Some(b)) => push_text(&mut out, hex::encode(b).as_bytes()),
+            _ => push_null(&mut out),
+        }
     }
     out
 }
@@ -278,89 +294,13 @@ pub async fn hash_at(db: &Db, spec: &Chained, community_id: i64, seq: i64) -> Re
         .flatten())
 }
 
+/// A column of a row read back, as it was written.
 fn value(row: &DynRow, column: &str, kind: Col) -> Result<Arg, sqlx::Error> {
     Ok(match kind {
         Col::Int => Arg::I64(row.get::<Option<i64>>(column)?),
         Col::Text => Arg::Text(row.get::<Option<String>>(column)?),
         Col::Json => Arg::Json(row.get::<Option<sqlx::types::Json<Value>>>(column)?.map(|j| j.0)),
     })
-}
-
-/// What is wrong with a chained table, each problem naming its row; and how many rows
-/// were checked.
-pub async fn verify(db: &Db, spec: &Chained, community_id: Option<i64>) -> Result<(usize, Vec<String>), sqlx::Error> {
-    const PAGE: i64 = 20_000;
-    let mut conn = match community_id {
-        Some(_) => db.read().await?,
-        None => db.span(super::citus::Span::Maintenance).await?,
-    };
-    let mut problems = Vec::new();
-    let mut b = Builder::new(format!("SELECT community_id, id FROM {} WHERE seq IS NULL", spec.table));
-    if let Some(c) = community_id {
-        b.push(" AND community_id = ").arg(c);
-    }
-    let loose: Vec<(i64, i64)> = b.build().fetch_all(&mut conn).await?;
-    for (c, id) in loose {
-        problems.push(format!(
-            "{} row {id} (community {c}): not in the chain (written around the application)",
-            spec.table
-        ));
-    }
-    let mut b = Builder::new("SELECT community_id, seq, head FROM chains WHERE chain = ");
-    b.arg(spec.chain);
-    if let Some(c) = community_id {
-        b.push(" AND community_id = ").arg(c);
-    }
-    let heads: Vec<(i64, i64, Option<Vec<u8>>)> = b.build().fetch_all(&mut conn).await?;
-    let columns: Vec<&str> = spec.columns.iter().map(|(c, _)| *c).collect();
-    let mut checked = 0;
-    for (community_id, last, stored_head) in heads {
-        let (mut prev, mut expect) = (None::<Vec<u8>>, 1i64);
-        loop {
-            let rows = query(format!(
-                "SELECT id, seq, prev_hash, hash, {} FROM {} WHERE community_id = $1 AND seq >= $2 ORDER BY seq LIMIT {PAGE}",
-                columns.join(", "),
-                spec.table
-            ))
-            .bind(community_id)
-            .bind(expect)
-            .rows(&mut conn)
-            .await?;
-            let done = (rows.len() as i64) < PAGE;
-            for row in rows {
-                let id: i64 = row.get("id")?;
-                let seq: i64 = row.get("seq")?;
-                let stored_prev: Option<Vec<u8>> = row.get("prev_hash")?;
-                let stored: Option<Vec<u8>> = row.get("hash")?;
-                let values = spec.columns.iter().map(|(c, k)| value(&row, c, *k)).collect::<Result<Vec<Arg>, _>>()?;
-                let here = format!("{} row {id} (community {community_id}, place {seq} in the chain)", spec.table);
-                if seq != expect {
-                    problems.push(format!("{here}: rows {expect} to {} are missing", seq - 1));
-                }
-                if stored_prev != prev {
-                    problems.push(format!("{here}: does not follow the row before it"));
-                }
-                let hash = link(prev.as_deref(), &content(community_id, id, &values));
-                if stored.as_ref() != Some(&hash) {
-                    problems.push(format!("{here}: its content was changed after it was written"));
-                }
-                checked += 1;
-                prev = stored;
-                expect = seq + 1;
-            }
-            if done {
-                break;
-            }
-        }
-        if expect - 1 != last || prev != stored_head {
-            problems.push(format!(
-                "{} (community {community_id}): the chain ends at place {} but its head says {last}: rows were removed from its end",
-                spec.table,
-                expect - 1
-            ));
-        }
-    }
-    Ok((checked, problems))
 }
 
 #[cfg(test)]
