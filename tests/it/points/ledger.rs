@@ -229,3 +229,37 @@ async fn a_movement_or_audit_row_changed_behind_the_application_breaks_its_chain
         StatusCode::UNPROCESSABLE_ENTITY
     );
 }
+
+/// A movement written around the application, with no reason and no place in the chain:
+/// the book's check and the chain's each name it.
+#[tokio::test]
+async fn a_movement_slipped_in_around_the_application_is_named_by_both_checks() {
+    let app = TestApp::demo().await;
+    let c = app.community_id(HS).await;
+    let mut tx = app.state.db.begin_span(Span::Maintenance).await.unwrap();
+    let (from, to): (i64, i64) =
+        query("SELECT MIN(id), MAX(id) FROM ledger_accounts WHERE community_id = $1 AND unit = 'points'")
+            .bind(c)
+            .fetch_one(&mut tx)
+            .await
+            .unwrap();
+    query(
+        "INSERT INTO ledger_movements (community_id, id, unit, at, from_account, to_account, amount, cause, idempotency_key)
+         VALUES ($1, 999999999, 'points', 0, $2, $3, 5, 'adjustment', 'slipped-in')",
+    )
+    .bind(c)
+    .bind(from)
+    .bind(to)
+    .execute(&mut tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let book = linli::capabilities::points::ledger::verify(&app.state.db, Some(c)).await.unwrap();
+    assert!(
+        book.problems.iter().any(|p| p == "1 adjustment movements do not name their cause, reason or author"),
+        "{:?}",
+        book.problems
+    );
+    let (_, chain) = linli::db::chain::verify(&app.state.db, &linli::services::ledger::CHAIN, Some(c)).await.unwrap();
+    assert!(chain.iter().any(|p| p.contains("row 999999999") && p.contains("not in the chain")), "{chain:?}");
+}
