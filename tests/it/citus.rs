@@ -204,3 +204,96 @@ async fn a_stopped_worker_answers_503_for_its_communities_only_and_loses_nothing
     assert_eq!(app.get(&format!("/c/{HS}/tickets")).await.status, StatusCode::OK);
     assert_eq!(tickets_of(&app, HS).await, before, "the acknowledged ticket is kept, the refused one not written");
 }
+
+/// The local cluster's servers are Debian clusters named after their ports (setup.sh).
+fn worker_ctl(port: i32, action: &str) {
+    let version = std::fs::read_dir("/etc/postgresql")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok()?.parse::<u32>().ok())
+        .max()
+        .expect("a PostgreSQL under /etc/postgresql");
+    let name = format!("citus{port}");
+    let mut cmd = std::process::Command::new("pg_ctlcluster");
+    cmd.args(["--skip-systemctl-redirect", &version.to_string(), &name, action]);
+    if action == "stop" {
+        // As if its machine lost power: no checkpoint, its connections cut.
+        cmd.args(["-m", "immediate"]);
+    }
+    let out = cmd.output().expect("pg_ctlcluster runs");
+    if !out.status.success() && !std::thread::panicking() {
+        panic!("{action} {name}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+/// A worker stopped until this is dropped, so that a failing test leaves the cluster
+/// running for what comes after it.
+struct Stopped(i32);
+
+impl Stopped {
+    fn worker(port: i32) -> Stopped {
+        worker_ctl(port, "stop");
+        Stopped(port)
+    }
+}
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        worker_ctl(self.0, "start");
+    }
+}
+
+/// A page, asked again until it answers `want` (at most a minute); each answer comes in
+/// seconds, never a hang.
+async fn until(app: &TestApp, path: &str, want: StatusCode) -> crate::helpers::Resp {
+    for _ in 0..60 {
+        let r = tokio::time::timeout(std::time::Duration::from_secs(20), app.get(path)).await.expect("no hang");
+        if r.status == want {
+            return r;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    panic!("{path} never answered {want}");
+}
+
+/// A worker's server really stops (as if its machine lost power) and starts again. It stops
+/// every test's database on that worker, so the suite skips it and `.ci/run` runs it
+/// alone after the suite: `cargo test --test it citus::a_worker -- --ignored`.
+#[tokio::test]
+#[ignore = "stops a worker of the shared cluster: .ci/run runs it alone, after the suite"]
+async fn a_worker_that_loses_power_fails_only_its_communities_and_loses_nothing() {
+    let Some(mut app) = on_citus(false).await else { return };
+    let (_, hs_port) = worker_of(&app, HS).await;
+    let (hl_shard, hl_port) = worker_of(&app, HUILONG).await;
+    if hs_port == hl_port {
+        move_to(&app, hl_shard, hl_port, if hl_port == 5441 { 5442 } else { 5441 }).await;
+    }
+    app.sign_in("grid2").await;
+    let grid2 = (app.cookie.clone(), app.csrf.clone());
+    let hl_cat = app.ticket_category(HUILONG, "11").await;
+    app.sign_in("staff").await;
+    let staff = (app.cookie.clone(), app.csrf.clone());
+    let cat = app.ticket_category(HS, "11").await;
+    let ticket = |cat: i64, what: &str| json!({"category_id": cat, "description": what, "address": "1栋", "channel": "hotline", "submitter_name": "王阿姨"});
+    let acknowledged = app.submit_ticket(HS, ticket(cat, "楼道灯坏了，晚上看不见台阶")).await;
+    assert_eq!(acknowledged.status, StatusCode::CREATED, "{}", acknowledged.text());
+    let (hs_before, hl_before) = (tickets_of(&app, HS).await, tickets_of(&app, HUILONG).await);
+
+    let stopped = Stopped::worker(hs_port);
+    let down = until(&app, &format!("/c/{HS}/tickets"), StatusCode::SERVICE_UNAVAILABLE).await;
+    assert!(down.text().contains("暂时不可用"), "{}", down.text());
+    let refused = app.submit_ticket(HS, ticket(cat, "门口的井盖松了")).await;
+    assert_eq!(refused.status, StatusCode::SERVICE_UNAVAILABLE, "{}", refused.text());
+    assert_eq!(refused.json()["error"]["code"], "unavailable");
+    (app.cookie, app.csrf) = grid2;
+    until(&app, &format!("/c/{HUILONG}/tickets"), StatusCode::OK).await;
+    let served = app.submit_ticket(HUILONG, ticket(hl_cat, "路灯不亮")).await;
+    assert_eq!(served.status, StatusCode::CREATED, "the other worker's community takes requests: {}", served.text());
+
+    drop(stopped);
+    (app.cookie, app.csrf) = staff;
+    until(&app, &format!("/c/{HS}/tickets"), StatusCode::OK).await;
+    assert_eq!(tickets_of(&app, HS).await, hs_before, "the acknowledged ticket is kept, the refused one not written");
+    assert_eq!(tickets_of(&app, HUILONG).await, hl_before + 1);
+    let again = app.submit_ticket(HS, ticket(cat, "门口的井盖松了")).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text());
+}
