@@ -12,6 +12,7 @@ use super::generate::{self, Rand};
 use crate::db::{Arg, Tx, insert_many, now_ms, query};
 use crate::error::AppResult;
 use crate::services::audit::{self, Action, By};
+use crate::services::pii::PersonSeal;
 use crate::web::AppState;
 
 /// Compounds, buildings, households and residents, until `target` residents exist.
@@ -233,9 +234,8 @@ impl Inventing<'_> {
         let tags = generate::care_tags(r, if size == 1 { age } else { 0 });
         let member = age >= 18 && r.random_bool(0.08);
         let id = self.next_id();
-        let idn = self.state.pii.seal_id_number(&p.id_number);
-        let phone = p.phone.as_deref().map(|x| self.state.pii.seal_phone(x));
-        self.rows.residents.push(vec![
+        let sealed = self.state.pii.seal_person(Some(&p.id_number), p.phone.as_deref());
+        let mut row: Vec<Arg> = vec![
             self.c.into(),
             id.into(),
             household.into(),
@@ -243,13 +243,9 @@ impl Inventing<'_> {
             p.name.into(),
             (if p.male { "male" } else { "female" }).into(),
             p.birth.into(),
-            idn.enc.into(),
-            idn.hash.into(),
-            idn.masked.into(),
-            phone.as_ref().map(|s| s.enc.clone()).into(),
-            phone.as_ref().map(|s| s.hash.clone()).into(),
-            phone.as_ref().map(|s| s.masked.clone()).into(),
-            p.phone.as_ref().map(|x| x[7..].to_string()).into(),
+        ];
+        row.extend(sealed.args());
+        row.extend([
             (["head", "spouse", "child", "child"][k]).into(),
             (if r.random_bool(0.8) { "registered" } else { "floating" }).into(),
             crate::services::records::model::tags_to_column(&tags.iter().map(|t| t.to_string()).collect::<Vec<_>>())
@@ -259,6 +255,7 @@ impl Inventing<'_> {
             self.now.into(),
             self.now.into(),
         ]);
+        self.rows.residents.push(row);
         loaded.residents.push(id);
         self.made += 1;
     }
@@ -301,35 +298,10 @@ async fn write_registry(tx: &mut Tx, c: i64, rows: Rows, made: usize, households
         rows.households,
     )
     .await?;
-    insert_many(
-        tx,
-        "residents",
-        &[
-            "community_id",
-            "id",
-            "household_id",
-            "grid_id",
-            "name",
-            "gender",
-            "birth_date",
-            "id_number_enc",
-            "id_number_hash",
-            "id_number_masked",
-            "phone_enc",
-            "phone_hash",
-            "phone_masked",
-            "phone_tail",
-            "relation",
-            "category",
-            "care_tags",
-            "party_member",
-            "party_org_id",
-            "created_at",
-            "updated_at",
-        ],
-        rows.residents,
-    )
-    .await?;
+    let person = ["community_id", "id", "household_id", "grid_id", "name", "gender", "birth_date"];
+    let more = ["relation", "category", "care_tags", "party_member", "party_org_id", "created_at", "updated_at"];
+    let columns = [&person[..], &PersonSeal::COLUMNS, &more].concat();
+    insert_many(tx, "residents", &columns, rows.residents).await?;
     let by = By::system("demo");
     audit::record(
         tx,

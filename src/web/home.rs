@@ -7,13 +7,7 @@ use axum::response::{IntoResponse, Redirect};
 
 use super::{AppState, Page, PageCtx, PageResult, render};
 
-pub use super::ui::Stat;
-
-pub struct Item {
-    pub title: String,
-    pub sub: String,
-    pub href: String,
-}
+pub use super::ui::{Item, Stat};
 
 /// A part of a home page: figures, a chart or a map, a list, and links onward.
 #[derive(Default)]

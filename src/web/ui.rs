@@ -63,6 +63,13 @@ pub struct Item {
     pub tag: Option<Tag>,
 }
 
+impl Item {
+    /// A line that links somewhere.
+    pub fn link(title: impl Into<String>, sub: impl Into<String>, href: impl Into<String>) -> Item {
+        Item { title: title.into(), sub: sub.into(), href: Some(href.into()), tag: None }
+    }
+}
+
 /// One of a row of tabs.
 #[derive(Debug, Clone)]
 pub struct Tab {

@@ -144,10 +144,9 @@ async fn subdistrict(ctx: &PageCtx, actor: &Actor, conn: &mut Conn, id: i64) -> 
         ],
         items: communities
             .iter()
-            .map(|(cid, code, n)| Item {
-                title: n.clone(),
-                sub: ctx.tr("home.residents_n", "n", fmt::thousands(*residents.get(cid).unwrap_or(&0))),
-                href: format!("/c/{code}"),
+            .map(|(cid, code, n)| {
+                let sub = ctx.tr("home.residents_n", "n", fmt::thousands(*residents.get(cid).unwrap_or(&0)));
+                Item::link(n.clone(), sub, format!("/c/{code}"))
             })
             .collect(),
         ..Section::default()
@@ -249,10 +248,9 @@ async fn grid_section(
         ],
         items: cared
             .into_iter()
-            .map(|(id, n, tags)| Item {
-                title: n,
-                sub: crate::services::records::model::tags_from_column(&tags).join("、"),
-                href: format!("{base}/residents/{id}"),
+            .map(|(id, n, tags)| {
+                let sub = crate::services::records::model::tags_from_column(&tags).join("、");
+                Item::link(n, sub, format!("{base}/residents/{id}"))
             })
             .collect(),
         map: Some(places::map::community_map(&state.db, &c.name, c.id, Some(grid)).await?)
@@ -279,10 +277,9 @@ async fn household(ctx: &PageCtx, conn: &mut Conn, c: &CommunityRef, h: i64) -> 
         stats: vec![Stat { label: ctx.t("field.household.address"), value: address.unwrap_or_default(), href: None }],
         items: members
             .into_iter()
-            .map(|(id, n, rel)| Item {
-                title: n,
-                sub: rel.map(|r| ctx.t(&format!("choice.resident.relation.{r}"))).unwrap_or_default(),
-                href: format!("/c/{}/residents/{id}", c.code),
+            .map(|(id, n, rel)| {
+                let sub = rel.map(|r| ctx.t(&format!("choice.resident.relation.{r}"))).unwrap_or_default();
+                Item::link(n, sub, format!("/c/{}/residents/{id}", c.code))
             })
             .collect(),
         links: vec![("/me/data".into(), ctx.t("me.my_data"))],

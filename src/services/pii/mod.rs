@@ -108,6 +108,49 @@ impl Pii {
     pub fn seal_id_number(&self, id: &str) -> Sealed {
         Sealed { enc: self.encrypt(id), hash: self.blind_index("id_number", id), masked: mask_id_number(id) }
     }
+
+    /// A person's ID number and phone as a resident row keeps them.
+    pub fn seal_person(&self, id_number: Option<&str>, phone: Option<&str>) -> PersonSeal {
+        PersonSeal {
+            id_number: id_number.map(|x| self.seal_id_number(x)),
+            phone: phone.map(|x| self.seal_phone(x)),
+            phone_tail: phone.map(|x| x.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect()),
+        }
+    }
+}
+
+/// A person's ID number and phone sealed, and the phone's last four digits (which staff
+/// search by): what every writer of resident rows stores, in `PersonSeal::COLUMNS`.
+pub struct PersonSeal {
+    pub id_number: Option<Sealed>,
+    pub phone: Option<Sealed>,
+    pub phone_tail: Option<String>,
+}
+
+impl PersonSeal {
+    pub const COLUMNS: [&'static str; 7] = [
+        "id_number_enc",
+        "id_number_hash",
+        "id_number_masked",
+        "phone_enc",
+        "phone_hash",
+        "phone_masked",
+        "phone_tail",
+    ];
+
+    /// The values of `COLUMNS`, in order.
+    pub fn args(&self) -> [crate::db::Arg; 7] {
+        let (idn, phone) = (self.id_number.as_ref(), self.phone.as_ref());
+        [
+            idn.map(|s| s.enc.clone()).into(),
+            idn.map(|s| s.hash.clone()).into(),
+            idn.map(|s| s.masked.clone()).into(),
+            phone.map(|s| s.enc.clone()).into(),
+            phone.map(|s| s.hash.clone()).into(),
+            phone.map(|s| s.masked.clone()).into(),
+            self.phone_tail.clone().into(),
+        ]
+    }
 }
 
 fn read_or_create_key_file(path: &Path) -> anyhow::Result<String> {
@@ -248,6 +291,19 @@ pub fn make_id_number(region: &str, birth: chrono::NaiveDate, seq: u32, male: bo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resident_row_keeps_the_phone_sealed_masked_and_its_last_four_digits() {
+        let pii = Pii::from_master_key(&[7u8; 32]);
+        let sealed = pii.seal_person(Some("440804195003150021"), Some("13912345678"));
+        assert_eq!(sealed.phone_tail.as_deref(), Some("5678"));
+        assert_eq!(pii.decrypt(&sealed.phone.as_ref().unwrap().enc).unwrap(), "13912345678");
+        let args = sealed.args();
+        assert_eq!(args.len(), PersonSeal::COLUMNS.len());
+        assert!(matches!(&args[5], crate::db::Arg::Text(Some(m)) if m.contains('*') && !m.contains("1234")));
+        let none = pii.seal_person(None, None);
+        assert!(none.args().iter().all(|a| matches!(a, crate::db::Arg::Bytes(None) | crate::db::Arg::Text(None))));
+    }
 
     #[test]
     fn public_boards_show_names_in_full_only_for_those_who_agreed() {

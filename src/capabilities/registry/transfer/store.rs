@@ -9,7 +9,7 @@ use crate::auth::model::{Actor, Permission};
 use crate::db::{Arg, Builder, Db, Tx, insert_many, now_ms, query};
 use crate::error::{AppError, AppResult};
 use crate::services::audit::{self, Action, By};
-use crate::services::pii::{self, Pii};
+use crate::services::pii::{self, PersonSeal, Pii};
 
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Report {
@@ -291,9 +291,8 @@ impl<'a> Batch<'a> {
     fn resident(&mut self, pii: &Pii, p: &Person, household: i64, grid: Option<i64>) {
         let (c, now) = (self.c, self.now);
         let id = self.next();
-        let phone = p.phone.as_deref().map(|x| pii.seal_phone(x));
-        let idn = p.id_number.as_deref().map(|x| pii.seal_id_number(x));
-        self.new_residents.push(vec![
+        let sealed = pii.seal_person(p.id_number.as_deref(), p.phone.as_deref());
+        let mut row: Vec<Arg> = vec![
             c.into(),
             id.into(),
             household.into(),
@@ -301,17 +300,11 @@ impl<'a> Batch<'a> {
             p.name.clone().into(),
             p.gender.into(),
             p.birth_date.into(),
-            idn.as_ref().map(|s| s.enc.clone()).into(),
-            idn.as_ref().map(|s| s.hash.clone()).into(),
-            idn.as_ref().map(|s| s.masked.clone()).into(),
-            phone.as_ref().map(|s| s.enc.clone()).into(),
-            phone.as_ref().map(|s| s.hash.clone()).into(),
-            phone.as_ref().map(|s| s.masked.clone()).into(),
-            p.phone.as_ref().map(|x| x[x.len() - 4..].to_string()).into(),
-            p.category.into(),
-            now.into(),
-            now.into(),
-        ]);
+        ];
+        row.extend(sealed.args());
+        row.extend([p.category.into(), now.into(), now.into()]);
+        self.new_residents.push(row);
+        let (idn, phone) = (sealed.id_number, sealed.phone);
         let audit_id = self.next();
         self.audit(
             audit_id,
@@ -357,31 +350,9 @@ impl<'a> Batch<'a> {
             self.new_households,
         )
         .await?;
-        insert_many(
-            tx,
-            "residents",
-            &[
-                "community_id",
-                "id",
-                "household_id",
-                "grid_id",
-                "name",
-                "gender",
-                "birth_date",
-                "id_number_enc",
-                "id_number_hash",
-                "id_number_masked",
-                "phone_enc",
-                "phone_hash",
-                "phone_masked",
-                "phone_tail",
-                "category",
-                "created_at",
-                "updated_at",
-            ],
-            self.new_residents,
-        )
-        .await?;
+        let person = ["community_id", "id", "household_id", "grid_id", "name", "gender", "birth_date"];
+        let columns = [&person[..], &PersonSeal::COLUMNS, &["category", "created_at", "updated_at"]].concat();
+        insert_many(tx, "residents", &columns, self.new_residents).await?;
         audit::record_rows(tx, self.audit_rows).await?;
         Ok(())
     }

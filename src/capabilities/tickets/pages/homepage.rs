@@ -13,17 +13,12 @@ use crate::web::AppState;
 use crate::web::PageCtx;
 use crate::web::home::{Item, Section};
 
-fn item(
-    t: &Ticket,
-    code: &str,
-    cats: &std::collections::HashMap<i64, String>,
-    ctx: &PageCtx,
-) -> crate::web::home::Item {
-    crate::web::home::Item {
-        title: format!("#{} {}", t.id, cats.get(&t.category_id).cloned().unwrap_or_default()),
-        sub: format!("{} · {}", status_label(ctx, &t.status), t.description.chars().take(16).collect::<String>()),
-        href: format!("/c/{code}/tickets/{}", t.id),
-    }
+fn item(t: &Ticket, code: &str, cats: &std::collections::HashMap<i64, String>, ctx: &PageCtx) -> Item {
+    Item::link(
+        format!("#{} {}", t.id, cats.get(&t.category_id).cloned().unwrap_or_default()),
+        format!("{} · {}", status_label(ctx, &t.status), t.description.chars().take(16).collect::<String>()),
+        format!("/c/{code}/tickets/{}", t.id),
+    )
 }
 
 /// What each role has to do with tickets, for the home page.
@@ -189,10 +184,8 @@ async fn whistled_section(h: &Home<'_>, out: &mut Vec<Section>) -> AppResult<()>
             title: format!("{} · {}", c.name, ctx.t("home.whistled")),
             items: rows
                 .into_iter()
-                .map(|(id, d)| Item {
-                    title: format!("#{id}"),
-                    sub: d.chars().take(20).collect(),
-                    href: format!("{base}/{id}"),
+                .map(|(id, d)| {
+                    Item::link(format!("#{id}"), d.chars().take(20).collect::<String>(), format!("{base}/{id}"))
                 })
                 .collect(),
             ..Section::default()
