@@ -217,7 +217,7 @@ async fn staff_on_a_desktop_fix_a_form_from_its_inline_errors() {
     c.find(Locator::Css("form.form button[type=submit]")).await.unwrap().click().await.unwrap();
     let err = c.wait().for_element(Locator::Id("e-phone")).await.unwrap();
     let err_text = err.text().await.unwrap();
-    assert!(err_text.contains("手机号码格式不正确"), "{err_text}");
+    assert!(err_text.contains("电话号码格式不正确"), "{err_text}");
     assert!(visible(c, ".alert").await);
     screenshot(c, "desktop-form-errors.png").await;
     // What was typed is kept; fix the one field and save.

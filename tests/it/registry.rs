@@ -156,7 +156,7 @@ async fn staff_register_a_resident_and_bad_fields_are_named_in_chinese() {
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let text = visible_text(&bad.text());
-    for msg in ["必填", "手机号码格式不正确", "身份证号校验位不正确", "“火星人”不是本社区的关怀标签"]
+    for msg in ["必填", "电话号码格式不正确", "身份证号校验位不正确", "“火星人”不是本社区的关怀标签"]
     {
         assert!(text.contains(msg), "missing {msg}: {text}");
     }
@@ -191,6 +191,33 @@ async fn staff_register_a_resident_and_bad_fields_are_named_in_chinese() {
     assert_eq!(masked, "138****5678");
     assert!(!String::from_utf8_lossy(&enc).contains("13812345678"));
     assert_eq!(app.state.pii.decrypt(&enc).unwrap(), "13812345678");
+}
+
+/// Many elderly residents have only a landline: it is taken with its area code, sealed and
+/// masked like a mobile, revealed in full only on request, and found by.
+#[tokio::test]
+async fn an_elderly_resident_with_only_a_landline_is_registered_masked_and_found_by_it() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let h = new_household(&app, "海景苑2栋1单元102").await;
+    let r = app
+        .add_resident_api(
+            json!({"name": "陈阿婆", "phone": "(0759) 338-1678", "id_number": id_number(31), "household_id": h}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(r.json()["phone"], "075*****1678", "masked like a mobile");
+    let rid = r.json()["id"].as_i64().unwrap();
+    assert_eq!(app.reveal_resident_api(rid, "phone").await.json()["value"], "0759-3381678");
+    for q in ["0759-3381678", "07593381678", "1678"] {
+        let found =
+            app.get(&format!("/api/v1/communities/{HS}/residents?q={}", linli::web::fmt::urlencode(q))).await.json();
+        assert!(found["items"].as_array().unwrap().iter().any(|r| r["id"] == rid), "search {q} finds her: {found}");
+    }
+    let no_area_code = app
+        .add_resident_api(json!({"name": "陈阿公", "phone": "3381678", "id_number": id_number(33), "household_id": h}))
+        .await;
+    assert_eq!(no_area_code.field_error("phone"), "电话号码格式不正确（手机为 11 位；座机请带区号，如 0759-3381678）");
 }
 
 #[tokio::test]
@@ -384,10 +411,13 @@ async fn staff_register_a_partner_unit_find_it_archive_it_and_bring_it_back_thro
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.field_error("name"), "必填");
     assert_eq!(bad.field_error("kind"), "不是可选的值");
-    let landline = app
-        .register_partner_unit(json!({"name": "海盛便民药房", "kind": "enterprise", "contact_phone": "0759-2233445"}))
+    let no_area_code = app
+        .register_partner_unit(json!({"name": "海盛便民药房", "kind": "enterprise", "contact_phone": "2233445"}))
         .await;
-    assert_eq!(landline.field_error("contact_phone"), "手机号码格式不正确（应为 11 位大陆手机号）");
+    assert_eq!(
+        no_area_code.field_error("contact_phone"),
+        "电话号码格式不正确（手机为 11 位；座机请带区号，如 0759-3381678）"
+    );
     let made = app
         .register_partner_unit(
             json!({"name": "海盛便民药房", "kind": "enterprise", "contact_name": "郑店长", "contact_phone": "13812345678", "address": "南调路18号"}),
@@ -421,13 +451,13 @@ async fn staff_register_a_partner_unit_find_it_archive_it_and_bring_it_back_thro
 }
 
 #[tokio::test]
-async fn an_upgrade_seals_partner_units_plain_contact_phones_and_keeps_landlines_in_the_notes() {
+async fn an_upgrade_seals_partner_units_plain_contact_phones_and_keeps_what_is_no_number_in_the_notes() {
     let app = TestApp::demo().await;
     let c = app.community_id(HS).await;
-    // Two units as an earlier version stored them: the phone in plain text.
+    // Three units as an earlier version stored them: the phone in plain text.
     let mut tx = app.state.db.begin_span(Span::Maintenance).await.unwrap();
-    let ids = tx.next_ids(2).await.unwrap();
-    for (id, phone) in ids.iter().zip(["13900001111", "0759-2233445"]) {
+    let ids = tx.next_ids(3).await.unwrap();
+    for (id, phone) in ids.iter().zip(["13900001111", "0759-2233445", "见名片"]) {
         query("INSERT INTO partner_units (community_id, id, name, kind, contact_phone_unsealed, notes, created_at, updated_at) VALUES ($1, $2, $3, 'enterprise', $4, '老客户', 0, 0)")
             .bind(c)
             .bind(*id)
@@ -441,11 +471,12 @@ async fn an_upgrade_seals_partner_units_plain_contact_phones_and_keeps_landlines
     let after = app.restart().await;
     let mut conn = after.state.db.span(Span::Maintenance).await.unwrap();
     let rows: Vec<(Option<String>, Option<String>, String)> = query(
-        "SELECT contact_phone_unsealed, contact_phone_masked, notes FROM partner_units WHERE community_id = $1 AND id IN ($2, $3) ORDER BY id",
+        "SELECT contact_phone_unsealed, contact_phone_masked, notes FROM partner_units WHERE community_id = $1 AND id IN ($2, $3, $4) ORDER BY id",
     )
     .bind(c)
     .bind(ids[0])
     .bind(ids[1])
+    .bind(ids[2])
     .fetch_all(&mut conn)
     .await
     .unwrap();
@@ -454,7 +485,8 @@ async fn an_upgrade_seals_partner_units_plain_contact_phones_and_keeps_landlines
         rows,
         [
             (None, Some("139****1111".to_string()), "老客户".to_string()),
-            (None, None, "老客户\n联系电话：0759-2233445".to_string()),
+            (None, Some("075*****3445".to_string()), "老客户".to_string()),
+            (None, None, "老客户\n联系电话：见名片".to_string()),
         ]
     );
     let staff = linli::demo::actor_named(&after.state, "staff").await.unwrap().unwrap();

@@ -184,6 +184,24 @@ pub fn normalize_phone(input: &str) -> Result<String, &'static str> {
     if ok { Ok(digits.to_string()) } else { Err("validation.phone") }
 }
 
+/// A contact number: a mainland mobile (as `normalize_phone`), or a landline with its
+/// area code (`0759-3381678`, `010 6512 3456`), kept as area code, dash, number. Many
+/// elderly residents have only a landline.
+pub fn normalize_contact_number(input: &str) -> Result<String, &'static str> {
+    if let Ok(mobile) = normalize_phone(input) {
+        return Ok(mobile);
+    }
+    let digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
+    // 010 and 02x are three digits long, the other area codes four.
+    let area_len = if digits.starts_with("01") || digits.starts_with("02") { 3 } else { 4 };
+    let ok = digits.bytes().all(|b| b.is_ascii_digit())
+        && digits.starts_with('0')
+        && !digits[1..].starts_with('0')
+        && matches!(digits.len() - area_len.min(digits.len()), 7 | 8)
+        && !digits[area_len.min(digits.len())..].starts_with(['0', '1']);
+    if ok { Ok(format!("{}-{}", &digits[..area_len], &digits[area_len..])) } else { Err("validation.contact_number") }
+}
+
 /// Whether a text holds a mainland mobile number or an ID number, whole or inside it (a
 /// run of 11 or 18 characters that reads as one, separators `-._ ` ignored). Such a text
 /// must not become a user name, which is shown to anyone who lists users.
@@ -350,6 +368,23 @@ mod tests {
         assert_eq!(normalize_phone("12800131234"), Err("validation.phone"));
         assert_eq!(normalize_phone("1380013123"), Err("validation.phone"));
         assert_eq!(normalize_phone("0756-1234567"), Err("validation.phone"));
+    }
+
+    #[test]
+    fn a_contact_number_may_be_a_landline_with_its_area_code() {
+        assert_eq!(normalize_contact_number("138 0013 1234"), Ok("13800131234".into()));
+        assert_eq!(normalize_contact_number("0759-3381678"), Ok("0759-3381678".into()));
+        assert_eq!(normalize_contact_number("(0759) 3381678"), Ok("0759-3381678".into()));
+        assert_eq!(normalize_contact_number("07593381678"), Ok("0759-3381678".into()));
+        assert_eq!(normalize_contact_number("010 6512 3456"), Ok("010-65123456".into()));
+        assert_eq!(normalize_contact_number("020-8888-1234"), Ok("020-88881234".into()));
+        assert_eq!(normalize_contact_number("(0759) 338-1678"), Ok("0759-3381678".into()));
+        for wrong in ["3381678", "0759-123", "0759-0381678", "00759-3381678", "0759-338167890", "1380013123", "电话"]
+        {
+            assert_eq!(normalize_contact_number(wrong), Err("validation.contact_number"), "{wrong}");
+        }
+        let landline = normalize_contact_number("0759-3381678").unwrap();
+        assert_eq!(mask_phone(&landline), "075*****1678", "shown masked, like a mobile");
     }
 
     #[test]

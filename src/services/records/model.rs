@@ -472,7 +472,7 @@ fn parse_value(f: &Field, raw: Option<&Value>, ctx: &Context) -> Result<Val, Fie
             let v: Value = serde_json::from_str(&text).map_err(|_| err("validation.questions"))?;
             check_questions(&v).map(Val::Json).map_err(&err)
         }
-        Kind::Phone => pii::normalize_phone(&text).map(Val::Personal).map_err(err),
+        Kind::Phone => pii::normalize_contact_number(&text).map(Val::Personal).map_err(err),
         Kind::IdNumber => pii::normalize_id_number(&text).map(Val::Personal).map_err(err),
     }
 }

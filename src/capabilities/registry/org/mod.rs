@@ -141,7 +141,7 @@ pub async fn seal_contact_phones(db: &Db, pii: &Pii) -> anyhow::Result<usize> {
     let plain: Vec<(i64, i64, String, Option<String>)> = query(FIND).fetch_all(&mut tx).await?;
     for (community_id, id, phone, notes) in &plain {
         let mut b = Builder::new("UPDATE partner_units SET contact_phone_unsealed = NULL");
-        match crate::services::pii::normalize_phone(phone) {
+        match crate::services::pii::normalize_contact_number(phone) {
             // Stored as a phone typed in today would be.
             Ok(p) => {
                 for (column, value) in crate::services::records::store::to_columns(pii, field, &Val::Personal(p)) {

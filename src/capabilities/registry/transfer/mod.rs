@@ -259,7 +259,7 @@ fn check_row(
     let phone_text = cells.get(3);
     let mut phone = None;
     if !phone_text.is_empty() {
-        match pii::normalize_phone(&phone_text) {
+        match pii::normalize_contact_number(&phone_text) {
             Ok(p) => phone = Some(p),
             Err(key) => errs.push((3, crate::i18n::t(crate::i18n::Lang::Zh, key))),
         }

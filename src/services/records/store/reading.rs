@@ -158,7 +158,7 @@ pub async fn list(
 fn push_search(b: &mut Builder, kind: DbKind, def: &EntityDef, pii: &Pii, q: &str, order: &mut String) {
     // A personal value, if the query looks like one, wins over names.
     if def.search.contains(&Search::Personal) {
-        if let Ok(phone) = crate::services::pii::normalize_phone(q) {
+        if let Ok(phone) = crate::services::pii::normalize_contact_number(q) {
             b.push(" AND phone_hash = ").arg(pii.blind_index("phone", &phone));
             return;
         }
