@@ -297,6 +297,20 @@ async fn eight_staff_signing_volunteers_up_at_once_get_eight_numbers() {
     for (status, body) in app.all_at_once(posts).await {
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
+    // One after the other, each ending where the next begins.
+    let c = app.community_id(HS).await;
+    let versions: Vec<(i64, i64, Option<i64>)> = query(
+        "SELECT version, effective_from, effective_to FROM points_rules WHERE community_id = $1 AND code = 'race' ORDER BY version",
+    )
+    .bind(c)
+    .fetch_all(&mut app.state.db.span(Span::Maintenance).await.unwrap())
+    .await
+    .unwrap();
+    assert_eq!(versions.iter().map(|v| v.0).collect::<Vec<_>>(), [1, 2, 3, 4]);
+    for pair in versions.windows(2) {
+        assert!(pair[0].1 <= pair[1].1 && pair[0].2 == Some(pair[1].1), "{versions:?}");
+    }
+    assert_eq!(versions[3].2, None, "the last is in force");
 }
 
 #[tokio::test]

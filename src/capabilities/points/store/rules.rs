@@ -63,7 +63,7 @@ pub async fn add_rule(state: &AppState, actor: &Actor, community_id: i64, input:
         }
     }
     let now = now_ms();
-    let from = input.effective_from.unwrap_or(now).max(now);
+    let mut from = input.effective_from.unwrap_or(now).max(now);
     let mut tx = state.db.begin().await?;
     let code = match input.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         Some(c) => {
@@ -77,6 +77,15 @@ pub async fn add_rule(state: &AppState, actor: &Actor, community_id: i64, input:
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
     }
+    // The version's number first: writers of the same rule's versions wait for each other
+    // here, so the latest version read below is the one this one follows.
+    let highest: i64 =
+        query("SELECT COALESCE(MAX(version), 0) FROM points_rules WHERE community_id = $1 AND code = $2")
+            .bind(community_id)
+            .bind(code.as_str())
+            .scalar(&mut tx)
+            .await?;
+    let version = tx.next_number(community_id, &format!("rule:{code}"), highest).await?;
     let latest: Option<Rule> = query(format!(
         "SELECT {RULE_COLUMNS} FROM points_rules WHERE community_id = $1 AND code = $2 ORDER BY version DESC LIMIT 1"
     ))
@@ -85,6 +94,11 @@ pub async fn add_rule(state: &AppState, actor: &Actor, community_id: i64, input:
     .fetch_optional(&mut tx)
     .await?;
     if let Some(prev) = &latest {
+        if input.effective_from.is_none() {
+            // "From now", after a version that a writer at the same moment started a
+            // millisecond later.
+            from = from.max(prev.effective_from);
+        }
         if from < prev.effective_from {
             return Err(AppError::field("effective_from", "points.before_previous_version"));
         }
@@ -100,8 +114,6 @@ pub async fn add_rule(state: &AppState, actor: &Actor, community_id: i64, input:
             .await?;
     }
     let id = tx.next_id().await?;
-    let version =
-        tx.next_number(community_id, &format!("rule:{code}"), latest.as_ref().map_or(0, |r| r.version)).await?;
     query(
         "INSERT INTO points_rules (community_id, id, code, version, name, kind, service_type, points, daily_cap, monthly_cap, effective_from, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
