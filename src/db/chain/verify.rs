@@ -45,19 +45,20 @@ struct Walked {
     head: Option<Vec<u8>>,
 }
 
-/// A walk along a part, row by row in order of place.
-struct Walk {
-    table: &'static str,
+/// A walk along a part of a community's chain, row by row in order of place.
+struct Walk<'s> {
+    spec: &'s Chained,
     community_id: i64,
+    part: Part,
     expect: i64,
     prev: Option<Vec<u8>>,
     checked: usize,
     problems: Vec<String>,
 }
 
-impl Walk {
-    fn new(spec: &Chained, community_id: i64, part: Part, prev: Option<Vec<u8>>) -> Walk {
-        Walk { table: spec.table, community_id, expect: part.lo, prev, checked: 0, problems: Vec::new() }
+impl<'s> Walk<'s> {
+    fn new(spec: &'s Chained, community_id: i64, part: Part, prev: Option<Vec<u8>>) -> Walk<'s> {
+        Walk { spec, community_id, part, expect: part.lo, prev, checked: 0, problems: Vec::new() }
     }
 
     fn row(&mut self, id: i64, seq: i64, stored_prev: Option<&[u8]>, stored: Option<&[u8]>, content: &[u8]) {
@@ -74,7 +75,7 @@ impl Walk {
         for what in wrong {
             self.problems.push(format!(
                 "{} row {id} (community {}, place {seq} in the chain): {what}",
-                self.table, self.community_id
+                self.spec.table, self.community_id
             ));
         }
         self.checked += 1;
@@ -82,11 +83,11 @@ impl Walk {
         self.expect = seq + 1;
     }
 
-    fn finish(mut self, part: Part) -> Walked {
-        if let Some(hi) = part.hi.filter(|hi| self.expect <= *hi) {
+    fn finish(mut self) -> Walked {
+        if let Some(hi) = self.part.hi.filter(|hi| self.expect <= *hi) {
             self.problems.push(format!(
                 "{} (community {}): rows {} to {hi} of the chain are missing",
-                self.table, self.community_id, self.expect
+                self.spec.table, self.community_id, self.expect
             ));
         }
         Walked { checked: self.checked, problems: self.problems, end: self.expect - 1, head: self.prev }
@@ -137,7 +138,7 @@ pub async fn verify_in_parts(
         let mut walks = Vec::new();
         for part in parts(last, most, size) {
             let prev = if part.lo > 1 { hash_at(db, spec, community_id, part.lo - 1).await? } else { None };
-            walks.push(walk(db, whole, spec, community_id, part, prev));
+            walks.push(walk(db, whole, Walk::new(spec, community_id, part, prev)));
         }
         let walked = futures::future::try_join_all(walks).await?;
         let (end, head) = walked.last().map(|w| (w.end, w.head.clone())).unwrap_or_default();
@@ -155,31 +156,16 @@ pub async fn verify_in_parts(
     Ok((checked, problems))
 }
 
-async fn walk(
-    db: &Db,
-    whole: bool,
-    spec: &'static Chained,
-    community_id: i64,
-    part: Part,
-    prev: Option<Vec<u8>>,
-) -> anyhow::Result<Walked> {
+async fn walk(db: &Db, whole: bool, walk: Walk<'static>) -> anyhow::Result<Walked> {
     match db.sqlite_file() {
-        Some(path) => {
-            let read = move || walk_file(path, spec, community_id, part, prev);
-            Ok(tokio::task::spawn_blocking(read).await??)
-        }
-        None => walk_pages(db, whole, spec, community_id, part, prev).await,
+        Some(path) => Ok(tokio::task::spawn_blocking(move || walk_file(path, walk)).await??),
+        None => walk_pages(db, whole, walk).await,
     }
 }
 
 /// Walks a part of a chain in a SQLite file, each value read where it lies.
-fn walk_file(
-    path: PathBuf,
-    spec: &'static Chained,
-    community_id: i64,
-    part: Part,
-    prev: Option<Vec<u8>>,
-) -> rusqlite::Result<Walked> {
+fn walk_file(path: PathBuf, mut walk: Walk<'_>) -> rusqlite::Result<Walked> {
+    let (spec, community_id, part) = (walk.spec, walk.community_id, walk.part);
     use rusqlite::OpenFlags;
     let conn = rusqlite::Connection::open_with_flags(
         path,
@@ -193,7 +179,6 @@ fn walk_file(
         spec.table
     ))?;
     let mut rows = statement.query((community_id, part.lo, part.hi.unwrap_or(i64::MAX)))?;
-    let mut walk = Walk::new(spec, community_id, part, prev);
     let mut buf = Vec::with_capacity(512);
     while let Some(row) = rows.next()? {
         let (id, seq): (i64, i64) = (row.get(0)?, row.get(1)?);
@@ -204,7 +189,7 @@ fn walk_file(
         }
         walk.row(id, seq, bytes(row.get_ref(2)?), bytes(row.get_ref(3)?), &buf);
     }
-    Ok(walk.finish(part))
+    Ok(walk.finish())
 }
 
 fn bytes(v: ValueRef<'_>) -> Option<&[u8]> {
@@ -231,17 +216,10 @@ fn push_cell(out: &mut Vec<u8>, kind: Col, v: ValueRef<'_>) {
 }
 
 /// Walks a part of a chain page by page through the pool (PostgreSQL).
-async fn walk_pages(
-    db: &Db,
-    whole: bool,
-    spec: &'static Chained,
-    community_id: i64,
-    part: Part,
-    prev: Option<Vec<u8>>,
-) -> anyhow::Result<Walked> {
+async fn walk_pages(db: &Db, whole: bool, mut walk: Walk<'_>) -> anyhow::Result<Walked> {
+    let (spec, community_id, part) = (walk.spec, walk.community_id, walk.part);
     let mut conn = if whole { db.span(Span::Maintenance).await? } else { db.read().await? };
     let columns: Vec<&str> = spec.columns.iter().map(|(c, _)| *c).collect();
-    let mut walk = Walk::new(spec, community_id, part, prev);
     loop {
         let mut b =
             Builder::new(format!("SELECT id, seq, prev_hash, hash, {} FROM {}", columns.join(", "), spec.table));
@@ -263,7 +241,7 @@ async fn walk_pages(
             break;
         }
     }
-    Ok(walk.finish(part))
+    Ok(walk.finish())
 }
 
 #[cfg(test)]
@@ -297,7 +275,7 @@ mod tests {
         walk.row(1, 1, None, Some(&hashes[0]), &rows[0].1);
         walk.row(3, 3, Some(&hashes[1]), Some(&hashes[2]), b"changed");
         walk.row(4, 4, Some(&hashes[2]), Some(&hashes[3]), &rows[3].1);
-        let walked = walk.finish(part);
+        let walked = walk.finish();
         assert_eq!(walked.checked, 3);
         assert_eq!(walked.end, 4);
         let all = walked.problems.join("\n");

@@ -114,7 +114,8 @@ impl Pii {
         PersonSeal {
             id_number: id_number.map(|x| self.seal_id_number(x)),
             phone: phone.map(|x| self.seal_phone(x)),
-            phone_tail: phone.map(|x| x.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect()),
+            // Normalised numbers are ASCII digits (and a landline's dash).
+            phone_tail: phone.map(|x| x[x.len().saturating_sub(4)..].to_string()),
         }
     }
 }
