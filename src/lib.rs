@@ -17,6 +17,7 @@ pub mod error;
 pub mod i18n;
 pub mod input;
 pub mod logging;
+pub mod natural;
 pub mod services;
 mod text_enum;
 pub mod time;

@@ -503,3 +503,36 @@ async fn an_upgrade_seals_partner_units_plain_contact_phones_and_keeps_what_is_n
     .unwrap();
     assert_eq!(value.as_deref(), Some("13900001111"));
 }
+
+/// The options of the select named `name` on a page, as shown.
+fn select_options(html: &str, name: &str) -> Vec<String> {
+    let start = html.find(&format!("<select name=\"{name}\"")).unwrap_or_else(|| panic!("no select {name}"));
+    let select = &html[start..start + html[start..].find("</select>").unwrap()];
+    select
+        .split("<option")
+        .skip(1)
+        .map(|o| o.split('>').nth(1).unwrap().split('<').next().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn grids_come_in_counting_order_and_buildings_are_told_apart_by_their_compound() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    // By code points 第三 (U+4E09) would come before 第二 (U+4E8C).
+    let grids = select_options(&app.get(&format!("/c/{HS}/tickets?view=all")).await.text(), "grid_id");
+    assert_eq!(grids[1..], ["第一网格", "第二网格", "第三网格", "第四网格"]);
+    // The households' building filter: each building once, with its compound's name.
+    let buildings = select_options(&app.get(&format!("/c/{HS}/households")).await.text(), "building_id");
+    let named = &buildings[1..];
+    assert!(named.len() > 4, "{named:?}");
+    let unique: std::collections::BTreeSet<&String> = named.iter().collect();
+    assert_eq!(unique.len(), named.len(), "no two alike: {named:?}");
+    assert!(named.iter().all(|b| b.contains(' ') && b.ends_with('栋')), "{named:?}");
+    let numbers: Vec<u32> = named
+        .iter()
+        .filter(|b| b.starts_with(named[0].split(' ').next().unwrap()))
+        .map(|b| b.rsplit(' ').next().unwrap().trim_end_matches('栋').parse().unwrap())
+        .collect();
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "2栋 before 10栋: {numbers:?}");
+}

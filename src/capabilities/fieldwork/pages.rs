@@ -100,11 +100,7 @@ async fn load_patrols(state: &AppState, actor: &Actor, c: &CommunityRef) -> crat
     let streaks = store::team_streaks(&mut conn, c.id).await?;
     let my_teams = crate::capabilities::points::store::teams_of(&mut conn, c.id, actor.user_id).await?;
     let all_teams = crate::capabilities::points::store::teams(&mut conn, c.id).await?;
-    let grids: Vec<(i64, String)> =
-        crate::db::query("SELECT id, name FROM grids WHERE community_id = $1 AND archived_at IS NULL ORDER BY name")
-            .bind(c.id)
-            .fetch_all(&mut conn)
-            .await?;
+    let grids = crate::capabilities::registry::places::grid_names(&mut conn, c.id).await?;
     let findings = match &open {
         Some(p) => store::findings(&mut conn, c.id, p.id).await?,
         None => Vec::new(),

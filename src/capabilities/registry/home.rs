@@ -177,13 +177,14 @@ async fn community(
         c.id,
     )
     .await?;
-    let per_grid: Vec<(String, i64)> = query(
+    let mut per_grid: Vec<(String, i64)> = query(
         "SELECT g.name, COUNT(r.id) FROM grids g LEFT JOIN residents r ON r.community_id = g.community_id AND r.grid_id = g.id AND r.archived_at IS NULL
-         WHERE g.community_id = $1 AND g.archived_at IS NULL GROUP BY g.id, g.name ORDER BY g.name",
+         WHERE g.community_id = $1 AND g.archived_at IS NULL GROUP BY g.id, g.name",
     )
     .bind(c.id)
     .fetch_all(conn)
     .await?;
+    crate::natural::sort_by_name(&mut per_grid, |g| g.0.as_str());
     let base = format!("/c/{}", c.code);
     let role =
         if actor.has_role(Role::CommunitySecretary) { "role.community_secretary" } else { "role.community_staff" };

@@ -85,11 +85,7 @@ async fn load_honor(state: &AppState, c: &CommunityRef, ask: Ask) -> AppResult<H
     };
     let ranked = store::honor_roll(&mut conn, &ids, ask.grid, ask.by, ask.period, 30).await?;
     let commended = store::commendations(&mut conn, &[c.id], 30).await?;
-    let grids: Vec<(i64, String)> =
-        crate::db::query("SELECT id, name FROM grids WHERE community_id = $1 AND archived_at IS NULL ORDER BY name")
-            .bind(c.id)
-            .fetch_all(&mut conn)
-            .await?;
+    let grids = crate::capabilities::registry::places::grid_names(&mut conn, c.id).await?;
     let subdistrict_name: String = crate::db::query("SELECT name FROM subdistricts WHERE id = $1")
         .bind(c.subdistrict_id)
         .scalar(&mut conn)

@@ -119,13 +119,14 @@ fn centre(ring: &[(f64, f64)]) -> (f64, f64) {
 /// The grids of a community that have a polygon.
 pub async fn grid_shapes(db: &Db, community_id: i64, highlight: Option<i64>) -> AppResult<Vec<Shape>> {
     let mut conn = db.read().await?;
-    let rows: Vec<(i64, String, sqlx::types::Json<Value>, String)> = query(
+    let mut rows: Vec<(i64, String, sqlx::types::Json<Value>, String)> = query(
         "SELECT g.id, g.name, g.polygon, c.code FROM grids g JOIN communities c ON c.id = g.community_id
-         WHERE g.community_id = $1 AND g.polygon IS NOT NULL AND g.archived_at IS NULL ORDER BY g.name",
+         WHERE g.community_id = $1 AND g.polygon IS NOT NULL AND g.archived_at IS NULL",
     )
     .bind(community_id)
     .fetch_all(&mut conn)
     .await?;
+    crate::natural::sort_by_name(&mut rows, |r| r.1.as_str());
     Ok(rows
         .into_iter()
         .map(|(id, name, polygon, code)| Shape {

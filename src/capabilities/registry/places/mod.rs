@@ -10,11 +10,22 @@ use serde_json::{Map, Value};
 
 use crate::auth::model::Permission::*;
 use crate::auth::model::Role;
-use crate::db::{Tx, now_ms, query};
+use crate::db::{Exec, Tx, now_ms, query};
 use crate::error::AppResult;
 use crate::services::records::model::{
     Child, EntityDef, Filter, FilterKind, Kind::*, Search, Tenancy, Val, Values, field,
 };
+
+/// A community's grids as (id, name), in the order people count them (第一, 第二, … 第十).
+pub async fn grid_names(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<(i64, String)>> {
+    let mut grids: Vec<(i64, String)> =
+        query("SELECT id, name FROM grids WHERE community_id = $1 AND archived_at IS NULL")
+            .bind(community_id)
+            .fetch_all(ex)
+            .await?;
+    crate::natural::sort_by_name(&mut grids, |g| g.1.as_str());
+    Ok(grids)
+}
 
 pub static SUBDISTRICT: EntityDef = EntityDef {
     kind: "subdistrict",

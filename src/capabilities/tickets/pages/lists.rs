@@ -192,11 +192,7 @@ async fn list_page(
         }
         let cur_grid = query_param(&qs, "grid_id").unwrap_or_default();
         grids.push((String::new(), ctx.t("common.all"), cur_grid.is_empty()));
-        let rows: Vec<(i64, String)> =
-            query("SELECT id, name FROM grids WHERE community_id = $1 AND archived_at IS NULL ORDER BY name")
-                .bind(c.id)
-                .fetch_all(&mut conn)
-                .await?;
+        let rows = crate::capabilities::registry::places::grid_names(&mut conn, c.id).await?;
         grids.extend(rows.into_iter().map(|(id, n)| (id.to_string(), n, cur_grid == id.to_string())));
     }
     let mut links = Vec::new();

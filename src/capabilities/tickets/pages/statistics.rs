@@ -60,11 +60,7 @@ async fn stats_page(
     if let [c] = scope.community_ids.as_slice() {
         let mut conn = state.db.read().await?;
         grids.push((base.clone(), ctx.t("common.all"), scope.grid_id.is_none()));
-        let rows: Vec<(i64, String)> =
-            query("SELECT id, name FROM grids WHERE community_id = $1 AND archived_at IS NULL ORDER BY name")
-                .bind(*c)
-                .fetch_all(&mut conn)
-                .await?;
+        let rows = crate::capabilities::registry::places::grid_names(&mut conn, *c).await?;
         grids.extend(rows.into_iter().map(|(id, n)| (format!("{base}?grid_id={id}"), n, scope.grid_id == Some(id))));
     }
     let tmpl = StatsTemplate {

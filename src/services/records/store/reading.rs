@@ -6,7 +6,7 @@ use crate::auth::model::{Access, Actor, Permission};
 use crate::db::{Builder, Db, DbKind, escape_like, query};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::pii::Pii;
-use crate::services::records::model::{EntityDef, FilterKind, Search, Tenancy};
+use crate::services::records::model::{EntityDef, FilterKind, Kind, Search, Tenancy};
 
 /// The reach of `perm` for this kind in this community, or `NotFound`.
 fn reach(actor: &Actor, def: &EntityDef, community_id: i64, perm: Permission) -> AppResult<Access> {
@@ -206,14 +206,34 @@ fn push_search(b: &mut Builder, kind: DbKind, def: &EntityDef, pii: &Pii, q: &st
 
 /// Choices for a reference field: (id, title), at most `limit` of them, from the
 /// communities listed (a community kind's records come from nowhere else).
+///
+/// A record that belongs to a parent (a building to its compound) is named with it, so
+/// that the four 1栋 of four compounds are told apart: 海盛花园 1栋. They come in natural
+/// order (2栋 before 10栋).
 pub async fn options(db: &Db, def: &EntityDef, communities: &[i64], limit: i64) -> AppResult<Vec<(i64, String)>> {
-    let mut b = Builder::new(format!("SELECT id, {} FROM {} WHERE archived_at IS NULL", def.title, def.table));
-    if def.tenancy == Tenancy::Community {
-        b.push(" AND community_id IN ").list(communities.iter().copied());
+    let parent = def.fields.iter().find_map(|f| match f.kind {
+        Kind::Ref(kind) if f.required && def.tenancy == Tenancy::Community => {
+            crate::services::records::by_kind(kind).filter(|p| p.tenancy == Tenancy::Community).map(|p| (f.name, p))
+        }
+        _ => None,
+    });
+    let label = match parent {
+        Some((_, p)) => format!("COALESCE(p.{} || ' ', '') || t.{}", p.title, def.title),
+        None => format!("t.{}", def.title),
+    };
+    let mut b = Builder::new(format!("SELECT t.id, {label} FROM {} t", def.table));
+    if let Some((column, p)) = parent {
+        b.push(&format!(" LEFT JOIN {} p ON p.community_id = t.community_id AND p.id = t.{column}", p.table));
     }
-    b.push(&format!(" ORDER BY {} LIMIT {limit}", def.title));
+    b.push(" WHERE t.archived_at IS NULL");
+    if def.tenancy == Tenancy::Community {
+        b.push(" AND t.community_id IN ").list(communities.iter().copied());
+    }
+    b.push(&format!(" ORDER BY {label} LIMIT {limit}"));
     let mut conn = db.read_over(communities).await?;
-    Ok(b.build().fetch_all(&mut conn).await?)
+    let mut rows: Vec<(i64, String)> = b.build().fetch_all(&mut conn).await?;
+    crate::natural::sort_by_name(&mut rows, |r| r.1.as_str());
+    Ok(rows)
 }
 
 /// Users who may be named in a user field of this community.
