@@ -19,11 +19,25 @@
     });
   });
 
-  // A button that spends or cannot be undone asks first.
+  // A button that spends or cannot be undone asks first, in a sheet at the foot of the
+  // screen that says what it will do (without script the form simply posts).
   document.addEventListener("submit", function (e) {
-    var b = e.submitter || e.target.querySelector("[data-confirm]");
+    var f = e.target;
+    var b = e.submitter || f.querySelector("[data-confirm]");
     var ask = b && b.getAttribute("data-confirm");
-    if (ask && !window.confirm(ask)) e.preventDefault();
+    var sheet = document.getElementById("confirm-sheet");
+    if (!ask || !sheet || f.dataset.confirmed) return;
+    e.preventDefault();
+    sheet.querySelector("p").textContent = ask;
+    sheet.returnValue = "";
+    sheet.onclose = function () {
+      if (sheet.returnValue !== "ok") return;
+      f.dataset.confirmed = "1";
+      if (f.requestSubmit) f.requestSubmit(b.form === f ? b : null); else f.submit();
+      // Back from the next page (the back/forward cache), the form asks again.
+      delete f.dataset.confirmed;
+    };
+    sheet.showModal();
   });
 
   var user = document.body.dataset.signedIn;

@@ -4,11 +4,11 @@ use askama::Template;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::session::{self, COOKIE};
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
 use crate::web::AppState;
 use crate::web::form::{CsrfForm, PlainForm, text};
@@ -28,6 +28,18 @@ struct LoginTemplate {
 
 fn safe_next(next: &str) -> String {
     crate::web::same_site(next).to_string()
+}
+
+#[derive(Template)]
+#[template(path = "auth/forgot.html")]
+struct ForgotTemplate {
+    ctx: PageCtx,
+    title: String,
+}
+
+/// What to do about a forgotten password: staff reset it, after checking who asks.
+pub async fn forgot_page(Page(ctx): Page) -> PageResult {
+    render(&ForgotTemplate { title: ctx.t("auth.forgot_title"), ctx })
 }
 
 #[derive(Deserialize)]
@@ -69,6 +81,20 @@ pub fn client_address(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -
     }
 }
 
+/// Goes on to `to` (a path on this site) with the session's cookie set.
+fn with_session(state: &AppState, headers: &HeaderMap, token: &str, to: &str) -> Response {
+    let cookie = set_cookie(COOKIE, token, 30 * 24 * 3600, is_tls(state, headers));
+    (StatusCode::SEE_OTHER, [(SET_COOKIE, cookie)], [(axum::http::header::LOCATION, safe_next(to))]).into_response()
+}
+
+/// Signs in a user who has just set their own credentials (signing up), and goes on to `to`.
+pub async fn signed_in_to(state: &AppState, headers: &HeaderMap, user_id: i64, to: &str) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let (token, _) = session::open(&mut tx, user_id).await?;
+    tx.commit().await?;
+    Ok(with_session(state, headers, &token, to))
+}
+
 pub async fn login(
     State(state): State<AppState>,
     Page(ctx): Page,
@@ -80,10 +106,7 @@ pub async fn login(
     let next = safe_next(&text(&form, "next"));
     let address = client_address(&headers, peer.map(|c| c.0.0));
     match session::sign_in(&state.db, &state.pii, &username, &text(&form, "password"), address.as_deref()).await {
-        Ok((token, _)) => {
-            let cookie = set_cookie(COOKIE, &token, 30 * 24 * 3600, is_tls(&state, &headers));
-            Ok((StatusCode::SEE_OTHER, [(SET_COOKIE, cookie)], [(axum::http::header::LOCATION, next)]).into_response())
-        }
+        Ok((token, _)) => Ok(with_session(&state, &headers, &token, &next)),
         Err(e @ (AppError::Invalid(_) | AppError::TooManyRequests)) => {
             let status = e.status();
             let error = match &e {
@@ -124,6 +147,23 @@ pub async fn switch_lang(
         session::set_lang(&state.db, s.actor.user_id, lang).await?;
     }
     let cookie = set_cookie(LANG_COOKIE, lang.code(), 365 * 24 * 3600, is_tls(&state, &headers));
+    let next = safe_next(q.next.as_deref().unwrap_or("/"));
+    Ok((StatusCode::SEE_OTHER, [(SET_COOKIE, cookie)], [(axum::http::header::LOCATION, next)]).into_response())
+}
+
+/// Large text or normal, kept on this device for a year; then back to the page.
+pub async fn switch_text(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(size): Path<String>,
+    Query(q): Query<NextQuery>,
+) -> PageResult {
+    let value = match size.as_str() {
+        "large" => "large",
+        "normal" => "normal",
+        _ => return Err(AppError::NotFound.into()),
+    };
+    let cookie = set_cookie(crate::web::TEXT_COOKIE, value, 365 * 24 * 3600, is_tls(&state, &headers));
     let next = safe_next(q.next.as_deref().unwrap_or("/"));
     Ok((StatusCode::SEE_OTHER, [(SET_COOKIE, cookie)], [(axum::http::header::LOCATION, next)]).into_response())
 }

@@ -7,11 +7,13 @@ use axum::response::{IntoResponse, Redirect};
 
 use super::{AppState, Page, PageCtx, PageResult, render};
 
-pub use super::ui::{Item, Stat};
+pub use super::ui::{Item, Stat, Tile};
 
 /// A part of a home page: figures, a chart or a map, a list, and links onward.
 #[derive(Default)]
 pub struct Section {
+    /// Its main actions, gathered from every section into the icon grid at the top.
+    pub tiles: Vec<Tile>,
     pub title: String,
     pub stats: Vec<Stat>,
     pub chart: Option<super::ui::Bars>,
@@ -25,6 +27,7 @@ pub struct Section {
 struct HomeTemplate {
     ctx: PageCtx,
     title: String,
+    tiles: Vec<Tile>,
     sections: Vec<Section>,
 }
 
@@ -39,5 +42,10 @@ pub async fn page(State(state): State<AppState>, Page(ctx): Page) -> PageResult 
         }
     }
     let title = ctx.t("nav.home");
-    render(&HomeTemplate { ctx, title, sections })
+    let tiles = sections.iter_mut().flat_map(|s| std::mem::take(&mut s.tiles)).collect();
+    // A section that only carried tiles has nothing more to show.
+    sections.retain(|s| {
+        !(s.stats.is_empty() && s.items.is_empty() && s.links.is_empty() && s.chart.is_none() && s.map.is_none())
+    });
+    render(&HomeTemplate { ctx, title, tiles, sections })
 }

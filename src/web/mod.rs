@@ -27,6 +27,8 @@ use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Lang};
 
 pub const LANG_COOKIE: &str = "linli_lang";
+/// `large` when the reader chose large text (for elderly eyes), on this device.
+pub const TEXT_COOKIE: &str = "linli_text";
 
 /// Reads one cookie from the request headers.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -58,6 +60,7 @@ pub struct RequestInfo {
     pub session: Option<Session>,
     pub token: Option<String>,
     pub lang: Lang,
+    pub large_text: bool,
 }
 
 /// Loads the session once per request, settles the language, and runs the rest of the
@@ -81,7 +84,8 @@ pub async fn session_layer(State(state): State<AppState>, mut req: Request, next
             header.filter(|_| api).and_then(Lang::from_accept_language)
         })
         .unwrap_or_default();
-    req.extensions_mut().insert(RequestInfo { session, token, lang });
+    let large_text = cookie(req.headers(), TEXT_COOKIE) == Some("large");
+    req.extensions_mut().insert(RequestInfo { session, token, lang, large_text });
     i18n::scope(lang, next.run(req)).await
 }
 
@@ -167,6 +171,8 @@ pub struct PageCtx {
     pub notice: Option<String>,
     /// Unread messages in the user's inbox.
     pub unread: i64,
+    /// Pages drawn larger, as the reader chose.
+    pub large_text: bool,
 }
 
 impl PageCtx {
@@ -193,6 +199,13 @@ impl PageCtx {
     pub fn lang_switch(&self) -> String {
         let next = if self.query.is_empty() { self.path.clone() } else { format!("{}?{}", self.path, self.query) };
         format!("/lang/{}?next={}", self.lang.other().code(), fmt::urlencode(&next))
+    }
+
+    /// Where the large-text switch leads: to the other size, then back here.
+    pub fn text_switch(&self) -> String {
+        let next = if self.query.is_empty() { self.path.clone() } else { format!("{}?{}", self.path, self.query) };
+        let size = if self.large_text { "normal" } else { "large" };
+        format!("/text/{size}?next={}", fmt::urlencode(&next))
     }
 
     pub fn other_lang_label(&self) -> &'static str {
@@ -229,7 +242,8 @@ impl FromRequestParts<AppState> for Page {
             ),
             None => (Vec::new(), 0),
         };
-        Ok(Page(PageCtx { lang: info.lang, csrf, user, path, query, nav, notice, unread }))
+        let large_text = info.large_text;
+        Ok(Page(PageCtx { lang: info.lang, csrf, user, path, query, nav, notice, unread, large_text }))
     }
 }
 
@@ -321,6 +335,7 @@ pub(crate) mod tests {
             nav: Vec::new(),
             notice: None,
             unread: 0,
+            large_text: false,
         }
     }
 

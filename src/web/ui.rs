@@ -70,6 +70,35 @@ impl Item {
     }
 }
 
+/// A square of a home's icon grid (宫格): one of the role's main actions, with what
+/// waits behind it (to do, unread, overdue) as a badge.
+#[derive(Debug, Clone)]
+pub struct Tile {
+    pub label: String,
+    pub href: String,
+    /// The name of its icon in `templates/icon.html`.
+    pub icon: &'static str,
+    /// Shown when above zero; red when it is overdue or escalated.
+    pub badge: i64,
+    pub urgent: bool,
+}
+
+impl Tile {
+    pub fn new(label: impl Into<String>, href: impl Into<String>, icon: &'static str) -> Tile {
+        Tile { label: label.into(), href: href.into(), icon, badge: 0, urgent: false }
+    }
+
+    pub fn badge(mut self, n: i64) -> Tile {
+        self.badge = n;
+        self
+    }
+
+    pub fn urgent(mut self) -> Tile {
+        self.urgent = true;
+        self
+    }
+}
+
 /// One of a row of tabs.
 #[derive(Debug, Clone)]
 pub struct Tab {
@@ -219,6 +248,9 @@ pub struct Form {
     pub get: bool,
     /// Asked before it is sent (what cannot be undone, what spends), when not empty.
     pub confirm: String,
+    /// Why it cannot be sent now (积分不足, 已达上限), when not empty: the button is
+    /// disabled and says so.
+    pub unavailable: String,
     pub id: String,
 }
 
@@ -236,6 +268,7 @@ impl Form {
             folded: false,
             get: false,
             confirm: String::new(),
+            unavailable: String::new(),
             id,
         }
     }
@@ -270,6 +303,11 @@ impl Form {
 
     pub fn confirm(mut self, question: impl Into<String>) -> Form {
         self.confirm = question.into();
+        self
+    }
+
+    pub fn unavailable(mut self, why: impl Into<String>) -> Form {
+        self.unavailable = why.into();
         self
     }
 
@@ -374,6 +412,13 @@ pub struct Bar {
 }
 
 impl Bars {
+    /// What the chart says in words, its name for those who cannot see it: the title,
+    /// then each bar's label and value.
+    pub fn summary(&self) -> String {
+        let rows: Vec<String> = self.rows.iter().map(|r| format!("{} {}", r.label, r.value)).collect();
+        if self.title.is_empty() { rows.join("; ") } else { format!("{}: {}", self.title, rows.join("; ")) }
+    }
+
     /// Bars for `(label, value)`, the value shown with `suffix`.
     pub fn new(title: impl Into<String>, items: &[(String, f64)], suffix: &str) -> Bars {
         let (row, label_w, bar_w) = (28.0, 120.0, 260.0);
@@ -421,6 +466,14 @@ pub struct MapView {
     pub height: String,
     pub shapes: Vec<MapShape>,
     pub markers: Vec<MapMarker>,
+}
+
+impl MapView {
+    /// Whether a shape or marker leads somewhere: then the map is a group of links, not
+    /// one picture (a picture may not hold links).
+    pub fn linked(&self) -> bool {
+        self.shapes.iter().any(|s| s.href.is_some()) || self.markers.iter().any(|m| m.href.is_some())
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -4,7 +4,9 @@ use axum::http::{StatusCode, header};
 use linli::db::citus::Span;
 use serde_json::json;
 
-use crate::helpers::{Resp, TestApp};
+use crate::helpers::{Resp, TestApp, visible_text};
+
+const HS: &str = "440804003001";
 
 impl TestApp {
     /// Someone signs in on the sign-in page (which has no form token), going on to `next` if given.
@@ -27,6 +29,11 @@ impl TestApp {
     /// The signed-in user signs out through the API.
     async fn sign_out_api(&self) -> Resp {
         self.delete("/api/v1/session").await
+    }
+
+    /// Staff reset the password of someone who forgot it, from the users page.
+    async fn reset_password_of(&self, user_id: i64) -> Resp {
+        self.post_form(&format!("/c/{HS}/users/{user_id}/password"), &[]).await
     }
 
     /// The signed-in user changes their password on their page.
@@ -179,4 +186,61 @@ async fn form_posts_need_the_session_token_and_the_same_origin() {
     drop(conn);
     let ok = app.create_zone_form("新片区").await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+}
+
+#[tokio::test]
+async fn the_sign_in_page_leads_newcomers_in_and_those_who_forgot_to_the_office() {
+    let app = TestApp::demo().await;
+    let login = app.get_public("/login").await.text();
+    assert!(login.contains("href=\"/join\"") && login.contains("href=\"/password/forgot\""), "{login}");
+    let forgot = visible_text(&app.get_public("/password/forgot").await.text());
+    assert!(forgot.contains("身份证") && forgot.contains("临时密码"), "{forgot}");
+    // 海盛 found by name, each community leading to its own sign-up.
+    let found = app.get_public("/join?q=%E6%B5%B7%E7%9B%9B").await.text();
+    assert!(found.contains(&format!("href=\"/c/{HS}/volunteers/join\"")), "{found}");
+    assert!(!found.contains("/c/441802005001/volunteers/join"), "only what matches");
+    let none = visible_text(&app.get_public("/join?q=%E6%97%A0%E6%AD%A4%E7%A4%BE%E5%8C%BA").await.text());
+    assert!(none.contains("没有找到这个社区"), "{none}");
+}
+
+#[tokio::test]
+async fn the_secretary_gives_a_resident_who_forgot_the_password_a_temporary_one() {
+    let mut app = TestApp::demo().await;
+    let resident = app.user_id("resident").await;
+    let street = app.user_id("street").await;
+    app.sign_in("secretary").await;
+    let r = app.reset_password_of(resident).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let page = visible_text(&r.text());
+    let temporary: String = page.split("临时密码：").nth(1).expect("shown once").chars().take(8).collect();
+    assert!(temporary.chars().all(|c| c.is_ascii_alphanumeric()), "{temporary}");
+    // The old password stops working; the temporary one signs in.
+    let old = app.sign_in_form("resident", linli::demo::PASSWORD, None).await;
+    assert_ne!(old.status, StatusCode::SEE_OTHER);
+    app.sign_in_with("resident", &temporary).await;
+    // Not an administrator's password, and not by staff who do not manage users.
+    app.sign_in("secretary").await;
+    assert_eq!(app.reset_password_of(street).await.status, StatusCode::NOT_FOUND);
+    app.sign_in("staff").await;
+    assert_eq!(app.reset_password_of(resident).await.status, StatusCode::NOT_FOUND);
+    app.sign_in_with("resident", &temporary).await;
+}
+
+#[tokio::test]
+async fn an_elderly_reader_switches_to_large_text_and_every_page_keeps_it() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("resident").await;
+    let me = app.get("/me").await.text();
+    assert!(me.contains("href=\"/text/large?next=%2Fme\""), "the switch is on the reader's own page");
+    let r = app.get("/text/large?next=%2Fme").await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/me".to_string()));
+    let set = r.headers[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+    app.cookie = Some(format!("{}; {set}", app.cookie.clone().unwrap()));
+    for page in ["/me", "/", "/inbox"] {
+        assert!(app.get(page).await.text().contains("<html lang=\"zh-CN\" class=\"large\">"), "{page}");
+    }
+    assert!(app.get("/me").await.text().contains("标准字号"), "and back again from there");
+    assert_eq!(app.get("/text/huge").await.status, StatusCode::NOT_FOUND);
+    let away = app.get("/text/normal?next=%2F%2Fevil.example").await;
+    assert_eq!(away.location(), "/", "only back to this site");
 }

@@ -13,6 +13,8 @@ use serde_json::json;
 
 use crate::helpers::TestApp;
 
+mod accessibility;
+
 const HS: &str = "440804003001";
 
 struct Browser {
@@ -69,7 +71,7 @@ async fn browser(phone: bool) -> Option<Browser> {
         format!("--user-data-dir={}", profile.path().display()),
     ];
     if !phone {
-        args.push("--window-size=1280,900".into());
+        args.push("--window-size=1366,900".into());
     }
     let mut options = json!({ "args": args, "binary": "/usr/bin/chromium" });
     if phone {
@@ -337,6 +339,12 @@ async fn a_resident_asks_on_the_phone_the_pool_takes_it_live_and_the_resident_ra
     assert!(wait_text(r, "已办结", 10).await, "the resident's page updates live");
     r.refresh().await.unwrap();
     r.wait().for_element(Locator::Css("form[data-action=rate]")).await.unwrap();
+    // No star is chosen beforehand: sending without one is stopped, five stars close it.
+    let before = r.current_url().await.unwrap();
+    take_action(r, "rate", None, None).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(r.current_url().await.unwrap(), before, "not sent without a star");
+    press(r, r.find(Locator::XPath("//input[@name='rating'][@value='5']/..")).await.unwrap()).await;
     take_action(r, "rate", None, None).await;
     r.wait().for_element(Locator::XPath("//dt[.='评价']")).await.unwrap();
     let page = r.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
@@ -372,8 +380,19 @@ async fn a_volunteer_on_a_phone_records_a_service_and_redeems_a_reward() {
     // The shop: redeem a meal ticket, and the page shows the code to hand over.
     c.goto(&format!("{base}/c/{HS}/shop")).await.unwrap();
     screenshot(c, "phone-shop.png").await;
-    let button = c.find(Locator::XPath("//form[contains(@action,'/redeem')]//button")).await.unwrap();
-    press(c, button).await;
+    // Redeeming asks first, in a sheet saying what it spends; cancelling spends nothing.
+    let redeem = "//form[contains(@action,'/redeem')]//button[not(@disabled)]";
+    press(c, c.find(Locator::XPath(redeem)).await.unwrap()).await;
+    c.wait().for_element(Locator::Css("#confirm-sheet[open]")).await.unwrap();
+    let asked = c.find(Locator::Css("#confirm-sheet p")).await.unwrap().text().await.unwrap();
+    assert!(asked.contains("将花费") && asked.contains("兑换后余额"), "{asked}");
+    screenshot(c, "phone-shop-confirm.png").await;
+    c.find(Locator::Css("#confirm-sheet button[value=cancel]")).await.unwrap().click().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(c.current_url().await.unwrap().as_str().ends_with("/shop"), "cancelled: still in the shop");
+    press(c, c.find(Locator::XPath(redeem)).await.unwrap()).await;
+    c.wait().for_element(Locator::Css("#confirm-sheet[open]")).await.unwrap();
+    c.find(Locator::Css("#confirm-sheet button[value=ok]")).await.unwrap().click().await.unwrap();
     wait_url(c, |u| u.contains("/redemptions/")).await;
     assert!(visible(c, ".card-body svg").await, "a QR code to show at the desk");
     assert!(wait_text(c, "兑换码", 1).await);

@@ -224,6 +224,13 @@ impl TestApp {
         self.csrf = me.json()["csrf_token"].as_str().unwrap().to_string();
     }
 
+    /// Goes on with the session a response opened (a sign-up signs the new user in).
+    pub async fn keep_session_of(&mut self, r: &Resp) {
+        let set = r.headers.get(header::SET_COOKIE).expect("a session cookie").to_str().unwrap().to_string();
+        self.cookie = Some(set.split(';').next().unwrap().to_string());
+        self.csrf = self.get("/api/v1/me").await.json()["csrf_token"].as_str().unwrap().to_string();
+    }
+
     /// Acts as an account that has no password (the demo's invented people): a session
     /// opened for it directly.
     pub async fn act_as(&mut self, user_id: i64) {

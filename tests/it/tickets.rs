@@ -87,6 +87,25 @@ impl TestApp {
         self.post_multipart(&format!("/c/{HS}/tickets/{id}/act"), &fields, &[("photos", photo)]).await
     }
 
+    /// The handler takes the ticket on with the button on its page.
+    pub async fn take_ticket_form(&self, id: i64) -> Resp {
+        self.post_multipart(&format!("/c/{HS}/tickets/{id}/act"), &[("action", "accept")], &[]).await
+    }
+
+    /// The submitter rates the resolved ticket on its page; `stars` empty is no star chosen.
+    pub async fn rate_ticket_form(&self, id: i64, stars: &str, note: &str) -> Resp {
+        let mut fields = vec![("action", "rate"), ("note", note)];
+        if !stars.is_empty() {
+            fields.push(("rating", stars));
+        }
+        self.post_multipart(&format!("/c/{HS}/tickets/{id}/act"), &fields, &[]).await
+    }
+
+    /// Someone opens the ticket's page (its HTML).
+    pub async fn ticket_page(&self, id: i64) -> String {
+        self.get(&format!("/c/{HS}/tickets/{id}")).await.text()
+    }
+
     /// The submitter rates the resolved ticket (评单).
     pub async fn rate_ticket(&self, id: i64, rating: i64, note: &str) -> Resp {
         self.ticket_action(id, json!({"action": "rate", "rating": rating, "note": note})).await

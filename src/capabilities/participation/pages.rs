@@ -261,6 +261,7 @@ mod tests {
             bytes: 10,
             width: None,
             height: None,
+            created_at: 0,
         }
     }
 

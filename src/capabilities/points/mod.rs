@@ -59,6 +59,7 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/volunteer/teams", post(pages::teams))
         .route("/c/{code}/teams/{id}/members", get(pages::team_members))
         .route("/c/{code}/volunteers", get(pages::volunteer_list).post(pages::staff_sign_up))
+        .route("/join", get(pages::join_find))
         .route("/c/{code}/volunteers/join", get(pages::join_page).post(pages::join))
         .route("/c/{code}/volunteers/{id}", get(pages::volunteer_page))
         .route("/c/{code}/volunteers/{id}/certificates", post(pages::issue_certificate))

@@ -10,6 +10,7 @@ mod certificates;
 mod figures;
 mod homepage;
 mod honor_roll;
+mod joining;
 mod rewards;
 mod staff;
 mod volunteer;
@@ -19,6 +20,7 @@ pub use certificates::{certificate_content, certificate_pdf, issue_certificate, 
 pub use figures::{StatsQuery, community_export, community_stats, subdistrict_export, subdistrict_stats};
 pub use homepage::home;
 pub use honor_roll::{HonorQuery, honor};
+pub use joining::join_find;
 pub use rewards::{cancel, handover, handover_page, redeem, redemption_page, shop};
 pub use staff::{SearchQuery, StatusQuery, decide, record_page, review, staff_sign_up, volunteer_list, volunteer_page};
 pub use volunteer::{add_record, join, join_page, my_service, register, team_members, teams, update_profile};

@@ -14,6 +14,7 @@ pub use honours::{
 };
 pub use rewards::{
     Redemption, Reward, cancel, confirm, expire_due, handovers, my_redemptions, redeem, redemption, reward, shop,
+    taken_by_person,
 };
 pub use rules::{ByHand, NewRule, add_rule, all_rules, correct, give, rule};
 pub use service::{

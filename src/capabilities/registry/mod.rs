@@ -11,7 +11,7 @@ pub mod transfer;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 use futures::future::BoxFuture;
 
 use crate::auth::model::{Actor, Permission, Role};
@@ -49,6 +49,7 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/map", get(places::pages::map_page))
         .route("/c/{code}/access-log", get(places::pages::access_log))
         .route("/c/{code}/users", get(places::pages::users).post(places::pages::create_user))
+        .route("/c/{code}/users/{id}/password", post(places::pages::reset_password))
         .route("/c/{code}/import", get(transfer::pages::import_page).post(transfer::pages::import).layer(upload()))
         .route("/c/{code}/export/residents.xlsx", get(transfer::pages::export))
 }

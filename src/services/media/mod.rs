@@ -145,7 +145,7 @@ pub async fn attach(
 /// The photos of a record, in the order they were added.
 pub async fn of(ex: &mut impl Exec, community_id: i64, owner_kind: &str, owner_id: i64) -> AppResult<Vec<Media>> {
     Ok(query(
-        "SELECT community_id, id, owner_kind, owner_id, mime, bytes, width, height FROM media
+        "SELECT community_id, id, owner_kind, owner_id, mime, bytes, width, height, created_at FROM media
          WHERE community_id = $1 AND owner_kind = $2 AND owner_id = $3 ORDER BY id",
     )
     .bind(community_id)

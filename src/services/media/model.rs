@@ -11,6 +11,8 @@ pub struct Media {
     pub bytes: i64,
     pub width: Option<i64>,
     pub height: Option<i64>,
+    /// When it was added (a ticket's photos fall before or after its resolution by it).
+    pub created_at: i64,
 }
 
 impl Media {

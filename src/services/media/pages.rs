@@ -29,7 +29,7 @@ async fn serve(state: AppState, actor: Actor, code: String, id: i64, thumb: bool
     let c = crate::auth::guard::visible_community(&state.db, &actor, &code).await?;
     let mut conn = state.db.read().await?;
     let m: Media = query(
-        "SELECT community_id, id, owner_kind, owner_id, mime, bytes, width, height FROM media WHERE community_id = $1 AND id = $2",
+        "SELECT community_id, id, owner_kind, owner_id, mime, bytes, width, height, created_at FROM media WHERE community_id = $1 AND id = $2",
     )
     .bind(c.id)
     .bind(id)

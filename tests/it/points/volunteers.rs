@@ -29,6 +29,11 @@ async fn people_sign_up_as_volunteers_and_join_teams() {
         ])
         .await;
     assert_eq!(joined.status, StatusCode::SEE_OTHER, "{}", joined.text());
+    // Signed up is signed in: the new volunteer lands on their own page.
+    assert_eq!(joined.location(), format!("/c/{HS}/volunteer?ok=signed_up"));
+    app.keep_session_of(&joined).await;
+    let page = visible_text(&app.get(&joined.location()).await.text());
+    assert!(page.contains("欢迎加入"), "{page}");
     app.sign_in_with("13712345678", "Volunteer2026").await;
     let me = app.get(&format!("/api/v1/communities/{HS}/volunteers/me")).await.json();
     assert!(me["number"].as_str().unwrap().starts_with(&format!("{HS}-")));

@@ -87,6 +87,59 @@ async fn a_resident_asks_the_grid_worker_hears_resolves_with_a_photo_and_the_res
 }
 
 #[tokio::test]
+async fn the_resident_follows_the_request_in_plain_words_and_is_asked_to_rate_it_with_no_star_chosen() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("resident").await;
+    let h = resident_household(&app).await.to_string();
+    let cat = app.ticket_category(HS, "11").await.to_string();
+    let photo = linli::services::media::png_for_tests(640, 480);
+    let fields =
+        [("category_id", cat.as_str()), ("description", "5栋门口的井盖松了，踩上去会响"), ("household_id", &h)];
+    let r = app.submit_ticket_form(&fields, &photo).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", visible_text(&r.text()));
+    let id = id_from(&r.location());
+    // The resident sees their request and its photo, not the office's 五连问, grid or map.
+    let html = app.ticket_page(id).await;
+    let page = visible_text(&html);
+    assert!(page.contains("现场照片") && page.contains("井盖松了"), "{page}");
+    assert!(!page.contains("五连问") && !html.contains("class=\"map\""), "{page}");
+
+    // The grid worker finds the action first, and is told by when it is due.
+    app.sign_in("grid").await;
+    let page = visible_text(&app.ticket_page(id).await);
+    let (take, questions) = (page.find("接单").unwrap(), page.find("五连问").unwrap());
+    assert!(take < questions, "the action comes before the 五连问: {page}");
+    let taken = app.take_ticket_form(id).await;
+    assert_eq!(taken.status, StatusCode::SEE_OTHER);
+    let due = linli::web::fmt::datetime(app.scalar("SELECT due_at FROM tickets WHERE id = $1", id).await);
+    let page = visible_text(&app.get(&taken.location()).await.text());
+    assert!(page.contains(&format!("已接单，请在 {due} 前办结")), "{page}");
+    let done_photo = linli::services::media::png_for_tests(300, 300);
+    assert_eq!(app.resolve_ticket_form(id, "已紧固井盖", &done_photo).await.status, StatusCode::SEE_OTHER);
+    let page = visible_text(&app.ticket_page(id).await);
+    assert!(page.contains("现场照片") && page.contains("办结照片"), "before and after: {page}");
+
+    // The resident is asked to rate, with no star chosen for them; none chosen is refused.
+    app.sign_in("resident").await;
+    let html = app.ticket_page(id).await;
+    assert!(visible_text(&html).contains("请为这次服务打分"), "{html}");
+    assert_eq!(html.matches("name=\"rating\"").count(), 5);
+    for n in 1..=5 {
+        assert!(
+            html.contains(&format!("name=\"rating\" value=\"{n}\" required>")),
+            "star {n} is not chosen beforehand"
+        );
+    }
+    let none = app.rate_ticket_form(id, "", "").await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.ticket_status(id).await, "resolved");
+    let rated = app.rate_ticket_form(id, "4", "修得快").await;
+    assert_eq!(rated.status, StatusCode::SEE_OTHER);
+    let page = visible_text(&app.get(&rated.location()).await.text());
+    assert!(page.contains("感谢您的评价") && page.contains("★★★★"), "{page}");
+}
+
+#[tokio::test]
 async fn a_low_rating_reopens_until_the_communitys_limit() {
     let mut app = TestApp::demo().await;
     // The secretary sets the community's limit: one reopening (the default is two).

@@ -22,7 +22,7 @@ pub fn home<'a>(
 
 async fn home_sections(state: &AppState, ctx: &PageCtx, actor: &Actor) -> AppResult<Vec<crate::web::home::Section>> {
     use crate::auth::model::Role;
-    use crate::web::home::{Section, Stat as HomeStat};
+    use crate::web::home::{Section, Stat as HomeStat, Tile};
     let mut communities: Vec<i64> = actor.grants.iter().filter_map(|g| g.community_id).collect();
     communities.sort_unstable();
     communities.dedup();
@@ -35,6 +35,11 @@ async fn home_sections(state: &AppState, ctx: &PageCtx, actor: &Actor) -> AppRes
         let me = store::volunteer_of(&mut conn, cid, actor.user_id).await?;
         let mut stats = Vec::new();
         let mut links = Vec::new();
+        let mut tiles = Vec::new();
+        if me.is_some() {
+            tiles.push(Tile::new(ctx.t("points.my_service"), format!("/c/{code}/volunteer"), "heart"));
+            tiles.push(Tile::new(ctx.t("points.shop"), format!("/c/{code}/shop"), "gift"));
+        }
         if let Some(v) = &me {
             let balance = ledger::balance(&mut conn, cid, v.user_id).await?;
             let minutes: i64 = crate::db::query(
@@ -71,6 +76,7 @@ async fn home_sections(state: &AppState, ctx: &PageCtx, actor: &Actor) -> AppRes
                     .bind(cid)
                     .scalar(&mut conn)
                     .await?;
+            tiles.push(Tile::new(ctx.t("points.review"), format!("/c/{code}/service-records"), "check").badge(pending));
             stats.push(HomeStat {
                 label: ctx.t("points.status.pending"),
                 value: fmt::thousands(pending),
@@ -99,6 +105,7 @@ async fn home_sections(state: &AppState, ctx: &PageCtx, actor: &Actor) -> AppRes
         }
         links.push((format!("/p/{code}/honor"), ctx.t("points.honor_roll")));
         out.push(Section {
+            tiles,
             title: format!("{} · {}", c.name, ctx.t("points.volunteering")),
             stats,
             links,

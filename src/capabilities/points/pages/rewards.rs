@@ -21,6 +21,9 @@ use crate::web::{Notice, PageCtx, PageError, PageResult, SignedPage, done, fmt, 
 pub struct ShopData {
     pub items: Vec<Reward>,
     pub balance: i64,
+    /// How many of each reward the person holds or was handed (what limits count).
+    pub taken: std::collections::HashMap<i64, i64>,
+    pub today: chrono::NaiveDate,
     /// Manages the points (staff): sees the rewards' page.
     pub staff: bool,
     /// Hands rewards over (staff or a partner unit): sees the desk.
@@ -53,16 +56,18 @@ pub struct ShopPage {
 
 async fn load_shop(state: &AppState, actor: &Actor, c: &CommunityRef) -> AppResult<ShopData> {
     let mut conn = state.db.read().await?;
-    let items = store::shop(&mut conn, c.id, fmt::today()).await?;
+    let today = fmt::today();
+    let items = store::shop(&mut conn, c.id, today).await?;
     let balance = ledger::balance(&mut conn, c.id, actor.user_id).await?;
+    let taken = store::taken_by_person(&mut conn, c.id, actor.user_id).await?;
     let staff = actor.can(c.id, Permission::ManagePoints);
     let unit =
         actor.grants.iter().any(|g| g.role() == crate::auth::model::Role::PartnerUnit && g.community_id == Some(c.id));
     let key = format!("{}-{}", actor.user_id, crate::db::now_ms());
-    Ok(ShopData { items, balance, staff, desk: staff || unit, key })
+    Ok(ShopData { items, balance, taken, today, staff, desk: staff || unit, key })
 }
 
-fn shop_item(ctx: &PageCtx, c: &CommunityRef, key: &str, r: &Reward, refusal: &Refusal) -> ShopItem {
+fn shop_item(ctx: &PageCtx, c: &CommunityRef, d: &ShopData, r: &Reward, refusal: &Refusal) -> ShopItem {
     let mut cells = vec![
         (ctx.t("points.price"), ctx.tr("points.n_points", "n", r.price)),
         (ctx.t("points.stock"), r.stock.to_string()),
@@ -79,10 +84,27 @@ fn shop_item(ctx: &PageCtx, c: &CommunityRef, key: &str, r: &Reward, refusal: &R
     } else {
         Tag::new(ctx.t(&format!("choice.reward.kind.{}", r.kind.as_str())), Tone::Green)
     };
+    let taken = d.taken.get(&r.id).copied().unwrap_or(0);
+    // The same rule the redemption is held to: what it would refuse is not offered, and
+    // the button says why.
+    let why_not = crate::capabilities::points::may_redeem(&r.offer(), d.today, taken, d.balance).err();
     let redeem = (r.stock > 0).then(|| {
-        Form::new("", format!("/c/{}/shop/{}/redeem", c.code, r.id), ctx.tr("points.redeem_for", "n", r.price))
-            .input(Input::hidden("key", format!("{key}-{}", r.id)))
-            .refused(refusal)
+        let form =
+            Form::new("", format!("/c/{}/shop/{}/redeem", c.code, r.id), ctx.tr("points.redeem_for", "n", r.price))
+                .input(Input::hidden("key", format!("{}-{}", d.key, r.id)))
+                .refused(refusal);
+        match why_not {
+            Some(why) => form.unavailable(ctx.t(why)),
+            None => form.confirm(crate::i18n::tr(
+                ctx.lang,
+                "points.redeem_confirm",
+                &[
+                    ("item", r.name.clone()),
+                    ("n", fmt::thousands(r.price)),
+                    ("left", fmt::thousands(d.balance - r.price)),
+                ],
+            )),
+        }
     });
     ShopItem { title: r.name.clone(), tag: Some(tag), text: r.description.clone(), cells, redeem }
 }
@@ -97,7 +119,7 @@ fn shop_view(ctx: PageCtx, c: &CommunityRef, d: &ShopData, r: &Refusal) -> ShopP
     if d.desk {
         links.push((format!("/c/{code}/handover"), ctx.t("points.handover")));
     }
-    let items: Vec<ShopItem> = d.items.iter().map(|i| shop_item(&ctx, c, &d.key, i, r)).collect();
+    let items: Vec<ShopItem> = d.items.iter().map(|i| shop_item(&ctx, c, d, i, r)).collect();
     let forms: Vec<&Form> = items.iter().filter_map(|i| i.redeem.as_ref()).collect();
     ShopPage {
         title: ctx.t("points.shop"),
@@ -381,6 +403,38 @@ mod tests {
         }
     }
 
+    fn shop(items: Vec<Reward>, balance: i64) -> ShopData {
+        ShopData {
+            items,
+            balance,
+            taken: Default::default(),
+            today: chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(),
+            staff: false,
+            desk: false,
+            key: "k".into(),
+        }
+    }
+
+    /// What the volunteer cannot afford, or has reached the limit of, is offered with its
+    /// button disabled and the reason beside it; what they can take asks first, saying what
+    /// it spends and what is left.
+    #[test]
+    fn the_shop_says_why_a_reward_cannot_be_taken_and_asks_before_spending() {
+        let mut d = shop(vec![reward(3, 2), reward(4, 2), reward(5, 2)], 60);
+        d.items[2].price = 80;
+        d.taken.insert(4, 1);
+        let html = shop_view(crate::web::tests::ctx(), &place(), &d, &Refusal::none()).render().unwrap();
+        let form = |id: i64| {
+            let start = html.find(&format!("/c/c1/shop/{id}/redeem")).unwrap();
+            html[start..start + html[start..].find("</form>").unwrap()].to_string()
+        };
+        assert!(form(3).contains("data-confirm=\"") && form(3).contains("40 积分") && form(3).contains("20 积分"));
+        assert!(!form(3).contains("disabled"), "{}", form(3));
+        assert!(form(4).contains(" disabled") && form(4).contains("已达到每人限兑数量"), "{}", form(4));
+        assert!(form(5).contains(" disabled") && form(5).contains("积分余额不足"), "{}", form(5));
+        assert!(!form(4).contains("data-confirm") && !form(5).contains("data-confirm"));
+    }
+
     fn escaped(html: &str) -> bool {
         !html.contains("<script>x") && (html.contains("&lt;script&gt;") || html.contains("&#60;script&#62;"))
     }
@@ -388,13 +442,7 @@ mod tests {
     /// The shop from plain data: names stay text, what is out of stock has no button.
     #[test]
     fn the_shop_offers_what_is_in_stock_and_escapes_its_text() {
-        let d = ShopData {
-            items: vec![reward(3, 2), reward(4, 0)],
-            balance: 1200,
-            staff: false,
-            desk: true,
-            key: "2-1".into(),
-        };
+        let d = ShopData { desk: true, ..shop(vec![reward(3, 2), reward(4, 0)], 1200) };
         let html = shop_view(crate::web::tests::ctx(), &place(), &d, &Refusal::none()).render().unwrap();
         assert!(escaped(&html), "{html}");
         assert!(html.contains("action=\"/c/c1/shop/3/redeem\"") && !html.contains("/c/c1/shop/4/redeem"));
@@ -406,13 +454,7 @@ mod tests {
     /// rewards taken from one page are two.
     #[test]
     fn each_reward_is_redeemed_with_its_own_key() {
-        let d = ShopData {
-            items: vec![reward(3, 2), reward(4, 2)],
-            balance: 0,
-            staff: false,
-            desk: false,
-            key: "k".into(),
-        };
+        let d = shop(vec![reward(3, 2), reward(4, 2)], 0);
         let html = shop_view(crate::web::tests::ctx(), &place(), &d, &Refusal::none()).render().unwrap();
         assert!(html.contains(r#"name="key" value="k-3""#) && html.contains(r#"name="key" value="k-4""#), "{html}");
     }
@@ -420,7 +462,7 @@ mod tests {
     /// A redemption refused for the limit says so above the shop.
     #[test]
     fn a_refused_redemption_says_why() {
-        let d = ShopData { items: vec![reward(3, 2)], balance: 0, staff: false, desk: false, key: "k".into() };
+        let d = shop(vec![reward(3, 2)], 0);
         let r = Refusal {
             form_id: Form::id_for("/c/c1/shop/3/redeem"),
             alert: Some("已达到每人限兑数量".into()),

@@ -564,6 +564,7 @@ mod tests {
             bytes: 10,
             width: None,
             height: None,
+            created_at: 0,
         };
         let d = RecordData {
             record: record("<script>x</script>"),

@@ -516,15 +516,20 @@ pub async fn join_page(State(state): State<AppState>, Page(ctx): Page, Path(code
     render(&join_view(ctx, &c.code, &c.name, &Refusal::none()))
 }
 
+/// Signs a new volunteer up and in: they land on their own page, not on the sign-in form.
 pub async fn join(
     State(state): State<AppState>,
     Page(ctx): Page,
     Path(code): Path<String>,
+    headers: axum::http::HeaderMap,
     PlainForm(m): PlainForm,
 ) -> PageResult {
     let c = crate::auth::guard::public_community(&state.db, &code).await?;
     match store::sign_up(&state, None, &c, registration(&m), &text(&m, "phone"), &text(&m, "password")).await {
-        Ok(_) => Ok(done(&format!("/login?next=/c/{code}/volunteer"), Notice::SignedUp)),
+        Ok(v) => {
+            let to = format!("/c/{code}/volunteer?ok={}", Notice::SignedUp.as_str());
+            Ok(crate::auth::pages::signed_in_to(&state, &headers, v.user_id, &to).await?)
+        }
         Err(e) => {
             let action = format!("/c/{code}/volunteers/join");
             ui::refused(e, ctx, &m, &action, |ctx, r| async move { render(&join_view(ctx, &c.code, &c.name, &r)) })

@@ -142,6 +142,23 @@ fn handover_code() -> String {
     format!("{:08}", u32::from_le_bytes(b) % 100_000_000)
 }
 
+/// How many of each reward a person holds or has been handed (what their limits count).
+pub async fn taken_by_person(
+    ex: &mut impl Exec,
+    community_id: i64,
+    user_id: i64,
+) -> AppResult<std::collections::HashMap<i64, i64>> {
+    Ok(query(
+        "SELECT reward_id, COUNT(*) FROM redemptions WHERE community_id = $1 AND user_id = $2 AND status IN ('held', 'confirmed') GROUP BY reward_id",
+    )
+    .bind(community_id)
+    .bind(user_id)
+    .fetch_all::<(i64, i64)>(ex)
+    .await?
+    .into_iter()
+    .collect())
+}
+
 /// Redeems one unit: the points and the unit are held until handover. Exactly right when
 /// many race for the last units: the person's account is locked first (their limit
 /// counts right), the stock is taken by a guarded update, the points by a guarded debit.
@@ -175,14 +192,7 @@ pub async fn redeem(
         .execute(&mut tx)
         .await?;
     let r = reward(&mut tx, community_id, reward_id).await?.ok_or(AppError::NotFound)?;
-    let taken: i64 = query(
-        "SELECT COUNT(*) FROM redemptions WHERE community_id = $1 AND user_id = $2 AND reward_id = $3 AND status IN ('held', 'confirmed')",
-    )
-    .bind(community_id)
-    .bind(actor.user_id)
-    .bind(reward_id)
-    .scalar(&mut tx)
-    .await?;
+    let taken = taken_by_person(&mut tx, community_id, actor.user_id).await?.get(&reward_id).copied().unwrap_or(0);
     let balance = ledger::balance(&mut tx, community_id, actor.user_id).await?;
     may_redeem(&r.offer(), crate::web::fmt::today(), taken, balance).map_err(AppError::Conflict)?;
     let took = query(

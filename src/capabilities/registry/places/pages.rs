@@ -105,12 +105,13 @@ pub async fn map_page(
     let shapes = super::map::grid_shapes(&state.db, c.id, None).await?;
     let svg = super::map::draw(&c.name, &shapes, &[]);
     let mut conn = state.db.read().await?;
-    let rows: Vec<(i64, String, Option<String>)> = query(
-        "SELECT g.id, g.name, u.display_name FROM grids g LEFT JOIN users u ON u.id = g.worker_user_id WHERE g.community_id = $1 AND g.archived_at IS NULL ORDER BY g.name",
+    let mut rows: Vec<(i64, String, Option<String>)> = query(
+        "SELECT g.id, g.name, u.display_name FROM grids g LEFT JOIN users u ON u.id = g.worker_user_id WHERE g.community_id = $1 AND g.archived_at IS NULL",
     )
     .bind(c.id)
     .fetch_all(&mut conn)
     .await?;
+    crate::natural::sort_by_name(&mut rows, |r| r.1.as_str());
     let grids =
         rows.into_iter().map(|(id, n, w)| (format!("/c/{}/grids/{id}", c.code), n, w.unwrap_or_default())).collect();
     let title = format!("{} · {}", c.name, ctx.t("map.title"));
@@ -152,6 +153,7 @@ pub async fn access_log(
 }
 
 pub struct UserRow {
+    pub id: i64,
     pub username: String,
     pub display_name: String,
     pub phone: String,
@@ -165,6 +167,11 @@ pub struct UserRow {
 struct UsersTemplate {
     ctx: PageCtx,
     title: String,
+    code: String,
+    /// What a password reset gave, shown once to the staff who did it.
+    said: Option<String>,
+    /// Whether the viewer manages the community's users (and may reset passwords).
+    manages: bool,
     users: Vec<UserRow>,
     roles: Vec<(String, String)>,
     grids: Vec<(i64, String)>,
@@ -192,6 +199,7 @@ async fn users_page(
     c: &CommunityRef,
     form: Map<String, Value>,
     err: Option<&AppError>,
+    said: Option<String>,
 ) -> PageResult {
     let list = users::list_for_community(&state.db, actor, c.id).await?;
     let grids = crate::services::records::store::options(&state.db, &super::GRID, &[c.id], 500).await?;
@@ -203,6 +211,7 @@ async fn users_page(
     let users = list
         .into_iter()
         .map(|u| UserRow {
+            id: u.id,
             place: if u.grid_id.is_some() {
                 grid_name(u.grid_id)
             } else {
@@ -224,6 +233,9 @@ async fn users_page(
     let status = if err.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let html = UsersTemplate {
         title: format!("{} · {}", c.name, ctx.t("users.title")),
+        code: c.code.clone(),
+        said,
+        manages: actor.can(c.id, crate::auth::model::Permission::ManageUsers),
         users,
         roles,
         grids,
@@ -244,7 +256,20 @@ pub async fn users(
     Path(code): Path<String>,
 ) -> PageResult {
     let c = visible_community(&state.db, &actor, &code).await?;
-    users_page(&state, ctx, &actor, &c, Map::new(), None).await
+    users_page(&state, ctx, &actor, &c, Map::new(), None, None).await
+}
+
+/// Staff reset a forgotten password: the page shows the temporary one once.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+    CsrfForm(_): CsrfForm,
+) -> PageResult {
+    let c = visible_community(&state.db, &actor, &code).await?;
+    let (name, temporary) = users::reset_by_staff(&state.db, &actor, c.id, id).await?;
+    let said = crate::i18n::tr(ctx.lang, "users.reset_done", &[("name", name), ("password", temporary)]);
+    users_page(&state, ctx, &actor, &c, Map::new(), None, Some(said)).await
 }
 
 /// A secretary (or the platform) creates an account with one role in the community.
@@ -285,7 +310,7 @@ pub async fn create_user(
     };
     match result {
         Ok(_) => Ok(done(&format!("/c/{}/users", c.code), Notice::UserCreated)),
-        Err(e @ AppError::Invalid(_)) => users_page(&state, ctx, &actor, &c, form, Some(&e)).await,
+        Err(e @ AppError::Invalid(_)) => users_page(&state, ctx, &actor, &c, form, Some(&e), None).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -50,7 +50,12 @@ struct ShowTemplate {
     grid: String,
     due: String,
     created: String,
-    photos: Vec<Media>,
+    /// What the asker sent (现场) and what the handler showed when done (办结).
+    before: Vec<Media>,
+    after: Vec<Media>,
+    /// Those who work on it see the office's parts (grid, map, 五连问, whistles); the
+    /// resident who asked sees the request in their own words.
+    staff_view: bool,
     map: crate::web::ui::MapView,
     questions: Vec<(String, String, String)>,
     can_edit_questions: bool,
@@ -285,6 +290,7 @@ fn show_view(
     .into_iter()
     .map(|(k, v)| (k.to_string(), ctx.t(&format!("ticket.{k}")), v.clone().unwrap_or_default()))
     .collect();
+    let (before, after) = before_and_after(d.photos, &d.history);
     let history = d
         .history
         .into_iter()
@@ -299,6 +305,16 @@ fn show_view(
         .collect();
     let errors = err.map(|e| e.field_messages(ctx.lang)).unwrap_or_default();
     let now = crate::db::now_ms();
+    let staff_view = standing.staff
+        || standing.owner
+        || standing.pool_member
+        || standing.grid_worker
+        || standing.called_in
+        || standing.overseer;
+    let mut ctx = ctx;
+    if let Some(s) = said(&ctx, &t, if d.owner.is_empty() { &d.pool } else { &d.owner }) {
+        ctx.notice = Some(s);
+    }
     ShowTemplate {
         title: format!("{} #{}", ctx.t("ticket.one"), t.id),
         code: c.code.clone(),
@@ -312,7 +328,9 @@ fn show_view(
         grid,
         due: fmt::datetime(t.due_at),
         created: fmt::datetime(t.created_at),
-        photos: d.photos,
+        before,
+        after,
+        staff_view,
         map,
         questions,
         can_edit_questions: (standing.owner || standing.staff) && t.status().is_open(),
@@ -326,6 +344,22 @@ fn show_view(
         t,
         ctx,
     }
+}
+
+/// The ticket's photos split at its resolution: those added before (by the asker, or
+/// while it was worked on) and those added with or after the step that resolved it.
+fn before_and_after(photos: Vec<Media>, history: &[store::Event]) -> (Vec<Media>, Vec<Media>) {
+    let resolved_at = history.iter().filter(|e| e.action == Action::Resolve.as_str()).map(|e| e.at).next_back();
+    photos.into_iter().partition(|p| resolved_at.is_none_or(|at| p.created_at < at))
+}
+
+/// What the step just taken did, naming this ticket's deadline or who has it now (the
+/// action comes as `?did=` beside the notice; without a notice, or unknown, nothing).
+fn said(ctx: &PageCtx, t: &Ticket, who: &str) -> Option<String> {
+    ctx.notice.as_ref()?;
+    let action = Action::parse(&crate::web::form::query_param(&ctx.query, "did")?)?;
+    let params = [("due", fmt::datetime(t.due_at)), ("who", who.to_string())];
+    Some(crate::i18n::tr(ctx.lang, &format!("ticket.did.{}", action.as_str()), &params))
 }
 
 pub async fn show(
@@ -380,7 +414,11 @@ pub async fn act(
     }
     .await;
     match result {
-        Ok(_) => Ok(done(&format!("/c/{}/tickets/{id}", c.code), Notice::TicketUpdated)),
+        Ok(_) => {
+            // The action parsed, so it is one of the closed set of words.
+            let did = text(&fields, "action");
+            Ok(done(&format!("/c/{}/tickets/{id}?did={did}", c.code), Notice::TicketUpdated))
+        }
         Err(e @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             show_page(&state, ctx, &actor, &c, id, Some(&e)).await
         }

@@ -11,7 +11,7 @@ use crate::capabilities::tickets::store::{self, Filters, Ticket, View};
 use crate::error::AppResult;
 use crate::web::AppState;
 use crate::web::PageCtx;
-use crate::web::home::{Item, Section};
+use crate::web::home::{Item, Section, Tile};
 
 fn item(t: &Ticket, code: &str, cats: &std::collections::HashMap<i64, String>, ctx: &PageCtx) -> Item {
     Item::link(
@@ -107,6 +107,7 @@ async fn community_sections(h: &Home<'_>, out: &mut Vec<Section>) -> AppResult<(
     whistled_section(h, out).await?;
     let mine = store::list(&state.db, actor, &[cid], View::Mine, &Filters::default(), 1, 5).await?;
     let resident = actor.grants.iter().any(|g| g.role() == Role::Resident && g.community_id == Some(cid));
+    out.push(Section { tiles: tiles(h, work.total, resident).await?, ..Section::default() });
     if mine.total > 0 || resident {
         out.push(Section {
             title: format!("{} · {}", c.name, ctx.t("home.my_tickets")),
@@ -119,6 +120,43 @@ async fn community_sections(h: &Home<'_>, out: &mut Vec<Section>) -> AppResult<(
         });
     }
     Ok(())
+}
+
+/// The icon grid's squares for tickets: a resident asks and sees what waits for their
+/// rating; a handler sees their work (red when some is overdue); staff what waits to be
+/// sent and what was escalated.
+async fn tiles(h: &Home<'_>, work: i64, resident: bool) -> AppResult<Vec<Tile>> {
+    let (state, ctx, actor, cid, base) = (h.state, h.ctx, h.actor, h.cid, &h.base);
+    let count = |view: View, f: Filters| async move {
+        store::list(&state.db, actor, &[cid], view, &f, 1, 1).await.map(|p| p.total).unwrap_or(0)
+    };
+    let mut tiles = Vec::new();
+    if resident {
+        let to_rate = count(View::Mine, Filters { status: Some(Status::Resolved), ..Filters::default() }).await;
+        tiles.push(Tile::new(ctx.t("ticket.new"), format!("{base}/new"), "edit"));
+        tiles.push(Tile::new(ctx.t("home.my_tickets"), format!("{base}?view=mine"), "list").badge(to_rate));
+    }
+    if work > 0 || actor.can(cid, crate::auth::model::Permission::FieldWork) {
+        let overdue = count(View::Work, Filters { open: true, overdue: true, ..Filters::default() }).await;
+        let tile = Tile::new(ctx.t("home.my_work"), format!("{base}?view=work"), "check").badge(work);
+        tiles.push(if overdue > 0 { tile.urgent() } else { tile });
+    }
+    let staff = actor
+        .grants
+        .iter()
+        .any(|g| matches!(g.role(), Role::CommunityStaff | Role::CommunitySecretary) && g.community_id == Some(cid));
+    if staff {
+        let waiting = count(View::All, Filters { status: Some(Status::Submitted), ..Filters::default() }).await;
+        tiles.push(
+            Tile::new(ctx.t("ticket.status.submitted"), format!("{base}?view=all&status=submitted"), "flag")
+                .badge(waiting),
+        );
+        let overdue = count(View::All, Filters { open: true, overdue: true, ..Filters::default() }).await;
+        tiles.push(
+            Tile::new(ctx.t("ticket.overdue"), format!("{base}?view=all&overdue=1"), "clock").badge(overdue).urgent(),
+        );
+    }
+    Ok(tiles)
 }
 
 /// For community staff: the escalated open tickets, and those still waiting to be sent

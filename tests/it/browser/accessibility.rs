@@ -1,0 +1,122 @@
+//! Contrast and semantics: axe-core, the standard accessibility engine, finds no serious
+//! or critical violation on the pages people use most, on a 360 px phone and a 1366 px
+//! desktop; and no text is smaller than 14 px.
+
+use fantoccini::Client;
+
+use super::{HS, browser, serve, sign_in};
+use crate::helpers::TestApp;
+
+const AXE: &str = include_str!("../../vendor/axe-4.14.1.min.js");
+
+/// The serious and critical violations axe finds on the open page, one line each with
+/// the first elements it names.
+async fn violations(c: &Client) -> Vec<String> {
+    c.execute(&format!("{AXE}\nwindow.axe = axe; return true;"), vec![]).await.unwrap();
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+               .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+                 .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ') + ' (' + (n.failureSummary || '').split('\\n').slice(1, 2).join('') + ')').join(' | '))))
+               .catch(e => done(['axe failed: ' + e]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    found.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
+}
+
+/// Text on the open page drawn smaller than 14 px (what the browser computes), a few.
+async fn small_text(c: &Client) -> Vec<String> {
+    let found = c
+        .execute(
+            "const out = [];
+             for (const e of document.querySelectorAll('body *')) {
+               if (e.closest('svg') || !e.childNodes.length) continue;
+               const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+               const s = getComputedStyle(e);
+               if (own && s.display !== 'none' && s.visibility !== 'hidden' && parseFloat(s.fontSize) < 14)
+                 out.push(e.tagName.toLowerCase() + '.' + e.className + ' ' + s.fontSize + ': ' + e.textContent.trim().slice(0, 20));
+             }
+             return out.slice(0, 5);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    found.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
+}
+
+/// The 25 pages, by who opens them (`""`: anyone, signed out).
+async fn pages(app: &TestApp) -> Vec<(&'static str, String)> {
+    let community = app.community_id(HS).await;
+    let ticket = app.scalar("SELECT MIN(id) FROM tickets WHERE community_id = $1", community).await;
+    let sub = app.scalar("SELECT subdistrict_id FROM communities WHERE id = $1", community).await;
+    let c = format!("/c/{HS}");
+    [
+        ("", "/login".to_string()),
+        ("", "/join".into()),
+        ("", "/password/forgot".into()),
+        ("", format!("/p/{HS}/honor")),
+        ("", format!("/p/{HS}/council")),
+        ("", format!("/p/{HS}/needs")),
+        ("resident", "/".into()),
+        ("resident", format!("{c}/tickets/new")),
+        ("resident", format!("{c}/tickets?view=mine")),
+        ("resident", "/inbox".into()),
+        ("resident", "/me".into()),
+        ("grid", "/".into()),
+        ("grid", format!("{c}/tickets?view=work")),
+        ("grid", format!("{c}/tickets/{ticket}")),
+        ("grid", format!("{c}/residents")),
+        ("grid", format!("{c}/field-notes")),
+        ("volunteer", format!("{c}/volunteer")),
+        ("volunteer", format!("{c}/shop")),
+        ("staff", format!("{c}/tickets?view=all")),
+        ("staff", format!("{c}/service-records")),
+        ("staff", format!("{c}/points")),
+        ("staff", format!("{c}/needs")),
+        ("secretary", format!("{c}/users")),
+        ("street", "/".into()),
+        ("street", format!("/subdistricts/{sub}/tickets/stats")),
+    ]
+    .into_iter()
+    .collect()
+}
+
+async fn check_every_page(phone: bool) {
+    let app = TestApp::demo().await;
+    let Some(b) = browser(phone).await else { return };
+    let base = serve(&app).await;
+    let c = &b.client;
+    let mut found = Vec::new();
+    let mut who = "";
+    for (role, path) in pages(&app).await {
+        if role != who {
+            c.delete_all_cookies().await.unwrap();
+            if !role.is_empty() {
+                sign_in(c, &base, role).await;
+            }
+            who = role;
+        }
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        for v in violations(c)
+            .await
+            .into_iter()
+            .chain(small_text(c).await.into_iter().map(|s| format!("text under 14 px: {s}")))
+        {
+            found.push(format!("{role} {path}: {v}"));
+        }
+    }
+    assert!(found.is_empty(), "{} problems:\n{}", found.len(), found.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_most_used_pages_are_readable_and_named_on_a_phone() {
+    check_every_page(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_most_used_pages_are_readable_and_named_on_a_desktop() {
+    check_every_page(false).await;
+}
