@@ -19,6 +19,14 @@
     });
   });
 
+  // "All" in a list of lines to pick picks (or unpicks) every line.
+  document.addEventListener("change", function (e) {
+    if (!e.target.matches("[data-pick-all]")) return;
+    e.target.form.querySelectorAll(".pick-line input[type=checkbox]").forEach(function (b) {
+      b.checked = e.target.checked;
+    });
+  });
+
   // A button that spends or cannot be undone asks first, in a sheet at the foot of the
   // screen that says what it will do (without script the form simply posts).
   document.addEventListener("submit", function (e) {

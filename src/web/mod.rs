@@ -426,6 +426,8 @@ pub enum Notice {
     Registered,
     RecordSent,
     Approved,
+    ApprovedPicked,
+    ApprovedSome,
     Rejected,
     Redeemed,
     Cancelled,
@@ -444,7 +446,7 @@ pub enum Notice {
 }
 
 impl Notice {
-    pub const ALL: [Notice; 24] = [
+    pub const ALL: [Notice; 26] = [
         Notice::Saved,
         Notice::Created,
         Notice::Archived,
@@ -454,6 +456,8 @@ impl Notice {
         Notice::Registered,
         Notice::RecordSent,
         Notice::Approved,
+        Notice::ApprovedPicked,
+        Notice::ApprovedSome,
         Notice::Rejected,
         Notice::Redeemed,
         Notice::Cancelled,
@@ -482,6 +486,8 @@ impl Notice {
             Notice::Registered => "registered",
             Notice::RecordSent => "record_sent",
             Notice::Approved => "approved",
+            Notice::ApprovedPicked => "approved_picked",
+            Notice::ApprovedSome => "approved_some",
             Notice::Rejected => "rejected",
             Notice::Redeemed => "redeemed",
             Notice::Cancelled => "cancelled",

@@ -397,6 +397,43 @@ async fn a_volunteer_on_a_phone_records_a_service_and_redeems_a_reward() {
     assert!(visible(c, ".card-body svg").await, "a QR code to show at the desk");
     assert!(wait_text(c, "兑换码", 1).await);
     screenshot(c, "phone-redemption.png").await;
+
+    // At the desk, staff read the code from a photo of its QR: the form fills and goes.
+    let code = c.find(Locator::XPath("//dt[.='兑换码']/following-sibling::dd")).await.unwrap().text().await.unwrap();
+    let desk = browser(true).await.unwrap();
+    let d = &desk.client;
+    sign_in(d, &base, "staff").await;
+    d.goto(&format!("{base}/c/{HS}/handover")).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("code.png");
+    qr_png(code.trim(), &photo);
+    d.find(Locator::Css(".scan input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&photo.display().to_string())
+        .await
+        .unwrap();
+    assert!(wait_text(d, "核销成功", 10).await, "the code read from the photo was handed over");
+    screenshot(d, "phone-handover.png").await;
+}
+
+/// A PNG of `text` as a QR code, as a phone's photo of the screen would show it.
+fn qr_png(text: &str, path: &std::path::Path) {
+    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+    let (width, scale, quiet) = (code.width() as u32, 8, 4);
+    let side = (width + 2 * quiet) * scale;
+    let mut img = image::RgbImage::from_pixel(side, side, image::Rgb([255, 255, 255]));
+    for (i, c) in code.to_colors().iter().enumerate() {
+        if *c == qrcode::Color::Dark {
+            let (x, y) = ((i as u32 % width + quiet) * scale, (i as u32 / width + quiet) * scale);
+            for dy in 0..scale {
+                for dx in 0..scale {
+                    img.put_pixel(x + dx, y + dy, image::Rgb([0, 0, 0]));
+                }
+            }
+        }
+    }
+    img.save(path).unwrap();
 }
 
 #[tokio::test]

@@ -79,6 +79,13 @@ impl TestApp {
         self.post_form(&format!("/c/{HS}/service-records/{id}/decide"), &[("decision", "approve")]).await
     }
 
+    /// Staff approve the records they picked in the queue, in one go.
+    pub async fn approve_picked_records(&self, ids: &[i64]) -> Resp {
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        let fields: Vec<(&str, &str)> = ids.iter().map(|i| ("ids", i.as_str())).collect();
+        self.post_form(&format!("/c/{HS}/service-records/approve"), &fields).await
+    }
+
     /// Staff reject a service record on its page, with a reason or (left blank) none.
     pub async fn reject_service_record_form(&self, id: i64, reason: Option<&str>) -> Resp {
         let mut fields = vec![("decision", "reject")];

@@ -65,6 +65,7 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/volunteers/{id}/certificates", post(pages::issue_certificate))
         .route("/c/{code}/certificates/{file}", get(pages::certificate_pdf))
         .route("/c/{code}/service-records", get(pages::review).post(pages::add_record).layer(photo()))
+        .route("/c/{code}/service-records/approve", post(pages::approve_picked))
         .route("/c/{code}/service-records/{id}", get(pages::record_page))
         .route("/c/{code}/service-records/{id}/decide", post(pages::decide))
         .route("/c/{code}/points", get(pages::ledger_page))

@@ -22,7 +22,10 @@ pub use homepage::home;
 pub use honor_roll::{HonorQuery, honor};
 pub use joining::join_find;
 pub use rewards::{cancel, handover, handover_page, redeem, redemption_page, shop};
-pub use staff::{SearchQuery, StatusQuery, decide, record_page, review, staff_sign_up, volunteer_list, volunteer_page};
+pub use staff::{
+    SearchQuery, StatusQuery, approve_picked, decide, record_page, review, staff_sign_up, volunteer_list,
+    volunteer_page,
+};
 pub use volunteer::{add_record, join, join_page, my_service, register, team_members, teams, update_profile};
 
 use chrono::NaiveDate;

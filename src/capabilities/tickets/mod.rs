@@ -71,13 +71,19 @@ pub fn runtime(state: &AppState) -> &store::Runtime {
     state.runtime::<std::sync::Arc<store::Runtime>>()
 }
 
-fn nav(_: &crate::auth::model::Actor, at: &Whereabouts<'_>) -> Vec<NavEntry> {
+fn nav(actor: &crate::auth::model::Actor, at: &Whereabouts<'_>) -> Vec<NavEntry> {
     let href = match (at.community, at.subdistrict) {
         (Some(c), _) => format!("/c/{}/tickets", c.code),
         (None, Some(s)) => format!("/subdistricts/{s}/tickets"),
         _ => return Vec::new(),
     };
-    vec![NavEntry { order: 10, href, label_key: "nav.tickets", icon: "list" }]
+    // Residents ask and the office works tickets: each reads the tab in their own words.
+    let asks_only = at.community.is_some_and(|c| {
+        let mut here = actor.grants.iter().filter(|g| g.community_id == Some(c.id)).peekable();
+        here.peek().is_some() && here.all(|g| g.role() == crate::auth::model::Role::Resident)
+    });
+    let label_key = if asks_only { "nav.my_requests" } else { "nav.tickets" };
+    vec![NavEntry { order: 10, href, label_key, icon: "list" }]
 }
 
 /// A household's page leads to a new request for it and its plate; a grid's to its

@@ -12,7 +12,7 @@ mod submitting;
 pub use access::{my_teams, pool_members, standing};
 pub use acting::{ActionInput, act};
 pub use category::{Category, categories, ensure_all_categories, ensure_categories};
-pub use listing::{Filters, ListPage, View, list};
+pub use listing::{Filters, ListPage, Sort, View, list};
 pub use reading::{Event, Whistle, fetch, get, history, whistles};
 pub use runtime::{Directory, GridShape, Runtime};
 pub use submitting::{NewTicket, Prepared, by_idempotency_key, check_new, prepare, submit, write};

@@ -153,6 +153,40 @@ async fn rules_are_versioned_and_capped_and_never_rewrite_the_past() {
 }
 
 #[tokio::test]
+async fn staff_approve_the_records_they_pick_in_one_go_and_are_told_of_any_left() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let v = app.user_id("volunteer").await;
+    let vol_id = volunteer_of(&app, v).await;
+    let record = |day: i64| json!({"volunteer_id": vol_id, "service_type": "care", "content": format!("第{day}次入户探访"), "started_at": local(slot(day, 9)), "ended_at": local(slot(day, 10))});
+    let mut ids = Vec::new();
+    for day in [41, 42, 43] {
+        ids.push(app.record_service_api(record(day)).await.json()["id"].as_i64().unwrap());
+    }
+    let queue = app.get(&format!("/c/{HS}/service-records")).await.text();
+    assert!(queue.contains(&format!("name=\"ids\" value=\"{}\"", ids[0])) && queue.contains("通过所选"), "{queue}");
+
+    let none = app.approve_picked_records(&[]).await;
+    assert_eq!(none.status, StatusCode::CONFLICT);
+    assert!(visible_text(&none.text()).contains("请先勾选要通过的服务记录"));
+    let picked = app.approve_picked_records(&ids[..2]).await;
+    assert_eq!(picked.status, StatusCode::SEE_OTHER, "{}", picked.text());
+    let page = visible_text(&app.get(&picked.location()).await.text());
+    assert!(page.contains("已通过 2 条服务记录"), "{page}");
+    let status = |id: i64| app.scalar("SELECT COUNT(*) FROM service_records WHERE id = $1 AND status = 'approved'", id);
+    assert_eq!((status(ids[0]).await, status(ids[1]).await, status(ids[2]).await), (1, 1, 0));
+
+    // Picked again with the third: the two already approved are left, and counted apart.
+    let again = app.approve_picked_records(&ids).await;
+    let page = visible_text(&app.get(&again.location()).await.text());
+    assert!(page.contains("已通过 1 条服务记录；其余的已被他人处理"), "{page}");
+    assert_eq!(status(ids[2]).await, 1);
+    let bad = app.post_form(&format!("/c/{HS}/service-records/approve"), &[("ids", "x")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    sound(&app).await;
+}
+
+#[tokio::test]
 async fn activities_pay_a_fixed_amount_rejections_say_why_and_no_one_spends_what_they_lack() {
     let mut app = TestApp::demo().await;
     app.sign_in("staff").await;

@@ -98,6 +98,12 @@ async fn the_resident_follows_the_request_in_plain_words_and_is_asked_to_rate_it
     let r = app.submit_ticket_form(&fields, &photo).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", visible_text(&r.text()));
     let id = id_from(&r.location());
+    // Their list is theirs: in their words, the way to ask first, no office filters.
+    let list = app.get(&format!("/c/{HS}/tickets")).await.text();
+    assert!(visible_text(&list).contains("我的反映") && list.contains("btn-large"), "{list}");
+    assert!(
+        !list.contains("name=\"grid_id\"") && !list.contains("name=\"from\"") && !list.contains("value=\"dispatched\"")
+    );
     // The resident sees their request and its photo, not the office's 五连问, grid or map.
     let html = app.ticket_page(id).await;
     let page = visible_text(&html);
@@ -309,4 +315,45 @@ async fn staff_merge_a_duplicate_reject_with_a_reason_reassign_reopen_and_record
     }
     let page = crate::helpers::visible_text(&app.get(&format!("/c/{HS}/tickets/{first}")).await.text());
     assert!(page.contains("王阿姨说晚上还是暗"), "the follow-up shows on the ticket: {page}");
+}
+
+/// The ids of the tickets in the desktop table of a list page, in order.
+fn table_ids(html: &str) -> Vec<i64> {
+    let table =
+        html.split("ticket-table").nth(1).unwrap().split("<tbody>").nth(1).unwrap().split("</table>").next().unwrap();
+    table.split("\">#").skip(1).map(|s| s.split('<').next().unwrap().parse().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn staff_on_a_desktop_sort_the_list_by_deadline_grid_and_owner() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let c = app.community_id(HS).await;
+    let page = app.get(&format!("/c/{HS}/tickets?view=all")).await.text();
+    let head = visible_text(page.split("ticket-table").nth(1).unwrap().split("</thead>").next().unwrap());
+    assert!(head.contains("网格") && head.contains("承办人") && head.contains("时限"), "{head}");
+    assert!(page.contains("aria-sort=\"descending\""), "newest first unless asked");
+
+    let by_due = table_ids(&app.get(&format!("/c/{HS}/tickets?view=all&sort=due")).await.text());
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
+    let expected: Vec<i64> = query("SELECT id FROM tickets WHERE community_id = $1 ORDER BY due_at, id LIMIT 20")
+        .bind(c)
+        .scalars(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(by_due, expected);
+    let by_owner = table_ids(&app.get(&format!("/c/{HS}/tickets?view=all&sort=owner")).await.text());
+    let owners: Vec<Option<i64>> = {
+        let mut out = Vec::new();
+        for id in &by_owner {
+            let o: Option<i64> =
+                query("SELECT owner_user_id FROM tickets WHERE id = $1").bind(*id).scalar(&mut conn).await.unwrap();
+            out.push(o);
+        }
+        out
+    };
+    let key = |o: &Option<i64>| (o.is_none(), o.unwrap_or(0));
+    assert!(owners.windows(2).all(|w| key(&w[0]) <= key(&w[1])), "{owners:?}");
+    let bad = app.get(&format!("/c/{HS}/tickets?view=all&sort=price")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }

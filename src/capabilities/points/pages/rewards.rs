@@ -500,6 +500,9 @@ mod tests {
         assert!(escaped(&html), "{html}");
         assert!(html.contains(r#"id="e-c-c1-handover-code""#) && html.contains("兑换码不正确"), "{html}");
         assert!(html.contains("张**") && !html.contains("张三丰"), "the holder's name is masked");
+        // The camera and a photo read the code into this form's box (assets/scan.js).
+        assert!(html.contains(r#"data-scan-form="c-c1-handover" data-scan-field="code""#), "{html}");
+        assert!(html.contains("/assets/vendor/jsQR-1.4.0.js") && html.contains("/assets/scan.js"));
         let ok = handover_view(crate::web::tests::ctx(), "c1", &[], Some(&waiting[0]), &Refusal::none());
         assert!(ok.alert.is_none() && ok.handed_over.is_some());
         assert!(ok.render().unwrap().contains("tag-green"));

@@ -22,7 +22,7 @@ use crate::services::ledger::store::Line;
 use crate::services::media::{self, Media};
 use crate::time::hours;
 use crate::web::AppState;
-use crate::web::form::{CsrfForm, opt, text};
+use crate::web::form::{CsrfForm, list, opt, text};
 use crate::web::ui::{self, Form, Input, InputKind, Item, Refusal, Stat, Tab, Tag};
 use crate::web::{Notice, PageCtx, PageResult, SignedPage, done, fmt, render};
 
@@ -44,6 +44,8 @@ pub struct ReviewPage {
     pub tabs: Vec<Tab>,
     pub total: String,
     pub records: Vec<Item>,
+    /// The pending records to approve several at once (staff, pending tab, some waiting).
+    pub batch: Option<ui::Pick>,
     pub links: Vec<(String, String)>,
     /// Recording a service for a volunteer.
     pub record: Form,
@@ -60,12 +62,21 @@ fn review_view(ctx: PageCtx, code: &str, status: ServiceStatus, d: &ReviewData, 
         .collect();
     let options = d.volunteers.iter().map(|v| (v.id.to_string(), format!("{} {}", v.number, v.name))).collect();
     let record = service_form(&ctx, code, &d.teams, Some(options)).folded().refused(r);
+    let batch = (status == ServiceStatus::Pending && !d.records.is_empty()).then(|| ui::Pick {
+        action: format!("/c/{code}/service-records/approve"),
+        name: "ids",
+        lines: d.records.iter().map(|x| (x.id, record_item(&ctx, code, x, true))).collect(),
+        submit: ctx.t("points.approve_picked"),
+        confirm: ctx.t("points.approve_picked_confirm"),
+        all: ctx.t("common.all"),
+    });
     ReviewPage {
         title: ctx.t("points.review"),
         alert: r.alert_for(&[&record]),
         tabs,
         total: ctx.tr("list.total", "n", d.records.len()),
         records: d.records.iter().map(|x| record_item(&ctx, code, x, true)).collect(),
+        batch,
         links: vec![
             (format!("/c/{code}/volunteers"), ctx.t("points.volunteers")),
             (format!("/c/{code}/points"), ctx.t("points.ledger")),
@@ -106,6 +117,49 @@ pub(super) async fn refused_on_review(
 ) -> PageResult {
     ui::refused(e, ctx, m, action, |ctx, r| async move {
         review_page(state, ctx, actor, c, ServiceStatus::Pending, &r).await
+    })
+    .await
+}
+
+/// The most records approved in one go (the queue shows at most 200).
+const MAX_PICKED: usize = 200;
+
+/// Staff approve the records they picked, each as if on its own page. Those that cannot
+/// be (decided meanwhile, or their own) are left as they are, and the notice says so.
+pub async fn approve_picked(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path(code): Path<String>,
+    CsrfForm(m): CsrfForm,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    guard::require(&actor, c.id, Permission::ManagePoints)?;
+    let ids: Result<Vec<i64>, _> = list(&m, "ids").iter().map(|s| s.parse::<i64>()).collect();
+    let refusal = match ids {
+        Err(_) => Some(AppError::field("ids", "validation.reference")),
+        Ok(ids) if ids.len() > MAX_PICKED => Some(AppError::Invalid(vec![
+            crate::error::FieldError::new("ids", "validation.too_many").with("max", MAX_PICKED),
+        ])),
+        Ok(ids) if ids.is_empty() => Some(AppError::Conflict("points.pick_some")),
+        Ok(ids) => {
+            let (mut approved, mut left) = (0, 0);
+            for id in ids {
+                match store::decide(&state, &actor, c.id, id, true, None).await {
+                    Ok(_) => approved += 1,
+                    Err(AppError::Conflict(_) | AppError::Forbidden | AppError::NotFound | AppError::Invalid(_)) => {
+                        left += 1
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            let notice = if left == 0 { Notice::ApprovedPicked } else { Notice::ApprovedSome };
+            return Ok(done(&format!("/c/{code}/service-records?n={approved}"), notice));
+        }
+    };
+    let e = refusal.expect("every other case returned");
+    let action = format!("/c/{code}/service-records/approve");
+    ui::refused(e, ctx, &m, &action, |ctx, r| async move {
+        review_page(&state, ctx, &actor, &c, ServiceStatus::Pending, &r).await
     })
     .await
 }

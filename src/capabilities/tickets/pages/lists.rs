@@ -1,6 +1,8 @@
 //! Lists of tickets: one community's or a subdistrict's, by view and filters, and the
 //! map of the open ones.
 
+use std::collections::HashMap;
+
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 
@@ -9,7 +11,7 @@ use crate::auth::guard::CommunityRef;
 use crate::auth::model::{Actor, Permission, Role};
 use crate::capabilities::registry::places::map;
 use crate::capabilities::tickets::stats::{self, Scope};
-use crate::capabilities::tickets::store::{self, Filters, Ticket, View};
+use crate::capabilities::tickets::store::{self, Filters, Sort, Ticket, View};
 use crate::capabilities::tickets::{self, Channel, Status};
 use crate::db::query;
 use crate::error::{AppError, AppResult};
@@ -21,6 +23,11 @@ use crate::web::{PageCtx, PageResult, SignedPage, fmt, render};
 pub struct Line {
     pub href: String,
     pub id: i64,
+    /// The community's name (lists over several communities), else empty.
+    pub community: String,
+    pub grid: String,
+    pub owner: String,
+    pub due: String,
     pub category: String,
     pub status: String,
     pub status_class: &'static str,
@@ -33,27 +40,91 @@ pub struct Line {
 
 async fn lines(state: &AppState, ctx: &PageCtx, items: &[Ticket], community_ids: &[i64]) -> AppResult<Vec<Line>> {
     let cats = category_names(state, community_ids).await?;
-    let mut codes = crate::db::Builder::new("SELECT id, code FROM communities WHERE id IN ");
+    let mut codes = crate::db::Builder::new("SELECT id, code, name FROM communities WHERE id IN ");
     codes.list(community_ids.iter().copied());
-    let mut conn = state.db.read().await?;
-    let codes: std::collections::HashMap<i64, String> =
-        codes.build().fetch_all::<(i64, String)>(&mut conn).await?.into_iter().collect();
+    // The grids of several communities are read across their shards.
+    let mut conn = state.db.read_over(community_ids).await?;
+    let places: HashMap<i64, (String, String)> = codes
+        .build()
+        .fetch_all::<(i64, String, String)>(&mut conn)
+        .await?
+        .into_iter()
+        .map(|(id, code, name)| (id, (code, name)))
+        .collect();
+    let (grids, owners) = grid_and_owner_names(&mut conn, items).await?;
+    let many = community_ids.len() > 1;
     let now = crate::db::now_ms();
     Ok(items
         .iter()
-        .map(|t| Line {
-            href: format!("/c/{}/tickets/{}", codes.get(&t.community_id).cloned().unwrap_or_default(), t.id),
-            id: t.id,
-            category: cats.get(&t.category_id).cloned().unwrap_or_default(),
-            status: status_label(ctx, &t.status),
-            status_class: status_class(t.status()),
-            overdue: t.is_overdue(now),
-            escalated: t.escalation_level,
-            place: t.address.clone().unwrap_or_default(),
-            summary: t.description.chars().take(60).collect(),
-            created: fmt::datetime(t.created_at),
+        .map(|t| {
+            let (code, name) = places.get(&t.community_id).cloned().unwrap_or_default();
+            Line {
+                href: format!("/c/{code}/tickets/{}", t.id),
+                id: t.id,
+                community: if many { name } else { String::new() },
+                grid: t.grid_id.and_then(|g| grids.get(&(t.community_id, g)).cloned()).unwrap_or_default(),
+                owner: t.owner_user_id.and_then(|u| owners.get(&u).cloned()).unwrap_or_default(),
+                due: fmt::datetime(t.due_at),
+                category: cats.get(&t.category_id).cloned().unwrap_or_default(),
+                status: status_label(ctx, &t.status),
+                status_class: status_class(t.status()),
+                overdue: t.is_overdue(now),
+                escalated: t.escalation_level,
+                place: t.address.clone().unwrap_or_default(),
+                summary: t.description.chars().take(60).collect(),
+                created: fmt::datetime(t.created_at),
+            }
         })
         .collect())
+}
+
+/// The names of the grids and the owners of a page of tickets.
+async fn grid_and_owner_names(
+    conn: &mut impl crate::db::Exec,
+    items: &[Ticket],
+) -> AppResult<(HashMap<(i64, i64), String>, HashMap<i64, String>)> {
+    let mut grids = HashMap::new();
+    let mut owners = HashMap::new();
+    if items.is_empty() {
+        return Ok((grids, owners));
+    }
+    let mut b = crate::db::Builder::new("SELECT community_id, id, name FROM grids WHERE community_id IN ");
+    b.list(items.iter().map(|t| t.community_id)).push(" AND id IN ").list(items.iter().map(|t| t.grid_id.unwrap_or(0)));
+    for (c, id, name) in b.build().fetch_all::<(i64, i64, String)>(&mut *conn).await? {
+        grids.insert((c, id), name);
+    }
+    let held: Vec<i64> = items.iter().filter_map(|t| t.owner_user_id).collect();
+    if !held.is_empty() {
+        let mut b = crate::db::Builder::new("SELECT id, display_name FROM users WHERE id IN ");
+        b.list(held);
+        owners.extend(b.build().fetch_all::<(i64, String)>(&mut *conn).await?);
+    }
+    Ok((grids, owners))
+}
+
+/// The desktop table's head: each column's label, and for those it can be sorted by, the
+/// address that sorts it and, for the one sorted now, which way (`aria-sort`).
+fn columns(ctx: &PageCtx, many: bool, sort: Sort) -> Vec<(String, String, &'static str)> {
+    let by = |s: Sort| with(&ctx.path, &ctx.query, "sort", if s == Sort::Newest { "" } else { s.as_str() });
+    let plain = |key: &str| (String::new(), ctx.t(key), "");
+    let mut out = vec![(String::new(), "#".to_string(), ""), plain("ticket.category"), plain("ticket.status")];
+    if many {
+        out.push(plain("entity.community"));
+    }
+    for (s, key) in [
+        (Sort::Grid, "entity.grid"),
+        (Sort::Owner, "ticket.owner"),
+        (Sort::Due, "ticket.due"),
+        (Sort::Newest, "ticket.created"),
+    ] {
+        let way = match (sort == s, s) {
+            (false, _) => "",
+            (true, Sort::Newest) => "descending",
+            (true, _) => "ascending",
+        };
+        out.push((by(s), ctx.t(key), way));
+    }
+    out
 }
 
 #[derive(Template)]
@@ -78,6 +149,15 @@ struct ListTemplate {
     to: String,
     view: String,
     links: Vec<(String, String)>,
+    /// The desktop table's head (sorting address, label, which way it is sorted now).
+    columns: Vec<(String, String, &'static str)>,
+    /// Over several communities: the table names each line's.
+    many: bool,
+    /// Only their own requests (a resident): the list in their words, with few choices
+    /// and the way to ask first.
+    asker: bool,
+    /// Where a new request is made, when there is one community.
+    ask: Option<String>,
 }
 
 fn parse_date(s: &str, end: bool) -> Option<i64> {
@@ -108,6 +188,10 @@ pub fn filters_from(query: &str) -> AppResult<Filters> {
         to: date("to", true)?,
         q: q("q"),
         channel: q("channel").and_then(|c| Channel::parse(&c)),
+        sort: match q("sort") {
+            None => Sort::Newest,
+            Some(s) => Sort::parse(&s).ok_or_else(|| AppError::field("sort", "validation.choice"))?,
+        },
     })
 }
 
@@ -173,14 +257,15 @@ async fn list_page(
         .map(|v| (with(&base, "", "view", v.as_str()), ctx.t(&format!("ticket.view.{}", v.as_str())), *v == view))
         .collect();
     let current_status = query_param(&qs, "status").unwrap_or_default();
+    let asker = views == [View::Mine];
     let mut statuses = vec![
         (String::new(), ctx.t("common.all"), current_status.is_empty()),
         ("open".into(), ctx.t("ticket.open"), current_status == "open"),
     ];
+    // A resident tells apart what is being done, what waits for their rating and what is done.
+    let shown: &[Status] = if asker { &[Status::Resolved, Status::Closed] } else { &Status::ALL };
     statuses.extend(
-        Status::ALL
-            .iter()
-            .map(|s| (s.as_str().to_string(), status_label(&ctx, s.as_str()), current_status == s.as_str())),
+        shown.iter().map(|s| (s.as_str().to_string(), status_label(&ctx, s.as_str()), current_status == s.as_str())),
     );
     let cur_cat = query_param(&qs, "category_id").unwrap_or_default();
     let mut categories = vec![(String::new(), ctx.t("common.all"), cur_cat.is_empty())];
@@ -207,8 +292,17 @@ async fn list_page(
         links.push((format!("/subdistricts/{s}/tickets/stats"), ctx.t("ticket.stats")));
         links.push((format!("/subdistricts/{s}/tickets.xlsx"), ctx.t("ticket.ledger")));
     }
+    let ask = match communities.as_slice() {
+        [c] => Some(format!("/c/{}/tickets/new", c.code)),
+        _ => None,
+    };
+    let many = ids.len() > 1;
     let tmpl = ListTemplate {
-        title: ctx.t("ticket.title"),
+        columns: columns(&ctx, many, f.sort),
+        many,
+        title: ctx.t(if asker { "nav.my_requests" } else { "ticket.title" }),
+        asker,
+        ask,
         lines: lines(&state, &ctx, &result.items, &ids).await?,
         total: result.total,
         page,

@@ -38,6 +38,44 @@ impl View {
     }
 }
 
+/// The order of a list: newest first, or by what staff work by (the deadline, the grid,
+/// who has it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    #[default]
+    Newest,
+    Due,
+    Grid,
+    Owner,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 4] = [Sort::Newest, Sort::Due, Sort::Grid, Sort::Owner];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Newest => "newest",
+            Sort::Due => "due",
+            Sort::Grid => "grid",
+            Sort::Owner => "owner",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Sort> {
+        Sort::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    /// Those without a grid or an owner come last on every database.
+    fn order_by(self) -> &'static str {
+        match self {
+            Sort::Newest => "created_at DESC, id DESC",
+            Sort::Due => "due_at, id",
+            Sort::Grid => "grid_id IS NULL, grid_id, created_at DESC, id DESC",
+            Sort::Owner => "owner_user_id IS NULL, owner_user_id, created_at DESC, id DESC",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Filters {
     pub status: Option<Status>,
@@ -52,6 +90,7 @@ pub struct Filters {
     pub to: Option<i64>,
     pub q: Option<String>,
     pub channel: Option<Channel>,
+    pub sort: Sort,
 }
 
 /// Adds the view's scope over `community_ids`; `Err(NotFound)` when the actor has no such
@@ -145,7 +184,7 @@ pub struct ListPage {
     pub total: i64,
 }
 
-/// A page of tickets, newest first.
+/// A page of tickets, in the filters' order (newest first unless asked).
 pub async fn list(
     db: &Db,
     actor: &Actor,
@@ -163,8 +202,9 @@ pub async fn list(
     push_filters(&mut b, f, now_ms());
     let count = query(format!("SELECT COUNT(*){}", b.sql)).bind_all(b.args.clone()).scalar::<i64>(&mut conn).await?;
     b.sql = format!(
-        "SELECT {COLUMNS}{} ORDER BY created_at DESC, id DESC LIMIT {per_page} OFFSET {}",
+        "SELECT {COLUMNS}{} ORDER BY {} LIMIT {per_page} OFFSET {}",
         b.sql,
+        f.sort.order_by(),
         u64::from(page - 1) * u64::from(per_page)
     );
     let items = b.build().fetch_all(&mut conn).await?;
