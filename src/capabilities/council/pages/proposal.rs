@@ -206,6 +206,7 @@ fn screening(ctx: &PageCtx, d: &ProposalData, action: &dyn Fn(&str) -> String) -
                 .input(Input::hidden("action", "decline"))
                 .input(Input::new("reason", ctx.t("council.reason"), InputKind::TextArea).required())
                 .danger()
+                .confirm(ctx.t("council.decline_confirm"))
                 .folded(),
         );
     }

@@ -430,6 +430,7 @@ fn decide_forms(ctx: &PageCtx, code: &str, id: i64, r: &Refusal) -> Vec<Form> {
             .input(Input::hidden("decision", "decline"))
             .input(Input::new("reason", ctx.t("participation.reason"), InputKind::TextArea).required())
             .danger()
+            .confirm(ctx.t("participation.decline_confirm"))
             .folded()
             .refused(r),
     ]

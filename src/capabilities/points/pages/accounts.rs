@@ -206,6 +206,7 @@ fn ledger_view(ctx: PageCtx, c: &CommunityRef, d: &LedgerData, r: &Refusal) -> L
         .input(Input::new("movement_id", ctx.t("points.movement"), InputKind::Number).required())
         .input(Input::new("reason", ctx.t("points.reason"), InputKind::TextArea).required())
         .danger()
+        .confirm(ctx.t("points.reverse_confirm"))
         .folded()
         .refused(r);
     LedgerPage {

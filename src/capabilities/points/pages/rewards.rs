@@ -198,6 +198,7 @@ fn redemption_view(ctx: PageCtx, code: &str, d: &Redemption, mine: bool) -> Rede
     let cancel = held.then(|| {
         Form::new(ctx.t("points.cancel"), format!("/c/{code}/redemptions/{}/cancel", d.id), ctx.t("points.cancel"))
             .danger()
+            .confirm(ctx.t("points.cancel_confirm"))
             .folded()
     });
     RedemptionPage {
@@ -480,6 +481,7 @@ mod tests {
         assert!(escaped(&html), "{html}");
         assert!(html.contains("<div class=\"card-body\"><svg class=\"qr\""), "{html}");
         assert!(html.contains("12345678") && html.contains("/c/c1/redemptions/9/cancel"));
+        assert!(html.contains("data-confirm=\"确定取消这次兑换吗"), "cancelling asks first");
         let staff = redemption_view(crate::web::tests::ctx(), "c1", &d, false).render().unwrap();
         assert!(!staff.contains("class=\"qr\"") && !staff.contains("12345678"));
         let done = redemption_view(crate::web::tests::ctx(), "c1", &redemption(RedemptionStatus::Confirmed), true);

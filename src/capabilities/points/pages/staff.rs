@@ -218,6 +218,7 @@ fn decide_forms(ctx: &PageCtx, code: &str, id: i64) -> Vec<Form> {
             .input(Input::hidden("decision", "reject"))
             .input(Input::new("reason", ctx.t("points.reason"), InputKind::TextArea).required())
             .danger()
+            .confirm(ctx.t("points.reject_confirm"))
             .folded(),
     ]
 }
