@@ -143,3 +143,28 @@ async fn the_bell_counts_unread_news_and_reading_the_inbox_clears_it() {
         assert_eq!(bell(&app.get("/places").await.text()), None, "{user}");
     }
 }
+
+/// The icon grid (宫格) at the top of the signed-in user's home.
+async fn home_tiles(app: &TestApp) -> String {
+    let home = app.get("/").await.text();
+    home.split("class=\"tiles card\"").nth(1).expect("an icon grid").split("</nav>").next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn each_role_finds_its_main_actions_as_squares_with_what_waits_on_them() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("grid").await;
+    let tiles = home_tiles(&app).await;
+    assert!(
+        tiles.contains(&format!("href=\"/c/{HS}/tickets?view=work\"")) && tiles.contains("class=\"badge"),
+        "{tiles}"
+    );
+    assert!(tiles.contains(&format!("/c/{HS}/patrols")) && tiles.contains(&format!("/c/{HS}/field-notes")), "{tiles}");
+    app.sign_in("resident").await;
+    let tiles = home_tiles(&app).await;
+    assert!(tiles.contains(&format!("href=\"/c/{HS}/tickets/new\"")), "{tiles}");
+    assert!(visible_text(&tiles).contains("我要反映") && visible_text(&tiles).contains("我反映的问题"), "{tiles}");
+    app.sign_in("staff").await;
+    let tiles = home_tiles(&app).await;
+    assert!(tiles.contains("status=submitted") && tiles.contains(&format!("/c/{HS}/service-records")), "{tiles}");
+}

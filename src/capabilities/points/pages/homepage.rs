@@ -99,9 +99,11 @@ async fn home_sections(state: &AppState, ctx: &PageCtx, actor: &Actor) -> AppRes
             !store::teams_of(&mut conn, cid, actor.user_id).await?.is_empty() || actor.can(cid, Permission::FieldWork);
         if patrols {
             links.push((format!("/c/{code}/patrols"), ctx.t("fieldwork.patrols")));
+            tiles.push(Tile::new(ctx.t("fieldwork.patrols"), format!("/c/{code}/patrols"), "flag"));
         }
         if actor.can(cid, Permission::FieldWork) {
             links.push((format!("/c/{code}/field-notes"), ctx.t("fieldwork.notes")));
+            tiles.push(Tile::new(ctx.t("fieldwork.notes"), format!("/c/{code}/field-notes"), "edit"));
         }
         links.push((format!("/p/{code}/honor"), ctx.t("points.honor_roll")));
         out.push(Section {
