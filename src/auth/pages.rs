@@ -81,10 +81,16 @@ pub fn client_address(headers: &HeaderMap, peer: Option<std::net::SocketAddr>) -
     }
 }
 
-/// Goes on to `to` (a path on this site) with the session's cookie set.
-fn with_session(state: &AppState, headers: &HeaderMap, token: &str, to: &str) -> Response {
-    let cookie = set_cookie(COOKIE, token, 30 * 24 * 3600, is_tls(state, headers));
+/// Goes on to `to` (a path on this site, else home) with cookie `name` set to `value`
+/// for `days` (0 forgets it).
+fn set_and_go(state: &AppState, headers: &HeaderMap, (name, value, days): (&str, &str, i64), to: &str) -> Response {
+    let cookie = set_cookie(name, value, days * 24 * 3600, is_tls(state, headers));
     (StatusCode::SEE_OTHER, [(SET_COOKIE, cookie)], [(axum::http::header::LOCATION, safe_next(to))]).into_response()
+}
+
+/// Goes on to `to` with the session's cookie set.
+fn with_session(state: &AppState, headers: &HeaderMap, token: &str, to: &str) -> Response {
+    set_and_go(state, headers, (COOKIE, token, 30), to)
 }
 
 /// Signs in a user who has just set their own credentials (signing up), and goes on to `to`.
@@ -130,9 +136,7 @@ pub async fn logout(
     if let Some(token) = &info.token {
         session::sign_out(&state.db, token).await?;
     }
-    let cookie = set_cookie(COOKIE, "", 0, is_tls(&state, &headers));
-    Ok((StatusCode::SEE_OTHER, [(SET_COOKIE, cookie)], [(axum::http::header::LOCATION, "/login".to_string())])
-        .into_response())
+    Ok(set_and_go(&state, &headers, (COOKIE, "", 0), "/login"))
 }
 
 pub async fn switch_lang(
@@ -146,9 +150,7 @@ pub async fn switch_lang(
     if let Some(s) = &info.session {
         session::set_lang(&state.db, s.actor.user_id, lang).await?;
     }
-    let cookie = set_cookie(LANG_COOKIE, lang.code(), 365 * 24 * 3600, is_tls(&state, &headers));
-    let next = safe_next(q.next.as_deref().unwrap_or("/"));
-    Ok((StatusCode::SEE_OTHER, [(SET_COOKIE, cookie)], [(axum::http::header::LOCATION, next)]).into_response())
+    Ok(set_and_go(&state, &headers, (LANG_COOKIE, lang.code(), 365), q.next.as_deref().unwrap_or("/")))
 }
 
 /// Large text or normal, kept on this device for a year; then back to the page.
@@ -163,9 +165,7 @@ pub async fn switch_text(
         "normal" => "normal",
         _ => return Err(AppError::NotFound.into()),
     };
-    let cookie = set_cookie(crate::web::TEXT_COOKIE, value, 365 * 24 * 3600, is_tls(&state, &headers));
-    let next = safe_next(q.next.as_deref().unwrap_or("/"));
-    Ok((StatusCode::SEE_OTHER, [(SET_COOKIE, cookie)], [(axum::http::header::LOCATION, next)]).into_response())
+    Ok(set_and_go(&state, &headers, (crate::web::TEXT_COOKIE, value, 365), q.next.as_deref().unwrap_or("/")))
 }
 
 #[derive(Template)]

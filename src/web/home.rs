@@ -22,6 +22,17 @@ pub struct Section {
     pub links: Vec<(String, String)>,
 }
 
+impl Section {
+    /// Nothing to draw beyond its tiles (which the grid at the top shows).
+    fn shows_nothing(&self) -> bool {
+        self.stats.is_empty()
+            && self.items.is_empty()
+            && self.links.is_empty()
+            && self.chart.is_none()
+            && self.map.is_none()
+    }
+}
+
 #[derive(Template)]
 #[template(path = "home/index.html")]
 struct HomeTemplate {
@@ -44,8 +55,6 @@ pub async fn page(State(state): State<AppState>, Page(ctx): Page) -> PageResult 
     let title = ctx.t("nav.home");
     let tiles = sections.iter_mut().flat_map(|s| std::mem::take(&mut s.tiles)).collect();
     // A section that only carried tiles has nothing more to show.
-    sections.retain(|s| {
-        !(s.stats.is_empty() && s.items.is_empty() && s.links.is_empty() && s.chart.is_none() && s.map.is_none())
-    });
+    sections.retain(|s| !s.shows_nothing());
     render(&HomeTemplate { ctx, title, tiles, sections })
 }

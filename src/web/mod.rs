@@ -197,13 +197,18 @@ impl PageCtx {
 
     /// Link to this page in the other language.
     pub fn lang_switch(&self) -> String {
-        let next = if self.query.is_empty() { self.path.clone() } else { format!("{}?{}", self.path, self.query) };
+        let next = self.here();
         format!("/lang/{}?next={}", self.lang.other().code(), fmt::urlencode(&next))
+    }
+
+    /// This page's address, to come back to.
+    fn here(&self) -> String {
+        if self.query.is_empty() { self.path.clone() } else { format!("{}?{}", self.path, self.query) }
     }
 
     /// Where the large-text switch leads: to the other size, then back here.
     pub fn text_switch(&self) -> String {
-        let next = if self.query.is_empty() { self.path.clone() } else { format!("{}?{}", self.path, self.query) };
+        let next = self.here();
         let size = if self.large_text { "normal" } else { "large" };
         format!("/text/{size}?next={}", fmt::urlencode(&next))
     }

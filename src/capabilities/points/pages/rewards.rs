@@ -59,7 +59,7 @@ async fn load_shop(state: &AppState, actor: &Actor, c: &CommunityRef) -> AppResu
     let today = fmt::today();
     let items = store::shop(&mut conn, c.id, today).await?;
     let balance = ledger::balance(&mut conn, c.id, actor.user_id).await?;
-    let taken = store::taken_by_person(&mut conn, c.id, actor.user_id).await?;
+    let taken = store::taken_by_person(&mut conn, c.id, actor.user_id, None).await?;
     let staff = actor.can(c.id, Permission::ManagePoints);
     let unit =
         actor.grants.iter().any(|g| g.role() == crate::auth::model::Role::PartnerUnit && g.community_id == Some(c.id));

@@ -124,6 +124,22 @@ pub(super) async fn refused_on_review(
 /// The most records approved in one go (the queue shows at most 200).
 const MAX_PICKED: usize = 200;
 
+/// The ids of the records picked: some, at most `MAX_PICKED`, each a number.
+fn picked(m: &Map<String, Value>) -> Result<Vec<i64>, AppError> {
+    let ids = list(m, "ids")
+        .iter()
+        .map(|s| s.parse::<i64>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| AppError::field("ids", "validation.reference"))?;
+    match ids.len() {
+        0 => Err(AppError::Conflict("points.pick_some")),
+        n if n > MAX_PICKED => Err(AppError::Invalid(vec![
+            crate::error::FieldError::new("ids", "validation.too_many").with("max", MAX_PICKED),
+        ])),
+        _ => Ok(ids),
+    }
+}
+
 /// Staff approve the records they picked, each as if on its own page. Those that cannot
 /// be (decided meanwhile, or their own) are left as they are, and the notice says so.
 pub async fn approve_picked(
@@ -134,34 +150,26 @@ pub async fn approve_picked(
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
     guard::require(&actor, c.id, Permission::ManagePoints)?;
-    let ids: Result<Vec<i64>, _> = list(&m, "ids").iter().map(|s| s.parse::<i64>()).collect();
-    let refusal = match ids {
-        Err(_) => Some(AppError::field("ids", "validation.reference")),
-        Ok(ids) if ids.len() > MAX_PICKED => Some(AppError::Invalid(vec![
-            crate::error::FieldError::new("ids", "validation.too_many").with("max", MAX_PICKED),
-        ])),
-        Ok(ids) if ids.is_empty() => Some(AppError::Conflict("points.pick_some")),
-        Ok(ids) => {
-            let (mut approved, mut left) = (0, 0);
-            for id in ids {
-                match store::decide(&state, &actor, c.id, id, true, None).await {
-                    Ok(_) => approved += 1,
-                    Err(AppError::Conflict(_) | AppError::Forbidden | AppError::NotFound | AppError::Invalid(_)) => {
-                        left += 1
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            let notice = if left == 0 { Notice::ApprovedPicked } else { Notice::ApprovedSome };
-            return Ok(done(&format!("/c/{code}/service-records?n={approved}"), notice));
+    let ids = match picked(&m) {
+        Ok(ids) => ids,
+        Err(e) => {
+            let action = format!("/c/{code}/service-records/approve");
+            return ui::refused(e, ctx, &m, &action, |ctx, r| async move {
+                review_page(&state, ctx, &actor, &c, ServiceStatus::Pending, &r).await
+            })
+            .await;
         }
     };
-    let e = refusal.expect("every other case returned");
-    let action = format!("/c/{code}/service-records/approve");
-    ui::refused(e, ctx, &m, &action, |ctx, r| async move {
-        review_page(&state, ctx, &actor, &c, ServiceStatus::Pending, &r).await
-    })
-    .await
+    let (mut approved, mut left) = (0, 0);
+    for id in ids {
+        match store::decide(&state, &actor, c.id, id, true, None).await {
+            Ok(_) => approved += 1,
+            Err(AppError::Conflict(_) | AppError::Forbidden | AppError::NotFound | AppError::Invalid(_)) => left += 1,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let notice = if left == 0 { Notice::ApprovedPicked } else { Notice::ApprovedSome };
+    Ok(done(&format!("/c/{code}/service-records?n={approved}"), notice))
 }
 
 #[derive(Deserialize)]

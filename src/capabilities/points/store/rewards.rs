@@ -142,21 +142,21 @@ fn handover_code() -> String {
     format!("{:08}", u32::from_le_bytes(b) % 100_000_000)
 }
 
-/// How many of each reward a person holds or has been handed (what their limits count).
+/// How many of each reward a person holds or has been handed (what their limits count);
+/// of one reward only when `reward_id` is given (a redemption counts just its own).
 pub async fn taken_by_person(
     ex: &mut impl Exec,
     community_id: i64,
     user_id: i64,
+    reward_id: Option<i64>,
 ) -> AppResult<std::collections::HashMap<i64, i64>> {
-    Ok(query(
-        "SELECT reward_id, COUNT(*) FROM redemptions WHERE community_id = $1 AND user_id = $2 AND status IN ('held', 'confirmed') GROUP BY reward_id",
-    )
-    .bind(community_id)
-    .bind(user_id)
-    .fetch_all::<(i64, i64)>(ex)
-    .await?
-    .into_iter()
-    .collect())
+    let mut b = Builder::new("SELECT reward_id, COUNT(*) FROM redemptions WHERE community_id = ");
+    b.arg(community_id).push(" AND user_id = ").arg(user_id).push(" AND status IN ('held', 'confirmed')");
+    if let Some(r) = reward_id {
+        b.push(" AND reward_id = ").arg(r);
+    }
+    b.push(" GROUP BY reward_id");
+    Ok(b.build().fetch_all::<(i64, i64)>(ex).await?.into_iter().collect())
 }
 
 /// Redeems one unit: the points and the unit are held until handover. Exactly right when
@@ -192,7 +192,11 @@ pub async fn redeem(
         .execute(&mut tx)
         .await?;
     let r = reward(&mut tx, community_id, reward_id).await?.ok_or(AppError::NotFound)?;
-    let taken = taken_by_person(&mut tx, community_id, actor.user_id).await?.get(&reward_id).copied().unwrap_or(0);
+    let taken = taken_by_person(&mut tx, community_id, actor.user_id, Some(reward_id))
+        .await?
+        .get(&reward_id)
+        .copied()
+        .unwrap_or(0);
     let balance = ledger::balance(&mut tx, community_id, actor.user_id).await?;
     may_redeem(&r.offer(), crate::web::fmt::today(), taken, balance).map_err(AppError::Conflict)?;
     let took = query(

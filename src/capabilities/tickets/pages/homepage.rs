@@ -81,9 +81,8 @@ async fn community_sections(h: &Home<'_>, out: &mut Vec<Section>) -> AppResult<(
         .grants
         .iter()
         .any(|g| matches!(g.role(), Role::CommunityStaff | Role::CommunitySecretary) && g.community_id == Some(cid));
-    if staff {
-        staff_sections(h, out).await?;
-    }
+    // For staff, how many wait to be sent to someone (their section and their square).
+    let waiting = if staff { Some(staff_sections(h, out).await?) } else { None };
     let open = Filters { open: true, ..Filters::default() };
     let work = store::list(&state.db, actor, &[cid], View::Work, &open, 1, 10).await?;
     if work.total > 0 {
@@ -107,7 +106,7 @@ async fn community_sections(h: &Home<'_>, out: &mut Vec<Section>) -> AppResult<(
     whistled_section(h, out).await?;
     let mine = store::list(&state.db, actor, &[cid], View::Mine, &Filters::default(), 1, 5).await?;
     let resident = actor.grants.iter().any(|g| g.role() == Role::Resident && g.community_id == Some(cid));
-    out.push(Section { tiles: tiles(h, work.total, resident).await?, ..Section::default() });
+    out.push(Section { tiles: tiles(h, work.total, resident, waiting).await?, ..Section::default() });
     if mine.total > 0 || resident {
         out.push(Section {
             title: format!("{} · {}", c.name, ctx.t("home.my_tickets")),
@@ -124,34 +123,29 @@ async fn community_sections(h: &Home<'_>, out: &mut Vec<Section>) -> AppResult<(
 
 /// The icon grid's squares for tickets: a resident asks and sees what waits for their
 /// rating; a handler sees their work (red when some is overdue); staff what waits to be
-/// sent and what was escalated.
-async fn tiles(h: &Home<'_>, work: i64, resident: bool) -> AppResult<Vec<Tile>> {
+/// sent (`waiting`, counted for their section) and what is overdue.
+async fn tiles(h: &Home<'_>, work: i64, resident: bool, waiting: Option<i64>) -> AppResult<Vec<Tile>> {
     let (state, ctx, actor, cid, base) = (h.state, h.ctx, h.actor, h.cid, &h.base);
     let count = |view: View, f: Filters| async move {
-        store::list(&state.db, actor, &[cid], view, &f, 1, 1).await.map(|p| p.total).unwrap_or(0)
+        store::list(&state.db, actor, &[cid], view, &f, 1, 1).await.map(|p| p.total)
     };
     let mut tiles = Vec::new();
     if resident {
-        let to_rate = count(View::Mine, Filters { status: Some(Status::Resolved), ..Filters::default() }).await;
+        let to_rate = count(View::Mine, Filters { status: Some(Status::Resolved), ..Filters::default() }).await?;
         tiles.push(Tile::new(ctx.t("ticket.new"), format!("{base}/new"), "edit"));
         tiles.push(Tile::new(ctx.t("home.my_tickets"), format!("{base}?view=mine"), "list").badge(to_rate));
     }
     if work > 0 || actor.can(cid, crate::auth::model::Permission::FieldWork) {
-        let overdue = count(View::Work, Filters { open: true, overdue: true, ..Filters::default() }).await;
+        let overdue = count(View::Work, Filters { open: true, overdue: true, ..Filters::default() }).await?;
         let tile = Tile::new(ctx.t("home.my_work"), format!("{base}?view=work"), "check").badge(work);
         tiles.push(if overdue > 0 { tile.urgent() } else { tile });
     }
-    let staff = actor
-        .grants
-        .iter()
-        .any(|g| matches!(g.role(), Role::CommunityStaff | Role::CommunitySecretary) && g.community_id == Some(cid));
-    if staff {
-        let waiting = count(View::All, Filters { status: Some(Status::Submitted), ..Filters::default() }).await;
+    if let Some(waiting) = waiting {
         tiles.push(
             Tile::new(ctx.t("ticket.status.submitted"), format!("{base}?view=all&status=submitted"), "flag")
                 .badge(waiting),
         );
-        let overdue = count(View::All, Filters { open: true, overdue: true, ..Filters::default() }).await;
+        let overdue = count(View::All, Filters { open: true, overdue: true, ..Filters::default() }).await?;
         tiles.push(
             Tile::new(ctx.t("ticket.overdue"), format!("{base}?view=all&overdue=1"), "clock").badge(overdue).urgent(),
         );
@@ -160,8 +154,8 @@ async fn tiles(h: &Home<'_>, work: i64, resident: bool) -> AppResult<Vec<Tile>> 
 }
 
 /// For community staff: the escalated open tickets, and those still waiting to be sent
-/// to someone.
-async fn staff_sections(h: &Home<'_>, out: &mut Vec<Section>) -> AppResult<()> {
+/// to someone; answers how many wait so.
+async fn staff_sections(h: &Home<'_>, out: &mut Vec<Section>) -> AppResult<i64> {
     let (state, ctx, actor, cid, c, base) = (h.state, h.ctx, h.actor, h.cid, &h.c, &h.base);
     let open = Filters { open: true, ..Filters::default() };
     let all = store::list(&state.db, actor, &[cid], View::All, &open, 1, 200).await?;
@@ -192,7 +186,7 @@ async fn staff_sections(h: &Home<'_>, out: &mut Vec<Section>) -> AppResult<()> {
             ..Section::default()
         });
     }
-    Ok(())
+    Ok(waiting.total)
 }
 
 /// For a partner unit's people: tickets their unit has been called in on by a whistle not

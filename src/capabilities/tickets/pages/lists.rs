@@ -85,13 +85,13 @@ async fn grid_and_owner_names(
 ) -> AppResult<(HashMap<(i64, i64), String>, HashMap<i64, String>)> {
     let mut grids = HashMap::new();
     let mut owners = HashMap::new();
-    if items.is_empty() {
-        return Ok((grids, owners));
-    }
-    let mut b = crate::db::Builder::new("SELECT community_id, id, name FROM grids WHERE community_id IN ");
-    b.list(items.iter().map(|t| t.community_id)).push(" AND id IN ").list(items.iter().map(|t| t.grid_id.unwrap_or(0)));
-    for (c, id, name) in b.build().fetch_all::<(i64, i64, String)>(&mut *conn).await? {
-        grids.insert((c, id), name);
+    let placed: Vec<&Ticket> = items.iter().filter(|t| t.grid_id.is_some()).collect();
+    if !placed.is_empty() {
+        let mut b = crate::db::Builder::new("SELECT community_id, id, name FROM grids WHERE community_id IN ");
+        b.list(placed.iter().map(|t| t.community_id)).push(" AND id IN ").list(placed.iter().filter_map(|t| t.grid_id));
+        for (c, id, name) in b.build().fetch_all::<(i64, i64, String)>(&mut *conn).await? {
+            grids.insert((c, id), name);
+        }
     }
     let held: Vec<i64> = items.iter().filter_map(|t| t.owner_user_id).collect();
     if !held.is_empty() {

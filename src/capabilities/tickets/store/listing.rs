@@ -38,33 +38,20 @@ impl View {
     }
 }
 
-/// The order of a list: newest first, or by what staff work by (the deadline, the grid,
-/// who has it).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Sort {
-    #[default]
-    Newest,
-    Due,
-    Grid,
-    Owner,
+crate::text_enum! {
+    /// The order of a list: newest first, or by what staff work by (the deadline, the
+    /// grid, who has it).
+    #[derive(Default)]
+    pub enum Sort {
+        #[default]
+        Newest = "newest",
+        Due = "due",
+        Grid = "grid",
+        Owner = "owner",
+    }
 }
 
 impl Sort {
-    pub const ALL: [Sort; 4] = [Sort::Newest, Sort::Due, Sort::Grid, Sort::Owner];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Sort::Newest => "newest",
-            Sort::Due => "due",
-            Sort::Grid => "grid",
-            Sort::Owner => "owner",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Sort> {
-        Sort::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
     /// Those without a grid or an owner come last on every database.
     fn order_by(self) -> &'static str {
         match self {
