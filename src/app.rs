@@ -34,6 +34,8 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(web::home::page))
         .route("/login", get(auth::pages::login_page).post(auth::pages::login))
         .route("/password/forgot", get(auth::pages::forgot_page))
+        .route("/join", get(web::joining::join_find))
+        .route("/c/{code}/join", get(web::joining::ways_in))
         .route("/logout", post(auth::pages::logout))
         .route("/lang/{code}", get(auth::pages::switch_lang))
         .route("/text/{size}", get(auth::pages::switch_text))

@@ -60,6 +60,8 @@ struct FileConfig {
     pii_key: Option<String>,
     db_max_connections: Option<u32>,
     max_body_bytes: Option<usize>,
+    map_tiles: Option<String>,
+    map_attribution: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -74,8 +76,24 @@ pub struct Config {
     pub pii_key: Option<SecretString>,
     pub db_max_connections: u32,
     pub max_body_bytes: usize,
+    /// A tile server to draw under the grid maps (`https://…/{z}/{x}/{y}…`, with `{s}` for
+    /// its subdomains when it has them), such as 天地图 with the operator's key; without
+    /// one, the maps are drawn on their own.
+    pub map_tiles: Option<String>,
+    /// The map's credit line, as the tile server asks to be named.
+    pub map_attribution: Option<String>,
     /// Which file was read, if any.
     pub source_file: Option<PathBuf>,
+}
+
+/// A tile address the pages can use: on the web, with the three places a tile's number goes.
+fn check_tiles(t: &str) -> anyhow::Result<()> {
+    let web = t.starts_with("https://") || t.starts_with("http://");
+    let placed = ["{z}", "{x}", "{y}"].iter().all(|p| t.contains(p));
+    if !web || !placed || t.chars().any(|c| c.is_control() || c == '"' || c == '<') {
+        bail!("map_tiles must be an http(s) address with {{z}}, {{x}} and {{y}} (got {t})");
+    }
+    Ok(())
 }
 
 impl Config {
@@ -96,6 +114,9 @@ impl Config {
         if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres")) {
             bail!("database_url must start with sqlite: or postgres:// (got {})", redact_url(&database_url));
         }
+        if let Some(t) = &file.map_tiles {
+            check_tiles(t)?;
+        }
         Ok(Config {
             listen: o.listen.clone().or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.to_string()),
             database_url: SecretString::from(database_url),
@@ -105,6 +126,8 @@ impl Config {
             pii_key: std::env::var(PII_KEY_ENV).ok().filter(|k| !k.is_empty()).or(file.pii_key).map(SecretString::from),
             db_max_connections: o.db_max_connections.or(file.db_max_connections).unwrap_or(10),
             max_body_bytes: o.max_body_bytes.or(file.max_body_bytes).unwrap_or(2 * 1024 * 1024),
+            map_tiles: file.map_tiles,
+            map_attribution: file.map_attribution,
             source_file,
         })
     }
@@ -122,6 +145,8 @@ impl Config {
             pii_key: None,
             db_max_connections: 10,
             max_body_bytes: 2 * 1024 * 1024,
+            map_tiles: None,
+            map_attribution: None,
             source_file: None,
         }
     }

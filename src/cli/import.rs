@@ -95,7 +95,7 @@ pub async fn run_export(config: Config, a: ExportArgs) -> anyhow::Result<()> {
         subdistrict_communities: Default::default(),
     };
     let rows = store::export_rows(&state.db, &actor, c.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    let bytes = crate::capabilities::registry::transfer::xlsx_table("居民登记", &store::EXPORT_COLUMNS, &rows)?;
+    let bytes = crate::services::sheets::xlsx_table("居民登记", &store::EXPORT_COLUMNS, &rows)?;
     std::fs::write(&a.file, bytes)?;
     println!("wrote {} residents to {}", rows.len(), a.file.display());
     Ok(())

@@ -171,13 +171,20 @@ pub async fn actor_of(state: &AppState, user_id: i64) -> AppResult<crate::auth::
 }
 
 /// A staff member of a seed community with no demo sign-in of its own, for writing its
-/// demo data through the store functions.
+/// demo data through the store functions; made once, found again by its name.
 pub async fn invented_staff(
     state: &AppState,
     community_id: i64,
     username: &str,
     name: &str,
 ) -> AppResult<crate::auth::model::Actor> {
+    let made: Option<i64> = query("SELECT id FROM users WHERE username = $1")
+        .bind(username)
+        .scalar_optional(&mut state.db.read().await?)
+        .await?;
+    if let Some(id) = made {
+        return actor_of(state, id).await;
+    }
     let mut tx = state.db.begin().await?;
     let id = invented_accounts(
         &mut tx,

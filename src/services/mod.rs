@@ -8,3 +8,4 @@ pub mod notify;
 pub mod pii;
 pub mod records;
 pub mod settings;
+pub mod sheets;

@@ -68,6 +68,42 @@ pub struct NavEntry {
     pub icon: &'static str,
 }
 
+/// Notifications about a kind of subject: the page they lead to (a path with `{code}` and
+/// `{id}`) and the inbox tab they are grouped under. An entry with an `action` claims only
+/// that action's lines (督办 apart from the rest of a ticket's news); the first entry that
+/// matches a line wins.
+pub struct SubjectLink {
+    pub kind: &'static str,
+    pub action: Option<&'static str>,
+    pub path: &'static str,
+    /// The translation key of its inbox tab.
+    pub group: &'static str,
+}
+
+impl SubjectLink {
+    pub const fn new(kind: &'static str, path: &'static str, group: &'static str) -> SubjectLink {
+        SubjectLink { kind, action: None, path, group }
+    }
+
+    /// Only the lines of `action`.
+    pub const fn of(self, action: &'static str) -> SubjectLink {
+        SubjectLink { action: Some(action), ..self }
+    }
+
+    pub fn matches(&self, kind: Option<&str>, action: &str) -> bool {
+        kind == Some(self.kind) && self.action.is_none_or(|a| a == action)
+    }
+}
+
+/// A way into a community that a capability offers newcomers (`/c/{code}/join`).
+pub struct WayIn {
+    /// Where it starts, with `{code}`.
+    pub path: &'static str,
+    pub label: &'static str,
+    /// What it asks and what follows, in a line.
+    pub hint: &'static str,
+}
+
 pub struct Capability {
     /// A short name, for logs and the design notes.
     pub name: &'static str,
@@ -83,9 +119,11 @@ pub struct Capability {
     pub nav: Option<NavFn>,
     /// What it adds to records' pages.
     pub record_page: Option<RecordPageFn>,
-    /// The pages of the subjects its notifications are about: (kind, path with `{code}`
-    /// and `{id}`), where a line of the inbox leads.
-    pub links: &'static [(&'static str, &'static str)],
+    /// The subjects its notifications are about: where a line of the inbox leads and the
+    /// inbox tab it is under.
+    pub links: &'static [SubjectLink],
+    /// The ways into a community it offers newcomers.
+    pub ways_in: &'static [WayIn],
     /// Photo owner kinds it answers for.
     pub media: &'static [(&'static str, MediaCheck)],
     pub on_new_community: Option<NewCommunityFn>,
@@ -109,6 +147,7 @@ impl Capability {
             nav: None,
             record_page: None,
             links: &[],
+            ways_in: &[],
             media: &[],
             on_new_community: None,
             on_start: None,

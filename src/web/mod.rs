@@ -7,6 +7,7 @@ pub mod capability;
 pub mod fmt;
 pub mod form;
 pub mod home;
+pub mod joining;
 pub mod openapi;
 pub mod ops;
 pub mod state;
@@ -173,11 +174,22 @@ pub struct PageCtx {
     pub unread: i64,
     /// Pages drawn larger, as the reader chose.
     pub large_text: bool,
+    /// The deployment's tile server and its credit, when maps have a base map.
+    pub tiles: Option<(String, String)>,
 }
 
 impl PageCtx {
     pub fn t(&self, key: &str) -> String {
         i18n::t(self.lang, key)
+    }
+
+    /// Who did something in a history: a user's name, or what the operator's commands are
+    /// called in this language.
+    pub fn who(&self, actor_name: &str) -> String {
+        match crate::services::audit::who(actor_name) {
+            Ok(name) => name.to_string(),
+            Err(key) => self.t(key),
+        }
     }
 
     pub fn tr(&self, key: &str, name: &'static str, value: impl ToString) -> String {
@@ -248,7 +260,9 @@ impl FromRequestParts<AppState> for Page {
             None => (Vec::new(), 0),
         };
         let large_text = info.large_text;
-        Ok(Page(PageCtx { lang: info.lang, csrf, user, path, query, nav, notice, unread, large_text }))
+        let tiles =
+            state.config.map_tiles.clone().map(|t| (t, state.config.map_attribution.clone().unwrap_or_default()));
+        Ok(Page(PageCtx { lang: info.lang, csrf, user, path, query, nav, notice, unread, large_text, tiles }))
     }
 }
 
@@ -341,6 +355,7 @@ pub(crate) mod tests {
             notice: None,
             unread: 0,
             large_text: false,
+            tiles: None,
         }
     }
 
@@ -448,10 +463,14 @@ pub enum Notice {
     Pledged,
     Sent,
     Reminded,
+    AllRead,
+    Applied,
+    Bound,
+    Declined,
 }
 
 impl Notice {
-    pub const ALL: [Notice; 26] = [
+    pub const ALL: [Notice; 30] = [
         Notice::Saved,
         Notice::Created,
         Notice::Archived,
@@ -478,6 +497,10 @@ impl Notice {
         Notice::Pledged,
         Notice::Sent,
         Notice::Reminded,
+        Notice::AllRead,
+        Notice::Applied,
+        Notice::Bound,
+        Notice::Declined,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -508,6 +531,10 @@ impl Notice {
             Notice::Pledged => "pledged",
             Notice::Sent => "sent",
             Notice::Reminded => "reminded",
+            Notice::AllRead => "all_read",
+            Notice::Applied => "applied",
+            Notice::Bound => "bound",
+            Notice::Declined => "declined",
         }
     }
 

@@ -337,7 +337,15 @@ pub fn document() -> OpenApi {
         "/api/v1/inbox".into(),
         PathItem::new(
             HttpMethod::Get,
-            op("inbox", "The signed-in user's inbox")
+            op("inbox", "The signed-in user's inbox, newest first (each line with its group and whether it is read)")
+                .response("200", ok(ObjectBuilder::new().schema_type(Type::Object))),
+        ),
+    );
+    paths.paths.insert(
+        "/api/v1/inbox/read".into(),
+        PathItem::new(
+            HttpMethod::Post,
+            op("inbox", "Mark every line of the inbox read (answers how many were unread)")
                 .response("200", ok(ObjectBuilder::new().schema_type(Type::Object))),
         ),
     );

@@ -195,10 +195,13 @@ async fn the_sign_in_page_leads_newcomers_in_and_those_who_forgot_to_the_office(
     assert!(login.contains("href=\"/join\"") && login.contains("href=\"/password/forgot\""), "{login}");
     let forgot = visible_text(&app.get_public("/password/forgot").await.text());
     assert!(forgot.contains("身份证") && forgot.contains("临时密码"), "{forgot}");
-    // 海盛 found by name, each community leading to its own sign-up.
+    // 海盛 found by name, each community leading to its own ways in.
     let found = app.get_public("/join?q=%E6%B5%B7%E7%9B%9B").await.text();
-    assert!(found.contains(&format!("href=\"/c/{HS}/volunteers/join\"")), "{found}");
-    assert!(!found.contains("/c/441802005001/volunteers/join"), "only what matches");
+    assert!(found.contains(&format!("href=\"/c/{HS}/join\"")), "{found}");
+    assert!(!found.contains("/c/441802005001/join"), "only what matches");
+    let ways = app.get_public(&format!("/c/{HS}/join")).await.text();
+    assert!(ways.contains(&format!("href=\"/c/{HS}/residents/join\"")), "{ways}");
+    assert!(ways.contains(&format!("href=\"/c/{HS}/volunteers/join\"")), "{ways}");
     let none = visible_text(&app.get_public("/join?q=%E6%97%A0%E6%AD%A4%E7%A4%BE%E5%8C%BA").await.text());
     assert!(none.contains("没有找到这个社区"), "{none}");
 }

@@ -14,6 +14,8 @@ use serde_json::json;
 use crate::helpers::TestApp;
 
 mod accessibility;
+mod basemap;
+mod joining;
 
 const HS: &str = "440804003001";
 

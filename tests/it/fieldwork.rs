@@ -168,6 +168,16 @@ async fn field_notes_are_one_thing_one_record_read_by_staff_by_day() {
         async move { query(sql).bind(c).bind(grid).scalar::<i64>(&mut db.read().await.unwrap()).await.unwrap() }
     };
     let (mine, other) = (household(true).await, household(false).await);
+    // The worker picks a household by its address, among their grid's only, or comes from
+    // the household's page with it chosen; nobody asks for a household number.
+    let form = app.get(&format!("/c/{HS}/field-notes")).await.text();
+    assert!(form.contains(&format!(r#"<option value="{mine}">"#)), "their grid's households");
+    assert!(!form.contains(&format!(r#"<option value="{other}""#)), "not another grid's");
+    assert!(!visible_text(&form).contains("户编号"));
+    let household_page = app.get(&format!("/c/{HS}/households/{mine}")).await.text();
+    assert!(household_page.contains(&format!("/c/{HS}/field-notes?household={mine}")), "记民情笔记 on its page");
+    let chosen = app.get(&format!("/c/{HS}/field-notes?household={mine}")).await.text();
+    assert!(chosen.contains(&format!(r#"<option value="{mine}" selected>"#)));
     let nowhere = app.write_field_note(&[("heard", "反映噪音")]).await;
     assert_eq!(nowhere.status, StatusCode::UNPROCESSABLE_ENTITY, "where it was heard");
     let not_mine = app.write_field_note(&[("household_id", &other.to_string()), ("heard", "x")]).await;

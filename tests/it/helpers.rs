@@ -86,7 +86,13 @@ impl TestApp {
 
     /// A second server process on the same database (a restart, or a second node).
     pub async fn restart(&self) -> TestApp {
-        let config = (*self.state.config).clone();
+        self.restart_with(|_| {}).await
+    }
+
+    /// A restart after the operator changed the configuration.
+    pub async fn restart_with(&self, change: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = (*self.state.config).clone();
+        change(&mut config);
         let state = linli::app::open(config).await.unwrap();
         TestApp {
             router: router(state.clone()),

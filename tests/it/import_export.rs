@@ -125,7 +125,7 @@ async fn an_office_uploads_an_xlsx_checks_it_and_confirms_on_the_page() {
         ],
     ];
     let headers = linli::capabilities::registry::transfer::COLUMNS;
-    let xlsx = linli::capabilities::registry::transfer::xlsx_table("Sheet1", &headers, &rows).unwrap();
+    let xlsx = linli::services::sheets::xlsx_table("Sheet1", &headers, &rows).unwrap();
 
     let checked = app.upload_import_sheet(&xlsx).await;
     assert_eq!(checked.status, StatusCode::OK, "{}", checked.text());

@@ -13,6 +13,7 @@ mod council;
 mod fieldwork;
 mod hardening;
 mod import_export;
+mod joining;
 mod ops;
 mod pages;
 mod participation;

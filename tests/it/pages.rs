@@ -101,12 +101,25 @@ async fn unknown_pages_are_a_chinese_404() {
 
 /// Sends `count` notes to `username` in the community `code`.
 async fn notify(app: &TestApp, code: &str, username: &str, count: usize) {
-    use linli::services::notify::{Audience, Note, send};
+    notify_about(app, code, username, count, None, "remind").await;
+}
+
+/// `count` notes to the user about a subject, as a capability would send them.
+async fn notify_about(
+    app: &TestApp,
+    code: &str,
+    username: &str,
+    count: usize,
+    subject: Option<(&'static str, i64)>,
+    action: &str,
+) {
+    use linli::services::notify::{Audience, Note, Subject, send};
     let community = app.community_id(code).await;
     let user = app.user_id(username).await;
     let mut tx = app.state.db.begin().await.unwrap();
     for i in 0..count {
-        let note = Note::new(community, None, "remind", format!("第{i}条提醒"));
+        let subject = subject.map(|(kind, id)| Subject { kind, id });
+        let note = Note::new(community, subject, action, format!("第{i}条提醒"));
         send(&mut tx, &app.state.bus, note, Audience::Users(vec![user])).await.unwrap();
     }
     tx.commit().await.unwrap();
@@ -117,31 +130,69 @@ fn bell(html: &str) -> Option<String> {
     Some(html[at..].split('<').next()?.to_string())
 }
 
-/// The bell on every page counts the user's unread news, and reading the inbox clears it;
-/// so it does for the subdistrict's admin, who works in every community under it, and for
-/// the platform's.
+/// The addresses of the inbox's lines, newest first.
+fn inbox_lines(html: &str) -> Vec<String> {
+    html.split("href=\"/inbox/").skip(1).map(|s| format!("/inbox/{}", s.split('"').next().unwrap())).collect()
+}
+
+/// The bell on every page counts the user's unread news; opening a line reads it and goes
+/// to what it is about, and 全部已读 clears the rest; so it does for the subdistrict's admin,
+/// who works in every community under it, and for the platform's.
 #[tokio::test]
-async fn the_bell_counts_unread_news_and_reading_the_inbox_clears_it() {
+async fn the_bell_counts_unread_news_and_opening_or_marking_all_read_clears_it() {
     let mut app = TestApp::demo().await;
     app.sign_in("resident").await;
-    let before = app.get("/inbox").await;
-    assert_eq!(before.status, StatusCode::OK);
+    app.post_form("/inbox/read", &[]).await;
     notify(&app, HS, "resident", 3).await;
     let page = app.get(&format!("/c/{HS}/tickets")).await.text();
     assert_eq!(bell(&page).as_deref(), Some("3"), "three unread on the bell");
-    let inbox = visible_text(&app.get("/inbox").await.text());
-    assert!(inbox.contains("第2条提醒"), "{inbox}");
-    assert_eq!(bell(&app.get("/inbox").await.text()), None, "read once seen");
+    let inbox = app.get("/inbox").await.text();
+    assert!(visible_text(&inbox).contains("第2条提醒"), "{inbox}");
+    assert_eq!(bell(&app.get("/inbox").await.text()).as_deref(), Some("3"), "seeing the list reads nothing");
+    let opened = app.get(&inbox_lines(&inbox)[0]).await;
+    assert_eq!(opened.location(), "/inbox", "a note about nothing leads back to the inbox");
+    assert_eq!(bell(&app.get("/inbox").await.text()).as_deref(), Some("2"), "the one opened is read");
+    let all = app.post_form("/inbox/read", &[("g", "")]).await;
+    assert_eq!(all.location(), "/inbox?n=2&ok=all_read");
+    assert!(visible_text(&app.get(&all.location()).await.text()).contains("已全部标为已读（2 条）"));
+    assert_eq!(bell(&app.get("/inbox").await.text()), None, "all read");
 
     for (user, community) in [("street", "441802005002"), ("admin", HS)] {
         app.sign_in(user).await;
-        app.get("/inbox").await;
+        app.post_form("/inbox/read", &[]).await;
         notify(&app, "441802005001", user, 1).await;
         notify(&app, community, user, 1).await;
         assert_eq!(bell(&app.get("/places").await.text()).as_deref(), Some("2"), "{user}");
         assert!(visible_text(&app.get("/inbox").await.text()).contains("第0条提醒"));
+        app.post_form("/inbox/read", &[]).await;
         assert_eq!(bell(&app.get("/places").await.text()), None, "{user}");
     }
+}
+
+/// A grid worker with a pile of 督办 finds them under their own tab, reads them all at
+/// once there, and keeps the rest of the news unread; a line leads to its ticket.
+#[tokio::test]
+async fn the_inbox_keeps_escalations_in_their_own_tab() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("grid").await;
+    app.post_form("/inbox/read", &[]).await;
+    notify_about(&app, HS, "grid", 5, Some(("ticket", 7)), "escalate").await;
+    notify_about(&app, HS, "grid", 1, Some(("ticket", 8)), "accept").await;
+    let inbox = visible_text(&app.get("/inbox").await.text());
+    assert!(inbox.contains("全部 6") && inbox.contains("督办 5") && inbox.contains("办事进度 1"), "{inbox}");
+    let escalations = app.get("/inbox?g=escalate").await.text();
+    assert_eq!(inbox_lines(&escalations).len(), 5, "only the 督办 under its tab");
+    let opened = app.get(&inbox_lines(&escalations)[0]).await;
+    assert_eq!(opened.location(), format!("/c/{HS}/tickets/7"));
+    let marked = app.post_form("/inbox/read", &[("g", "escalate")]).await;
+    assert_eq!(marked.location(), "/inbox?g=escalate&n=4&ok=all_read");
+    let inbox = visible_text(&app.get("/inbox").await.text());
+    assert!(inbox.contains("全部 1") && inbox.contains("办事进度 1") && !inbox.contains("督办 5"), "{inbox}");
+
+    // Someone else's line is not theirs to open.
+    let other = inbox_lines(&escalations)[1].clone();
+    app.sign_in("resident").await;
+    assert_eq!(app.get(&other).await.location(), "/inbox");
 }
 
 /// The icon grid (宫格) at the top of the signed-in user's home.

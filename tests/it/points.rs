@@ -160,6 +160,12 @@ impl TestApp {
         self.post_json(&format!("/api/v1/communities/{HS}/rewards"), reward).await
     }
 
+    /// Staff put up a reward's picture (the newest is the one shown).
+    pub async fn put_up_reward_picture(&self, reward: i64, photos: &[&[u8]]) -> Resp {
+        let files: Vec<(&str, &[u8])> = photos.iter().map(|p| ("picture", *p)).collect();
+        self.post_multipart(&format!("/c/{HS}/rewards/{reward}/picture"), &[], &files).await
+    }
+
     /// A volunteer redeems a reward with one tap on the shop page (`key` makes a retry one).
     pub async fn redeem_reward_form(&self, reward: i64, key: &str) -> Resp {
         self.post_form(&format!("/c/{HS}/shop/{reward}/redeem"), &[("key", key)]).await

@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 
 use crate::services::settings::Setting;
 use crate::web::AppState;
-use crate::web::capability::Capability;
+use crate::web::capability::{Capability, SubjectLink};
 
 /// Who votes on a proposal, by default: each household, each adult resident, or the council.
 pub static VOTERS: Setting =
@@ -29,7 +29,7 @@ pub static MAJORITY_PCT: Setting = Setting::int("council:majority_pct", "majorit
 pub static SECRET: Setting = Setting::bool("council:secret", "secret", "true");
 
 pub static CAP: Capability = Capability {
-    links: &[("proposal", "/c/{code}/council/{id}")],
+    links: &[SubjectLink::new("proposal", "/c/{code}/council/{id}", "inbox.group.council")],
     settings: &[&VOTERS, &QUORUM_PCT, &MAJORITY_PCT, &SECRET],
     api: Some(api::routes),
     ..Capability::new("council", routes)

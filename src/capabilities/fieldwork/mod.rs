@@ -13,11 +13,32 @@ use axum::Router;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 
-use crate::error::FieldError;
-use crate::web::AppState;
-use crate::web::capability::Capability;
+use futures::future::BoxFuture;
 
-pub static CAP: Capability = Capability { api: Some(api::routes), ..Capability::new("fieldwork", routes) };
+use crate::auth::model::{Actor, Permission};
+use crate::error::{AppResult, FieldError};
+use crate::web::capability::{Capability, RecordExtras};
+use crate::web::{AppState, PageCtx};
+
+pub static CAP: Capability =
+    Capability { api: Some(api::routes), record_page: Some(record_page), ..Capability::new("fieldwork", routes) };
+
+/// A household's page offers its grid worker a field note about it, the household chosen.
+fn record_page<'a>(
+    _: &'a AppState,
+    ctx: &'a PageCtx,
+    actor: &'a Actor,
+    kind: &'a str,
+    c: &'a crate::auth::guard::CommunityRef,
+    id: i64,
+) -> BoxFuture<'a, AppResult<RecordExtras>> {
+    let links = if kind == "household" && actor.can(c.id, Permission::FieldWork) {
+        vec![(format!("/c/{}/field-notes?household={id}", c.code), ctx.t("fieldwork.note_here"))]
+    } else {
+        Vec::new()
+    };
+    Box::pin(std::future::ready(Ok(RecordExtras { links, map: None })))
+}
 
 fn routes() -> Router<AppState> {
     Router::new()

@@ -179,8 +179,7 @@ fn under_way_view(
         .refused(r),
         end: Form::new(ctx.t("fieldwork.end"), format!("/c/{code}/patrols/{}/end", p.id), ctx.t("fieldwork.end"))
             .input(Input::new("note", ctx.t("fieldwork.summary"), InputKind::TextArea))
-            .danger()
-            .confirm(ctx.t("fieldwork.end_confirm"))
+            .danger(ctx.t("fieldwork.end_confirm"))
             .refused(r),
     }
 }
@@ -387,6 +386,8 @@ pub async fn patrol_page(
 #[derive(Deserialize)]
 pub struct DayQuery {
     day: Option<String>,
+    /// The household the note is about, chosen on its page.
+    household: Option<i64>,
 }
 
 #[derive(Template)]
@@ -408,11 +409,18 @@ async fn notes_page(
     actor: &Actor,
     c: &CommunityRef,
     day: NaiveDate,
+    household: Option<i64>,
     r: &Refusal,
 ) -> PageResult {
     let mut conn = state.db.read().await?;
     let notes = store::notes_of_day(&mut conn, actor, c.id, day).await?;
     let days = store::note_days(&mut conn, actor, c.id, 30).await?;
+    let households = if actor.can(c.id, Permission::FieldWork) {
+        crate::capabilities::registry::places::households_within(&mut conn, actor, c.id, Permission::ViewRegistry)
+            .await?
+    } else {
+        Vec::new()
+    };
     drop(conn);
     let code = &c.code;
     let notes: Vec<Item> = notes
@@ -435,7 +443,14 @@ async fn notes_page(
         .collect();
     let new_note = actor.can(c.id, Permission::FieldWork).then(|| {
         Form::new(ctx.t("fieldwork.new_note"), format!("/c/{code}/field-notes"), ctx.t("common.save"))
-            .input(Input::new("household_id", ctx.t("ticket.household_no"), InputKind::Number))
+            .input(
+                Input::new(
+                    "household_id",
+                    ctx.t("fieldwork.household"),
+                    InputKind::Select(household_choices(&ctx, households)),
+                )
+                .value(household.map(|h| h.to_string()).unwrap_or_default()),
+            )
             .input(Input::new("place", ctx.t("fieldwork.place"), InputKind::Text))
             .input(Input::new("heard", ctx.t("fieldwork.heard"), InputKind::TextArea).required())
             .input(Input::new("follow_up", ctx.t("fieldwork.follow_up"), InputKind::TextArea))
@@ -466,6 +481,13 @@ async fn notes_page(
     })
 }
 
+/// The household picker: none (a place is written instead), then the worker's
+/// households by address.
+fn household_choices(ctx: &PageCtx, households: Vec<(i64, String)>) -> Vec<(String, String)> {
+    let none = (String::new(), ctx.t("fieldwork.no_household"));
+    std::iter::once(none).chain(households.into_iter().map(|(id, address)| (id.to_string(), address))).collect()
+}
+
 pub async fn notes(
     State(state): State<AppState>,
     SignedPage(ctx, actor): SignedPage,
@@ -474,7 +496,7 @@ pub async fn notes(
 ) -> PageResult {
     let c = visible_community(&state.db, &actor, &code).await?;
     let day = q.day.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).unwrap_or_else(fmt::today);
-    notes_page(&state, ctx, &actor, &c, day, &Refusal::none()).await
+    notes_page(&state, ctx, &actor, &c, day, q.household, &Refusal::none()).await
 }
 
 pub async fn add_note(
@@ -499,7 +521,7 @@ pub async fn add_note(
         Err(e) => {
             let action = format!("/c/{code}/field-notes");
             ui::refused(e, ctx, &m, &action, |ctx, r| async move {
-                notes_page(&state, ctx, &actor, &c, fmt::today(), &r).await
+                notes_page(&state, ctx, &actor, &c, fmt::today(), None, &r).await
             })
             .await
         }
@@ -532,7 +554,7 @@ mod tests {
                 findings: vec![Item { title: "路灯坏了".into(), ..Item::default() }],
                 to_ticket: vec![Form::new("转工单 路灯坏了", "/c/1/findings/3/ticket", "转工单")],
                 add_finding: add,
-                end: Form::new("结束", "/c/1/patrols/9/end", "结束").danger().confirm("确定结束巡查？"),
+                end: Form::new("结束", "/c/1/patrols/9/end", "结束").danger("确定结束巡查？"),
             }),
             start: None,
             join: None,

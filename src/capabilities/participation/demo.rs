@@ -41,6 +41,56 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     if let Some(yx) = community_id(state, "110113003001").await? {
         yixin(state, yx).await?;
     }
+    zhouxin(state).await?;
+    Ok(())
+}
+
+/// 洲心街道's 22 communities: party members registered in each, a need or two on each
+/// list, claimed, and some of it delivered, so the subdistrict's figures compare them.
+async fn zhouxin(state: &AppState) -> anyhow::Result<()> {
+    let communities: Vec<(i64, String)> = query(
+        "SELECT c.id, c.name FROM communities c JOIN subdistricts s ON s.id = c.subdistrict_id WHERE s.code = '441802005' ORDER BY c.code",
+    )
+    .fetch_all(&mut state.db.read().await?)
+    .await?;
+    let mut r = generate::rng(5022);
+    let orgs = ["清城区机关第一党支部", "洲心街道机关党支部", "清远市供电局党支部", "清城区教育系统党委"];
+    for (i, (c, name)) in communities.iter().enumerate() {
+        let staff = invented_staff(state, *c, &format!("zx-staff-{c}"), &format!("{name} 社工")).await?;
+        let mut tx = state.db.begin().await?;
+        let people = (0..4 + i % 6)
+            .map(|k| {
+                let who = generate::person(&mut r, "441802", (1960, 1998), None).name;
+                (format!("zx-member-{c}-{k}"), who, None, Grant::community(Role::PartyMember, *c))
+            })
+            .collect();
+        let members = invented_accounts(&mut tx, *c, people).await?;
+        let ids = tx.next_ids(members.len()).await?;
+        let acc = Accepted { community_id: *c, by: staff.user_id, now: now_ms() };
+        let rows = member_registration_rows(&mut tx, &mut r, acc, &members, &ids, &orgs).await?;
+        insert_registrations(&mut tx, rows).await?;
+        tx.commit().await?;
+        let meals = store::add_need(
+            state,
+            &staff,
+            *c,
+            need("高龄老人助餐", "为独居高龄老人送餐上门", "service", 20, Some("人次"), Some(60)),
+            &[],
+        )
+        .await?;
+        for (k, m) in members.iter().enumerate().take(2 + i % 3) {
+            let member = actor_of(state, *m).await?;
+            let p = store::make_pledge(state, &member, *c, meals.id, None, "claim", Some(2), false, None).await?;
+            if k % 2 == 0 {
+                let ev =
+                    Evidence {
+                        note: "已送餐，老人状况良好".into(), served_on: Some(today()), ..Default::default()
+                    };
+                store::fulfil(state, &member, *c, p.id, ev, &[]).await?;
+                store::confirm(state, &staff, *c, p.id, true, None).await?;
+            }
+        }
+    }
     Ok(())
 }
 
@@ -299,9 +349,18 @@ async fn jiafu_registrations(
     let reg_ids = tx.next_ids(units.len() + members.len()).await?;
     let acc = Accepted { community_id: jf, by: staff.user_id, now };
     let mut rows = unit_registration_rows(r, acc, &units, &contacts, &reg_ids);
-    rows.extend(member_registration_rows(&mut tx, r, acc, &members, &reg_ids[units.len()..]).await?);
+    let orgs =
+        ["湖里区机关第一党支部", "厦门航空第三党支部", "市水文局党支部", "殿前街道机关党支部", "湖里区教育系统党委"];
+    rows.extend(member_registration_rows(&mut tx, r, acc, &members, &reg_ids[units.len()..], &orgs).await?);
+    insert_registrations(&mut tx, rows).await?;
+    tx.commit().await?;
+    Ok((contacts, members))
+}
+
+/// Writes registration rows (as the row builders below make them).
+async fn insert_registrations(tx: &mut Tx, rows: Vec<Vec<Arg>>) -> anyhow::Result<()> {
     insert_many(
-        &mut tx,
+        tx,
         "registrations",
         &[
             "community_id",
@@ -322,8 +381,7 @@ async fn jiafu_registrations(
         rows,
     )
     .await?;
-    tx.commit().await?;
-    Ok((contacts, members))
+    Ok(())
 }
 
 /// 嘉福社区's partner units: those already known, then 16 more written here. Returns the
@@ -405,9 +463,8 @@ async fn member_registration_rows(
     acc: Accepted,
     members: &[i64],
     reg_ids: &[i64],
+    orgs: &[&str],
 ) -> anyhow::Result<Vec<Vec<Arg>>> {
-    let orgs =
-        ["湖里区机关第一党支部", "厦门航空第三党支部", "市水文局党支部", "殿前街道机关党支部", "湖里区教育系统党委"];
     let mut rows = Vec::new();
     for (i, user) in members.iter().enumerate() {
         let at = acc.now - r.random_range(30..400) * 86_400_000;
@@ -420,7 +477,7 @@ async fn member_registration_rows(
             (*user).into(),
             None::<i64>.into(),
             name.into(),
-            generate::pick(r, &orgs).to_string().into(),
+            generate::pick(r, orgs).to_string().into(),
             Some(relation.to_string()).into(),
             r.random_bool(0.6).into(),
             "accepted".to_string().into(),

@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use crate::error::FieldError;
 use crate::services::settings::Setting;
 use crate::web::AppState;
-use crate::web::capability::Capability;
+use crate::web::capability::{Capability, SubjectLink};
 
 /// Registrants with fewer pledges and visits a year than this are reminded.
 pub static MIN_ACTIVITY: Setting = Setting::int("participation:min_activity", "threshold", 0, 1000, "2");
@@ -28,7 +28,10 @@ pub static CAP: Capability = Capability {
     api: Some(api::routes),
     settings: &[&MIN_ACTIVITY],
     home: Some(pages::home),
-    links: &[("registration", "/c/{code}/registrations/{id}"), ("need", "/c/{code}/needs/{id}")],
+    links: &[
+        SubjectLink::new("registration", "/c/{code}/registrations/{id}", "inbox.group.participation"),
+        SubjectLink::new("need", "/c/{code}/needs/{id}", "inbox.group.participation"),
+    ],
     media: &[("need", store::need_media_check), ("pledge", store::pledge_media_check)],
     ..Capability::new("participation", routes)
 };

@@ -50,19 +50,22 @@ fn width(text: &str, size: f32) -> f32 {
     text.chars().map(|c| if c.is_ascii() { 0.55 } else { 1.0 }).sum::<f32>() * size
 }
 
-/// Breaks text into lines no wider than `max`.
+/// Breaks text into lines no wider than `max`, only where Unicode's line breaking allows
+/// (between Chinese characters, never inside a date or a number, never before `，`).
 fn wrap(text: &str, size: f32, max: f32) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
-    for c in text.chars() {
-        let candidate = format!("{line}{c}");
-        if width(&candidate, size) > max && !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
+    let mut start = 0;
+    for (end, _) in unicode_linebreak::linebreaks(text) {
+        let piece = &text[start..end];
+        start = end;
+        if !line.is_empty() && width(&format!("{line}{}", piece.trim_end()), size) > max {
+            lines.push(std::mem::take(&mut line).trim_end().to_string());
         }
-        line.push(c);
+        line.push_str(piece);
     }
     if !line.is_empty() {
-        lines.push(line);
+        lines.push(line.trim_end().to_string());
     }
     lines
 }
@@ -249,5 +252,17 @@ mod tests {
         assert!(lines.len() > 1);
         assert!(lines.iter().all(|l| width(l, 13.0) <= 400.0));
         assert_eq!(lines.concat(), "志愿".repeat(60));
+    }
+
+    #[test]
+    fn a_date_is_never_broken_over_two_lines() {
+        for pad in 0..30 {
+            let text = format!("{}于 2026-01-01 至 2026-11-30 期间，服务 12.5 小时。", "志".repeat(pad));
+            let lines = wrap(&text, 13.0, 200.0);
+            assert_eq!(lines.concat().replace(' ', ""), text.replace(' ', ""));
+            let all = lines.join("\n");
+            assert!(all.contains("2026-01-01") && all.contains("2026-11-30") && all.contains("12.5"), "{all}");
+            assert!(lines.iter().all(|l| !l.starts_with('，') && !l.starts_with('。')), "{all}");
+        }
     }
 }

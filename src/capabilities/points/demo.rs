@@ -377,6 +377,27 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     if let Some(yx) = community_id(state, "110113003001").await? {
         yixin(state, &mut r, yx).await?;
     }
+    zhouxin(state, &mut r).await?;
+    Ok(())
+}
+
+/// 洲心街道's 22 communities: a few volunteers each with months of service, so that the
+/// subdistrict's volunteer figures compare them (a larger community has more).
+async fn zhouxin(state: &AppState, r: &mut Rand) -> anyhow::Result<()> {
+    let communities: Vec<(i64, String, String)> = query(
+        "SELECT c.id, c.code, c.name FROM communities c JOIN subdistricts s ON s.id = c.subdistrict_id WHERE s.code = '441802005' ORDER BY c.code",
+    )
+    .fetch_all(&mut state.db.read().await?)
+    .await?;
+    for (i, (c, code, name)) in communities.iter().enumerate() {
+        let staff = crate::demo::invented_staff(state, *c, &format!("zx-staff-{c}"), &format!("{name} 社工")).await?;
+        let teams = team_ids(state, *c).await?;
+        let mut tx = state.db.begin().await?;
+        rules(&mut tx, *c, i >= 11).await?;
+        let people = volunteers_from_residents(&mut tx, r, *c, code, 3 + (i % 5), &teams, 1).await?;
+        tx.commit().await?;
+        history(state, r, &staff, *c, &people, &teams).await?;
+    }
     Ok(())
 }
 

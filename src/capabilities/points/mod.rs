@@ -20,7 +20,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use crate::web::AppState;
-use crate::web::capability::{Capability, Job};
+use crate::web::capability::{Capability, Job, SubjectLink, WayIn};
 
 use crate::auth::model::Permission::*;
 use crate::error::FieldError;
@@ -32,14 +32,36 @@ pub static CAP: Capability = Capability {
     api: Some(api::routes),
     records: &[&REWARD, &COMMENDATION],
     home: Some(pages::home),
-    links: &[("service_record", "/c/{code}/service-records/{id}"), ("redemption", "/c/{code}/redemptions/{id}")],
-    media: &[("service_record", store::media_check)],
+    links: &[
+        SubjectLink::new("service_record", "/c/{code}/service-records/{id}", "inbox.group.points"),
+        SubjectLink::new("redemption", "/c/{code}/redemptions/{id}", "inbox.group.points"),
+    ],
+    ways_in: &[WayIn { path: "/c/{code}/volunteers/join", label: "joining.volunteer", hint: "joining.volunteer_hint" }],
+    media: &[("service_record", store::media_check), ("reward", store::picture_check)],
+    record_page: Some(record_page),
     jobs: &[Job { name: "points: redemption holds expire", run: expire_holds }],
     runtime: Some(|r| {
         r.insert(std::sync::Arc::new(store::Runtime::default()));
     }),
     ..Capability::new("points", routes)
 };
+
+/// A reward's page offers staff its picture for the shop.
+fn record_page<'a>(
+    _: &'a AppState,
+    ctx: &'a crate::web::PageCtx,
+    actor: &'a crate::auth::model::Actor,
+    kind: &'a str,
+    c: &'a crate::auth::guard::CommunityRef,
+    id: i64,
+) -> futures::future::BoxFuture<'a, crate::error::AppResult<crate::web::capability::RecordExtras>> {
+    let links = if kind == "reward" && actor.can(c.id, ManagePoints) {
+        vec![(format!("/c/{}/rewards/{id}/picture", c.code), ctx.t("points.picture"))]
+    } else {
+        Vec::new()
+    };
+    Box::pin(std::future::ready(Ok(crate::web::capability::RecordExtras { links, map: None })))
+}
 
 /// What the points keep while the server runs.
 pub fn runtime(state: &AppState) -> &store::Runtime {
@@ -59,7 +81,6 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/volunteer/teams", post(pages::teams))
         .route("/c/{code}/teams/{id}/members", get(pages::team_members))
         .route("/c/{code}/volunteers", get(pages::volunteer_list).post(pages::staff_sign_up))
-        .route("/join", get(pages::join_find))
         .route("/c/{code}/volunteers/join", get(pages::join_page).post(pages::join))
         .route("/c/{code}/volunteers/{id}", get(pages::volunteer_page))
         .route("/c/{code}/volunteers/{id}/certificates", post(pages::issue_certificate))
@@ -75,6 +96,7 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/points/stats", get(pages::community_stats))
         .route("/c/{code}/points.xlsx", get(pages::community_export))
         .route("/c/{code}/shop", get(pages::shop))
+        .route("/c/{code}/rewards/{id}/picture", get(pages::picture_page).post(pages::set_picture).layer(photo()))
         .route("/c/{code}/shop/{id}/redeem", post(pages::redeem))
         .route("/c/{code}/redemptions/{id}", get(pages::redemption_page))
         .route("/c/{code}/redemptions/{id}/cancel", post(pages::cancel))

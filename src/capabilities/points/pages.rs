@@ -10,7 +10,7 @@ mod certificates;
 mod figures;
 mod homepage;
 mod honor_roll;
-mod joining;
+mod pictures;
 mod rewards;
 mod staff;
 mod volunteer;
@@ -20,7 +20,7 @@ pub use certificates::{certificate_content, certificate_pdf, issue_certificate, 
 pub use figures::{StatsQuery, community_export, community_stats, subdistrict_export, subdistrict_stats};
 pub use homepage::home;
 pub use honor_roll::{HonorQuery, honor};
-pub use joining::join_find;
+pub use pictures::{picture_page, set_picture};
 pub use rewards::{cancel, handover, handover_page, redeem, redemption_page, shop};
 pub use staff::{
     SearchQuery, StatusQuery, approve_picked, decide, record_page, review, staff_sign_up, volunteer_list,

@@ -13,8 +13,8 @@ pub use honours::{
     issue_certificate, served,
 };
 pub use rewards::{
-    Redemption, Reward, cancel, confirm, expire_due, handovers, my_redemptions, redeem, redemption, reward, shop,
-    taken_by_person,
+    Redemption, Reward, cancel, confirm, expire_due, handovers, my_redemptions, picture_check, pictures, redeem,
+    redemption, reward, shop, taken_by_person,
 };
 pub use rules::{ByHand, NewRule, add_rule, all_rules, correct, give, rule};
 pub use service::{

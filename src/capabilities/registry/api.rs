@@ -151,8 +151,8 @@ pub async fn import(
 pub async fn export(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Response> {
     let c = community(&s.db, a.actor(), &code).await?;
     let rows = transfer::store::export_rows(&s.db, a.actor(), c.id).await?;
-    let bytes = transfer::xlsx_table("居民登记", &transfer::store::EXPORT_COLUMNS, &rows)?;
-    Ok(transfer::pages::xlsx_download(&format!("{}-居民登记.xlsx", c.name), bytes))
+    let bytes = crate::services::sheets::xlsx_table("居民登记", &transfer::store::EXPORT_COLUMNS, &rows)?;
+    Ok(crate::services::sheets::download(&c.name, "居民登记", bytes))
 }
 
 /// The registry's API beyond its records, each route with its operation.

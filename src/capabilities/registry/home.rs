@@ -16,7 +16,9 @@ use crate::web::AppState;
 use crate::web::ui::Bars;
 use crate::web::{PageCtx, PageResult, SignedPage, fmt, render};
 
+use crate::capabilities::registry::people::joining::{RequestStatus, ResidentRequest};
 use crate::web::home::{Item, Section, Stat};
+use crate::web::ui::Tile;
 
 fn stat(ctx: &PageCtx, key: &str, n: i64, href: Option<String>) -> Stat {
     Stat { label: ctx.t(key), value: fmt::thousands(n), href }
@@ -43,6 +45,11 @@ async fn role_sections(state: &AppState, ctx: &PageCtx, actor: &Actor) -> AppRes
         state.db.read().await?
     };
     let mut seen_communities = Vec::new();
+    if actor.grants.is_empty()
+        && let Some((c, r)) = crate::capabilities::registry::people::joining::mine(&state.db, actor).await?
+    {
+        sections.push(my_request(ctx, &c, &r));
+    }
     for g in &actor.grants {
         match g.role() {
             Role::PlatformAdmin => sections.push(platform(ctx, &mut conn).await?),
@@ -122,8 +129,11 @@ async fn subdistrict(ctx: &PageCtx, actor: &Actor, conn: &mut Conn, id: i64) -> 
     };
     let residents: std::collections::HashMap<i64, i64> =
         per("residents").fetch_all::<(i64, i64)>(conn).await?.into_iter().collect();
-    let households: i64 = per("households").fetch_all::<(i64, i64)>(conn).await?.iter().map(|r| r.1).sum();
-    let grids: i64 = per("grids").fetch_all::<(i64, i64)>(conn).await?.iter().map(|r| r.1).sum();
+    let households_of: std::collections::HashMap<i64, i64> =
+        per("households").fetch_all::<(i64, i64)>(conn).await?.into_iter().collect();
+    let grids_of: std::collections::HashMap<i64, i64> =
+        per("grids").fetch_all::<(i64, i64)>(conn).await?.into_iter().collect();
+    let (households, grids): (i64, i64) = (households_of.values().sum(), grids_of.values().sum());
     let total: i64 = residents.values().sum();
     let mut bars: Vec<(String, f64)> =
         communities.iter().map(|(cid, _, n)| (n.clone(), *residents.get(cid).unwrap_or(&0) as f64)).collect();
@@ -145,7 +155,12 @@ async fn subdistrict(ctx: &PageCtx, actor: &Actor, conn: &mut Conn, id: i64) -> 
         items: communities
             .iter()
             .map(|(cid, code, n)| {
-                let sub = ctx.tr("home.residents_n", "n", fmt::thousands(*residents.get(cid).unwrap_or(&0)));
+                // The chart above has the population; the line says what else it is made of.
+                let sub = format!(
+                    "{} · {}",
+                    ctx.tr("home.grids_n", "n", grids_of.get(cid).unwrap_or(&0)),
+                    ctx.tr("home.households_n", "n", fmt::thousands(*households_of.get(cid).unwrap_or(&0)))
+                );
                 Item::link(n.clone(), sub, format!("/c/{code}"))
             })
             .collect(),
@@ -204,8 +219,39 @@ async fn community(
         )),
         map: Some(places::map::community_map(&state.db, &c.name, c.id, None).await?).filter(|m| !m.shapes.is_empty()),
         links: places::pages::community_links(ctx, actor, c),
+        tiles: registrations_tile(ctx, conn, c).await?.into_iter().collect(),
         ..Section::default()
     })
+}
+
+/// The registrations waiting for a check, as a square with their number, when any wait.
+async fn registrations_tile(ctx: &PageCtx, conn: &mut Conn, c: &CommunityRef) -> AppResult<Option<Tile>> {
+    let n = crate::capabilities::registry::people::joining::waiting_count(conn, c.id).await?;
+    Ok((n > 0)
+        .then(|| Tile::new(ctx.t("joining.requests"), format!("/c/{}/resident-requests", c.code), "check").badge(n)))
+}
+
+/// A newcomer's registration, where it stands: waiting, or declined with the reason.
+fn my_request(ctx: &PageCtx, c: &CommunityRef, r: &ResidentRequest) -> Section {
+    let line = match r.status {
+        RequestStatus::Declined => ctx.tr("joining.declined_line", "reason", r.reason.clone().unwrap_or_default()),
+        _ => ctx.t("joining.pending_line"),
+    };
+    let mut links = Vec::new();
+    if r.status == RequestStatus::Declined {
+        links.push((format!("/c/{}/residents/join", c.code), ctx.t("joining.resident_form")));
+    }
+    Section {
+        title: format!("{} · {}", c.name, ctx.t("joining.mine")),
+        items: vec![Item {
+            title: format!("{} · {}", r.address, ctx.t(&format!("joining.status.{}", r.status.as_str()))),
+            sub: line,
+            href: None,
+            tag: None,
+        }],
+        links,
+        ..Section::default()
+    }
 }
 
 async fn grid_section(
@@ -257,6 +303,7 @@ async fn grid_section(
         map: Some(places::map::community_map(&state.db, &c.name, c.id, Some(grid)).await?)
             .filter(|m| !m.shapes.is_empty()),
         links: vec![(format!("{base}/grids/{grid}"), ctx.t("home.my_grid"))],
+        tiles: registrations_tile(ctx, conn, c).await?.into_iter().collect(),
         ..Section::default()
     })
 }

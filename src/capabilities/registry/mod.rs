@@ -17,7 +17,7 @@ use futures::future::BoxFuture;
 use crate::auth::model::{Actor, Permission, Role};
 use crate::services::pii::Pii;
 use crate::web::AppState;
-use crate::web::capability::{Capability, NavEntry, RecordExtras, Whereabouts};
+use crate::web::capability::{Capability, NavEntry, RecordExtras, SubjectLink, WayIn, Whereabouts};
 
 pub static CAP: Capability = Capability {
     records: &[
@@ -38,6 +38,8 @@ pub static CAP: Capability = Capability {
     nav: Some(nav),
     record_page: Some(record_page),
     on_start: Some(on_start),
+    links: &[SubjectLink::new("resident_request", "/c/{code}/resident-requests", "inbox.group.registry")],
+    ways_in: &[WayIn { path: "/c/{code}/residents/join", label: "joining.resident", hint: "joining.resident_hint" }],
     ..Capability::new("registry", routes)
 };
 
@@ -52,6 +54,10 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/users/{id}/password", post(places::pages::reset_password))
         .route("/c/{code}/import", get(transfer::pages::import_page).post(transfer::pages::import).layer(upload()))
         .route("/c/{code}/export/residents.xlsx", get(transfer::pages::export))
+        .route("/c/{code}/residents/join", get(people::joining_pages::join_page).post(people::joining_pages::join))
+        .route("/c/{code}/resident-requests", get(people::joining_pages::requests))
+        .route("/c/{code}/resident-requests/{id}/approve", post(people::joining_pages::approve))
+        .route("/c/{code}/resident-requests/{id}/decline", post(people::joining_pages::decline))
 }
 
 /// Those who keep the places and the registry find them in the navigation; residents,

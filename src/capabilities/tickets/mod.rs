@@ -32,7 +32,7 @@ use futures::future::BoxFuture;
 use crate::error::AppResult;
 use crate::services::settings::Setting;
 use crate::web::AppState;
-use crate::web::capability::{Capability, Job, NavEntry, RecordExtras, Whereabouts};
+use crate::web::capability::{Capability, Job, NavEntry, RecordExtras, SubjectLink, Whereabouts};
 
 /// Ticket forms carry photos: up to nine at the photo limit.
 const UPLOAD_LIMIT: usize = 9 * crate::services::media::MAX_BYTES + 64 * 1024;
@@ -44,7 +44,10 @@ pub static CAP: Capability = Capability {
     home: Some(pages::home),
     nav: Some(nav),
     record_page: Some(record_page),
-    links: &[("ticket", "/c/{code}/tickets/{id}")],
+    links: &[
+        SubjectLink::new("ticket", "/c/{code}/tickets/{id}", "inbox.group.escalate").of("escalate"),
+        SubjectLink::new("ticket", "/c/{code}/tickets/{id}", "inbox.group.tickets"),
+    ],
     media: &[("ticket", store::media_check)],
     on_new_community: Some(new_community),
     on_start: Some(on_start),

@@ -27,6 +27,26 @@ pub struct Row {
     pub name: String,
     pub total: i64,
     pub completed: i64,
+    /// Rejected and duplicates, which a completion rate leaves out.
+    pub excluded: i64,
+    pub on_time: i64,
+    pub rated: i64,
+    pub satisfied: i64,
+}
+
+impl Row {
+    /// The same rates as the whole scope's, so that places of different sizes compare.
+    pub fn completion_rate(&self) -> Option<f64> {
+        rate(self.completed, self.total - self.excluded)
+    }
+
+    pub fn on_time_rate(&self) -> Option<f64> {
+        rate(self.on_time, self.completed)
+    }
+
+    pub fn satisfaction_rate(&self) -> Option<f64> {
+        rate(self.satisfied, self.rated)
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
@@ -145,21 +165,25 @@ pub async fn figures(db: &Db, actor: &Actor, scope: &Scope) -> AppResult<Figures
             continue;
         }
         let place = place.to_string();
+        let at = by_place.entry(place).or_default();
         if let Some(status) = metric.strip_prefix("status:") {
             *f.by_status.entry(status.to_string()).or_default() += n;
             f.total += n;
             by_category.entry(code_of(category)).or_default().total += n;
-            by_place.entry(place.clone()).or_default().total += n;
+            at.total += n;
+            if status == Status::Rejected.as_str() || status == Status::Duplicate.as_str() {
+                at.excluded += n;
+            }
         }
         match metric.as_str() {
             "completed" => {
                 f.completed += n;
                 by_category.entry(code_of(category)).or_default().completed += n;
-                by_place.entry(place).or_default().completed += n;
+                at.completed += n;
             }
-            "on_time" => f.on_time += n,
-            "rated" => f.rated += n,
-            "satisfied" => f.satisfied += n,
+            "on_time" => (f.on_time, at.on_time) = (f.on_time + n, at.on_time + n),
+            "rated" => (f.rated, at.rated) = (f.rated + n, at.rated + n),
+            "satisfied" => (f.satisfied, at.satisfied) = (f.satisfied + n, at.satisfied + n),
             "responded" => f.responded += n,
             _ => {}
         }

@@ -65,6 +65,7 @@ pub struct By {
 }
 
 impl By {
+    /// The operator's commands, named `system:{what}` in the log and shown by `who_key`.
     pub fn system(what: &str) -> By {
         By { id: None, name: format!("system:{what}") }
     }
@@ -120,6 +121,17 @@ pub struct Entry {
     pub action: String,
     pub old_values: Option<sqlx::types::Json<Value>>,
     pub new_values: Option<sqlx::types::Json<Value>>,
+}
+
+/// Who did it, as people read it: the user's name, or a translation key for the
+/// operator's commands (系统 · 演示数据, 系统 · 命令行) rather than `system:demo`.
+pub fn who(actor_name: &str) -> Result<&str, &'static str> {
+    match actor_name.strip_prefix("system:") {
+        None => Ok(actor_name),
+        Some("demo") => Err("audit.by.demo"),
+        Some(w) if w.starts_with("cli") => Err("audit.by.cli"),
+        Some(_) => Err("audit.by.system"),
+    }
 }
 
 impl Entry {
@@ -178,5 +190,13 @@ mod tests {
             e.changes(),
             vec![("name".into(), "甲".into(), "乙".into()), ("tags".into(), "a".into(), "a、b".into())]
         );
+    }
+
+    #[test]
+    fn the_operators_commands_are_not_shown_by_their_log_names() {
+        assert_eq!(who("王芳"), Ok("王芳"));
+        assert_eq!(who(&By::system("demo").name), Err("audit.by.demo"));
+        assert_eq!(who(&By::system("cli import").name), Err("audit.by.cli"));
+        assert_eq!(who(&By::system("volunteer sign-up").name), Err("audit.by.system"));
     }
 }

@@ -147,24 +147,91 @@ pub struct InboxLine {
     pub read_at: Option<i64>,
 }
 
-/// The user's inbox, newest first; reading it marks it read.
-pub async fn inbox(db: &Db, actor: &Actor, limit: i64) -> AppResult<Vec<InboxLine>> {
+/// Lines of one (subject kind, action): the inbox's tabs are made of these.
+pub type Sort = (Option<String>, String);
+
+/// The user's inbox, newest first: every line, or only those of some sorts.
+pub async fn inbox(db: &Db, actor: &Actor, limit: i64, only: Option<&[Sort]>) -> AppResult<Vec<InboxLine>> {
     let Some(mine) = Mine::of(actor) else { return Ok(Vec::new()) };
     let mut b =
         Builder::new("SELECT community_id, id, at, subject_kind, subject_id, kind, text, read_at FROM notifications");
     mine.filter(&mut b);
+    of_sorts(&mut b, only);
     b.push(" ORDER BY at DESC, id DESC LIMIT ").arg(limit);
-    let lines: Vec<InboxLine> = b.build().fetch_all(&mut mine.read(db).await?).await?;
-    if lines.iter().any(|n| n.read_at.is_none()) {
-        let mut b = Builder::new("UPDATE notifications SET read_at = ");
-        b.arg(now_ms());
-        mine.filter(&mut b);
-        b.push(" AND read_at IS NULL");
-        let mut tx = mine.write(db).await?;
-        b.build().execute(&mut tx).await?;
-        tx.commit().await?;
+    Ok(b.build().fetch_all(&mut mine.read(db).await?).await?)
+}
+
+/// How many lines the user has of each sort, and how many of them are unread.
+pub async fn tally(db: &Db, actor: &Actor) -> AppResult<Vec<(Sort, i64, i64)>> {
+    let Some(mine) = Mine::of(actor) else { return Ok(Vec::new()) };
+    let mut b = Builder::new(
+        "SELECT subject_kind, kind, COUNT(*), SUM(CASE WHEN read_at IS NULL THEN 1 ELSE 0 END) FROM notifications",
+    );
+    mine.filter(&mut b);
+    b.push(" GROUP BY subject_kind, kind");
+    let rows: Vec<(Option<String>, String, i64, i64)> = b.build().fetch_all(&mut mine.read(db).await?).await?;
+    Ok(rows.into_iter().map(|(k, a, n, unread)| ((k, a), n, unread)).collect())
+}
+
+/// One of the user's lines (None when it is not theirs).
+pub async fn line(db: &Db, actor: &Actor, community_id: i64, id: i64) -> AppResult<Option<InboxLine>> {
+    let Some(mine) = Mine::of(actor) else { return Ok(None) };
+    let mut b =
+        Builder::new("SELECT community_id, id, at, subject_kind, subject_id, kind, text, read_at FROM notifications");
+    mine.filter(&mut b);
+    b.push(" AND community_id = ").arg(community_id).push(" AND id = ").arg(id);
+    Ok(b.build().fetch_optional(&mut mine.read(db).await?).await?)
+}
+
+/// Which lines to mark read.
+pub enum Read<'a> {
+    One {
+        community_id: i64,
+        id: i64,
+    },
+    /// Every unread line, or those of some sorts.
+    All(Option<&'a [Sort]>),
+}
+
+/// Marks lines read; answers how many were unread.
+pub async fn mark_read(db: &Db, actor: &Actor, which: Read<'_>) -> AppResult<u64> {
+    let Some(mine) = Mine::of(actor) else { return Ok(0) };
+    let mut b = Builder::new("UPDATE notifications SET read_at = ");
+    b.arg(now_ms());
+    mine.filter(&mut b);
+    b.push(" AND read_at IS NULL");
+    let mut tx = match which {
+        Read::One { community_id, id } => {
+            b.push(" AND community_id = ").arg(community_id).push(" AND id = ").arg(id);
+            db.begin().await?
+        }
+        Read::All(only) => {
+            of_sorts(&mut b, only);
+            mine.write(db).await?
+        }
+    };
+    let n = b.build().execute(&mut tx).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// ` AND` the line is of one of the sorts (none at all when the list is empty).
+fn of_sorts(b: &mut Builder, only: Option<&[Sort]>) {
+    let Some(sorts) = only else { return };
+    if sorts.is_empty() {
+        b.push(" AND 1 = 0");
+        return;
     }
-    Ok(lines)
+    b.push(" AND (");
+    for (i, (subject, action)) in sorts.iter().enumerate() {
+        b.push(if i == 0 { "(" } else { " OR (" });
+        match subject {
+            Some(k) => b.push("subject_kind = ").arg(k.as_str()),
+            None => b.push("subject_kind IS NULL"),
+        };
+        b.push(" AND kind = ").arg(action.as_str()).push(")");
+    }
+    b.push(")");
 }
 
 /// How many lines the user has not read. Every page asks, so when the user works in one

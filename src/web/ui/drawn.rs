@@ -80,6 +80,9 @@ pub struct MapView {
     pub height: String,
     pub shapes: Vec<MapShape>,
     pub markers: Vec<MapMarker>,
+    /// The same shapes and markers in degrees (JSON), for drawing them over a base map
+    /// when the deployment has a tile server.
+    pub geo: String,
 }
 
 impl MapView {

@@ -308,8 +308,11 @@ impl Form {
         self
     }
 
-    pub fn danger(mut self) -> Form {
+    /// An action that cannot be undone (or takes something away): drawn in red, and it
+    /// asks `question` in the confirmation sheet before it is sent.
+    pub fn danger(mut self, question: impl Into<String>) -> Form {
         self.danger = true;
+        self.confirm = question.into();
         self
     }
 

@@ -47,15 +47,18 @@ async fn small_text(c: &Client) -> Vec<String> {
     found.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
 }
 
-/// The 25 pages, by who opens them (`""`: anyone, signed out).
+/// The 27 pages, by who opens them (`""`: anyone, signed out).
 async fn pages(app: &TestApp) -> Vec<(&'static str, String)> {
     let community = app.community_id(HS).await;
     let ticket = app.scalar("SELECT MIN(id) FROM tickets WHERE community_id = $1", community).await;
-    let sub = app.scalar("SELECT subdistrict_id FROM communities WHERE id = $1", community).await;
+    // The street admin's own subdistrict, 洲心街道.
+    let zhouxin = app.community_id("441802005001").await;
+    let sub = app.scalar("SELECT subdistrict_id FROM communities WHERE id = $1", zhouxin).await;
     let c = format!("/c/{HS}");
     [
         ("", "/login".to_string()),
         ("", "/join".into()),
+        ("", format!("{c}/residents/join")),
         ("", "/password/forgot".into()),
         ("", format!("/p/{HS}/honor")),
         ("", format!("/p/{HS}/council")),
@@ -76,6 +79,7 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String)> {
         ("staff", format!("{c}/service-records")),
         ("staff", format!("{c}/points")),
         ("staff", format!("{c}/needs")),
+        ("staff", format!("{c}/resident-requests")),
         ("secretary", format!("{c}/users")),
         ("street", "/".into()),
         ("street", format!("/subdistricts/{sub}/tickets/stats")),
@@ -84,22 +88,42 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String)> {
     .collect()
 }
 
-async fn check_every_page(phone: bool) {
+/// Checks every page; `large` with the large-text setting on (as an elderly user has it).
+async fn check_every_page(phone: bool, large: bool) {
     let app = TestApp::demo().await;
     let Some(b) = browser(phone).await else { return };
     let base = serve(&app).await;
     let c = &b.client;
     let mut found = Vec::new();
     let mut who = "";
+    let large_text = || async {
+        if large {
+            c.goto(&format!("{base}/text/large?next=/login")).await.unwrap();
+        }
+    };
+    large_text().await;
     for (role, path) in pages(&app).await {
         if role != who {
             c.delete_all_cookies().await.unwrap();
+            large_text().await;
             if !role.is_empty() {
                 sign_in(c, &base, role).await;
             }
             who = role;
         }
         c.goto(&format!("{base}{path}")).await.unwrap();
+        let page: bool =
+            c.execute("return !!document.querySelector('header.nav-bar')", vec![]).await.unwrap().as_bool().unwrap();
+        assert!(page, "{role} {path} is a page, not an error page");
+        if large {
+            let on: bool = c
+                .execute("return document.documentElement.classList.contains('large')", vec![])
+                .await
+                .unwrap()
+                .as_bool()
+                .unwrap();
+            assert!(on, "large text on {path}");
+        }
         for v in violations(c)
             .await
             .into_iter()
@@ -113,10 +137,16 @@ async fn check_every_page(phone: bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_most_used_pages_are_readable_and_named_on_a_phone() {
-    check_every_page(true).await;
+    check_every_page(true, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_most_used_pages_are_readable_and_named_on_a_desktop() {
-    check_every_page(false).await;
+    check_every_page(false, false).await;
+}
+
+/// An elderly resident's large text: the same pages, as clean and as readable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_most_used_pages_are_readable_in_large_text_on_a_phone() {
+    check_every_page(true, true).await;
 }

@@ -111,3 +111,23 @@ async fn the_figures_match_the_records_and_export_to_excel() {
     app.sign_in("volunteer").await;
     assert_eq!(app.get(&format!("/api/v1/communities/{HS}/points/stats")).await.status, StatusCode::NOT_FOUND);
 }
+
+/// The demo's 22 communities of 洲心街道 each have volunteers with service and party
+/// members who registered and took part: the street admin's figures compare them, none
+/// all zeros.
+#[tokio::test]
+async fn every_community_of_the_demo_subdistrict_has_figures_to_compare() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("street").await;
+    let sub = app
+        .scalar("SELECT subdistrict_id FROM communities WHERE id = $1", app.community_id("441802005001").await)
+        .await;
+    let points = app.get(&format!("/api/v1/subdistricts/{sub}/points/stats?from=2020-01-01")).await.json();
+    let places = points["by_place"].as_array().unwrap();
+    assert_eq!(places.len(), 22, "{points}");
+    assert!(places.iter().all(|p| p["volunteers"].as_i64() > Some(0) && p["records"].as_i64() > Some(0)), "{places:?}");
+    let dual = app.get(&format!("/api/v1/subdistricts/{sub}/participation/stats")).await.json();
+    let each = dual["communities"].as_array().unwrap();
+    assert_eq!(each.len(), 22);
+    assert!(each.iter().all(|c| c["members"].as_i64() > Some(0) && c["active"].as_i64() > Some(0)), "{each:?}");
+}

@@ -163,3 +163,29 @@ async fn two_hundred_residents_race_for_the_last_ten_units() {
     assert_eq!(balances.iter().filter(|b| **b == 10).count(), 190, "the others kept theirs: no double spend");
     sound(&app).await;
 }
+
+/// Staff put up a picture of a reward from its page; the shop's card shows it to the
+/// volunteer, who may open it, and one file at a time is what a picture takes.
+#[tokio::test]
+async fn a_reward_has_a_picture_in_the_shop() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let c = app.community_id(HS).await;
+    let meal = app.scalar("SELECT id FROM rewards WHERE community_id = $1 AND name = '社区食堂餐券'", c).await;
+    let record = app.get(&format!("/c/{HS}/rewards/{meal}")).await.text();
+    assert!(record.contains(&format!("/c/{HS}/rewards/{meal}/picture")), "商品图片 on the reward's page");
+    let none = app.put_up_reward_picture(meal, &[]).await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(visible_text(&none.text()).contains("请选择一张图片"));
+    let png = linli::services::media::png_for_tests(64, 48);
+    let ok = app.put_up_reward_picture(meal, &[&png]).await;
+    assert_eq!(ok.location(), format!("/c/{HS}/shop?ok=saved"));
+
+    app.sign_in("volunteer").await;
+    let shop = app.get(&format!("/c/{HS}/shop")).await.text();
+    let src = shop.split("class=\"good-pic\" src=\"").nth(1).expect("a picture").split('"').next().unwrap().to_string();
+    assert!(shop.contains("alt=\"社区食堂餐券\""), "named for those who cannot see it");
+    assert_eq!(app.get(&src).await.status, StatusCode::OK);
+    app.sign_in("resident").await;
+    assert_eq!(app.put_up_reward_picture(meal, &[&png]).await.status, StatusCode::FORBIDDEN, "staff's to change");
+}

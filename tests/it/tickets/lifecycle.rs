@@ -8,7 +8,7 @@ use linli::db::citus::Span;
 use linli::db::query;
 use serde_json::json;
 
-use super::{HS, id_from, resident_household};
+use super::{HS, LIANJIANG, id_from, resident_household};
 use crate::helpers::{TestApp, visible_text};
 
 #[tokio::test]
@@ -356,4 +356,33 @@ async fn staff_on_a_desktop_sort_the_list_by_deadline_grid_and_owner() {
     assert!(owners.windows(2).all(|w| key(&w[0]) <= key(&w[1])), "{owners:?}");
     let bad = app.get(&format!("/c/{HS}/tickets?view=all&sort=price")).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The subdistrict's list of every community's tickets names each ticket's community, and
+/// one community can be picked out of it.
+#[tokio::test]
+async fn the_subdistrict_picks_one_community_out_of_its_ticket_list() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("street").await;
+    let sub =
+        app.scalar("SELECT subdistrict_id FROM communities WHERE id = $1", app.community_id(LIANJIANG).await).await;
+    let all = app.get(&format!("/subdistricts/{sub}/tickets")).await.text();
+    let head = visible_text(all.split("ticket-table").nth(1).unwrap().split("</thead>").next().unwrap());
+    assert!(head.contains("社区"), "{head}");
+    assert!(all.contains(&format!(r#"<option value="{LIANJIANG}">"#)), "a community filter");
+    let picked = app.get(&format!("/subdistricts/{sub}/tickets?community={LIANJIANG}")).await.text();
+    assert!(picked.contains(&format!(r#"<option value="{LIANJIANG}" selected>"#)));
+    let ids = table_ids(&picked);
+    assert!(!ids.is_empty());
+    let c = app.community_id(LIANJIANG).await;
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
+    for id in ids {
+        let n: i64 = query("SELECT COUNT(*) FROM tickets WHERE community_id = $1 AND id = $2")
+            .bind(c)
+            .bind(id)
+            .scalar(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(n, 1, "ticket {id} is {LIANJIANG}'s");
+    }
 }

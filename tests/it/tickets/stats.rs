@@ -98,6 +98,18 @@ async fn the_statistics_match_the_tickets() {
     assert_eq!(codes.len(), categories.len(), "one row per category code");
     assert_eq!(categories.iter().map(|r| r["total"].as_i64().unwrap()).sum::<i64>(), rows.len() as i64);
     assert_eq!(s["by_place"].as_array().unwrap().len(), 22);
+    // The communities compare by rates, each from its own tickets: their parts add up to
+    // the subdistrict's, and the page ranks them by completion rate.
+    let places = s["by_place"].as_array().unwrap();
+    let sum = |k: &str| places.iter().map(|r| r[k].as_i64().unwrap()).sum::<i64>();
+    assert_eq!(sum("on_time"), s["on_time"].as_i64().unwrap());
+    assert_eq!(sum("satisfied"), s["satisfied"].as_i64().unwrap());
+    let excluded = ["rejected", "duplicate"].iter().map(|k| s["by_status"][k].as_i64().unwrap_or(0)).sum::<i64>();
+    assert_eq!(sum("excluded"), excluded);
+    let html = app.get(&format!("/subdistricts/{sub}/tickets/stats")).await.text();
+    assert!(html.contains("aria-label=\"社区 · 办结率"), "the chart compares by rate");
+    let table = visible_text(html.rsplit("<table").next().unwrap());
+    assert!(table.contains("按时办结率") && table.contains("满意率") && table.contains("连江社区"), "{table}");
     let mut response: Vec<i64> = rows.iter().filter_map(|r| r.1).collect();
     response.sort_unstable();
     assert_eq!(s["median_response_ms"].as_f64(), median(&response));

@@ -205,8 +205,7 @@ fn screening(ctx: &PageCtx, d: &ProposalData, action: &dyn Fn(&str) -> String) -
             Form::new(ctx.t("council.decline"), format!("{}?a=decline", action("screen")), ctx.t("council.decline"))
                 .input(Input::hidden("action", "decline"))
                 .input(Input::new("reason", ctx.t("council.reason"), InputKind::TextArea).required())
-                .danger()
-                .confirm(ctx.t("council.decline_confirm"))
+                .danger(ctx.t("council.decline_confirm"))
                 .folded(),
         );
     }

@@ -4,8 +4,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::community;
 use crate::auth::model::Actor;
@@ -152,18 +151,11 @@ async fn export(state: &AppState, actor: &Actor, ids: &[i64], name: &str) -> App
             ]);
         }
     }
-    let bytes = crate::capabilities::registry::transfer::xlsx_book(&[
+    let bytes = crate::services::sheets::xlsx_book(&[
         ("参与统计", stats::COLUMNS, &rows),
         ("报到台账", &["社区", "类别", "名称", "党组织", "状态", "联系电话", "今年参与次数"], &registered),
     ])?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"participation-{name}.xlsx\"")),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::services::sheets::download(name, "双报到台账", bytes))
 }
 
 pub async fn community_export(
@@ -172,7 +164,7 @@ pub async fn community_export(
     Path(code): Path<String>,
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
-    Ok(export(&state, &actor, &[c.id], &c.code).await?)
+    Ok(export(&state, &actor, &[c.id], &c.name).await?)
 }
 
 pub async fn subdistrict_export(
@@ -180,6 +172,6 @@ pub async fn subdistrict_export(
     SignedPage(_, actor): SignedPage,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let (_, ids) = crate::auth::guard::subdistrict_communities(&state.db, &actor, id).await?;
-    Ok(export(&state, &actor, &ids, &id.to_string()).await?)
+    let (name, ids) = crate::auth::guard::subdistrict_communities(&state.db, &actor, id).await?;
+    Ok(export(&state, &actor, &ids, &name).await?)
 }

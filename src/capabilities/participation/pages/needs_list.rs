@@ -358,7 +358,7 @@ fn staff_forms(ctx: &PageCtx, code: &str, d: &NeedData) -> Vec<Form> {
             Form::new(ctx.t("participation.return"), format!("{action}?return=1"), ctx.t("participation.return"))
                 .input(Input::hidden("decision", "return"))
                 .input(Input::new("reason", ctx.t("participation.reason"), InputKind::TextArea).required())
-                .danger()
+                .danger(ctx.t("participation.return_confirm"))
                 .folded(),
         );
     }
@@ -373,7 +373,7 @@ fn staff_forms(ctx: &PageCtx, code: &str, d: &NeedData) -> Vec<Form> {
             if matches!(action, "decline" | "withdraw") {
                 f = f
                     .input(Input::new("reason", ctx.t("participation.reason"), InputKind::TextArea).required())
-                    .danger()
+                    .danger(ctx.t(&format!("participation.confirm.{action}")))
                     .folded();
             }
             out.push(f);

@@ -429,8 +429,7 @@ fn decide_forms(ctx: &PageCtx, code: &str, id: i64, r: &Refusal) -> Vec<Form> {
         Form::new(ctx.t("participation.decline"), format!("{action}?decline=1"), ctx.t("participation.decline"))
             .input(Input::hidden("decision", "decline"))
             .input(Input::new("reason", ctx.t("participation.reason"), InputKind::TextArea).required())
-            .danger()
-            .confirm(ctx.t("participation.decline_confirm"))
+            .danger(ctx.t("participation.decline_confirm"))
             .folded()
             .refused(r),
     ]

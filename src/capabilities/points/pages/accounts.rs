@@ -205,8 +205,7 @@ fn ledger_view(ctx: PageCtx, c: &CommunityRef, d: &LedgerData, r: &Refusal) -> L
     let reverse = Form::new(ctx.t("points.reverse"), format!("/c/{code}/points/reverse"), ctx.t("points.reverse"))
         .input(Input::new("movement_id", ctx.t("points.movement"), InputKind::Number).required())
         .input(Input::new("reason", ctx.t("points.reason"), InputKind::TextArea).required())
-        .danger()
-        .confirm(ctx.t("points.reverse_confirm"))
+        .danger(ctx.t("points.reverse_confirm"))
         .folded()
         .refused(r);
     LedgerPage {

@@ -119,7 +119,10 @@ pub async fn certificate_pdf(
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (header::CONTENT_DISPOSITION, format!("inline; filename=\"certificate-{}.pdf\"", cert.code)),
+            (
+                header::CONTENT_DISPOSITION,
+                crate::services::sheets::disposition("inline", &format!("志愿服务证明-{}.pdf", cert.code)),
+            ),
         ],
         pdf,
     )

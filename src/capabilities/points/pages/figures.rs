@@ -3,8 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::NaiveDate;
 use serde::Deserialize;
 
@@ -149,19 +148,12 @@ pub async fn subdistrict_stats(
 
 async fn export(state: &AppState, actor: &Actor, scope: stats::Scope, name: &str) -> AppResult<Response> {
     let rows = stats::ledger_rows(&state.db, actor, &scope).await?;
-    let bytes = crate::capabilities::registry::transfer::xlsx_table(
+    let bytes = crate::services::sheets::xlsx_table(
         "志愿服务台账",
         &["社区", "志愿者编号", "姓名", "网格", "服务次数", "服务时长（小时）", "积分余额"],
         &rows,
     )?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"volunteers-{name}.xlsx\"")),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::services::sheets::download(name, "志愿服务台账", bytes))
 }
 
 pub async fn community_export(
@@ -173,7 +165,7 @@ pub async fn community_export(
     let c = community(&state, &actor, &code).await?;
     let (from, to) = period_of(&q);
     let scope = stats::Scope { community_ids: vec![c.id], team_id: q.team_id, grid_id: q.grid_id, from, to };
-    Ok(export(&state, &actor, scope, &c.code).await?)
+    Ok(export(&state, &actor, scope, &c.name).await?)
 }
 
 pub async fn subdistrict_export(
@@ -182,10 +174,10 @@ pub async fn subdistrict_export(
     Path(id): Path<i64>,
     Query(q): Query<StatsQuery>,
 ) -> PageResult {
-    let (_, ids) = crate::auth::guard::subdistrict_communities(&state.db, &actor, id).await?;
+    let (name, ids) = crate::auth::guard::subdistrict_communities(&state.db, &actor, id).await?;
     let (from, to) = period_of(&q);
     let scope = stats::Scope { community_ids: ids, team_id: None, grid_id: None, from, to };
-    Ok(export(&state, &actor, scope, &id.to_string()).await?)
+    Ok(export(&state, &actor, scope, &name).await?)
 }
 
 #[cfg(test)]

@@ -31,14 +31,19 @@ pub struct ShopData {
     /// What this page's redemption keys start with; each reward's form adds its id, so a
     /// double tap redeems once and two rewards from one page are two redemptions.
     pub key: String,
+    /// Each reward's picture (a thumbnail's address), when it has one.
+    pub pictures: std::collections::HashMap<i64, String>,
 }
 
-/// A reward on offer and, while in stock, the form to redeem it.
+/// A reward on offer as a small card: its picture, price and the few facts that limit
+/// it on one line, and, while in stock, the form to redeem it.
 pub struct ShopItem {
     pub title: String,
     pub tag: Option<Tag>,
+    pub picture: Option<String>,
+    pub price: String,
+    pub facts: String,
     pub text: Option<String>,
-    pub cells: Vec<(String, String)>,
     pub redeem: Option<Form>,
 }
 
@@ -64,20 +69,22 @@ async fn load_shop(state: &AppState, actor: &Actor, c: &CommunityRef) -> AppResu
     let unit =
         actor.grants.iter().any(|g| g.role() == crate::auth::model::Role::PartnerUnit && g.community_id == Some(c.id));
     let key = format!("{}-{}", actor.user_id, crate::db::now_ms());
-    Ok(ShopData { items, balance, taken, today, staff, desk: staff || unit, key })
+    let ids: Vec<i64> = items.iter().map(|r| r.id).collect();
+    let pictures =
+        store::pictures(&mut conn, c.id, &ids).await?.into_iter().map(|(id, m)| (id, m.thumb_url(&c.code))).collect();
+    Ok(ShopData { items, balance, taken, today, staff, desk: staff || unit, key, pictures })
 }
 
 fn shop_item(ctx: &PageCtx, c: &CommunityRef, d: &ShopData, r: &Reward, refusal: &Refusal) -> ShopItem {
-    let mut cells = vec![
-        (ctx.t("points.price"), ctx.tr("points.n_points", "n", r.price)),
-        (ctx.t("points.stock"), r.stock.to_string()),
-        (ctx.t("points.provider"), r.provider.clone().unwrap_or_else(|| c.name.clone())),
+    let mut facts = vec![
+        format!("{} {}", ctx.t("points.stock"), r.stock),
+        format!("{} {}", ctx.t("points.provider"), r.provider.clone().unwrap_or_else(|| c.name.clone())),
     ];
     if let Some(l) = r.per_person_limit {
-        cells.push((ctx.t("points.limit"), l.to_string()));
+        facts.push(format!("{} {l}", ctx.t("points.limit")));
     }
     if let Some(d) = r.valid_to {
-        cells.push((ctx.t("points.valid_to"), d.to_string()));
+        facts.push(format!("{} {d}", ctx.t("points.valid_to")));
     }
     let tag = if r.stock == 0 {
         Tag::new(ctx.t("points.out_of_stock_tag"), Tone::Grey)
@@ -106,7 +113,15 @@ fn shop_item(ctx: &PageCtx, c: &CommunityRef, d: &ShopData, r: &Reward, refusal:
             )),
         }
     });
-    ShopItem { title: r.name.clone(), tag: Some(tag), text: r.description.clone(), cells, redeem }
+    ShopItem {
+        title: r.name.clone(),
+        tag: Some(tag),
+        picture: d.pictures.get(&r.id).cloned(),
+        price: ctx.tr("points.n_points", "n", fmt::thousands(r.price)),
+        facts: facts.join(" · "),
+        text: r.description.clone(),
+        redeem,
+    }
 }
 
 /// The shop from what was read; `r` shows a refused redemption.
@@ -197,8 +212,7 @@ fn redemption_view(ctx: PageCtx, code: &str, d: &Redemption, mine: bool) -> Rede
     }
     let cancel = held.then(|| {
         Form::new(ctx.t("points.cancel"), format!("/c/{code}/redemptions/{}/cancel", d.id), ctx.t("points.cancel"))
-            .danger()
-            .confirm(ctx.t("points.cancel_confirm"))
+            .danger(ctx.t("points.cancel_confirm"))
             .folded()
     });
     RedemptionPage {
@@ -413,6 +427,7 @@ mod tests {
             staff: false,
             desk: false,
             key: "k".into(),
+            pictures: Default::default(),
         }
     }
 

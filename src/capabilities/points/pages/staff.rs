@@ -225,8 +225,7 @@ fn decide_forms(ctx: &PageCtx, code: &str, id: i64) -> Vec<Form> {
         Form::new(ctx.t("points.reject"), format!("{action}?reject=1"), ctx.t("points.reject"))
             .input(Input::hidden("decision", "reject"))
             .input(Input::new("reason", ctx.t("points.reason"), InputKind::TextArea).required())
-            .danger()
-            .confirm(ctx.t("points.reject_confirm"))
+            .danger(ctx.t("points.reject_confirm"))
             .folded(),
     ]
 }
@@ -269,7 +268,7 @@ fn record_view(ctx: PageCtx, code: &str, d: &RecordData, r: &Refusal) -> RecordP
             .history
             .iter()
             .map(|h| Item {
-                title: format!("{} · {}", h.actor_name, ctx.t(&format!("audit.{}", h.action))),
+                title: format!("{} · {}", ctx.who(&h.actor_name), ctx.t(&format!("audit.{}", h.action))),
                 sub: fmt::datetime(h.at),
                 ..Item::default()
             })

@@ -137,7 +137,7 @@ fn team_forms(ctx: &PageCtx, code: &str, m: &Mine) -> (Option<Form>, Vec<Form>) 
             )
             .input(Input::hidden("team_id", t.team_id))
             .input(Input::hidden("member", "false"))
-            .danger()
+            .danger(ctx.tr("points.leave_confirm", "team", &t.team))
             .folded()
         })
         .collect();
@@ -464,31 +464,10 @@ pub async fn team_members(
 
 // ---------- public sign-up ----------
 
-#[derive(Template)]
-#[template(path = "points/join.html")]
-pub struct JoinPage {
-    pub ctx: PageCtx,
-    pub title: String,
-    pub alert: Option<String>,
-    pub community: String,
-    pub links: Vec<(String, String)>,
-    pub register: Form,
-}
-
-fn join_view(ctx: PageCtx, code: &str, community: &str, r: &Refusal) -> JoinPage {
+fn join_view(ctx: PageCtx, code: &str, community: &str, r: &Refusal) -> crate::web::joining::SignUpPage {
+    let action = format!("/c/{code}/volunteers/join");
     let register =
-        Form::new(ctx.t("points.register"), format!("/c/{code}/volunteers/join"), ctx.t("points.register_submit"))
-            .input(Input::new("name", ctx.t("field.resident.name"), InputKind::Text).required())
-            .input(
-                Input::new("phone", ctx.t("field.resident.phone"), InputKind::Tel)
-                    .required()
-                    .hint(ctx.t("points.phone_signs_in")),
-            )
-            .input(
-                Input::new("password", ctx.t("auth.password"), InputKind::Password)
-                    .required()
-                    .hint(ctx.t("validation.password_mix")),
-            )
+        crate::web::joining::account_form(&ctx, ctx.t("points.register"), action, ctx.t("points.register_submit"))
             .input(
                 Input::new("id_number", ctx.t("field.resident.id_number"), InputKind::Text)
                     .hint(ctx.t("points.id_number_hint")),
@@ -497,15 +476,8 @@ fn join_view(ctx: PageCtx, code: &str, community: &str, r: &Refusal) -> JoinPage
             .input(Input::new("availability", ctx.t("points.availability"), InputKind::Text))
             .input(Input::new("show_name", ctx.t("points.show_name"), InputKind::Checkbox))
             .refused(r);
-    // A public form: the session's form token is not there, the origin check is.
-    JoinPage {
-        title: ctx.t("points.join_page"),
-        alert: r.alert_for(&[&register]),
-        community: community.to_string(),
-        links: vec![("/login".into(), ctx.t("points.have_account"))],
-        register,
-        ctx,
-    }
+    let (title, intro) = (ctx.t("points.join_page"), ctx.t("points.join_intro"));
+    crate::web::joining::sign_up_view(ctx, title, intro, community, register, r)
 }
 
 pub async fn join_page(State(state): State<AppState>, Page(ctx): Page, Path(code): Path<String>) -> PageResult {

@@ -63,6 +63,30 @@ pub async fn shop(ex: &mut impl Exec, community_id: i64, today: NaiveDate) -> Ap
         .collect())
 }
 
+/// Each reward's picture (its latest photo), for the shop's cards.
+pub async fn pictures(
+    ex: &mut impl Exec,
+    community_id: i64,
+    rewards: &[i64],
+) -> AppResult<std::collections::HashMap<i64, crate::services::media::model::Media>> {
+    let mut b = Builder::new(
+        "SELECT community_id, id, owner_kind, owner_id, mime, bytes, width, height, created_at FROM media WHERE community_id = ",
+    );
+    b.arg(community_id).push(" AND owner_kind = 'reward' AND owner_id IN ").list(rewards.iter().copied());
+    b.push(" ORDER BY id");
+    let all: Vec<crate::services::media::model::Media> = b.build().fetch_all(ex).await?;
+    Ok(all.into_iter().map(|m| (m.owner_id, m)).collect())
+}
+
+/// Photos of rewards are the shop's: anyone with a role in the community sees them.
+pub fn picture_check<'a>(
+    _: &'a AppState,
+    actor: &'a Actor,
+    m: &'a crate::services::media::model::Media,
+) -> futures::future::BoxFuture<'a, AppResult<bool>> {
+    Box::pin(std::future::ready(Ok(actor.sees_community(m.community_id))))
+}
+
 pub async fn reward(ex: &mut impl Exec, community_id: i64, id: i64) -> AppResult<Option<Reward>> {
     Ok(query(format!("{REWARD_SELECT} WHERE r.community_id = $1 AND r.id = $2"))
         .bind(community_id)

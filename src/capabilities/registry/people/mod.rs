@@ -1,5 +1,7 @@
 //! People: the resident registry (with personal data under PIPL) and user accounts.
 
+pub mod joining;
+pub mod joining_pages;
 pub mod posts;
 pub mod users;
 

@@ -50,7 +50,8 @@ pub fn outer_rings(geometry: &Value) -> Vec<Vec<(f64, f64)>> {
 
 /// The shapes and markers fitted to a 640-wide view, keeping the true proportions (an
 /// empty view when there is nothing to draw); `ui::map` draws it.
-pub fn draw(title: &str, shapes: &[Shape], markers: &[Marker]) -> MapView {
+pub fn draw(title: &str, shapes_in: &[Shape], markers_in: &[Marker]) -> MapView {
+    let (shapes, markers) = (shapes_in, markers_in);
     let points =
         shapes.iter().flat_map(|s| s.rings.iter().flatten().copied()).chain(markers.iter().map(|m| (m.lng, m.lat)));
     let (mut min_x, mut min_y, mut max_x, mut max_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
@@ -107,7 +108,31 @@ pub fn draw(title: &str, shapes: &[Shape], markers: &[Marker]) -> MapView {
             }
         })
         .collect();
-    MapView { title: title.into(), width, height: format!("{height:.0}"), shapes, markers }
+    MapView {
+        title: title.into(),
+        width,
+        height: format!("{height:.0}"),
+        shapes,
+        markers,
+        geo: geo(shapes_in, markers_in),
+    }
+}
+
+/// The shapes and markers in degrees, as `assets/basemap.js` draws them over tiles: rings
+/// of `[lat, lng]`, the label, where each leads, and whether it is the one marked.
+fn geo(shapes: &[Shape], markers: &[Marker]) -> String {
+    let shapes: Vec<Value> = shapes
+        .iter()
+        .map(|s| {
+            let rings: Vec<Vec<[f64; 2]>> = s.rings.iter().map(|r| r.iter().map(|(x, y)| [*y, *x]).collect()).collect();
+            serde_json::json!({"label": s.title, "href": s.href, "on": s.highlight, "rings": rings})
+        })
+        .collect();
+    let markers: Vec<Value> = markers
+        .iter()
+        .map(|m| serde_json::json!({"lat": m.lat, "lng": m.lng, "title": m.title, "href": m.href, "cls": m.class}))
+        .collect();
+    serde_json::json!({"shapes": shapes, "markers": markers}).to_string()
 }
 
 fn centre(ring: &[(f64, f64)]) -> (f64, f64) {
@@ -168,6 +193,10 @@ mod tests {
         assert_eq!(map.shapes[0].d.matches('M').count(), 1);
         assert!(map.shapes[0].d.bytes().all(|b| b.is_ascii_digit() || b".,MLZ-".contains(&b)), "path data only");
         assert_eq!(map.markers.len(), 1);
+        let geo: Value = serde_json::from_str(&map.geo).unwrap();
+        assert_eq!(geo["shapes"][0]["rings"][0][1], json!([21.0, 110.01]), "[lat, lng] for the base map");
+        assert_eq!(geo["shapes"][0]["href"], "/c/1/grids/2");
+        assert_eq!(geo["markers"][0]["cls"], "open");
     }
 
     #[test]

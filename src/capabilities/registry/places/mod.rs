@@ -27,6 +27,28 @@ pub async fn grid_names(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<
     Ok(grids)
 }
 
+/// The households an actor's permission reaches in a community, as (id, address) in
+/// natural order: those of their grids and households, or up to 500 of the community for
+/// those who cover it all (a picker, not a list to page through).
+pub async fn households_within(
+    ex: &mut impl Exec,
+    actor: &crate::auth::model::Actor,
+    community_id: i64,
+    perm: crate::auth::model::Permission,
+) -> AppResult<Vec<(i64, String)>> {
+    let reach = actor.access(community_id, perm);
+    let mut b = crate::db::Builder::new("SELECT id, address FROM households WHERE community_id = ");
+    b.arg(community_id).push(" AND archived_at IS NULL");
+    if !reach.all {
+        b.push(" AND (grid_id IN ").list(reach.grids.iter().copied());
+        b.push(" OR id IN ").list(reach.households.iter().copied()).push(")");
+    }
+    b.push(" ORDER BY address LIMIT 500");
+    let mut rows: Vec<(i64, String)> = b.build().fetch_all(ex).await?;
+    crate::natural::sort_by_name(&mut rows, |r| r.1.as_str());
+    Ok(rows)
+}
+
 pub static SUBDISTRICT: EntityDef = EntityDef {
     kind: "subdistrict",
     path: "subdistricts",

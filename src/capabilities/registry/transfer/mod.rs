@@ -348,51 +348,6 @@ fn check_id(
     facts
 }
 
-/// Text a spreadsheet would take for a formula if it were typed in (or saved as CSV and
-/// opened again): `=`, `+`, `-`, `@`, a tab or a carriage return first.
-pub fn formula_like(v: &str) -> bool {
-    v.starts_with(['=', '+', '-', '@', '\t', '\r'])
-}
-
-/// Writes one sheet: a bold header row, frozen, and the rows as text. Every cell is
-/// written as a string, never a formula; one that looks like a formula also carries
-/// Excel's quote prefix, so that editing the cell keeps it text.
-pub fn xlsx_table(sheet: &str, headers: &[&str], rows: &[Vec<String>]) -> anyhow::Result<Vec<u8>> {
-    xlsx_book(&[(sheet, headers, rows)])
-}
-
-/// Writes a workbook of such sheets: (name, headers, rows).
-pub fn xlsx_book(sheets: &[(&str, &[&str], &[Vec<String>])]) -> anyhow::Result<Vec<u8>> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    let quoted = rust_xlsxwriter::Format::new().set_quote_prefix();
-    for (sheet, headers, rows) in sheets {
-        let ws = book.add_worksheet();
-        ws.set_name(*sheet)?;
-        for (c, h) in headers.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &bold)?;
-            let widest = rows
-                .iter()
-                .map(|r| r.get(c).map_or(0, |v| v.chars().count()))
-                .max()
-                .unwrap_or(0)
-                .max(h.chars().count());
-            ws.set_column_width(c as u16, (widest as f64 * 2.0 + 2.0).min(60.0))?;
-        }
-        for (r, row) in rows.iter().enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                if formula_like(v) {
-                    ws.write_string_with_format((r + 1) as u32, c as u16, v, &quoted)?;
-                } else {
-                    ws.write_string((r + 1) as u32, c as u16, v)?;
-                }
-            }
-        }
-        ws.set_freeze_panes(1, 0)?;
-    }
-    Ok(book.save_to_buffer()?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,7 +397,9 @@ mod tests {
         let (gbk, _, _) = encoding_rs::GBK.encode("姓名,小区,网格\n张三,海盛花园,第一网格\n");
         let t = read_table(&gbk).unwrap();
         assert_eq!(t[1], ["张三", "海盛花园", "第一网格"]);
-        let bytes = xlsx_table("居民", &["姓名", "网格"], &[vec!["李四".into(), "第一网格".into()]]).unwrap();
+        let bytes =
+            crate::services::sheets::xlsx_table("居民", &["姓名", "网格"], &[vec!["李四".into(), "第一网格".into()]])
+                .unwrap();
         let t = read_table(&bytes).unwrap();
         assert_eq!(t, vec![vec!["姓名".to_string(), "网格".into()], vec!["李四".into(), "第一网格".into()]]);
     }

@@ -3,8 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::store::{self, Mode, Report};
 use crate::auth::guard::CommunityRef;
@@ -102,19 +101,6 @@ pub async fn export(
 ) -> Result<Response, crate::web::PageError> {
     let c = crate::auth::guard::visible_community(&state.db, &actor, &code).await?;
     let rows = store::export_rows(&state.db, &actor, c.id).await?;
-    let bytes = super::xlsx_table("居民登记", &store::EXPORT_COLUMNS, &rows)?;
-    Ok(xlsx_download(&format!("{}-居民登记.xlsx", c.name), bytes))
-}
-
-/// An `.xlsx` file as a download.
-pub fn xlsx_download(filename: &str, bytes: Vec<u8>) -> Response {
-    let encoded = crate::web::fmt::urlencode(filename);
-    (
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"export.xlsx\"; filename*=UTF-8''{encoded}")),
-        ],
-        bytes,
-    )
-        .into_response()
+    let bytes = crate::services::sheets::xlsx_table("居民登记", &store::EXPORT_COLUMNS, &rows)?;
+    Ok(crate::services::sheets::download(&c.name, "居民登记", bytes))
 }

@@ -38,7 +38,14 @@ pub struct Line {
     pub created: String,
 }
 
-async fn lines(state: &AppState, ctx: &PageCtx, items: &[Ticket], community_ids: &[i64]) -> AppResult<Vec<Line>> {
+/// The lines as shown; `many` names each line's community (a subdistrict's list).
+async fn lines(
+    state: &AppState,
+    ctx: &PageCtx,
+    items: &[Ticket],
+    community_ids: &[i64],
+    many: bool,
+) -> AppResult<Vec<Line>> {
     let cats = category_names(state, community_ids).await?;
     let mut codes = crate::db::Builder::new("SELECT id, code, name FROM communities WHERE id IN ");
     codes.list(community_ids.iter().copied());
@@ -52,7 +59,6 @@ async fn lines(state: &AppState, ctx: &PageCtx, items: &[Ticket], community_ids:
         .map(|(id, code, name)| (id, (code, name)))
         .collect();
     let (grids, owners) = grid_and_owner_names(&mut conn, items).await?;
-    let many = community_ids.len() > 1;
     let now = crate::db::now_ms();
     Ok(items
         .iter()
@@ -143,6 +149,8 @@ struct ListTemplate {
     statuses: Vec<(String, String, bool)>,
     categories: Vec<(String, String, bool)>,
     grids: Vec<(String, String, bool)>,
+    /// The communities to pick one out of, over a subdistrict.
+    places: Vec<(String, String, bool)>,
     q: String,
     overdue: bool,
     from: String,
@@ -244,7 +252,17 @@ async fn list_page(
     qs: String,
     views: Vec<View>,
 ) -> PageResult {
-    let ids: Vec<i64> = communities.iter().map(|c| c.id).collect();
+    // Over a subdistrict, one community can be picked out (`?community=` its code).
+    let picked = query_param(&qs, "community").unwrap_or_default();
+    let mut places = Vec::new();
+    if communities.len() > 1 {
+        places.push((String::new(), ctx.t("common.all"), picked.is_empty()));
+        places.extend(communities.iter().map(|c| (c.code.clone(), c.name.clone(), c.code == picked)));
+    }
+    let ids: Vec<i64> = match communities.iter().find(|c| c.code == picked) {
+        Some(c) => vec![c.id],
+        None => communities.iter().map(|c| c.id).collect(),
+    };
     let view =
         query_param(&qs, "view").and_then(|v| views.iter().find(|x| x.as_str() == v).copied()).unwrap_or(views[0]);
     let f = filters_from(&qs)?;
@@ -296,14 +314,15 @@ async fn list_page(
         [c] => Some(format!("/c/{}/tickets/new", c.code)),
         _ => None,
     };
-    let many = ids.len() > 1;
+    let many = communities.len() > 1;
     let tmpl = ListTemplate {
+        places,
         columns: columns(&ctx, many, f.sort),
         many,
         title: ctx.t(if asker { "nav.my_requests" } else { "ticket.title" }),
         asker,
         ask,
-        lines: lines(&state, &ctx, &result.items, &ids).await?,
+        lines: lines(&state, &ctx, &result.items, &ids, many).await?,
         total: result.total,
         page,
         pages,

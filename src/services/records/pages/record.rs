@@ -61,7 +61,7 @@ pub fn audit_views(ctx: &PageCtx, def: &EntityDef, entries: Vec<audit::Entry>) -
         .into_iter()
         .map(|e| AuditView {
             at: fmt::datetime(e.at),
-            who: e.actor_name.clone(),
+            who: ctx.who(&e.actor_name),
             action: ctx.t(&format!("audit.{}", e.action)),
             changes: e
                 .changes()
