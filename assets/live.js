@@ -22,7 +22,7 @@
   // "All" in a list of lines to pick picks (or unpicks) every line.
   document.addEventListener("change", function (e) {
     if (!e.target.matches("[data-pick-all]")) return;
-    e.target.form.querySelectorAll(".pick-line input[type=checkbox]").forEach(function (b) {
+    e.target.form.querySelectorAll(".pick-line input[type=checkbox], .pick-row input[type=checkbox]").forEach(function (b) {
       b.checked = e.target.checked;
     });
   });

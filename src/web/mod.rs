@@ -467,10 +467,12 @@ pub enum Notice {
     Applied,
     Bound,
     Declined,
+    DispatchedPicked,
+    DispatchedSome,
 }
 
 impl Notice {
-    pub const ALL: [Notice; 30] = [
+    pub const ALL: [Notice; 32] = [
         Notice::Saved,
         Notice::Created,
         Notice::Archived,
@@ -501,6 +503,8 @@ impl Notice {
         Notice::Applied,
         Notice::Bound,
         Notice::Declined,
+        Notice::DispatchedPicked,
+        Notice::DispatchedSome,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -535,6 +539,8 @@ impl Notice {
             Notice::Applied => "applied",
             Notice::Bound => "bound",
             Notice::Declined => "declined",
+            Notice::DispatchedPicked => "dispatched_picked",
+            Notice::DispatchedSome => "dispatched_some",
         }
     }
 

@@ -235,6 +235,7 @@ fn streaks_table(ctx: &PageCtx, streaks: &[(i64, String, i64, i64, i64)]) -> Tab
             })
             .collect(),
         empty: String::new(),
+        sort: Vec::new(),
     }
 }
 

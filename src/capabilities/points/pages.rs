@@ -23,8 +23,8 @@ pub use honor_roll::{HonorQuery, honor};
 pub use pictures::{picture_page, set_picture};
 pub use rewards::{cancel, handover, handover_page, redeem, redemption_page, shop};
 pub use staff::{
-    SearchQuery, StatusQuery, approve_picked, decide, record_page, review, staff_sign_up, volunteer_list,
-    volunteer_page,
+    SearchQuery, StatusQuery, VolunteerSort, approve_picked, decide, record_page, review, staff_sign_up,
+    volunteer_list, volunteer_page,
 };
 pub use volunteer::{add_record, join, join_page, my_service, register, team_members, teams, update_profile};
 

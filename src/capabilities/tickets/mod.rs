@@ -133,6 +133,7 @@ fn routes() -> Router<AppState> {
     let upload = || DefaultBodyLimit::max(UPLOAD_LIMIT);
     Router::new()
         .route("/c/{code}/tickets", get(pages::list).post(pages::create).layer(upload()))
+        .route("/c/{code}/tickets/dispatch", post(pages::dispatch_picked))
         .route("/c/{code}/tickets/new", get(pages::new_page))
         .route("/c/{code}/tickets/map", get(pages::map_page))
         .route("/c/{code}/tickets/stats", get(pages::community_stats))

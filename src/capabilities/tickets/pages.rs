@@ -2,6 +2,7 @@
 //! the map of open tickets, statistics with charts, the inbox, and household plates.
 
 mod detail;
+mod dispatching;
 mod homepage;
 mod lists;
 mod plates;
@@ -9,6 +10,7 @@ mod statistics;
 mod submitting;
 
 pub use detail::{ActionView, act, show};
+pub use dispatching::dispatch_picked;
 pub use homepage::home;
 pub use lists::{Line, filters_from, list, map_page, subdistrict_list};
 pub use plates::{Plate, grid_plates, household_plate, plate_form, plate_submit, plate_token};

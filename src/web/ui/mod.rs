@@ -146,11 +146,20 @@ pub struct Table {
     pub head: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
     pub empty: String,
+    /// Per column, for a table the server sorts: where a click on its head sorts by it
+    /// (empty: it does not sort) and how it is sorted now (`ascending`, `descending`, or
+    /// empty). None for a table that does not sort.
+    pub sort: Vec<(String, &'static str)>,
 }
 
 impl Table {
     pub fn head_at(&self, i: impl std::borrow::Borrow<usize>) -> &str {
         self.head.get(*i.borrow()).map(String::as_str).unwrap_or("")
+    }
+
+    /// The column's sorting link and state, empty when it does not sort.
+    pub fn sort_at(&self, i: impl std::borrow::Borrow<usize>) -> (&str, &str) {
+        self.sort.get(*i.borrow()).map(|(h, w)| (h.as_str(), *w)).unwrap_or(("", ""))
     }
 }
 
@@ -465,7 +474,12 @@ mod tests {
             stats: vec![Stat { label: x.into(), value: "3".into(), href: None }],
             items: vec![Item { title: x.into(), sub: x.into(), href: Some("/i".into()), tag: None }],
             empty: "none".into(),
-            table: Table { head: vec![x.into()], rows: vec![vec![Cell::link(x, "/t")]], empty: String::new() },
+            table: Table {
+                head: vec![x.into()],
+                rows: vec![vec![Cell::link(x, "/t")]],
+                empty: String::new(),
+                sort: Vec::new(),
+            },
             form: Form::new(x, "/f", x).input(Input::new("name", x, InputKind::Text).value(x)).refused(&refusal),
             csrf: "token".into(),
             bars: Bars::new(x, &[(x.to_string(), 3.0), ("b".into(), 1.5)], "人"),

@@ -386,3 +386,56 @@ async fn the_subdistrict_picks_one_community_out_of_its_ticket_list() {
         assert_eq!(n, 1, "ticket {id} is {LIANJIANG}'s");
     }
 }
+
+/// Staff at a desk pick lines of the table and send them to one grid worker at once; a
+/// ticket that can no longer be dispatched is left as it is and counted apart.
+#[tokio::test]
+async fn staff_dispatch_the_picked_tickets_to_one_person() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let c = app.community_id(HS).await;
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
+    let waiting: Vec<i64> =
+        query("SELECT id FROM tickets WHERE community_id = $1 AND status IN ('submitted', 'dispatched', 'reopened') ORDER BY id LIMIT 3")
+            .bind(c)
+            .scalars(&mut conn)
+            .await
+            .unwrap();
+    let closed: i64 = query("SELECT MIN(id) FROM tickets WHERE community_id = $1 AND status = 'closed'")
+        .bind(c)
+        .scalar(&mut conn)
+        .await
+        .unwrap();
+    drop(conn);
+    assert_eq!(waiting.len(), 3, "the demo has tickets waiting for dispatch");
+    let page = app.get(&format!("/c/{HS}/tickets?view=all")).await.text();
+    assert!(page.contains("派给所选") && page.contains(r#"name="ids""#), "picking on the desktop table");
+    let grid = app.user_id("grid").await.to_string();
+
+    let none = app.post_form(&format!("/c/{HS}/tickets/dispatch"), &[("owner_user_id", grid.as_str())]).await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(visible_text(&none.text()).contains("请先勾选要派出的工单"));
+
+    let mut fields: Vec<(&str, String)> = waiting.iter().map(|id| ("ids", id.to_string())).collect();
+    fields.push(("ids", closed.to_string()));
+    fields.push(("owner_user_id", grid.clone()));
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let sent = app.post_form(&format!("/c/{HS}/tickets/dispatch"), &pairs).await;
+    assert_eq!(sent.location(), format!("/c/{HS}/tickets?view=all&n=3&ok=dispatched_some"));
+    assert!(visible_text(&app.get(&sent.location()).await.text()).contains("已派出 3 件"));
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
+    for id in waiting {
+        let (status, owner): (String, Option<i64>) =
+            query("SELECT status, owner_user_id FROM tickets WHERE community_id = $1 AND id = $2")
+                .bind(c)
+                .bind(id)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+        assert_eq!((status.as_str(), owner), ("dispatched", Some(app.user_id("grid").await)));
+    }
+    drop(conn);
+    app.sign_in("grid").await;
+    let refused = app.post_form(&format!("/c/{HS}/tickets/dispatch"), &[("ids", "1"), ("owner_user_id", "1")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "the desk's, not the grid worker's");
+}

@@ -70,6 +70,7 @@ pub fn stats_view(
                 })
                 .collect(),
             empty: ctx.t("list.empty"),
+            sort: Vec::new(),
         }
     });
     StatsPage {

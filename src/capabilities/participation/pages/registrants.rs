@@ -242,6 +242,7 @@ fn registrations_table(ctx: &PageCtx, code: &str, list: &[store::Listed]) -> Tab
             })
             .collect(),
         empty: ctx.t("list.empty"),
+        sort: Vec::new(),
     }
 }
 

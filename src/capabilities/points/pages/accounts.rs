@@ -107,6 +107,7 @@ fn rule_table(ctx: &PageCtx, rules: &[Rule], now: i64) -> Table {
         .collect(),
         rows,
         empty: ctx.t("list.empty"),
+        sort: Vec::new(),
     }
 }
 
@@ -169,6 +170,7 @@ fn journal_table(ctx: &PageCtx, journal: &[(Movement, String, String)]) -> Table
             })
             .collect(),
         empty: ctx.t("list.empty"),
+        sort: Vec::new(),
     }
 }
 

@@ -71,6 +71,7 @@ fn row_table(ctx: &PageCtx, rows: &[stats::Row]) -> Table {
             })
             .collect(),
         empty: ctx.t("list.empty"),
+        sort: Vec::new(),
     }
 }
 

@@ -152,6 +152,7 @@ fn honor_view(ctx: PageCtx, c: &CommunityRef, ask: Ask, d: &HonorData) -> HonorP
             })
             .collect(),
         empty: ctx.t("list.empty"),
+        sort: Vec::new(),
     };
     let commended = d
         .commended

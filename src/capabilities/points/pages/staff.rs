@@ -23,7 +23,7 @@ use crate::services::media::{self, Media};
 use crate::time::hours;
 use crate::web::AppState;
 use crate::web::form::{CsrfForm, list, opt, text};
-use crate::web::ui::{self, Form, Input, InputKind, Item, Refusal, Stat, Tab, Tag};
+use crate::web::ui::{self, Cell, Form, Input, InputKind, Item, Refusal, Stat, Tab, Table, Tag};
 use crate::web::{Notice, PageCtx, PageResult, SignedPage, done, fmt, render};
 
 // ---------- the review queue ----------
@@ -333,9 +333,28 @@ pub async fn decide(
 
 // ---------- the volunteers ----------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct SearchQuery {
     q: Option<String>,
+    sort: Option<String>,
+}
+
+crate::text_enum! {
+    /// How the volunteers' table is sorted: by number (as registered), by name, or newest first.
+    pub enum VolunteerSort {
+        Number = "number",
+        Name = "name",
+        Joined = "joined",
+    }
+}
+
+/// Sorts the volunteers as asked; names in natural order.
+pub fn sort_volunteers(list: &mut [store::Volunteer], by: VolunteerSort) {
+    match by {
+        VolunteerSort::Number => list.sort_by(|a, b| crate::natural::cmp(&a.number, &b.number)),
+        VolunteerSort::Name => list.sort_by(|a, b| crate::natural::cmp(&a.name, &b.name)),
+        VolunteerSort::Joined => list.sort_by(|a, b| b.joined_at.cmp(&a.joined_at).then(a.id.cmp(&b.id))),
+    }
 }
 
 #[derive(Template)]
@@ -346,13 +365,21 @@ pub struct VolunteersPage {
     pub alert: Option<String>,
     pub search: Form,
     pub total: String,
-    pub volunteers: Vec<Item>,
+    /// A table on a desktop, a card per volunteer on a phone; sorted by its heads.
+    pub volunteers: Table,
     pub links: Vec<(String, String)>,
     /// Signing someone up.
     pub sign_up: Form,
 }
 
-fn volunteers_view(ctx: PageCtx, code: &str, q: &str, list: &[store::Volunteer], r: &Refusal) -> VolunteersPage {
+fn volunteers_view(
+    ctx: PageCtx,
+    code: &str,
+    q: &str,
+    by: VolunteerSort,
+    list: &[store::Volunteer],
+    r: &Refusal,
+) -> VolunteersPage {
     let search = Form::new("", format!("/c/{code}/volunteers?find=1"), ctx.t("common.search"))
         .input(Input::new("q", ctx.t("points.search_volunteer"), InputKind::Text).value(q))
         .get();
@@ -375,15 +402,7 @@ fn volunteers_view(ctx: PageCtx, code: &str, q: &str, list: &[store::Volunteer],
         alert: r.alert_for(&[&sign_up]),
         search,
         total: ctx.tr("list.total", "n", list.len()),
-        volunteers: list
-            .iter()
-            .map(|v| Item {
-                title: format!("{} {}", v.name, v.number),
-                sub: v.skills().join("、"),
-                href: Some(format!("/c/{code}/volunteers/{}", v.id)),
-                tag: None,
-            })
-            .collect(),
+        volunteers: volunteer_table(&ctx, code, q, by, list),
         links: vec![
             (format!("/c/{code}/service-records"), ctx.t("points.review")),
             (format!("/c/{code}/volunteers/join"), ctx.t("points.join_page")),
@@ -393,18 +412,69 @@ fn volunteers_view(ctx: PageCtx, code: &str, q: &str, list: &[store::Volunteer],
     }
 }
 
+/// The volunteers as a table: the number leads to the volunteer; number, name and joining
+/// date sort it.
+fn volunteer_table(ctx: &PageCtx, code: &str, q: &str, by: VolunteerSort, list: &[store::Volunteer]) -> Table {
+    let href = |s: VolunteerSort| {
+        let mut qs = form_urlencoded::Serializer::new(String::new());
+        if !q.is_empty() {
+            qs.append_pair("q", q);
+        }
+        qs.append_pair("sort", s.as_str());
+        format!("/c/{code}/volunteers?{}", qs.finish())
+    };
+    let way = |s: VolunteerSort| match (s == by, s) {
+        (false, _) => "",
+        (true, VolunteerSort::Joined) => "descending",
+        (true, _) => "ascending",
+    };
+    let sortable = |s: VolunteerSort| (href(s), way(s));
+    Table {
+        head: ["points.number", "field.resident.name", "points.skills", "points.availability", "points.joined"]
+            .iter()
+            .map(|k| ctx.t(k))
+            .collect(),
+        rows: list
+            .iter()
+            .map(|v| {
+                vec![
+                    Cell::link(&v.number, format!("/c/{code}/volunteers/{}", v.id)),
+                    Cell::text(&v.name),
+                    Cell::text(v.skills().join("、")),
+                    Cell::text(v.availability.clone().unwrap_or_default()),
+                    Cell::text(fmt::to_cst(v.joined_at).format("%Y-%m-%d").to_string()),
+                ]
+            })
+            .collect(),
+        empty: ctx.t("list.empty"),
+        sort: vec![
+            sortable(VolunteerSort::Number),
+            sortable(VolunteerSort::Name),
+            (String::new(), ""),
+            (String::new(), ""),
+            sortable(VolunteerSort::Joined),
+        ],
+    }
+}
+
 async fn volunteers_page(
     state: &AppState,
     ctx: PageCtx,
     actor: &Actor,
     c: &CommunityRef,
-    q: &str,
+    q: &SearchQuery,
     r: &Refusal,
 ) -> PageResult {
+    let by = match q.sort.as_deref().filter(|s| !s.is_empty()) {
+        None => VolunteerSort::Number,
+        Some(s) => VolunteerSort::parse(s).ok_or_else(|| AppError::field("sort", "validation.choice"))?,
+    };
+    let text = q.q.as_deref().unwrap_or("");
     let mut conn = state.db.read().await?;
-    let list = store::volunteers(&mut conn, actor, c.id, q).await?;
+    let mut list = store::volunteers(&mut conn, actor, c.id, text).await?;
     drop(conn);
-    render(&volunteers_view(ctx, &c.code, q, &list, r))
+    sort_volunteers(&mut list, by);
+    render(&volunteers_view(ctx, &c.code, text, by, &list, r))
 }
 
 pub async fn volunteer_list(
@@ -414,7 +484,7 @@ pub async fn volunteer_list(
     Query(q): Query<SearchQuery>,
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
-    volunteers_page(&state, ctx, &actor, &c, q.q.as_deref().unwrap_or(""), &Refusal::none()).await
+    volunteers_page(&state, ctx, &actor, &c, &q, &Refusal::none()).await
 }
 
 fn initial_password() -> String {
@@ -456,13 +526,9 @@ pub async fn staff_sign_up(
         }),
         Err(e) => {
             let action = format!("/c/{code}/volunteers");
-            ui::refused(
-                e,
-                ctx,
-                &m,
-                &action,
-                |ctx, r| async move { volunteers_page(&state, ctx, &actor, &c, "", &r).await },
-            )
+            ui::refused(e, ctx, &m, &action, |ctx, r| async move {
+                volunteers_page(&state, ctx, &actor, &c, &SearchQuery::default(), &r).await
+            })
             .await
         }
     }
@@ -653,9 +719,50 @@ mod tests {
             alert: Some("有几项需要修改".into()),
             ..Refusal::default()
         };
-        let html = volunteers_view(crate::web::tests::ctx(), "1", "<b>q</b>", &[], &r).render().unwrap();
+        let html = volunteers_view(crate::web::tests::ctx(), "1", "<b>q</b>", VolunteerSort::Number, &[], &r)
+            .render()
+            .unwrap();
         assert!(html.contains(r#"id="e-c-1-volunteers-phone""#) && html.contains("这个手机号已注册"), "{html}");
         assert!(!html.contains("<b>q"), "the search stays text");
         assert!(html.contains(r#"method="get" action="/c/1/volunteers?find=1""#));
+    }
+
+    fn volunteer(id: i64, number: &str, name: &str, joined_at: i64) -> store::Volunteer {
+        store::Volunteer {
+            community_id: 1,
+            id,
+            user_id: id * 10,
+            number: number.into(),
+            name: name.into(),
+            resident_id: None,
+            grid_id: None,
+            id_number_masked: None,
+            skills: "|理发|".into(),
+            availability: None,
+            show_name: false,
+            joined_at,
+            archived_at: None,
+        }
+    }
+
+    /// Staff at a desk sort the volunteers by number, name or who joined last, from the
+    /// table's heads; the search stays in the links.
+    #[test]
+    fn the_volunteers_table_sorts_by_its_heads() {
+        let mut list =
+            vec![volunteer(1, "V-10", "张十", 300), volunteer(2, "V-2", "李二", 100), volunteer(3, "V-1", "王一", 200)];
+        sort_volunteers(&mut list, VolunteerSort::Number);
+        assert_eq!(list.iter().map(|v| v.id).collect::<Vec<_>>(), [3, 2, 1], "V-1 < V-2 < V-10");
+        sort_volunteers(&mut list, VolunteerSort::Joined);
+        assert_eq!(list.iter().map(|v| v.id).collect::<Vec<_>>(), [1, 3, 2], "newest first");
+        let page =
+            volunteers_view(crate::web::tests::ctx(), "c1", "张", VolunteerSort::Joined, &list, &Refusal::none());
+        let html = page.render().unwrap();
+        assert!(
+            html.contains(r#"aria-sort="descending"><a href="/c/c1/volunteers?q=%E5%BC%A0&#38;sort=joined""#),
+            "{html}"
+        );
+        assert!(html.contains(r#"href="/c/c1/volunteers?q=%E5%BC%A0&#38;sort=name""#), "{html}");
+        assert!(html.contains(r#"<a href="/c/c1/volunteers/1">V-10</a>"#));
     }
 }

@@ -215,9 +215,10 @@ async fn load_show(state: &AppState, community_id: i64, t: &Ticket, needs_target
     Ok(ShowData { category, owner, pool, grid, photos, point, shapes, whistles, history, targets })
 }
 
-/// Reads the people, teams and partner units a ticket can be sent to.
-async fn load_targets(conn: &mut impl Exec, community_id: i64) -> AppResult<Targets> {
-    let people = query(
+/// The people a ticket can be sent to, as (id, name): those with a working role in the
+/// community.
+pub(super) async fn dispatch_people(conn: &mut impl Exec, community_id: i64) -> AppResult<Vec<(String, String)>> {
+    Ok(query(
         "SELECT DISTINCT u.id, u.display_name FROM users u JOIN grants g ON g.user_id = u.id
              WHERE g.community_id = $1 AND g.role IN ('grid_worker', 'community_staff', 'community_secretary', 'volunteer', 'party_member') AND u.disabled_at IS NULL ORDER BY u.display_name",
     )
@@ -226,7 +227,12 @@ async fn load_targets(conn: &mut impl Exec, community_id: i64) -> AppResult<Targ
     .await?
     .into_iter()
     .map(|(i, n)| (i.to_string(), n))
-    .collect();
+    .collect())
+}
+
+/// Reads the people, teams and partner units a ticket can be sent to.
+async fn load_targets(conn: &mut impl Exec, community_id: i64) -> AppResult<Targets> {
+    let people = dispatch_people(&mut *conn, community_id).await?;
     let teams = query("SELECT id, name FROM teams WHERE community_id = $1 AND archived_at IS NULL ORDER BY name")
         .bind(community_id)
         .fetch_all::<(i64, String)>(conn)

@@ -151,6 +151,8 @@ struct ListTemplate {
     grids: Vec<(String, String, bool)>,
     /// The communities to pick one out of, over a subdistrict.
     places: Vec<(String, String, bool)>,
+    /// Picking lines of the desktop table to dispatch them together (staff).
+    dispatch: Option<super::dispatching::Dispatch>,
     q: String,
     overdue: bool,
     from: String,
@@ -315,7 +317,15 @@ async fn list_page(
         _ => None,
     };
     let many = communities.len() > 1;
+    let dispatch = match communities.as_slice() {
+        [c] if super::dispatching::dispatches(&actor, c.id) => Some(super::dispatching::Dispatch {
+            action: format!("/c/{}/tickets/dispatch", c.code),
+            people: super::detail::dispatch_people(&mut state.db.read().await?, c.id).await?,
+        }),
+        _ => None,
+    };
     let tmpl = ListTemplate {
+        dispatch,
         places,
         columns: columns(&ctx, many, f.sort),
         many,
