@@ -40,6 +40,21 @@ fn free_port() -> u16 {
 
 /// Starts chromedriver and a headless Chromium; `None` when they are not installed.
 async fn browser(phone: bool) -> Option<Browser> {
+    browser_with(phone, Vec::new()).await
+}
+
+/// A phone whose camera films `video` (a Y4M file), its use allowed without asking.
+async fn phone_filming(video: &std::path::Path) -> Option<Browser> {
+    let camera = vec![
+        "--use-fake-ui-for-media-stream".to_string(),
+        "--use-fake-device-for-media-stream".into(),
+        format!("--use-file-for-fake-video-capture={}", video.display()),
+    ];
+    browser_with(true, camera).await
+}
+
+/// A browser with these Chromium arguments besides the usual ones.
+async fn browser_with(phone: bool, extra: Vec<String>) -> Option<Browser> {
     let driver_path = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists());
@@ -75,6 +90,7 @@ async fn browser(phone: bool) -> Option<Browser> {
     if !phone {
         args.push("--window-size=1366,900".into());
     }
+    args.extend(extra);
     let mut options = json!({ "args": args, "binary": "/usr/bin/chromium" });
     if phone {
         options["mobileEmulation"] = json!({ "deviceMetrics": { "width": 360, "height": 740, "pixelRatio": 2.0 }, "userAgent": "Mozilla/5.0 (Linux; Android 13) Mobile" });
@@ -233,6 +249,12 @@ async fn staff_on_a_desktop_fix_a_form_from_its_inline_errors() {
     c.wait().for_element(Locator::Css(".notice")).await.unwrap();
     let body = c.find(Locator::Css("main")).await.unwrap().text().await.unwrap();
     assert!(body.contains("测试居民") && body.contains("136****5678"), "{body}");
+
+    // The tickets as a table with the columns staff work by, lines to pick and dispatch.
+    c.goto(&format!("{base}/c/{HS}/tickets?view=all")).await.unwrap();
+    assert!(visible(c, "table.ticket-table").await, "the table shows on a desktop");
+    assert!(visible(c, "#dispatch-picked .pick-bar button").await, "and 派给所选 under it");
+    assert!(!visible(c, "ul.tickets").await, "the phone's cells do not");
 
     // The map of the community draws its grids; a click opens a grid.
     c.goto(&format!("{base}/c/{HS}/map")).await.unwrap();
@@ -419,23 +441,72 @@ async fn a_volunteer_on_a_phone_records_a_service_and_redeems_a_reward() {
     screenshot(d, "phone-handover.png").await;
 }
 
-/// A PNG of `text` as a QR code, as a phone's photo of the screen would show it.
-fn qr_png(text: &str, path: &std::path::Path) {
+/// `text` as a QR code, black on white with its quiet zone, as a phone's camera sees it.
+fn qr_image(text: &str) -> image::GrayImage {
     let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
     let (width, scale, quiet) = (code.width() as u32, 8, 4);
     let side = (width + 2 * quiet) * scale;
-    let mut img = image::RgbImage::from_pixel(side, side, image::Rgb([255, 255, 255]));
+    let mut img = image::GrayImage::from_pixel(side, side, image::Luma([255]));
     for (i, c) in code.to_colors().iter().enumerate() {
         if *c == qrcode::Color::Dark {
             let (x, y) = ((i as u32 % width + quiet) * scale, (i as u32 / width + quiet) * scale);
             for dy in 0..scale {
                 for dx in 0..scale {
-                    img.put_pixel(x + dx, y + dy, image::Rgb([0, 0, 0]));
+                    img.put_pixel(x + dx, y + dy, image::Luma([0]));
                 }
             }
         }
     }
-    img.save(path).unwrap();
+    img
+}
+
+/// A PNG of `text` as a QR code, as a phone's photo of the screen would show it.
+fn qr_png(text: &str, path: &std::path::Path) {
+    qr_image(text).save(path).unwrap();
+}
+
+/// A short film (Y4M, the raw format Chromium's fake camera plays in a loop) of `text` as a
+/// QR code held up to a 640×480 camera.
+fn qr_film(text: &str, path: &std::path::Path) {
+    let (w, h) = (640u32, 480u32);
+    let qr = qr_image(text);
+    let mut luma = image::GrayImage::from_pixel(w, h, image::Luma([235]));
+    image::imageops::overlay(&mut luma, &qr, i64::from((w - qr.width()) / 2), i64::from((h - qr.height()) / 2));
+    let mut film = format!("YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\n").into_bytes();
+    for _ in 0..10 {
+        film.extend_from_slice(b"FRAME\n");
+        film.extend_from_slice(luma.as_raw());
+        // No colour: both chroma planes at their middle value.
+        film.extend(std::iter::repeat_n(128u8, (w * h / 2) as usize));
+    }
+    std::fs::write(path, film).unwrap();
+}
+
+/// At the desk, staff point the phone's camera at a volunteer's QR code: the code is read
+/// from the film and handed over, nothing typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_at_the_desk_hand_over_a_reward_by_pointing_the_camera_at_its_code() {
+    let mut app = TestApp::demo().await;
+    let c_id = app.community_id(HS).await;
+    app.sign_in("volunteer").await;
+    let meal = app.scalar("SELECT id FROM rewards WHERE community_id = $1 AND name = '社区食堂餐券'", c_id).await;
+    let held = app.redeem_reward_api(meal).await.json();
+    let code = held["code"].as_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let film = dir.path().join("camera.y4m");
+    qr_film(&code, &film);
+    let Some(desk) = phone_filming(&film).await else { return };
+    let base = serve(&app).await;
+    let d = &desk.client;
+    sign_in(d, &base, "staff").await;
+    d.goto(&format!("{base}/c/{HS}/handover")).await.unwrap();
+    let camera = d.wait().for_element(Locator::Css("[data-scan-camera]")).await.unwrap();
+    assert!(camera.is_displayed().await.unwrap(), "the camera button shows where a camera can be used");
+    press(d, camera).await;
+    assert!(wait_text(d, "核销成功", 15).await, "the code filmed by the camera was handed over");
+    let id = held["id"].as_i64().unwrap();
+    let confirmed = app.scalar("SELECT COUNT(*) FROM redemptions WHERE id = $1 AND status = 'confirmed'", id).await;
+    assert_eq!(confirmed, 1);
 }
 
 #[tokio::test]

@@ -554,6 +554,18 @@ fn refs(v: &[(String, String)]) -> Vec<(&str, &str)> {
     v.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect()
 }
 
+/// One column of staff's table of registrations, row by row.
+fn registration_cells(html: &str, column: usize) -> Vec<String> {
+    let table = html.split("<tbody>").nth(1).unwrap().split("</tbody>").next().unwrap();
+    table
+        .split("<tr>")
+        .skip(1)
+        .map(|row| {
+            visible_text(row.split("<td").nth(column + 1).unwrap().split_once('>').unwrap().1).trim().to_string()
+        })
+        .collect()
+}
+
 async fn app_staff(app: &TestApp) -> linli::auth::model::Actor {
     linli::demo::actor_of(&app.state, app.user_id("staff").await).await.unwrap()
 }
@@ -578,6 +590,18 @@ async fn staff_remind_the_inactive_and_the_figures_add_up_per_community_and_subd
     assert_eq!(reminded, 18 + 104 - active);
     let list = visible_text(&app.get(&format!("/c/{JF}/registrations")).await.text());
     assert!(list.contains("活跃度不足"));
+    // Sorted by activity, the least active come first: the ones to remind.
+    let by_activity = registration_cells(&app.get(&format!("/c/{JF}/registrations?sort=activity")).await.text(), 4);
+    assert_eq!(by_activity.len(), 122);
+    let counts: Vec<i64> = by_activity.iter().map(|a| a.trim_end_matches(" ⚠").parse().unwrap()).collect();
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+    assert!(counts[0] == 0 && counts[121] > 0, "{counts:?}");
+    let newest = registration_cells(&app.get(&format!("/c/{JF}/registrations?sort=registered")).await.text(), 5);
+    let mut days = newest.clone();
+    days.sort_by(|a, b| b.cmp(a));
+    assert_eq!(newest, days, "newest first");
+    let bad = app.get(&format!("/c/{JF}/registrations?sort=price")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let home = visible_text(&app.get("/").await.text());
     assert!(
         home.contains("嘉福社区 · 双报到与需求清单") && home.contains("待确认的完成情况"),

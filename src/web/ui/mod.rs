@@ -163,6 +163,25 @@ impl Table {
     }
 }
 
+/// The sorting links of a table's heads: `keys` holds each column's sort key (None: the
+/// column does not sort), `by` the key sorted by now, `newest_first` the keys that sort
+/// descending, and `href` the page's address for a key.
+pub fn sort_heads(
+    keys: &[Option<&str>],
+    by: &str,
+    newest_first: &[&str],
+    href: impl Fn(&str) -> String,
+) -> Vec<(String, &'static str)> {
+    keys.iter()
+        .map(|k| match k {
+            None => (String::new(), ""),
+            Some(k) if *k != by => (href(k), ""),
+            Some(k) if newest_first.contains(k) => (href(k), "descending"),
+            Some(k) => (href(k), "ascending"),
+        })
+        .collect()
+}
+
 #[derive(Debug, Clone)]
 pub enum InputKind {
     Text,

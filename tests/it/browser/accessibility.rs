@@ -4,7 +4,7 @@
 
 use fantoccini::Client;
 
-use super::{HS, browser, serve, sign_in};
+use super::{HS, browser, screenshot, serve, sign_in};
 use crate::helpers::TestApp;
 
 const AXE: &str = include_str!("../../vendor/axe-4.14.1.min.js");
@@ -47,8 +47,9 @@ async fn small_text(c: &Client) -> Vec<String> {
     found.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
 }
 
-/// The 27 pages, by who opens them (`""`: anyone, signed out).
-async fn pages(app: &TestApp) -> Vec<(&'static str, String)> {
+/// The 27 pages, by who opens them (`""`: anyone, signed out), and the screenshot some of
+/// them give the README and docs (taken on the phone or the desktop its name says).
+async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>)> {
     let community = app.community_id(HS).await;
     let ticket = app.scalar("SELECT MIN(id) FROM tickets WHERE community_id = $1", community).await;
     // The street admin's own subdistrict, 洲心街道.
@@ -56,33 +57,33 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String)> {
     let sub = app.scalar("SELECT subdistrict_id FROM communities WHERE id = $1", zhouxin).await;
     let c = format!("/c/{HS}");
     [
-        ("", "/login".to_string()),
-        ("", "/join".into()),
-        ("", format!("{c}/residents/join")),
-        ("", "/password/forgot".into()),
-        ("", format!("/p/{HS}/honor")),
-        ("", format!("/p/{HS}/council")),
-        ("", format!("/p/{HS}/needs")),
-        ("resident", "/".into()),
-        ("resident", format!("{c}/tickets/new")),
-        ("resident", format!("{c}/tickets?view=mine")),
-        ("resident", "/inbox".into()),
-        ("resident", "/me".into()),
-        ("grid", "/".into()),
-        ("grid", format!("{c}/tickets?view=work")),
-        ("grid", format!("{c}/tickets/{ticket}")),
-        ("grid", format!("{c}/residents")),
-        ("grid", format!("{c}/field-notes")),
-        ("volunteer", format!("{c}/volunteer")),
-        ("volunteer", format!("{c}/shop")),
-        ("staff", format!("{c}/tickets?view=all")),
-        ("staff", format!("{c}/service-records")),
-        ("staff", format!("{c}/points")),
-        ("staff", format!("{c}/needs")),
-        ("staff", format!("{c}/resident-requests")),
-        ("secretary", format!("{c}/users")),
-        ("street", "/".into()),
-        ("street", format!("/subdistricts/{sub}/tickets/stats")),
+        ("", "/login".to_string(), None),
+        ("", "/join".into(), None),
+        ("", format!("{c}/residents/join"), None),
+        ("", "/password/forgot".into(), None),
+        ("", format!("/p/{HS}/honor"), None),
+        ("", format!("/p/{HS}/council"), None),
+        ("", format!("/p/{HS}/needs"), None),
+        ("resident", "/".into(), Some("phone-home-resident")),
+        ("resident", format!("{c}/tickets/new"), None),
+        ("resident", format!("{c}/tickets?view=mine"), None),
+        ("resident", "/inbox".into(), None),
+        ("resident", "/me".into(), None),
+        ("grid", "/".into(), None),
+        ("grid", format!("{c}/tickets?view=work"), None),
+        ("grid", format!("{c}/tickets/{ticket}"), Some("phone-grid-ticket")),
+        ("grid", format!("{c}/residents"), None),
+        ("grid", format!("{c}/field-notes"), None),
+        ("volunteer", format!("{c}/volunteer"), None),
+        ("volunteer", format!("{c}/shop"), Some("phone-shop")),
+        ("staff", format!("{c}/tickets?view=all"), Some("desktop-tickets")),
+        ("staff", format!("{c}/service-records"), None),
+        ("staff", format!("{c}/points"), None),
+        ("staff", format!("{c}/needs"), None),
+        ("staff", format!("{c}/resident-requests"), Some("desktop-resident-requests")),
+        ("secretary", format!("{c}/users"), None),
+        ("street", "/".into(), None),
+        ("street", format!("/subdistricts/{sub}/tickets/stats"), Some("desktop-subdistrict-stats")),
     ]
     .into_iter()
     .collect()
@@ -102,7 +103,7 @@ async fn check_every_page(phone: bool, large: bool) {
         }
     };
     large_text().await;
-    for (role, path) in pages(&app).await {
+    for (role, path, shot) in pages(&app).await {
         if role != who {
             c.delete_all_cookies().await.unwrap();
             large_text().await;
@@ -123,6 +124,9 @@ async fn check_every_page(phone: bool, large: bool) {
                 .as_bool()
                 .unwrap();
             assert!(on, "large text on {path}");
+        }
+        if let Some(name) = shot.filter(|n| !large && n.starts_with(if phone { "phone-" } else { "desktop-" })) {
+            screenshot(c, &format!("{name}.png")).await;
         }
         for v in violations(c)
             .await

@@ -4,7 +4,7 @@
 //! draws it.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use serde_json::{Map, Value};
 
 use super::pairing::pair_item;
@@ -219,7 +219,41 @@ pub struct RegistrationsPage {
     pub register: Form,
 }
 
-fn registrations_table(ctx: &PageCtx, code: &str, list: &[store::Listed]) -> Table {
+crate::text_enum! {
+    /// How staff's registrations are sorted: those waiting first (oldest first), by name,
+    /// the least active first (to remind), or newest first.
+    pub enum RegistrationSort {
+        Status = "status",
+        Name = "name",
+        Activity = "activity",
+        Registered = "registered",
+    }
+}
+
+fn waiting_rank(s: RegistrationStatus) -> u8 {
+    match s {
+        RegistrationStatus::Pending => 0,
+        RegistrationStatus::Accepted => 1,
+        RegistrationStatus::Declined => 2,
+    }
+}
+
+/// Sorts the registrations as asked; names in natural order, ties by registration.
+pub fn sort_registrations(list: &mut [store::Listed], by: RegistrationSort) {
+    let first =
+        |a: &store::Listed, b: &store::Listed| a.r.registered_at.cmp(&b.r.registered_at).then(a.r.id.cmp(&b.r.id));
+    match by {
+        RegistrationSort::Status => {
+            list.sort_by(|a, b| waiting_rank(a.r.status).cmp(&waiting_rank(b.r.status)).then(first(a, b)))
+        }
+        RegistrationSort::Name => list.sort_by(|a, b| crate::natural::cmp(&a.r.name, &b.r.name).then(first(a, b))),
+        RegistrationSort::Activity => list.sort_by(|a, b| a.activity.cmp(&b.activity).then(first(a, b))),
+        RegistrationSort::Registered => list.sort_by(|a, b| first(b, a)),
+    }
+}
+
+fn registrations_table(ctx: &PageCtx, code: &str, list: &[store::Listed], by: RegistrationSort) -> Table {
+    let key = |s: RegistrationSort| Some(s.as_str());
     Table {
         head: vec![
             ctx.t("participation.name"),
@@ -227,6 +261,7 @@ fn registrations_table(ctx: &PageCtx, code: &str, list: &[store::Listed]) -> Tab
             ctx.t("participation.party_org"),
             ctx.t("participation.state"),
             ctx.t("participation.activity"),
+            ctx.t("participation.registered_at"),
         ],
         rows: list
             .iter()
@@ -238,11 +273,24 @@ fn registrations_table(ctx: &PageCtx, code: &str, list: &[store::Listed]) -> Tab
                     Cell::text(&l.r.party_org),
                     Cell::text(ctx.t(&format!("participation.status.{}", l.r.status.as_str()))),
                     Cell::text(activity),
+                    Cell::text(fmt::to_cst(l.r.registered_at).format("%Y-%m-%d").to_string()),
                 ]
             })
             .collect(),
         empty: ctx.t("list.empty"),
-        sort: Vec::new(),
+        sort: ui::sort_heads(
+            &[
+                key(RegistrationSort::Name),
+                None,
+                None,
+                key(RegistrationSort::Status),
+                key(RegistrationSort::Activity),
+                key(RegistrationSort::Registered),
+            ],
+            by.as_str(),
+            &[RegistrationSort::Registered.as_str()],
+            |k| format!("/c/{code}/registrations?sort={k}"),
+        ),
     }
 }
 
@@ -253,11 +301,12 @@ pub fn registrations_view(
     actor: &Actor,
     c: &CommunityRef,
     d: RegistrationsData,
+    by: RegistrationSort,
     r: &Refusal,
 ) -> RegistrationsPage {
     let code = &c.code;
     let below = d.list.iter().filter(|l| l.below).count();
-    let accepted = d.list.iter().filter(|l| l.r.status == RegistrationStatus::Accepted).count();
+    let count = |s: RegistrationStatus| d.list.iter().filter(|l| l.r.status == s).count();
     let stat = |label: String, value: usize| Stat { label, value: value.to_string(), href: None };
     let remind = Form::new(
         ctx.t("participation.remind"),
@@ -288,8 +337,8 @@ pub fn registrations_view(
         alert: r.alert_for(&[&remind, &register]),
         community: c.name.clone(),
         stats: vec![
-            stat(ctx.t("participation.accepted"), accepted),
-            stat(ctx.t("participation.status.pending"), d.list.len() - accepted),
+            stat(ctx.t("participation.accepted"), count(RegistrationStatus::Accepted)),
+            stat(ctx.t("participation.status.pending"), count(RegistrationStatus::Pending)),
             stat(ctx.t("participation.below"), below),
         ],
         links: vec![
@@ -297,7 +346,7 @@ pub fn registrations_view(
             (format!("/c/{code}/participation/stats"), ctx.t("participation.stats")),
         ],
         table_title: ctx.tr("list.total", "n", d.list.len()),
-        table: registrations_table(&ctx, code, &d.list),
+        table: registrations_table(&ctx, code, &d.list, by),
         remind,
         to_confirm,
         register,
@@ -310,19 +359,31 @@ async fn show_registrations(
     ctx: PageCtx,
     actor: &Actor,
     c: &CommunityRef,
+    by: RegistrationSort,
     r: &Refusal,
 ) -> PageResult {
-    let d = load_registrations(state, actor, c).await?;
-    render(&registrations_view(ctx, actor, c, d, r))
+    let mut d = load_registrations(state, actor, c).await?;
+    sort_registrations(&mut d.list, by);
+    render(&registrations_view(ctx, actor, c, d, by, r))
+}
+
+#[derive(serde::Deserialize)]
+pub struct SortQuery {
+    sort: Option<String>,
 }
 
 pub async fn registrations(
     State(state): State<AppState>,
     SignedPage(ctx, actor): SignedPage,
     Path(code): Path<String>,
+    Query(q): Query<SortQuery>,
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
-    show_registrations(&state, ctx, &actor, &c, &Refusal::none()).await
+    let by = match q.sort.as_deref().filter(|s| !s.is_empty()) {
+        None => RegistrationSort::Status,
+        Some(s) => RegistrationSort::parse(s).ok_or_else(|| AppError::field("sort", "validation.choice"))?,
+    };
+    show_registrations(&state, ctx, &actor, &c, by, &Refusal::none()).await
 }
 
 /// Sets the community's threshold and reminds those below it.
@@ -348,13 +409,9 @@ pub async fn remind(
         Ok(n) => Ok(done(&format!("/c/{code}/registrations?n={n}"), Notice::Reminded)),
         Err(e) => {
             let action = format!("/c/{code}/registrations");
-            ui::refused(
-                e,
-                ctx,
-                &m,
-                &action,
-                |ctx, r| async move { show_registrations(&state, ctx, &actor, &c, &r).await },
-            )
+            ui::refused(e, ctx, &m, &action, |ctx, r| async move {
+                show_registrations(&state, ctx, &actor, &c, RegistrationSort::Status, &r).await
+            })
             .await
         }
     }

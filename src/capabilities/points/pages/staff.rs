@@ -415,20 +415,21 @@ fn volunteers_view(
 /// The volunteers as a table: the number leads to the volunteer; number, name and joining
 /// date sort it.
 fn volunteer_table(ctx: &PageCtx, code: &str, q: &str, by: VolunteerSort, list: &[store::Volunteer]) -> Table {
-    let href = |s: VolunteerSort| {
+    let href = |s: &str| {
         let mut qs = form_urlencoded::Serializer::new(String::new());
         if !q.is_empty() {
             qs.append_pair("q", q);
         }
-        qs.append_pair("sort", s.as_str());
+        qs.append_pair("sort", s);
         format!("/c/{code}/volunteers?{}", qs.finish())
     };
-    let way = |s: VolunteerSort| match (s == by, s) {
-        (false, _) => "",
-        (true, VolunteerSort::Joined) => "descending",
-        (true, _) => "ascending",
-    };
-    let sortable = |s: VolunteerSort| (href(s), way(s));
+    let key = |s: VolunteerSort| Some(s.as_str());
+    let sort = ui::sort_heads(
+        &[key(VolunteerSort::Number), key(VolunteerSort::Name), None, None, key(VolunteerSort::Joined)],
+        by.as_str(),
+        &[VolunteerSort::Joined.as_str()],
+        href,
+    );
     Table {
         head: ["points.number", "field.resident.name", "points.skills", "points.availability", "points.joined"]
             .iter()
@@ -447,13 +448,7 @@ fn volunteer_table(ctx: &PageCtx, code: &str, q: &str, by: VolunteerSort, list: 
             })
             .collect(),
         empty: ctx.t("list.empty"),
-        sort: vec![
-            sortable(VolunteerSort::Number),
-            sortable(VolunteerSort::Name),
-            (String::new(), ""),
-            (String::new(), ""),
-            sortable(VolunteerSort::Joined),
-        ],
+        sort,
     }
 }
 
