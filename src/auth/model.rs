@@ -190,6 +190,10 @@ pub enum Permission {
     /// Run participation: accept registrations, publish needs, confirm pledges, pair
     /// households, screen proposals and run the council's meetings and votes.
     ManageParticipation,
+    /// Run events: stations, events and their sessions, publishing and calling off.
+    ManageEvents,
+    /// Help at events: check people in at the door, sign up someone without a phone.
+    HelpAtEvents,
 }
 
 /// How far a permission reaches inside one community.
@@ -253,14 +257,15 @@ fn reach(role: Role, perm: Permission) -> Reach {
             _ => Community,
         },
         Role::GridWorker => match perm {
-            ViewPlaces | FieldWork => Community,
+            ViewPlaces | FieldWork | HelpAtEvents => Community,
             ViewRegistry | EditRegistry | RevealPii | ViewAudit => Grid,
             _ => No,
         },
         // Platform administrators install and configure; they read the registry masked and
         // may not reveal personal values (least privilege).
         Role::PlatformAdmin => match perm {
-            RevealPii | ViewAccessLog | ManagePoints | FieldWork | ReadFieldNotes | ManageParticipation => No,
+            RevealPii | ViewAccessLog | ManagePoints | FieldWork | ReadFieldNotes | ManageParticipation
+            | ManageEvents | HelpAtEvents => No,
             _ => Community,
         },
         Role::SubdistrictAdmin => match perm {

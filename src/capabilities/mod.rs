@@ -2,6 +2,7 @@
 //! capability.
 
 pub mod council;
+pub mod events;
 pub mod fieldwork;
 pub mod participation;
 pub mod points;
@@ -13,7 +14,7 @@ use crate::web::capability::Capability;
 /// The capabilities this server runs, in the order their parts appear on a home page.
 /// Adding one: a folder, a line here, a migration and a locale file.
 pub static ALL: &[&Capability] =
-    &[&tickets::CAP, &points::CAP, &participation::CAP, &council::CAP, &fieldwork::CAP, &registry::CAP];
+    &[&tickets::CAP, &points::CAP, &participation::CAP, &council::CAP, &events::CAP, &fieldwork::CAP, &registry::CAP];
 
 #[cfg(test)]
 mod tests {

@@ -469,10 +469,17 @@ pub enum Notice {
     Declined,
     DispatchedPicked,
     DispatchedSome,
+    SessionsAdded,
+    Published,
+    EventCancelled,
+    Queued,
+    EventSignedUp,
+    SeatClaimed,
+    SignupCancelled,
 }
 
 impl Notice {
-    pub const ALL: [Notice; 32] = [
+    pub const ALL: [Notice; 39] = [
         Notice::Saved,
         Notice::Created,
         Notice::Archived,
@@ -505,6 +512,13 @@ impl Notice {
         Notice::Declined,
         Notice::DispatchedPicked,
         Notice::DispatchedSome,
+        Notice::SessionsAdded,
+        Notice::Published,
+        Notice::EventCancelled,
+        Notice::Queued,
+        Notice::EventSignedUp,
+        Notice::SeatClaimed,
+        Notice::SignupCancelled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -541,6 +555,13 @@ impl Notice {
             Notice::Declined => "declined",
             Notice::DispatchedPicked => "dispatched_picked",
             Notice::DispatchedSome => "dispatched_some",
+            Notice::SessionsAdded => "sessions_added",
+            Notice::Published => "published",
+            Notice::EventCancelled => "event_cancelled",
+            Notice::Queued => "queued",
+            Notice::EventSignedUp => "event_signed_up",
+            Notice::SeatClaimed => "seat_claimed",
+            Notice::SignupCancelled => "signup_cancelled",
         }
     }
 

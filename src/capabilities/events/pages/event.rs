@@ -1,0 +1,507 @@
+//! One event's page: what it is, the actor's own sign-ups (a seat with its code and QR, a
+//! place in the queue, a seat offered to claim), each session with its sign-up button (or
+//! why not), and for staff adding sessions at chosen stations, signing someone up, the door
+//! and publishing or calling off.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use serde_json::{Map, Value};
+
+use super::{community, staff, status_tag, when};
+use crate::auth::guard::CommunityRef;
+use crate::auth::model::{Actor, Permission};
+use crate::capabilities::events::store::{self, Event, Session, Signup, Whom};
+use crate::capabilities::events::{EventStatus, SessionPlan, SessionStatus, SignupStatus, may_sign_up};
+use crate::error::{AppError, AppResult};
+use crate::web::form::{CsrfForm, Fields};
+use crate::web::ui::{self, Form, Input, InputKind, Qr, Refusal, Tag, Tone};
+use crate::web::{AppState, Notice, PageCtx, PageResult, SignedPage, done, render};
+
+/// What an event's page is drawn from.
+pub struct EventData {
+    pub event: Event,
+    pub sessions: Vec<Session>,
+    /// The actor's sign-ups, each with its place in the queue when waiting.
+    pub mine: Vec<(Signup, i64)>,
+    pub stations: Vec<(i64, String)>,
+    pub seated: usize,
+    pub now: i64,
+}
+
+async fn load(state: &AppState, actor: &Actor, c: &CommunityRef, id: i64) -> AppResult<EventData> {
+    let mut conn = state.db.read().await?;
+    let event = store::event_for(&mut conn, actor, c.id, id).await?;
+    let sessions = store::sessions(&mut conn, c.id, id).await?;
+    let mut mine = Vec::new();
+    for s in store::mine(&mut conn, actor, c.id, id).await? {
+        let place = if s.status == SignupStatus::Waiting { store::queue_place(&mut conn, &s).await? } else { 0 };
+        mine.push((s, place));
+    }
+    let stations = store::stations(&mut conn, c.id).await?;
+    let seated = store::roll(&mut conn, c.id, id).await?.len();
+    Ok(EventData { event, sessions, mine, stations, seated, now: crate::db::now_ms() })
+}
+
+/// One of the actor's sign-ups as the page shows it.
+pub struct MySignup {
+    pub title: String,
+    pub tag: Tag,
+    pub lines: Vec<(String, String)>,
+    pub qr: Option<Qr>,
+    pub claim: Option<Form>,
+    pub leave: Form,
+}
+
+/// What staff see besides.
+pub struct StaffPart {
+    pub add: Form,
+    pub on_behalf: Option<Form>,
+    pub publish: Option<Form>,
+    pub cancel: Option<Form>,
+}
+
+#[derive(Template)]
+#[template(path = "events/event.html")]
+pub struct EventPage {
+    pub ctx: PageCtx,
+    pub title: String,
+    pub crumbs: Vec<(String, String)>,
+    pub alert: Option<String>,
+    pub tag: Tag,
+    pub cells: Vec<(String, String)>,
+    pub description: Option<String>,
+    pub links: Vec<(String, String)>,
+    pub mine: Vec<MySignup>,
+    pub sessions_title: String,
+    /// One sign-up form per session: its time and station, and why not when it cannot be.
+    pub sessions: Vec<Form>,
+    pub staff: Option<StaffPart>,
+}
+
+impl EventPage {
+    fn forms(&self) -> Vec<&Form> {
+        let mut out: Vec<&Form> = self.sessions.iter().collect();
+        for m in &self.mine {
+            out.push(&m.leave);
+            out.extend(&m.claim);
+        }
+        if let Some(s) = &self.staff {
+            out.push(&s.add);
+            out.extend([&s.on_behalf, &s.publish, &s.cancel].into_iter().flatten());
+        }
+        out
+    }
+}
+
+fn span(s: &Session) -> String {
+    format!("{}–{}", when(s.starts_at), crate::web::fmt::to_cst(s.ends_at).format("%H:%M"))
+}
+
+fn my_signup(ctx: &PageCtx, code: &str, s: &Signup, place: i64) -> MySignup {
+    let (tag, mut lines) = match s.status {
+        SignupStatus::Seated => (Tag::new(ctx.t("events.signup.seated"), Tone::Green), Vec::new()),
+        SignupStatus::Waiting => (
+            Tag::new(ctx.t("events.signup.waiting"), Tone::Orange),
+            vec![(ctx.t("events.queue_place"), ctx.tr("events.queue_place_n", "n", place))],
+        ),
+        SignupStatus::Offered => (
+            Tag::new(ctx.t("events.signup.offered"), Tone::Blue),
+            vec![(ctx.t("events.claim_by"), s.offered_until.map(when).unwrap_or_default())],
+        ),
+        SignupStatus::Cancelled => (Tag::new(ctx.t("events.signup.cancelled"), Tone::Grey), Vec::new()),
+    };
+    let seated = s.status == SignupStatus::Seated;
+    if seated {
+        lines.push((ctx.t("events.code"), s.code.clone()));
+    }
+    if let Some(at) = s.checked_in_at {
+        lines.push((ctx.t("events.checked_in_at"), when(at)));
+    }
+    let base = format!("/c/{code}/event-signups/{}", s.id);
+    MySignup {
+        title: format!("{} · {}", when(s.starts_at), s.station),
+        tag,
+        lines,
+        qr: if seated { Qr::new(ctx.t("events.code"), &s.code) } else { None },
+        claim: (s.status == SignupStatus::Offered)
+            .then(|| Form::new("", format!("{base}/claim"), ctx.t("events.claim"))),
+        leave: Form::new("", format!("{base}/cancel"), ctx.t("events.leave")).danger(ctx.t("events.leave_confirm")),
+    }
+}
+
+/// A session's sign-up button: 报名 while seats are free, 候补 when full, or why not.
+fn session_form(ctx: &PageCtx, code: &str, d: &EventData, s: &Session) -> Form {
+    let free = (s.capacity - s.held_back - s.taken).max(0);
+    let submit =
+        if free > 0 { ctx.tr("events.sign_up_free", "n", free) } else { ctx.tr("events.join_queue", "n", s.waiting) };
+    let form =
+        Form::new(format!("{} · {}", span(s), s.station), format!("/c/{code}/event-sessions/{}/sign-up", s.id), submit);
+    let held = d.mine.iter().any(|(m, _)| m.session_id == s.id);
+    match may_sign_up(d.event.status, s.status, s.starts_at, d.now) {
+        Err(why) => form.unavailable(ctx.t(why)),
+        Ok(()) if held => form.unavailable(ctx.t("events.already_signed_up")),
+        Ok(()) => form,
+    }
+}
+
+fn staff_part(ctx: &PageCtx, code: &str, d: &EventData, r: &Refusal) -> StaffPart {
+    let id = d.event.id;
+    let base = format!("/c/{code}/events/{id}");
+    let stations = d.stations.iter().map(|(i, n)| (i.to_string(), n.clone())).collect();
+    let add = Form::new(ctx.t("events.add_sessions"), format!("{base}/sessions"), ctx.t("events.add_sessions_submit"))
+        .input(
+            Input::new("station_ids", ctx.t("events.stations"), InputKind::Many(stations))
+                .required()
+                .hint(ctx.t("events.stations_hint")),
+        )
+        .input(Input::new("starts_at", ctx.t("events.starts_at"), InputKind::DateTime).required())
+        .input(Input::new("ends_at", ctx.t("events.ends_at"), InputKind::DateTime).required())
+        .input(Input::new("capacity", ctx.t("events.capacity"), InputKind::Number).required())
+        .input(
+            Input::new("held_back", ctx.t("events.held_back"), InputKind::Number)
+                .value(0)
+                .hint(ctx.t("events.held_back_hint")),
+        );
+    let open: Vec<(String, String)> = d
+        .sessions
+        .iter()
+        .filter(|s| s.status == SessionStatus::Scheduled && s.starts_at > d.now)
+        .map(|s| (s.id.to_string(), format!("{} · {}", span(s), s.station)))
+        .collect();
+    let on_behalf = (d.event.status == EventStatus::Published && !open.is_empty()).then(|| {
+        Form::new(ctx.t("events.on_behalf"), format!("{base}/sign-up"), ctx.t("events.on_behalf_submit"))
+            .input(Input::new("session_id", ctx.t("events.session"), InputKind::Select(open)).required())
+            .input(Input::new("name", ctx.t("events.person_name"), InputKind::Text).required())
+            .input(
+                Input::new("household_id", ctx.t("events.household"), InputKind::Number)
+                    .hint(ctx.t("events.household_hint")),
+            )
+            .folded()
+            .refused(r)
+    });
+    let publish = (d.event.status == EventStatus::Draft).then(|| {
+        Form::new("", format!("{base}/publish"), ctx.t("events.publish")).confirm(ctx.t("events.publish_confirm"))
+    });
+    let cancel = matches!(d.event.status, EventStatus::Draft | EventStatus::Published).then(|| {
+        Form::new(ctx.t("events.cancel"), format!("{base}/cancel"), ctx.t("events.cancel_submit"))
+            .danger(ctx.tr("events.cancel_confirm", "n", d.seated))
+            .folded()
+    });
+    StaffPart { add: add.folded().refused(r), on_behalf, publish, cancel }
+}
+
+pub fn event_view(ctx: PageCtx, actor: &Actor, c: &CommunityRef, d: &EventData, r: &Refusal) -> EventPage {
+    let code = &c.code;
+    let e = &d.event;
+    let mut cells = vec![
+        (ctx.t("events.kind"), ctx.t(&format!("events.kind.{}", e.kind.as_str()))),
+        (ctx.t("events.organiser"), e.organiser.clone()),
+        (ctx.t("events.audience"), ctx.t(&format!("events.audience.{}", e.audience.as_str()))),
+    ];
+    if let Some(b) = &e.brand {
+        cells.insert(0, (ctx.t("events.brand"), b.clone()));
+    }
+    if let Some(n) = e.per_household {
+        cells.push((ctx.t("events.per_household"), n.to_string()));
+    }
+    let mut links = Vec::new();
+    if actor.can(c.id, Permission::HelpAtEvents) && e.status == EventStatus::Published {
+        links.push((format!("/c/{code}/events/{}/check-in", e.id), ctx.t("events.door")));
+    }
+    let mut page = EventPage {
+        title: e.title.clone(),
+        crumbs: vec![(format!("/c/{code}/events"), ctx.t("events.title"))],
+        alert: None,
+        tag: status_tag(&ctx, e.status),
+        cells,
+        description: e.description.clone(),
+        links,
+        mine: d.mine.iter().map(|(s, place)| my_signup(&ctx, code, s, *place)).collect(),
+        sessions_title: ctx.tr("events.sessions_n", "n", d.sessions.len()),
+        sessions: d.sessions.iter().map(|s| session_form(&ctx, code, d, s).refused(r)).collect(),
+        staff: staff(actor, c).then(|| staff_part(&ctx, code, d, r)),
+        ctx,
+    };
+    page.alert = r.alert_for(&page.forms());
+    page
+}
+
+async fn show(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityRef, id: i64, r: &Refusal) -> PageResult {
+    let d = load(state, actor, c, id).await?;
+    render(&event_view(ctx, actor, c, &d, r))
+}
+
+pub async fn event_page(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    show(&state, ctx, &actor, &c, id, &Refusal::none()).await
+}
+
+/// Shows a refused form of the event's page on that page again.
+async fn refused_on(
+    state: AppState,
+    ctx: PageCtx,
+    actor: Actor,
+    c: CommunityRef,
+    event_id: i64,
+    e: AppError,
+    m: &Map<String, Value>,
+    action: &str,
+) -> PageResult {
+    ui::refused(e, ctx, m, action, |ctx, r| async move { show(&state, ctx, &actor, &c, event_id, &r).await }).await
+}
+
+/// Staff add a session at each chosen station.
+pub async fn add_sessions(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+    CsrfForm(m): CsrfForm,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    let mut f = Fields::new(&m);
+    let stations = f.ids("station_ids");
+    let (starts, ends, capacity, held_back) =
+        (f.when("starts_at"), f.when("ends_at"), f.int("capacity"), f.int("held_back"));
+    let result = match (f.checked(), starts, ends, capacity) {
+        (Err(e), ..) => Err(e),
+        (Ok(()), Some(starts_at), Some(ends_at), Some(capacity)) => {
+            let plan = SessionPlan { starts_at, ends_at, capacity, held_back: held_back.unwrap_or(0) };
+            store::add_sessions(&state, &actor, &c, id, &stations, plan).await
+        }
+        (Ok(()), starts, ends, capacity) => Err(AppError::Invalid(
+            [("starts_at", starts.is_none()), ("ends_at", ends.is_none()), ("capacity", capacity.is_none())]
+                .into_iter()
+                .filter(|(_, missing)| *missing)
+                .map(|(field, _)| crate::error::FieldError::new(field, "validation.required"))
+                .collect(),
+        )),
+    };
+    match result {
+        Ok(ids) => Ok(done(&format!("/c/{code}/events/{id}?n={}", ids.len()), Notice::SessionsAdded)),
+        Err(e) => refused_on(state, ctx, actor, c, id, e, &m, &format!("/c/{code}/events/{id}/sessions")).await,
+    }
+}
+
+async fn set_status(state: AppState, ctx: PageCtx, actor: Actor, code: String, id: i64, to: EventStatus) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    let notice = if to == EventStatus::Published { Notice::Published } else { Notice::EventCancelled };
+    match store::set_status(&state, &actor, &c, id, to).await {
+        Ok(_) => Ok(done(&format!("/c/{code}/events/{id}"), notice)),
+        Err(e) => {
+            let action =
+                format!("/c/{code}/events/{id}/{}", if to == EventStatus::Published { "publish" } else { "cancel" });
+            refused_on(state, ctx, actor, c, id, e, &Map::new(), &action).await
+        }
+    }
+}
+
+pub async fn publish(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+    CsrfForm(_): CsrfForm,
+) -> PageResult {
+    set_status(state, ctx, actor, code, id, EventStatus::Published).await
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+    CsrfForm(_): CsrfForm,
+) -> PageResult {
+    set_status(state, ctx, actor, code, id, EventStatus::Cancelled).await
+}
+
+/// Where a sign-up's answer goes: the event's page, saying a seat or the place in the queue.
+fn signed_up(code: &str, s: &Signup, place: i64) -> axum::response::Response {
+    let to = format!("/c/{code}/events/{}", s.event_id);
+    match s.status {
+        SignupStatus::Waiting => done(&format!("{to}?n={place}"), Notice::Queued),
+        _ => done(&to, Notice::EventSignedUp),
+    }
+}
+
+/// A resident signs up for a session from its button.
+pub async fn sign_up(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, session)): Path<(String, i64)>,
+    CsrfForm(m): CsrfForm,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    match store::sign_up(&state, &actor, &c, session, Whom::Me).await {
+        Ok(s) => {
+            let place = store::queue_place(&mut state.db.read().await?, &s).await?;
+            Ok(signed_up(&code, &s, place))
+        }
+        Err(e) => {
+            let event_id = store::session_event(&mut state.db.read().await?, c.id, session).await?;
+            let action = format!("/c/{code}/event-sessions/{session}/sign-up");
+            refused_on(state, ctx, actor, c, event_id, e, &m, &action).await
+        }
+    }
+}
+
+/// A grid worker or staff sign up someone without a phone.
+pub async fn sign_up_other(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+    CsrfForm(m): CsrfForm,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    let mut f = Fields::new(&m);
+    let (session, household, name) = (f.id("session_id"), f.id("household_id"), f.text("name"));
+    let result = match (f.checked(), session) {
+        (Err(e), _) => Err(e),
+        (Ok(()), None) => Err(AppError::field("session_id", "validation.required")),
+        (Ok(()), Some(s)) => {
+            store::sign_up(&state, &actor, &c, s, Whom::Other { name: &name, household_id: household }).await
+        }
+    };
+    match result {
+        Ok(s) => {
+            let place = store::queue_place(&mut state.db.read().await?, &s).await?;
+            Ok(signed_up(&code, &s, place))
+        }
+        Err(e) => refused_on(state, ctx, actor, c, id, e, &m, &format!("/c/{code}/events/{id}/sign-up")).await,
+    }
+}
+
+async fn on_signup(state: AppState, ctx: PageCtx, actor: Actor, code: String, id: i64, claim: bool) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    let result =
+        if claim { store::claim(&state, &actor, &c, id).await } else { store::leave(&state, &actor, &c, id).await };
+    match result {
+        Ok(s) => Ok(done(
+            &format!("/c/{code}/events/{}", s.event_id),
+            if claim { Notice::SeatClaimed } else { Notice::SignupCancelled },
+        )),
+        Err(e) => {
+            let event_id = store::signup_event(&mut state.db.read().await?, c.id, id).await?;
+            let action = format!("/c/{code}/event-signups/{id}/{}", if claim { "claim" } else { "cancel" });
+            refused_on(state, ctx, actor, c, event_id, e, &Map::new(), &action).await
+        }
+    }
+}
+
+/// The holder gives their sign-up up; the seat goes to the first waiting.
+pub async fn leave(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+    CsrfForm(_): CsrfForm,
+) -> PageResult {
+    on_signup(state, ctx, actor, code, id, false).await
+}
+
+/// The first waiting claims the seat offered to them.
+pub async fn claim(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+    CsrfForm(_): CsrfForm,
+) -> PageResult {
+    on_signup(state, ctx, actor, code, id, true).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capabilities::events::{Audience, EventKind};
+
+    fn data(status: EventStatus, now: i64) -> EventData {
+        let session = |id: i64, taken: i64, waiting: i64| Session {
+            community_id: 1,
+            id,
+            event_id: 9,
+            station_id: 3,
+            station: "海盛花园广场".into(),
+            starts_at: 10 * 3_600_000,
+            ends_at: 12 * 3_600_000,
+            capacity: 30,
+            held_back: 0,
+            taken,
+            status: SessionStatus::Scheduled,
+            waiting,
+        };
+        EventData {
+            event: Event {
+                community_id: 1,
+                id: 9,
+                kind: EventKind::Festival,
+                title: "<i>邻聚欢享</i>".into(),
+                description: Some("<script>x</script>".into()),
+                organiser: "社区党委".into(),
+                brand: None,
+                audience: Audience::Everyone,
+                per_household: Some(1),
+                claim_hours: 2,
+                status,
+                created_at: 0,
+            },
+            sessions: vec![session(1, 3, 0), session(2, 30, 4)],
+            mine: Vec::new(),
+            stations: vec![(3, "海盛花园广场".into())],
+            seated: 33,
+            now,
+        }
+    }
+
+    fn community() -> CommunityRef {
+        CommunityRef {
+            id: 1,
+            code: "440804003001".into(),
+            name: "海盛社区".into(),
+            subdistrict_id: 1,
+            kind: "urban".into(),
+        }
+    }
+
+    fn resident() -> Actor {
+        Actor {
+            user_id: 5,
+            username: "r".into(),
+            display_name: "王阿姨".into(),
+            grants: Vec::new(),
+            subdistrict_communities: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_resident_sees_seats_left_and_the_queue_when_a_session_is_full() {
+        let page = event_view(
+            crate::web::tests::ctx(),
+            &resident(),
+            &community(),
+            &data(EventStatus::Published, 0),
+            &Refusal::none(),
+        );
+        let html = page.render().unwrap();
+        assert!(
+            !html.contains("<script>x") && !html.contains("<i>邻聚") && html.contains("邻聚欢享"),
+            "user text is escaped"
+        );
+        assert!(html.contains("报名（余 27 座）"), "{html}");
+        assert!(html.contains("排队候补（已有 4 人）"), "{html}");
+        assert!(!html.contains("/publish"), "residents do not publish");
+    }
+
+    #[test]
+    fn a_session_that_began_says_so_instead_of_a_button() {
+        let page = event_view(
+            crate::web::tests::ctx(),
+            &resident(),
+            &community(),
+            &data(EventStatus::Published, 11 * 3_600_000),
+            &Refusal::none(),
+        );
+        let html = page.render().unwrap();
+        assert!(html.contains("disabled") && html.contains("已开始"), "{html}");
+    }
+}
