@@ -388,6 +388,31 @@ async fn three_hundred_race_for_fifty_seats_ten_freed_seats_go_to_the_first_ten_
     let first_ten: Vec<i64> = waiting.iter().take(10).map(|w| w.id).collect();
     assert_eq!(offered, first_ten);
 
+    // The first lets the time to claim pass: the seat goes to the eleventh.
+    let mut tx = app.state.db.begin().await.unwrap();
+    query("UPDATE event_signups SET offered_until = 1 WHERE community_id = $1 AND id = $2")
+        .bind(c.id)
+        .bind(first_ten[0])
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(store::lapse_offers(&app.state, linli::db::now_ms()).await.unwrap(), 1);
+    let status_of = |id: i64| {
+        let state = app.state.clone();
+        let c = c.id;
+        async move {
+            query("SELECT status FROM event_signups WHERE community_id = $1 AND id = $2")
+                .bind(c)
+                .bind(id)
+                .scalar::<String>(&mut state.db.read().await.unwrap())
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(status_of(first_ten[0]).await, "cancelled");
+    assert_eq!(status_of(waiting[10].id).await, "offered");
+
     // The same code at two stations at the same moment checks in once.
     let code = seated[20].code.clone();
     let scans: Vec<_> = (0..2)

@@ -57,11 +57,14 @@ pub struct Session {
     pub waiting: i64,
 }
 
+/// Its `WHERE` names the community as `$1` (the waiting are counted in it alone, a join
+/// that stays on the community's shard on Citus).
 const SESSION: &str = "SELECT s.community_id, s.id, s.event_id, s.station_id, st.name AS station, s.starts_at,
-    s.ends_at, s.capacity, s.held_back, s.taken, s.status,
-    (SELECT COUNT(*) FROM event_signups w WHERE w.community_id = s.community_id AND w.session_id = s.id
-       AND w.status = 'waiting') AS waiting
-  FROM event_sessions s JOIN stations st ON st.community_id = s.community_id AND st.id = s.station_id";
+    s.ends_at, s.capacity, s.held_back, s.taken, s.status, COALESCE(w.waiting, 0) AS waiting
+  FROM event_sessions s JOIN stations st ON st.community_id = s.community_id AND st.id = s.station_id
+  LEFT JOIN (SELECT community_id, session_id, COUNT(*) AS waiting FROM event_signups
+             WHERE community_id = $1 AND status = 'waiting' GROUP BY community_id, session_id) w
+    ON w.community_id = s.community_id AND w.session_id = s.id";
 
 /// A sign-up with its session's time and station.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
