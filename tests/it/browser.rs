@@ -15,6 +15,7 @@ use crate::helpers::TestApp;
 
 mod accessibility;
 mod basemap;
+mod events;
 mod joining;
 
 const HS: &str = "440804003001";

@@ -192,7 +192,7 @@ async fn staff_publish_a_festival_residents_fill_a_session_and_the_waitlist_take
     let again = visible_text(&app.check_in_code(event, &code).await.text());
     assert!(again.contains("已于") && again.contains("签到过"), "{again}");
     let checked: i64 =
-        app.scalar("SELECT COUNT(*) FROM event_signups WHERE community_id = $1 AND checked_in_at IS NOT NULL", c).await;
+        app.scalar("SELECT COUNT(*) FROM event_signups WHERE event_id = $1 AND checked_in_at IS NOT NULL", event).await;
     assert_eq!(checked, 1);
 
     // Called off: the volunteer hears of it, and nobody signs up any more.
@@ -428,4 +428,35 @@ async fn three_hundred_race_for_fifty_seats_ten_freed_seats_go_to_the_first_ten_
         }
     }
     assert_eq!(firsts, 1);
+}
+
+#[tokio::test]
+async fn the_demo_has_the_fair_at_six_stations_a_full_one_with_a_queue_and_the_residents_market_seat() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("resident").await;
+    let list = visible_text(&app.get(&format!("/c/{HS}/events")).await.text());
+    assert!(list.contains("邻聚欢享·中秋游园会") && list.contains("便民服务公益集市"), "{list}");
+    assert!(list.contains("广场舞比赛") && list.contains("已结束"), "{list}");
+    let c = app.community_id(HS).await;
+    let fair = app.scalar("SELECT MIN(id) FROM events WHERE community_id = $1 AND kind = 'festival'", c).await;
+    let page = visible_text(&app.get(&format!("/c/{HS}/events/{fair}")).await.text());
+    assert!(page.contains("场次（6）"), "{page}");
+    assert!(page.contains("海景苑架空层") && page.contains("排队候补（已有 2 人）"), "{page}");
+    let market = app.scalar("SELECT MIN(id) FROM events WHERE community_id = $1 AND kind = 'market'", c).await;
+    let page = app.get(&format!("/c/{HS}/events/{market}")).await.text();
+    assert!(
+        visible_text(&page).contains("签到码") && page.contains("svg class=\"qr\""),
+        "the resident's seat and its QR"
+    );
+
+    // Anyone's calendar app reads the community's sessions; a called-off one says so.
+    app.sign_in("staff").await;
+    assert_eq!(app.cancel_event(market).await.status, StatusCode::SEE_OTHER);
+    let feed = app.get_public(&format!("/p/{HS}/events.ics")).await;
+    assert_eq!(feed.status, StatusCode::OK);
+    let text = feed.text();
+    let cal: icalendar::Calendar = text.parse().expect("a standard iCalendar parser reads the feed");
+    assert_eq!(cal.components.len(), 7, "six stations of the fair and the market: {text}");
+    assert_eq!(text.matches("STATUS:CANCELLED").count(), 1);
+    assert!(text.contains("SUMMARY:邻聚欢享·中秋游园会") && text.contains(&format!("/c/{HS}/events/{fair}")));
 }

@@ -5,6 +5,8 @@
 //!
 //! This module holds the rules: plain types and functions, no I/O.
 
+pub mod demo;
+pub mod feed;
 pub mod pages;
 pub mod store;
 
@@ -38,6 +40,7 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/events/{id}/check-in", get(pages::door).post(pages::check_in))
         .route("/c/{code}/event-signups/{id}/cancel", post(pages::leave))
         .route("/c/{code}/event-signups/{id}/claim", post(pages::claim))
+        .route("/p/{code}/events.ics", get(feed::community_feed))
 }
 
 /// A station 分站: where sessions are held; a record like any other.

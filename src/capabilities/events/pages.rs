@@ -153,7 +153,7 @@ fn event_item(ctx: &PageCtx, code: &str, e: &Event) -> Item {
 pub fn events_view(ctx: PageCtx, c: &CommunityRef, list: &[Event], staff: bool, r: &Refusal) -> EventsPage {
     let code = &c.code;
     let create = staff.then(|| create_form(&ctx, code).folded().refused(r));
-    let mut links = Vec::new();
+    let mut links = vec![(format!("/p/{code}/events.ics"), ctx.t("events.feed"))];
     if staff {
         links.push((format!("/c/{code}/stations"), ctx.t("events.stations")));
     }

@@ -47,7 +47,7 @@ async fn small_text(c: &Client) -> Vec<String> {
     found.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
 }
 
-/// The 27 pages, by who opens them (`""`: anyone, signed out), and the screenshot some of
+/// The 29 pages, by who opens them (`""`: anyone, signed out), and the screenshot some of
 /// them give the README and docs (taken on the phone or the desktop its name says).
 async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>)> {
     let community = app.community_id(HS).await;
@@ -55,6 +55,7 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
     // The street admin's own subdistrict, 洲心街道.
     let zhouxin = app.community_id("441802005001").await;
     let sub = app.scalar("SELECT subdistrict_id FROM communities WHERE id = $1", zhouxin).await;
+    let fair = app.scalar("SELECT MIN(id) FROM events WHERE community_id = $1 AND kind = 'festival'", community).await;
     let c = format!("/c/{HS}");
     [
         ("", "/login".to_string(), None),
@@ -69,6 +70,8 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("resident", format!("{c}/tickets?view=mine"), None),
         ("resident", "/inbox".into(), None),
         ("resident", "/me".into(), None),
+        ("resident", format!("{c}/events"), None),
+        ("resident", format!("{c}/events/{fair}"), Some("phone-event")),
         ("grid", "/".into(), None),
         ("grid", format!("{c}/tickets?view=work"), None),
         ("grid", format!("{c}/tickets/{ticket}"), Some("phone-grid-ticket")),

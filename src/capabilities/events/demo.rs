@@ -1,0 +1,202 @@
+//! Demo events of 海盛社区 (seed 000): 邻聚欢享's mid-autumn fair "化整为零" at six stations
+//! on the compounds' doorsteps, one of them full with people waiting; the monthly
+//! public-service market 便民服务公益集市 with seats held back for the elderly that grid
+//! workers sign up; and last month's square-dance contest, over, with who came.
+
+use super::store::{self, Whom};
+use super::{EventStatus, NewEvent, SessionPlan};
+use crate::auth::guard::community_by_id;
+use crate::db::{now_ms, query};
+use crate::demo::{actor_named, community_id};
+use crate::time::{DAY_MS, HOUR_MS};
+use crate::web::AppState;
+
+const HAISHENG: &str = "440804003001";
+
+/// The six stations: the four compounds' squares, the community square, the practice station.
+const STATIONS: [(&str, &str); 6] = [
+    ("海盛花园中心广场", "海盛花园"),
+    ("海油小区篮球场", "海油小区"),
+    ("南调新村文化室", "南调新村"),
+    ("海景苑架空层", "海景苑"),
+    ("社区广场", ""),
+    ("新时代文明实践站", ""),
+];
+
+/// Neighbours signed up by their grid worker (they have no phone).
+const NEIGHBOURS: [&str; 8] = ["陈婆婆", "李伯", "黄阿姨", "张大爷", "吴奶奶", "刘叔", "林婶", "何伯"];
+
+/// Loads 海盛社区's events, once.
+pub async fn load(state: &AppState) -> anyhow::Result<()> {
+    let Some(cid) = community_id(state, HAISHENG).await? else { return Ok(()) };
+    let mut conn = state.db.read().await?;
+    let present: i64 = query("SELECT COUNT(*) FROM events WHERE community_id = $1").bind(cid).scalar(&mut conn).await?;
+    let Some(c) = community_by_id(&mut conn, cid).await? else { return Ok(()) };
+    drop(conn);
+    let (Some(staff), Some(grid), Some(resident), Some(volunteer)) = (
+        actor_named(state, "staff").await?,
+        actor_named(state, "grid").await?,
+        actor_named(state, "resident").await?,
+        actor_named(state, "volunteer").await?,
+    ) else {
+        return Ok(());
+    };
+    if present > 0 {
+        return Ok(());
+    }
+    let stations = add_stations(state, cid).await?;
+    // Next Saturday (at least two days ahead), 15:00 to 17:00 China time.
+    let today = crate::web::fmt::today();
+    let weekday = i64::from(chrono::Datelike::weekday(&today).num_days_from_monday());
+    let ahead = match (5 - weekday + 7) % 7 {
+        n if n < 2 => n + 7,
+        n => n,
+    };
+    let saturday = crate::time::day_start_ms(today) + ahead * DAY_MS;
+    let event = |kind: &str, title: &str, organiser: &str, brand: Option<&str>| NewEvent {
+        kind: kind.into(),
+        title: title.into(),
+        organiser: organiser.into(),
+        brand: brand.map(String::from),
+        description: None,
+        audience: "everyone".into(),
+        per_household: None,
+        claim_hours: 2,
+    };
+    let fair = NewEvent {
+        description: Some("化整为零，把节日办到家门口：猜灯谜、做月饼、广场舞展演，六个分站同时开展。".into()),
+        per_household: Some(2),
+        ..event("festival", "邻聚欢享·中秋游园会", "海盛社区党委", Some("邻聚欢享"))
+    };
+    let fair = store::create(state, &staff, &c, fair).await?;
+    let plan = SessionPlan {
+        starts_at: saturday + 15 * HOUR_MS,
+        ends_at: saturday + 17 * HOUR_MS,
+        capacity: 30,
+        held_back: 0,
+    };
+    let (five, one) = stations.split_at(5);
+    store::add_sessions(state, &staff, &c, fair.id, &five[..3], plan).await?;
+    store::add_sessions(state, &staff, &c, fair.id, &five[4..], plan).await?;
+    // 海景苑's 架空层 is small: five seats, and it fills.
+    let small =
+        store::add_sessions(state, &staff, &c, fair.id, &five[3..4], SessionPlan { capacity: 5, ..plan }).await?;
+    store::add_sessions(state, &staff, &c, fair.id, one, plan).await?;
+    store::set_status(state, &staff, &c, fair.id, EventStatus::Published).await?;
+    for name in &NEIGHBOURS[..6] {
+        store::sign_up(state, &grid, &c, small[0], Whom::Other { name, household_id: None }).await?;
+    }
+    store::sign_up(state, &volunteer, &c, small[0], Whom::Me).await?;
+
+    let market = NewEvent {
+        description: Some("义诊、政策咨询、家电维修、理发，每月第二个周六上午，风雨无阻。".into()),
+        ..event("market", "便民服务公益集市", "海盛社区 · 共建单位", None)
+    };
+    let market = store::create(state, &staff, &c, market).await?;
+    let morning = SessionPlan {
+        starts_at: saturday + 7 * DAY_MS + 9 * HOUR_MS,
+        ends_at: saturday + 7 * DAY_MS + 12 * HOUR_MS,
+        capacity: 120,
+        held_back: 20,
+    };
+    let square = store::add_sessions(state, &staff, &c, market.id, &stations[4..5], morning).await?;
+    store::set_status(state, &staff, &c, market.id, EventStatus::Published).await?;
+    store::sign_up(state, &resident, &c, square[0], Whom::Me).await?;
+    for name in &NEIGHBOURS[6..] {
+        store::sign_up(state, &grid, &c, square[0], Whom::Other { name, household_id: None }).await?;
+    }
+    past_contest(state, cid, stations[4], &staff, &grid).await
+}
+
+async fn add_stations(state: &AppState, cid: i64) -> anyhow::Result<Vec<i64>> {
+    let mut tx = state.db.begin().await?;
+    let ids = tx.next_ids(STATIONS.len()).await?;
+    let now = now_ms();
+    for ((name, compound), id) in STATIONS.iter().zip(&ids) {
+        let place: Option<(i64, Option<i64>, Option<String>)> = query(
+            "SELECT id, grid_id, address FROM compounds WHERE community_id = $1 AND name = $2 AND archived_at IS NULL",
+        )
+        .bind(cid)
+        .bind(*compound)
+        .fetch_optional(&mut tx)
+        .await?;
+        query(
+            "INSERT INTO stations (community_id, id, name, address, compound_id, grid_id, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        )
+        .bind(cid)
+        .bind(*id)
+        .bind(*name)
+        .bind(place.as_ref().and_then(|p| p.2.clone()))
+        .bind(place.as_ref().map(|p| p.0))
+        .bind(place.as_ref().and_then(|p| p.1))
+        .bind(now)
+        .execute(&mut tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// Last month's square-dance contest: over, with 24 who came of the 28 signed up. Written
+/// as it was kept then (a session in the past cannot be added now).
+async fn past_contest(
+    state: &AppState,
+    cid: i64,
+    station: i64,
+    staff: &crate::auth::model::Actor,
+    grid: &crate::auth::model::Actor,
+) -> anyhow::Result<()> {
+    let then = now_ms() - 30 * DAY_MS;
+    let mut tx = state.db.begin().await?;
+    let ids = tx.next_ids(2 + 28).await?;
+    let (event, session) = (ids[0], ids[1]);
+    query(
+        "INSERT INTO events (community_id, id, kind, title, description, organiser, brand, audience, per_household,
+           claim_hours, status, created_by, created_at, updated_at)
+         VALUES ($1, $2, 'activity', '广场舞比赛', '各小区广场舞队同台展演', '社区文体队', '邻聚欢享', 'everyone', NULL,
+           2, 'finished', $3, $4, $4)",
+    )
+    .bind(cid)
+    .bind(event)
+    .bind(staff.user_id)
+    .bind(then - 10 * DAY_MS)
+    .execute(&mut tx)
+    .await?;
+    query(
+        "INSERT INTO event_sessions (community_id, id, event_id, station_id, starts_at, ends_at, capacity, held_back,
+           taken, status, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 30, 0, 28, 'scheduled', $7)",
+    )
+    .bind(cid)
+    .bind(session)
+    .bind(event)
+    .bind(station)
+    .bind(then)
+    .bind(then + 2 * HOUR_MS)
+    .bind(then - 10 * DAY_MS)
+    .execute(&mut tx)
+    .await?;
+    for (i, id) in ids[2..].iter().enumerate() {
+        let came = i % 7 != 3;
+        query(
+            "INSERT INTO event_signups (community_id, id, event_id, session_id, name, signed_up_by, status, code,
+               checked_in_at, checked_in_by, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 'seated', $7, $8, $9, $10, $10)",
+        )
+        .bind(cid)
+        .bind(*id)
+        .bind(event)
+        .bind(session)
+        .bind(format!("舞蹈队员{}", i + 1))
+        .bind(grid.user_id)
+        .bind(format!("P{:07}", i + 1))
+        .bind(came.then_some(then + (i as i64) * 60_000))
+        .bind(came.then_some(grid.user_id))
+        .bind(then - 5 * DAY_MS)
+        .execute(&mut tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,378 @@
+//! Events' queries: events and their sessions, sign-ups that race for exact seats (each
+//! sign-up first takes its session's row, so sign-ups to one session go one at a time and
+//! the queue keeps the order of arrival), offers from the waitlist, and check-in.
+
+use serde::Serialize;
+use serde_json::json;
+
+use super::{
+    Audience, EventKind, EventStatus, NewEvent, SessionPlan, SessionStatus, SignupStatus, check_event, check_session,
+    next_status,
+};
+use crate::auth::guard::{self, CommunityRef};
+use crate::auth::model::{Actor, Permission};
+use crate::db::{Exec, now_ms, query};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::services::audit::{self, Action, By};
+use crate::services::notify::{self, Audience as To, Note, Subject};
+use crate::web::AppState;
+
+mod signups;
+pub use signups::{CheckIn, Key, Whom, check_in, claim, lapse_offers, lapse_offers_job, leave, sign_up};
+
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Event {
+    pub community_id: i64,
+    pub id: i64,
+    #[sqlx(try_from = "String")]
+    pub kind: EventKind,
+    pub title: String,
+    pub description: Option<String>,
+    pub organiser: String,
+    pub brand: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub audience: Audience,
+    pub per_household: Option<i64>,
+    pub claim_hours: i64,
+    #[sqlx(try_from = "String")]
+    pub status: EventStatus,
+    pub created_at: i64,
+}
+
+const EVENT: &str = "SELECT community_id, id, kind, title, description, organiser, brand, audience, per_household,
+    claim_hours, status, created_at FROM events";
+
+/// A session with its station and how many wait for a seat.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Session {
+    pub community_id: i64,
+    pub id: i64,
+    pub event_id: i64,
+    pub station_id: i64,
+    pub station: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub capacity: i64,
+    pub held_back: i64,
+    pub taken: i64,
+    #[sqlx(try_from = "String")]
+    pub status: SessionStatus,
+    pub waiting: i64,
+}
+
+/// Its `WHERE` names the community as `$1` (the waiting are counted in it alone, a join
+/// that stays on the community's shard on Citus).
+const SESSION: &str = "SELECT s.community_id, s.id, s.event_id, s.station_id, st.name AS station, s.starts_at,
+    s.ends_at, s.capacity, s.held_back, s.taken, s.status, COALESCE(w.waiting, 0) AS waiting
+  FROM event_sessions s JOIN stations st ON st.community_id = s.community_id AND st.id = s.station_id
+  LEFT JOIN (SELECT community_id, session_id, COUNT(*) AS waiting FROM event_signups
+             WHERE community_id = $1 AND status = 'waiting' GROUP BY community_id, session_id) w
+    ON w.community_id = s.community_id AND w.session_id = s.id";
+
+/// A sign-up with its session's time and station.
+#[derive(Debug, Clone, sqlx::FromRow, Serialize)]
+pub struct Signup {
+    pub community_id: i64,
+    pub id: i64,
+    pub event_id: i64,
+    pub session_id: i64,
+    pub user_id: Option<i64>,
+    pub name: String,
+    pub household_id: Option<i64>,
+    pub signed_up_by: Option<i64>,
+    #[sqlx(try_from = "String")]
+    pub status: SignupStatus,
+    pub code: String,
+    pub offered_until: Option<i64>,
+    pub checked_in_at: Option<i64>,
+    pub created_at: i64,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub station: String,
+    pub title: String,
+}
+
+const SIGNUP: &str = "SELECT u.community_id, u.id, u.event_id, u.session_id, u.user_id, u.name, u.household_id,
+    u.signed_up_by, u.status, u.code, u.offered_until, u.checked_in_at, u.created_at, s.starts_at, s.ends_at,
+    st.name AS station, e.title
+  FROM event_signups u
+  JOIN event_sessions s ON s.community_id = u.community_id AND s.id = u.session_id
+  JOIN stations st ON st.community_id = s.community_id AND st.id = s.station_id
+  JOIN events e ON e.community_id = u.community_id AND e.id = u.event_id";
+
+pub async fn event(ex: &mut impl Exec, community_id: i64, id: i64) -> AppResult<Option<Event>> {
+    Ok(query(format!("{EVENT} WHERE community_id = $1 AND id = $2"))
+        .bind(community_id)
+        .bind(id)
+        .fetch_optional(ex)
+        .await?)
+}
+
+/// An event the actor may see: drafts only for those who run events.
+pub async fn event_for(ex: &mut impl Exec, actor: &Actor, community_id: i64, id: i64) -> AppResult<Event> {
+    let e = event(ex, community_id, id).await?.ok_or(AppError::NotFound)?;
+    if e.status == EventStatus::Draft && !actor.can(community_id, Permission::ManageEvents) {
+        return Err(AppError::NotFound);
+    }
+    Ok(e)
+}
+
+/// The community's events, newest first; drafts only for those who run events.
+pub async fn events(ex: &mut impl Exec, actor: &Actor, community_id: i64) -> AppResult<Vec<Event>> {
+    let drafts = if actor.can(community_id, Permission::ManageEvents) { "" } else { " AND status <> 'draft'" };
+    Ok(query(format!("{EVENT} WHERE community_id = $1{drafts} ORDER BY created_at DESC, id DESC LIMIT 200"))
+        .bind(community_id)
+        .fetch_all(ex)
+        .await?)
+}
+
+pub async fn sessions(ex: &mut impl Exec, community_id: i64, event_id: i64) -> AppResult<Vec<Session>> {
+    Ok(query(format!("{SESSION} WHERE s.community_id = $1 AND s.event_id = $2 ORDER BY s.starts_at, st.name, s.id"))
+        .bind(community_id)
+        .bind(event_id)
+        .fetch_all(ex)
+        .await?)
+}
+
+/// The stations of a community (id, name), by name, for pickers.
+pub async fn stations(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<(i64, String)>> {
+    let mut list: Vec<(i64, String)> =
+        query("SELECT id, name FROM stations WHERE community_id = $1 AND archived_at IS NULL")
+            .bind(community_id)
+            .fetch_all(ex)
+            .await?;
+    list.sort_by(|a, b| crate::natural::cmp(&a.1, &b.1));
+    Ok(list)
+}
+
+/// The actor's own sign-ups to an event (given up ones aside), by session time.
+pub async fn mine(ex: &mut impl Exec, actor: &Actor, community_id: i64, event_id: i64) -> AppResult<Vec<Signup>> {
+    Ok(query(format!(
+        "{SIGNUP} WHERE u.community_id = $1 AND u.event_id = $2 AND u.user_id = $3 AND u.status <> 'cancelled'
+         ORDER BY s.starts_at, u.id"
+    ))
+    .bind(community_id)
+    .bind(event_id)
+    .bind(actor.user_id)
+    .fetch_all(ex)
+    .await?)
+}
+
+/// Everyone holding a seat at an event's sessions, by session and name: the roll call.
+pub async fn roll(ex: &mut impl Exec, community_id: i64, event_id: i64) -> AppResult<Vec<Signup>> {
+    let mut list: Vec<Signup> = query(format!(
+        "{SIGNUP} WHERE u.community_id = $1 AND u.event_id = $2 AND u.status = 'seated' ORDER BY s.starts_at, u.id"
+    ))
+    .bind(community_id)
+    .bind(event_id)
+    .fetch_all(ex)
+    .await?;
+    list.sort_by(|a, b| a.starts_at.cmp(&b.starts_at).then(crate::natural::cmp(&a.name, &b.name)));
+    Ok(list)
+}
+
+/// A waiting sign-up's place in its queue (1 is next).
+pub async fn queue_place(ex: &mut impl Exec, s: &Signup) -> AppResult<i64> {
+    Ok(query(
+        "SELECT COUNT(*) FROM event_signups WHERE community_id = $1 AND session_id = $2 AND status = 'waiting' AND id <= $3",
+    )
+    .bind(s.community_id)
+    .bind(s.session_id)
+    .bind(s.id)
+    .scalar(ex)
+    .await?)
+}
+
+async fn signup(ex: &mut impl Exec, community_id: i64, id: i64) -> AppResult<Option<Signup>> {
+    Ok(query(format!("{SIGNUP} WHERE u.community_id = $1 AND u.id = $2"))
+        .bind(community_id)
+        .bind(id)
+        .fetch_optional(ex)
+        .await?)
+}
+
+/// Creates an event as a draft, refused naming each field that breaks a rule.
+pub async fn create(state: &AppState, actor: &Actor, c: &CommunityRef, e: NewEvent) -> AppResult<Event> {
+    guard::require(actor, c.id, Permission::ManageEvents)?;
+    let (kind, audience) = check_event(&e).map_err(AppError::Invalid)?;
+    let mut tx = state.db.begin().await?;
+    let id = tx.next_id().await?;
+    let now = now_ms();
+    query(
+        "INSERT INTO events (community_id, id, kind, title, description, organiser, brand, audience, per_household,
+           claim_hours, status, created_by, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $12, $12)",
+    )
+    .bind(c.id)
+    .bind(id)
+    .bind(kind.as_str())
+    .bind(e.title.trim())
+    .bind(e.description.as_deref().map(str::trim).filter(|d| !d.is_empty()))
+    .bind(e.organiser.trim())
+    .bind(e.brand.as_deref().map(str::trim).filter(|b| !b.is_empty()))
+    .bind(audience.as_str())
+    .bind(e.per_household)
+    .bind(e.claim_hours)
+    .bind(actor.user_id)
+    .bind(now)
+    .execute(&mut tx)
+    .await?;
+    let after = json!({"title": e.title.trim(), "kind": kind.as_str(), "status": "draft"});
+    audit::record(&mut tx, c.id, &By::from(actor), Action::Create, "event", id, None, Some(&after)).await?;
+    let out = event(&mut tx, c.id, id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Adds one session at each chosen station, all at the same time: a festival's stations
+/// in one action. Refused whole when a station is not the community's or the times break
+/// a rule.
+pub async fn add_sessions(
+    state: &AppState,
+    actor: &Actor,
+    c: &CommunityRef,
+    event_id: i64,
+    station_ids: &[i64],
+    plan: SessionPlan,
+) -> AppResult<Vec<i64>> {
+    guard::require(actor, c.id, Permission::ManageEvents)?;
+    let now = now_ms();
+    let mut errors = check_session(&plan, now);
+    if station_ids.is_empty() {
+        errors.push(FieldError::new("station_ids", "validation.required"));
+    }
+    let mut tx = state.db.begin().await?;
+    let known = stations(&mut tx, c.id).await?;
+    if station_ids.iter().any(|s| !known.iter().any(|(k, _)| k == s)) {
+        errors.push(FieldError::new("station_ids", "events.station_unknown"));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let e = event(&mut tx, c.id, event_id).await?.ok_or(AppError::NotFound)?;
+    if matches!(e.status, EventStatus::Cancelled | EventStatus::Finished) {
+        return Err(AppError::Conflict("events.not_now"));
+    }
+    let mut ids = Vec::new();
+    for station in station_ids {
+        let id = tx.next_id().await?;
+        query(
+            "INSERT INTO event_sessions (community_id, id, event_id, station_id, starts_at, ends_at, capacity, held_back,
+               taken, status, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 'scheduled', $9)",
+        )
+        .bind(c.id)
+        .bind(id)
+        .bind(event_id)
+        .bind(*station)
+        .bind(plan.starts_at)
+        .bind(plan.ends_at)
+        .bind(plan.capacity)
+        .bind(plan.held_back)
+        .bind(now)
+        .execute(&mut tx)
+        .await?;
+        ids.push(id);
+    }
+    let after = json!({"sessions": ids, "starts_at": plan.starts_at, "capacity": plan.capacity});
+    audit::record(&mut tx, c.id, &By::from(actor), Action::Update, "event", event_id, None, Some(&after)).await?;
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// Publishes an event, or calls it off: everyone signed up hears of it and their seats go.
+pub async fn set_status(
+    state: &AppState,
+    actor: &Actor,
+    c: &CommunityRef,
+    event_id: i64,
+    to: EventStatus,
+) -> AppResult<Event> {
+    guard::require(actor, c.id, Permission::ManageEvents)?;
+    let mut tx = state.db.begin().await?;
+    let e = event(&mut tx, c.id, event_id).await?.ok_or(AppError::NotFound)?;
+    let count = sessions(&mut tx, c.id, event_id).await?.len();
+    let to = next_status(e.status, to, count).map_err(AppError::Conflict)?;
+    let now = now_ms();
+    query("UPDATE events SET status = $1, updated_at = $2 WHERE community_id = $3 AND id = $4")
+        .bind(to.as_str())
+        .bind(now)
+        .bind(c.id)
+        .bind(event_id)
+        .execute(&mut tx)
+        .await?;
+    if to == EventStatus::Cancelled {
+        let people: Vec<i64> = query(
+            "SELECT DISTINCT user_id FROM event_signups WHERE community_id = $1 AND event_id = $2
+               AND status <> 'cancelled' AND user_id IS NOT NULL",
+        )
+        .bind(c.id)
+        .bind(event_id)
+        .scalars(&mut tx)
+        .await?;
+        query("UPDATE event_sessions SET status = 'cancelled' WHERE community_id = $1 AND event_id = $2")
+            .bind(c.id)
+            .bind(event_id)
+            .execute(&mut tx)
+            .await?;
+        let text = format!("活动「{}」已取消，您的报名随之取消", e.title);
+        let note = Note::new(c.id, Some(Subject { kind: "event", id: event_id }), "cancelled", text);
+        notify::send(&mut tx, &state.bus, note, To::Users(people)).await?;
+    }
+    let (before, after) = (json!({"status": e.status.as_str()}), json!({"status": to.as_str()}));
+    audit::record(&mut tx, c.id, &By::from(actor), Action::Update, "event", event_id, Some(&before), Some(&after))
+        .await?;
+    let out = event(&mut tx, c.id, event_id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The event a session belongs to (for pages that answer about a session).
+pub async fn session_event(ex: &mut impl Exec, community_id: i64, session_id: i64) -> AppResult<i64> {
+    query("SELECT event_id FROM event_sessions WHERE community_id = $1 AND id = $2")
+        .bind(community_id)
+        .bind(session_id)
+        .scalar_optional(ex)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// The event a sign-up belongs to.
+pub async fn signup_event(ex: &mut impl Exec, community_id: i64, signup_id: i64) -> AppResult<i64> {
+    query("SELECT event_id FROM event_signups WHERE community_id = $1 AND id = $2")
+        .bind(community_id)
+        .bind(signup_id)
+        .scalar_optional(ex)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// How many published sessions of the community are still to come (the home's badge).
+pub async fn open_sessions(ex: &mut impl Exec, community_id: i64, now: i64) -> AppResult<i64> {
+    Ok(query(
+        "SELECT COUNT(*) FROM event_sessions s JOIN events e ON e.community_id = s.community_id AND e.id = s.event_id
+         WHERE s.community_id = $1 AND s.status = 'scheduled' AND s.starts_at > $2 AND e.status = 'published'",
+    )
+    .bind(community_id)
+    .bind(now)
+    .scalar(ex)
+    .await?)
+}
+
+/// The sessions of the community's events (drafts aside) that start after `from`, for its
+/// calendar feed; the most a feed carries is 5,000.
+pub async fn feed(ex: &mut impl Exec, community_id: i64, from: i64) -> AppResult<Vec<super::feed::Entry>> {
+    Ok(query(
+        "SELECT s.id AS session_id, s.event_id, e.title, st.name AS station, st.address, s.starts_at, s.ends_at,
+           (s.status = 'cancelled' OR e.status = 'cancelled') AS cancelled
+         FROM event_sessions s
+         JOIN events e ON e.community_id = s.community_id AND e.id = s.event_id
+         JOIN stations st ON st.community_id = s.community_id AND st.id = s.station_id
+         WHERE s.community_id = $1 AND s.starts_at >= $2 AND e.status <> 'draft'
+         ORDER BY s.starts_at, s.id LIMIT 5000",
+    )
+    .bind(community_id)
+    .bind(from)
+    .fetch_all(ex)
+    .await?)
+}
