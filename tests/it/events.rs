@@ -460,3 +460,56 @@ async fn the_demo_has_the_fair_at_six_stations_a_full_one_with_a_queue_and_the_r
     assert_eq!(text.matches("STATUS:CANCELLED").count(), 1);
     assert!(text.contains("SUMMARY:邻聚欢享·中秋游园会") && text.contains(&format!("/c/{HS}/events/{fair}")));
 }
+
+#[tokio::test]
+async fn a_seat_held_back_is_for_the_neighbour_a_grid_worker_signs_up_not_for_the_next_phone() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let station = app.add_station("南调新村文化室（小）").await.to_string();
+    let r = app
+        .create_event(&[
+            ("title", "高血压讲座"),
+            ("kind", "class"),
+            ("organiser", "社区卫生站"),
+            ("audience", "everyone"),
+            ("claim_hours", "2"),
+        ])
+        .await;
+    let event = id_after(&r.location(), "/events/");
+    let (starts, ends) = (tomorrow_at(9), tomorrow_at(10));
+    let fields = [
+        ("station_ids", station.as_str()),
+        ("starts_at", &starts),
+        ("ends_at", &ends),
+        ("capacity", "2"),
+        ("held_back", "1"),
+    ];
+    assert_eq!(app.add_event_sessions(event, &fields).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.publish_event(event).await.status, StatusCode::SEE_OTHER);
+    let c = app.community_id(HS).await;
+    let session = sessions_of(&app, c, event).await[0];
+
+    app.sign_in("resident").await;
+    assert!(app.sign_up_for_session(session).await.location().contains("ok=event_signed_up"));
+    app.sign_in("volunteer").await;
+    assert!(app.sign_up_for_session(session).await.location().contains("ok=queued"), "the open seat is gone");
+    app.sign_in("grid").await;
+    let sid = session.to_string();
+    let r =
+        app.post_form(&format!("/c/{HS}/events/{event}/sign-up"), &[("session_id", &sid), ("name", "陈婆婆")]).await;
+    assert!(r.location().contains("ok=event_signed_up"), "{}", r.location());
+    let seated: Vec<(String, Option<i64>)> = query(
+        "SELECT name, signed_up_by FROM event_signups WHERE community_id = $1 AND session_id = $2 AND status = 'seated' ORDER BY id",
+    )
+    .bind(c)
+    .bind(session)
+    .fetch_all(&mut app.state.db.span(Span::Maintenance).await.unwrap())
+    .await
+    .unwrap();
+    assert_eq!(seated.len(), 2);
+    assert_eq!(seated[1], ("陈婆婆".to_string(), Some(app.user_id("grid").await)), "recorded as done on her behalf");
+    let nameless =
+        app.post_form(&format!("/c/{HS}/events/{event}/sign-up"), &[("session_id", &sid), ("name", "")]).await;
+    assert_eq!(nameless.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!nameless.inline_error("name").is_empty());
+}

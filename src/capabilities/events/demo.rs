@@ -84,7 +84,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     store::add_sessions(state, &staff, &c, fair.id, one, plan).await?;
     store::set_status(state, &staff, &c, fair.id, EventStatus::Published).await?;
     for name in &NEIGHBOURS[..6] {
-        store::sign_up(state, &grid, &c, small[0], Whom::Other { name, household_id: None }).await?;
+        store::sign_up(state, &grid, &c, small[0], Whom::Other { name }).await?;
     }
     store::sign_up(state, &volunteer, &c, small[0], Whom::Me).await?;
 
@@ -103,7 +103,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     store::set_status(state, &staff, &c, market.id, EventStatus::Published).await?;
     store::sign_up(state, &resident, &c, square[0], Whom::Me).await?;
     for name in &NEIGHBOURS[6..] {
-        store::sign_up(state, &grid, &c, square[0], Whom::Other { name, household_id: None }).await?;
+        store::sign_up(state, &grid, &c, square[0], Whom::Other { name }).await?;
     }
     past_contest(state, cid, stations[4], &staff, &grid).await
 }

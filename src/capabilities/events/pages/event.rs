@@ -55,7 +55,6 @@ pub struct MySignup {
 /// What staff see besides.
 pub struct StaffPart {
     pub add: Form,
-    pub on_behalf: Option<Form>,
     pub publish: Option<Form>,
     pub cancel: Option<Form>,
 }
@@ -75,6 +74,8 @@ pub struct EventPage {
     pub sessions_title: String,
     /// One sign-up form per session: its time and station, and why not when it cannot be.
     pub sessions: Vec<Form>,
+    /// Signing up someone without a phone, for those who help at events.
+    pub on_behalf: Option<Form>,
     pub staff: Option<StaffPart>,
 }
 
@@ -85,9 +86,10 @@ impl EventPage {
             out.push(&m.leave);
             out.extend(&m.claim);
         }
+        out.extend(&self.on_behalf);
         if let Some(s) = &self.staff {
             out.push(&s.add);
-            out.extend([&s.on_behalf, &s.publish, &s.cancel].into_iter().flatten());
+            out.extend([&s.publish, &s.cancel].into_iter().flatten());
         }
         out
     }
@@ -162,23 +164,6 @@ fn staff_part(ctx: &PageCtx, code: &str, d: &EventData, r: &Refusal) -> StaffPar
                 .value(0)
                 .hint(ctx.t("events.held_back_hint")),
         );
-    let open: Vec<(String, String)> = d
-        .sessions
-        .iter()
-        .filter(|s| s.status == SessionStatus::Scheduled && s.starts_at > d.now)
-        .map(|s| (s.id.to_string(), format!("{} · {}", span(s), s.station)))
-        .collect();
-    let on_behalf = (d.event.status == EventStatus::Published && !open.is_empty()).then(|| {
-        Form::new(ctx.t("events.on_behalf"), format!("{base}/sign-up"), ctx.t("events.on_behalf_submit"))
-            .input(Input::new("session_id", ctx.t("events.session"), InputKind::Select(open)).required())
-            .input(Input::new("name", ctx.t("events.person_name"), InputKind::Text).required())
-            .input(
-                Input::new("household_id", ctx.t("events.household"), InputKind::Number)
-                    .hint(ctx.t("events.household_hint")),
-            )
-            .folded()
-            .refused(r)
-    });
     let publish = (d.event.status == EventStatus::Draft).then(|| {
         Form::new("", format!("{base}/publish"), ctx.t("events.publish")).confirm(ctx.t("events.publish_confirm"))
     });
@@ -187,7 +172,28 @@ fn staff_part(ctx: &PageCtx, code: &str, d: &EventData, r: &Refusal) -> StaffPar
             .danger(ctx.tr("events.cancel_confirm", "n", d.seated))
             .folded()
     });
-    StaffPart { add: add.folded().refused(r), on_behalf, publish, cancel }
+    StaffPart { add: add.folded().refused(r), publish, cancel }
+}
+
+/// Signing up someone without a phone into a session still to come, by name.
+fn on_behalf_form(ctx: &PageCtx, code: &str, d: &EventData, r: &Refusal) -> Option<Form> {
+    let open: Vec<(String, String)> = d
+        .sessions
+        .iter()
+        .filter(|s| s.status == SessionStatus::Scheduled && s.starts_at > d.now)
+        .map(|s| (s.id.to_string(), format!("{} · {}", span(s), s.station)))
+        .collect();
+    (d.event.status == EventStatus::Published && !open.is_empty()).then(|| {
+        Form::new(
+            ctx.t("events.on_behalf"),
+            format!("/c/{code}/events/{}/sign-up", d.event.id),
+            ctx.t("events.on_behalf_submit"),
+        )
+        .input(Input::new("session_id", ctx.t("events.session"), InputKind::Select(open)).required())
+        .input(Input::new("name", ctx.t("events.person_name"), InputKind::Text).required())
+        .folded()
+        .refused(r)
+    })
 }
 
 pub fn event_view(ctx: PageCtx, actor: &Actor, c: &CommunityRef, d: &EventData, r: &Refusal) -> EventPage {
@@ -219,6 +225,7 @@ pub fn event_view(ctx: PageCtx, actor: &Actor, c: &CommunityRef, d: &EventData, 
         mine: d.mine.iter().map(|(s, place)| my_signup(&ctx, code, s, *place)).collect(),
         sessions_title: ctx.tr("events.sessions_n", "n", d.sessions.len()),
         sessions: d.sessions.iter().map(|s| session_form(&ctx, code, d, s).refused(r)).collect(),
+        on_behalf: if actor.can(c.id, Permission::HelpAtEvents) { on_behalf_form(&ctx, code, d, r) } else { None },
         staff: staff(actor, c).then(|| staff_part(&ctx, code, d, r)),
         ctx,
     };
@@ -356,13 +363,11 @@ pub async fn sign_up_other(
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
     let mut f = Fields::new(&m);
-    let (session, household, name) = (f.id("session_id"), f.id("household_id"), f.text("name"));
+    let (session, name) = (f.id("session_id"), f.text("name"));
     let result = match (f.checked(), session) {
         (Err(e), _) => Err(e),
         (Ok(()), None) => Err(AppError::field("session_id", "validation.required")),
-        (Ok(()), Some(s)) => {
-            store::sign_up(&state, &actor, &c, s, Whom::Other { name: &name, household_id: household }).await
-        }
+        (Ok(()), Some(s)) => store::sign_up(&state, &actor, &c, s, Whom::Other { name: &name }).await,
     };
     match result {
         Ok(s) => {

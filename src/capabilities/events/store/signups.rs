@@ -15,10 +15,10 @@ use crate::services::notify::{self, Audience as To, Note, Subject};
 use crate::web::AppState;
 
 /// Whom a sign-up is for: the signed-in person, or someone without a phone that a grid
-/// worker or staff signs up (by name, with their household when known).
+/// worker or staff signs up by name.
 pub enum Whom<'a> {
     Me,
-    Other { name: &'a str, household_id: Option<i64> },
+    Other { name: &'a str },
 }
 
 /// The session's row and its event, the row taken until the transaction ends: sign-ups
@@ -163,32 +163,19 @@ pub async fn sign_up(
 ) -> AppResult<Signup> {
     let (user, name, household, by) = match whom {
         Whom::Me => (Some(actor.user_id), actor.display_name.clone(), the_household(actor, c.id), None),
-        Whom::Other { name, household_id } => {
+        Whom::Other { name } => {
             guard::require(actor, c.id, Permission::HelpAtEvents)?;
             let mut errors = Vec::new();
             crate::input::check_text(&mut errors, "name", name, 40, true);
             if !errors.is_empty() {
                 return Err(AppError::Invalid(errors));
             }
-            (None, name.trim().to_string(), household_id, Some(actor.user_id))
+            (None, name.trim().to_string(), None, Some(actor.user_id))
         }
     };
     let mut tx = state.db.begin().await?;
     let (s, e) = take_session(&mut tx, c.id, session_id).await?;
     may_sign_up(e.status, s.status, s.starts_at, now_ms()).map_err(AppError::Conflict)?;
-    if let Some(h) = household
-        && by.is_some()
-    {
-        let known: i64 =
-            query("SELECT COUNT(*) FROM households WHERE community_id = $1 AND id = $2 AND archived_at IS NULL")
-                .bind(c.id)
-                .bind(h)
-                .scalar(&mut tx)
-                .await?;
-        if known == 0 {
-            return Err(AppError::field("household_id", "events.household_unknown"));
-        }
-    }
     if let Some(why) = refusal(&mut tx, c.id, &s, &e, user, household).await? {
         return Err(AppError::Conflict(why));
     }
