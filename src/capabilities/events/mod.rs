@@ -230,14 +230,6 @@ pub fn next_status(now: EventStatus, to: EventStatus, sessions: usize) -> Result
     }
 }
 
-/// The place of a waiting sign-up in its queue (1 is next), from the ids waiting before
-/// it: the queue is kept in the order people arrived.
-pub fn queue_place(waiting_ids: &[i64], id: i64) -> Option<usize> {
-    let mut ids = waiting_ids.to_vec();
-    ids.sort_unstable();
-    ids.iter().position(|w| *w == id).map(|p| p + 1)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,12 +287,5 @@ mod tests {
         assert_eq!(next_status(Published, Cancelled, 3), Ok(Cancelled));
         assert_eq!(next_status(Cancelled, Published, 3), Err("events.not_now"));
         assert_eq!(next_status(Finished, Cancelled, 3), Err("events.not_now"));
-    }
-
-    #[test]
-    fn the_queue_keeps_the_order_of_arrival() {
-        assert_eq!(queue_place(&[40, 12, 33], 33), Some(2));
-        assert_eq!(queue_place(&[40, 12, 33], 12), Some(1));
-        assert_eq!(queue_place(&[40], 7), None);
     }
 }
