@@ -449,6 +449,18 @@ async fn the_demo_has_the_fair_at_six_stations_a_full_one_with_a_queue_and_the_r
         "the resident's seat and its QR"
     );
 
+    // The month's calendar shows the fair's sessions on their day, each leading to the fair.
+    let month = linli::web::fmt::to_cst(
+        app.scalar("SELECT MIN(starts_at) FROM event_sessions WHERE event_id = $1", fair).await,
+    )
+    .format("%Y-%m")
+    .to_string();
+    let cal = app.get(&format!("/c/{HS}/events/month?month={month}")).await.text();
+    assert_eq!(cal.matches(&format!("href=\"/c/{HS}/events/{fair}\"")).count(), 6, "six stations that day");
+    assert!(visible_text(&cal).contains("15:00 邻聚欢享·中秋游园会 · 南调新村文化室"));
+    let bad = app.get(&format!("/c/{HS}/events/month?month=2026-13")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
     // Anyone's calendar app reads the community's sessions; a called-off one says so.
     app.sign_in("staff").await;
     assert_eq!(app.cancel_event(market).await.status, StatusCode::SEE_OTHER);

@@ -31,6 +31,7 @@ pub static CAP: Capability = Capability {
 fn routes() -> Router<AppState> {
     Router::new()
         .route("/c/{code}/events", get(pages::events).post(pages::create))
+        .route("/c/{code}/events/month", get(pages::month))
         .route("/c/{code}/events/{id}", get(pages::event_page))
         .route("/c/{code}/events/{id}/sessions", post(pages::add_sessions))
         .route("/c/{code}/events/{id}/publish", post(pages::publish))

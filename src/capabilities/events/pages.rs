@@ -5,6 +5,7 @@
 
 mod door;
 mod event;
+mod month;
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -23,6 +24,7 @@ use crate::web::{AppState, Notice, PageCtx, PageResult, SignedPage, done, fmt, r
 
 pub use door::{check_in, door};
 pub use event::{add_sessions, cancel, claim, event_page, leave, publish, sign_up, sign_up_other};
+pub use month::month;
 
 async fn community(state: &AppState, actor: &Actor, code: &str) -> AppResult<CommunityRef> {
     crate::auth::guard::visible_community(&state.db, actor, code).await
@@ -153,7 +155,10 @@ fn event_item(ctx: &PageCtx, code: &str, e: &Event) -> Item {
 pub fn events_view(ctx: PageCtx, c: &CommunityRef, list: &[Event], staff: bool, r: &Refusal) -> EventsPage {
     let code = &c.code;
     let create = staff.then(|| create_form(&ctx, code).folded().refused(r));
-    let mut links = vec![(format!("/p/{code}/events.ics"), ctx.t("events.feed"))];
+    let mut links = vec![
+        (format!("/c/{code}/events/month"), ctx.t("events.month")),
+        (format!("/p/{code}/events.ics"), ctx.t("events.feed")),
+    ];
     if staff {
         links.push((format!("/c/{code}/stations"), ctx.t("events.stations")));
     }

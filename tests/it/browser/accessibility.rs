@@ -47,7 +47,7 @@ async fn small_text(c: &Client) -> Vec<String> {
     found.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
 }
 
-/// The 29 pages, by who opens them (`""`: anyone, signed out), and the screenshot some of
+/// The 30 pages, by who opens them (`""`: anyone, signed out), and the screenshot some of
 /// them give the README and docs (taken on the phone or the desktop its name says).
 async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>)> {
     let community = app.community_id(HS).await;
@@ -71,6 +71,7 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("resident", "/inbox".into(), None),
         ("resident", "/me".into(), None),
         ("resident", format!("{c}/events"), None),
+        ("resident", format!("{c}/events/month"), None),
         ("resident", format!("{c}/events/{fair}"), Some("phone-event")),
         ("grid", "/".into(), None),
         ("grid", format!("{c}/tickets?view=work"), None),

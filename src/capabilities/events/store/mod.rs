@@ -376,3 +376,39 @@ pub async fn feed(ex: &mut impl Exec, community_id: i64, from: i64) -> AppResult
     .fetch_all(ex)
     .await?)
 }
+
+/// A session on the month's calendar.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MonthLine {
+    pub event_id: i64,
+    pub title: String,
+    pub station: String,
+    pub starts_at: i64,
+    #[sqlx(try_from = "String")]
+    pub status: SessionStatus,
+}
+
+/// The sessions between `from` and `to` of the events the actor may see, by time.
+pub async fn month(
+    ex: &mut impl Exec,
+    actor: &Actor,
+    community_id: i64,
+    from: i64,
+    to: i64,
+) -> AppResult<Vec<MonthLine>> {
+    let drafts = if actor.can(community_id, Permission::ManageEvents) { "" } else { " AND e.status <> 'draft'" };
+    Ok(query(format!(
+        "SELECT s.event_id, e.title, st.name AS station, s.starts_at,
+           CASE WHEN e.status = 'cancelled' THEN 'cancelled' ELSE s.status END AS status
+         FROM event_sessions s
+         JOIN events e ON e.community_id = s.community_id AND e.id = s.event_id
+         JOIN stations st ON st.community_id = s.community_id AND st.id = s.station_id
+         WHERE s.community_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3{drafts}
+         ORDER BY s.starts_at, s.id LIMIT 2000"
+    ))
+    .bind(community_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(ex)
+    .await?)
+}

@@ -1,0 +1,72 @@
+//! The community's month of events 活动日历: each day with its sessions (time, event,
+//! station), each leading to its event; a month back or ahead with the arrows.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use chrono::{Datelike, NaiveDate};
+
+use super::community;
+use crate::auth::guard::CommunityRef;
+use crate::capabilities::events::SessionStatus;
+use crate::capabilities::events::store::{self, MonthLine};
+use crate::error::AppError;
+use crate::web::ui::{Calendar, CalendarLine, Tone};
+use crate::web::{AppState, PageCtx, PageResult, SignedPage, fmt, render};
+
+#[derive(Template)]
+#[template(path = "events/month.html")]
+pub struct MonthPage {
+    pub ctx: PageCtx,
+    pub title: String,
+    pub crumbs: Vec<(String, String)>,
+    pub calendar: Calendar,
+}
+
+/// The month's calendar from its sessions; a called-off one is greyed.
+pub fn month_view(ctx: PageCtx, c: &CommunityRef, month: NaiveDate, lines: &[MonthLine]) -> MonthPage {
+    let code = &c.code;
+    let day_lines = |d: NaiveDate| {
+        lines
+            .iter()
+            .filter(|l| fmt::to_cst(l.starts_at).date_naive() == d)
+            .map(|l| CalendarLine {
+                text: format!("{} {} · {}", fmt::to_cst(l.starts_at).format("%H:%M"), l.title, l.station),
+                href: format!("/c/{code}/events/{}", l.event_id),
+                tone: if l.status == SessionStatus::Cancelled { Tone::Grey } else { Tone::Blue },
+            })
+            .collect()
+    };
+    MonthPage {
+        title: format!("{} · {}", c.name, ctx.t("events.month")),
+        crumbs: vec![(format!("/c/{code}/events"), ctx.t("events.title"))],
+        calendar: Calendar::month(&ctx, month, fmt::today(), &format!("/c/{code}/events/month"), day_lines, |_| None),
+        ctx,
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct MonthQuery {
+    month: Option<String>,
+}
+
+pub async fn month(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path(code): Path<String>,
+    Query(q): Query<MonthQuery>,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    let first = match q.month.as_deref().filter(|m| !m.is_empty()) {
+        None => fmt::today().with_day(1).unwrap_or_else(fmt::today),
+        Some(m) => NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
+            .ok()
+            .filter(|d| (2000..=2100).contains(&d.year()))
+            .ok_or_else(|| AppError::field("month", "validation.date"))?,
+    };
+    let next = (first + chrono::Duration::days(32)).with_day(1).unwrap_or(first);
+    // The weeks shown reach a few days into the months around it.
+    let from = crate::time::day_start_ms(first) - 7 * crate::time::DAY_MS;
+    let to = crate::time::day_start_ms(next) + 7 * crate::time::DAY_MS;
+    let lines = store::month(&mut state.db.read().await?, &actor, c.id, from, to).await?;
+    render(&month_view(ctx, &c, first, &lines))
+}
