@@ -341,6 +341,14 @@ impl Actor {
         !self.access(community_id, perm).is_none()
     }
 
+    /// The household the user is a resident of in the community, by their resident role.
+    pub fn household_in(&self, community_id: i64) -> Option<i64> {
+        self.grants
+            .iter()
+            .find(|g| g.role() == Role::Resident && g.community_id == Some(community_id))
+            .and_then(|g| g.household_id)
+    }
+
     /// Whether the user has any role in the community (to see that it exists at all).
     pub fn sees_community(&self, community_id: i64) -> bool {
         self.grants.iter().any(|g| self.grant_covers_community(g, community_id))

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod chains;
+pub mod codes;
 pub mod ledger;
 pub mod media;
 pub mod notify;

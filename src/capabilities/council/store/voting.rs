@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::{Proposal, proposal, proposal_for, set_stage};
 use crate::auth::guard;
-use crate::auth::model::{Actor, Permission, Role};
+use crate::auth::model::{Actor, Permission};
 use crate::capabilities::council::{self, ScopeKind, Stage, Voters};
 use crate::db::{Builder, Exec, now_ms, query};
 use crate::error::{AppError, AppResult};
@@ -32,11 +32,7 @@ pub(super) async fn voter(
         return Ok(on.map(|n| (format!("user:{}", actor.user_id), n)));
     }
     // The actor's household: by their resident role, or the resident record behind the account.
-    let from_grant = actor
-        .grants
-        .iter()
-        .find(|g| g.role() == Role::Resident && g.community_id == Some(c))
-        .and_then(|g| g.household_id);
+    let from_grant = actor.household_in(c);
     let resident: Option<(i64, Option<i64>, String)> = query(
         "SELECT r.id, r.household_id, r.name FROM users u JOIN residents r ON r.community_id = u.community_id AND r.id = u.resident_id
          WHERE u.id = $1 AND u.community_id = $2 AND r.archived_at IS NULL",

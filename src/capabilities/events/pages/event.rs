@@ -23,8 +23,8 @@ pub struct EventData {
     pub sessions: Vec<Session>,
     /// The actor's sign-ups, each with its place in the queue when waiting.
     pub mine: Vec<(Signup, i64)>,
+    /// The community's stations, for staff's form (empty for others).
     pub stations: Vec<(i64, String)>,
-    pub seated: usize,
     pub now: i64,
 }
 
@@ -37,9 +37,9 @@ async fn load(state: &AppState, actor: &Actor, c: &CommunityRef, id: i64) -> App
         let place = if s.status == SignupStatus::Waiting { store::queue_place(&mut conn, &s).await? } else { 0 };
         mine.push((s, place));
     }
-    let stations = store::stations(&mut conn, c.id).await?;
-    let seated = store::roll(&mut conn, c.id, id).await?.len();
-    Ok(EventData { event, sessions, mine, stations, seated, now: crate::db::now_ms() })
+    // Only staff add sessions at stations.
+    let stations = if staff(actor, c) { store::stations(&mut conn, c.id).await? } else { Vec::new() };
+    Ok(EventData { event, sessions, mine, stations, now: crate::db::now_ms() })
 }
 
 /// One of the actor's sign-ups as the page shows it.
@@ -169,7 +169,7 @@ fn staff_part(ctx: &PageCtx, code: &str, d: &EventData, r: &Refusal) -> StaffPar
     });
     let cancel = matches!(d.event.status, EventStatus::Draft | EventStatus::Published).then(|| {
         Form::new(ctx.t("events.cancel"), format!("{base}/cancel"), ctx.t("events.cancel_submit"))
-            .danger(ctx.tr("events.cancel_confirm", "n", d.seated))
+            .danger(ctx.tr("events.cancel_confirm", "n", d.sessions.iter().map(|s| s.taken + s.waiting).sum::<i64>()))
             .folded()
     });
     StaffPart { add: add.folded().refused(r), publish, cancel }
@@ -325,12 +325,15 @@ pub async fn cancel(
 }
 
 /// Where a sign-up's answer goes: the event's page, saying a seat or the place in the queue.
-fn signed_up(code: &str, s: &Signup, place: i64) -> axum::response::Response {
+async fn signed_up(state: &AppState, code: &str, s: &Signup) -> PageResult {
     let to = format!("/c/{code}/events/{}", s.event_id);
-    match s.status {
-        SignupStatus::Waiting => done(&format!("{to}?n={place}"), Notice::Queued),
+    Ok(match s.status {
+        SignupStatus::Waiting => {
+            let place = store::queue_place(&mut state.db.read().await?, s).await?;
+            done(&format!("{to}?n={place}"), Notice::Queued)
+        }
         _ => done(&to, Notice::EventSignedUp),
-    }
+    })
 }
 
 /// A resident signs up for a session from its button.
@@ -342,10 +345,7 @@ pub async fn sign_up(
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
     match store::sign_up(&state, &actor, &c, session, Whom::Me).await {
-        Ok(s) => {
-            let place = store::queue_place(&mut state.db.read().await?, &s).await?;
-            Ok(signed_up(&code, &s, place))
-        }
+        Ok(s) => signed_up(&state, &code, &s).await,
         Err(e) => {
             let event_id = store::session_event(&mut state.db.read().await?, c.id, session).await?;
             let action = format!("/c/{code}/event-sessions/{session}/sign-up");
@@ -370,10 +370,7 @@ pub async fn sign_up_other(
         (Ok(()), Some(s)) => store::sign_up(&state, &actor, &c, s, Whom::Other { name: &name }).await,
     };
     match result {
-        Ok(s) => {
-            let place = store::queue_place(&mut state.db.read().await?, &s).await?;
-            Ok(signed_up(&code, &s, place))
-        }
+        Ok(s) => signed_up(&state, &code, &s).await,
         Err(e) => refused_on(state, ctx, actor, c, id, e, &m, &format!("/c/{code}/events/{id}/sign-up")).await,
     }
 }
@@ -453,7 +450,6 @@ mod tests {
             sessions: vec![session(1, 3, 0), session(2, 30, 4)],
             mine: Vec::new(),
             stations: vec![(3, "海盛花园广场".into())],
-            seated: 33,
             now,
         }
     }

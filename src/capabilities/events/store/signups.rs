@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::{Event, SESSION, SIGNUP, Session, Signup, event, signup};
 use crate::auth::guard::{self, CommunityRef};
-use crate::auth::model::{Actor, Permission, Role};
+use crate::auth::model::{Actor, Permission};
 use crate::capabilities::events::{
     Audience, EventStatus, SessionStatus, SignupStatus, may_sign_up, overlaps, seat_free,
 };
@@ -39,14 +39,6 @@ async fn take_session(tx: &mut Tx, community_id: i64, session_id: i64) -> AppRes
         .await?;
     let e = event(&mut *tx, community_id, s.event_id).await?.ok_or(AppError::NotFound)?;
     Ok((s, e))
-}
-
-fn the_household(actor: &Actor, community_id: i64) -> Option<i64> {
-    actor
-        .grants
-        .iter()
-        .find(|g| g.role() == Role::Resident && g.community_id == Some(community_id))
-        .and_then(|g| g.household_id)
 }
 
 /// What refuses a person's sign-up before a seat is looked for: who may come, a second
@@ -96,12 +88,6 @@ async fn refusal(
     Ok(None)
 }
 
-fn signup_code() -> String {
-    let mut b = [0u8; 4];
-    getrandom::fill(&mut b).expect("system random source");
-    format!("{:08}", u32::from_le_bytes(b) % 100_000_000)
-}
-
 /// Writes a sign-up with a fresh code (a code drawn twice in the community is drawn again).
 #[allow(clippy::too_many_arguments)]
 async fn insert_signup(
@@ -131,7 +117,7 @@ async fn insert_signup(
         .bind(household)
         .bind(by)
         .bind(status.as_str())
-        .bind(signup_code())
+        .bind(crate::services::codes::eight_digits())
         .bind(now)
         .execute(&mut *tx)
         .await;
@@ -162,7 +148,7 @@ pub async fn sign_up(
     whom: Whom<'_>,
 ) -> AppResult<Signup> {
     let (user, name, household, by) = match whom {
-        Whom::Me => (Some(actor.user_id), actor.display_name.clone(), the_household(actor, c.id), None),
+        Whom::Me => (Some(actor.user_id), actor.display_name.clone(), actor.household_in(c.id), None),
         Whom::Other { name } => {
             guard::require(actor, c.id, Permission::HelpAtEvents)?;
             let mut errors = Vec::new();

@@ -160,12 +160,6 @@ fn merchant_units(actor: &Actor, community_id: i64) -> Vec<i64> {
         .collect()
 }
 
-fn handover_code() -> String {
-    let mut b = [0u8; 4];
-    getrandom::fill(&mut b).expect("system random source");
-    format!("{:08}", u32::from_le_bytes(b) % 100_000_000)
-}
-
 /// How many of each reward a person holds or has been handed (what their limits count);
 /// of one reward only when `reward_id` is given (a redemption counts just its own).
 pub async fn taken_by_person(
@@ -250,7 +244,7 @@ pub async fn redeem(
         .bind(reward_id)
         .bind(actor.user_id)
         .bind(r.price)
-        .bind(handover_code())
+        .bind(crate::services::codes::eight_digits())
         .bind(now)
         .bind(now + r.hold_days * crate::time::DAY_MS)
         .bind(key.clone())
