@@ -9,6 +9,13 @@ pub fn eight_digits() -> String {
     format!("{:08}", u32::from_le_bytes(b) % 100_000_000)
 }
 
+/// A secret for an address (a private calendar feed): 160 random bits in hex, safe in a URL.
+pub fn url_secret() -> String {
+    let mut b = [0u8; 20];
+    getrandom::fill(&mut b).expect("system random source");
+    hex::encode(b)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -17,61 +17,61 @@ const HS: &str = "440804003001";
 
 impl TestApp {
     /// Staff add a station 分站.
-    async fn add_station(&self, name: &str) -> i64 {
+    pub(crate) async fn add_station(&self, name: &str) -> i64 {
         let r = self.post_json(&format!("/api/v1/communities/{HS}/stations"), json!({"name": name})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
         r.json()["id"].as_i64().unwrap()
     }
 
     /// Staff create an event (a draft).
-    async fn create_event(&self, fields: &[(&str, &str)]) -> Resp {
+    pub(crate) async fn create_event(&self, fields: &[(&str, &str)]) -> Resp {
         self.post_form(&format!("/c/{HS}/events"), fields).await
     }
 
     /// Staff add a session at each chosen station.
-    async fn add_event_sessions(&self, event: i64, fields: &[(&str, &str)]) -> Resp {
+    pub(crate) async fn add_event_sessions(&self, event: i64, fields: &[(&str, &str)]) -> Resp {
         self.post_form(&format!("/c/{HS}/events/{event}/sessions"), fields).await
     }
 
-    async fn publish_event(&self, event: i64) -> Resp {
+    pub(crate) async fn publish_event(&self, event: i64) -> Resp {
         self.post_form(&format!("/c/{HS}/events/{event}/publish"), &[]).await
     }
 
-    async fn cancel_event(&self, event: i64) -> Resp {
+    pub(crate) async fn cancel_event(&self, event: i64) -> Resp {
         self.post_form(&format!("/c/{HS}/events/{event}/cancel"), &[]).await
     }
 
     /// The signed-in person signs up for a session from its button.
-    async fn sign_up_for_session(&self, session: i64) -> Resp {
+    pub(crate) async fn sign_up_for_session(&self, session: i64) -> Resp {
         self.post_form(&format!("/c/{HS}/event-sessions/{session}/sign-up"), &[]).await
     }
 
     /// The holder gives a sign-up up.
-    async fn give_up_signup(&self, signup: i64) -> Resp {
+    pub(crate) async fn give_up_signup(&self, signup: i64) -> Resp {
         self.post_form(&format!("/c/{HS}/event-signups/{signup}/cancel"), &[]).await
     }
 
-    async fn claim_offered_seat(&self, signup: i64) -> Resp {
+    pub(crate) async fn claim_offered_seat(&self, signup: i64) -> Resp {
         self.post_form(&format!("/c/{HS}/event-signups/{signup}/claim"), &[]).await
     }
 
     /// At the door: a code typed or scanned.
-    async fn check_in_code(&self, event: i64, code: &str) -> Resp {
+    pub(crate) async fn check_in_code(&self, event: i64, code: &str) -> Resp {
         self.post_form(&format!("/c/{HS}/events/{event}/check-in"), &[("code", code)]).await
     }
 }
 
-fn id_after(location: &str, marker: &str) -> i64 {
+pub(crate) fn id_after(location: &str, marker: &str) -> i64 {
     location.split(marker).nth(1).unwrap().split(['?', '/']).next().unwrap().parse().unwrap()
 }
 
 /// A time tomorrow at `hour` (China time), as the form types it.
-fn tomorrow_at(hour: u32) -> String {
+pub(crate) fn tomorrow_at(hour: u32) -> String {
     let day = linli::web::fmt::today().succ_opt().unwrap();
     format!("{day}T{hour:02}:00")
 }
 
-async fn sessions_of(app: &TestApp, c: i64, event: i64) -> Vec<i64> {
+pub(crate) async fn sessions_of(app: &TestApp, c: i64, event: i64) -> Vec<i64> {
     query("SELECT id FROM event_sessions WHERE community_id = $1 AND event_id = $2 ORDER BY id")
         .bind(c)
         .bind(event)
@@ -80,7 +80,7 @@ async fn sessions_of(app: &TestApp, c: i64, event: i64) -> Vec<i64> {
         .unwrap()
 }
 
-async fn signup_of(app: &TestApp, c: i64, session: i64, user: i64) -> (i64, String, String) {
+pub(crate) async fn signup_of(app: &TestApp, c: i64, session: i64, user: i64) -> (i64, String, String) {
     query("SELECT id, status, code FROM event_signups WHERE community_id = $1 AND session_id = $2 AND user_id = $3")
         .bind(c)
         .bind(session)
@@ -92,7 +92,7 @@ async fn signup_of(app: &TestApp, c: i64, session: i64, user: i64) -> (i64, Stri
 
 /// Staff prepare 邻聚欢享 at two stations with `seats` each and publish it; answers the
 /// event and its sessions.
-async fn festival_published(app: &mut TestApp, seats: &str) -> (i64, Vec<i64>) {
+pub(crate) async fn festival_published(app: &mut TestApp, seats: &str) -> (i64, Vec<i64>) {
     app.sign_in("staff").await;
     let east = app.add_station("海盛花园广场").await;
     let west = app.add_station("新村文化室").await;
@@ -265,7 +265,7 @@ async fn bad_sessions_and_events_are_refused_naming_each_field_and_nothing_is_wr
 }
 
 /// A station of the community, written as an import would.
-async fn station_in(app: &TestApp, community: i64) -> i64 {
+pub(crate) async fn station_in(app: &TestApp, community: i64) -> i64 {
     let mut tx = app.state.db.begin().await.unwrap();
     let id = tx.next_id().await.unwrap();
     query("INSERT INTO stations (community_id, id, name, created_at, updated_at) VALUES ($1, $2, '广场', 0, 0)")
@@ -323,7 +323,7 @@ async fn three_hundred_race_for_fifty_seats_ten_freed_seats_go_to_the_first_ten_
     let event = store::create(&app.state, &staff, &c, new).await.unwrap();
     let start = linli::db::now_ms() + 86_400_000;
     let plan = SessionPlan { starts_at: start, ends_at: start + 7_200_000, capacity: 50, held_back: 0 };
-    let session = store::add_sessions(&app.state, &staff, &c, event.id, &[station], plan).await.unwrap()[0];
+    let session = store::add_sessions(&app.state, &staff, &c, event.id, &[station], plan, None).await.unwrap()[0];
     store::set_status(&app.state, &staff, &c, event.id, EventStatus::Published).await.unwrap();
 
     let people = racers(&app, 300).await;
@@ -418,7 +418,9 @@ async fn three_hundred_race_for_fifty_seats_ten_freed_seats_go_to_the_first_ten_
     let scans: Vec<_> = (0..2)
         .map(|_| {
             let (state, c, staff, code) = (app.state.clone(), c.clone(), staff.clone(), code.clone());
-            tokio::spawn(async move { store::check_in(&state, &staff, &c, event.id, Key::Code(&code)).await.unwrap() })
+            tokio::spawn(
+                async move { store::check_in(&state, &staff, &c, event.id, Key::Code(&code), None).await.unwrap() },
+            )
         })
         .collect();
     let mut firsts = 0;

@@ -11,7 +11,7 @@ use axum::http::{Request, StatusCode, header};
 use linli::db::query;
 use serde_json::{Value, json};
 
-use crate::helpers::{Resp, TestApp};
+use crate::helpers::{Resp, TestApp, calamine_rows};
 
 const HS: &str = "440804003001";
 
@@ -371,14 +371,6 @@ async fn text_that_looks_like_a_formula_stays_text_in_the_spreadsheet() {
     assert!(styles.contains("quotePrefix=\"1\""), "cells that start like a formula are marked as text");
     let cells = calamine_rows(&book.body);
     assert!(cells.iter().flatten().any(|c| c.starts_with('=')), "the name is there, as text");
-}
-
-fn calamine_rows(bytes: &[u8]) -> Vec<Vec<String>> {
-    use calamine::Reader;
-    let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
-    let sheet = wb.sheet_names()[0].clone();
-    let range = wb.worksheet_range(&sheet).unwrap();
-    range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
 }
 
 /// Mainland mobile numbers and ID numbers in full, in a text (with a check digit that

@@ -10,6 +10,7 @@ mod browser;
 mod citus;
 mod cli;
 mod council;
+mod event_days;
 mod events;
 mod fieldwork;
 mod hardening;

@@ -62,6 +62,8 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         audience: "everyone".into(),
         per_household: None,
         claim_hours: 2,
+        needs_approval: false,
+        team_id: None,
     };
     let fair = NewEvent {
         description: Some("化整为零，把节日办到家门口：猜灯谜、做月饼、广场舞展演，六个分站同时开展。".into()),
@@ -76,12 +78,12 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         held_back: 0,
     };
     let (five, one) = stations.split_at(5);
-    store::add_sessions(state, &staff, &c, fair.id, &five[..3], plan).await?;
-    store::add_sessions(state, &staff, &c, fair.id, &five[4..], plan).await?;
+    store::add_sessions(state, &staff, &c, fair.id, &five[..3], plan, None).await?;
+    store::add_sessions(state, &staff, &c, fair.id, &five[4..], plan, None).await?;
     // 海景苑's 架空层 is small: five seats, and it fills.
     let small =
-        store::add_sessions(state, &staff, &c, fair.id, &five[3..4], SessionPlan { capacity: 5, ..plan }).await?;
-    store::add_sessions(state, &staff, &c, fair.id, one, plan).await?;
+        store::add_sessions(state, &staff, &c, fair.id, &five[3..4], SessionPlan { capacity: 5, ..plan }, None).await?;
+    store::add_sessions(state, &staff, &c, fair.id, one, plan, None).await?;
     store::set_status(state, &staff, &c, fair.id, EventStatus::Published).await?;
     for name in &NEIGHBOURS[..6] {
         store::sign_up(state, &grid, &c, small[0], Whom::Other { name }).await?;
@@ -99,7 +101,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         capacity: 120,
         held_back: 20,
     };
-    let square = store::add_sessions(state, &staff, &c, market.id, &stations[4..5], morning).await?;
+    let square = store::add_sessions(state, &staff, &c, market.id, &stations[4..5], morning, None).await?;
     store::set_status(state, &staff, &c, market.id, EventStatus::Published).await?;
     store::sign_up(state, &resident, &c, square[0], Whom::Me).await?;
     for name in &NEIGHBOURS[6..] {

@@ -2,12 +2,12 @@
 //! entry with its station, a link back to the event and its status, a called-off session
 //! marked cancelled, for residents' calendar apps to subscribe to.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use icalendar::{Calendar, Component, EventLike};
 
-use super::store;
+use super::store::{self, FeedOf};
 use crate::error::AppResult;
 use crate::web::AppState;
 
@@ -49,15 +49,53 @@ pub fn calendar(name: &str, base: &str, code: &str, entries: &[Entry]) -> String
     cal.done().to_string()
 }
 
-/// `GET /p/{code}/events.ics`: the community's sessions from a month back, for anyone.
-pub async fn community_feed(State(state): State<AppState>, Path(code): Path<String>) -> AppResult<Response> {
-    let c = crate::auth::guard::public_community(&state.db, &code).await?;
-    let from = crate::db::now_ms() - 30 * crate::time::DAY_MS;
-    let entries = store::feed(&mut state.db.read().await?, c.id, from).await?;
+#[derive(serde::Deserialize)]
+pub struct FeedQuery {
+    brand: Option<String>,
+    station: Option<i64>,
+}
+
+fn answer(state: &AppState, c: &crate::auth::guard::CommunityRef, name: &str, entries: &[Entry]) -> Response {
     let base = state.config.public_url.clone().unwrap_or_default();
-    let name = format!("{} · 社区活动", c.name);
-    let text = calendar(&name, base.trim_end_matches('/'), &c.code, &entries);
-    Ok(([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], text).into_response())
+    let text = calendar(&format!("{} · {name}", c.name), base.trim_end_matches('/'), &c.code, entries);
+    ([(header::CONTENT_TYPE, "text/calendar; charset=utf-8")], text).into_response()
+}
+
+/// Sessions from a month back.
+fn from() -> i64 {
+    crate::db::now_ms() - 30 * crate::time::DAY_MS
+}
+
+/// `GET /p/{code}/events.ics`: the community's sessions (or one brand's, `?brand=`, or one
+/// station's, `?station=`), for anyone.
+pub async fn community_feed(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<FeedQuery>,
+) -> AppResult<Response> {
+    let c = crate::auth::guard::public_community(&state.db, &code).await?;
+    let brand = q.brand.as_deref().map(str::trim).filter(|b| !b.is_empty());
+    let (of, name) = match (brand, q.station) {
+        (Some(b), _) => (FeedOf::Brand(b), b.to_string()),
+        (None, Some(s)) => (FeedOf::Station(s), "分站活动".to_string()),
+        (None, None) => (FeedOf::Community, "社区活动".to_string()),
+    };
+    let entries = store::feed(&mut state.db.read().await?, c.id, from(), of).await?;
+    Ok(answer(&state, &c, &name, &entries))
+}
+
+/// `GET /p/{code}/events/feed/{token}.ics`: one person's sessions, for their calendar app
+/// (the token is the only key; a stopped one is refused naming it).
+pub async fn person_feed(
+    State(state): State<AppState>,
+    Path((code, token)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let c = crate::auth::guard::public_community(&state.db, &code).await?;
+    let token = token.strip_suffix(".ics").unwrap_or(&token);
+    let mut conn = state.db.read().await?;
+    let user = store::feed_person(&mut conn, c.id, token).await?;
+    let entries = store::feed(&mut conn, c.id, from(), FeedOf::Person(user)).await?;
+    Ok(answer(&state, &c, "我的活动", &entries))
 }
 
 #[cfg(test)]

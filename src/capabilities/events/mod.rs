@@ -5,9 +5,12 @@
 //!
 //! This module holds the rules: plain types and functions, no I/O.
 
+pub mod api;
 pub mod demo;
 pub mod feed;
+pub mod figures;
 pub mod pages;
+pub mod series;
 pub mod store;
 
 use axum::Router;
@@ -22,7 +25,11 @@ use crate::web::capability::{Capability, Job, SubjectLink};
 pub static CAP: Capability = Capability {
     records: &[&STATION],
     links: &[SubjectLink::new("event", "/c/{code}/events/{id}", "inbox.group.events")],
-    jobs: &[Job { name: "events: lapsed offers", run: store::lapse_offers_job }],
+    jobs: &[
+        Job { name: "events: lapsed offers", run: store::lapse_offers_job },
+        Job { name: "events: close sessions over", run: store::close_over_job },
+    ],
+    api: Some(api::routes),
     nav: Some(pages::nav),
     home: Some(pages::home),
     ..Capability::new("events", routes)
@@ -32,15 +39,38 @@ fn routes() -> Router<AppState> {
     Router::new()
         .route("/c/{code}/events", get(pages::events).post(pages::create))
         .route("/c/{code}/events/month", get(pages::month))
+        .route("/c/{code}/events/stations/{id}", get(pages::station_month))
+        .route("/c/{code}/events/mine", get(pages::mine))
+        .route("/c/{code}/events/mine/feed", post(pages::new_feed))
+        .route("/c/{code}/events/mine/feed/stop", post(pages::revoke_feed))
+        .route("/c/{code}/events/stats", get(pages::stats))
+        .route("/c/{code}/events/ledger.xlsx", get(pages::ledger))
         .route("/c/{code}/events/{id}", get(pages::event_page))
+        .route("/c/{code}/events/{id}/manage", get(pages::manage))
         .route("/c/{code}/events/{id}/sessions", post(pages::add_sessions))
         .route("/c/{code}/events/{id}/publish", post(pages::publish))
         .route("/c/{code}/events/{id}/cancel", post(pages::cancel))
+        .route("/c/{code}/events/{id}/report", post(pages::report))
+        .route("/c/{code}/events/{id}/decide/{what}", post(pages::decide))
+        .route("/c/{code}/events/{id}/attendance/{what}", post(pages::correct))
         .route("/c/{code}/events/{id}/sign-up", post(pages::sign_up_other))
-        .route("/c/{code}/event-sessions/{id}/sign-up", post(pages::sign_up))
+        .route("/c/{code}/events/{id}/serve", post(pages::serve))
         .route("/c/{code}/events/{id}/check-in", get(pages::door).post(pages::check_in))
+        .route("/c/{code}/events/{id}/walk-in", post(pages::walk_in))
+        .route("/c/{code}/events/{id}/check-out", post(pages::check_out))
+        .route("/c/{code}/event-sessions/{id}/sign-up", post(pages::sign_up))
+        .route("/c/{code}/event-sessions/{id}/change", post(pages::change_session))
+        .route("/c/{code}/event-sessions/{id}/cancel", post(pages::cancel_session))
+        .route("/c/{code}/event-sessions/{id}/close", post(pages::close_session))
+        .route("/c/{code}/event-signups/{id}", get(pages::signup_page))
         .route("/c/{code}/event-signups/{id}/cancel", post(pages::leave))
         .route("/c/{code}/event-signups/{id}/claim", post(pages::claim))
+        .route("/c/{code}/event-signups/{id}/rating", post(pages::rate))
+        .route("/subdistricts/{id}/events/stats", get(pages::subdistrict_stats))
+        .route("/subdistricts/{id}/events/ledger.xlsx", get(pages::subdistrict_ledger))
+        .route("/p/{code}/events", get(pages::public_events))
+        .route("/p/{code}/events/{id}", get(pages::public_event))
+        .route("/p/{code}/events/feed/{token}", get(feed::person_feed))
         .route("/p/{code}/events.ics", get(feed::community_feed))
 }
 
@@ -94,10 +124,12 @@ crate::text_enum! {
 }
 
 crate::text_enum! {
-    /// Who may sign up: anyone with an account, or the community's residents.
+    /// Who may sign up: anyone with an account, the community's residents, or the members
+    /// of one team (a class for its team, a meeting of a council).
     pub enum Audience {
         Everyone = "everyone",
         Residents = "residents",
+        Team = "team",
     }
 }
 
@@ -109,13 +141,24 @@ crate::text_enum! {
 }
 
 crate::text_enum! {
-    /// Where a sign-up stands: a seat, a place in the queue, a seat offered from the queue
-    /// (to claim before a time), or given up (or let pass).
+    /// Where a sign-up stands: waiting for the organiser's approval, a seat, a place in the
+    /// queue, a seat offered from the queue (to claim before a time), or given up (or let
+    /// pass, or declined).
     pub enum SignupStatus {
+        Pending = "pending",
         Seated = "seated",
         Waiting = "waiting",
         Offered = "offered",
         Cancelled = "cancelled",
+    }
+}
+
+crate::text_enum! {
+    /// Why one is there: to take part, or to serve (a volunteer, whose hours become service
+    /// records when the session closes; they take none of the participants' seats).
+    pub enum SignupRole {
+        Participant = "participant",
+        Volunteer = "volunteer",
     }
 }
 
@@ -137,6 +180,9 @@ pub struct NewEvent {
     pub audience: String,
     pub per_household: Option<i64>,
     pub claim_hours: i64,
+    pub needs_approval: bool,
+    /// The team whose members may come, for audience `team`.
+    pub team_id: Option<i64>,
 }
 
 /// An event's fields that break a rule, each named; else its kind and audience.
@@ -159,6 +205,9 @@ pub fn check_event(e: &NewEvent) -> Result<(EventKind, Audience), Vec<FieldError
     }
     if !(1..=72).contains(&e.claim_hours) {
         errors.push(FieldError::new("claim_hours", "events.claim_hours_range"));
+    }
+    if audience == Some(Audience::Team) && e.team_id.is_none() {
+        errors.push(FieldError::new("team_id", "validation.required"));
     }
     match (kind, audience) {
         (Some(k), Some(a)) if errors.is_empty() => Ok((k, a)),
@@ -197,6 +246,38 @@ pub fn check_session(p: &SessionPlan, now: i64) -> Vec<FieldError> {
     e
 }
 
+/// A session's seats may shrink no lower than those already taken.
+pub fn check_capacity(capacity: i64, held_back: i64, taken: i64) -> Vec<FieldError> {
+    let mut e = Vec::new();
+    if !(1..=MAX_CAPACITY).contains(&capacity) {
+        e.push(FieldError::new("capacity", "events.capacity_range"));
+    } else if capacity < taken {
+        e.push(FieldError::new("capacity", "events.capacity_below_taken").with("n", taken));
+    }
+    if held_back < 0 || held_back >= capacity.max(1) {
+        e.push(FieldError::new("held_back", "events.held_back_range"));
+    }
+    e
+}
+
+/// The span a volunteer served at a session: from check-in to check-out within the
+/// session; without a check-out, to the session's end; without a usable span, the session.
+pub fn service_span(session: (i64, i64), checked_in: i64, checked_out: Option<i64>) -> (i64, i64) {
+    let start = checked_in.clamp(session.0, session.1);
+    let end = checked_out.unwrap_or(session.1).clamp(session.0, session.1);
+    if end - start < crate::time::MINUTE_MS { session } else { (start, end) }
+}
+
+/// A participant's rating: 1 to 5, with a short comment.
+pub fn check_rating(stars: i64, comment: &str) -> Vec<FieldError> {
+    let mut e = Vec::new();
+    if !(1..=5).contains(&stars) {
+        e.push(FieldError::new("rating", "events.rating_range"));
+    }
+    crate::input::check_text(&mut e, "comment", comment, 200, false);
+    e
+}
+
 /// Whether a sign-up may take a seat now: seats held back (for those signed up by a grid
 /// worker or staff) are only for sign-ups made on someone's behalf.
 pub fn seat_free(capacity: i64, held_back: i64, taken: i64, on_behalf: bool) -> bool {
@@ -220,13 +301,15 @@ pub fn overlaps(a: (i64, i64), b: (i64, i64)) -> bool {
     a.0 < b.1 && b.0 < a.1
 }
 
-/// What an event's status may become, or why not.
+/// What an event's status may become, or why not: it is finished once no session is left
+/// open (`sessions` counts the sessions to publish with, or those still open to finish).
 pub fn next_status(now: EventStatus, to: EventStatus, sessions: usize) -> Result<EventStatus, &'static str> {
     match (now, to) {
         (EventStatus::Draft, EventStatus::Published) if sessions > 0 => Ok(to),
         (EventStatus::Draft, EventStatus::Published) => Err("events.needs_sessions"),
         (EventStatus::Draft | EventStatus::Published, EventStatus::Cancelled) => Ok(to),
-        (EventStatus::Published, EventStatus::Finished) => Ok(to),
+        (EventStatus::Published, EventStatus::Finished) if sessions == 0 => Ok(to),
+        (EventStatus::Published, EventStatus::Finished) => Err("events.sessions_open"),
         _ => Err("events.not_now"),
     }
 }
@@ -288,5 +371,32 @@ mod tests {
         assert_eq!(next_status(Published, Cancelled, 3), Ok(Cancelled));
         assert_eq!(next_status(Cancelled, Published, 3), Err("events.not_now"));
         assert_eq!(next_status(Finished, Cancelled, 3), Err("events.not_now"));
+        assert_eq!(next_status(Published, Finished, 0), Ok(Finished));
+        assert_eq!(next_status(Published, Finished, 1), Err("events.sessions_open"));
+    }
+
+    #[test]
+    fn seats_shrink_no_lower_than_those_taken() {
+        assert!(check_capacity(20, 2, 20).is_empty());
+        let e = check_capacity(19, 2, 20);
+        assert_eq!((e[0].field.as_str(), e[0].key), ("capacity", "events.capacity_below_taken"));
+        assert_eq!(check_capacity(0, 0, 0)[0].key, "events.capacity_range");
+    }
+
+    #[test]
+    fn a_volunteer_serves_from_check_in_to_check_out_within_the_session() {
+        let s = (10 * H, 12 * H);
+        assert_eq!(service_span(s, 10 * H + H / 2, Some(11 * H)), (10 * H + H / 2, 11 * H));
+        assert_eq!(service_span(s, 9 * H, None), s, "early arrival counts from the start, to the end");
+        assert_eq!(service_span(s, 11 * H, Some(13 * H)), (11 * H, 12 * H));
+        assert_eq!(service_span(s, 12 * H, Some(12 * H)), s, "no usable span: the session's hours");
+    }
+
+    #[test]
+    fn a_rating_is_one_to_five_stars() {
+        assert!(check_rating(5, "很好").is_empty());
+        assert_eq!(check_rating(0, "")[0].field, "rating");
+        assert_eq!(check_rating(6, "")[0].field, "rating");
+        assert_eq!(check_rating(3, "\u{1b}x")[0].field, "comment");
     }
 }

@@ -5,7 +5,11 @@
 
 mod door;
 mod event;
+mod manage;
+mod mine;
 mod month;
+mod public;
+mod stats;
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -22,9 +26,13 @@ use crate::web::home::Section;
 use crate::web::ui::{self, Form, Input, InputKind, Item, Refusal, Tag, Tile, Tone};
 use crate::web::{AppState, Notice, PageCtx, PageResult, SignedPage, done, fmt, render};
 
-pub use door::{check_in, door};
-pub use event::{add_sessions, cancel, claim, event_page, leave, publish, sign_up, sign_up_other};
-pub use month::month;
+pub use door::{check_in, check_out, door, walk_in};
+pub use event::{add_sessions, cancel, claim, event_page, leave, publish, rate, serve, sign_up, sign_up_other};
+pub use manage::{cancel_session, change_session, close_session, correct, decide, manage, report, signup_page};
+pub use mine::{mine, new_feed, revoke_feed};
+pub use month::{month, station_month};
+pub use public::{public_event, public_events};
+pub use stats::{ledger, stats, subdistrict_ledger, subdistrict_stats};
 
 async fn community(state: &AppState, actor: &Actor, code: &str) -> AppResult<CommunityRef> {
     crate::auth::guard::visible_community(&state.db, actor, code).await
@@ -101,7 +109,8 @@ pub struct EventsPage {
     pub create: Option<Form>,
 }
 
-fn create_form(ctx: &PageCtx, code: &str) -> Form {
+fn create_form(ctx: &PageCtx, code: &str, teams: &[(i64, String)]) -> Form {
+    let teams = teams.iter().map(|(i, n)| (i.to_string(), n.clone())).collect();
     let kinds: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
     Form::new(ctx.t("events.create"), format!("/c/{code}/events"), ctx.t("events.create_submit"))
         .input(Input::new("title", ctx.t("events.event_title"), InputKind::Text).required())
@@ -121,10 +130,15 @@ fn create_form(ctx: &PageCtx, code: &str) -> Form {
             Input::new(
                 "audience",
                 ctx.t("events.audience"),
-                InputKind::Select(choices(ctx, "events.audience", &["everyone", "residents"])),
+                InputKind::Select(choices(ctx, "events.audience", &["everyone", "residents", "team"])),
             )
             .required()
             .value("everyone"),
+        )
+        .input(Input::new("team_id", ctx.t("events.team"), InputKind::Select(teams)).hint(ctx.t("events.team_hint")))
+        .input(
+            Input::new("needs_approval", ctx.t("events.needs_approval"), InputKind::Checkbox)
+                .hint(ctx.t("events.needs_approval_hint")),
         )
         .input(
             Input::new("per_household", ctx.t("events.per_household"), InputKind::Number)
@@ -152,14 +166,24 @@ fn event_item(ctx: &PageCtx, code: &str, e: &Event) -> Item {
 }
 
 /// The community's events, newest first, and (for staff) creating one, folded.
-pub fn events_view(ctx: PageCtx, c: &CommunityRef, list: &[Event], staff: bool, r: &Refusal) -> EventsPage {
+/// `teams` are for staff's form (audience: one team).
+pub fn events_view(
+    ctx: PageCtx,
+    c: &CommunityRef,
+    list: &[Event],
+    teams: Option<&[(i64, String)]>,
+    r: &Refusal,
+) -> EventsPage {
     let code = &c.code;
-    let create = staff.then(|| create_form(&ctx, code).folded().refused(r));
+    let create = teams.map(|t| create_form(&ctx, code, t).folded().refused(r));
     let mut links = vec![
+        (format!("/c/{code}/events/mine"), ctx.t("events.mine")),
         (format!("/c/{code}/events/month"), ctx.t("events.month")),
+        (format!("/p/{code}/events"), ctx.t("events.public_page")),
         (format!("/p/{code}/events.ics"), ctx.t("events.feed")),
     ];
-    if staff {
+    if create.is_some() {
+        links.push((format!("/c/{code}/events/stats"), ctx.t("events.stats")));
         links.push((format!("/c/{code}/stations"), ctx.t("events.stations")));
     }
     EventsPage {
@@ -174,8 +198,10 @@ pub fn events_view(ctx: PageCtx, c: &CommunityRef, list: &[Event], staff: bool, 
 }
 
 async fn show_events(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityRef, r: &Refusal) -> PageResult {
-    let list = store::events(&mut state.db.read().await?, actor, c.id).await?;
-    render(&events_view(ctx, c, &list, staff(actor, c), r))
+    let mut conn = state.db.read().await?;
+    let list = store::events(&mut conn, actor, c.id).await?;
+    let teams = if staff(actor, c) { Some(store::teams(&mut conn, c.id).await?) } else { None };
+    render(&events_view(ctx, c, &list, teams.as_deref(), r))
 }
 
 pub async fn events(
@@ -199,6 +225,8 @@ fn new_event(m: &Map<String, Value>) -> AppResult<NewEvent> {
         audience: f.text("audience"),
         per_household: f.int("per_household"),
         claim_hours: f.int("claim_hours").unwrap_or(0),
+        needs_approval: f.yes("needs_approval"),
+        team_id: f.id("team_id"),
     };
     f.checked()?;
     Ok(e)
@@ -249,6 +277,9 @@ mod tests {
             claim_hours: 2,
             status,
             created_at: 0,
+            needs_approval: false,
+            team_id: None,
+            report: None,
         }
     }
 
@@ -265,12 +296,12 @@ mod tests {
     #[test]
     fn residents_see_the_events_and_staff_also_create_one() {
         let list = [sample("<b>中秋游园</b>", EventStatus::Published)];
-        let page = events_view(crate::web::tests::ctx(), &community(), &list, false, &Refusal::none());
+        let page = events_view(crate::web::tests::ctx(), &community(), &list, None, &Refusal::none());
         let html = page.render().unwrap();
         assert!(!html.contains("<b>中秋") && html.contains("中秋游园"), "user text is escaped");
         assert!(html.contains("邻聚欢享") && html.contains("/c/440804003001/events/9"));
         assert!(!html.contains("action=\"/c/440804003001/events\""), "no form for residents");
-        let page = events_view(crate::web::tests::ctx(), &community(), &list, true, &Refusal::none());
+        let page = events_view(crate::web::tests::ctx(), &community(), &list, Some(&[]), &Refusal::none());
         assert!(page.render().unwrap().contains("action=\"/c/440804003001/events\""));
     }
 }

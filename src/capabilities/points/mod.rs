@@ -188,6 +188,8 @@ pub enum Source {
     SelfReported,
     /// A fulfilled pledge to a need.
     Pledge,
+    /// Serving at an event's session (checked in at its door).
+    Event,
 }
 
 impl Source {
@@ -198,6 +200,7 @@ impl Source {
             Source::Staff => "staff",
             Source::SelfReported => "self",
             Source::Pledge => "pledge",
+            Source::Event => "event",
         }
     }
 }

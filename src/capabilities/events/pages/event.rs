@@ -10,8 +10,9 @@ use serde_json::{Map, Value};
 use super::{community, staff, status_tag, when};
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::{Actor, Permission};
+use crate::capabilities::events::series::Repeat;
 use crate::capabilities::events::store::{self, Event, Session, Signup, Whom};
-use crate::capabilities::events::{EventStatus, SessionPlan, SessionStatus, SignupStatus, may_sign_up};
+use crate::capabilities::events::{EventStatus, SessionPlan, SessionStatus, SignupRole, SignupStatus, may_sign_up};
 use crate::error::{AppError, AppResult};
 use crate::web::form::{CsrfForm, Fields};
 use crate::web::ui::{self, Form, Input, InputKind, Qr, Refusal, Tag, Tone};
@@ -49,7 +50,10 @@ pub struct MySignup {
     pub lines: Vec<(String, String)>,
     pub qr: Option<Qr>,
     pub claim: Option<Form>,
-    pub leave: Form,
+    /// Given up while it can be (not once checked in or over).
+    pub leave: Option<Form>,
+    /// Rating the session, once over, by one who came.
+    pub rate: Option<Form>,
 }
 
 /// What staff see besides.
@@ -76,6 +80,10 @@ pub struct EventPage {
     pub sessions: Vec<Form>,
     /// Signing up someone without a phone, for those who help at events.
     pub on_behalf: Option<Form>,
+    /// Signing up to serve at a session, for volunteers.
+    pub serve: Option<Form>,
+    /// The report written after the event.
+    pub report: Option<String>,
     pub staff: Option<StaffPart>,
 }
 
@@ -83,10 +91,9 @@ impl EventPage {
     fn forms(&self) -> Vec<&Form> {
         let mut out: Vec<&Form> = self.sessions.iter().collect();
         for m in &self.mine {
-            out.push(&m.leave);
-            out.extend(&m.claim);
+            out.extend([&m.leave, &m.claim, &m.rate].into_iter().flatten());
         }
-        out.extend(&self.on_behalf);
+        out.extend([&self.on_behalf, &self.serve].into_iter().flatten());
         if let Some(s) = &self.staff {
             out.push(&s.add);
             out.extend([&s.publish, &s.cancel].into_iter().flatten());
@@ -99,8 +106,9 @@ fn span(s: &Session) -> String {
     format!("{}–{}", when(s.starts_at), crate::web::fmt::to_cst(s.ends_at).format("%H:%M"))
 }
 
-fn my_signup(ctx: &PageCtx, code: &str, s: &Signup, place: i64) -> MySignup {
+fn my_signup(ctx: &PageCtx, code: &str, s: &Signup, place: i64, now: i64, r: &Refusal) -> MySignup {
     let (tag, mut lines) = match s.status {
+        SignupStatus::Pending => (Tag::new(ctx.t("events.signup.pending"), Tone::Orange), Vec::new()),
         SignupStatus::Seated => (Tag::new(ctx.t("events.signup.seated"), Tone::Green), Vec::new()),
         SignupStatus::Waiting => (
             Tag::new(ctx.t("events.signup.waiting"), Tone::Orange),
@@ -112,14 +120,23 @@ fn my_signup(ctx: &PageCtx, code: &str, s: &Signup, place: i64) -> MySignup {
         ),
         SignupStatus::Cancelled => (Tag::new(ctx.t("events.signup.cancelled"), Tone::Grey), Vec::new()),
     };
-    let seated = s.status == SignupStatus::Seated;
+    let seated = s.status == SignupStatus::Seated && s.checked_in_at.is_none() && s.ends_at > now;
+    if s.role == SignupRole::Volunteer {
+        lines.push((ctx.t("events.role"), ctx.t("events.role.volunteer")));
+    }
     if seated {
         lines.push((ctx.t("events.code"), s.code.clone()));
     }
     if let Some(at) = s.checked_in_at {
         lines.push((ctx.t("events.checked_in_at"), when(at)));
+    } else if s.no_show {
+        lines.push((ctx.t("events.attendance"), ctx.t("events.no_show")));
+    }
+    if let Some(r) = s.rating {
+        lines.push((ctx.t("events.rating"), "★".repeat(r.clamp(0, 5) as usize)));
     }
     let base = format!("/c/{code}/event-signups/{}", s.id);
+    let over = s.ends_at <= now;
     MySignup {
         title: format!("{} · {}", when(s.starts_at), s.station),
         tag,
@@ -127,7 +144,24 @@ fn my_signup(ctx: &PageCtx, code: &str, s: &Signup, place: i64) -> MySignup {
         qr: if seated { Qr::new(ctx.t("events.code"), &s.code) } else { None },
         claim: (s.status == SignupStatus::Offered)
             .then(|| Form::new("", format!("{base}/claim"), ctx.t("events.claim"))),
-        leave: Form::new("", format!("{base}/cancel"), ctx.t("events.leave")).danger(ctx.t("events.leave_confirm")),
+        leave: (s.checked_in_at.is_none() && !over).then(|| {
+            Form::new("", format!("{base}/cancel"), ctx.t("events.leave")).danger(ctx.t("events.leave_confirm"))
+        }),
+        rate: (over && s.checked_in_at.is_some() && s.role == SignupRole::Participant).then(|| {
+            let stars = (1..=5).rev().map(|n| (n.to_string(), "★".repeat(n))).collect();
+            Form::new(ctx.t("events.rate"), format!("{base}/rating"), ctx.t("events.rate_submit"))
+                .input(
+                    Input::new("rating", ctx.t("events.rating"), InputKind::Select(stars))
+                        .required()
+                        .value(s.rating.unwrap_or(5)),
+                )
+                .input(
+                    Input::new("comment", ctx.t("events.comment"), InputKind::Text)
+                        .value(s.comment.clone().unwrap_or_default()),
+                )
+                .folded()
+                .refused(r)
+        }),
     }
 }
 
@@ -150,6 +184,9 @@ fn staff_part(ctx: &PageCtx, code: &str, d: &EventData, r: &Refusal) -> StaffPar
     let id = d.event.id;
     let base = format!("/c/{code}/events/{id}");
     let stations = d.stations.iter().map(|(i, n)| (i.to_string(), n.clone())).collect();
+    let mut repeats = vec![(String::new(), ctx.t("events.repeat.none"))];
+    repeats
+        .extend(Repeat::ALL.iter().map(|r| (r.as_str().to_string(), ctx.t(&format!("events.repeat.{}", r.as_str())))));
     let add = Form::new(ctx.t("events.add_sessions"), format!("{base}/sessions"), ctx.t("events.add_sessions_submit"))
         .input(
             Input::new("station_ids", ctx.t("events.stations"), InputKind::Many(stations))
@@ -163,7 +200,13 @@ fn staff_part(ctx: &PageCtx, code: &str, d: &EventData, r: &Refusal) -> StaffPar
             Input::new("held_back", ctx.t("events.held_back"), InputKind::Number)
                 .value(0)
                 .hint(ctx.t("events.held_back_hint")),
-        );
+        )
+        .input(
+            Input::new("repeat", ctx.t("events.repeat"), InputKind::Select(repeats))
+                .value("")
+                .hint(ctx.t("events.repeat_hint")),
+        )
+        .input(Input::new("times", ctx.t("events.times"), InputKind::Number).hint(ctx.t("events.times_hint")));
     let publish = (d.event.status == EventStatus::Draft).then(|| {
         Form::new("", format!("{base}/publish"), ctx.t("events.publish")).confirm(ctx.t("events.publish_confirm"))
     });
@@ -175,15 +218,21 @@ fn staff_part(ctx: &PageCtx, code: &str, d: &EventData, r: &Refusal) -> StaffPar
     StaffPart { add: add.folded().refused(r), publish, cancel }
 }
 
-/// Signing up someone without a phone into a session still to come, by name.
-fn on_behalf_form(ctx: &PageCtx, code: &str, d: &EventData, r: &Refusal) -> Option<Form> {
+/// The sessions still to come, to pick one (for a form that signs someone up), when the
+/// event is open to sign-up.
+fn open_sessions(d: &EventData) -> Option<Vec<(String, String)>> {
     let open: Vec<(String, String)> = d
         .sessions
         .iter()
         .filter(|s| s.status == SessionStatus::Scheduled && s.starts_at > d.now)
         .map(|s| (s.id.to_string(), format!("{} · {}", span(s), s.station)))
         .collect();
-    (d.event.status == EventStatus::Published && !open.is_empty()).then(|| {
+    (d.event.status == EventStatus::Published && !open.is_empty()).then_some(open)
+}
+
+/// Signing up someone without a phone into a session still to come, by name.
+fn on_behalf_form(ctx: &PageCtx, code: &str, d: &EventData, r: &Refusal) -> Option<Form> {
+    open_sessions(d).map(|open| {
         Form::new(
             ctx.t("events.on_behalf"),
             format!("/c/{code}/events/{}/sign-up", d.event.id),
@@ -193,6 +242,20 @@ fn on_behalf_form(ctx: &PageCtx, code: &str, d: &EventData, r: &Refusal) -> Opti
         .input(Input::new("name", ctx.t("events.person_name"), InputKind::Text).required())
         .folded()
         .refused(r)
+    })
+}
+
+/// A volunteer signs up to serve at a session (their hours become service records).
+fn serve_form(ctx: &PageCtx, code: &str, d: &EventData, r: &Refusal) -> Option<Form> {
+    open_sessions(d).map(|open| {
+        Form::new(ctx.t("events.serve"), format!("/c/{code}/events/{}/serve", d.event.id), ctx.t("events.serve_submit"))
+            .input(
+                Input::new("session_id", ctx.t("events.session"), InputKind::Select(open))
+                    .required()
+                    .hint(ctx.t("events.serve_hint")),
+            )
+            .folded()
+            .refused(r)
     })
 }
 
@@ -210,9 +273,18 @@ pub fn event_view(ctx: PageCtx, actor: &Actor, c: &CommunityRef, d: &EventData, 
     if let Some(n) = e.per_household {
         cells.push((ctx.t("events.per_household"), n.to_string()));
     }
+    if e.needs_approval {
+        cells.push((ctx.t("events.sign_up"), ctx.t("events.needs_approval")));
+    }
     let mut links = Vec::new();
     if actor.can(c.id, Permission::HelpAtEvents) && e.status == EventStatus::Published {
         links.push((format!("/c/{code}/events/{}/check-in", e.id), ctx.t("events.door")));
+    }
+    if staff(actor, c) {
+        links.push((format!("/c/{code}/events/{}/manage", e.id), ctx.t("events.manage")));
+    }
+    if e.status != EventStatus::Draft {
+        links.push((format!("/p/{code}/events/{}", e.id), ctx.t("events.public_page")));
     }
     let mut page = EventPage {
         title: e.title.clone(),
@@ -222,10 +294,12 @@ pub fn event_view(ctx: PageCtx, actor: &Actor, c: &CommunityRef, d: &EventData, 
         cells,
         description: e.description.clone(),
         links,
-        mine: d.mine.iter().map(|(s, place)| my_signup(&ctx, code, s, *place)).collect(),
+        mine: d.mine.iter().map(|(s, place)| my_signup(&ctx, code, s, *place, d.now, r)).collect(),
         sessions_title: ctx.tr("events.sessions_n", "n", d.sessions.len()),
         sessions: d.sessions.iter().map(|s| session_form(&ctx, code, d, s).refused(r)).collect(),
         on_behalf: if actor.can(c.id, Permission::HelpAtEvents) { on_behalf_form(&ctx, code, d, r) } else { None },
+        serve: if actor.has_role(crate::auth::model::Role::Volunteer) { serve_form(&ctx, code, d, r) } else { None },
+        report: e.report.clone(),
         staff: staff(actor, c).then(|| staff_part(&ctx, code, d, r)),
         ctx,
     };
@@ -273,13 +347,22 @@ pub async fn add_sessions(
     let stations = f.ids("station_ids");
     let (starts, ends, capacity, held_back) =
         (f.when("starts_at"), f.when("ends_at"), f.int("capacity"), f.int("held_back"));
-    let result = match (f.checked(), starts, ends, capacity) {
-        (Err(e), ..) => Err(e),
-        (Ok(()), Some(starts_at), Some(ends_at), Some(capacity)) => {
-            let plan = SessionPlan { starts_at, ends_at, capacity, held_back: held_back.unwrap_or(0) };
-            store::add_sessions(&state, &actor, &c, id, &stations, plan).await
+    let (repeat, times) = (f.opt("repeat"), f.int("times"));
+    let rule = match repeat.as_deref().map(|r| (Repeat::parse(r), times)) {
+        None => Ok(None),
+        Some((Some(r), Some(n))) if (2..=crate::capabilities::events::series::MAX_SESSIONS as i64).contains(&n) => {
+            Ok(Some(r.rule(n)))
         }
-        (Ok(()), starts, ends, capacity) => Err(AppError::Invalid(
+        Some((Some(_), _)) => Err(AppError::field("times", "events.times_range")),
+        Some((None, _)) => Err(AppError::field("repeat", "validation.choice")),
+    };
+    let result = match (f.checked().and(rule), starts, ends, capacity) {
+        (Err(e), ..) => Err(e),
+        (Ok(rule), Some(starts_at), Some(ends_at), Some(capacity)) => {
+            let plan = SessionPlan { starts_at, ends_at, capacity, held_back: held_back.unwrap_or(0) };
+            store::add_sessions(&state, &actor, &c, id, &stations, plan, rule.as_deref()).await
+        }
+        (Ok(_), starts, ends, capacity) => Err(AppError::Invalid(
             [("starts_at", starts.is_none()), ("ends_at", ends.is_none()), ("capacity", capacity.is_none())]
                 .into_iter()
                 .filter(|(_, missing)| *missing)
@@ -350,6 +433,50 @@ pub async fn sign_up(
             let event_id = store::session_event(&mut state.db.read().await?, c.id, session).await?;
             let action = format!("/c/{code}/event-sessions/{session}/sign-up");
             refused_on(state, ctx, actor, c, event_id, e, &m, &action).await
+        }
+    }
+}
+
+/// A volunteer signs up to serve at a session.
+pub async fn serve(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+    CsrfForm(m): CsrfForm,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    let mut f = Fields::new(&m);
+    let session = f.id("session_id");
+    let result = match (f.checked(), session) {
+        (Err(e), _) => Err(e),
+        (Ok(()), None) => Err(AppError::field("session_id", "validation.required")),
+        (Ok(()), Some(s)) => store::sign_up(&state, &actor, &c, s, Whom::MeToServe).await,
+    };
+    match result {
+        Ok(s) => signed_up(&state, &code, &s).await,
+        Err(e) => refused_on(state, ctx, actor, c, id, e, &m, &format!("/c/{code}/events/{id}/serve")).await,
+    }
+}
+
+/// One who came rates the session.
+pub async fn rate(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+    CsrfForm(m): CsrfForm,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    let mut f = Fields::new(&m);
+    let (stars, comment) = (f.int("rating"), f.text("comment"));
+    let result = match f.checked() {
+        Err(e) => Err(e),
+        Ok(()) => store::rate(&state, &actor, &c, id, stars.unwrap_or(0), &comment).await,
+    };
+    match result {
+        Ok(s) => Ok(done(&format!("/c/{code}/events/{}", s.event_id), Notice::Saved)),
+        Err(e) => {
+            let event_id = store::signup_event(&mut state.db.read().await?, c.id, id).await?;
+            refused_on(state, ctx, actor, c, event_id, e, &m, &format!("/c/{code}/event-signups/{id}/rating")).await
         }
     }
 }
@@ -431,6 +558,9 @@ mod tests {
             taken,
             status: SessionStatus::Scheduled,
             waiting,
+            rule: None,
+            moved_from: None,
+            closed_at: None,
         };
         EventData {
             event: Event {
@@ -446,6 +576,9 @@ mod tests {
                 claim_hours: 2,
                 status,
                 created_at: 0,
+                needs_approval: false,
+                team_id: None,
+                report: None,
             },
             sessions: vec![session(1, 3, 0), session(2, 30, 4)],
             mine: Vec::new(),

@@ -6,8 +6,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::{
-    Audience, EventKind, EventStatus, NewEvent, SessionPlan, SessionStatus, SignupStatus, check_event, check_session,
-    next_status,
+    Audience, EventKind, EventStatus, NewEvent, SessionPlan, SessionStatus, SignupRole, SignupStatus, check_event,
+    check_session, next_status,
 };
 use crate::auth::guard::{self, CommunityRef};
 use crate::auth::model::{Actor, Permission};
@@ -17,8 +17,16 @@ use crate::services::audit::{self, Action, By};
 use crate::services::notify::{self, Audience as To, Note, Subject};
 use crate::web::AppState;
 
+mod calendar;
+mod door;
+mod sessions;
 mod signups;
-pub use signups::{CheckIn, Key, Whom, check_in, claim, lapse_offers, lapse_offers_job, leave, sign_up};
+pub use calendar::{
+    FeedOf, Lines, feed, feed_person, feed_since, figure_lines, my_signups, new_feed_token, revoke_feed_token,
+};
+pub use door::{CheckIn, Key, SCAN_KEY_MAX, check_in, check_out, rate, walk_in};
+pub use sessions::{Closed, cancel_session, change_session, close_over_job, close_session, correct};
+pub use signups::{Whom, claim, decide, lapse_offers, lapse_offers_job, leave, sign_up};
 
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct Event {
@@ -37,10 +45,13 @@ pub struct Event {
     #[sqlx(try_from = "String")]
     pub status: EventStatus,
     pub created_at: i64,
+    pub needs_approval: bool,
+    pub team_id: Option<i64>,
+    pub report: Option<String>,
 }
 
 const EVENT: &str = "SELECT community_id, id, kind, title, description, organiser, brand, audience, per_household,
-    claim_hours, status, created_at FROM events";
+    claim_hours, status, created_at, needs_approval, team_id, report FROM events";
 
 /// A session with its station and how many wait for a seat.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
@@ -58,12 +69,16 @@ pub struct Session {
     #[sqlx(try_from = "String")]
     pub status: SessionStatus,
     pub waiting: i64,
+    pub rule: Option<String>,
+    pub moved_from: Option<i64>,
+    pub closed_at: Option<i64>,
 }
 
 /// Its `WHERE` names the community as `$1` (the waiting are counted in it alone, a join
 /// that stays on the community's shard on Citus).
 const SESSION: &str = "SELECT s.community_id, s.id, s.event_id, s.station_id, st.name AS station, s.starts_at,
-    s.ends_at, s.capacity, s.held_back, s.taken, s.status, COALESCE(w.waiting, 0) AS waiting
+    s.ends_at, s.capacity, s.held_back, s.taken, s.status, COALESCE(w.waiting, 0) AS waiting, s.rule, s.moved_from,
+    s.closed_at
   FROM event_sessions s JOIN stations st ON st.community_id = s.community_id AND st.id = s.station_id
   LEFT JOIN (SELECT community_id, session_id, COUNT(*) AS waiting FROM event_signups
              WHERE community_id = $1 AND status = 'waiting' GROUP BY community_id, session_id) w
@@ -90,11 +105,23 @@ pub struct Signup {
     pub ends_at: i64,
     pub station: String,
     pub title: String,
+    #[sqlx(try_from = "String")]
+    pub role: SignupRole,
+    pub walk_in: bool,
+    pub checked_out_at: Option<i64>,
+    pub no_show: bool,
+    pub rating: Option<i64>,
+    pub comment: Option<String>,
+    /// The session's status (a called-off event's sessions are called off too).
+    #[sqlx(try_from = "String")]
+    pub session_status: SessionStatus,
+    pub closed_at: Option<i64>,
 }
 
 const SIGNUP: &str = "SELECT u.community_id, u.id, u.event_id, u.session_id, u.user_id, u.name, u.household_id,
     u.signed_up_by, u.status, u.code, u.offered_until, u.checked_in_at, u.created_at, s.starts_at, s.ends_at,
-    st.name AS station, e.title
+    st.name AS station, e.title, u.role, u.walk_in, u.checked_out_at, u.no_show, u.rating, u.comment,
+    s.status AS session_status, s.closed_at
   FROM event_signups u
   JOIN event_sessions s ON s.community_id = u.community_id AND s.id = u.session_id
   JOIN stations st ON st.community_id = s.community_id AND st.id = s.station_id
@@ -138,6 +165,17 @@ pub async fn sessions(ex: &mut impl Exec, community_id: i64, event_id: i64) -> A
 pub async fn stations(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<(i64, String)>> {
     let mut list: Vec<(i64, String)> =
         query("SELECT id, name FROM stations WHERE community_id = $1 AND archived_at IS NULL")
+            .bind(community_id)
+            .fetch_all(ex)
+            .await?;
+    list.sort_by(|a, b| crate::natural::cmp(&a.1, &b.1));
+    Ok(list)
+}
+
+/// The community's teams (id, name), by name, for an event of one team.
+pub async fn teams(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<(i64, String)>> {
+    let mut list: Vec<(i64, String)> =
+        query("SELECT id, name FROM teams WHERE community_id = $1 AND archived_at IS NULL")
             .bind(community_id)
             .fetch_all(ex)
             .await?;
@@ -196,12 +234,18 @@ pub async fn create(state: &AppState, actor: &Actor, c: &CommunityRef, e: NewEve
     guard::require(actor, c.id, Permission::ManageEvents)?;
     let (kind, audience) = check_event(&e).map_err(AppError::Invalid)?;
     let mut tx = state.db.begin().await?;
+    let team_id = if audience == Audience::Team { e.team_id } else { None };
+    if let Some(t) = team_id
+        && !teams(&mut tx, c.id).await?.iter().any(|(id, _)| *id == t)
+    {
+        return Err(AppError::field("team_id", "validation.reference"));
+    }
     let id = tx.next_id().await?;
     let now = now_ms();
     query(
         "INSERT INTO events (community_id, id, kind, title, description, organiser, brand, audience, per_household,
-           claim_hours, status, created_by, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $12, $12)",
+           claim_hours, status, created_by, created_at, updated_at, needs_approval, team_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $12, $12, $13, $14)",
     )
     .bind(c.id)
     .bind(id)
@@ -215,6 +259,8 @@ pub async fn create(state: &AppState, actor: &Actor, c: &CommunityRef, e: NewEve
     .bind(e.claim_hours)
     .bind(actor.user_id)
     .bind(now)
+    .bind(e.needs_approval)
+    .bind(team_id)
     .execute(&mut tx)
     .await?;
     let after = json!({"title": e.title.trim(), "kind": kind.as_str(), "status": "draft"});
@@ -224,9 +270,10 @@ pub async fn create(state: &AppState, actor: &Actor, c: &CommunityRef, e: NewEve
     Ok(out)
 }
 
-/// Adds one session at each chosen station, all at the same time: a festival's stations
-/// in one action. Refused whole when a station is not the community's or the times break
-/// a rule.
+/// Adds one session at each chosen station, all at the same time (a festival's stations
+/// in one action), or, with a recurrence rule, a class's series at each (every start the
+/// rule makes). Refused whole when a station is not the community's or the times or the
+/// rule break a rule.
 pub async fn add_sessions(
     state: &AppState,
     actor: &Actor,
@@ -234,6 +281,7 @@ pub async fn add_sessions(
     event_id: i64,
     station_ids: &[i64],
     plan: SessionPlan,
+    rule: Option<&str>,
 ) -> AppResult<Vec<i64>> {
     guard::require(actor, c.id, Permission::ManageEvents)?;
     let now = now_ms();
@@ -241,6 +289,13 @@ pub async fn add_sessions(
     if station_ids.is_empty() {
         errors.push(FieldError::new("station_ids", "validation.required"));
     }
+    let starts = match rule.map(|r| super::series::starts(plan.starts_at, r)).transpose() {
+        Ok(list) => list.unwrap_or_else(|| vec![plan.starts_at]),
+        Err(e) => {
+            errors.push(e);
+            Vec::new()
+        }
+    };
     let mut tx = state.db.begin().await?;
     let known = stations(&mut tx, c.id).await?;
     if station_ids.iter().any(|s| !known.iter().any(|(k, _)| k == s)) {
@@ -255,26 +310,29 @@ pub async fn add_sessions(
     }
     let mut ids = Vec::new();
     for station in station_ids {
-        let id = tx.next_id().await?;
-        query(
-            "INSERT INTO event_sessions (community_id, id, event_id, station_id, starts_at, ends_at, capacity, held_back,
-               taken, status, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 'scheduled', $9)",
-        )
-        .bind(c.id)
-        .bind(id)
-        .bind(event_id)
-        .bind(*station)
-        .bind(plan.starts_at)
-        .bind(plan.ends_at)
-        .bind(plan.capacity)
-        .bind(plan.held_back)
-        .bind(now)
-        .execute(&mut tx)
-        .await?;
-        ids.push(id);
+        for start in &starts {
+            let id = tx.next_id().await?;
+            query(
+                "INSERT INTO event_sessions (community_id, id, event_id, station_id, starts_at, ends_at, capacity,
+                   held_back, taken, status, created_at, rule)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, 'scheduled', $9, $10)",
+            )
+            .bind(c.id)
+            .bind(id)
+            .bind(event_id)
+            .bind(*station)
+            .bind(*start)
+            .bind(*start + plan.ends_at - plan.starts_at)
+            .bind(plan.capacity)
+            .bind(plan.held_back)
+            .bind(now)
+            .bind(rule.map(str::trim))
+            .execute(&mut tx)
+            .await?;
+            ids.push(id);
+        }
     }
-    let after = json!({"sessions": ids, "starts_at": plan.starts_at, "capacity": plan.capacity});
+    let after = json!({"sessions": ids, "starts_at": plan.starts_at, "capacity": plan.capacity, "rule": rule});
     audit::record(&mut tx, c.id, &By::from(actor), Action::Update, "event", event_id, None, Some(&after)).await?;
     tx.commit().await?;
     Ok(ids)
@@ -359,28 +417,11 @@ pub async fn open_sessions(ex: &mut impl Exec, community_id: i64, now: i64) -> A
     .await?)
 }
 
-/// The sessions of the community's events (drafts aside) that start after `from`, for its
-/// calendar feed; the most a feed carries is 5,000.
-pub async fn feed(ex: &mut impl Exec, community_id: i64, from: i64) -> AppResult<Vec<super::feed::Entry>> {
-    Ok(query(
-        "SELECT s.id AS session_id, s.event_id, e.title, st.name AS station, st.address, s.starts_at, s.ends_at,
-           (s.status = 'cancelled' OR e.status = 'cancelled') AS cancelled
-         FROM event_sessions s
-         JOIN events e ON e.community_id = s.community_id AND e.id = s.event_id
-         JOIN stations st ON st.community_id = s.community_id AND st.id = s.station_id
-         WHERE s.community_id = $1 AND s.starts_at >= $2 AND e.status <> 'draft'
-         ORDER BY s.starts_at, s.id LIMIT 5000",
-    )
-    .bind(community_id)
-    .bind(from)
-    .fetch_all(ex)
-    .await?)
-}
-
 /// A session on the month's calendar.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MonthLine {
     pub event_id: i64,
+    pub station_id: i64,
     pub title: String,
     pub station: String,
     pub starts_at: i64,
@@ -398,7 +439,7 @@ pub async fn month(
 ) -> AppResult<Vec<MonthLine>> {
     let drafts = if actor.can(community_id, Permission::ManageEvents) { "" } else { " AND e.status <> 'draft'" };
     Ok(query(format!(
-        "SELECT s.event_id, e.title, st.name AS station, s.starts_at,
+        "SELECT s.event_id, s.station_id, e.title, st.name AS station, s.starts_at,
            CASE WHEN e.status = 'cancelled' THEN 'cancelled' ELSE s.status END AS status
          FROM event_sessions s
          JOIN events e ON e.community_id = s.community_id AND e.id = s.event_id
@@ -411,4 +452,67 @@ pub async fn month(
     .bind(to)
     .fetch_all(ex)
     .await?)
+}
+
+/// Sign-ups waiting for the organiser's approval, oldest first.
+pub async fn pending(ex: &mut impl Exec, community_id: i64, event_id: i64) -> AppResult<Vec<Signup>> {
+    Ok(query(format!(
+        "{SIGNUP} WHERE u.community_id = $1 AND u.event_id = $2 AND u.status = 'pending' ORDER BY u.id LIMIT 500"
+    ))
+    .bind(community_id)
+    .bind(event_id)
+    .fetch_all(ex)
+    .await?)
+}
+
+/// Writes the event's minutes or short report (empty removes it).
+pub async fn set_report(
+    state: &AppState,
+    actor: &Actor,
+    c: &CommunityRef,
+    event_id: i64,
+    text: &str,
+) -> AppResult<Event> {
+    guard::require(actor, c.id, Permission::ManageEvents)?;
+    let mut errors = Vec::new();
+    crate::input::check_text(&mut errors, "report", text, 5000, false);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let mut tx = state.db.begin().await?;
+    let before = event(&mut tx, c.id, event_id).await?.ok_or(AppError::NotFound)?;
+    if before.status == EventStatus::Draft {
+        return Err(AppError::Conflict("events.not_published"));
+    }
+    let report = Some(text.trim()).filter(|t| !t.is_empty());
+    query("UPDATE events SET report = $1, updated_at = $2 WHERE community_id = $3 AND id = $4")
+        .bind(report)
+        .bind(now_ms())
+        .bind(c.id)
+        .bind(event_id)
+        .execute(&mut tx)
+        .await?;
+    let (b, a) = (json!({"report": before.report}), json!({"report": report}));
+    audit::record(&mut tx, c.id, &By::from(actor), Action::Update, "event", event_id, Some(&b), Some(&a)).await?;
+    let out = event(&mut tx, c.id, event_id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// The community's events the public sees (published and finished), each with its first
+/// session's start and last session's end.
+pub async fn public_events(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<(Event, i64, i64)>> {
+    let list: Vec<Event> = query(format!(
+        "{EVENT} WHERE community_id = $1 AND status IN ('published', 'finished') ORDER BY created_at DESC LIMIT 300"
+    ))
+    .bind(community_id)
+    .fetch_all(&mut *ex)
+    .await?;
+    let spans: Vec<(i64, i64, i64)> = query(
+        "SELECT event_id, MIN(starts_at), MAX(ends_at) FROM event_sessions WHERE community_id = $1 GROUP BY event_id",
+    )
+    .bind(community_id)
+    .fetch_all(ex)
+    .await?;
+    Ok(list.into_iter().filter_map(|e| spans.iter().find(|s| s.0 == e.id).map(|s| (e, s.1, s.2))).collect())
 }

@@ -1,29 +1,27 @@
 //! Sign-ups: a seat while there is one, else a place in the queue; a freed seat offered to
 //! the first waiting; and check-in at the door. Each takes its session's row first.
 
-use serde::Serialize;
-
-use super::{Event, SESSION, SIGNUP, Session, Signup, event, signup};
+use super::{Event, SESSION, Session, Signup, event, signup};
 use crate::auth::guard::{self, CommunityRef};
+use crate::auth::model::Role;
 use crate::auth::model::{Actor, Permission};
-use crate::capabilities::events::{
-    Audience, EventStatus, SessionStatus, SignupStatus, may_sign_up, overlaps, seat_free,
-};
+use crate::capabilities::events::{Audience, SignupRole, SignupStatus, may_sign_up, overlaps, seat_free};
 use crate::db::{Tx, now_ms, query};
 use crate::error::{AppError, AppResult};
 use crate::services::notify::{self, Audience as To, Note, Subject};
 use crate::web::AppState;
 
-/// Whom a sign-up is for: the signed-in person, or someone without a phone that a grid
-/// worker or staff signs up by name.
+/// Whom a sign-up is for: the signed-in person (to take part, or a volunteer to serve), or
+/// someone without a phone that a grid worker or staff signs up by name.
 pub enum Whom<'a> {
     Me,
+    MeToServe,
     Other { name: &'a str },
 }
 
 /// The session's row and its event, the row taken until the transaction ends: sign-ups
 /// to one session go one at a time.
-async fn take_session(tx: &mut Tx, community_id: i64, session_id: i64) -> AppResult<(Session, Event)> {
+pub(super) async fn take_session(tx: &mut Tx, community_id: i64, session_id: i64) -> AppResult<(Session, Event)> {
     let locked = query("UPDATE event_sessions SET taken = taken WHERE community_id = $1 AND id = $2")
         .bind(community_id)
         .bind(session_id)
@@ -53,6 +51,18 @@ async fn refusal(
 ) -> AppResult<Option<&'static str>> {
     if e.audience == Audience::Residents && user.is_some() && household.is_none() {
         return Ok(Some("events.residents_only"));
+    }
+    if let (Audience::Team, Some(u), Some(team)) = (e.audience, user, e.team_id) {
+        let member: Option<i64> =
+            query("SELECT user_id FROM team_members WHERE community_id = $1 AND team_id = $2 AND user_id = $3")
+                .bind(community_id)
+                .bind(team)
+                .bind(u)
+                .scalar_optional(&mut *tx)
+                .await?;
+        if member.is_none() {
+            return Ok(Some("events.team_only"));
+        }
     }
     if let Some(u) = user {
         let held: Vec<(i64, i64, i64)> = query(
@@ -88,37 +98,45 @@ async fn refusal(
     Ok(None)
 }
 
-/// Writes a sign-up with a fresh code (a code drawn twice in the community is drawn again).
-#[allow(clippy::too_many_arguments)]
-async fn insert_signup(
-    tx: &mut Tx,
-    s: &Session,
+/// A sign-up about to be written.
+struct NewSignup<'a> {
     user: Option<i64>,
-    name: &str,
+    name: &'a str,
     household: Option<i64>,
+    /// Who signed them up, when done on their behalf (or at the door).
     by: Option<i64>,
     status: SignupStatus,
-) -> AppResult<i64> {
+    role: SignupRole,
+    /// Came to the door without signing up: checked in as they are written.
+    walk_in: bool,
+}
+
+/// Writes a sign-up with a fresh code (a code drawn twice in the community is drawn again).
+async fn insert_signup(tx: &mut Tx, s: &Session, n: &NewSignup<'_>) -> AppResult<i64> {
     let id = tx.next_id().await?;
     let now = now_ms();
     for tries in 0.. {
         let sp = tx.savepoint().await?;
         let inserted = query(
             "INSERT INTO event_signups (community_id, id, event_id, session_id, user_id, name, household_id,
-               signed_up_by, status, code, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+               signed_up_by, status, code, created_at, updated_at, role, walk_in, checked_in_at, checked_in_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14, $15)",
         )
         .bind(s.community_id)
         .bind(id)
         .bind(s.event_id)
         .bind(s.id)
-        .bind(user)
-        .bind(name)
-        .bind(household)
-        .bind(by)
-        .bind(status.as_str())
+        .bind(n.user)
+        .bind(n.name)
+        .bind(n.household)
+        .bind(n.by)
+        .bind(n.status.as_str())
         .bind(crate::services::codes::eight_digits())
         .bind(now)
+        .bind(n.role.as_str())
+        .bind(n.walk_in)
+        .bind(n.walk_in.then_some(now))
+        .bind(n.by.filter(|_| n.walk_in))
         .execute(&mut *tx)
         .await;
         match inserted {
@@ -138,8 +156,29 @@ async fn insert_signup(
     Ok(id)
 }
 
+/// Writes one who came to the door without signing up, seated and checked in.
+pub(super) async fn insert_walk_in(tx: &mut Tx, s: &Session, name: &str, by: i64) -> AppResult<i64> {
+    let n = NewSignup {
+        user: None,
+        name,
+        household: None,
+        by: Some(by),
+        status: SignupStatus::Seated,
+        role: SignupRole::Participant,
+        walk_in: true,
+    };
+    insert_signup(tx, s, &n).await
+}
+
+/// Whether the actor is one of the community's volunteers (who may sign up to serve).
+fn volunteers_in(actor: &Actor, community_id: i64) -> bool {
+    actor.grants.iter().any(|g| g.role() == Role::Volunteer && g.community_id == Some(community_id))
+}
+
 /// Signs up for a session: a seat while there is one (exactly as many as it has), else a
-/// place in the queue. Answers the sign-up.
+/// place in the queue; where the organiser approves sign-ups, a request to approve first.
+/// A volunteer signing up to serve takes none of the participants' seats. Answers the
+/// sign-up.
 pub async fn sign_up(
     state: &AppState,
     actor: &Actor,
@@ -147,8 +186,19 @@ pub async fn sign_up(
     session_id: i64,
     whom: Whom<'_>,
 ) -> AppResult<Signup> {
-    let (user, name, household, by) = match whom {
-        Whom::Me => (Some(actor.user_id), actor.display_name.clone(), actor.household_in(c.id), None),
+    let me = |role| NewSignup {
+        user: Some(actor.user_id),
+        name: &actor.display_name,
+        household: actor.household_in(c.id),
+        by: None,
+        status: SignupStatus::Seated,
+        role,
+        walk_in: false,
+    };
+    let n = match whom {
+        Whom::Me => me(SignupRole::Participant),
+        Whom::MeToServe if volunteers_in(actor, c.id) => me(SignupRole::Volunteer),
+        Whom::MeToServe => return Err(AppError::Conflict("events.volunteers_only")),
         Whom::Other { name } => {
             guard::require(actor, c.id, Permission::HelpAtEvents)?;
             let mut errors = Vec::new();
@@ -156,32 +206,114 @@ pub async fn sign_up(
             if !errors.is_empty() {
                 return Err(AppError::Invalid(errors));
             }
-            (None, name.trim().to_string(), None, Some(actor.user_id))
+            NewSignup {
+                user: None,
+                name: name.trim(),
+                by: Some(actor.user_id),
+                household: None,
+                ..me(SignupRole::Participant)
+            }
         }
     };
     let mut tx = state.db.begin().await?;
     let (s, e) = take_session(&mut tx, c.id, session_id).await?;
     may_sign_up(e.status, s.status, s.starts_at, now_ms()).map_err(AppError::Conflict)?;
-    if let Some(why) = refusal(&mut tx, c.id, &s, &e, user, household).await? {
+    if let Some(why) = refusal(&mut tx, c.id, &s, &e, n.user, n.household).await? {
         return Err(AppError::Conflict(why));
     }
-    let seated = seat_free(s.capacity, s.held_back, s.taken, by.is_some())
-        && query("UPDATE event_sessions SET taken = taken + 1 WHERE community_id = $1 AND id = $2")
-            .bind(c.id)
-            .bind(s.id)
-            .execute(&mut tx)
-            .await?
-            == 1;
-    let status = if seated { SignupStatus::Seated } else { SignupStatus::Waiting };
-    let id = insert_signup(&mut tx, &s, user, &name, household, by, status).await?;
+    let status = if n.role == SignupRole::Volunteer {
+        SignupStatus::Seated
+    } else if e.needs_approval && n.by.is_none() {
+        SignupStatus::Pending
+    } else if take_seat(&mut tx, &s, n.by.is_some()).await? {
+        SignupStatus::Seated
+    } else {
+        SignupStatus::Waiting
+    };
+    let id = insert_signup(&mut tx, &s, &NewSignup { status, ..n }).await?;
     let out = signup(&mut tx, c.id, id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Takes one of a session's seats if one is free (held-back seats only on someone's
+/// behalf); the session's row is already taken.
+async fn take_seat(tx: &mut Tx, s: &Session, on_behalf: bool) -> AppResult<bool> {
+    Ok(seat_free(s.capacity, s.held_back, s.taken, on_behalf)
+        && query("UPDATE event_sessions SET taken = taken + 1 WHERE community_id = $1 AND id = $2")
+            .bind(s.community_id)
+            .bind(s.id)
+            .execute(&mut *tx)
+            .await?
+            == 1)
+}
+
+/// The organiser approves a sign-up (a seat if one is free, else the queue) or declines it;
+/// its holder hears which.
+pub async fn decide(
+    state: &AppState,
+    actor: &Actor,
+    c: &CommunityRef,
+    signup_id: i64,
+    approve: bool,
+) -> AppResult<Signup> {
+    guard::require(actor, c.id, Permission::ManageEvents)?;
+    let mut tx = state.db.begin().await?;
+    let u = signup(&mut tx, c.id, signup_id).await?.ok_or(AppError::NotFound)?;
+    let (s, e) = take_session(&mut tx, c.id, u.session_id).await?;
+    let u = signup(&mut tx, c.id, signup_id).await?.ok_or(AppError::NotFound)?;
+    if u.status != SignupStatus::Pending {
+        return Err(AppError::Conflict("events.not_now"));
+    }
+    let status = match approve {
+        false => SignupStatus::Cancelled,
+        true if take_seat(&mut tx, &s, false).await? => SignupStatus::Seated,
+        true => SignupStatus::Waiting,
+    };
+    query("UPDATE event_signups SET status = $1, updated_at = $2 WHERE community_id = $3 AND id = $4")
+        .bind(status.as_str())
+        .bind(now_ms())
+        .bind(c.id)
+        .bind(signup_id)
+        .execute(&mut tx)
+        .await?;
+    if let Some(user) = u.user_id {
+        let text = match status {
+            SignupStatus::Seated => format!("「{}」{} 的报名已通过", e.title, crate::web::fmt::datetime(s.starts_at)),
+            SignupStatus::Waiting => {
+                format!("「{}」{} 的报名已通过，已满，正在候补", e.title, crate::web::fmt::datetime(s.starts_at))
+            }
+            _ => format!("「{}」{} 的报名未通过", e.title, crate::web::fmt::datetime(s.starts_at)),
+        };
+        let note = Note::new(c.id, Some(Subject { kind: "event", id: e.id }), "decided", text);
+        notify::send(&mut tx, &state.bus, note, To::Users(vec![user])).await?;
+    }
+    let after = serde_json::json!({"status": status.as_str()});
+    crate::services::audit::record(
+        &mut tx,
+        c.id,
+        &crate::services::audit::By::from(actor),
+        crate::services::audit::Action::Update,
+        "event_signup",
+        signup_id,
+        None,
+        Some(&after),
+    )
+    .await?;
+    let out = signup(&mut tx, c.id, signup_id).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
     Ok(out)
 }
 
 /// Offers the freed seats of a session to the first waiting, each for the event's claim
 /// time; answers how many were offered.
-async fn offer_next(state: &AppState, tx: &mut Tx, community_id: i64, session_id: i64, now: i64) -> AppResult<usize> {
+pub(super) async fn offer_next(
+    state: &AppState,
+    tx: &mut Tx,
+    community_id: i64,
+    session_id: i64,
+    now: i64,
+) -> AppResult<usize> {
     let (s, e) = take_session(tx, community_id, session_id).await?;
     if may_sign_up(e.status, s.status, s.starts_at, now).is_err() {
         return Ok(0);
@@ -198,7 +330,7 @@ async fn offer_next(state: &AppState, tx: &mut Tx, community_id: i64, session_id
     .await?;
     let until = now + e.claim_hours * crate::time::HOUR_MS;
     for (id, user) in &first {
-        query("UPDATE event_signups SET status = 'offered', offered_until = $1, updated_at = $2 WHERE community_id = $3 AND id = $4")
+        query("UPDATE event_signups SET status = 'offered', offered_until = $1, promoted = TRUE, updated_at = $2 WHERE community_id = $3 AND id = $4")
             .bind(until)
             .bind(now)
             .bind(community_id)
@@ -253,7 +385,7 @@ async fn release(tx: &mut Tx, s: &Session, u: &Signup) -> AppResult<()> {
         .bind(u.id)
         .execute(&mut *tx)
         .await?;
-    if u.status.holds_seat() {
+    if u.status.holds_seat() && u.role == SignupRole::Participant {
         query("UPDATE event_sessions SET taken = taken - 1 WHERE community_id = $1 AND id = $2")
             .bind(s.community_id)
             .bind(s.id)
@@ -315,63 +447,4 @@ pub async fn lapse_offers(state: &AppState, now: i64) -> AppResult<usize> {
 
 pub fn lapse_offers_job(state: &AppState, now: i64) -> futures::future::BoxFuture<'_, anyhow::Result<()>> {
     Box::pin(async move { lapse_offers(state, now).await.map(|_| ()).map_err(|e| anyhow::anyhow!("{e}")) })
-}
-
-/// What a check-in found: the sign-up, and whether it had been checked in before (then
-/// when it was).
-#[derive(Debug, Clone, Serialize)]
-pub struct CheckIn {
-    pub signup: Signup,
-    pub already: bool,
-}
-
-/// How the door finds a sign-up: by the code shown (or scanned), or ticked on the roll.
-pub enum Key<'a> {
-    Code(&'a str),
-    Signup(i64),
-}
-
-/// Checks a sign-up in at the door: once; a second scan says when it was.
-pub async fn check_in(
-    state: &AppState,
-    actor: &Actor,
-    c: &CommunityRef,
-    event_id: i64,
-    key: Key<'_>,
-) -> AppResult<CheckIn> {
-    guard::require(actor, c.id, Permission::HelpAtEvents)?;
-    let mut tx = state.db.begin().await?;
-    let found: Option<Signup> = match key {
-        Key::Code(code) if code.trim().is_empty() => return Err(AppError::field("code", "validation.required")),
-        Key::Code(code) => {
-            query(format!("{SIGNUP} WHERE u.community_id = $1 AND u.code = $2"))
-                .bind(c.id)
-                .bind(code.trim())
-                .fetch_optional(&mut tx)
-                .await?
-        }
-        Key::Signup(id) => signup(&mut tx, c.id, id).await?,
-    };
-    let u = found.filter(|u| u.event_id == event_id).ok_or(AppError::field("code", "events.code_unknown"))?;
-    let (s, e) = take_session(&mut tx, c.id, u.session_id).await?;
-    if s.status == SessionStatus::Cancelled || e.status == EventStatus::Cancelled {
-        return Err(AppError::Conflict("events.session_cancelled"));
-    }
-    if u.status != SignupStatus::Seated {
-        return Err(AppError::Conflict("events.not_seated"));
-    }
-    let now = now_ms();
-    let first = query(
-        "UPDATE event_signups SET checked_in_at = $1, checked_in_by = $2, updated_at = $1
-         WHERE community_id = $3 AND id = $4 AND checked_in_at IS NULL",
-    )
-    .bind(now)
-    .bind(actor.user_id)
-    .bind(c.id)
-    .bind(u.id)
-    .execute(&mut tx)
-    .await?;
-    let signup = signup(&mut tx, c.id, u.id).await?.ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    Ok(CheckIn { signup, already: first == 0 })
 }

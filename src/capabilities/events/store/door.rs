@@ -1,0 +1,221 @@
+//! The door 签到台: check-in by code, QR or the roll, each scan with its own key so that a
+//! phone that was offline may send its queue again without counting anyone twice; walk-ins
+//! written at the door; volunteers checking out; and participants' ratings afterwards.
+
+use serde::Serialize;
+
+use super::signups::take_session;
+use super::{SIGNUP, Signup, signup};
+use crate::auth::guard::{self, CommunityRef};
+use crate::auth::model::{Actor, Permission};
+use crate::capabilities::events::{EventStatus, SessionStatus, SignupRole, SignupStatus, check_rating, seat_free};
+use crate::db::{Tx, now_ms, query};
+use crate::error::{AppError, AppResult};
+use crate::web::AppState;
+
+/// What a check-in found: the sign-up, and whether it had been checked in before (then
+/// when it was).
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckIn {
+    pub signup: Signup,
+    pub already: bool,
+}
+
+/// How the door finds a sign-up: by the code shown (or scanned), or ticked on the roll.
+pub enum Key<'a> {
+    Code(&'a str),
+    Signup(i64),
+}
+
+/// The longest scan key a client may send.
+pub const SCAN_KEY_MAX: usize = 100;
+
+/// The answer given to a scan already seen: the check-in it made, or found made before.
+async fn seen(tx: &mut Tx, community_id: i64, scan_key: &str) -> AppResult<Option<CheckIn>> {
+    let found: Option<(i64, i64)> =
+        query("SELECT signup_id, created_at FROM event_scans WHERE community_id = $1 AND scan_key = $2")
+            .bind(community_id)
+            .bind(scan_key)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((id, at)) = found else { return Ok(None) };
+    let s = signup(&mut *tx, community_id, id).await?.ok_or(AppError::NotFound)?;
+    Ok(Some(CheckIn { already: s.checked_in_at != Some(at), signup: s }))
+}
+
+/// Checks a sign-up in at the door: once; a second scan says when it was. A scan sent
+/// again with the same key answers as it did the first time.
+pub async fn check_in(
+    state: &AppState,
+    actor: &Actor,
+    c: &CommunityRef,
+    event_id: i64,
+    key: Key<'_>,
+    scan_key: Option<&str>,
+) -> AppResult<CheckIn> {
+    guard::require(actor, c.id, Permission::HelpAtEvents)?;
+    let scan_key = scan_key.map(str::trim).filter(|k| !k.is_empty());
+    if scan_key.is_some_and(|k| k.len() > SCAN_KEY_MAX || k.chars().any(crate::input::is_refused)) {
+        return Err(AppError::field("scan_key", "validation.too_long"));
+    }
+    let mut tx = state.db.begin().await?;
+    let found: Option<Signup> = match key {
+        Key::Code(code) if code.trim().is_empty() => return Err(AppError::field("code", "validation.required")),
+        Key::Code(code) => {
+            query(format!("{SIGNUP} WHERE u.community_id = $1 AND u.code = $2"))
+                .bind(c.id)
+                .bind(code.trim())
+                .fetch_optional(&mut tx)
+                .await?
+        }
+        Key::Signup(id) => signup(&mut tx, c.id, id).await?,
+    };
+    let u = found.filter(|u| u.event_id == event_id).ok_or(AppError::field("code", "events.code_unknown"))?;
+    let (s, e) = take_session(&mut tx, c.id, u.session_id).await?;
+    if let Some(k) = scan_key
+        && let Some(answer) = seen(&mut tx, c.id, k).await?
+    {
+        return Ok(answer);
+    }
+    if s.status == SessionStatus::Cancelled || e.status == EventStatus::Cancelled {
+        return Err(AppError::Conflict("events.session_cancelled"));
+    }
+    if s.closed_at.is_some() {
+        return Err(AppError::Conflict("events.already_closed"));
+    }
+    if u.status != SignupStatus::Seated {
+        return Err(AppError::Conflict("events.not_seated"));
+    }
+    let now = now_ms();
+    let first = query(
+        "UPDATE event_signups SET checked_in_at = $1, checked_in_by = $2, no_show = FALSE, updated_at = $1
+         WHERE community_id = $3 AND id = $4 AND checked_in_at IS NULL",
+    )
+    .bind(now)
+    .bind(actor.user_id)
+    .bind(c.id)
+    .bind(u.id)
+    .execute(&mut tx)
+    .await?;
+    if let Some(k) = scan_key {
+        query("INSERT INTO event_scans (community_id, scan_key, signup_id, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(c.id)
+            .bind(k)
+            .bind(u.id)
+            .bind(now)
+            .execute(&mut tx)
+            .await
+            .map_err(|e| match crate::db::unique_violation_field(&e) {
+                // The same key sent for another code at the same moment: one of them stands.
+                Some(_) => AppError::field("scan_key", "events.scan_key_used"),
+                None => e.into(),
+            })?;
+    }
+    let signup = signup(&mut tx, c.id, u.id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(CheckIn { signup, already: first == 0 })
+}
+
+/// Writes someone who came to the door without signing up, checked in at once, into a seat
+/// of the session (held-back seats too); refused when none is left.
+pub async fn walk_in(
+    state: &AppState,
+    actor: &Actor,
+    c: &CommunityRef,
+    event_id: i64,
+    session_id: i64,
+    name: &str,
+) -> AppResult<Signup> {
+    guard::require(actor, c.id, Permission::HelpAtEvents)?;
+    let mut errors = Vec::new();
+    crate::input::check_text(&mut errors, "name", name, 40, true);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let mut tx = state.db.begin().await?;
+    let (s, e) = take_session(&mut tx, c.id, session_id)
+        .await
+        .map_err(|_| AppError::field("session_id", "validation.reference"))?;
+    if s.event_id != event_id {
+        return Err(AppError::field("session_id", "validation.reference"));
+    }
+    if e.status != EventStatus::Published || s.status == SessionStatus::Cancelled || s.closed_at.is_some() {
+        return Err(AppError::Conflict("events.session_cancelled"));
+    }
+    if !seat_free(s.capacity, s.held_back, s.taken, true) {
+        return Err(AppError::Conflict("events.full"));
+    }
+    query("UPDATE event_sessions SET taken = taken + 1 WHERE community_id = $1 AND id = $2")
+        .bind(c.id)
+        .bind(s.id)
+        .execute(&mut tx)
+        .await?;
+    let id = super::signups::insert_walk_in(&mut tx, &s, name.trim(), actor.user_id).await?;
+    let out = signup(&mut tx, c.id, id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// A volunteer leaves the door: their check-out ends the hours they served.
+pub async fn check_out(
+    state: &AppState,
+    actor: &Actor,
+    c: &CommunityRef,
+    event_id: i64,
+    signup_id: i64,
+) -> AppResult<Signup> {
+    guard::require(actor, c.id, Permission::HelpAtEvents)?;
+    let mut tx = state.db.begin().await?;
+    let u = signup(&mut tx, c.id, signup_id).await?.filter(|u| u.event_id == event_id).ok_or(AppError::NotFound)?;
+    if u.role != SignupRole::Volunteer
+        || u.checked_in_at.is_none()
+        || u.checked_out_at.is_some()
+        || u.closed_at.is_some()
+    {
+        return Err(AppError::Conflict("events.not_now"));
+    }
+    query("UPDATE event_signups SET checked_out_at = $1, updated_at = $1 WHERE community_id = $2 AND id = $3")
+        .bind(now_ms())
+        .bind(c.id)
+        .bind(signup_id)
+        .execute(&mut tx)
+        .await?;
+    let out = signup(&mut tx, c.id, signup_id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// One who came rates the session once it is over (1 to 5, a comment); rating again
+/// replaces it.
+pub async fn rate(
+    state: &AppState,
+    actor: &Actor,
+    c: &CommunityRef,
+    signup_id: i64,
+    stars: i64,
+    comment: &str,
+) -> AppResult<Signup> {
+    let errors = check_rating(stars, comment);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let mut tx = state.db.begin().await?;
+    let u = signup(&mut tx, c.id, signup_id)
+        .await?
+        .filter(|u| u.user_id == Some(actor.user_id))
+        .ok_or(AppError::NotFound)?;
+    if u.checked_in_at.is_none() || u.ends_at > now_ms() {
+        return Err(AppError::Conflict("events.rate_after"));
+    }
+    query("UPDATE event_signups SET rating = $1, comment = $2, updated_at = $3 WHERE community_id = $4 AND id = $5")
+        .bind(stars)
+        .bind(Some(comment.trim()).filter(|t| !t.is_empty()))
+        .bind(now_ms())
+        .bind(c.id)
+        .bind(signup_id)
+        .execute(&mut tx)
+        .await?;
+    let out = signup(&mut tx, c.id, signup_id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(out)
+}
