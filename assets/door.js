@@ -24,15 +24,34 @@
     return Date.now().toString(36) + Math.random().toString(36).slice(2);
   }
 
-  form.addEventListener("submit", function (e) {
-    key.value = newKey();
-    if (navigator.onLine) return;
-    e.preventDefault();
+  // Each scan first goes to the API (a phone may say it is online with no signal): answered,
+  // the form goes too and the page shows the outcome (the same key: counted once); not
+  // answered, it is kept.
+  function post(item, wait) {
+    var ctl = window.AbortController ? new AbortController() : null;
+    if (ctl) setTimeout(function () { ctl.abort(); }, wait);
+    return fetch(api, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "content-type": "application/json", "accept": "application/json" },
+      body: JSON.stringify(item),
+      signal: ctl ? ctl.signal : undefined
+    });
+  }
+  function hold(item) {
     var list = kept();
-    list.push({ code: code.value.trim(), scan_key: key.value });
+    list.push(item);
     keep(list);
     code.value = "";
     say(box.getAttribute("data-kept"), list.length);
+  }
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    key.value = newKey();
+    var item = { code: code.value.trim(), scan_key: key.value };
+    if (!item.code) return form.submit();
+    if (!navigator.onLine) return hold(item);
+    post(item, 8000).then(function () { form.submit(); }, function () { hold(item); });
   });
 
   var sending = false;
@@ -49,13 +68,8 @@
         if (!failed) setTimeout(function () { location.assign(location.pathname); }, 800);
         return;
       }
-      fetch(api, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "content-type": "application/json", "accept": "application/json" },
-        body: JSON.stringify(item)
-      }).then(function (r) {
-        if (r.status >= 500) throw new Error(r.status);
+      post(item, 15000).then(function (r) {
+        if (r.status >= 500) { sending = false; return; }
         // An answer (checked in, or a code that is not this event's): it leaves the queue.
         if (r.ok) sent++; else failed++;
         list.shift();

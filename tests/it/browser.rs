@@ -114,6 +114,24 @@ async fn browser_with(phone: bool, extra: Vec<String>) -> Option<Browser> {
     panic!("chromedriver did not start: {last:?}");
 }
 
+/// Cuts the browser's network, as a phone losing its signal, or gives it back (ChromeDriver's
+/// network conditions; the page sees `navigator.onLine` change).
+async fn network(c: &Client, online: bool) {
+    #[derive(Debug)]
+    struct Conditions(bool);
+    impl fantoccini::wd::WebDriverCompatibleCommand for Conditions {
+        fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+            base.join(&format!("session/{}/chromium/network_conditions", session.unwrap_or_default()))
+        }
+        fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+            let conditions = json!({"network_conditions": {"offline": !self.0, "latency": 0,
+                "download_throughput": 1_000_000, "upload_throughput": 1_000_000}});
+            (axum::http::Method::POST, Some(conditions.to_string()))
+        }
+    }
+    c.issue_cmd(Conditions(online)).await.expect("ChromeDriver sets network conditions");
+}
+
 /// Serves the app on a real port; answers its base URL.
 async fn serve(app: &TestApp) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

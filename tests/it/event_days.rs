@@ -175,6 +175,8 @@ async fn the_door_works_offline_volunteers_hours_become_points_and_the_figures_m
     let minutes = app.scalar("SELECT minutes FROM service_records WHERE id = $1", record).await;
     assert_eq!(minutes, 80, "from check-in to check-out");
     // The record leads back to the session's event; approved, it becomes points.
+    let page = app.get(&format!("/c/{HS}/service-records/{record}")).await.text();
+    assert!(page.contains(&format!("href=\"/c/{HS}/event-signups/{serving}\"")), "{page}");
     let back = app.get(&format!("/c/{HS}/event-signups/{serving}")).await;
     assert_eq!(back.location(), format!("/c/{HS}/events/{event}/manage"));
     let before = points_of(&app, c, volunteer).await;

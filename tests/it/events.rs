@@ -473,6 +473,25 @@ async fn the_demo_has_the_fair_at_six_stations_a_full_one_with_a_queue_and_the_r
     assert_eq!(cal.components.len(), 7, "six stations of the fair and the market: {text}");
     assert_eq!(text.matches("STATUS:CANCELLED").count(), 1);
     assert!(text.contains("SUMMARY:邻聚欢享·中秋游园会") && text.contains(&format!("/c/{HS}/events/{fair}")));
+
+    // 怡馨家园第一社区's five classes, weekly for twelve weeks, and its six festivals.
+    let yixin = app.community_id("110113003001").await;
+    let classes = app
+        .scalar(
+            "SELECT COUNT(*) FROM events WHERE community_id = $1 AND kind = 'class' AND status = 'published'",
+            yixin,
+        )
+        .await;
+    let festivals =
+        app.scalar("SELECT COUNT(*) FROM events WHERE community_id = $1 AND kind = 'festival'", yixin).await;
+    let weekly = app
+        .scalar("SELECT COUNT(*) FROM event_sessions WHERE community_id = $1 AND rule = 'FREQ=WEEKLY;COUNT=12'", yixin)
+        .await;
+    assert_eq!((classes, festivals, weekly), (5, 6, 60));
+    // The past contest is closed: who came, who did not, how they rated it, in public.
+    let contest = app.scalar("SELECT MIN(id) FROM events WHERE community_id = $1 AND status = 'finished'", c).await;
+    let public = visible_text(&app.get_public(&format!("/p/{HS}/events/{contest}")).await.text());
+    assert!(public.contains("舞****") && !public.contains("舞蹈队员") && public.contains("24"), "{public}");
 }
 
 #[tokio::test]

@@ -200,6 +200,30 @@ pub async fn sign_up_for_session(
     Ok((StatusCode::CREATED, Json(signup_json(&u))).into_response())
 }
 
+/// Give a sign-up up (its seat goes to the first waiting, offered at once)
+#[utoipa::path(post, path = "/api/v1/communities/{code}/event-signups/{id}/cancel", tag = "events", params(CodeId),
+    responses((status = 200, description = "The sign-up, given up"), (status = 409, description = "Not now", body = Problem)))]
+pub async fn give_up_signup(
+    State(s): State<AppState>,
+    a: Signed,
+    Path((code, id)): Path<(String, i64)>,
+) -> AppResult<Json<Value>> {
+    let c = community(&s, &a, &code).await?;
+    Ok(Json(signup_json(&store::leave(&s, a.actor(), &c, id).await?)))
+}
+
+/// Claim a seat offered from the waitlist
+#[utoipa::path(post, path = "/api/v1/communities/{code}/event-signups/{id}/claim", tag = "events", params(CodeId),
+    responses((status = 200, description = "The sign-up, seated"), (status = 409, description = "Not offered, or the offer lapsed", body = Problem)))]
+pub async fn claim_seat(
+    State(s): State<AppState>,
+    a: Signed,
+    Path((code, id)): Path<(String, i64)>,
+) -> AppResult<Json<Value>> {
+    let c = community(&s, &a, &code).await?;
+    Ok(Json(signup_json(&store::claim(&s, a.actor(), &c, id).await?)))
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckInBody {
@@ -276,6 +300,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(add_event_sessions))
         .routes(routes!(publish_event))
         .routes(routes!(sign_up_for_session))
+        .routes(routes!(give_up_signup))
+        .routes(routes!(claim_seat))
         .routes(routes!(check_in_at_door))
         .routes(routes!(close_session))
         .routes(routes!(event_figures))

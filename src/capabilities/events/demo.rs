@@ -1,7 +1,9 @@
 //! Demo events of 海盛社区 (seed 000): 邻聚欢享's mid-autumn fair "化整为零" at six stations
 //! on the compounds' doorsteps, one of them full with people waiting; the monthly
 //! public-service market 便民服务公益集市 with seats held back for the elderly that grid
-//! workers sign up; and last month's square-dance contest, over, with who came.
+//! workers sign up; and last month's square-dance contest, over, with who came. And 怡馨家园
+//! 第一社区 (seed 003, "四队五班六节"): its five classes as weekly series and its six
+//! festivals of the year.
 
 use super::store::{self, Whom};
 use super::{EventStatus, NewEvent, SessionPlan};
@@ -107,7 +109,79 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     for name in &NEIGHBOURS[6..] {
         store::sign_up(state, &grid, &c, square[0], Whom::Other { name }).await?;
     }
-    past_contest(state, cid, stations[4], &staff, &grid).await
+    past_contest(state, cid, stations[4], &staff, &grid).await?;
+    yixin(state).await
+}
+
+const YIXIN: &str = "110113003001";
+
+/// The five classes 五班 (title, weekday from Monday 0, hour) and the six festivals 六节
+/// (title, month, day).
+const CLASSES: [(&str, i64, i64); 5] =
+    [("西点班", 0, 9), ("书画班", 1, 14), ("京剧班", 2, 9), ("葫芦丝班", 3, 14), ("二胡班", 4, 9)];
+const FESTIVALS: [(&str, u32, u32); 6] = [
+    ("迎新春联欢会", 1, 20),
+    ("元宵节猜灯谜", 2, 12),
+    ("端午节包粽子", 6, 8),
+    ("七一红歌会", 7, 1),
+    ("中秋邻里宴", 9, 15),
+    ("重阳敬老宴", 10, 18),
+];
+
+/// 怡馨家园第一社区's classes (twelve weeks each, from next week) and festivals (each on its
+/// next date), at its activity room, published; prepared by the platform's administrator
+/// acting as the community's staff.
+async fn yixin(state: &AppState) -> anyhow::Result<()> {
+    use crate::auth::model::{Actor, Grant, Role};
+    use chrono::Datelike;
+    let (Some(cid), Some(admin)) = (community_id(state, YIXIN).await?, actor_named(state, "admin").await?) else {
+        return Ok(());
+    };
+    let Some(c) = community_by_id(&mut state.db.read().await?, cid).await? else { return Ok(()) };
+    let staff = Actor { grants: vec![Grant::community(Role::CommunityStaff, cid)], ..admin };
+    let mut tx = state.db.begin().await?;
+    let room = tx.next_id().await?;
+    query(
+        "INSERT INTO stations (community_id, id, name, address, created_at, updated_at)
+         VALUES ($1, $2, '社区活动室', '怡馨家园二区社区服务中心二楼', $3, $3)",
+    )
+    .bind(cid)
+    .bind(room)
+    .bind(now_ms())
+    .execute(&mut tx)
+    .await?;
+    tx.commit().await?;
+    let today = crate::web::fmt::today();
+    let monday = crate::time::day_start_ms(today) + (7 - i64::from(today.weekday().num_days_from_monday())) * DAY_MS;
+    let new = |kind: &str, title: &str| NewEvent {
+        kind: kind.into(),
+        title: title.into(),
+        organiser: "怡馨家园第一社区".into(),
+        audience: "residents".into(),
+        claim_hours: 24,
+        ..NewEvent::default()
+    };
+    for (title, weekday, hour) in CLASSES {
+        let e = store::create(state, &staff, &c, NewEvent { brand: Some("周周有活动".into()), ..new("class", title) })
+            .await?;
+        let starts_at = monday + weekday * DAY_MS + hour * HOUR_MS;
+        let plan = SessionPlan { starts_at, ends_at: starts_at + 2 * HOUR_MS, capacity: 20, held_back: 2 };
+        store::add_sessions(state, &staff, &c, e.id, &[room], plan, Some("FREQ=WEEKLY;COUNT=12")).await?;
+        store::set_status(state, &staff, &c, e.id, EventStatus::Published).await?;
+    }
+    for (title, month, day) in FESTIVALS {
+        let this_year = chrono::NaiveDate::from_ymd_opt(today.year(), month, day);
+        let next = this_year.filter(|d| *d > today).or_else(|| this_year.and_then(|d| d.with_year(d.year() + 1)));
+        let Some(date) = next else { continue };
+        let e =
+            store::create(state, &staff, &c, NewEvent { brand: Some("月月有主题".into()), ..new("festival", title) })
+                .await?;
+        let starts_at = crate::time::day_start_ms(date) + 15 * HOUR_MS;
+        let plan = SessionPlan { starts_at, ends_at: starts_at + 3 * HOUR_MS, capacity: 120, held_back: 20 };
+        store::add_sessions(state, &staff, &c, e.id, &[room], plan, None).await?;
+        store::set_status(state, &staff, &c, e.id, EventStatus::Published).await?;
+    }
+    Ok(())
 }
 
 async fn add_stations(state: &AppState, cid: i64) -> anyhow::Result<Vec<i64>> {
@@ -155,9 +229,9 @@ async fn past_contest(
     let (event, session) = (ids[0], ids[1]);
     query(
         "INSERT INTO events (community_id, id, kind, title, description, organiser, brand, audience, per_household,
-           claim_hours, status, created_by, created_at, updated_at)
+           claim_hours, status, created_by, created_at, updated_at, report)
          VALUES ($1, $2, 'activity', '广场舞比赛', '各小区广场舞队同台展演', '社区文体队', '邻聚欢享', 'everyone', NULL,
-           2, 'finished', $3, $4, $4)",
+           2, 'finished', $3, $4, $4, '六支广场舞队同台展演，24 名队员到场，海盛花园队获一等奖。')",
     )
     .bind(cid)
     .bind(event)
@@ -167,8 +241,8 @@ async fn past_contest(
     .await?;
     query(
         "INSERT INTO event_sessions (community_id, id, event_id, station_id, starts_at, ends_at, capacity, held_back,
-           taken, status, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 30, 0, 28, 'scheduled', $7)",
+           taken, status, created_at, closed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 30, 0, 28, 'scheduled', $7, $6)",
     )
     .bind(cid)
     .bind(session)
@@ -183,8 +257,8 @@ async fn past_contest(
         let came = i % 7 != 3;
         query(
             "INSERT INTO event_signups (community_id, id, event_id, session_id, name, signed_up_by, status, code,
-               checked_in_at, checked_in_by, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 'seated', $7, $8, $9, $10, $10)",
+               checked_in_at, checked_in_by, created_at, updated_at, no_show, rating)
+             VALUES ($1, $2, $3, $4, $5, $6, 'seated', $7, $8, $9, $10, $10, $11, $12)",
         )
         .bind(cid)
         .bind(*id)
@@ -196,6 +270,8 @@ async fn past_contest(
         .bind(came.then_some(then + (i as i64) * 60_000))
         .bind(came.then_some(grid.user_id))
         .bind(then - 5 * DAY_MS)
+        .bind(!came)
+        .bind((came && i % 3 == 0).then_some(4 + (i % 2) as i64))
         .execute(&mut tx)
         .await?;
     }

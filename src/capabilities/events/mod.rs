@@ -30,6 +30,9 @@ pub static CAP: Capability = Capability {
         Job { name: "events: close sessions over", run: store::close_over_job },
     ],
     api: Some(api::routes),
+    runtime: Some(|r| {
+        r.insert(std::sync::Arc::new(store::Runtime::default()));
+    }),
     nav: Some(pages::nav),
     home: Some(pages::home),
     ..Capability::new("events", routes)

@@ -56,6 +56,8 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
     let zhouxin = app.community_id("441802005001").await;
     let sub = app.scalar("SELECT subdistrict_id FROM communities WHERE id = $1", zhouxin).await;
     let fair = app.scalar("SELECT MIN(id) FROM events WHERE community_id = $1 AND kind = 'festival'", community).await;
+    let past =
+        app.scalar("SELECT MIN(id) FROM events WHERE community_id = $1 AND status = 'finished'", community).await;
     let c = format!("/c/{HS}");
     [
         ("", "/login".to_string(), None),
@@ -65,6 +67,8 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("", format!("/p/{HS}/honor"), None),
         ("", format!("/p/{HS}/council"), None),
         ("", format!("/p/{HS}/needs"), None),
+        ("", format!("/p/{HS}/events"), None),
+        ("", format!("/p/{HS}/events/{past}"), Some("phone-event-public")),
         ("resident", "/".into(), Some("phone-home-resident")),
         ("resident", format!("{c}/tickets/new"), None),
         ("resident", format!("{c}/tickets?view=mine"), None),
@@ -73,6 +77,7 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("resident", format!("{c}/events"), None),
         ("resident", format!("{c}/events/month"), None),
         ("resident", format!("{c}/events/{fair}"), Some("phone-event")),
+        ("resident", format!("{c}/events/mine"), None),
         ("grid", "/".into(), None),
         ("grid", format!("{c}/tickets?view=work"), None),
         ("grid", format!("{c}/tickets/{ticket}"), Some("phone-grid-ticket")),
@@ -85,6 +90,8 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("staff", format!("{c}/points"), None),
         ("staff", format!("{c}/needs"), None),
         ("staff", format!("{c}/resident-requests"), Some("desktop-resident-requests")),
+        ("staff", format!("{c}/events/{fair}/manage"), Some("desktop-event-manage")),
+        ("staff", format!("{c}/events/stats"), Some("desktop-event-stats")),
         ("secretary", format!("{c}/users"), None),
         ("street", "/".into(), None),
         ("street", format!("/subdistricts/{sub}/tickets/stats"), Some("desktop-subdistrict-stats")),

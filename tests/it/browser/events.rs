@@ -1,11 +1,14 @@
 //! A resident finds the fair from the home grid on a phone, signs up for a session at the
 //! station nearest home and gets the code to show; at the station a grid worker checks them
-//! in by the code, and a second scan says it was done.
+//! in by the code, and a second scan says it was done; the signal goes, a neighbour's code
+//! is kept on the phone and sent once it is back.
 
 use fantoccini::Locator;
 
-use super::{HS, browser, press, screenshot, serve, sign_in, wait_text, wait_url};
+use super::{HS, browser, network, press, screenshot, serve, sign_in, wait_text, wait_url};
 use crate::helpers::TestApp;
+use linli::db::citus::Span;
+use linli::db::query;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resident_signs_up_for_the_fair_on_a_phone_and_is_checked_in_at_the_station() {
@@ -41,4 +44,30 @@ async fn a_resident_signs_up_for_the_fair_on_a_phone_and_is_checked_in_at_the_st
         assert!(wait_text(d, round, 5).await, "{round}");
     }
     screenshot(d, "phone-event-door.png").await;
+
+    // The signal goes: a neighbour's code is kept on the phone, not lost and not sent.
+    let (neighbour, other): (i64, String) = query(
+        "SELECT id, code FROM event_signups WHERE community_id = $1 AND status = 'seated' AND checked_in_at IS NULL
+           AND event_id = (SELECT event_id FROM event_signups WHERE code = $2) ORDER BY id LIMIT 1",
+    )
+    .bind(app.community_id(HS).await)
+    .bind(code.trim().to_string())
+    .fetch_one(&mut app.state.db.span(Span::Maintenance).await.unwrap())
+    .await
+    .unwrap();
+    let checked_in = || async {
+        app.scalar("SELECT COUNT(*) FROM event_signups WHERE id = $1 AND checked_in_at IS NOT NULL", neighbour).await
+    };
+    network(d, false).await;
+    d.find(Locator::Css("form [name=code]")).await.unwrap().send_keys(&other).await.unwrap();
+    press(d, d.find(Locator::Css("form.form button[type=submit]")).await.unwrap()).await;
+    assert!(wait_text(d, "已在手机上记下 1 条签到", 5).await, "kept while offline");
+    screenshot(d, "phone-event-door-offline.png").await;
+    assert_eq!(checked_in().await, 0);
+    // Back online, the page sends what it kept, once, and shows the door again.
+    network(d, true).await;
+    assert!(wait_text(d, "已上传离线签到 1 条", 15).await, "sent when back online");
+    assert_eq!(checked_in().await, 1);
+    let scans = app.scalar("SELECT COUNT(*) FROM event_scans WHERE signup_id = $1", neighbour).await;
+    assert_eq!(scans, 1, "one scan, with its key");
 }

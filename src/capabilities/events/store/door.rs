@@ -2,13 +2,15 @@
 //! phone that was offline may send its queue again without counting anyone twice; walk-ins
 //! written at the door; volunteers checking out; and participants' ratings afterwards.
 
+use futures::future::BoxFuture;
 use serde::Serialize;
 
 use super::signups::take_session;
-use super::{SIGNUP, Signup, signup};
+use super::{Signup, signup};
 use crate::auth::guard::{self, CommunityRef};
 use crate::auth::model::{Actor, Permission};
 use crate::capabilities::events::{EventStatus, SessionStatus, SignupRole, SignupStatus, check_rating, seat_free};
+use crate::db::group::{Batch, Committer};
 use crate::db::{Tx, now_ms, query};
 use crate::error::{AppError, AppResult};
 use crate::web::AppState;
@@ -44,7 +46,8 @@ async fn seen(tx: &mut Tx, community_id: i64, scan_key: &str) -> AppResult<Optio
 }
 
 /// Checks a sign-up in at the door: once; a second scan says when it was. A scan sent
-/// again with the same key answers as it did the first time.
+/// again with the same key answers as it did the first time. Check-ins are written through
+/// a group commit (a festival's stations all scan at once): each is answered once on disk.
 pub async fn check_in(
     state: &AppState,
     actor: &Actor,
@@ -58,29 +61,94 @@ pub async fn check_in(
     if scan_key.is_some_and(|k| k.len() > SCAN_KEY_MAX || k.chars().any(crate::input::is_refused)) {
         return Err(AppError::field("scan_key", "validation.too_long"));
     }
-    let mut tx = state.db.begin().await?;
-    let found: Option<Signup> = match key {
+    let key = match key {
         Key::Code(code) if code.trim().is_empty() => return Err(AppError::field("code", "validation.required")),
-        Key::Code(code) => {
-            query(format!("{SIGNUP} WHERE u.community_id = $1 AND u.code = $2"))
-                .bind(c.id)
-                .bind(code.trim())
-                .fetch_optional(&mut tx)
+        Key::Code(code) => Found::Code(code.trim().to_string()),
+        Key::Signup(id) => Found::Signup(id),
+    };
+    let scan = Scan { community_id: c.id, event_id, key, scan_key: scan_key.map(String::from), by: actor.user_id };
+    let committer = super::runtime(state)
+        .check_ins
+        .get_or_init(|| async { Committer::start(state.db.clone(), CheckIns, 500) })
+        .await;
+    committer.submit(scan).await
+}
+
+/// How a queued scan finds its sign-up.
+enum Found {
+    Code(String),
+    Signup(i64),
+}
+
+/// One scan waiting for the next commit.
+pub struct Scan {
+    community_id: i64,
+    event_id: i64,
+    key: Found,
+    scan_key: Option<String>,
+    by: i64,
+}
+
+/// Check-ins written together, each in its own savepoint (one refused leaves the others).
+pub struct CheckIns;
+
+impl Batch for CheckIns {
+    type Item = Scan;
+    type Out = CheckIn;
+
+    fn write<'a>(&'a self, tx: &'a mut Tx, items: &'a [Scan]) -> BoxFuture<'a, AppResult<Vec<AppResult<CheckIn>>>> {
+        Box::pin(async move {
+            let mut out = Vec::with_capacity(items.len());
+            for scan in items {
+                let sp = tx.savepoint().await?;
+                match write_scan(tx, scan).await {
+                    Ok(done) => {
+                        tx.release(sp).await?;
+                        out.push(Ok(done));
+                    }
+                    Err(e) => {
+                        tx.rollback_to(sp).await?;
+                        out.push(Err(e));
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+async fn write_scan(tx: &mut Tx, scan: &Scan) -> AppResult<CheckIn> {
+    let c = scan.community_id;
+    let id: Option<i64> = match &scan.key {
+        Found::Code(code) => {
+            query("SELECT id FROM event_signups WHERE community_id = $1 AND code = $2")
+                .bind(c)
+                .bind(code.clone())
+                .scalar_optional(&mut *tx)
                 .await?
         }
-        Key::Signup(id) => signup(&mut tx, c.id, id).await?,
+        Found::Signup(id) => Some(*id),
     };
-    let u = found.filter(|u| u.event_id == event_id).ok_or(AppError::field("code", "events.code_unknown"))?;
-    let (s, e) = take_session(&mut tx, c.id, u.session_id).await?;
-    if let Some(k) = scan_key
-        && let Some(answer) = seen(&mut tx, c.id, k).await?
+    let unknown = || AppError::field("code", "events.code_unknown");
+    // The sign-up's row is taken first: scans of one code (at two stations, or one sent
+    // again) go one at a time.
+    let id = id.ok_or_else(unknown)?;
+    query("UPDATE event_signups SET updated_at = updated_at WHERE community_id = $1 AND id = $2")
+        .bind(c)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let u = signup(&mut *tx, c, id).await?.filter(|u| u.event_id == scan.event_id).ok_or_else(unknown)?;
+    if let Some(k) = &scan.scan_key
+        && let Some(answer) = seen(tx, c, k).await?
     {
         return Ok(answer);
     }
-    if s.status == SessionStatus::Cancelled || e.status == EventStatus::Cancelled {
+    // A called-off event's sessions are called off with it.
+    if u.session_status == SessionStatus::Cancelled {
         return Err(AppError::Conflict("events.session_cancelled"));
     }
-    if s.closed_at.is_some() {
+    if u.closed_at.is_some() {
         return Err(AppError::Conflict("events.already_closed"));
     }
     if u.status != SignupStatus::Seated {
@@ -92,18 +160,18 @@ pub async fn check_in(
          WHERE community_id = $3 AND id = $4 AND checked_in_at IS NULL",
     )
     .bind(now)
-    .bind(actor.user_id)
-    .bind(c.id)
+    .bind(scan.by)
+    .bind(c)
     .bind(u.id)
-    .execute(&mut tx)
+    .execute(&mut *tx)
     .await?;
-    if let Some(k) = scan_key {
+    if let Some(k) = &scan.scan_key {
         query("INSERT INTO event_scans (community_id, scan_key, signup_id, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(c.id)
-            .bind(k)
+            .bind(c)
+            .bind(k.clone())
             .bind(u.id)
             .bind(now)
-            .execute(&mut tx)
+            .execute(&mut *tx)
             .await
             .map_err(|e| match crate::db::unique_violation_field(&e) {
                 // The same key sent for another code at the same moment: one of them stands.
@@ -111,8 +179,11 @@ pub async fn check_in(
                 None => e.into(),
             })?;
     }
-    let signup = signup(&mut tx, c.id, u.id).await?.ok_or(AppError::NotFound)?;
-    tx.commit().await?;
+    let mut signup = u;
+    if first == 1 {
+        signup.checked_in_at = Some(now);
+        signup.no_show = false;
+    }
     Ok(CheckIn { signup, already: first == 0 })
 }
 

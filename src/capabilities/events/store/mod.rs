@@ -19,6 +19,16 @@ use crate::web::AppState;
 
 mod calendar;
 mod door;
+
+/// What events keep while the server runs: the door's group commit.
+#[derive(Default)]
+pub struct Runtime {
+    check_ins: tokio::sync::OnceCell<crate::db::group::Committer<door::CheckIns>>,
+}
+
+pub fn runtime(state: &AppState) -> &Runtime {
+    state.runtime::<std::sync::Arc<Runtime>>()
+}
 mod sessions;
 mod signups;
 pub use calendar::{
@@ -74,15 +84,22 @@ pub struct Session {
     pub closed_at: Option<i64>,
 }
 
-/// Its `WHERE` names the community as `$1` (the waiting are counted in it alone, a join
-/// that stays on the community's shard on Citus).
-const SESSION: &str = "SELECT s.community_id, s.id, s.event_id, s.station_id, st.name AS station, s.starts_at,
-    s.ends_at, s.capacity, s.held_back, s.taken, s.status, COALESCE(w.waiting, 0) AS waiting, s.rule, s.moved_from,
-    s.closed_at
-  FROM event_sessions s JOIN stations st ON st.community_id = s.community_id AND st.id = s.station_id
-  LEFT JOIN (SELECT community_id, session_id, COUNT(*) AS waiting FROM event_signups
-             WHERE community_id = $1 AND status = 'waiting' GROUP BY community_id, session_id) w
-    ON w.community_id = s.community_id AND w.session_id = s.id";
+/// Sessions where `which` (on `s`, with the community as `$1` and one more parameter as
+/// `$2`) holds, each with those waiting counted among its own sign-ups only (by the index
+/// of a session's sign-ups, in a join that stays on the community's shard on Citus).
+fn session_sql(which: &str) -> String {
+    format!(
+        "SELECT s.community_id, s.id, s.event_id, s.station_id, st.name AS station, s.starts_at, s.ends_at, s.capacity,
+           s.held_back, s.taken, s.status, COALESCE(w.waiting, 0) AS waiting, s.rule, s.moved_from, s.closed_at
+         FROM event_sessions s JOIN stations st ON st.community_id = s.community_id AND st.id = s.station_id
+         LEFT JOIN (SELECT u.community_id, u.session_id, COUNT(*) AS waiting FROM event_signups u
+                    JOIN event_sessions s ON s.community_id = u.community_id AND s.id = u.session_id
+                    WHERE u.community_id = $1 AND {which} AND u.status = 'waiting'
+                    GROUP BY u.community_id, u.session_id) w
+           ON w.community_id = s.community_id AND w.session_id = s.id
+         WHERE s.community_id = $1 AND {which}"
+    )
+}
 
 /// A sign-up with its session's time and station.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
@@ -154,7 +171,7 @@ pub async fn events(ex: &mut impl Exec, actor: &Actor, community_id: i64) -> App
 }
 
 pub async fn sessions(ex: &mut impl Exec, community_id: i64, event_id: i64) -> AppResult<Vec<Session>> {
-    Ok(query(format!("{SESSION} WHERE s.community_id = $1 AND s.event_id = $2 ORDER BY s.starts_at, st.name, s.id"))
+    Ok(query(format!("{} ORDER BY s.starts_at, st.name, s.id", session_sql("s.event_id = $2")))
         .bind(community_id)
         .bind(event_id)
         .fetch_all(ex)

@@ -1,7 +1,7 @@
 //! Sign-ups: a seat while there is one, else a place in the queue; a freed seat offered to
 //! the first waiting; and check-in at the door. Each takes its session's row first.
 
-use super::{Event, SESSION, Session, Signup, event, signup};
+use super::{Event, Session, Signup, event, session_sql, signup};
 use crate::auth::guard::{self, CommunityRef};
 use crate::auth::model::Role;
 use crate::auth::model::{Actor, Permission};
@@ -30,11 +30,7 @@ pub(super) async fn take_session(tx: &mut Tx, community_id: i64, session_id: i64
     if locked == 0 {
         return Err(AppError::NotFound);
     }
-    let s: Session = query(format!("{SESSION} WHERE s.community_id = $1 AND s.id = $2"))
-        .bind(community_id)
-        .bind(session_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let s: Session = query(session_sql("s.id = $2")).bind(community_id).bind(session_id).fetch_one(&mut *tx).await?;
     let e = event(&mut *tx, community_id, s.event_id).await?.ok_or(AppError::NotFound)?;
     Ok((s, e))
 }

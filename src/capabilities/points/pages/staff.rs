@@ -255,10 +255,15 @@ fn record_view(ctx: PageCtx, code: &str, d: &RecordData, r: &Refusal) -> RecordP
     } else {
         (format!("/c/{code}/volunteer"), ctx.t("points.my_service"))
     };
+    let mut crumbs = vec![back];
+    // Service at an event's session leads back to it (its sign-up's address).
+    if let (Some(id), "event") = (x.source_id, x.source.as_str()) {
+        crumbs.push((format!("/c/{code}/event-signups/{id}"), ctx.t("points.source.event")));
+    }
     RecordPage {
         title: format!("{} #{}", ctx.t("points.record"), x.id),
         alert: r.alert_for(&decide.iter().collect::<Vec<_>>()),
-        crumbs: vec![back],
+        crumbs,
         heading: x.content.clone(),
         tag: Some(record_tag(&ctx, x.status)),
         cells,
