@@ -53,8 +53,10 @@ impl TestApp {
             .await
     }
 
+    /// Staff write the report, with a photo of the day.
     async fn write_report(&self, event: i64, text: &str) -> Resp {
-        self.post_form(&format!("/c/{HS}/events/{event}/report"), &[("report", text)]).await
+        let photo = linli::services::media::png_for_tests(64, 48);
+        self.post_multipart(&format!("/c/{HS}/events/{event}/report"), &[("report", text)], &[("photos", &photo)]).await
     }
 
     async fn change_session(&self, session: i64, fields: &[(&str, &str)]) -> Resp {
@@ -160,9 +162,15 @@ async fn the_door_works_offline_volunteers_hours_become_points_and_the_figures_m
     let early = app.close_session(east).await;
     assert_eq!(early.status, StatusCode::CONFLICT);
     assert!(visible_text(&early.text()).contains("还没结束"));
+    // The community gives 5 points for coming to an event, by its rule.
+    let rule = json!({"code": "event_attendance", "name": "参加社区活动", "kind": "bonus", "points": 5});
+    let r = app.post_json(&format!("/api/v1/communities/{HS}/points/rules"), rule).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let resident_before = points_of(&app, c, resident).await;
     held_this_morning(&app, c, east).await;
     let r = app.close_session(east).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert_eq!(points_of(&app, c, resident).await - resident_before, 5, "the participant who came, once");
     assert_eq!(app.close_session(east).await.status, StatusCode::CONFLICT, "closed once");
     let no_show: i64 = app.scalar("SELECT COUNT(*) FROM event_signups WHERE session_id = $1 AND no_show", east).await;
     assert_eq!(no_show, 1, "the party member never came");
@@ -187,14 +195,21 @@ async fn the_door_works_offline_volunteers_hours_become_points_and_the_figures_m
     // The party member did come after all: corrected.
     let r = app.mark_attendance(event, party_signup, true).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let manage = app.get(&format!("/c/{HS}/events/{event}/manage")).await.text();
+    assert!(manage.contains("enctype=\"multipart/form-data\"") && manage.contains("name=\"photos\""), "{manage}");
     let r = app.write_report(event, "六个分站同时开展，居民反响热烈。").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let photo: i64 = app.scalar("SELECT id FROM media WHERE owner_kind = 'event' AND owner_id = $1", event).await;
 
     // The resident rates it (1–5); 6 stars is refused by name.
     app.sign_in("resident").await;
     assert!(app.rate_signup(resident_signup, "6", "").await.inline_error("rating").contains("1 到 5"));
     let r = app.rate_signup(resident_signup, "4", "很热闹").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    // The report and its photo on the event's page, the photo for those who see the event.
+    let page = app.get(&format!("/c/{HS}/events/{event}")).await.text();
+    assert!(page.contains(&format!("/c/{HS}/media/{photo}")) && visible_text(&page).contains("居民反响热烈"), "{page}");
+    assert_eq!(app.get(&format!("/c/{HS}/media/{photo}")).await.status, StatusCode::OK);
 
     // The public page: who came, masked; the report; the rating.
     let public = visible_text(&app.get_public(&format!("/p/{HS}/events/{event}")).await.text());
@@ -221,6 +236,16 @@ async fn the_door_works_offline_volunteers_hours_become_points_and_the_figures_m
     let book = calamine_rows(&xlsx.body);
     let row = book.iter().find(|r| r.iter().any(|c| c == "海盛花园广场")).expect("the session's row");
     assert_eq!(&row[5..8], ["3", "3", "0"], "{row:?}");
+
+    // The subdistrict's figures, community by community, for its administrator only.
+    let zhouxin = app.community_id("441802005001").await;
+    let sub = app.scalar("SELECT subdistrict_id FROM communities WHERE id = $1", zhouxin).await;
+    assert_ne!(app.get(&format!("/subdistricts/{sub}/events/stats")).await.status, StatusCode::OK);
+    app.sign_in("street").await;
+    let page = visible_text(&app.get(&format!("/subdistricts/{sub}/events/stats")).await.text());
+    assert!(page.contains("活动统计") && page.contains("按社区"), "{page}");
+    let xlsx = app.get(&format!("/subdistricts/{sub}/events/ledger.xlsx")).await;
+    assert_eq!(calamine_rows(&xlsx.body)[0][0], "社区");
 }
 
 #[tokio::test]
@@ -287,6 +312,14 @@ async fn a_weekly_class_is_a_series_one_session_moves_one_is_called_off_and_bad_
     assert_eq!(app.scalar("SELECT moved_from FROM event_sessions WHERE id = $1", sessions[1]).await, moved_start);
     let r = app.cancel_one_session(sessions[2]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    // At the door, the code of a called-off session says so.
+    let resident = app.user_id("resident").await;
+    let (_, status, code) = signup_of(&app, c, sessions[2], resident).await;
+    assert_eq!(status, "cancelled");
+    app.sign_in("grid").await;
+    let r = app.scan_through_api(event, &code, "k-off").await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.text().contains("取消"), "{}", r.text());
     app.sign_in("resident").await;
     let inbox = visible_text(&app.get("/inbox").await.text());
     assert!(inbox.contains("改到") && inbox.contains("这一场取消了"), "{inbox}");
@@ -411,4 +444,39 @@ async fn sign_up_needing_approval_waits_for_the_organiser_and_a_team_event_is_fo
     assert!(visible_text(&r.text()).contains("只限队伍成员"));
     app.sign_in("secretary").await;
     assert_eq!(app.sign_up_for_session(s).await.status, StatusCode::SEE_OTHER);
+
+    // An event for those invited: staff invite by mobile number; the invited may sign up.
+    app.sign_in("staff").await;
+    let r = app
+        .create_event(&[
+            ("title", "楼长座谈会"),
+            ("kind", "meeting"),
+            ("organiser", "社区"),
+            ("audience", "invited"),
+            ("claim_hours", "2"),
+        ])
+        .await;
+    let talk = id_after(&r.location(), "/events/");
+    let later = [
+        ("station_ids", station.as_str()),
+        ("starts_at", &tomorrow_at(15)),
+        ("ends_at", &tomorrow_at(16)),
+        ("capacity", "10"),
+    ];
+    assert_eq!(app.add_event_sessions(talk, &later).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.publish_event(talk).await.status, StatusCode::SEE_OTHER);
+    let bad = app.post_form(&format!("/c/{HS}/events/{talk}/invite"), &[("phones", "13900000006\n王阿姨")]).await;
+    assert!(bad.inline_error("phones").contains("王阿姨"), "{}", bad.text());
+    let unknown = app.post_form(&format!("/c/{HS}/events/{talk}/invite"), &[("phones", "13911112222")]).await;
+    assert!(unknown.inline_error("phones").contains("还没有注册"), "{}", unknown.text());
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM event_invites WHERE event_id = $1", talk).await, 0, "all or nothing");
+    let r = app.post_form(&format!("/c/{HS}/events/{talk}/invite"), &[("phones", "139 0000 0006")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let t = sessions_of(&app, c, talk).await[0];
+    app.sign_in("resident").await;
+    let r = app.sign_up_for_session(t).await;
+    assert!(visible_text(&r.text()).contains("只限受邀者"));
+    app.sign_in("volunteer").await;
+    assert!(visible_text(&app.get("/inbox").await.text()).contains("您受邀参加「楼长座谈会」"));
+    assert_eq!(app.sign_up_for_session(t).await.status, StatusCode::SEE_OTHER);
 }

@@ -33,12 +33,14 @@ pub static CAP: Capability = Capability {
     runtime: Some(|r| {
         r.insert(std::sync::Arc::new(store::Runtime::default()));
     }),
+    media: &[("event", store::media_check)],
     nav: Some(pages::nav),
     home: Some(pages::home),
     ..Capability::new("events", routes)
 };
 
 fn routes() -> Router<AppState> {
+    let photos = || axum::extract::DefaultBodyLimit::max(3 * crate::services::media::MAX_BYTES + 64 * 1024);
     Router::new()
         .route("/c/{code}/events", get(pages::events).post(pages::create))
         .route("/c/{code}/events/month", get(pages::month))
@@ -53,8 +55,9 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/events/{id}/sessions", post(pages::add_sessions))
         .route("/c/{code}/events/{id}/publish", post(pages::publish))
         .route("/c/{code}/events/{id}/cancel", post(pages::cancel))
-        .route("/c/{code}/events/{id}/report", post(pages::report))
+        .route("/c/{code}/events/{id}/report", post(pages::report).layer(photos()))
         .route("/c/{code}/events/{id}/decide/{what}", post(pages::decide))
+        .route("/c/{code}/events/{id}/invite", post(pages::invite))
         .route("/c/{code}/events/{id}/attendance/{what}", post(pages::correct))
         .route("/c/{code}/events/{id}/sign-up", post(pages::sign_up_other))
         .route("/c/{code}/events/{id}/serve", post(pages::serve))
@@ -127,12 +130,13 @@ crate::text_enum! {
 }
 
 crate::text_enum! {
-    /// Who may sign up: anyone with an account, the community's residents, or the members
-    /// of one team (a class for its team, a meeting of a council).
+    /// Who may sign up: anyone with an account, the community's residents, the members of
+    /// one team (a class for its team), or those invited by name (a meeting of some).
     pub enum Audience {
         Everyone = "everyone",
         Residents = "residents",
         Team = "team",
+        Invited = "invited",
     }
 }
 
@@ -271,6 +275,31 @@ pub fn service_span(session: (i64, i64), checked_in: i64, checked_out: Option<i6
     if end - start < crate::time::MINUTE_MS { session } else { (start, end) }
 }
 
+/// The most people one invitation names.
+pub const MAX_INVITES: usize = 200;
+
+/// The mobile numbers of an invitation, one a line (blank lines aside), each normalised;
+/// refused naming `phones` with the first that is not a number, or when there are none or
+/// too many.
+pub fn invite_lines(text: &str) -> Result<Vec<String>, FieldError> {
+    let mut out = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match crate::services::pii::normalize_phone(line) {
+            Ok(p) if !out.contains(&p) => out.push(p),
+            Ok(_) => {}
+            Err(_) => {
+                return Err(FieldError::new("phones", "events.phone_invalid")
+                    .with("line", line.chars().take(20).collect::<String>()));
+            }
+        }
+    }
+    match out.len() {
+        0 => Err(FieldError::new("phones", "validation.required")),
+        n if n > MAX_INVITES => Err(FieldError::new("phones", "events.too_many_invites").with("max", MAX_INVITES)),
+        _ => Ok(out),
+    }
+}
+
 /// A participant's rating: 1 to 5, with a short comment.
 pub fn check_rating(stars: i64, comment: &str) -> Vec<FieldError> {
     let mut e = Vec::new();
@@ -393,6 +422,16 @@ mod tests {
         assert_eq!(service_span(s, 9 * H, None), s, "early arrival counts from the start, to the end");
         assert_eq!(service_span(s, 11 * H, Some(13 * H)), (11 * H, 12 * H));
         assert_eq!(service_span(s, 12 * H, Some(12 * H)), s, "no usable span: the session's hours");
+    }
+
+    #[test]
+    fn an_invitation_is_one_mobile_number_a_line() {
+        assert_eq!(
+            invite_lines("139 0000 0006\n\n+8613900000003\n13900000006").unwrap(),
+            ["13900000006", "13900000003"]
+        );
+        assert_eq!(invite_lines("13900000006\n王阿姨").unwrap_err().key, "events.phone_invalid");
+        assert_eq!(invite_lines(" \n").unwrap_err().key, "validation.required");
     }
 
     #[test]

@@ -28,7 +28,7 @@ use crate::web::{AppState, Notice, PageCtx, PageResult, SignedPage, done, fmt, r
 
 pub use door::{check_in, check_out, door, walk_in};
 pub use event::{add_sessions, cancel, claim, event_page, leave, publish, rate, serve, sign_up, sign_up_other};
-pub use manage::{cancel_session, change_session, close_session, correct, decide, manage, report, signup_page};
+pub use manage::{cancel_session, change_session, close_session, correct, decide, invite, manage, report, signup_page};
 pub use mine::{mine, new_feed, revoke_feed};
 pub use month::{month, station_month};
 pub use public::{public_event, public_events};
@@ -130,7 +130,7 @@ fn create_form(ctx: &PageCtx, code: &str, teams: &[(i64, String)]) -> Form {
             Input::new(
                 "audience",
                 ctx.t("events.audience"),
-                InputKind::Select(choices(ctx, "events.audience", &["everyone", "residents", "team"])),
+                InputKind::Select(choices(ctx, "events.audience", &["everyone", "residents", "team", "invited"])),
             )
             .required()
             .value("everyone"),

@@ -26,6 +26,7 @@ pub struct EventData {
     pub mine: Vec<(Signup, i64)>,
     /// The community's stations, for staff's form (empty for others).
     pub stations: Vec<(i64, String)>,
+    pub photos: Vec<crate::services::media::Media>,
     pub now: i64,
 }
 
@@ -40,7 +41,8 @@ async fn load(state: &AppState, actor: &Actor, c: &CommunityRef, id: i64) -> App
     }
     // Only staff add sessions at stations.
     let stations = if staff(actor, c) { store::stations(&mut conn, c.id).await? } else { Vec::new() };
-    Ok(EventData { event, sessions, mine, stations, now: crate::db::now_ms() })
+    let photos = crate::services::media::of(&mut conn, c.id, "event", id).await?;
+    Ok(EventData { event, sessions, mine, stations, photos, now: crate::db::now_ms() })
 }
 
 /// One of the actor's sign-ups as the page shows it.
@@ -82,8 +84,9 @@ pub struct EventPage {
     pub on_behalf: Option<Form>,
     /// Signing up to serve at a session, for volunteers.
     pub serve: Option<Form>,
-    /// The report written after the event.
+    /// The report written after the event, and its photos.
     pub report: Option<String>,
+    pub photos: Vec<crate::web::ui::Photo>,
     pub staff: Option<StaffPart>,
 }
 
@@ -300,6 +303,7 @@ pub fn event_view(ctx: PageCtx, actor: &Actor, c: &CommunityRef, d: &EventData, 
         on_behalf: if actor.can(c.id, Permission::HelpAtEvents) { on_behalf_form(&ctx, code, d, r) } else { None },
         serve: if actor.has_role(crate::auth::model::Role::Volunteer) { serve_form(&ctx, code, d, r) } else { None },
         report: e.report.clone(),
+        photos: crate::services::media::thumbnails(&d.photos, code),
         staff: staff(actor, c).then(|| staff_part(&ctx, code, d, r)),
         ctx,
     };
@@ -583,6 +587,7 @@ mod tests {
             sessions: vec![session(1, 3, 0), session(2, 30, 4)],
             mine: Vec::new(),
             stations: vec![(3, "海盛花园广场".into())],
+            photos: Vec::new(),
             now,
         }
     }

@@ -14,7 +14,7 @@ use crate::capabilities::events::figures::{self, Line};
 use crate::capabilities::events::store::{self, Event, Session, Signup};
 use crate::capabilities::events::{SessionPlan, SessionStatus, SignupRole};
 use crate::error::{AppError, AppResult, FieldError};
-use crate::web::form::{CsrfForm, Fields};
+use crate::web::form::{CsrfForm, CsrfMultipart, Fields};
 use crate::web::ui::{self, Cell, Form, Input, InputKind, Item, Kpi, Pick, Refusal, Table, Tag, Tone};
 use crate::web::{AppState, Notice, PageCtx, PageResult, SignedPage, done, fmt, render, see_other};
 
@@ -28,6 +28,9 @@ pub struct ManageData {
     pub lines: Vec<Line>,
     /// The session picked to change.
     pub picked: Option<i64>,
+    pub photos: Vec<crate::services::media::Media>,
+    /// How many are invited (for an event for those invited).
+    pub invited: i64,
     pub now: i64,
 }
 
@@ -45,7 +48,9 @@ async fn load(
     let pending = store::pending(&mut conn, c.id, id).await?;
     let roll = store::roll(&mut conn, c.id, id).await?;
     let lines = store::figure_lines(&mut conn, c.id, store::Lines::Event(id)).await?;
-    Ok(ManageData { event, sessions, pending, roll, lines, picked, now: crate::db::now_ms() })
+    let photos = crate::services::media::of(&mut conn, c.id, "event", id).await?;
+    let invited = store::invited(&mut conn, c.id, id).await?;
+    Ok(ManageData { event, sessions, pending, roll, lines, picked, photos, invited, now: crate::db::now_ms() })
 }
 
 #[derive(Template)]
@@ -63,6 +68,9 @@ pub struct ManagePage {
     /// Attendance after sessions began: mark present, mark absent.
     pub attendance: Option<(Pick, Pick)>,
     pub report: Form,
+    pub photos: Vec<crate::web::ui::Photo>,
+    /// Inviting people by their mobile numbers, for an event for those invited.
+    pub invite: Option<Form>,
 }
 
 fn session_state(ctx: &PageCtx, s: &Session, now: i64) -> String {
@@ -205,10 +213,21 @@ pub fn manage_view(ctx: PageCtx, c: &CommunityRef, d: &ManageData, r: &Refusal) 
                 .value(d.event.report.clone().unwrap_or_default())
                 .hint(ctx.t("events.report_hint")),
         )
+        .input(Input::new("photos", ctx.t("events.photos"), InputKind::File).hint(ctx.t("events.photos_hint")))
         .refused(r);
     let session_forms = picked.map(|s| session_forms(&ctx, &community_base, s, d.now, r)).unwrap_or_default();
+    let invite = (d.event.audience == crate::capabilities::events::Audience::Invited).then(|| {
+        Form::new(ctx.tr("events.invited_n", "n", d.invited), format!("{base}/invite"), ctx.t("events.invite_submit"))
+            .input(
+                Input::new("phones", ctx.t("events.phones"), InputKind::TextArea)
+                    .required()
+                    .hint(ctx.t("events.phones_hint")),
+            )
+            .refused(r)
+    });
     let mut forms: Vec<&Form> = session_forms.iter().collect();
     forms.push(&report);
+    forms.extend(&invite);
     ManagePage {
         title: format!("{} · {}", ctx.t("events.manage"), d.event.title),
         crumbs: vec![(format!("/c/{code}/events"), ctx.t("events.title")), (base.clone(), d.event.title.clone())],
@@ -219,6 +238,8 @@ pub fn manage_view(ctx: PageCtx, c: &CommunityRef, d: &ManageData, r: &Refusal) 
         attendance: attendance(&ctx, &base, d),
         session_forms,
         report,
+        photos: crate::services::media::thumbnails(&d.photos, code),
+        invite,
         ctx,
     }
 }
@@ -397,13 +418,33 @@ pub async fn report(
     State(state): State<AppState>,
     SignedPage(ctx, actor): SignedPage,
     Path((code, id)): Path<(String, i64)>,
+    form: CsrfMultipart,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    let m = form.fields;
+    let text = Fields::new(&m).text("report");
+    let result = match crate::services::media::check_uploads(&form.files) {
+        Ok(photos) => store::set_report(&state, &actor, &c, id, &text, &photos).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(done(&format!("/c/{code}/events/{id}/manage"), Notice::Saved)),
+        Err(e) => refused(state, ctx, actor, c, id, None, e, &m, &format!("/c/{code}/events/{id}/report")).await,
+    }
+}
+
+/// Invites people by their mobile numbers.
+pub async fn invite(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
-    let text = Fields::new(&m).text("report");
-    match store::set_report(&state, &actor, &c, id, &text).await {
+    let phones = Fields::new(&m).text("phones");
+    match store::invite(&state, &actor, &c, id, &phones).await {
         Ok(_) => Ok(done(&format!("/c/{code}/events/{id}/manage"), Notice::Saved)),
-        Err(e) => refused(state, ctx, actor, c, id, None, e, &m, &format!("/c/{code}/events/{id}/report")).await,
+        Err(e) => refused(state, ctx, actor, c, id, None, e, &m, &format!("/c/{code}/events/{id}/invite")).await,
     }
 }
 

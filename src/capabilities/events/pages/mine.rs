@@ -33,7 +33,7 @@ fn item(ctx: &PageCtx, code: &str, s: &Signup, now: i64) -> Item {
     } else if s.no_show {
         Tag::new(ctx.t("events.no_show"), Tone::Red)
     } else if s.ends_at <= now {
-        Tag::new(ctx.t("events.session.over"), Tone::Grey)
+        Tag::new(ctx.t("events.ended"), Tone::Grey)
     } else {
         let tone = if s.status == SignupStatus::Seated { Tone::Green } else { Tone::Orange };
         Tag::new(ctx.t(&format!("events.signup.{}", s.status.as_str())), tone)
@@ -126,4 +126,55 @@ pub async fn revoke_feed(
     let c = community(&state, &actor, &code).await?;
     store::revoke_feed_token(&state, &actor, &c).await?;
     Ok(done(&format!("/c/{code}/events/mine"), Notice::Saved))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capabilities::events::{SessionStatus, SignupRole};
+
+    fn signup(title: &str, ends_at: i64, checked_in: bool) -> Signup {
+        Signup {
+            community_id: 1,
+            id: 7,
+            event_id: 9,
+            session_id: 3,
+            user_id: Some(5),
+            name: "王阿姨".into(),
+            household_id: None,
+            signed_up_by: None,
+            status: SignupStatus::Seated,
+            code: "12345678".into(),
+            offered_until: None,
+            checked_in_at: checked_in.then_some(ends_at - 1),
+            created_at: 0,
+            starts_at: ends_at - 2,
+            ends_at,
+            station: "社区广场".into(),
+            title: title.into(),
+            role: SignupRole::Participant,
+            walk_in: false,
+            checked_out_at: None,
+            no_show: false,
+            rating: None,
+            comment: None,
+            session_status: SessionStatus::Scheduled,
+            closed_at: None,
+        }
+    }
+
+    fn community() -> CommunityRef {
+        CommunityRef { id: 1, code: "c1".into(), name: "海盛社区".into(), subdistrict_id: 1, kind: "urban".into() }
+    }
+
+    #[test]
+    fn my_events_split_coming_from_past_and_show_a_new_feed_address_once() {
+        let list = [signup("<b>书画班</b>", 100, false), signup("广场舞", 10, true)];
+        let made = mine_view(crate::web::tests::ctx(), &community(), &list, Some("abc"), None, "https://x", 50);
+        assert_eq!((made.coming.len(), made.past.len()), (1, 1));
+        let html = made.render().unwrap();
+        assert!(html.contains("https://x/p/c1/events/feed/abc.ics") && !html.contains("<b>书画班"), "{html}");
+        let later = mine_view(crate::web::tests::ctx(), &community(), &list, None, Some(40), "https://x", 50);
+        assert!(!later.render().unwrap().contains("/events/feed/"), "the secret is not shown again");
+    }
 }

@@ -152,3 +152,62 @@ pub async fn public_event(
     let lines = store::figure_lines(&mut conn, c.id, store::Lines::Event(id)).await?;
     render(&public_event_view(ctx, &c.code, &e, &sessions, &roll, &figures::total(&lines)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capabilities::events::{Audience, EventKind, SessionStatus, SignupRole, SignupStatus};
+
+    #[test]
+    fn the_public_sees_who_came_with_names_masked_and_not_who_stayed_away() {
+        let e = Event {
+            community_id: 1,
+            id: 9,
+            kind: EventKind::Activity,
+            title: "广场舞比赛".into(),
+            description: None,
+            organiser: "文体队".into(),
+            brand: None,
+            audience: Audience::Everyone,
+            per_household: None,
+            claim_hours: 2,
+            status: EventStatus::Finished,
+            created_at: 0,
+            needs_approval: false,
+            team_id: None,
+            report: Some("<script>x</script>".into()),
+        };
+        let person = |name: &str, came: bool| Signup {
+            community_id: 1,
+            id: 1,
+            event_id: 9,
+            session_id: 3,
+            user_id: None,
+            name: name.into(),
+            household_id: None,
+            signed_up_by: None,
+            status: SignupStatus::Seated,
+            code: "1".into(),
+            offered_until: None,
+            checked_in_at: came.then_some(5),
+            created_at: 0,
+            starts_at: 0,
+            ends_at: 10,
+            station: "广场".into(),
+            title: "广场舞比赛".into(),
+            role: SignupRole::Participant,
+            walk_in: false,
+            checked_out_at: None,
+            no_show: !came,
+            rating: None,
+            comment: None,
+            session_status: SessionStatus::Scheduled,
+            closed_at: Some(20),
+        };
+        let roll = [person("欧阳娜娜", true), person("李伯", false)];
+        let f = figures::Figures { attended: 1, no_shows: 1, ..Default::default() };
+        let html = public_event_view(crate::web::tests::ctx(), "c1", &e, &[], &roll, &f).render().unwrap();
+        assert!(html.contains("欧***") && !html.contains("欧阳娜娜") && !html.contains("李*"), "{html}");
+        assert!(!html.contains("<script>x") && !html.contains("缺席率"), "escaped; no rates of who stayed away");
+    }
+}

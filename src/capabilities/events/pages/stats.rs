@@ -117,15 +117,12 @@ pub fn stats_view(
             table(&ctx, "events.community", rows.iter().map(|(c, f)| (c.clone(), f)).collect()),
         ));
     }
-    // Events once each, by their first session.
+    // Events once each, by their first session (lines come by time), with their community.
     let mut events: BTreeMap<i64, (i64, String, String)> = BTreeMap::new();
-    for l in &lines {
-        let code = per_community
-            .iter()
-            .find(|(_, _, ls)| ls.iter().any(|x| x.event_id == l.event_id))
-            .map(|(_, c, _)| c.clone())
-            .unwrap_or_default();
-        events.entry(l.event_id).or_insert((l.starts_at, l.title.clone(), code));
+    for (_, code, ls) in per_community {
+        for l in ls {
+            events.entry(l.event_id).or_insert_with(|| (l.starts_at, l.title.clone(), code.clone()));
+        }
     }
     let event_totals = figures::by(&lines, |l| Some(l.event_id));
     let mut ordered: Vec<(&i64, &(i64, String, String))> = events.iter().collect();
@@ -225,8 +222,9 @@ async fn lines_of(state: &AppState, ids: &[i64], from: i64, to: i64) -> AppResul
 pub fn ledger_rows(per_community: &[(String, String, Vec<Line>)]) -> Vec<Vec<String>> {
     let mut rows = Vec::new();
     for (name, _, lines) in per_community {
+        let first: BTreeMap<i64, &Line> = lines.iter().rev().map(|l| (l.session_id, l)).collect();
         for (session, f) in figures::by(lines, |l| Some((l.starts_at, l.session_id))) {
-            let Some(l) = lines.iter().find(|l| l.session_id == session.1) else { continue };
+            let Some(l) = first.get(&session.1) else { continue };
             rows.push(vec![
                 name.clone(),
                 when(l.starts_at),

@@ -14,6 +14,7 @@ use crate::auth::model::{Actor, Permission};
 use crate::db::{Exec, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::audit::{self, Action, By};
+use crate::services::media;
 use crate::services::notify::{self, Audience as To, Note, Subject};
 use crate::web::AppState;
 
@@ -482,13 +483,14 @@ pub async fn pending(ex: &mut impl Exec, community_id: i64, event_id: i64) -> Ap
     .await?)
 }
 
-/// Writes the event's minutes or short report (empty removes it).
+/// Writes the event's minutes or short report (empty removes it), with photos of the day.
 pub async fn set_report(
     state: &AppState,
     actor: &Actor,
     c: &CommunityRef,
     event_id: i64,
     text: &str,
+    photos: &[(Vec<u8>, media::Checked)],
 ) -> AppResult<Event> {
     guard::require(actor, c.id, Permission::ManageEvents)?;
     let mut errors = Vec::new();
@@ -509,7 +511,10 @@ pub async fn set_report(
         .bind(event_id)
         .execute(&mut tx)
         .await?;
-    let (b, a) = (json!({"report": before.report}), json!({"report": report}));
+    if !photos.is_empty() {
+        media::attach(state, &mut tx, c.id, "event", event_id, Some(actor.user_id), photos).await?;
+    }
+    let (b, a) = (json!({"report": before.report}), json!({"report": report, "photos": photos.len()}));
     audit::record(&mut tx, c.id, &By::from(actor), Action::Update, "event", event_id, Some(&b), Some(&a)).await?;
     let out = event(&mut tx, c.id, event_id).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
@@ -532,4 +537,93 @@ pub async fn public_events(ex: &mut impl Exec, community_id: i64) -> AppResult<V
     .fetch_all(ex)
     .await?;
     Ok(list.into_iter().filter_map(|e| spans.iter().find(|s| s.0 == e.id).map(|s| (e, s.1, s.2))).collect())
+}
+
+/// A photo of an event is seen by those who may see the event.
+pub fn media_check<'a>(
+    state: &'a AppState,
+    actor: &'a Actor,
+    m: &'a media::Media,
+) -> futures::future::BoxFuture<'a, AppResult<bool>> {
+    Box::pin(async move {
+        let mut conn = state.db.read().await?;
+        media::seen(event_for(&mut conn, actor, m.community_id, m.owner_id).await)
+    })
+}
+
+/// Invites people by their mobile numbers (one a line) to an event for those invited; each
+/// hears of it. Refused naming `phones` when a number is not one, or is no account's (all
+/// or nothing). Answers how many were newly invited.
+pub async fn invite(
+    state: &AppState,
+    actor: &Actor,
+    c: &CommunityRef,
+    event_id: i64,
+    phones: &str,
+) -> AppResult<usize> {
+    guard::require(actor, c.id, Permission::ManageEvents)?;
+    let numbers = super::invite_lines(phones).map_err(|e| AppError::Invalid(vec![e]))?;
+    let mut tx = state.db.begin().await?;
+    let e = event(&mut tx, c.id, event_id).await?.ok_or(AppError::NotFound)?;
+    if e.audience != Audience::Invited || matches!(e.status, EventStatus::Cancelled | EventStatus::Finished) {
+        return Err(AppError::Conflict("events.not_now"));
+    }
+    let mut users = Vec::new();
+    for n in &numbers {
+        let found: Option<i64> = query("SELECT id FROM users WHERE phone_hash = $1 AND disabled_at IS NULL")
+            .bind(state.pii.blind_index("phone", n))
+            .scalar_optional(&mut tx)
+            .await?;
+        match found {
+            Some(u) => users.push(u),
+            None => {
+                let masked = crate::services::pii::mask_phone(n);
+                return Err(AppError::Invalid(vec![
+                    FieldError::new("phones", "events.phone_unknown").with("phone", masked),
+                ]));
+            }
+        }
+    }
+    let now = now_ms();
+    let mut new = Vec::new();
+    for u in users {
+        let known: Option<i64> =
+            query("SELECT user_id FROM event_invites WHERE community_id = $1 AND event_id = $2 AND user_id = $3")
+                .bind(c.id)
+                .bind(event_id)
+                .bind(u)
+                .scalar_optional(&mut tx)
+                .await?;
+        if known.is_none() {
+            query("INSERT INTO event_invites (community_id, event_id, user_id, invited_by, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(c.id)
+                .bind(event_id)
+                .bind(u)
+                .bind(actor.user_id)
+                .bind(now)
+                .execute(&mut tx)
+                .await?;
+            new.push(u);
+        }
+    }
+    let note = Note::new(
+        c.id,
+        Some(Subject { kind: "event", id: event_id }),
+        "invited",
+        format!("您受邀参加「{}」，请点开报名", e.title),
+    );
+    notify::send(&mut tx, &state.bus, note, To::Users(new.clone())).await?;
+    let after = json!({"invited": new.len()});
+    audit::record(&mut tx, c.id, &By::from(actor), Action::Update, "event", event_id, None, Some(&after)).await?;
+    tx.commit().await?;
+    Ok(new.len())
+}
+
+/// How many are invited to an event.
+pub async fn invited(ex: &mut impl Exec, community_id: i64, event_id: i64) -> AppResult<i64> {
+    Ok(query("SELECT COUNT(*) FROM event_invites WHERE community_id = $1 AND event_id = $2")
+        .bind(community_id)
+        .bind(event_id)
+        .scalar(ex)
+        .await?)
 }

@@ -149,6 +149,8 @@ pub struct Closed {
     pub no_shows: usize,
     /// Service records made for the volunteers who served (waiting for approval).
     pub service_records: Vec<i64>,
+    /// Participants who came and were given points by the community's attendance rule.
+    pub points_given: usize,
     /// Whether the event is now finished (no session left open).
     pub finished: bool,
 }
@@ -205,6 +207,7 @@ pub async fn close_session(
             service_records.push(id);
         }
     }
+    let points_given = attendance_points(&mut tx, &s, actor.map(|a| a.user_id), now).await?;
     let open: i64 = query(
         "SELECT COUNT(*) FROM event_sessions WHERE community_id = $1 AND event_id = $2 AND status = 'scheduled'
            AND closed_at IS NULL",
@@ -223,11 +226,53 @@ pub async fn close_session(
             .await?;
     }
     let by = actor.map(By::from).unwrap_or_else(|| By::system("events: close"));
-    let after =
-        json!({"closed_at": now, "no_shows": no_shows, "service_records": service_records, "finished": finished});
+    let after = json!({"closed_at": now, "no_shows": no_shows, "service_records": service_records,
+        "points_given": points_given, "finished": finished});
     audit::record(&mut tx, c.id, &by, Action::Update, "event_session", session_id, None, Some(&after)).await?;
     tx.commit().await?;
-    Ok(Closed { no_shows, service_records, finished })
+    Ok(Closed { no_shows, service_records, points_given, finished })
+}
+
+/// The code of the points rule (a bonus) that gives participants points for coming to an
+/// event; without one in force, taking part earns none.
+pub const ATTENDANCE_RULE: &str = "event_attendance";
+
+/// Points for each participant with an account who came, by the community's attendance
+/// rule when one is in force, each once (keyed by the sign-up), in the close's transaction.
+async fn attendance_points(tx: &mut Tx, s: &Session, author: Option<i64>, now: i64) -> AppResult<usize> {
+    use crate::capabilities::points::ledger::{Acct, Posting, post};
+    use crate::capabilities::points::{Cause, RuleKind};
+    let rules = points::all_rules(&mut *tx, s.community_id).await?;
+    let Some(rule) = rules.iter().find(|r| r.code == ATTENDANCE_RULE && r.kind == RuleKind::Bonus && r.in_force(now))
+    else {
+        return Ok(0);
+    };
+    let came: Vec<(i64, i64, String)> = query(
+        "SELECT u.id, u.user_id, e.title FROM event_signups u
+           JOIN events e ON e.community_id = u.community_id AND e.id = u.event_id
+         WHERE u.community_id = $1 AND u.session_id = $2 AND u.role = 'participant' AND u.status = 'seated'
+           AND u.checked_in_at IS NOT NULL AND u.user_id IS NOT NULL ORDER BY u.id",
+    )
+    .bind(s.community_id)
+    .bind(s.id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (signup, user, title) in &came {
+        let p = Posting {
+            community_id: s.community_id,
+            from: Acct::ISSUING,
+            to: Acct::person(*user),
+            amount: rule.points,
+            cause: Cause::Bonus,
+            cause_id: Some(*signup),
+            rule_id: Some(rule.id),
+            reason: Some(format!("参加活动：{title}")),
+            author_id: author,
+            key: format!("event-attendance:{signup}"),
+        };
+        post(tx, &p).await?;
+    }
+    Ok(came.len())
 }
 
 /// A volunteer's service at a session, as a record waiting for approval; none when they

@@ -60,6 +60,18 @@ async fn refusal(
             return Ok(Some("events.team_only"));
         }
     }
+    if let (Audience::Invited, Some(u)) = (e.audience, user) {
+        let invited: Option<i64> =
+            query("SELECT user_id FROM event_invites WHERE community_id = $1 AND event_id = $2 AND user_id = $3")
+                .bind(community_id)
+                .bind(e.id)
+                .bind(u)
+                .scalar_optional(&mut *tx)
+                .await?;
+        if invited.is_none() {
+            return Ok(Some("events.invited_only"));
+        }
+    }
     if let Some(u) = user {
         let held: Vec<(i64, i64, i64)> = query(
             "SELECT u.session_id, s.starts_at, s.ends_at FROM event_signups u

@@ -1,0 +1,11 @@
+-- Who is invited to an event whose audience is 'invited' (a meeting of some, a visit for
+-- the elderly the grid worker names): only they may sign up.
+CREATE TABLE event_invites (
+    community_id BIGINT NOT NULL REFERENCES communities (id),
+    event_id BIGINT NOT NULL,
+    user_id BIGINT NOT NULL REFERENCES users (id),
+    invited_by BIGINT NOT NULL REFERENCES users (id),
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (community_id, event_id, user_id),
+    FOREIGN KEY (community_id, event_id) REFERENCES events (community_id, id)
+);
