@@ -76,7 +76,11 @@ mod tests {
         let fortnightly = starts(ms(2027, 3, 2, 19), &Repeat::Fortnightly.rule(3)).unwrap();
         assert_eq!(fortnightly, [ms(2027, 3, 2, 19), ms(2027, 3, 16, 19), ms(2027, 3, 30, 19)]);
         let monthly = starts(ms(2027, 1, 31, 9), &Repeat::Monthly.rule(3)).unwrap();
-        assert_eq!(monthly[0], ms(2027, 1, 31, 9), "months without a 31st are skipped, as RFC 5545 says");
+        assert_eq!(
+            monthly,
+            [ms(2027, 1, 31, 9), ms(2027, 3, 31, 9), ms(2027, 5, 31, 9)],
+            "months without a 31st are skipped, as RFC 5545 says"
+        );
     }
 
     #[test]
