@@ -9,3 +9,7 @@ CREATE TABLE event_invites (
     PRIMARY KEY (community_id, event_id, user_id),
     FOREIGN KEY (community_id, event_id) REFERENCES events (community_id, id)
 );
+
+-- The points rule (its code: the version in force when a session closes) that pays those
+-- who come, picked by the organiser among the community's bonus rules; none: no points.
+ALTER TABLE events ADD COLUMN attendance_rule TEXT;

@@ -109,7 +109,15 @@ async fn points_of(app: &TestApp, c: i64, user: i64) -> i64 {
 async fn the_door_works_offline_volunteers_hours_become_points_and_the_figures_match() {
     let mut app = TestApp::demo().await;
     let c = app.community_id(HS).await;
-    let (event, sessions) = festival_published(&mut app, "5").await;
+    // The community pays 5 points for coming to an event, by a bonus rule the fair names.
+    app.sign_in("staff").await;
+    let rule = json!({"name": "参加社区活动", "kind": "bonus", "points": 5});
+    let r = app.post_json(&format!("/api/v1/communities/{HS}/points/rules"), rule).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let rule = r.json()["code"].as_str().unwrap().to_string();
+    let form = visible_text(&app.get(&format!("/c/{HS}/events")).await.text());
+    assert!(form.contains("参加社区活动（+5）"), "the rule to pick: {form}");
+    let (event, sessions) = festival_published(&mut app, "5", &[("attendance_rule", &rule)]).await;
     let east = sessions[0];
 
     // Two residents take seats; the volunteer signs up to serve (taking no seat).
@@ -162,10 +170,6 @@ async fn the_door_works_offline_volunteers_hours_become_points_and_the_figures_m
     let early = app.close_session(east).await;
     assert_eq!(early.status, StatusCode::CONFLICT);
     assert!(visible_text(&early.text()).contains("还没结束"));
-    // The community gives 5 points for coming to an event, by its rule.
-    let rule = json!({"code": "event_attendance", "name": "参加社区活动", "kind": "bonus", "points": 5});
-    let r = app.post_json(&format!("/api/v1/communities/{HS}/points/rules"), rule).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let resident_before = points_of(&app, c, resident).await;
     held_this_morning(&app, c, east).await;
     let r = app.close_session(east).await;

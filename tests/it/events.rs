@@ -92,20 +92,20 @@ pub(crate) async fn signup_of(app: &TestApp, c: i64, session: i64, user: i64) ->
 
 /// Staff prepare 邻聚欢享 at two stations with `seats` each and publish it; answers the
 /// event and its sessions.
-pub(crate) async fn festival_published(app: &mut TestApp, seats: &str) -> (i64, Vec<i64>) {
+pub(crate) async fn festival_published(app: &mut TestApp, seats: &str, more: &[(&str, &str)]) -> (i64, Vec<i64>) {
     app.sign_in("staff").await;
     let east = app.add_station("海盛花园广场").await;
     let west = app.add_station("新村文化室").await;
-    let r = app
-        .create_event(&[
-            ("title", "邻聚欢享·中秋游园"),
-            ("kind", "festival"),
-            ("organiser", "海盛社区党委"),
-            ("brand", "邻聚欢享"),
-            ("audience", "everyone"),
-            ("claim_hours", "2"),
-        ])
-        .await;
+    let mut fields = vec![
+        ("title", "邻聚欢享·中秋游园"),
+        ("kind", "festival"),
+        ("organiser", "海盛社区党委"),
+        ("brand", "邻聚欢享"),
+        ("audience", "everyone"),
+        ("claim_hours", "2"),
+    ];
+    fields.extend_from_slice(more);
+    let r = app.create_event(&fields).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let event = id_after(&r.location(), "/events/");
     let (east_s, west_s) = (east.to_string(), west.to_string());
@@ -135,7 +135,7 @@ pub(crate) async fn festival_published(app: &mut TestApp, seats: &str) -> (i64, 
 async fn staff_publish_a_festival_residents_fill_a_session_and_the_waitlist_takes_the_freed_seat() {
     let mut app = TestApp::demo().await;
     let c = app.community_id(HS).await;
-    let (event, sessions) = festival_published(&mut app, "1").await;
+    let (event, sessions) = festival_published(&mut app, "1", &[]).await;
     assert_eq!(sessions.len(), 2, "one session at each station");
     let east = sessions[0];
 
@@ -419,7 +419,7 @@ async fn three_hundred_race_for_fifty_seats_ten_freed_seats_go_to_the_first_ten_
         .map(|_| {
             let (state, c, staff, code) = (app.state.clone(), c.clone(), staff.clone(), code.clone());
             tokio::spawn(
-                async move { store::check_in(&state, &staff, &c, event.id, Key::Code(&code), None).await.unwrap() },
+                async move { store::check_in(&state, &staff, &c, event.id, Key::Code(code), None).await.unwrap() },
             )
         })
         .collect();

@@ -29,6 +29,7 @@ fn event_json(e: &Event) -> Value {
         "id": e.id, "kind": e.kind, "title": e.title, "description": e.description, "organiser": e.organiser,
         "brand": e.brand, "audience": e.audience, "team_id": e.team_id, "per_household": e.per_household,
         "claim_hours": e.claim_hours, "needs_approval": e.needs_approval, "status": e.status, "report": e.report,
+        "attendance_rule": e.attendance_rule,
     })
 }
 
@@ -76,6 +77,8 @@ pub struct EventBody {
     pub claim_hours: i64,
     #[serde(default)]
     pub needs_approval: bool,
+    /// The code of a bonus points rule that pays those who come (`GET …/points/rules`).
+    pub attendance_rule: Option<String>,
 }
 
 /// Create an event (a draft)
@@ -100,6 +103,7 @@ pub async fn create_event(
         claim_hours: b.claim_hours,
         needs_approval: b.needs_approval,
         team_id: b.team_id,
+        attendance_rule: b.attendance_rule,
     };
     let e = store::create(&s, a.actor(), &c, e).await?;
     Ok((StatusCode::CREATED, Json(event_json(&e))).into_response())
@@ -248,7 +252,7 @@ pub async fn check_in_at_door(
     ApiJson(b): ApiJson<CheckInBody>,
 ) -> AppResult<Json<Value>> {
     let c = community(&s, &a, &code).await?;
-    let key = match (&b.code, b.signup_id) {
+    let key = match (b.code, b.signup_id) {
         (Some(code), _) => Key::Code(code),
         (None, Some(id)) => Key::Signup(id),
         (None, None) => return Err(AppError::field("code", "validation.required")),

@@ -64,8 +64,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         audience: "everyone".into(),
         per_household: None,
         claim_hours: 2,
-        needs_approval: false,
-        team_id: None,
+        ..NewEvent::default()
     };
     let fair = NewEvent {
         description: Some("化整为零，把节日办到家门口：猜灯谜、做月饼、广场舞展演，六个分站同时开展。".into()),

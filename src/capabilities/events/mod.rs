@@ -190,6 +190,8 @@ pub struct NewEvent {
     pub needs_approval: bool,
     /// The team whose members may come, for audience `team`.
     pub team_id: Option<i64>,
+    /// The code of the community's bonus points rule that pays those who come.
+    pub attendance_rule: Option<String>,
 }
 
 /// An event's fields that break a rule, each named; else its kind and audience.
@@ -275,9 +277,6 @@ pub fn service_span(session: (i64, i64), checked_in: i64, checked_out: Option<i6
     if end - start < crate::time::MINUTE_MS { session } else { (start, end) }
 }
 
-/// The most people one invitation names.
-pub const MAX_INVITES: usize = 200;
-
 /// The mobile numbers of an invitation, one a line (blank lines aside), each normalised;
 /// refused naming `phones` with the first that is not a number, or when there are none or
 /// too many.
@@ -295,7 +294,9 @@ pub fn invite_lines(text: &str) -> Result<Vec<String>, FieldError> {
     }
     match out.len() {
         0 => Err(FieldError::new("phones", "validation.required")),
-        n if n > MAX_INVITES => Err(FieldError::new("phones", "events.too_many_invites").with("max", MAX_INVITES)),
+        n if n > crate::input::limits::LIST_ITEMS => {
+            Err(FieldError::new("phones", "validation.too_many").with("max", crate::input::limits::LIST_ITEMS))
+        }
         _ => Ok(out),
     }
 }

@@ -19,7 +19,7 @@ use super::store::{self, Event};
 use super::{EventKind, EventStatus, NewEvent};
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::{Actor, Permission};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::web::capability::{NavEntry, Whereabouts};
 use crate::web::form::{CsrfForm, Fields};
 use crate::web::home::Section;
@@ -109,8 +109,16 @@ pub struct EventsPage {
     pub create: Option<Form>,
 }
 
-fn create_form(ctx: &PageCtx, code: &str, teams: &[(i64, String)]) -> Form {
-    let teams = teams.iter().map(|(i, n)| (i.to_string(), n.clone())).collect();
+/// What staff's form of a new event offers to pick: the teams, the bonus points rules.
+pub struct Choices {
+    pub teams: Vec<(i64, String)>,
+    pub rules: Vec<(String, String)>,
+}
+
+fn create_form(ctx: &PageCtx, code: &str, offer: &Choices) -> Form {
+    let teams = offer.teams.iter().map(|(i, n)| (i.to_string(), n.clone())).collect();
+    let mut rules = vec![(String::new(), ctx.t("events.no_points"))];
+    rules.extend(offer.rules.iter().cloned());
     let kinds: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
     Form::new(ctx.t("events.create"), format!("/c/{code}/events"), ctx.t("events.create_submit"))
         .input(Input::new("title", ctx.t("events.event_title"), InputKind::Text).required())
@@ -141,6 +149,10 @@ fn create_form(ctx: &PageCtx, code: &str, teams: &[(i64, String)]) -> Form {
                 .hint(ctx.t("events.needs_approval_hint")),
         )
         .input(
+            Input::new("attendance_rule", ctx.t("events.attendance_rule"), InputKind::Select(rules))
+                .hint(ctx.t("events.attendance_rule_hint")),
+        )
+        .input(
             Input::new("per_household", ctx.t("events.per_household"), InputKind::Number)
                 .hint(ctx.t("events.per_household_hint")),
         )
@@ -166,16 +178,16 @@ fn event_item(ctx: &PageCtx, code: &str, e: &Event) -> Item {
 }
 
 /// The community's events, newest first, and (for staff) creating one, folded.
-/// `teams` are for staff's form (audience: one team).
+/// `choices` are for staff's form (none for others).
 pub fn events_view(
     ctx: PageCtx,
     c: &CommunityRef,
     list: &[Event],
-    teams: Option<&[(i64, String)]>,
+    choices: Option<&Choices>,
     r: &Refusal,
 ) -> EventsPage {
     let code = &c.code;
-    let create = teams.map(|t| create_form(&ctx, code, t).folded().refused(r));
+    let create = choices.map(|t| create_form(&ctx, code, t).folded().refused(r));
     let mut links = vec![
         (format!("/c/{code}/events/mine"), ctx.t("events.mine")),
         (format!("/c/{code}/events/month"), ctx.t("events.month")),
@@ -200,8 +212,14 @@ pub fn events_view(
 async fn show_events(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityRef, r: &Refusal) -> PageResult {
     let mut conn = state.db.read().await?;
     let list = store::events(&mut conn, actor, c.id).await?;
-    let teams = if staff(actor, c) { Some(store::teams(&mut conn, c.id).await?) } else { None };
-    render(&events_view(ctx, c, &list, teams.as_deref(), r))
+    let choices = match staff(actor, c) {
+        true => Some(Choices {
+            teams: store::teams(&mut conn, c.id).await?,
+            rules: store::attendance_rules(&mut conn, c.id).await?,
+        }),
+        false => None,
+    };
+    render(&events_view(ctx, c, &list, choices.as_ref(), r))
 }
 
 pub async fn events(
@@ -227,6 +245,7 @@ fn new_event(m: &Map<String, Value>) -> AppResult<NewEvent> {
         claim_hours: f.int("claim_hours").unwrap_or(0),
         needs_approval: f.yes("needs_approval"),
         team_id: f.id("team_id"),
+        attendance_rule: f.opt("attendance_rule"),
     };
     f.checked()?;
     Ok(e)
@@ -251,6 +270,20 @@ pub async fn create(
             ui::refused(e, ctx, &m, &action, |ctx, r| async move { show_events(&state, ctx, &actor, &c, &r).await })
                 .await
         }
+    }
+}
+
+/// The sign-ups picked on a list (`picked`); refused naming the list when none is.
+fn picked(m: &Map<String, Value>) -> AppResult<Vec<i64>> {
+    let ids = Fields::new(m).ids("picked");
+    if ids.is_empty() { Err(AppError::field("picked", "validation.required")) } else { Ok(ids) }
+}
+
+/// A picked sign-up not found (not this event's) is refused naming the list.
+fn on_list(e: AppError) -> AppError {
+    match e {
+        AppError::NotFound => AppError::field("picked", "validation.reference"),
+        e => e,
     }
 }
 
@@ -280,6 +313,7 @@ mod tests {
             needs_approval: false,
             team_id: None,
             report: None,
+            attendance_rule: None,
         }
     }
 
@@ -301,7 +335,9 @@ mod tests {
         assert!(!html.contains("<b>中秋") && html.contains("中秋游园"), "user text is escaped");
         assert!(html.contains("邻聚欢享") && html.contains("/c/440804003001/events/9"));
         assert!(!html.contains("action=\"/c/440804003001/events\""), "no form for residents");
-        let page = events_view(crate::web::tests::ctx(), &community(), &list, Some(&[]), &Refusal::none());
-        assert!(page.render().unwrap().contains("action=\"/c/440804003001/events\""));
+        let choices = Choices { teams: Vec::new(), rules: vec![("r1".into(), "参加活动（+5）".into())] };
+        let page = events_view(crate::web::tests::ctx(), &community(), &list, Some(&choices), &Refusal::none());
+        let html = page.render().unwrap();
+        assert!(html.contains("action=\"/c/440804003001/events\"") && html.contains("参加活动（+5）"), "{html}");
     }
 }

@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use serde_json::{Map, Value};
 
-use super::{community, when};
+use super::{community, on_list, picked, when};
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::Actor;
 use crate::capabilities::events::store::{self, CheckIn, Event, Key, Session, Signup};
@@ -244,7 +244,7 @@ async fn check_in_all(
     f.checked()?;
     if present.is_empty() {
         let (typed, key) = (f.text("code"), f.opt("scan_key"));
-        return Ok(vec![store::check_in(state, actor, c, event_id, Key::Code(&typed), key.as_deref()).await?]);
+        return Ok(vec![store::check_in(state, actor, c, event_id, Key::Code(typed), key.as_deref()).await?]);
     }
     let mut out = Vec::new();
     for p in present {
@@ -310,12 +310,12 @@ pub async fn check_out(
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
-    let picked = Fields::new(&m).ids("picked");
-    let mut result = if picked.is_empty() { Err(AppError::field("picked", "validation.required")) } else { Ok(()) };
-    for p in picked {
-        if result.is_ok() {
-            result = store::check_out(&state, &actor, &c, id, p).await.map(|_| ());
+    let result = async {
+        for p in picked(&m)? {
+            store::check_out(&state, &actor, &c, id, p).await.map_err(on_list)?;
         }
+        Ok(())
     }
+    .await;
     after(state, ctx, actor, c, id, result, &m, &format!("/c/{code}/events/{id}/check-out")).await
 }

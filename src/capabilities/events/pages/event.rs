@@ -583,6 +583,7 @@ mod tests {
                 needs_approval: false,
                 team_id: None,
                 report: None,
+                attendance_rule: None,
             },
             sessions: vec![session(1, 3, 0), session(2, 30, 4)],
             mine: Vec::new(),

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use serde_json::Map;
 
 use super::stats::figure_kpis;
-use super::{community, when};
+use super::{community, on_list, picked, when};
 use crate::auth::guard::{self, CommunityRef};
 use crate::auth::model::{Actor, Permission};
 use crate::capabilities::events::figures::{self, Line};
@@ -369,13 +369,13 @@ pub async fn decide(
         "decline" => false,
         _ => return Err(AppError::NotFound.into()),
     };
-    let picked = Fields::new(&m).ids("picked");
-    let mut result = if picked.is_empty() { Err(AppError::field("picked", "validation.required")) } else { Ok(()) };
-    for p in picked {
-        if result.is_ok() {
-            result = store::decide(&state, &actor, &c, p, approve).await.map(|_| ());
+    let result = async {
+        for p in picked(&m)? {
+            store::decide(&state, &actor, &c, id, p, approve).await.map_err(on_list)?;
         }
+        Ok(())
     }
+    .await;
     match result {
         Ok(()) => Ok(done(&format!("/c/{code}/events/{id}/manage"), Notice::Saved)),
         Err(e) => refused(state, ctx, actor, c, id, None, e, &m, &format!("/c/{code}/events/{id}/decide/{what}")).await,
@@ -395,16 +395,13 @@ pub async fn correct(
         "absent" => false,
         _ => return Err(AppError::NotFound.into()),
     };
-    let picked = Fields::new(&m).ids("picked");
-    let mut result = if picked.is_empty() { Err(AppError::field("picked", "validation.required")) } else { Ok(()) };
-    for p in picked {
-        if result.is_ok() {
-            result = match store::signup_event(&mut state.db.read().await?, c.id, p).await {
-                Ok(e) if e == id => store::correct(&state, &actor, &c, p, present).await.map(|_| ()),
-                _ => Err(AppError::field("picked", "validation.reference")),
-            };
+    let result = async {
+        for p in picked(&m)? {
+            store::correct(&state, &actor, &c, id, p, present).await.map_err(on_list)?;
         }
+        Ok(())
     }
+    .await;
     match result {
         Ok(()) => Ok(done(&format!("/c/{code}/events/{id}/manage"), Notice::Saved)),
         Err(e) => {

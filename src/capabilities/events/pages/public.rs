@@ -176,6 +176,7 @@ mod tests {
             needs_approval: false,
             team_id: None,
             report: Some("<script>x</script>".into()),
+            attendance_rule: None,
         };
         let person = |name: &str, came: bool| Signup {
             community_id: 1,

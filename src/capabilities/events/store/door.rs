@@ -24,13 +24,10 @@ pub struct CheckIn {
 }
 
 /// How the door finds a sign-up: by the code shown (or scanned), or ticked on the roll.
-pub enum Key<'a> {
-    Code(&'a str),
+pub enum Key {
+    Code(String),
     Signup(i64),
 }
-
-/// The longest scan key a client may send.
-pub const SCAN_KEY_MAX: usize = 100;
 
 /// The answer given to a scan already seen: the check-in it made, or found made before.
 async fn seen(tx: &mut Tx, community_id: i64, scan_key: &str) -> AppResult<Option<CheckIn>> {
@@ -53,18 +50,20 @@ pub async fn check_in(
     actor: &Actor,
     c: &CommunityRef,
     event_id: i64,
-    key: Key<'_>,
+    key: Key,
     scan_key: Option<&str>,
 ) -> AppResult<CheckIn> {
     guard::require(actor, c.id, Permission::HelpAtEvents)?;
     let scan_key = scan_key.map(str::trim).filter(|k| !k.is_empty());
-    if scan_key.is_some_and(|k| k.len() > SCAN_KEY_MAX || k.chars().any(crate::input::is_refused)) {
-        return Err(AppError::field("scan_key", "validation.too_long"));
+    let mut errors = Vec::new();
+    crate::input::check_text(&mut errors, "scan_key", scan_key.unwrap_or(""), crate::input::limits::KEY_LEN, false);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
     }
     let key = match key {
         Key::Code(code) if code.trim().is_empty() => return Err(AppError::field("code", "validation.required")),
-        Key::Code(code) => Found::Code(code.trim().to_string()),
-        Key::Signup(id) => Found::Signup(id),
+        Key::Code(code) => Key::Code(code.trim().to_string()),
+        other => other,
     };
     let scan = Scan { community_id: c.id, event_id, key, scan_key: scan_key.map(String::from), by: actor.user_id };
     let committer = super::runtime(state)
@@ -74,17 +73,11 @@ pub async fn check_in(
     committer.submit(scan).await
 }
 
-/// How a queued scan finds its sign-up.
-enum Found {
-    Code(String),
-    Signup(i64),
-}
-
 /// One scan waiting for the next commit.
 pub struct Scan {
     community_id: i64,
     event_id: i64,
-    key: Found,
+    key: Key,
     scan_key: Option<String>,
     by: i64,
 }
@@ -120,14 +113,14 @@ impl Batch for CheckIns {
 async fn write_scan(tx: &mut Tx, scan: &Scan) -> AppResult<CheckIn> {
     let c = scan.community_id;
     let id: Option<i64> = match &scan.key {
-        Found::Code(code) => {
+        Key::Code(code) => {
             query("SELECT id FROM event_signups WHERE community_id = $1 AND code = $2")
                 .bind(c)
                 .bind(code.clone())
                 .scalar_optional(&mut *tx)
                 .await?
         }
-        Found::Signup(id) => Some(*id),
+        Key::Signup(id) => Some(*id),
     };
     let unknown = || AppError::field("code", "events.code_unknown");
     // The sign-up's row is taken first: scans of one code (at two stations, or one sent

@@ -35,7 +35,7 @@ mod signups;
 pub use calendar::{
     FeedOf, Lines, feed, feed_person, feed_since, figure_lines, my_signups, new_feed_token, revoke_feed_token,
 };
-pub use door::{CheckIn, Key, SCAN_KEY_MAX, check_in, check_out, rate, walk_in};
+pub use door::{CheckIn, Key, check_in, check_out, rate, walk_in};
 pub use sessions::{Closed, cancel_session, change_session, close_over_job, close_session, correct};
 pub use signups::{Whom, claim, decide, lapse_offers, lapse_offers_job, leave, sign_up};
 
@@ -59,10 +59,11 @@ pub struct Event {
     pub needs_approval: bool,
     pub team_id: Option<i64>,
     pub report: Option<String>,
+    pub attendance_rule: Option<String>,
 }
 
 const EVENT: &str = "SELECT community_id, id, kind, title, description, organiser, brand, audience, per_household,
-    claim_hours, status, created_at, needs_approval, team_id, report FROM events";
+    claim_hours, status, created_at, needs_approval, team_id, report, attendance_rule FROM events";
 
 /// A session with its station and how many wait for a seat.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
@@ -201,6 +202,18 @@ pub async fn teams(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<(i64,
     Ok(list)
 }
 
+/// The community's bonus points rules in force (code, name with its points), for the
+/// points those who come earn.
+pub async fn attendance_rules(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<(String, String)>> {
+    let now = now_ms();
+    Ok(crate::capabilities::points::store::all_rules(ex, community_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.kind == crate::capabilities::points::RuleKind::Bonus && r.in_force(now))
+        .map(|r| (r.code, format!("{}（+{}）", r.name, r.points)))
+        .collect())
+}
+
 /// The actor's own sign-ups to an event (given up ones aside), by session time.
 pub async fn mine(ex: &mut impl Exec, actor: &Actor, community_id: i64, event_id: i64) -> AppResult<Vec<Signup>> {
     Ok(query(format!(
@@ -258,12 +271,18 @@ pub async fn create(state: &AppState, actor: &Actor, c: &CommunityRef, e: NewEve
     {
         return Err(AppError::field("team_id", "validation.reference"));
     }
+    let rule = e.attendance_rule.as_deref().map(str::trim).filter(|r| !r.is_empty());
+    if let Some(code) = rule
+        && !attendance_rules(&mut tx, c.id).await?.iter().any(|(c, _)| c == code)
+    {
+        return Err(AppError::field("attendance_rule", "validation.reference"));
+    }
     let id = tx.next_id().await?;
     let now = now_ms();
     query(
         "INSERT INTO events (community_id, id, kind, title, description, organiser, brand, audience, per_household,
-           claim_hours, status, created_by, created_at, updated_at, needs_approval, team_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $12, $12, $13, $14)",
+           claim_hours, status, created_by, created_at, updated_at, needs_approval, team_id, attendance_rule)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $12, $12, $13, $14, $15)",
     )
     .bind(c.id)
     .bind(id)
@@ -279,6 +298,7 @@ pub async fn create(state: &AppState, actor: &Actor, c: &CommunityRef, e: NewEve
     .bind(now)
     .bind(e.needs_approval)
     .bind(team_id)
+    .bind(rule)
     .execute(&mut tx)
     .await?;
     let after = json!({"title": e.title.trim(), "kind": kind.as_str(), "status": "draft"});
@@ -530,13 +550,16 @@ pub async fn public_events(ex: &mut impl Exec, community_id: i64) -> AppResult<V
     .bind(community_id)
     .fetch_all(&mut *ex)
     .await?;
-    let spans: Vec<(i64, i64, i64)> = query(
+    let spans: std::collections::HashMap<i64, (i64, i64)> = query(
         "SELECT event_id, MIN(starts_at), MAX(ends_at) FROM event_sessions WHERE community_id = $1 GROUP BY event_id",
     )
     .bind(community_id)
-    .fetch_all(ex)
-    .await?;
-    Ok(list.into_iter().filter_map(|e| spans.iter().find(|s| s.0 == e.id).map(|s| (e, s.1, s.2))).collect())
+    .fetch_all::<(i64, i64, i64)>(ex)
+    .await?
+    .into_iter()
+    .map(|(event, first, last)| (event, (first, last)))
+    .collect();
+    Ok(list.into_iter().filter_map(|e| spans.get(&e.id).map(|&(first, last)| (e, first, last))).collect())
 }
 
 /// A photo of an event is seen by those who may see the event.

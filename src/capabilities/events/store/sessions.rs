@@ -207,7 +207,10 @@ pub async fn close_session(
             service_records.push(id);
         }
     }
-    let points_given = attendance_points(&mut tx, &s, actor.map(|a| a.user_id), now).await?;
+    let points_given = match &e.attendance_rule {
+        Some(code) => attendance_points(&mut tx, &s, code, actor.map(|a| a.user_id), now).await?,
+        None => 0,
+    };
     let open: i64 = query(
         "SELECT COUNT(*) FROM event_sessions WHERE community_id = $1 AND event_id = $2 AND status = 'scheduled'
            AND closed_at IS NULL",
@@ -233,18 +236,14 @@ pub async fn close_session(
     Ok(Closed { no_shows, service_records, points_given, finished })
 }
 
-/// The code of the points rule (a bonus) that gives participants points for coming to an
-/// event; without one in force, taking part earns none.
-pub const ATTENDANCE_RULE: &str = "event_attendance";
-
-/// Points for each participant with an account who came, by the community's attendance
-/// rule when one is in force, each once (keyed by the sign-up), in the close's transaction.
-async fn attendance_points(tx: &mut Tx, s: &Session, author: Option<i64>, now: i64) -> AppResult<usize> {
+/// Points for each participant with an account who came, by the version in force of the
+/// bonus rule the event names (none in force: none), each once (keyed by the sign-up), in
+/// the close's transaction.
+async fn attendance_points(tx: &mut Tx, s: &Session, code: &str, author: Option<i64>, now: i64) -> AppResult<usize> {
     use crate::capabilities::points::ledger::{Acct, Posting, post};
     use crate::capabilities::points::{Cause, RuleKind};
     let rules = points::all_rules(&mut *tx, s.community_id).await?;
-    let Some(rule) = rules.iter().find(|r| r.code == ATTENDANCE_RULE && r.kind == RuleKind::Bonus && r.in_force(now))
-    else {
+    let Some(rule) = rules.iter().find(|r| r.code == code && r.kind == RuleKind::Bonus && r.in_force(now)) else {
         return Ok(0);
     };
     let came: Vec<(i64, i64, String)> = query(
@@ -333,18 +332,20 @@ pub fn close_over_job(state: &AppState, now: i64) -> futures::future::BoxFuture<
     Box::pin(async move { close_over(state, now).await.map(|_| ()).map_err(|e| anyhow::anyhow!("{e}")) })
 }
 
-/// Corrects one's attendance after the session: came after all (checked in at the
-/// session's start, no longer a no-show), or did not come after all.
+/// Corrects one's attendance at the event after the session: came after all (checked in at
+/// the session's start, no longer a no-show), or did not come after all.
 pub async fn correct(
     state: &AppState,
     actor: &Actor,
     c: &CommunityRef,
+    event_id: i64,
     signup_id: i64,
     present: bool,
 ) -> AppResult<Signup> {
     guard::require(actor, c.id, Permission::ManageEvents)?;
     let mut tx = state.db.begin().await?;
-    let u = super::signup(&mut tx, c.id, signup_id).await?.ok_or(AppError::NotFound)?;
+    let u =
+        super::signup(&mut tx, c.id, signup_id).await?.filter(|u| u.event_id == event_id).ok_or(AppError::NotFound)?;
     let (s, _) = take_session(&mut tx, c.id, u.session_id).await?;
     if u.status != SignupStatus::Seated || s.starts_at > now_ms() {
         return Err(AppError::Conflict("events.not_now"));

@@ -256,18 +256,19 @@ async fn take_seat(tx: &mut Tx, s: &Session, on_behalf: bool) -> AppResult<bool>
             == 1)
 }
 
-/// The organiser approves a sign-up (a seat if one is free, else the queue) or declines it;
-/// its holder hears which.
+/// The organiser approves a sign-up to the event (a seat if one is free, else the queue) or
+/// declines it; its holder hears which.
 pub async fn decide(
     state: &AppState,
     actor: &Actor,
     c: &CommunityRef,
+    event_id: i64,
     signup_id: i64,
     approve: bool,
 ) -> AppResult<Signup> {
     guard::require(actor, c.id, Permission::ManageEvents)?;
     let mut tx = state.db.begin().await?;
-    let u = signup(&mut tx, c.id, signup_id).await?.ok_or(AppError::NotFound)?;
+    let u = signup(&mut tx, c.id, signup_id).await?.filter(|u| u.event_id == event_id).ok_or(AppError::NotFound)?;
     let (s, e) = take_session(&mut tx, c.id, u.session_id).await?;
     let u = signup(&mut tx, c.id, signup_id).await?.ok_or(AppError::NotFound)?;
     if u.status != SignupStatus::Pending {
