@@ -222,8 +222,8 @@ async fn past_contest(
     staff: &crate::auth::model::Actor,
     grid: &crate::auth::model::Actor,
 ) -> anyhow::Result<()> {
-    // A month ago, 15:00 to 17:00 China time.
-    let then = crate::time::day_start_ms(crate::web::fmt::today() - chrono::Duration::days(30)) + 15 * HOUR_MS;
+    // A month ago, 15:00 to 17:00 China time: before the feeds' month back, whatever the hour.
+    let then = crate::time::day_start_ms(crate::web::fmt::today() - chrono::Duration::days(31)) + 15 * HOUR_MS;
     let mut tx = state.db.begin().await?;
     let ids = tx.next_ids(2 + 28).await?;
     let (event, session) = (ids[0], ids[1]);
