@@ -194,6 +194,9 @@ pub enum Permission {
     ManageEvents,
     /// Help at events: check people in at the door, sign up someone without a phone.
     HelpAtEvents,
+    /// Keep the money: funds, donations, projects, expenses asked for and disclosure.
+    /// Approving an expense is by role, step by step (`capabilities::money`).
+    ManageMoney,
 }
 
 /// How far a permission reaches inside one community.
@@ -265,7 +268,7 @@ fn reach(role: Role, perm: Permission) -> Reach {
         // may not reveal personal values (least privilege).
         Role::PlatformAdmin => match perm {
             RevealPii | ViewAccessLog | ManagePoints | FieldWork | ReadFieldNotes | ManageParticipation
-            | ManageEvents | HelpAtEvents => No,
+            | ManageEvents | HelpAtEvents | ManageMoney => No,
             _ => Community,
         },
         Role::SubdistrictAdmin => match perm {

@@ -4,6 +4,7 @@
 pub mod council;
 pub mod events;
 pub mod fieldwork;
+pub mod money;
 pub mod participation;
 pub mod points;
 pub mod registry;
@@ -13,8 +14,16 @@ use crate::web::capability::Capability;
 
 /// The capabilities this server runs, in the order their parts appear on a home page.
 /// Adding one: a folder, a line here, a migration and a locale file.
-pub static ALL: &[&Capability] =
-    &[&tickets::CAP, &points::CAP, &participation::CAP, &council::CAP, &events::CAP, &fieldwork::CAP, &registry::CAP];
+pub static ALL: &[&Capability] = &[
+    &tickets::CAP,
+    &points::CAP,
+    &participation::CAP,
+    &council::CAP,
+    &events::CAP,
+    &money::CAP,
+    &fieldwork::CAP,
+    &registry::CAP,
+];
 
 #[cfg(test)]
 mod tests {

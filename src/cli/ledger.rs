@@ -78,23 +78,27 @@ async fn verify(state: &AppState, community: Option<String>) -> anyhow::Result<(
     };
     let started = Instant::now();
     // Every book's rules, and both chains (the ledger's and the audit log's), side by side.
-    let (points, ledger_chain, audit_chain) = tokio::join!(
+    let (points, money, ledger_chain, audit_chain) = tokio::join!(
         ledger::verify(&state.db, id),
+        crate::capabilities::money::book::verify(&state.db, id),
         chain::verify(&state.db, &crate::services::ledger::CHAIN, id),
         chain::verify(&state.db, &crate::services::audit::CHAIN, id),
     );
     let r = points.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let m = money.map_err(|e| anyhow::anyhow!("{e}"))?;
     let (linked, mut problems) = ledger_chain?;
     let (logged, audit_problems) = audit_chain?;
     problems.extend(audit_problems);
     problems.extend(r.problems.iter().cloned());
+    problems.extend(m.problems.iter().cloned());
     println!(
-        "checked {} movements in {} accounts of {} communities, their chain ({linked} links) and the audit log's ({logged} links) in {:.2} s; {} points issued",
-        r.movements,
-        r.accounts,
-        r.communities,
+        "checked {} movements in {} accounts of {} communities, their chain ({linked} links) and the audit log's ({logged} links) in {:.2} s; {} points issued, {} fen given or earned",
+        r.movements + m.movements,
+        r.accounts + m.accounts,
+        r.communities.max(m.communities),
         started.elapsed().as_secs_f64(),
-        r.issued
+        r.issued,
+        m.issued
     );
     if problems.is_empty() {
         println!(

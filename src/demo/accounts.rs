@@ -126,6 +126,7 @@ pub async fn invented_accounts(
             Arg::from(grant),
             user.into(),
             g.role().as_str().to_string().into(),
+            g.subdistrict_id.into(),
             g.community_id.into(),
             g.grid_id.into(),
             g.household_id.into(),
@@ -143,7 +144,17 @@ pub async fn invented_accounts(
     insert_many(
         tx,
         "grants",
-        &["id", "user_id", "role", "community_id", "grid_id", "household_id", "partner_unit_id", "created_at"],
+        &[
+            "id",
+            "user_id",
+            "role",
+            "subdistrict_id",
+            "community_id",
+            "grid_id",
+            "household_id",
+            "partner_unit_id",
+            "created_at",
+        ],
         grants,
     )
     .await?;

@@ -104,6 +104,21 @@ impl TestApp {
         }
     }
 
+    /// What a tamperer with the database does first: switches off the guards that keep
+    /// these tables append-only (on Citus they are privileges, which the owner takes back).
+    pub async fn guards_off(&self, tx: &mut linli::db::Tx, tables: &[&str]) {
+        for t in tables {
+            let sql = if self.state.db.is_citus() {
+                format!("GRANT UPDATE ON {t} TO CURRENT_USER")
+            } else if self.is_postgres() {
+                format!("ALTER TABLE {t} DISABLE TRIGGER {t}_append_only")
+            } else {
+                format!("DROP TRIGGER {t}_append_only_u")
+            };
+            query(sql).execute(&mut *tx).await.unwrap();
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.state.db.kind() == linli::db::DbKind::Postgres
     }

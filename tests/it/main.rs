@@ -16,6 +16,7 @@ mod fieldwork;
 mod hardening;
 mod import_export;
 mod joining;
+mod money;
 mod ops;
 mod pages;
 mod participation;

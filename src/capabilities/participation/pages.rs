@@ -218,6 +218,7 @@ mod tests {
             registrant_kind: RegistrationKind::Unit,
             show_name: false,
             user_id,
+            partner_unit_id: Some(4),
             kind: PledgeKind::Sponsor,
             amount: 6000,
             status: PledgeStatus::Pledged,

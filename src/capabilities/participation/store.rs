@@ -13,7 +13,7 @@ pub use pairing::{
 };
 pub use pledges::{
     Evidence, Pledge, board, confirm, fulfil, make_pledge, pledge, pledge_media_check, pledges_of, pledges_of_need,
-    to_confirm,
+    settle_paid, to_confirm,
 };
 pub use registrants::{
     Listed, NewRegistration, Registration, decide, listed_publicly, mine, register, registration, registration_for,

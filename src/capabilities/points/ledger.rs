@@ -54,11 +54,7 @@ impl ledger::Acct<AccountKind> {
 /// What an account is called on statements.
 async fn account_name(ex: &mut impl Exec, community_id: i64, a: Acct) -> AppResult<String> {
     Ok(match a.kind {
-        AccountKind::Person => query("SELECT display_name FROM users WHERE id = $1")
-            .bind(a.owner)
-            .scalar_optional::<String>(ex)
-            .await?
-            .unwrap_or_default(),
+        AccountKind::Person => store::person_name(ex, a.owner).await?,
         AccountKind::Team => query("SELECT name FROM teams WHERE community_id = $1 AND id = $2")
             .bind(community_id)
             .bind(a.owner)
@@ -66,12 +62,7 @@ async fn account_name(ex: &mut impl Exec, community_id: i64, a: Acct) -> AppResu
             .await?
             .unwrap_or_default(),
         AccountKind::Unit | AccountKind::Provider if a.owner != 0 => {
-            query("SELECT name FROM partner_units WHERE community_id = $1 AND id = $2")
-                .bind(community_id)
-                .bind(a.owner)
-                .scalar_optional::<String>(ex)
-                .await?
-                .unwrap_or_default()
+            store::unit_name(ex, community_id, a.owner).await?
         }
         AccountKind::Issuing => "社区积分发行".into(),
         AccountKind::Holding => "兑换冻结".into(),

@@ -47,6 +47,25 @@ pub async fn account_id<B: Book>(tx: &mut Tx, community_id: i64, a: Acct<B::Kind
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("ledger account not opened")))
 }
 
+/// A person's name on statements (their account's display name; empty if none).
+pub async fn person_name(ex: &mut impl Exec, user_id: i64) -> AppResult<String> {
+    Ok(query("SELECT display_name FROM users WHERE id = $1")
+        .bind(user_id)
+        .scalar_optional::<String>(ex)
+        .await?
+        .unwrap_or_default())
+}
+
+/// A partner unit's name on statements (empty if none).
+pub async fn unit_name(ex: &mut impl Exec, community_id: i64, unit_id: i64) -> AppResult<String> {
+    Ok(query("SELECT name FROM partner_units WHERE community_id = $1 AND id = $2")
+        .bind(community_id)
+        .bind(unit_id)
+        .scalar_optional::<String>(ex)
+        .await?
+        .unwrap_or_default())
+}
+
 async fn by_key(ex: &mut impl Exec, community_id: i64, unit: &str, key: &str) -> AppResult<Option<Movement>> {
     Ok(query(format!(
         "SELECT {MOVEMENT_COLUMNS} FROM ledger_movements WHERE community_id = $1 AND unit = $2 AND idempotency_key = $3"

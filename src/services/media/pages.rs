@@ -27,32 +27,36 @@ async fn may_view(state: &AppState, actor: &Actor, m: &Media) -> AppResult<bool>
 
 async fn serve(state: AppState, actor: Actor, code: String, id: i64, thumb: bool) -> PageResult {
     let c = crate::auth::guard::visible_community(&state.db, &actor, &code).await?;
-    let mut conn = state.db.read().await?;
-    let m: Media = query(
-        "SELECT community_id, id, owner_kind, owner_id, mime, bytes, width, height, created_at FROM media WHERE community_id = $1 AND id = $2",
-    )
-    .bind(c.id)
-    .bind(id)
-    .fetch_optional(&mut conn)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    drop(conn);
+    let m = find(&mut state.db.read().await?, c.id, id).await?.ok_or(AppError::NotFound)?;
     if !may_view(&state, &actor, &m).await? {
         return Err(AppError::NotFound.into());
     }
+    respond(&state, &m, thumb, "private, max-age=86400").await
+}
+
+/// The photo's (or its thumbnail's) bytes, for a capability that decided it may be seen
+/// (a public page's photos are served with `public` caching).
+pub async fn respond(state: &AppState, m: &Media, thumb: bool, cache: &'static str) -> PageResult {
     let format = Format::from_mime(&m.mime).ok_or(AppError::NotFound)?;
-    let name = if thumb { format!("{id}.thumb.jpg") } else { format!("{id}.{}", format.ext()) };
-    let bytes = tokio::fs::read(super::dir(&state, c.id).join(name)).await.map_err(|_| AppError::NotFound)?;
+    let name = if thumb { format!("{}.thumb.jpg", m.id) } else { format!("{}.{}", m.id, format.ext()) };
+    let bytes = tokio::fs::read(super::dir(state, m.community_id).join(name)).await.map_err(|_| AppError::NotFound)?;
     let mime = if thumb { "image/jpeg" } else { format.mime() };
     Ok((
-        [
-            (header::CONTENT_TYPE, mime),
-            (header::CACHE_CONTROL, "private, max-age=86400"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
+        [(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, cache), (header::X_CONTENT_TYPE_OPTIONS, "nosniff")],
         bytes,
     )
         .into_response())
+}
+
+/// One photo of a community by its id.
+pub async fn find(ex: &mut impl crate::db::Exec, community_id: i64, id: i64) -> AppResult<Option<Media>> {
+    Ok(query(
+        "SELECT community_id, id, owner_kind, owner_id, mime, bytes, width, height, created_at FROM media WHERE community_id = $1 AND id = $2",
+    )
+    .bind(community_id)
+    .bind(id)
+    .fetch_optional(ex)
+    .await?)
 }
 
 async fn photo(

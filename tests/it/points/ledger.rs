@@ -181,20 +181,7 @@ async fn a_movement_or_audit_row_changed_behind_the_application_breaks_its_chain
     let c = app.community_id(HS).await;
     let audited = app.scalar("SELECT MAX(id) FROM audit_log WHERE community_id = $1", c).await;
     let mut tx = app.state.db.begin_span(Span::Maintenance).await.unwrap();
-    let off = if app.state.db.is_citus() {
-        // There the guards are privileges, which the tables' owner can take back.
-        vec!["GRANT UPDATE ON ledger_movements, audit_log TO CURRENT_USER"]
-    } else if app.is_postgres() {
-        vec![
-            "ALTER TABLE ledger_movements DISABLE TRIGGER ledger_movements_append_only",
-            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
-        ]
-    } else {
-        vec!["DROP TRIGGER ledger_movements_append_only_u", "DROP TRIGGER audit_log_append_only_u"]
-    };
-    for sql in off {
-        query(sql).execute(&mut tx).await.unwrap();
-    }
+    app.guards_off(&mut tx, &["ledger_movements", "audit_log"]).await;
     query("UPDATE ledger_movements SET reason = '改过的理由' WHERE community_id = $1 AND id = $2")
         .bind(c)
         .bind(moved)

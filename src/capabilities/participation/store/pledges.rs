@@ -30,6 +30,8 @@ pub struct Pledge {
     pub registrant_kind: RegistrationKind,
     pub show_name: bool,
     pub user_id: i64,
+    /// The unit's record, for a unit's pledge.
+    pub partner_unit_id: Option<i64>,
     #[sqlx(try_from = "String")]
     pub kind: PledgeKind,
     pub amount: i64,
@@ -57,7 +59,7 @@ impl Pledge {
 }
 
 const PLEDGE_SELECT: &str = "SELECT p.community_id, p.id, p.need_id, n.title AS need_title, p.registration_id, r.name AS registrant, r.kind AS registrant_kind,
-    r.show_name, r.user_id, p.kind, p.amount, p.status, p.note, p.evidence, p.evidence_amount, p.served_on, p.minutes, p.confirmed_at,
+    r.show_name, r.user_id, r.partner_unit_id, p.kind, p.amount, p.status, p.note, p.evidence, p.evidence_amount, p.served_on, p.minutes, p.confirmed_at,
     p.service_record_id, p.created_at
     FROM pledges p JOIN needs n ON n.community_id = p.community_id AND n.id = p.need_id
     JOIN registrations r ON r.community_id = p.community_id AND r.id = p.registration_id";
@@ -203,6 +205,41 @@ async fn resettle(tx: &mut Tx, community_id: i64, need_id: i64) -> AppResult<()>
             .await?;
     }
     Ok(())
+}
+
+/// A 认捐 pledge of money paid, inside the transaction that records the money (the money
+/// capability's donation): the pledge is fulfilled and the need counts it. Refused naming
+/// `pledge_id` unless it is a sponsorship of a money need, pledged or reported done.
+pub async fn settle_paid(tx: &mut Tx, actor: &Actor, community_id: i64, id: i64) -> AppResult<Pledge> {
+    guard::require(actor, community_id, Permission::ManageParticipation)?;
+    let p = pledge(&mut *tx, community_id, id)
+        .await?
+        .ok_or_else(|| AppError::field("pledge_id", "validation.reference"))?;
+    let n = need(&mut *tx, community_id, p.need_id).await?.ok_or(AppError::NotFound)?;
+    if p.kind != PledgeKind::Sponsor || n.kind != NeedKind::Money {
+        return Err(AppError::field("pledge_id", "participation.not_money_pledge"));
+    }
+    if !matches!(p.status, PledgeStatus::Pledged | PledgeStatus::Submitted) {
+        return Err(AppError::field("pledge_id", "participation.not_pledged"));
+    }
+    let now = now_ms();
+    query("UPDATE pledges SET status = 'fulfilled', confirmed_by = $1, confirmed_at = $2, updated_at = $2 WHERE community_id = $3 AND id = $4")
+        .bind(actor.user_id)
+        .bind(now)
+        .bind(community_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    query("UPDATE needs SET fulfilled = fulfilled + $1, updated_at = $2 WHERE community_id = $3 AND id = $4")
+        .bind(p.amount)
+        .bind(now)
+        .bind(community_id)
+        .bind(p.need_id)
+        .execute(&mut *tx)
+        .await?;
+    resettle(tx, community_id, p.need_id).await?;
+    event(tx, community_id, p.need_id, actor, "paid", None).await?;
+    Ok(p)
 }
 
 /// What the pledger shows as done.
