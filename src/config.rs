@@ -97,6 +97,12 @@ fn check_tiles(t: &str) -> anyhow::Result<()> {
 }
 
 impl Config {
+    /// Where people reach this server from outside (a QR code on paper points there): the
+    /// configured public address, else the address it listens on.
+    pub fn public_base(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_string()
+    }
+
     pub fn load(o: &Overrides) -> anyhow::Result<Config> {
         let (file, source_file) = match find_file(o)? {
             Some(path) => {

@@ -20,7 +20,8 @@ pub enum Command {
         community: Option<String>,
     },
     /// Measure the ledger (benchmarks): grouped postings, redemptions racing for little
-    /// stock, or bulk movements to verify. Writes synthetic data into the community.
+    /// stock, bulk movements to verify, or bulk gifts and expenses of money. Writes
+    /// synthetic data into the community.
     Bench {
         #[arg(long)]
         community: String,
@@ -39,6 +40,12 @@ pub enum Command {
         /// Write this many movements directly (for `ledger verify`).
         #[arg(long, default_value_t = 0)]
         movements: usize,
+        /// Write this many gifts of money into a new fund (for the disclosure page) …
+        #[arg(long, default_value_t = 0)]
+        donations: usize,
+        /// … and this many paid expenses of a project from it.
+        #[arg(long, default_value_t = 0)]
+        expenses: usize,
     },
 }
 
@@ -46,7 +53,7 @@ pub async fn run(config: Config, cmd: Command) -> anyhow::Result<()> {
     let state = crate::app::open(config).await?;
     match cmd {
         Command::Verify { community } => verify(&state, community).await,
-        Command::Bench { community, postings, concurrency, redeemers, stock, movements } => {
+        Command::Bench { community, postings, concurrency, redeemers, stock, movements, donations, expenses } => {
             let mut conn = state.db.read().await?;
             let c = crate::auth::guard::community_by_code(&mut conn, &community)
                 .await
@@ -61,6 +68,9 @@ pub async fn run(config: Config, cmd: Command) -> anyhow::Result<()> {
             }
             if movements > 0 {
                 bulk_movements(&state, c.id, movements).await?;
+            }
+            if donations > 0 {
+                super::money_bench::bulk(&state, c.id, donations, expenses).await?;
             }
             Ok(())
         }

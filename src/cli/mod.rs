@@ -8,6 +8,7 @@ mod demo;
 mod import;
 mod ledger;
 mod migrate;
+mod money_bench;
 mod serve;
 mod user;
 
@@ -49,7 +50,7 @@ pub enum Command {
     /// Keys for Open311 clients.
     #[command(subcommand)]
     ApiKey(api_key::Command),
-    /// The points ledger: check it, or measure it.
+    /// The ledger (points and money): check it, or measure it.
     #[command(subcommand)]
     Ledger(ledger::Command),
 }

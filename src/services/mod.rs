@@ -6,6 +6,7 @@ pub mod codes;
 pub mod ledger;
 pub mod media;
 pub mod notify;
+pub mod pdf;
 pub mod pii;
 pub mod records;
 pub mod settings;

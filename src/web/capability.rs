@@ -132,6 +132,8 @@ pub struct Capability {
     /// What it keeps while the server runs (caches, group commits), put in the state's
     /// runtimes at start.
     pub runtime: Option<fn(&mut axum::http::Extensions)>,
+    /// Its records that come from another capability's record (`related`).
+    pub related: Option<RelatedFn>,
 }
 
 impl Capability {
@@ -153,6 +155,41 @@ impl Capability {
             on_start: None,
             jobs: &[],
             runtime: None,
+            related: None,
         }
     }
+}
+
+/// A record of one capability that another's record leads to (the project that carries out
+/// a council decision, or answers a need): its page, what kind of thing it is (a text
+/// key), and its title.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Related {
+    pub href: String,
+    pub kind_key: &'static str,
+    pub title: String,
+}
+
+/// What a capability has that comes from another's record (`kind`, `id`), for that
+/// record's pages to link to: so a link kept by one is shown both ways, and the one that
+/// keeps it is never named by the other.
+pub type RelatedFn = for<'a> fn(
+    &'a AppState,
+    &'a crate::auth::guard::CommunityRef,
+    &'a str,
+    i64,
+) -> BoxFuture<'a, AppResult<Vec<Related>>>;
+
+/// Every capability's records that come from this one.
+pub async fn related(
+    state: &AppState,
+    c: &crate::auth::guard::CommunityRef,
+    kind: &str,
+    id: i64,
+) -> AppResult<Vec<Related>> {
+    let mut out = Vec::new();
+    for f in state.caps.iter().filter_map(|cap| cap.related) {
+        out.extend(f(state, c, kind, id).await?);
+    }
+    Ok(out)
 }

@@ -124,8 +124,11 @@ async fn fund_balance(app: &TestApp, fund: i64) -> i64 {
 }
 
 /// A project of `budget` yuan funded whole by the fund, planned, approved and under way.
-async fn project_under_way(app: &TestApp, fund: i64, budget: &str) -> i64 {
-    let r = app.make_project(&[("title", "小区路灯更新"), ("place", "海盛花园"), ("budget", budget)]).await;
+async fn project_under_way(app: &TestApp, fund: i64, budget: &str, need: Option<i64>) -> i64 {
+    let need = need.map(|n| n.to_string()).unwrap_or_default();
+    let r = app
+        .make_project(&[("title", "小区路灯更新"), ("place", "海盛花园"), ("budget", budget), ("need_id", &need)])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let project = id_after(&r.location(), "/projects/");
     assert_eq!(app.fund_project(project, fund, budget).await.status, StatusCode::SEE_OTHER);
@@ -246,6 +249,10 @@ async fn a_unit_pays_its_pledge_a_project_spends_it_through_approvals_and_anyone
     let year = chrono::Datelike::year(&linli::web::fmt::today());
     assert!(receipt_page.contains(&format!("JZ{year}-000001")), "numbered for its receipt: {receipt_page}");
     assert!(receipt_page.contains("¥8,000.00") && receipt_page.contains("久和医院"), "{receipt_page}");
+    let receipt_pdf = format!("/c/{HS}/donations/{}/receipt.pdf", id_after(&paid.location(), "/donations/"));
+    let pdf = app.get(&receipt_pdf).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert!(pdf.body.starts_with(b"%PDF-"), "the donor's receipt in PDF");
     assert_eq!(fund_balance(&app, fund).await, 800_000, "in fen");
     let (status, fulfilled): (String, i64) =
         query("SELECT status, fulfilled FROM needs WHERE community_id = $1 AND id = $2")
@@ -258,7 +265,9 @@ async fn a_unit_pays_its_pledge_a_project_spends_it_through_approvals_and_anyone
     assert_eq!(app.record_gift(fund, &gift("8000")).await.status, StatusCode::UNPROCESSABLE_ENTITY, "paid once");
 
     // 3. A project funded from it, planned and under way; an expense with its receipt.
-    let project = project_under_way(&app, fund, "8000").await;
+    let project = project_under_way(&app, fund, "8000", Some(need)).await;
+    let need_page = visible_text(&app.get(&format!("/c/{HS}/needs/{need}")).await.text());
+    assert!(need_page.contains("项目 · 小区路灯更新"), "the need leads to its project: {need_page}");
     let lamps = [
         ("fund_id", fund.to_string()),
         ("category", "repairs".into()),
@@ -334,6 +343,12 @@ async fn a_unit_pays_its_pledge_a_project_spends_it_through_approvals_and_anyone
     assert_eq!(app.publish_accounts("7").await.status, StatusCode::SEE_OTHER);
     let disclosure = app.scalar("SELECT MAX(id) FROM disclosures WHERE community_id = $1", c).await;
     app.sign_in("resident").await;
+    assert_eq!(app.get(&receipt_pdf).await.status, StatusCode::NOT_FOUND, "not the resident's gift");
+    let said =
+        app.post_form(&format!("/p/{HS}/money/projects/{project}/comments"), &[("body", "路灯亮了，谢谢！")]).await;
+    assert_eq!(said.status, StatusCode::SEE_OTHER, "{}", said.text());
+    let followed = visible_text(&app.get_public(&format!("/p/{HS}/money/projects/{project}")).await.text());
+    assert!(followed.contains("路灯亮了，谢谢！") && followed.contains("进度 40%"), "{followed}");
     let objected = app
         .post_form(&format!("/c/{HS}/disclosures/{disclosure}/objections"), &[("body", "路灯为什么要3000元？")])
         .await;
@@ -413,7 +428,7 @@ async fn bad_money_is_refused_naming_its_field_and_nothing_is_written() {
         )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
-    let project = project_under_way(&app, fund, "1000").await;
+    let project = project_under_way(&app, fund, "1000", None).await;
     let ask = |amount: &'static str, category: &'static str| {
         vec![
             ("fund_id", fund.to_string()),
@@ -481,7 +496,7 @@ async fn twenty_expenses_race_for_the_last_ten_thousand_yuan_and_the_fund_never_
     let today = linli::web::fmt::today().to_string();
     let gift = [("donor_kind", "anonymous"), ("amount", "10000"), ("given_on", today.as_str()), ("channel", "box")];
     assert_eq!(app.record_gift(fund, &gift).await.status, StatusCode::SEE_OTHER);
-    let project = project_under_way(&app, fund, "10000").await;
+    let project = project_under_way(&app, fund, "10000", None).await;
     let mut asked = Vec::new();
     for i in 0..20 {
         let purpose = format!("楼道扶手第{i}批");
@@ -582,7 +597,9 @@ async fn the_demo_reproduces_the_seeds_figures() {
     assert_eq!(linli::capabilities::money::store::projects::list(&mut conn, yx).await.unwrap().len(), 18);
     let hl = app.community_id("321111005001").await;
     let pond = linli::capabilities::money::store::projects::list(&mut conn, hl).await.unwrap();
-    assert!(pond.iter().any(|p| p.title == "荷花塘改造工程" && p.proposal_id.is_some()), "from the council");
+    let from = pond.iter().find(|p| p.title == "荷花塘改造工程").and_then(|p| p.proposal_id).expect("from the council");
+    let decision = visible_text(&app.get_public(&format!("/p/321111005001/council/{from}")).await.text());
+    assert!(decision.contains("实施项目与资金") && decision.contains("项目 · 荷花塘改造工程"), "both ways: {decision}");
     drop(conn);
     let hs = visible_text(
         &app.get_public(&format!("/p/{HS}/money/funds/{}", {

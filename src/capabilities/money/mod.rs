@@ -10,6 +10,7 @@ pub mod api;
 pub mod book;
 pub mod demo;
 pub mod pages;
+pub mod receipt;
 pub mod store;
 
 use axum::Router;
@@ -35,6 +36,7 @@ pub static CAP: Capability = Capability {
     ],
     nav: Some(pages::nav),
     home: Some(pages::home),
+    related: Some(store::projects::related),
     ..Capability::new("money", routes)
 };
 
@@ -48,6 +50,7 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/funds/{id}/close", post(pages::close_fund))
         .route("/c/{code}/funds/{id}/income", post(pages::receive))
         .route("/c/{code}/donations/{id}", get(pages::donation_page))
+        .route("/c/{code}/donations/{id}/receipt.pdf", get(pages::receipt_pdf))
         .route("/c/{code}/projects", post(pages::create_project))
         .route("/c/{code}/projects/{id}", get(pages::project_page))
         .route("/c/{code}/projects/{id}/funding", post(pages::fund_project))

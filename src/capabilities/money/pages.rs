@@ -21,7 +21,9 @@ pub use public::{
     comment, movements_csv, object, public_expense, public_fund, public_ledger, public_media, public_money,
     public_project,
 };
-pub use staff::{close_fund, create_fund, desk, donate, donation_page, fund_page, home, publish_disclosure, receive};
+pub use staff::{
+    close_fund, create_fund, desk, donate, donation_page, fund_page, home, publish_disclosure, receipt_pdf, receive,
+};
 pub use work::{
     add_milestone, answer_objection, ask_expense, create_project, decide_expense, expense_page, fund_project,
     milestone_done, move_project, project_page, project_photos, public_copy, withdraw_expense,

@@ -288,6 +288,7 @@ mod tests {
             photos: vec![photo(11)],
             evidence: Vec::new(),
             mine: vec![registration(2)],
+            related: Vec::new(),
         };
         let r = Refusal {
             form_id: Form::id_for("/c/hs/needs/3/pledges"),

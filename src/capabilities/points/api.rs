@@ -548,7 +548,7 @@ pub async fn issue_certificate(
 ) -> AppResult<Response> {
     let c = community(&s, &a, &code).await?;
     let cert = store::issue_certificate(&s, a.actor(), c.id, id, Some(b.from), Some(b.to)).await?;
-    let base = super::pages::public_base(&s);
+    let base = s.config.public_base();
     Ok((
         StatusCode::CREATED,
         Json(json!({

@@ -16,7 +16,7 @@ mod staff;
 mod volunteer;
 
 pub use accounts::{add_rule, give, ledger_page, reverse};
-pub use certificates::{certificate_content, certificate_pdf, issue_certificate, public_base, verify_certificate};
+pub use certificates::{certificate_content, certificate_pdf, issue_certificate, verify_certificate};
 pub use figures::{StatsQuery, community_export, community_stats, subdistrict_export, subdistrict_stats};
 pub use homepage::home;
 pub use honor_roll::{HonorQuery, honor};

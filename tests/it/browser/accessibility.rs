@@ -58,6 +58,8 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
     let fair = app.scalar("SELECT MIN(id) FROM events WHERE community_id = $1 AND kind = 'festival'", community).await;
     let past =
         app.scalar("SELECT MIN(id) FROM events WHERE community_id = $1 AND status = 'finished'", community).await;
+    let project = app.scalar("SELECT MIN(id) FROM projects WHERE community_id = $1", community).await;
+    let expense = app.scalar("SELECT MIN(id) FROM expenses WHERE community_id = $1", community).await;
     let c = format!("/c/{HS}");
     [
         ("", "/login".to_string(), None),
@@ -69,6 +71,9 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("", format!("/p/{HS}/needs"), None),
         ("", format!("/p/{HS}/events"), None),
         ("", format!("/p/{HS}/events/{past}"), Some("phone-event-public")),
+        ("", format!("/p/{HS}/money"), Some("phone-money-public")),
+        ("", format!("/p/{HS}/money/projects/{project}"), None),
+        ("", format!("/p/{HS}/money/expenses/{expense}"), None),
         ("resident", "/".into(), Some("phone-home-resident")),
         ("resident", format!("{c}/tickets/new"), None),
         ("resident", format!("{c}/tickets?view=mine"), None),
@@ -92,6 +97,9 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("staff", format!("{c}/resident-requests"), Some("desktop-resident-requests")),
         ("staff", format!("{c}/events/{fair}/manage"), Some("desktop-event-manage")),
         ("staff", format!("{c}/events/stats"), Some("desktop-event-stats")),
+        ("staff", format!("{c}/money"), Some("desktop-money")),
+        ("staff", format!("{c}/projects/{project}"), None),
+        ("secretary", format!("{c}/expenses/{expense}"), None),
         ("secretary", format!("{c}/users"), None),
         ("street", "/".into(), None),
         ("street", format!("/subdistricts/{sub}/tickets/stats"), Some("desktop-subdistrict-stats")),

@@ -23,6 +23,8 @@ pub struct ProposalData {
     pub rounds: Vec<store::Round>,
     pub comments: Vec<store::Comment>,
     pub project: ProjectData,
+    /// What other capabilities keep that comes from it (the money's project).
+    pub related: Vec<crate::web::capability::Related>,
     /// Who voted how, where ballots are open (decided proposals only).
     pub open_ballots: Vec<(String, String)>,
     /// Whether the actor may vote (`Some`) and has voted (`Some(true)`).
@@ -51,11 +53,14 @@ async fn load(state: &AppState, actor: &Actor, c: &CommunityRef, id: i64) -> App
     let roster = store::roster(&mut conn, c.id).await?;
     let is_staff = staff(actor, c);
     let others = if is_staff { store::proposals(&mut conn, Some(actor), c.id).await? } else { Vec::new() };
+    drop(conn);
+    let related = crate::web::capability::related(state, c, "proposal", id).await?;
     Ok(ProposalData {
         p,
         rounds,
         comments,
         project,
+        related,
         open_ballots,
         me,
         voted,
@@ -157,7 +162,7 @@ fn proposal_view(ctx: PageCtx, code: &str, d: &ProposalData, r: &Refusal) -> Pro
         title: p.title.clone(),
         crumbs: vec![(format!("/c/{code}/council"), ctx.t("council.title"))],
         alert: None,
-        public: public_view(&ctx, p, &d.rounds, &d.project),
+        public: public_view(&ctx, p, &d.rounds, &d.project, &d.related),
         vote: voting.then(|| vote_card(&ctx, d)),
         ballot,
         open_ballots,
@@ -503,6 +508,7 @@ mod tests {
             rounds: Vec::new(),
             comments: vec![store::Comment { id: 1, name: "王".into(), at: 0, body: "<script>x</script>".into() }],
             project: None,
+            related: Vec::new(),
             open_ballots: Vec::new(),
             me,
             voted: 3,

@@ -24,6 +24,8 @@ pub struct PublicView {
     pub rounds: Vec<RoundView>,
     pub decision: Option<DecisionView>,
     pub project: Option<ProjectView>,
+    /// Other capabilities' records that come from it: (page, what it is · its title).
+    pub related: Vec<(String, String)>,
 }
 
 pub struct RoundView {
@@ -52,7 +54,13 @@ fn stat(label: String, value: impl ToString) -> Stat {
     Stat { label, value: value.to_string(), href: None }
 }
 
-pub(super) fn public_view(ctx: &PageCtx, p: &Proposal, rounds: &[store::Round], project: &ProjectData) -> PublicView {
+pub(super) fn public_view(
+    ctx: &PageCtx,
+    p: &Proposal,
+    rounds: &[store::Round],
+    project: &ProjectData,
+    related: &[crate::web::capability::Related],
+) -> PublicView {
     let scope = ctx.t(&format!("council.scope.{}", p.scope_kind.as_str()));
     let mut cells = vec![
         (ctx.t("council.raised_by"), crate::services::pii::mask_name(&p.raised_by_name)),
@@ -85,6 +93,7 @@ pub(super) fn public_view(ctx: &PageCtx, p: &Proposal, rounds: &[store::Round], 
         rounds,
         decision: decision_view(ctx, p),
         project: project.as_ref().map(|(pr, ms)| project_view(ctx, pr, ms)),
+        related: related.iter().map(|r| (r.href.clone(), format!("{} · {}", ctx.t(r.kind_key), r.title))).collect(),
     }
 }
 
@@ -241,6 +250,7 @@ fn public_proposal_view(
     p: &Proposal,
     rounds: &[store::Round],
     project: &ProjectData,
+    related: &[crate::web::capability::Related],
 ) -> PublicProposalPage {
     let take_part = if p.stage == Stage::Voting || p.stage == Stage::Agenda {
         vec![(format!("/c/{code}/council/{}", p.id), ctx.t("council.take_part"))]
@@ -250,7 +260,7 @@ fn public_proposal_view(
     PublicProposalPage {
         title: p.title.clone(),
         crumbs: vec![(format!("/p/{code}/council"), ctx.t("council.public"))],
-        public: public_view(&ctx, p, rounds, project),
+        public: public_view(&ctx, p, rounds, project, related),
         take_part,
         ctx,
     }
@@ -267,7 +277,8 @@ pub async fn public_proposal(
     let rounds = store::rounds(&mut conn, c.id, id).await?;
     let project = store::project(&mut conn, c.id, id).await?;
     drop(conn);
-    render(&public_proposal_view(ctx, &code, &p, &rounds, &project))
+    let related = crate::web::capability::related(&state, &c, "proposal", id).await?;
+    render(&public_proposal_view(ctx, &code, &p, &rounds, &project, &related))
 }
 
 #[cfg(test)]
@@ -292,7 +303,7 @@ mod tests {
             },
             vec![store::Milestone { id: 1, seq: 1, title: "清淤".into(), due_on: None, done_on: None, note: None }],
         ));
-        let html = public_proposal_view(ctx, "1", &p, &[], &project).render().unwrap();
+        let html = public_proposal_view(ctx, "1", &p, &[], &project, &[]).render().unwrap();
         assert!(!html.contains("<script>x"), "{html}");
         assert!(html.contains("&#60;script&#62;x") || html.contains("&lt;script&gt;x"), "{html}");
         assert!(html.contains("投票率") && html.contains(r#"<svg class="chart""#), "{html}");

@@ -125,12 +125,12 @@ pub fn public_view(ctx: PageCtx, c: &CommunityRef, d: &PublicData, s: &Search, r
             title: f.name.clone(),
             sub: format!(
                 "{} {} · {} {} · {} {}",
+                ctx.t("money.balance"),
+                money(f.totals.balance),
                 ctx.t("money.received"),
                 money(f.totals.received),
                 ctx.t("money.paid"),
-                money(f.totals.paid),
-                ctx.t("money.balance"),
-                money(f.totals.balance)
+                money(f.totals.paid)
             ),
             href: Some(format!("/p/{code}/money/funds/{}", f.id)),
             tag: reached(f.totals.received, f.target_fen)
@@ -339,8 +339,15 @@ async fn show_public_project(state: &AppState, ctx: PageCtx, c: &CommunityRef, i
         (ctx.t("money.place"), p.place.clone()),
         (ctx.t("money.origin"), ctx.t(&format!("money.origin.{}", p.origin.as_str()))),
     ];
+    let origin = p.proposal_id.map(|id| (format!("/p/{code}/council/{id}"), ctx.t("money.council_decision")));
     let mut blocks = vec![
-        Block::Card(p.title.clone(), Some(project_tag(&ctx, p.status)), cells, p.description.clone(), vec![]),
+        Block::Card(
+            p.title.clone(),
+            Some(project_tag(&ctx, p.status)),
+            cells,
+            p.description.clone(),
+            origin.into_iter().collect(),
+        ),
         Block::Kpis(vec![
             kpi(ctx.t("money.budget"), money(p.budget_fen)),
             kpi(ctx.t("money.spent"), money(p.spent_fen)),

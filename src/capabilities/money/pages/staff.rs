@@ -3,6 +3,7 @@
 //! a fund with its gifts, income, projects and expenses; one gift as its receipt shows it.
 
 use axum::extract::{Path, State};
+use axum::response::IntoResponse;
 use serde_json::{Map, Value};
 
 use super::super::store::{self, FundLine, disclosure, donations, expenses, funds, projects};
@@ -587,7 +588,10 @@ pub async fn donation_page(
         (ctx.t("money.channel"), ctx.t(&format!("money.channel.{}", d.channel.as_str()))),
         (ctx.t("money.public_as"), d.public_name()),
     ];
-    let links = vec![(format!("/c/{code}/funds/{}", d.fund_id), d.fund.clone())];
+    let links = vec![
+        (format!("/c/{code}/donations/{}/receipt.pdf", d.id), ctx.t("money.receipt_pdf")),
+        (format!("/c/{code}/funds/{}", d.fund_id), d.fund.clone()),
+    ];
     let blocks =
         vec![Block::Card(format!("{} {}", ctx.t("money.receipt"), d.number), None, cells, d.note.clone(), links)];
     let crumbs = vec![
@@ -620,4 +624,47 @@ pub fn home<'a>(
         }
         Ok(if tiles.is_empty() { Vec::new() } else { vec![crate::web::home::Section { tiles, ..Default::default() }] })
     })
+}
+
+/// `GET /c/{code}/donations/{id}/receipt.pdf`: the receipt, for staff and for the donor.
+pub async fn receipt_pdf(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    let mut conn = state.db.read().await?;
+    let d = donations::donation(&mut conn, c.id, id).await?.ok_or(AppError::NotFound)?;
+    if !keeper(&actor, &c) && d.donor_user_id != Some(actor.user_id) {
+        return Err(AppError::NotFound.into());
+    }
+    let f = funds::fund(&mut conn, c.id, d.fund_id).await?.ok_or(AppError::NotFound)?;
+    let subdistrict: String = crate::db::query("SELECT name FROM subdistricts WHERE id = $1")
+        .bind(c.subdistrict_id)
+        .scalar(&mut conn)
+        .await?;
+    drop(conn);
+    let r = super::super::receipt::Receipt {
+        community: c.name.clone(),
+        subdistrict,
+        number: d.number.clone(),
+        donor: d.donor_name.clone(),
+        amount_fen: d.amount_fen,
+        fund: f.name.clone(),
+        purpose: f.purpose.clone(),
+        given_on: d.given_on.to_string(),
+        channel: ctx.t(&format!("money.channel.{}", d.channel.as_str())),
+        issued_on: fmt::today().to_string(),
+        url: format!("{}/p/{code}/money/funds/{}", state.config.public_base(), f.id),
+    };
+    let bytes = super::super::receipt::pdf(&r)?;
+    let name = crate::services::sheets::disposition("inline", &format!("捐赠收据-{}.pdf", d.number));
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/pdf".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, name),
+        ],
+        bytes,
+    )
+        .into_response())
 }

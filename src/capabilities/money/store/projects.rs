@@ -501,3 +501,28 @@ pub async fn comments(ex: &mut impl Exec, community_id: i64, project_id: i64) ->
     .fetch_all(ex)
     .await?)
 }
+
+/// The projects that carry out a council proposal or answer a need, for their pages.
+pub fn related<'a>(
+    state: &'a AppState,
+    c: &'a CommunityRef,
+    kind: &'a str,
+    id: i64,
+) -> futures::future::BoxFuture<'a, AppResult<Vec<crate::web::capability::Related>>> {
+    Box::pin(async move {
+        let origin = match kind {
+            "proposal" => Origin::Council,
+            "need" => Origin::Need,
+            _ => return Ok(Vec::new()),
+        };
+        let list = from_origin(&mut state.db.read().await?, c.id, origin, id).await?;
+        Ok(list
+            .into_iter()
+            .map(|p| crate::web::capability::Related {
+                href: format!("/p/{}/money/projects/{}", c.code, p.id),
+                kind_key: "money.project",
+                title: p.title,
+            })
+            .collect())
+    })
+}

@@ -195,6 +195,8 @@ pub struct NeedData {
     pub evidence: Vec<Media>,
     /// The user's accepted registrations (those they may pledge as).
     pub mine: Vec<store::Registration>,
+    /// What other capabilities keep that comes from it (the project it became).
+    pub related: Vec<crate::web::capability::Related>,
 }
 
 async fn load_need(state: &AppState, actor: &Actor, c: &CommunityRef, id: i64) -> AppResult<NeedData> {
@@ -213,7 +215,9 @@ async fn load_need(state: &AppState, actor: &Actor, c: &CommunityRef, id: i64) -
     for p in pledges.iter().filter(|p| !matches!(p.status, PledgeStatus::Pledged | PledgeStatus::Cancelled)) {
         evidence.extend(media::of(&mut conn, c.id, "pledge", p.id).await?);
     }
-    Ok(NeedData { n, pledges, history, photos, evidence, mine })
+    drop(conn);
+    let related = crate::web::capability::related(state, c, "need", id).await?;
+    Ok(NeedData { n, pledges, history, photos, evidence, mine, related })
 }
 
 #[derive(Template)]
@@ -238,6 +242,8 @@ pub struct NeedPage {
     /// Staff's confirmations and steps.
     pub staff: Vec<Form>,
     pub history: Vec<Item>,
+    /// Other capabilities' records that come from it: (page, what it is · its title).
+    pub related: Vec<(String, String)>,
 }
 
 fn need_cells(ctx: &PageCtx, n: &Need) -> Vec<(String, String)> {
@@ -434,6 +440,7 @@ pub fn need_view(ctx: PageCtx, actor: &Actor, c: &CommunityRef, d: &NeedData, r:
         fulfil,
         staff: steps,
         history: history_items(&ctx, &d.history),
+        related: d.related.iter().map(|r| (r.href.clone(), format!("{} · {}", ctx.t(r.kind_key), r.title))).collect(),
         ctx,
     }
 }

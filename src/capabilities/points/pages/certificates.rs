@@ -52,17 +52,6 @@ pub async fn issue_certificate(
     }
 }
 
-/// The base address pages link to from paper (certificates, plates).
-pub fn public_base(state: &AppState) -> String {
-    state
-        .config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", state.config.listen))
-        .trim_end_matches('/')
-        .to_string()
-}
-
 /// What a certificate says, read from the database.
 pub async fn certificate_content(
     state: &AppState,
@@ -100,7 +89,7 @@ pub async fn certificate_content(
         total_hours: hours(cert.minutes),
         issued_on: crate::time::day_of(cert.issued_at).to_string(),
         code: cert.code.clone(),
-        verify_url: format!("{}/p/{}/certificates/{}", public_base(state), c.code, cert.code),
+        verify_url: format!("{}/p/{}/certificates/{}", state.config.public_base(), c.code, cert.code),
     })
 }
 
