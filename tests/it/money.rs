@@ -613,3 +613,54 @@ async fn the_demo_reproduces_the_seeds_figures() {
     let out = app.cli(&["ledger", "verify"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+/// Gifts in kind: the secretary's coats recorded with a value and where they are kept;
+/// handed out to households by their address, never more than are left.
+#[tokio::test]
+async fn coats_given_in_kind_are_handed_out_and_the_stock_never_goes_below_zero() {
+    let mut app = TestApp::demo().await;
+    let c = app.community_id(HS).await;
+    app.sign_in("staff").await;
+    let today = linli::web::fmt::today().to_string();
+    let coats = [
+        ("donor_kind", "party_member"),
+        ("donor_name", "黄书记"),
+        ("named", "true"),
+        ("item", "棉衣"),
+        ("quantity", "40"),
+        ("unit", "件"),
+        ("value", "4000"),
+        ("stored_at", "社区服务站仓库"),
+        ("given_on", today.as_str()),
+    ];
+    let r = app.post_form(&format!("/c/{HS}/goods"), &coats).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let goods = id_after(&r.location(), "/goods/");
+    let address: String = query("SELECT address FROM households WHERE community_id = $1 ORDER BY id LIMIT 1")
+        .bind(c)
+        .scalar(&mut app.state.db.span(Span::Maintenance).await.unwrap())
+        .await
+        .unwrap();
+    let hand = |n: &'static str, to: String| {
+        let app = &app;
+        async move {
+            let path = format!("/c/{HS}/goods/{goods}/hand-out");
+            app.post_form(&path, &[("quantity", n), ("address", to.as_str()), ("received_by", "户主")]).await
+        }
+    };
+    let too_many = hand("41", address.clone()).await;
+    assert_eq!(too_many.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(too_many.inline_error("quantity").contains("库存只剩 40"), "{}", too_many.inline_error("quantity"));
+    let nowhere = hand("1", "火星1栋".into()).await;
+    assert_eq!(nowhere.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(nowhere.inline_error("address").contains("没有这个门牌"), "{}", nowhere.text());
+    assert_eq!(hand("39", address.clone()).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(hand("1", address.clone()).await.status, StatusCode::SEE_OTHER);
+    let empty = hand("1", address.clone()).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY, "none left");
+    let page = visible_text(&app.get(&format!("/c/{HS}/goods/{goods}")).await.text());
+    assert!(page.contains(&format!("{address} 39件")) && page.contains("库存") && page.contains("0件"), "{page}");
+    let public = visible_text(&app.get_public(&format!("/p/{HS}/money")).await.text());
+    assert!(public.contains("黄书记 · 棉衣 40件"), "named as agreed: {public}");
+    assert!(!public.contains(&address), "no household's address in public");
+}

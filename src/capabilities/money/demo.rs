@@ -7,7 +7,7 @@
 
 use chrono::{Datelike, Months};
 
-use super::store::{disclosure, donations, expenses, funds, projects};
+use super::store::{disclosure, donations, expenses, funds, goods, projects};
 use crate::auth::guard::{CommunityRef, community_by_id};
 use crate::auth::model::{Actor, Grant, Role};
 use crate::db::query;
@@ -236,12 +236,39 @@ async fn yixin(state: &AppState, yx: i64) -> anyhow::Result<()> {
     donations::donate(state, &k.asker, &k.c, f.id, gift("party_member", "怡馨家园第一社区 书记", None, 3000, true, 60))
         .await?;
     donations::donate(state, &k.asker, &k.c, f.id, gift("person", "业主代表", None, 897_000, false, 90)).await?;
+    coats(state, &k).await?;
     let works =
         ["道路翻新2300平方米", "77个单元门口安装扶手", "102个楼道粉刷", "小区绿化补种", "健身器材更新", "停车位划线"];
     for i in 0..18 {
         let title = format!("{}（{}期）", works[i % works.len()], i / works.len() + 1);
         project(state, &k, f.id, Plan { title: &title, place: "怡馨家园", yuan: 50_000, proposal: None, done: i < 15 })
             .await?;
+    }
+    Ok(())
+}
+
+/// The secretary's 40 cotton coats 棉衣, 30 of them handed to households for the winter.
+async fn coats(state: &AppState, k: &Keepers) -> anyhow::Result<()> {
+    let g = goods::NewGoods {
+        donor_kind: "party_member".into(),
+        donor_name: k.secretary.display_name.clone(),
+        named: true,
+        item: "棉衣".into(),
+        unit: "件".into(),
+        quantity: Some(40),
+        value: "4000".into(),
+        stored_at: "社区服务站仓库".into(),
+        given_on: crate::web::fmt::today().checked_sub_days(chrono::Days::new(30)),
+        ..Default::default()
+    };
+    let g = goods::record(state, &k.asker, &k.c, g).await?;
+    let addresses: Vec<String> = query("SELECT address FROM households WHERE community_id = $1 ORDER BY id LIMIT 30")
+        .bind(k.c.id)
+        .scalars(&mut state.db.read().await?)
+        .await?;
+    for a in addresses {
+        let to = goods::Giving { quantity: Some(1), address: Some(a), project_id: None, received_by: "户主".into() };
+        goods::hand_out(state, &k.asker, &k.c, g.id, to).await?;
     }
     Ok(())
 }

@@ -51,6 +51,9 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/funds/{id}/income", post(pages::receive))
         .route("/c/{code}/donations/{id}", get(pages::donation_page))
         .route("/c/{code}/donations/{id}/receipt.pdf", get(pages::receipt_pdf))
+        .route("/c/{code}/goods", post(pages::record_goods))
+        .route("/c/{code}/goods/{id}", get(pages::goods_page))
+        .route("/c/{code}/goods/{id}/hand-out", post(pages::hand_out))
         .route("/c/{code}/projects", post(pages::create_project))
         .route("/c/{code}/projects/{id}", get(pages::project_page))
         .route("/c/{code}/projects/{id}/funding", post(pages::fund_project))
@@ -302,6 +305,16 @@ pub fn restriction(ticked: &[String]) -> Result<Option<String>, FieldError> {
 /// Whether a fund with this restriction may pay for this category.
 pub fn allows(restriction: Option<&str>, category: Category) -> bool {
     restriction.is_none_or(|r| r.split(',').any(|c| c == category.as_str()))
+}
+
+/// A donor as the public sees them: a unit by its name, a person by name only if they
+/// agreed (else 张*), the anonymous as 爱心人士.
+pub fn public_donor(kind: DonorKind, name: &str, named: bool) -> String {
+    match kind {
+        DonorKind::Unit => name.to_string(),
+        DonorKind::Anonymous => "爱心人士".into(),
+        _ => crate::services::pii::public_name(name, named),
+    }
 }
 
 /// A donation's receipt number: the year and its place in the community's series,

@@ -3,6 +3,7 @@
 //! (`public`), open without sign-in. Each page is a list of blocks built by plain
 //! functions from loaded data; one template (`templates/money/page.html`) draws them.
 
+mod goods;
 mod public;
 mod staff;
 mod work;
@@ -17,6 +18,7 @@ use crate::web::PageCtx;
 use crate::web::capability::{NavEntry, Whereabouts};
 use crate::web::ui::{Form, Item, Kpi, Photo, Refusal, Step, Table, Tag, Tone};
 
+pub use goods::{goods_page, hand_out, record_goods};
 pub use public::{
     comment, movements_csv, object, public_expense, public_fund, public_ledger, public_media, public_money,
     public_project,

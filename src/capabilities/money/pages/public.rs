@@ -87,6 +87,7 @@ pub struct PublicData {
     pub paid: Vec<expenses::Expense>,
     pub disclosures: Vec<disclosure::Disclosure>,
     pub objections: Vec<disclosure::Objection>,
+    pub goods: Vec<store::goods::Goods>,
     pub chain: (i64, Option<String>),
 }
 
@@ -167,6 +168,8 @@ pub fn public_view(ctx: PageCtx, c: &CommunityRef, d: &PublicData, s: &Search, r
             ctx.t("money.no_expenses"),
         ),
     ];
+    let goods = d.goods.iter().map(|g| super::goods::goods_item(&ctx, None, g, true)).collect();
+    blocks.push(Block::List(ctx.t("money.goods"), goods, ctx.t("money.no_goods")));
     blocks.extend(super::staff::disclosure_blocks(&ctx, code, &d.disclosures, &d.objections, false, r));
     let today = fmt::today();
     if ctx.user.is_some() {
@@ -202,6 +205,7 @@ async fn load_public(state: &AppState, c: &CommunityRef, f: &disclosure::Filter)
         paid: disclosure::public_expenses(&mut conn, c.id, f, 100).await?,
         disclosures: disclosure::list(&mut conn, c.id).await?,
         objections: disclosure::objections(&mut conn, c.id).await?,
+        goods: store::goods::list(&mut conn, c.id).await?,
         chain: (0, None),
     };
     drop(conn);

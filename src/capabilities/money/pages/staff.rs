@@ -23,6 +23,7 @@ pub struct Desk {
     pub pending: Vec<expenses::Expense>,
     pub disclosures: Vec<disclosure::Disclosure>,
     pub objections: Vec<disclosure::Objection>,
+    pub goods: Vec<store::goods::Goods>,
 }
 
 fn fund_item(ctx: &PageCtx, code: &str, f: &FundLine) -> Item {
@@ -191,6 +192,15 @@ pub fn desk_view(ctx: PageCtx, c: &CommunityRef, d: &Desk, keeps: bool, r: &Refu
     if keeps {
         blocks.push(Block::Form(fund_form(&ctx, code).folded().refused(r)));
     }
+    let goods = d
+        .goods
+        .iter()
+        .map(|g| super::goods::goods_item(&ctx, Some(format!("/c/{code}/goods/{}", g.id)), g, false))
+        .collect();
+    blocks.push(Block::List(ctx.t("money.goods"), goods, ctx.t("money.no_goods")));
+    if keeps {
+        blocks.push(Block::Form(super::goods::goods_form(&ctx, code).folded().refused(r)));
+    }
     let projects = d.projects.iter().map(|p| project_item(&ctx, format!("/c/{code}/projects/{}", p.id), p)).collect();
     blocks.push(Block::List(ctx.t("money.projects"), projects, ctx.t("money.no_projects")));
     if keeps {
@@ -220,6 +230,7 @@ pub(super) async fn show_desk(
         pending: expenses::pending(&mut conn, c.id).await?,
         disclosures: disclosure::list(&mut conn, c.id).await?,
         objections: disclosure::objections(&mut conn, c.id).await?,
+        goods: store::goods::list(&mut conn, c.id).await?,
     };
     render(&desk_view(ctx, c, &d, keeper(actor, c), r))
 }
@@ -358,25 +369,31 @@ fn gift_item(ctx: &PageCtx, code: &str, d: &donations::Donation) -> Item {
     }
 }
 
-fn donation_form(ctx: &PageCtx, code: &str, fund_id: i64) -> Form {
+/// Who gave, on the forms that record a gift (of money or in kind).
+pub(super) fn donor_inputs(ctx: &PageCtx, f: Form) -> Form {
     let kinds: Vec<&str> = DonorKind::ALL.iter().map(|k| k.as_str()).collect();
+    f.input(
+        Input::new(
+            "donor_kind",
+            ctx.t("money.donor_kind"),
+            InputKind::Select(choices(ctx, "money.donor_kind", &kinds)),
+        )
+        .required()
+        .value("person"),
+    )
+    .input(Input::new("donor_name", ctx.t("money.donor_name"), InputKind::Text))
+    .input(
+        Input::new("partner_unit_id", ctx.t("money.partner_unit_id"), InputKind::Number)
+            .hint(ctx.t("money.partner_unit_hint")),
+    )
+    .input(Input::new("named", ctx.t("money.named"), InputKind::Checkbox).hint(ctx.t("money.named_hint")))
+}
+
+fn donation_form(ctx: &PageCtx, code: &str, fund_id: i64) -> Form {
     let channels: Vec<&str> = Channel::ALL.iter().map(|k| k.as_str()).collect();
-    Form::new(ctx.t("money.new_donation"), format!("/c/{code}/funds/{fund_id}/donations"), ctx.t("money.record"))
-        .input(
-            Input::new(
-                "donor_kind",
-                ctx.t("money.donor_kind"),
-                InputKind::Select(choices(ctx, "money.donor_kind", &kinds)),
-            )
-            .required()
-            .value("person"),
-        )
-        .input(Input::new("donor_name", ctx.t("money.donor_name"), InputKind::Text))
-        .input(
-            Input::new("partner_unit_id", ctx.t("money.partner_unit_id"), InputKind::Number)
-                .hint(ctx.t("money.partner_unit_hint")),
-        )
-        .input(Input::new("named", ctx.t("money.named"), InputKind::Checkbox).hint(ctx.t("money.named_hint")))
+    let f =
+        Form::new(ctx.t("money.new_donation"), format!("/c/{code}/funds/{fund_id}/donations"), ctx.t("money.record"));
+    donor_inputs(ctx, f)
         .input(Input::new("amount", ctx.t("money.amount"), InputKind::Text).required().hint(ctx.t("money.yuan_hint")))
         .input(Input::new("given_on", ctx.t("money.given_on"), InputKind::Date).required().value(fmt::today()))
         .input(

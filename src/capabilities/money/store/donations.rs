@@ -46,11 +46,7 @@ impl Donation {
     /// The donor as the public sees them: a unit by its name, a person by name only if
     /// they agreed (else 张*), the anonymous as 爱心人士.
     pub fn public_name(&self) -> String {
-        match self.donor_kind {
-            DonorKind::Unit => self.donor_name.clone(),
-            DonorKind::Anonymous => "爱心人士".into(),
-            _ => crate::services::pii::public_name(&self.donor_name, self.named),
-        }
+        super::super::public_donor(self.donor_kind, &self.donor_name, self.named)
     }
 }
 

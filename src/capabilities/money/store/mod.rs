@@ -7,6 +7,7 @@ pub mod disclosure;
 pub mod donations;
 pub mod expenses;
 pub mod funds;
+pub mod goods;
 pub mod projects;
 
 use chrono::NaiveDate;
