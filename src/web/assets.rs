@@ -27,7 +27,8 @@ pub static VERSION: LazyLock<String> = LazyLock::new(|| {
             }
         }
     }
-    format!("{acc:x}")[..8].to_string()
+    // Zero-padded: a hash whose top digits are zero still gives eight.
+    format!("{acc:016x}")[..8].to_string()
 });
 
 pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Response {
