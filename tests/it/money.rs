@@ -424,10 +424,25 @@ async fn bad_money_is_refused_naming_its_field_and_nothing_is_written() {
                 ("amount", "1000"),
                 ("given_on", &today),
                 ("channel", "cash"),
+                ("key", "form-1"),
             ],
         )
         .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+    let again = app
+        .record_gift(
+            fund,
+            &[
+                ("donor_kind", "person"),
+                ("donor_name", "张三"),
+                ("amount", "1000"),
+                ("given_on", &today),
+                ("channel", "cash"),
+                ("key", "form-1"),
+            ],
+        )
+        .await;
+    assert_eq!(again.location(), ok.location(), "the form sent twice records one gift");
     let project = project_under_way(&app, fund, "1000", None).await;
     let ask = |amount: &'static str, category: &'static str| {
         vec![

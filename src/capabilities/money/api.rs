@@ -50,6 +50,8 @@ pub struct DonationBody {
     /// The 认捐 pledge this gift pays.
     pub pledge_id: Option<i64>,
     pub note: Option<String>,
+    /// The client's key for this gift: sent again, it answers the gift recorded the first time.
+    pub key: Option<String>,
 }
 
 /// Record a gift of money to a fund (staff); answers it with its receipt number.
@@ -73,6 +75,7 @@ async fn record_gift(
         channel: b.channel,
         pledge_id: b.pledge_id,
         note: b.note,
+        key: b.key,
     };
     let out = donations::donate(&s, a.actor(), &c, id, d).await?;
     Ok((StatusCode::CREATED, Json(json!(out))).into_response())

@@ -393,7 +393,7 @@ fn donation_form(ctx: &PageCtx, code: &str, fund_id: i64) -> Form {
     let channels: Vec<&str> = Channel::ALL.iter().map(|k| k.as_str()).collect();
     let f =
         Form::new(ctx.t("money.new_donation"), format!("/c/{code}/funds/{fund_id}/donations"), ctx.t("money.record"));
-    donor_inputs(ctx, f)
+    donor_inputs(ctx, f.input(Input::hidden("key", crate::services::codes::url_secret())))
         .input(Input::new("amount", ctx.t("money.amount"), InputKind::Text).required().hint(ctx.t("money.yuan_hint")))
         .input(Input::new("given_on", ctx.t("money.given_on"), InputKind::Date).required().value(fmt::today()))
         .input(
@@ -526,6 +526,7 @@ fn new_donation(m: &Map<String, Value>) -> AppResult<donations::NewDonation> {
         channel: f.text("channel"),
         pledge_id: f.id("pledge_id"),
         note: f.opt("note"),
+        key: f.opt("key"),
     };
     f.checked()?;
     Ok(out)

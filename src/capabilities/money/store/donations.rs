@@ -69,6 +69,8 @@ pub struct NewDonation {
     /// The 认捐 pledge this gift pays.
     pub pledge_id: Option<i64>,
     pub note: Option<String>,
+    /// The form's (or client's) key: the same key records one gift.
+    pub key: Option<String>,
 }
 
 /// The fields of a gift that break a rule, each named; else its donor kind, channel, fen.
@@ -85,6 +87,7 @@ fn check(d: &NewDonation, today: NaiveDate) -> Result<(DonorKind, Channel, i64),
     let needs_name = d.pledge_id.is_none() && kind.is_some_and(|k| k != DonorKind::Anonymous);
     crate::input::check_text(&mut errors, "donor_name", &d.donor_name, 60, needs_name);
     crate::input::check_text(&mut errors, "note", d.note.as_deref().unwrap_or(""), 500, false);
+    crate::input::check_text(&mut errors, "key", d.key.as_deref().unwrap_or(""), crate::input::limits::KEY_LEN, false);
     let amount = fen("amount", &d.amount).map_err(|e| errors.push(e)).ok();
     if kind == Some(DonorKind::Unit) && d.partner_unit_id.is_none() && d.pledge_id.is_none() {
         errors.push(FieldError::new("partner_unit_id", "validation.required"));
@@ -113,7 +116,18 @@ pub async fn donate(
     require_keeper(actor, c.id)?;
     let today = crate::web::fmt::today();
     let (mut kind, channel, amount) = check(&d, today).map_err(AppError::Invalid)?;
+    let key = d.key.as_deref().map(str::trim).filter(|k| !k.is_empty());
     let mut tx = state.db.begin().await?;
+    if let Some(k) = key {
+        let first: Option<i64> = query("SELECT id FROM donations WHERE community_id = $1 AND idempotency_key = $2")
+            .bind(c.id)
+            .bind(k)
+            .scalar_optional(&mut tx)
+            .await?;
+        if let Some(id) = first {
+            return donation(&mut tx, c.id, id).await?.ok_or(AppError::NotFound);
+        }
+    }
     let f = open_fund(&mut tx, c.id, fund_id, "fund_id").await?;
     if !f.kind.takes_gifts() {
         return Err(AppError::field("fund_id", "money.fund_takes_no_gifts"));
@@ -172,8 +186,8 @@ pub async fn donate(
     .await?;
     query(
         "INSERT INTO donations (community_id, id, number, fund_id, donor_kind, donor_user_id, partner_unit_id, donor_name,
-           named, amount_fen, given_on, channel, pledge_id, movement_id, note, recorded_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+           named, amount_fen, given_on, channel, pledge_id, movement_id, note, recorded_by, created_at, idempotency_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
     )
     .bind(c.id)
     .bind(id)
@@ -192,6 +206,7 @@ pub async fn donate(
     .bind(d.note.as_deref().map(str::trim).filter(|n| !n.is_empty()))
     .bind(actor.user_id)
     .bind(now_ms())
+    .bind(key)
     .execute(&mut tx)
     .await?;
     let after = json!({"number": number, "fund_id": f.id, "amount_fen": amount, "donor_kind": kind.as_str()});
