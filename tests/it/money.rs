@@ -344,6 +344,17 @@ async fn a_unit_pays_its_pledge_a_project_spends_it_through_approvals_and_anyone
     let disclosure = app.scalar("SELECT MAX(id) FROM disclosures WHERE community_id = $1", c).await;
     app.sign_in("resident").await;
     assert_eq!(app.get(&receipt_pdf).await.status, StatusCode::NOT_FOUND, "not the resident's gift");
+    let home = app.get("/").await.text();
+    assert!(home.contains(&format!("href=\"/p/{HS}/money\"")), "a resident finds the disclosure from home");
+    let told: i64 = query(
+        "SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND subject_kind = 'disclosure' AND subject_id = $2",
+    )
+    .bind(app.user_id("resident").await)
+    .bind(disclosure)
+    .scalar(&mut app.state.db.span(Span::Maintenance).await.unwrap())
+    .await
+    .unwrap();
+    assert_eq!(told, 1, "told of the disclosure, with a way to it");
     let said =
         app.post_form(&format!("/p/{HS}/money/projects/{project}/comments"), &[("body", "路灯亮了，谢谢！")]).await;
     assert_eq!(said.status, StatusCode::SEE_OTHER, "{}", said.text());

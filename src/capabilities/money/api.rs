@@ -110,12 +110,14 @@ async fn decide_expense(
 async fn public_money(State(s): State<AppState>, Path(code): Path<String>) -> AppResult<Json<Value>> {
     let c = crate::auth::guard::public_community(&s.db, &code).await?;
     let mut conn = s.db.read().await?;
-    let mut list = Vec::new();
-    for p in projects::list(&mut conn, c.id).await? {
-        let progress = projects::percent(&projects::milestones(&mut conn, c.id, p.id).await?);
-        list.push(json!({"id": p.id, "title": p.title, "status": p.status, "budget_fen": p.budget_fen,
-            "funded_fen": p.funded_fen, "spent_fen": p.spent_fen, "progress": progress}));
-    }
+    let list: Vec<Value> = projects::list_with_progress(&mut conn, c.id)
+        .await?
+        .into_iter()
+        .map(|(p, progress)| {
+            json!({"id": p.id, "title": p.title, "status": p.status, "budget_fen": p.budget_fen,
+                "funded_fen": p.funded_fen, "spent_fen": p.spent_fen, "progress": progress})
+        })
+        .collect();
     let funds = funds::list(&mut conn, c.id).await?;
     let disclosures = disclosure::list(&mut conn, c.id).await?;
     drop(conn);

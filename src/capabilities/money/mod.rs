@@ -26,6 +26,8 @@ pub static CAP: Capability = Capability {
     links: &[
         SubjectLink::new("expense", "/c/{code}/expenses/{id}", "inbox.group.money"),
         SubjectLink::new("project", "/c/{code}/projects/{id}", "inbox.group.money"),
+        SubjectLink::new("disclosure", "/p/{code}/money", "inbox.group.money"),
+        SubjectLink::new("objection", "/c/{code}/money", "inbox.group.money"),
     ],
     settings: &[&CHAIN, &SUBDISTRICT_ABOVE],
     api: Some(api::routes),
@@ -34,7 +36,6 @@ pub static CAP: Capability = Capability {
         (store::expenses::PUBLIC_COPY, store::expenses::media_check),
         ("project", store::projects::media_check),
     ],
-    nav: Some(pages::nav),
     home: Some(pages::home),
     related: Some(store::projects::related),
     ..Capability::new("money", routes)

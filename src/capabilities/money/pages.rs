@@ -15,7 +15,6 @@ use crate::auth::guard::CommunityRef;
 use crate::auth::model::{Actor, Permission};
 use crate::error::AppResult;
 use crate::web::PageCtx;
-use crate::web::capability::{NavEntry, Whereabouts};
 use crate::web::ui::{Form, Item, Kpi, Photo, Refusal, Step, Table, Tag, Tone};
 
 pub use goods::{goods_page, hand_out, record_goods};
@@ -70,12 +69,6 @@ impl MoneyPage {
         let alert = r.alert_for(&forms);
         MoneyPage { ctx, title, crumbs, alert, blocks }
     }
-}
-
-/// Money in the navigation of no one: staff reach it from the home page's tile; the
-/// public page is linked from the community's public pages.
-pub fn nav(_actor: &Actor, _w: &Whereabouts<'_>) -> Vec<NavEntry> {
-    Vec::new()
 }
 
 fn keeper(actor: &Actor, c: &CommunityRef) -> bool {

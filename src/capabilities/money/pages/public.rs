@@ -193,11 +193,7 @@ pub fn public_view(ctx: PageCtx, c: &CommunityRef, d: &PublicData, s: &Search, r
 /// The public page's data for a search.
 async fn load_public(state: &AppState, c: &CommunityRef, f: &disclosure::Filter) -> AppResult<PublicData> {
     let mut conn = state.db.read().await?;
-    let mut list = Vec::new();
-    for p in projects::list(&mut conn, c.id).await? {
-        let percent = projects::percent(&projects::milestones(&mut conn, c.id, p.id).await?);
-        list.push((p, percent));
-    }
+    let list = projects::list_with_progress(&mut conn, c.id).await?;
     let out = PublicData {
         funds: funds::list(&mut conn, c.id).await?,
         projects: list,

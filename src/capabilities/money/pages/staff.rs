@@ -619,8 +619,9 @@ pub async fn donation_page(
     render(&MoneyPage::new(ctx, d.number.clone(), crumbs, blocks, &Refusal::none()))
 }
 
-/// Money on the home page of those who keep it: a tile to the desk, with the expenses
-/// waiting for a decision as its badge.
+/// Money on the home page: for those who keep it a tile to the desk, with the expenses
+/// waiting for a decision as its badge; for everyone else of the community a tile to the
+/// public disclosure, where they also object.
 pub fn home<'a>(
     state: &'a AppState,
     ctx: &'a PageCtx,
@@ -634,11 +635,13 @@ pub fn home<'a>(
         for cid in communities {
             let mut conn = state.db.read().await?;
             let Some(c) = crate::auth::guard::community_by_id(&mut conn, cid).await? else { continue };
-            if !keeper(actor, &c) {
-                continue;
+            if keeper(actor, &c) {
+                let waiting = expenses::pending_count(&mut conn, cid).await?;
+                tiles
+                    .push(ui::Tile::new(ctx.t("money.title"), format!("/c/{}/money", c.code), "wallet").badge(waiting));
+            } else {
+                tiles.push(ui::Tile::new(ctx.t("money.disclosure"), format!("/p/{}/money", c.code), "wallet"));
             }
-            let waiting = expenses::pending(&mut conn, cid).await?.len() as i64;
-            tiles.push(ui::Tile::new(ctx.t("money.title"), format!("/c/{}/money", c.code), "wallet").badge(waiting));
         }
         Ok(if tiles.is_empty() { Vec::new() } else { vec![crate::web::home::Section { tiles, ..Default::default() }] })
     })

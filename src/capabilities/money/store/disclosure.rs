@@ -81,7 +81,8 @@ pub async fn publish(
     let after = json!({"period_from": from.to_string(), "period_to": to.to_string(), "chain_length": length});
     audit::record(&mut tx, c.id, &By::from(actor), Action::Create, "disclosure", id, None, Some(&after)).await?;
     let text = format!("{} 至 {} 的资金收支已公示，{} 前可提出异议", from, to, until);
-    notify::send(&mut tx, &state.bus, Note::new(c.id, None, "money", text), To::Community).await?;
+    let note = Note::new(c.id, Some(Subject { kind: "disclosure", id }), "money", text);
+    notify::send(&mut tx, &state.bus, note, To::Community).await?;
     let out = disclosure(&mut tx, c.id, id).await?.ok_or(AppError::NotFound)?;
     tx.commit().await?;
     Ok(out)
@@ -167,12 +168,13 @@ pub async fn answer(state: &AppState, actor: &Actor, c: &CommunityRef, id: i64, 
         return Err(AppError::Invalid(errors));
     }
     let mut tx = state.db.begin().await?;
-    let user: i64 = query("SELECT user_id FROM objections WHERE community_id = $1 AND id = $2")
-        .bind(c.id)
-        .bind(id)
-        .scalar_optional(&mut tx)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (user, disclosure_id): (i64, i64) =
+        query("SELECT user_id, disclosure_id FROM objections WHERE community_id = $1 AND id = $2")
+            .bind(c.id)
+            .bind(id)
+            .fetch_optional(&mut tx)
+            .await?
+            .ok_or(AppError::NotFound)?;
     let n = query(
         "UPDATE objections SET answer = $1, answered_by = $2, answered_at = $3 WHERE community_id = $4 AND id = $5 AND answer IS NULL",
     )
@@ -186,7 +188,12 @@ pub async fn answer(state: &AppState, actor: &Actor, c: &CommunityRef, id: i64, 
     if n == 0 {
         return Err(AppError::Conflict("money.answered"));
     }
-    let note = Note::new(c.id, None, "money", format!("您对公示的异议已答复：{}", text.trim()));
+    let note = Note::new(
+        c.id,
+        Some(Subject { kind: "disclosure", id: disclosure_id }),
+        "money",
+        format!("您对公示的异议已答复：{}", text.trim()),
+    );
     notify::send(&mut tx, &state.bus, note, To::Users(vec![user])).await?;
     audit::record(
         &mut tx,

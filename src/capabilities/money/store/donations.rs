@@ -152,12 +152,10 @@ pub async fn donate(
         (name, user, unit, named) = ("爱心人士".into(), None, None, false);
     }
     if let Some(u) = unit {
-        let unit_name: Option<String> = query("SELECT name FROM partner_units WHERE community_id = $1 AND id = $2")
-            .bind(c.id)
-            .bind(u)
-            .scalar_optional(&mut tx)
-            .await?;
-        name = unit_name.ok_or_else(|| AppError::field("partner_unit_id", "validation.reference"))?;
+        name = ledger::unit_name(&mut tx, c.id, u).await?;
+        if name.is_empty() {
+            return Err(AppError::field("partner_unit_id", "validation.reference"));
+        }
     }
     let from = match (kind, user, unit) {
         (DonorKind::Unit, _, Some(u)) => Acct { kind: AccountKind::Unit, owner: u },

@@ -98,6 +98,14 @@ pub async fn pending(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<Exp
         .await?)
 }
 
+/// How many expenses wait for a decision (the desk's badge).
+pub async fn pending_count(ex: &mut impl Exec, community_id: i64) -> AppResult<i64> {
+    Ok(query("SELECT COUNT(*) FROM expenses WHERE community_id = $1 AND status = 'pending'")
+        .bind(community_id)
+        .scalar(ex)
+        .await?)
+}
+
 /// One step decided: (seq, role, decision, note, who, when).
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct Step {
@@ -436,10 +444,11 @@ pub fn media_check<'a>(
     m: &'a media::Media,
 ) -> futures::future::BoxFuture<'a, AppResult<bool>> {
     Box::pin(async move {
-        let Some(c) = crate::auth::guard::community_by_id(&mut state.db.read().await?, m.community_id).await? else {
+        let mut conn = state.db.read().await?;
+        let Some(c) = crate::auth::guard::community_by_id(&mut conn, m.community_id).await? else {
             return Ok(false);
         };
-        let e = expense(&mut state.db.read().await?, m.community_id, m.owner_id).await?;
+        let e = expense(&mut conn, m.community_id, m.owner_id).await?;
         Ok(e.is_some()
             && (m.owner_kind == PUBLIC_COPY
                 || actor.can(c.id, crate::auth::model::Permission::ManageMoney)
