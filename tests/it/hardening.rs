@@ -375,9 +375,11 @@ async fn text_that_looks_like_a_formula_stays_text_in_the_spreadsheet() {
 
 /// Mainland mobile numbers and ID numbers in full, in a text (with a check digit that
 /// holds, so ids and times that happen to look alike are not counted).
+/// A run of digits inside a hex word (a movement's hash in the public ledger) is not a
+/// number, so the boundaries are anything but hex digits.
 fn personal_numbers(text: &str) -> BTreeSet<String> {
-    let phone = regex::Regex::new(r"(?:^|[^0-9])(1[3-9][0-9]{9})(?:[^0-9]|$)").unwrap();
-    let id = regex::Regex::new(r"(?:^|[^0-9])([1-9][0-9]{16}[0-9Xx])(?:[^0-9]|$)").unwrap();
+    let phone = regex::Regex::new(r"(?:^|[^0-9a-f])(1[3-9][0-9]{9})(?:[^0-9a-f]|$)").unwrap();
+    let id = regex::Regex::new(r"(?:^|[^0-9a-f])([1-9][0-9]{16}[0-9Xx])(?:[^0-9a-f]|$)").unwrap();
     let mut out = BTreeSet::new();
     out.extend(phone.captures_iter(text).map(|c| c[1].to_string()));
     out.extend(
@@ -386,6 +388,12 @@ fn personal_numbers(text: &str) -> BTreeSet<String> {
             .filter(|n| linli::services::pii::normalize_id_number(n).is_ok()),
     );
     out
+}
+
+#[test]
+fn a_number_is_found_in_words_and_tables_but_not_inside_a_hash() {
+    let found = personal_numbers("电话13712340001，\"13812340002\",a3f16536530177bc");
+    assert_eq!(found.into_iter().collect::<Vec<_>>(), ["13712340001", "13812340002"]);
 }
 
 /// Everything a signed-in user can reach by following links from home (pages), and the
