@@ -118,9 +118,165 @@ impl Pen<'_, '_> {
     }
 }
 
+/// What a report's page holds: text at a place, or a rule.
+#[derive(Debug, Clone, PartialEq)]
+enum Mark {
+    Text(f32, f32, f32, String),
+    Rule(f32),
+}
+
+/// A report of many pages (a statistics report): headings, paragraphs and tables laid
+/// out top to bottom, a new page begun wherever the next line would not fit.
+#[derive(Debug, Default)]
+pub struct Report {
+    pages: Vec<Vec<Mark>>,
+    y: f32,
+}
+
+const TOP: f32 = 60.0;
+const BOTTOM: f32 = H - 60.0;
+
+impl Report {
+    pub fn new() -> Report {
+        Report { pages: vec![Vec::new()], y: TOP }
+    }
+
+    /// Room for `height` more points on this page, or a new page.
+    fn room(&mut self, height: f32) {
+        if self.y + height > BOTTOM {
+            self.pages.push(Vec::new());
+            self.y = TOP;
+        }
+    }
+
+    fn mark(&mut self, m: Mark) {
+        if let Some(p) = self.pages.last_mut() {
+            p.push(m);
+        }
+    }
+
+    /// The report's title, centred.
+    pub fn title(&mut self, text: &str) {
+        self.room(40.0);
+        self.y += 24.0;
+        self.mark(Mark::Text((W - width(text, 20.0)) / 2.0, self.y, 20.0, text.to_string()));
+        self.y += 16.0;
+    }
+
+    /// A section's heading with a rule under it.
+    pub fn heading(&mut self, text: &str) {
+        self.room(60.0);
+        self.y += 26.0;
+        self.mark(Mark::Text(LEFT, self.y, 14.0, text.to_string()));
+        self.y += 6.0;
+        self.mark(Mark::Rule(self.y));
+        self.y += 6.0;
+    }
+
+    /// A paragraph, wrapped within the margins.
+    pub fn paragraph(&mut self, text: &str) {
+        for l in wrap(text, 11.0, RIGHT - LEFT) {
+            self.room(18.0);
+            self.y += 18.0;
+            self.mark(Mark::Text(LEFT, self.y, 11.0, l));
+        }
+    }
+
+    /// A table: columns start at the given fractions of the width; a cell too wide for its
+    /// column is cut with an ellipsis. The head is repeated on each new page.
+    pub fn table(&mut self, columns: &[f32], head: &[String], rows: &[Vec<String>]) {
+        let xs: Vec<f32> = columns.iter().map(|c| LEFT + c * (RIGHT - LEFT)).collect();
+        let room: Vec<f32> =
+            xs.iter().enumerate().map(|(i, x)| xs.get(i + 1).copied().unwrap_or(RIGHT) - x - 4.0).collect();
+        let line = |r: &mut Report, cells: &[String]| {
+            for ((x, w), cell) in xs.iter().zip(&room).zip(cells) {
+                r.mark(Mark::Text(*x, r.y, 9.5, fit(cell, 9.5, *w)));
+            }
+        };
+        let pages = self.pages.len();
+        self.room(32.0);
+        self.y += 16.0;
+        line(self, head);
+        for row in rows {
+            self.room(15.0);
+            if self.pages.len() > pages && self.y == TOP {
+                self.y += 16.0;
+                line(self, head);
+            }
+            self.y += 15.0;
+            line(self, row);
+        }
+    }
+
+    /// The report as PDF bytes, its pages numbered.
+    pub fn finish(self, title: String) -> AppResult<Vec<u8>> {
+        let font = font()?;
+        let (mut doc, settings) = document(title)?;
+        let n = self.pages.len();
+        for (i, marks) in self.pages.into_iter().enumerate() {
+            let mut page = doc.start_page_with(settings.clone());
+            let mut surface = page.surface();
+            let mut pen = Pen { surface: &mut surface, font: font.clone() };
+            for m in marks {
+                match m {
+                    Mark::Text(x, y, size, t) => pen.text(x, y, size, &t),
+                    Mark::Rule(y) => pen.rule(y),
+                }
+            }
+            pen.centred(H - 30.0, 9.0, &format!("第 {} 页 / 共 {n} 页", i + 1));
+            surface.finish();
+            page.finish();
+        }
+        finish(doc)
+    }
+}
+
+/// Text cut to `max` points wide, with an ellipsis when it was cut.
+fn fit(text: &str, size: f32, max: f32) -> String {
+    if width(text, size) <= max {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if width(&format!("{out}{c}…"), size) > max {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_table_runs_over_pages_with_its_head_on_each() {
+        let mut r = Report::new();
+        r.title("资金统计报告");
+        r.heading("项目");
+        let head = vec!["项目".to_string(), "预算（元）".to_string()];
+        let rows: Vec<Vec<String>> =
+            (0..120).map(|i| vec![format!("惠民工程{i}号").repeat(8), i.to_string()]).collect();
+        r.table(&[0.0, 0.7], &head, &rows);
+        assert!(r.pages.len() >= 3, "{}", r.pages.len());
+        for p in &r.pages[1..] {
+            assert!(
+                p.iter().any(|m| matches!(m, Mark::Text(_, _, _, t) if t == "预算（元）")),
+                "the head is on every page"
+            );
+        }
+        for p in &r.pages {
+            for m in p {
+                if let Mark::Text(x, y, size, t) = m {
+                    assert!(*y <= BOTTOM && x + width(t, *size) <= RIGHT + 1.0, "{t} at {x},{y}");
+                }
+            }
+        }
+        let bytes = r.finish("资金统计报告".into()).unwrap();
+        assert!(bytes.starts_with(b"%PDF-"));
+    }
 
     #[test]
     fn long_text_wraps_within_the_margins() {

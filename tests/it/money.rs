@@ -478,6 +478,7 @@ async fn bad_money_is_refused_naming_its_field_and_nothing_is_written() {
     assert!(none.inline_error("receipt").contains("发票或收据"), "{}", none.text());
     let text = send(ask("100", "repairs"), Some(b"not a picture".to_vec())).await;
     assert_eq!(text.status, StatusCode::UNPROCESSABLE_ENTITY, "a receipt that is no image");
+    assert!(text.inline_error("receipt").contains("图片或 PDF"), "{}", text.inline_error("receipt"));
     let restricted = send(ask("100", "activities"), Some(receipt())).await;
     assert_eq!(restricted.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(restricted.inline_error("category").contains("限定用途"), "{}", restricted.text());
@@ -487,6 +488,19 @@ async fn bad_money_is_refused_naming_its_field_and_nothing_is_written() {
     assert_eq!(app.scalar("SELECT COUNT(*) FROM expenses WHERE project_id = $1", project).await, 0);
     let receipts = "SELECT COUNT(*) FROM media WHERE owner_kind = 'expense' AND owner_id IN (SELECT id FROM expenses WHERE project_id = $1)";
     assert_eq!(app.scalar(receipts, project).await, 0);
+
+    // An e-invoice 电子发票 is a PDF: taken, and downloaded (never shown under the site).
+    let pdf = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n".to_vec();
+    let taken = send(ask("100", "repairs"), Some(pdf.clone())).await;
+    assert_eq!(taken.status, StatusCode::SEE_OTHER, "{}", taken.text());
+    let expense = id_after(&taken.location(), "/expenses/");
+    let media = app.scalar("SELECT MIN(id) FROM media WHERE owner_kind = 'expense' AND owner_id = $1", expense).await;
+    let file = app.get(&format!("/c/{HS}/media/{media}")).await;
+    assert_eq!(file.headers["content-type"], "application/pdf");
+    assert!(file.headers["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert_eq!(file.body, pdf);
+    let thumb = app.get(&format!("/c/{HS}/media/{media}/thumb")).await;
+    assert_eq!(thumb.headers["content-type"], "image/jpeg");
 
     // A closed fund takes no more.
     let closed = app.post_form(&format!("/c/{HS}/funds/{fund}/close"), &[]).await;
@@ -689,4 +703,138 @@ async fn coats_given_in_kind_are_handed_out_and_the_stock_never_goes_below_zero(
     let public = visible_text(&app.get_public(&format!("/p/{HS}/money")).await.text());
     assert!(public.contains("黄书记 · 棉衣 40件"), "named as agreed: {public}");
     assert!(!public.contains(&address), "no household's address in public");
+}
+
+/// A milestone planned for a day gone by and not done: its project is late.
+async fn overdue_milestone(app: &TestApp, project: i64) {
+    let r = app
+        .post_form(
+            &format!("/c/{HS}/projects/{project}/milestones"),
+            &[("title", "验收资料归档"), ("due_on", "2026-01-15"), ("weight", "10")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+}
+
+/// The secretary quotes the seeds' figures from the money statistics (by who gave, each
+/// fund, each project on time or late), downloads the ledger 台账 in Excel and the report
+/// in PDF; the subdistrict sees its communities side by side; others see none of it.
+#[tokio::test]
+async fn the_seeds_figures_come_out_of_the_statistics_the_ledger_and_the_report() {
+    const JF: &str = "350206004001";
+    let mut app = TestApp::demo().await;
+    let secretary = app.user_id("jf-money-secretary").await;
+    app.act_as(secretary).await;
+    let page = app.get(&format!("/c/{JF}/money/stats")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    let text = visible_text(&page.text());
+    assert!(text.contains("党员 104 ¥59,100.00"), "the drive's 104 gifts: {text}");
+    assert!(text.contains("共建单位 18 ¥3,940,000.00"), "the units' 3.94 million: {text}");
+    assert!(text.contains("已验收 35") && text.contains("实施中 1"), "36 problems, 35 fixed: {text}");
+    assert!(text.contains("捐款 122 笔 ¥3,999,100.00"), "{text}");
+
+    let book = app.get(&format!("/c/{JF}/money/stats/ledger.xlsx")).await;
+    assert_eq!(book.status, StatusCode::OK);
+    let gifts = crate::helpers::calamine_rows(&book.body);
+    assert_eq!(gifts[0][0], "社区");
+    assert_eq!(gifts.len(), 1 + 104 + 18, "a line per gift");
+    let fen: i64 = gifts[1..].iter().map(|r| linli::capabilities::money::fen("amount", &r[7]).unwrap()).sum();
+    assert_eq!(fen, 399_910_000, "the ledger adds up to the figures");
+    let masked: Vec<_> = gifts[1..].iter().filter(|r| r[3].contains('*')).collect();
+    assert!(masked.is_empty(), "its keepers see donors' names in full: {masked:?}");
+
+    let pdf = app.get(&format!("/c/{JF}/money/stats/report.pdf")).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    assert!(pdf.body.starts_with(b"%PDF-") && pdf.body.len() > 10_000, "the report, with its font");
+
+    // The platform's admin sees the subdistrict's communities side by side, donors as the
+    // public sees them.
+    app.sign_in("admin").await;
+    let sub = app.scalar("SELECT subdistrict_id FROM communities WHERE id = $1", app.community_id(JF).await).await;
+    let book = app.get(&format!("/subdistricts/{sub}/money/stats/ledger.xlsx")).await;
+    let rows = crate::helpers::calamine_rows(&book.body);
+    assert!(rows.iter().any(|r| r[3].ends_with('*')), "unnamed donors masked for the subdistrict");
+    let text = visible_text(&app.get(&format!("/subdistricts/{sub}/money/stats")).await.text());
+    assert!(text.contains("嘉福社区 ¥3,999,100.00"), "each community's line: {text}");
+    let api = app.get(&format!("/api/v1/subdistricts/{sub}/money/stats")).await.json();
+    let jf = api["communities"].as_array().unwrap().iter().find(|c| c["code"] == JF).unwrap().clone();
+    assert_eq!(jf["by_donor"][1], json!(["party_member", {"count": 104, "fen": 5_910_000}]));
+    assert_eq!(jf["projects"].as_array().unwrap().len(), 36);
+    assert!(api["total"]["by_donor"][2][1]["fen"].as_i64().unwrap() >= 394_000_000);
+
+    // In 海盛, staff plan a project whose milestone has passed undone: it counts as late.
+    app.sign_in("staff").await;
+    let fund = co_building_fund(&app).await;
+    let today = linli::web::fmt::today().to_string();
+    let gift = [("donor_kind", "anonymous"), ("amount", "20000"), ("given_on", today.as_str()), ("channel", "box")];
+    assert_eq!(app.record_gift(fund, &gift).await.status, StatusCode::SEE_OTHER);
+    let project = project_under_way(&app, fund, "20000", None).await;
+    let before = visible_text(&app.get(&format!("/c/{HS}/money/stats")).await.text());
+    assert!(before.contains("小区路灯更新 实施中 ¥20,000.00 ¥0.00 0% 0% 按计划"), "{before}");
+    overdue_milestone(&app, project).await;
+    let after = visible_text(&app.get(&format!("/c/{HS}/money/stats")).await.text());
+    assert!(after.contains("小区路灯更新 实施中 ¥20,000.00 ¥0.00 0% 0% 滞后"), "{after}");
+    let public = visible_text(&app.get_public(&format!("/p/{HS}/money")).await.text());
+    assert!(public.contains("小区路灯更新") && public.contains("滞后"), "the public sees it late too: {public}");
+
+    for (who, path) in [("resident", format!("/c/{HS}/money/stats")), ("street", format!("/c/{JF}/money/stats"))] {
+        app.sign_in(who).await;
+        assert_eq!(app.get(&path).await.status, StatusCode::NOT_FOUND, "{who} at {path}");
+        assert_eq!(app.get(&format!("{path}/ledger.xlsx")).await.status, StatusCode::NOT_FOUND, "{who}");
+    }
+    let own = app.scalar("SELECT id FROM subdistricts WHERE code = '441802005' OR id = $1", -1).await;
+    assert_eq!(app.get(&format!("/subdistricts/{own}/money/stats")).await.status, StatusCode::OK);
+    assert_eq!(app.get(&format!("/subdistricts/{sub}/money/stats")).await.status, StatusCode::NOT_FOUND);
+}
+
+/// A volunteer runs the 一日捐 drive: named its manager, they find it on their home, record
+/// its gifts and print their receipts, and keep nothing else of the money.
+#[tokio::test]
+async fn a_drives_manager_records_its_gifts_and_nothing_else() {
+    let mut app = TestApp::demo().await;
+    let manager = app.user_id("volunteer").await.to_string();
+    app.sign_in("staff").await;
+    let r = app
+        .make_fund(&[
+            ("name", "一日捐"),
+            ("kind", "drive"),
+            ("purpose", "为困难家庭过冬募捐"),
+            ("target", "10000"),
+            ("managers", &manager),
+        ])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let drive = id_after(&r.location(), "/funds/");
+    let other = co_building_fund(&app).await;
+
+    app.sign_in("volunteer").await;
+    let home = app.get("/").await.text();
+    assert!(home.contains(&format!("/c/{HS}/funds/{drive}")), "their drive is on their home");
+    let page = app.get(&format!("/c/{HS}/funds/{drive}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains(&format!("/c/{HS}/funds/{drive}/donations")), "the gift form");
+    assert!(!page.text().contains(&format!("/c/{HS}/funds/{drive}/close")), "closing it is staff's");
+    let today = linli::web::fmt::today().to_string();
+    let gift = [
+        ("donor_kind", "person"),
+        ("donor_name", "王秀英"),
+        ("amount", "200"),
+        ("given_on", today.as_str()),
+        ("channel", "cash"),
+    ];
+    let given = app.record_gift(drive, &gift).await;
+    assert_eq!(given.status, StatusCode::SEE_OTHER, "{}", given.text());
+    let gift_id = id_after(&given.location(), "/donations/");
+    let receipt = app.get(&format!("/c/{HS}/donations/{gift_id}/receipt.pdf")).await;
+    assert_eq!(receipt.status, StatusCode::OK);
+    assert!(receipt.body.starts_with(b"%PDF-"));
+    assert_eq!(fund_balance(&app, drive).await, 20_000);
+
+    assert_eq!(app.record_gift(other, &gift).await.status, StatusCode::FORBIDDEN, "another fund");
+    assert_eq!(fund_balance(&app, other).await, 0);
+    assert_eq!(app.get(&format!("/c/{HS}/funds/{other}")).await.location(), format!("/p/{HS}/money/funds/{other}"));
+    assert_eq!(app.get(&format!("/c/{HS}/money")).await.location(), format!("/p/{HS}/money"), "not the desk");
+    let close = app.post_form(&format!("/c/{HS}/funds/{drive}/close"), &[]).await;
+    assert_eq!(close.status, StatusCode::FORBIDDEN);
 }

@@ -9,12 +9,12 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::store::{disclosure, donations, expenses, funds, projects};
+use super::store::{disclosure, donations, expenses, funds, projects, stats};
 use crate::auth::guard::CommunityRef;
 use crate::error::{AppResult, Problem};
 use crate::web::AppState;
 use crate::web::Signed;
-use crate::web::api::{ApiJson, Code, CodeId};
+use crate::web::api::{ApiJson, Code, CodeId, SubdistrictId};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -110,12 +110,13 @@ async fn decide_expense(
 async fn public_money(State(s): State<AppState>, Path(code): Path<String>) -> AppResult<Json<Value>> {
     let c = crate::auth::guard::public_community(&s.db, &code).await?;
     let mut conn = s.db.read().await?;
-    let list: Vec<Value> = projects::list_with_progress(&mut conn, c.id)
+    let list: Vec<Value> = projects::list_with_progress(&mut conn, c.id, crate::web::fmt::today())
         .await?
         .into_iter()
-        .map(|(p, progress)| {
+        .map(|(p, progress, timing)| {
             json!({"id": p.id, "title": p.title, "status": p.status, "budget_fen": p.budget_fen,
-                "funded_fen": p.funded_fen, "spent_fen": p.spent_fen, "progress": progress})
+                "funded_fen": p.funded_fen, "spent_fen": p.spent_fen, "progress": progress,
+                "timing": timing.as_str()})
         })
         .collect();
     let funds = funds::list(&mut conn, c.id).await?;
@@ -126,10 +127,35 @@ async fn public_money(State(s): State<AppState>, Path(code): Path<String>) -> Ap
         "chain": {"length": length, "head": head.map(hex::encode)}})))
 }
 
+/// Money's figures of a community, for its keepers and the subdistrict over it: gifts by
+/// who gave and how, gifts in kind, income, each fund's money, each project's budget,
+/// spending, progress and `timing` (on_time, late, unplanned).
+#[utoipa::path(get, path = "/api/v1/communities/{code}/money/stats", tag = "money", params(Code),
+    operation_id = "money_community_stats",
+    responses((status = 200, description = "The figures: `total` and each community's")))]
+async fn community_stats(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {
+    let scope = stats::community_scope(&s, a.actor(), &code).await?;
+    let (total, communities) = stats::figures_of(&s, &scope).await?;
+    Ok(Json(json!({"total": total, "communities": communities})))
+}
+
+/// Money's figures of a subdistrict: the total and each community's.
+#[utoipa::path(get, path = "/api/v1/subdistricts/{id}/money/stats", tag = "money", params(SubdistrictId),
+    operation_id = "money_subdistrict_stats",
+    responses((status = 200, description = "The figures: `total` and each community's"),
+        (status = 404, description = "Not a subdistrict you manage", body = Problem)))]
+async fn subdistrict_stats(State(s): State<AppState>, a: Signed, Path(id): Path<i64>) -> AppResult<Json<Value>> {
+    let scope = stats::subdistrict_scope(&s, a.actor(), id).await?;
+    let (total, communities) = stats::figures_of(&s, &scope).await?;
+    Ok(Json(json!({"total": total, "communities": communities})))
+}
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_funds))
         .routes(routes!(record_gift))
         .routes(routes!(decide_expense))
         .routes(routes!(public_money))
+        .routes(routes!(community_stats))
+        .routes(routes!(subdistrict_stats))
 }

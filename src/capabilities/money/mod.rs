@@ -11,6 +11,8 @@ pub mod book;
 pub mod demo;
 pub mod pages;
 pub mod receipt;
+pub mod report;
+pub mod stats;
 pub mod store;
 
 use axum::Router;
@@ -45,6 +47,12 @@ fn routes() -> Router<AppState> {
     let photos = || axum::extract::DefaultBodyLimit::max(3 * crate::services::media::MAX_BYTES + 64 * 1024);
     Router::new()
         .route("/c/{code}/money", get(pages::desk))
+        .route("/c/{code}/money/stats", get(pages::community_stats))
+        .route("/c/{code}/money/stats/ledger.xlsx", get(pages::community_ledger))
+        .route("/c/{code}/money/stats/report.pdf", get(pages::community_report))
+        .route("/subdistricts/{id}/money/stats", get(pages::subdistrict_stats))
+        .route("/subdistricts/{id}/money/stats/ledger.xlsx", get(pages::subdistrict_ledger))
+        .route("/subdistricts/{id}/money/stats/report.pdf", get(pages::subdistrict_report))
         .route("/c/{code}/funds", post(pages::create_fund))
         .route("/c/{code}/funds/{id}", get(pages::fund_page))
         .route("/c/{code}/funds/{id}/donations", post(pages::donate))

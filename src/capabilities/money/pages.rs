@@ -6,6 +6,7 @@
 mod goods;
 mod public;
 mod staff;
+mod stats;
 mod work;
 
 use askama::Template;
@@ -15,7 +16,7 @@ use crate::auth::guard::CommunityRef;
 use crate::auth::model::{Actor, Permission};
 use crate::error::AppResult;
 use crate::web::PageCtx;
-use crate::web::ui::{Form, Item, Kpi, Photo, Refusal, Step, Table, Tag, Tone};
+use crate::web::ui::{Bars, Form, Item, Kpi, Photo, Refusal, Step, Table, Tag, Tone};
 
 pub use goods::{goods_page, hand_out, record_goods};
 pub use public::{
@@ -24,6 +25,9 @@ pub use public::{
 };
 pub use staff::{
     close_fund, create_fund, desk, donate, donation_page, fund_page, home, publish_disclosure, receipt_pdf, receive,
+};
+pub use stats::{
+    community_ledger, community_report, community_stats, subdistrict_ledger, subdistrict_report, subdistrict_stats,
 };
 pub use work::{
     add_milestone, answer_objection, ask_expense, create_project, decide_expense, expense_page, fund_project,
@@ -41,6 +45,7 @@ pub enum Block {
     Table(String, Table),
     Form(Form),
     Photos(String, Vec<Photo>),
+    Chart(Bars),
     Timeline(String, Vec<Step>),
 }
 

@@ -151,6 +151,7 @@ async fn subdistrict(ctx: &PageCtx, actor: &Actor, conn: &mut Conn, id: i64) -> 
             (format!("/subdistricts/{id}/tickets/stats"), ctx.t("ticket.stats")),
             (format!("/subdistricts/{id}/points/stats"), ctx.t("points.stats")),
             (format!("/subdistricts/{id}/participation/stats"), ctx.t("participation.stats")),
+            (format!("/subdistricts/{id}/money/stats"), ctx.t("money.stats")),
         ],
         items: communities
             .iter()

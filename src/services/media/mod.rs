@@ -1,6 +1,7 @@
-//! Photos attached to records (a ticket's, a service record's evidence, a need's):
-//! checked by their content, limited in size, stored under the data directory with a
-//! thumbnail, and served only to those who may see the record they belong to.
+//! Photos attached to records (a ticket's, a service record's evidence, a need's), and
+//! documents where a record takes them (an expense's receipt may be a PDF): checked by
+//! their content, limited in size, stored under the data directory with a thumbnail, and
+//! served only to those who may see the record they belong to.
 
 pub mod model;
 pub mod pages;
@@ -22,6 +23,7 @@ pub enum Format {
     Jpeg,
     Png,
     Webp,
+    Pdf,
 }
 
 impl Format {
@@ -30,6 +32,7 @@ impl Format {
             Format::Jpeg => "image/jpeg",
             Format::Png => "image/png",
             Format::Webp => "image/webp",
+            Format::Pdf => "application/pdf",
         }
     }
 
@@ -38,11 +41,12 @@ impl Format {
             Format::Jpeg => "jpg",
             Format::Png => "png",
             Format::Webp => "webp",
+            Format::Pdf => "pdf",
         }
     }
 
     fn from_mime(m: &str) -> Option<Format> {
-        [Format::Jpeg, Format::Png, Format::Webp].into_iter().find(|f| f.mime() == m)
+        [Format::Jpeg, Format::Png, Format::Webp, Format::Pdf].into_iter().find(|f| f.mime() == m)
     }
 }
 
@@ -54,6 +58,8 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
         Some(Format::Png)
     } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
         Some(Format::Webp)
+    } else if bytes.starts_with(b"%PDF-") {
+        Some(Format::Pdf)
     } else {
         None
     }
@@ -63,8 +69,9 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
 #[derive(Debug)]
 pub struct Checked {
     pub format: Format,
-    pub width: u32,
-    pub height: u32,
+    /// A photo's size (none for a document).
+    pub width: Option<u32>,
+    pub height: Option<u32>,
     pub thumbnail: Vec<u8>,
 }
 
@@ -73,25 +80,72 @@ pub fn check(field: &str, bytes: &[u8]) -> Result<Checked, FieldError> {
     if bytes.len() > MAX_BYTES {
         return Err(FieldError::new(field, "media.too_large").with("max", MAX_BYTES / 1024 / 1024));
     }
-    let format = sniff(bytes).ok_or_else(|| FieldError::new(field, "media.not_an_image"))?;
-    let kind = match format {
-        Format::Jpeg => image::ImageFormat::Jpeg,
-        Format::Png => image::ImageFormat::Png,
-        Format::Webp => image::ImageFormat::WebP,
+    let (format, kind) = match sniff(bytes) {
+        Some(Format::Jpeg) => (Format::Jpeg, image::ImageFormat::Jpeg),
+        Some(Format::Png) => (Format::Png, image::ImageFormat::Png),
+        Some(Format::Webp) => (Format::Webp, image::ImageFormat::WebP),
+        Some(Format::Pdf) | None => return Err(FieldError::new(field, "media.not_an_image")),
     };
     let img = image::load_from_memory_with_format(bytes, kind).map_err(|_| FieldError::new(field, "media.damaged"))?;
     let thumb = img.thumbnail(THUMB, THUMB).to_rgb8();
     let mut out = std::io::Cursor::new(Vec::new());
     thumb.write_to(&mut out, image::ImageFormat::Jpeg).map_err(|_| FieldError::new(field, "media.damaged"))?;
-    Ok(Checked { format, width: img.width(), height: img.height(), thumbnail: out.into_inner() })
+    Ok(Checked { format, width: Some(img.width()), height: Some(img.height()), thumbnail: out.into_inner() })
 }
 
+/// Checks that `bytes` is a photo (as `check`) or a whole PDF: its header, and its end of
+/// file marker near the end (a cut-off upload has none). A PDF's thumbnail is a drawn
+/// page, as nothing here renders PDFs.
+pub fn check_document(field: &str, bytes: &[u8]) -> Result<Checked, FieldError> {
+    if sniff(bytes) != Some(Format::Pdf) {
+        return check(field, bytes).map_err(|e| {
+            if e.key == "media.not_an_image" { FieldError::new(field, "media.not_a_document") } else { e }
+        });
+    }
+    if bytes.len() > MAX_BYTES {
+        return Err(FieldError::new(field, "media.too_large").with("max", MAX_BYTES / 1024 / 1024));
+    }
+    let tail = &bytes[bytes.len().saturating_sub(1024)..];
+    if !tail.windows(5).any(|w| w == b"%%EOF") {
+        return Err(FieldError::new(field, "media.damaged"));
+    }
+    Ok(Checked { format: Format::Pdf, width: None, height: None, thumbnail: document_thumbnail() })
+}
+
+/// A sheet of paper with lines of text and a red band, as a PDF's thumbnail.
+fn document_thumbnail() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(240, 320, |x, y| {
+        let line = (60..280).contains(&y) && y % 24 < 6 && (24..216).contains(&x);
+        if y < 36 {
+            image::Rgb([238, 10, 36])
+        } else if line {
+            image::Rgb([200, 201, 204])
+        } else {
+            image::Rgb([255, 255, 255])
+        }
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).expect("encoding a JPEG in memory");
+    out.into_inner()
+}
 fn dir(state: &AppState, community_id: i64) -> PathBuf {
     state.config.data_dir.join("media").join(community_id.to_string())
 }
 
 /// Checks every file of a form as a photo; all of them, or every error.
 pub fn check_uploads(files: &[crate::web::form::Upload]) -> AppResult<Vec<(Vec<u8>, Checked)>> {
+    check_all(files, check)
+}
+
+/// Checks every file of a form as a photo or a PDF; all of them, or every error.
+pub fn check_documents(files: &[crate::web::form::Upload]) -> AppResult<Vec<(Vec<u8>, Checked)>> {
+    check_all(files, check_document)
+}
+
+fn check_all(
+    files: &[crate::web::form::Upload],
+    check: fn(&str, &[u8]) -> Result<Checked, FieldError>,
+) -> AppResult<Vec<(Vec<u8>, Checked)>> {
     let mut out = Vec::new();
     let mut errors = Vec::new();
     for f in files {
@@ -131,8 +185,8 @@ pub async fn attach(
         .bind(owner_id)
         .bind(c.format.mime())
         .bind(bytes.len() as i64)
-        .bind(i64::from(c.width))
-        .bind(i64::from(c.height))
+        .bind(c.width.map(i64::from))
+        .bind(c.height.map(i64::from))
         .bind(by_user)
         .bind(now_ms())
         .execute(tx)
@@ -189,7 +243,7 @@ mod tests {
     fn images_are_known_by_content_not_name() {
         assert_eq!(sniff(&png_for_tests(4, 4)), Some(Format::Png));
         assert_eq!(sniff(b"GIF89a......"), None);
-        assert_eq!(sniff(b"%PDF-1.7"), None);
+        assert_eq!(sniff(b"%PDF-1.7"), Some(Format::Pdf));
         let mut webp = b"RIFF\0\0\0\0WEBPVP8 ".to_vec();
         webp.extend([0; 8]);
         assert_eq!(sniff(&webp), Some(Format::Webp));
@@ -198,12 +252,24 @@ mod tests {
     #[test]
     fn a_photo_gets_a_small_thumbnail_and_fakes_are_refused() {
         let c = check("photo", &png_for_tests(1200, 800)).unwrap();
-        assert_eq!((c.width, c.height), (1200, 800));
+        assert_eq!((c.width, c.height), (Some(1200), Some(800)));
         let thumb = image::load_from_memory(&c.thumbnail).unwrap();
         assert!(thumb.width() <= 320 && thumb.height() <= 320);
         assert_eq!(check("photo", b"\x89PNG\r\n\x1a\nnot really").unwrap_err().key, "media.damaged");
         assert_eq!(check("photo", b"hello").unwrap_err().key, "media.not_an_image");
         let huge = vec![0u8; MAX_BYTES + 1];
         assert_eq!(check("photo", &huge).unwrap_err().key, "media.too_large");
+    }
+
+    #[test]
+    fn a_document_is_a_photo_or_a_whole_pdf_and_nothing_else() {
+        let pdf = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n";
+        let c = check_document("receipt", pdf).unwrap();
+        assert_eq!((c.format, c.width), (Format::Pdf, None));
+        assert!(image::load_from_memory(&c.thumbnail).is_ok(), "a drawn page as its thumbnail");
+        assert_eq!(check("receipt", pdf).unwrap_err().key, "media.not_an_image", "a photo only where photos are asked");
+        assert_eq!(check_document("receipt", b"%PDF-1.7 cut off").unwrap_err().key, "media.damaged");
+        assert_eq!(check_document("receipt", b"PK\x03\x04 a zip").unwrap_err().key, "media.not_a_document");
+        assert_eq!(check_document("receipt", &png_for_tests(8, 8)).unwrap().format, Format::Png);
     }
 }

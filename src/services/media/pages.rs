@@ -41,8 +41,19 @@ pub async fn respond(state: &AppState, m: &Media, thumb: bool, cache: &'static s
     let name = if thumb { format!("{}.thumb.jpg", m.id) } else { format!("{}.{}", m.id, format.ext()) };
     let bytes = tokio::fs::read(super::dir(state, m.community_id).join(name)).await.map_err(|_| AppError::NotFound)?;
     let mime = if thumb { "image/jpeg" } else { format.mime() };
+    // A PDF is downloaded, never shown under the site's address (a PDF may carry scripts).
+    let how = if format == Format::Pdf && !thumb {
+        crate::services::sheets::disposition("attachment", &format!("{}.pdf", m.id))
+    } else {
+        "inline".to_string()
+    };
     Ok((
-        [(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, cache), (header::X_CONTENT_TYPE_OPTIONS, "nosniff")],
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (header::CACHE_CONTROL, cache.to_string()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
+            (header::CONTENT_DISPOSITION, how),
+        ],
         bytes,
     )
         .into_response())

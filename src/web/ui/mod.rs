@@ -196,6 +196,8 @@ pub enum InputKind {
     Many(Vec<(String, String)>),
     Checkbox,
     File,
+    /// A photo or a PDF (a receipt, an invoice).
+    Document,
     Hidden,
     /// A button that fills the form's `lat` and `lng` from the phone's location.
     Locate,
@@ -264,6 +266,7 @@ impl Input {
             InputKind::Many(_) => "many",
             InputKind::Checkbox => "checkbox",
             InputKind::File => "file",
+            InputKind::Document => "document",
             InputKind::Hidden => "hidden",
             InputKind::Locate => "locate",
         }
@@ -324,7 +327,7 @@ impl Form {
     }
 
     pub fn input(mut self, i: Input) -> Form {
-        if matches!(i.kind, InputKind::File) {
+        if matches!(i.kind, InputKind::File | InputKind::Document) {
             self.multipart = true;
         }
         self.inputs.push(i);
@@ -374,7 +377,7 @@ impl Form {
                     }
                 }
                 Some(Value::String(s)) => {
-                    if !matches!(i.kind, InputKind::Password | InputKind::File) {
+                    if !matches!(i.kind, InputKind::Password | InputKind::File | InputKind::Document) {
                         i.value = s.clone();
                     }
                     i.values = vec![s.clone()];

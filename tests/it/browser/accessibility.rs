@@ -98,6 +98,7 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("staff", format!("{c}/events/{fair}/manage"), Some("desktop-event-manage")),
         ("staff", format!("{c}/events/stats"), Some("desktop-event-stats")),
         ("staff", format!("{c}/money"), Some("desktop-money")),
+        ("secretary", format!("{c}/money/stats"), Some("desktop-money-stats")),
         ("staff", format!("{c}/projects/{project}"), None),
         ("secretary", format!("{c}/expenses/{expense}"), None),
         ("secretary", format!("{c}/users"), None),

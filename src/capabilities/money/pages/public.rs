@@ -9,6 +9,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 
+use super::super::stats::Timing;
 use super::super::store::{self, disclosure, donations, expenses, funds, projects};
 use super::super::{ExpenseStatus, ProjectStatus};
 use super::staff::{fund_cells, fund_kpis, project_item};
@@ -82,7 +83,7 @@ impl Search {
 /// What the public page shows.
 pub struct PublicData {
     pub funds: Vec<store::FundLine>,
-    pub projects: Vec<(projects::Project, i64)>,
+    pub projects: Vec<(projects::Project, i64, Timing)>,
     pub gifts: Vec<donations::Donation>,
     pub paid: Vec<expenses::Expense>,
     pub disclosures: Vec<disclosure::Disclosure>,
@@ -141,9 +142,12 @@ pub fn public_view(ctx: PageCtx, c: &CommunityRef, d: &PublicData, s: &Search, r
     let projects = d
         .projects
         .iter()
-        .map(|(p, percent)| {
+        .map(|(p, percent, timing)| {
             let mut i = project_item(&ctx, format!("/p/{code}/money/projects/{}", p.id), p);
             i.sub = format!("{} · {} {percent}%", i.sub, ctx.t("money.progress"));
+            if *timing == Timing::Late {
+                i.sub = format!("{} · {}", i.sub, ctx.t("money.timing.late"));
+            }
             i
         })
         .collect();
@@ -193,7 +197,7 @@ pub fn public_view(ctx: PageCtx, c: &CommunityRef, d: &PublicData, s: &Search, r
 /// The public page's data for a search.
 async fn load_public(state: &AppState, c: &CommunityRef, f: &disclosure::Filter) -> AppResult<PublicData> {
     let mut conn = state.db.read().await?;
-    let list = projects::list_with_progress(&mut conn, c.id).await?;
+    let list = projects::list_with_progress(&mut conn, c.id, crate::web::fmt::today()).await?;
     let out = PublicData {
         funds: funds::list(&mut conn, c.id).await?,
         projects: list,

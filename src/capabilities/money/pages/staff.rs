@@ -175,7 +175,10 @@ pub fn desk_view(ctx: PageCtx, c: &CommunityRef, d: &Desk, keeps: bool, r: &Refu
             None,
             vec![],
             Some(ctx.t("money.desk_hint")),
-            vec![(format!("/p/{code}/money"), ctx.t("money.public_page"))],
+            vec![
+                (format!("/p/{code}/money"), ctx.t("money.public_page")),
+                (format!("/c/{code}/money/stats"), ctx.t("money.stats")),
+            ],
         ),
         Block::Kpis(vec![
             kpi(ctx.t("money.received"), money(received)),
@@ -417,7 +420,10 @@ fn income_form(ctx: &PageCtx, code: &str, fund_id: i64) -> Form {
 
 /// A fund: what it is, its money, its gifts or income, the projects it pays for and
 /// what it paid; for staff the forms that record money in and close it.
-pub fn fund_view(ctx: PageCtx, c: &CommunityRef, d: &FundData, keeps: bool, r: &Refusal) -> MoneyPage {
+/// A fund for those who may open it; `(records, closes)`: whether they record its gifts
+/// or income (staff and its managers) and may close it (staff).
+pub fn fund_view(ctx: PageCtx, c: &CommunityRef, d: &FundData, may: (bool, bool), r: &Refusal) -> MoneyPage {
+    let (keeps, closes) = may;
     let code = &c.code;
     let f = &d.fund;
     let mut cells = fund_cells(&ctx, f);
@@ -468,7 +474,7 @@ pub fn fund_view(ctx: PageCtx, c: &CommunityRef, d: &FundData, keeps: bool, r: &
         .map(|e| super::staff::expense_item(&ctx, format!("/c/{code}/expenses/{}", e.id), e))
         .collect();
     blocks.push(Block::List(ctx.t("money.expenses_paid"), paid, ctx.t("money.no_expenses")));
-    if keeps && open {
+    if closes && open {
         blocks.push(Block::Form(
             Form::new(ctx.t("money.close_fund"), format!("/c/{code}/funds/{}/close", f.id), ctx.t("money.close_fund"))
                 .danger(ctx.t("money.close_confirm"))
@@ -487,10 +493,11 @@ async fn show_fund(
     id: i64,
     r: &Refusal,
 ) -> PageResult {
-    if !may_open(actor, c) {
+    let mut conn = state.db.read().await?;
+    let manages = funds::keeps(&mut conn, actor, c.id, id).await?;
+    if !may_open(actor, c) && !manages {
         return Ok(see_other(&format!("/p/{}/money/funds/{id}", c.code)));
     }
-    let mut conn = state.db.read().await?;
     let fund = funds::fund(&mut conn, c.id, id).await?.ok_or(AppError::NotFound)?;
     let d = FundData {
         totals: funds::totals(&mut conn, c.id).await?.get(&id).copied().unwrap_or_default(),
@@ -501,7 +508,7 @@ async fn show_fund(
         expenses: expenses::paid_from(&mut conn, c.id, id, 200).await?,
         fund,
     };
-    render(&fund_view(ctx, c, &d, keeper(actor, c), r))
+    render(&fund_view(ctx, c, &d, (manages, keeper(actor, c)), r))
 }
 
 pub async fn fund_page(
@@ -594,8 +601,9 @@ pub async fn donation_page(
     Path((code, id)): Path<(String, i64)>,
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
-    store::require_keeper(&actor, c.id)?;
-    let d = donations::donation(&mut state.db.read().await?, c.id, id).await?.ok_or(AppError::NotFound)?;
+    let mut conn = state.db.read().await?;
+    let d = donations::donation(&mut conn, c.id, id).await?.ok_or(AppError::NotFound)?;
+    funds::require_keeps(&mut conn, &actor, c.id, d.fund_id).await?;
     let cells = vec![
         (ctx.t("money.receipt_number"), d.number.clone()),
         (ctx.t("money.donor_name"), d.donor_name.clone()),
@@ -641,6 +649,10 @@ pub fn home<'a>(
                     .push(ui::Tile::new(ctx.t("money.title"), format!("/c/{}/money", c.code), "wallet").badge(waiting));
             } else {
                 tiles.push(ui::Tile::new(ctx.t("money.disclosure"), format!("/p/{}/money", c.code), "wallet"));
+                // A fund's managers go straight to the funds they keep.
+                for (id, name) in funds::managed_by(&mut conn, cid, actor.user_id).await? {
+                    tiles.push(ui::Tile::new(name, format!("/c/{}/funds/{id}", c.code), "wallet"));
+                }
             }
         }
         Ok(if tiles.is_empty() { Vec::new() } else { vec![crate::web::home::Section { tiles, ..Default::default() }] })
@@ -656,7 +668,7 @@ pub async fn receipt_pdf(
     let c = community(&state, &actor, &code).await?;
     let mut conn = state.db.read().await?;
     let d = donations::donation(&mut conn, c.id, id).await?.ok_or(AppError::NotFound)?;
-    if !keeper(&actor, &c) && d.donor_user_id != Some(actor.user_id) {
+    if d.donor_user_id != Some(actor.user_id) && !funds::keeps(&mut conn, &actor, c.id, d.fund_id).await? {
         return Err(AppError::NotFound.into());
     }
     let f = funds::fund(&mut conn, c.id, d.fund_id).await?.ok_or(AppError::NotFound)?;

@@ -91,7 +91,7 @@ fn project_forms(ctx: &PageCtx, code: &str, d: &ProjectData, r: &Refusal) -> Vec
             )
             .input(Input::new("purpose", ctx.t("money.what_for"), InputKind::TextArea).required())
             .input(
-                Input::new("receipt", ctx.t("money.receipt_photo"), InputKind::File)
+                Input::new("receipt", ctx.t("money.receipt_photo"), InputKind::Document)
                     .required()
                     .hint(ctx.t("money.receipt_hint")),
             );
@@ -383,7 +383,7 @@ pub async fn ask_expense(
             amount: f.text("amount"),
             purpose: f.text("purpose"),
         };
-        let receipts = media::check_uploads(&form.files)?;
+        let receipts = media::check_documents(&form.files)?;
         expenses::ask(&state, &actor, &c, id, e, &receipts).await
     }
     .await;
@@ -508,7 +508,7 @@ pub fn expense_view(ctx: PageCtx, c: &CommunityRef, d: &ExpenseData, actor: &Act
             ctx.t("money.upload"),
         )
         .input(
-            Input::new("public_copy", ctx.t("money.public_copy"), InputKind::File)
+            Input::new("public_copy", ctx.t("money.public_copy"), InputKind::Document)
                 .required()
                 .hint(ctx.t("money.public_copy_hint")),
         );
@@ -604,7 +604,7 @@ pub async fn public_copy(
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
     let result = async {
-        let photos = media::check_uploads(&form.files)?;
+        let photos = media::check_documents(&form.files)?;
         expenses::add_public_copy(&state, &actor, &c, id, &photos).await
     }
     .await;

@@ -9,7 +9,6 @@ use serde_json::json;
 use super::super::book::{self, AccountKind, Acct, Cause, Posting};
 use super::super::{Channel, DonorKind, FundKind, fen, receipt_number};
 use super::funds::open_fund;
-use super::require_keeper;
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::Actor;
 use crate::capabilities::participation::store as pledge_store;
@@ -113,7 +112,7 @@ pub async fn donate(
     fund_id: i64,
     d: NewDonation,
 ) -> AppResult<Donation> {
-    require_keeper(actor, c.id)?;
+    super::funds::require_keeps(&mut state.db.read().await?, actor, c.id, fund_id).await?;
     let today = crate::web::fmt::today();
     let (mut kind, channel, amount) = check(&d, today).map_err(AppError::Invalid)?;
     let key = d.key.as_deref().map(str::trim).filter(|k| !k.is_empty());
@@ -222,6 +221,14 @@ pub async fn donation(ex: &mut impl Exec, community_id: i64, id: i64) -> AppResu
         .await?)
 }
 
+/// Every gift of the community, in the order given (the money ledger 资金台账).
+pub async fn all(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<Donation>> {
+    Ok(query(format!("{DONATION} WHERE d.community_id = $1 ORDER BY d.given_on, d.id"))
+        .bind(community_id)
+        .fetch_all(ex)
+        .await?)
+}
+
 /// A fund's gifts, newest first.
 pub async fn of_fund(ex: &mut impl Exec, community_id: i64, fund_id: i64, limit: i64) -> AppResult<Vec<Donation>> {
     Ok(query(format!(
@@ -265,7 +272,7 @@ pub async fn receive(
     fund_id: i64,
     i: NewIncome,
 ) -> AppResult<Income> {
-    require_keeper(actor, c.id)?;
+    super::funds::require_keeps(&mut state.db.read().await?, actor, c.id, fund_id).await?;
     let mut errors = Vec::new();
     crate::input::check_text(&mut errors, "source", &i.source, 60, true);
     crate::input::check_text(&mut errors, "note", i.note.as_deref().unwrap_or(""), 500, false);

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::super::{FundKind, FundStatus, restriction};
 use super::{FundLine, Totals, require_keeper};
 use crate::auth::guard::CommunityRef;
-use crate::auth::model::Actor;
+use crate::auth::model::{Actor, Permission};
 use crate::db::{Builder, Exec, Tx, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::audit::{self, Action, By};
@@ -211,6 +211,45 @@ pub async fn list(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<FundLi
             name: f.name,
         })
         .collect())
+}
+
+/// Whether the actor keeps this fund: staff who keep the money, or one of the fund's
+/// managers (a party member running a drive records its gifts, and nothing else).
+pub async fn keeps(ex: &mut impl Exec, actor: &Actor, community_id: i64, fund_id: i64) -> AppResult<bool> {
+    if actor.can(community_id, Permission::ManageMoney) {
+        return Ok(true);
+    }
+    let n: i64 = query("SELECT COUNT(*) FROM fund_managers WHERE community_id = $1 AND fund_id = $2 AND user_id = $3")
+        .bind(community_id)
+        .bind(fund_id)
+        .bind(actor.user_id)
+        .scalar(ex)
+        .await?;
+    Ok(n > 0)
+}
+
+/// The open funds a user manages in a community: (fund, name).
+pub async fn managed_by(ex: &mut impl Exec, community_id: i64, user_id: i64) -> AppResult<Vec<(i64, String)>> {
+    Ok(query(
+        "SELECT f.id, f.name FROM fund_managers m JOIN funds f ON f.community_id = m.community_id AND f.id = m.fund_id
+         WHERE m.community_id = $1 AND m.user_id = $2 AND f.status = 'open' ORDER BY f.id",
+    )
+    .bind(community_id)
+    .bind(user_id)
+    .fetch_all(ex)
+    .await?)
+}
+
+/// Refuses whoever does not keep the fund (not found to those who cannot see the
+/// community, as the guard does).
+pub async fn require_keeps(ex: &mut impl Exec, actor: &Actor, community_id: i64, fund_id: i64) -> AppResult<()> {
+    if keeps(ex, actor, community_id, fund_id).await? {
+        Ok(())
+    } else if actor.sees_community(community_id) {
+        Err(AppError::Forbidden)
+    } else {
+        Err(AppError::NotFound)
+    }
 }
 
 /// Who keeps a fund besides staff: (user, name).

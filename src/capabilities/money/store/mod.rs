@@ -9,6 +9,7 @@ pub mod expenses;
 pub mod funds;
 pub mod goods;
 pub mod projects;
+pub mod stats;
 
 use chrono::NaiveDate;
 use serde::Serialize;

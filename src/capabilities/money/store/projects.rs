@@ -7,6 +7,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use serde_json::json;
 
+use std::collections::HashMap;
+
+use super::super::stats::{Timing, timing};
 use super::super::{Origin, ProjectStatus, fen, progress};
 use super::require_keeper;
 use crate::auth::guard::CommunityRef;
@@ -287,24 +290,31 @@ pub fn percent(ms: &[Milestone]) -> i64 {
     progress(&ms.iter().map(|m| (m.weight, m.done_on.is_some())).collect::<Vec<_>>())
 }
 
-/// The community's projects, each with its progress in percent (its milestones read in one
-/// query for all of them).
-pub async fn list_with_progress(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<(Project, i64)>> {
+/// The community's projects, each with its progress in percent and whether it keeps to
+/// its plan on `today` (their milestones read in one query for all of them).
+pub async fn list_with_progress(
+    ex: &mut impl Exec,
+    community_id: i64,
+    today: NaiveDate,
+) -> AppResult<Vec<(Project, i64, Timing)>> {
     let projects = list(&mut *ex, community_id).await?;
-    let rows: Vec<(i64, i64, bool)> =
-        query("SELECT project_id, weight, done_on IS NOT NULL FROM milestones WHERE community_id = $1")
+    let rows: Vec<(i64, i64, NaiveDate, Option<NaiveDate>)> =
+        query("SELECT project_id, weight, due_on, done_on FROM milestones WHERE community_id = $1")
             .bind(community_id)
             .fetch_all(ex)
             .await?;
-    let mut plans: std::collections::HashMap<i64, Vec<(i64, bool)>> = std::collections::HashMap::new();
-    for (project, weight, done) in rows {
-        plans.entry(project).or_default().push((weight, done));
+    let mut plans: HashMap<i64, Vec<(i64, NaiveDate, Option<NaiveDate>)>> = HashMap::new();
+    for (project, weight, due, done) in rows {
+        plans.entry(project).or_default().push((weight, due, done));
     }
     Ok(projects
         .into_iter()
         .map(|p| {
-            let percent = plans.get(&p.id).map_or(0, |m| progress(m));
-            (p, percent)
+            let plan = plans.remove(&p.id).unwrap_or_default();
+            let percent = progress(&plan.iter().map(|(w, _, done)| (*w, done.is_some())).collect::<Vec<_>>());
+            let dates: Vec<_> = plan.iter().map(|(_, due, done)| (*due, *done)).collect();
+            let t = timing(&dates, p.status, today);
+            (p, percent, t)
         })
         .collect())
 }
