@@ -62,6 +62,11 @@ impl TestApp {
         self.post_form(&format!("/c/{HS}/expenses/{expense}/decide"), &[("decision", decision), ("note", note)]).await
     }
 
+    /// Staff reverse a gift recorded by mistake, saying why.
+    pub(crate) async fn reverse_gift(&self, gift: i64, reason: &str) -> Resp {
+        self.post_form(&format!("/c/{HS}/donations/{gift}/reverse"), &[("reason", reason)]).await
+    }
+
     pub(crate) async fn publish_accounts(&self, days: &str) -> Resp {
         let today = linli::web::fmt::today().to_string();
         self.post_form(
@@ -604,6 +609,12 @@ async fn twenty_expenses_race_for_the_last_ten_thousand_yuan_and_the_fund_never_
         .await
         .unwrap();
     assert_eq!(moved, 1, "paid once");
+    // Money spent is not given back: the first gift cannot be reversed any more.
+    app.sign_in("staff").await;
+    let first = app.scalar("SELECT MIN(id) FROM donations WHERE fund_id = $1", fund).await;
+    let late = app.reverse_gift(first, "录错了").await;
+    assert_eq!(late.status, StatusCode::CONFLICT, "{}", late.text());
+    assert!(visible_text(&late.text()).contains("资金余额不足"), "{}", late.text());
     let out = app.cli(&["ledger", "verify", "--community", HS]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
@@ -837,4 +848,61 @@ async fn a_drives_manager_records_its_gifts_and_nothing_else() {
     assert_eq!(app.get(&format!("/c/{HS}/money")).await.location(), format!("/p/{HS}/money"), "not the desk");
     let close = app.post_form(&format!("/c/{HS}/funds/{drive}/close"), &[]).await;
     assert_eq!(close.status, StatusCode::FORBIDDEN);
+}
+
+/// Staff typed 5,000 yuan for a gift of 500: they reverse it with the reason, the fund no
+/// longer counts it, the public sees it marked with the reason, and the books still verify.
+#[tokio::test]
+async fn a_gift_recorded_by_mistake_is_reversed_with_its_reason_and_the_books_say_so() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let fund = co_building_fund(&app).await;
+    let today = linli::web::fmt::today().to_string();
+    let wrong = [("donor_kind", "anonymous"), ("amount", "5000"), ("given_on", today.as_str()), ("channel", "box")];
+    let r = app.record_gift(fund, &wrong).await;
+    let mistaken = id_after(&r.location(), "/donations/");
+    let right = [("donor_kind", "anonymous"), ("amount", "500"), ("given_on", today.as_str()), ("channel", "box")];
+    assert_eq!(app.record_gift(fund, &right).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(fund_balance(&app, fund).await, 550_000);
+
+    let page = app.get(&format!("/c/{HS}/donations/{mistaken}")).await.text();
+    assert!(page.contains(&format!("/c/{HS}/donations/{mistaken}/reverse")), "the form to reverse it");
+    let bare = app.reverse_gift(mistaken, " ").await;
+    assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!bare.inline_error("reason").is_empty(), "the reason is asked for: {}", bare.text());
+    assert_eq!(fund_balance(&app, fund).await, 550_000, "nothing moved");
+
+    let done = app.reverse_gift(mistaken, "金额录错，应为500元").await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text());
+    assert_eq!(fund_balance(&app, fund).await, 50_000);
+    let page = visible_text(&app.get(&format!("/c/{HS}/donations/{mistaken}")).await.text());
+    assert!(page.contains("已冲正") && page.contains("金额录错，应为500元"), "{page}");
+    let again = app.reverse_gift(mistaken, "再冲一次").await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(visible_text(&again.text()).contains("这笔捐赠已冲正"));
+    assert_eq!(fund_balance(&app, fund).await, 50_000, "reversed once");
+    let receipt = app.get(&format!("/c/{HS}/donations/{mistaken}/receipt.pdf")).await;
+    assert_eq!(receipt.status, StatusCode::CONFLICT, "no receipt for a gift that no longer counts");
+
+    let public = visible_text(&app.get_public(&format!("/p/{HS}/money/funds/{fund}")).await.text());
+    assert!(public.contains("已冲正") && public.contains("金额录错，应为500元"), "{public}");
+    assert!(public.contains("¥500.00"), "{public}");
+    let api = app.get(&format!("/api/v1/communities/{HS}/funds")).await.json();
+    let line = api["items"].as_array().unwrap().iter().find(|f| f["id"] == fund).unwrap().clone();
+    assert_eq!(line["totals"], json!({"received": 50_000, "paid": 0, "balance": 50_000}), "in − out = balance");
+    let stats = visible_text(&app.get(&format!("/c/{HS}/money/stats")).await.text());
+    assert!(stats.contains("匿名 1 ¥500.00"), "the figures count it no more: {stats}");
+
+    // The API reverses too; others may not.
+    let id = app.scalar("SELECT MAX(id) FROM donations WHERE fund_id = $1", fund).await;
+    app.sign_in("volunteer").await;
+    let path = format!("/api/v1/communities/{HS}/donations/{id}/reversal");
+    assert_eq!(app.post_json(&path, json!({"reason": "试试"})).await.status, StatusCode::FORBIDDEN);
+    app.sign_in("staff").await;
+    let r = app.post_json(&path, json!({"reason": "重复录入"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert!(r.json()["reversed_at"].is_i64());
+    assert_eq!(fund_balance(&app, fund).await, 0);
+    let out = app.cli(&["ledger", "verify", "--community", HS]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }

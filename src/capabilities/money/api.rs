@@ -103,6 +103,29 @@ async fn decide_expense(
     Ok(Json(json!(e)))
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReversalBody {
+    /// Why the gift was recorded by mistake (shown in public beside it).
+    pub reason: String,
+}
+
+/// Reverse a gift recorded by mistake (staff): its movement is posted backwards while the
+/// fund still holds the money; the gift keeps its line, marked, and no longer counts.
+#[utoipa::path(post, path = "/api/v1/communities/{code}/donations/{id}/reversal", tag = "money", params(CodeId),
+    request_body = ReversalBody,
+    responses((status = 200, description = "The gift, reversed"),
+        (status = 409, description = "Reversed already, paid a pledge, or the fund no longer holds the money", body = Problem)))]
+async fn reverse_gift(
+    State(s): State<AppState>,
+    a: Signed,
+    Path((code, id)): Path<(String, i64)>,
+    ApiJson(b): ApiJson<ReversalBody>,
+) -> AppResult<Json<Value>> {
+    let c = community(&s, &a, &code).await?;
+    Ok(Json(json!(donations::reverse(&s, a.actor(), &c, id, &b.reason).await?)))
+}
+
 /// The disclosure as data, for anyone: funds with their money, projects with budget,
 /// spending and progress, disclosures, and the ledger chain's head.
 #[utoipa::path(get, path = "/api/v1/communities/{code}/money/public", tag = "money", params(Code),
@@ -155,6 +178,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_funds))
         .routes(routes!(record_gift))
         .routes(routes!(decide_expense))
+        .routes(routes!(reverse_gift))
         .routes(routes!(public_money))
         .routes(routes!(community_stats))
         .routes(routes!(subdistrict_stats))

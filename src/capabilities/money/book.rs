@@ -133,8 +133,9 @@ pub async fn balance(ex: &mut impl Exec, community_id: i64, fund_id: i64) -> App
 }
 
 /// Checks the money book: the engine's rules; each donation and each paid expense is the
-/// movement it names, of its amount, into or out of its fund; and each project's spending
-/// from a fund is the sum of its paid expenses.
+/// movement it names, of its amount, into or out of its fund; each reversed donation is
+/// its reversing movement; and each project's spending from a fund is the sum of its paid
+/// expenses.
 pub async fn verify(db: &Db, community_id: Option<i64>) -> AppResult<Report> {
     let mut report = ledger::verify::verify::<Money>(db, community_id).await?;
     let mut conn = match community_id {
@@ -168,6 +169,22 @@ pub async fn verify(db: &Db, community_id: Option<i64>) -> AppResult<Report> {
                     moved.map_or("is missing".to_string(), |m| format!("moved {m} fen"))
                 ));
             }
+        }
+    }
+    // A reversed gift is its reversing movement: of its amount, citing its movement.
+    let mut b = Builder::new(
+        "SELECT r.community_id, r.id, r.amount_fen, m.amount FROM donations r
+         LEFT JOIN ledger_movements m ON m.community_id = r.community_id AND m.id = r.reversal_movement_id
+           AND m.unit = 'fen' AND m.cause = 'reversal' AND m.reverses = r.movement_id
+         WHERE r.reversed_at IS NOT NULL",
+    );
+    scope(&mut b, "r.community_id");
+    for (c, id, amount, moved) in b.build().fetch_all::<(i64, i64, i64, Option<i64>)>(&mut conn).await? {
+        if moved != Some(amount) {
+            report.problems.push(format!(
+                "community {c}: donation {id} of {amount} fen was reversed, its reversing movement {}",
+                moved.map_or("is missing".to_string(), |m| format!("moved {m} fen"))
+            ));
         }
     }
     let mut b = Builder::new(

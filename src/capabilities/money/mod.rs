@@ -60,6 +60,7 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/funds/{id}/income", post(pages::receive))
         .route("/c/{code}/donations/{id}", get(pages::donation_page))
         .route("/c/{code}/donations/{id}/receipt.pdf", get(pages::receipt_pdf))
+        .route("/c/{code}/donations/{id}/reverse", post(pages::reverse))
         .route("/c/{code}/goods", post(pages::record_goods))
         .route("/c/{code}/goods/{id}", get(pages::goods_page))
         .route("/c/{code}/goods/{id}/hand-out", post(pages::hand_out))

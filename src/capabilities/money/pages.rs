@@ -3,6 +3,7 @@
 //! (`public`), open without sign-in. Each page is a list of blocks built by plain
 //! functions from loaded data; one template (`templates/money/page.html`) draws them.
 
+mod gift;
 mod goods;
 mod public;
 mod staff;
@@ -18,14 +19,13 @@ use crate::error::AppResult;
 use crate::web::PageCtx;
 use crate::web::ui::{Bars, Form, Item, Kpi, Photo, Refusal, Step, Table, Tag, Tone};
 
+pub use gift::{donation_page, receipt_pdf, reverse};
 pub use goods::{goods_page, hand_out, record_goods};
 pub use public::{
     comment, movements_csv, object, public_expense, public_fund, public_ledger, public_media, public_money,
     public_project,
 };
-pub use staff::{
-    close_fund, create_fund, desk, donate, donation_page, fund_page, home, publish_disclosure, receipt_pdf, receive,
-};
+pub use staff::{close_fund, create_fund, desk, donate, fund_page, home, publish_disclosure, receive};
 pub use stats::{
     community_ledger, community_report, community_stats, subdistrict_ledger, subdistrict_report, subdistrict_stats,
 };
@@ -114,6 +114,11 @@ fn expense_tag(ctx: &PageCtx, s: ExpenseStatus) -> Tag {
         ExpenseStatus::Refused | ExpenseStatus::Withdrawn => Tone::Grey,
     };
     Tag::new(ctx.t(&format!("money.expense.{}", s.as_str())), tone)
+}
+
+/// A gift reversed as recorded by mistake keeps its line, tagged.
+fn reversed_tag(ctx: &PageCtx, d: &super::store::donations::Donation) -> Option<Tag> {
+    d.reversed_at.map(|_| Tag::new(ctx.t("money.reversed_tag"), Tone::Grey))
 }
 
 fn fund_kind(ctx: &PageCtx, k: FundKind) -> String {

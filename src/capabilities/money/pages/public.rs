@@ -34,12 +34,16 @@ fn public_photos(code: &str, list: &[Media]) -> Vec<Photo> {
         .collect()
 }
 
-fn gift_item(code: &str, d: &donations::Donation) -> Item {
+fn gift_item(ctx: &PageCtx, code: &str, d: &donations::Donation) -> Item {
+    let mut sub = format!("{} · {} · {}", d.number, d.given_on, d.fund);
+    if let Some(r) = &d.reversal_reason {
+        sub = format!("{sub} · {r}");
+    }
     Item {
         title: format!("{} · {}", d.public_name(), money(d.amount_fen)),
-        sub: format!("{} · {} · {}", d.number, d.given_on, d.fund),
+        sub,
         href: Some(format!("/p/{code}/money/funds/{}", d.fund_id)),
-        tag: None,
+        tag: super::reversed_tag(ctx, d),
     }
 }
 
@@ -163,7 +167,7 @@ pub fn public_view(ctx: PageCtx, c: &CommunityRef, d: &PublicData, s: &Search, r
         Block::Form(search_form(&ctx, code, s)),
         Block::List(
             ctx.t("money.donations"),
-            d.gifts.iter().map(|g| gift_item(code, g)).collect(),
+            d.gifts.iter().map(|g| gift_item(&ctx, code, g)).collect(),
             ctx.t("money.no_donations"),
         ),
         Block::List(
@@ -271,7 +275,8 @@ pub async fn public_fund(
         blocks.push(Block::Progress(ctx.t("money.of_target"), p, money(f.target_fen.unwrap_or(0))));
     }
     if f.kind.takes_gifts() {
-        let thanks: Vec<String> = gifts
+        let counted: Vec<&donations::Donation> = gifts.iter().filter(|g| g.reversed_at.is_none()).collect();
+        let thanks: Vec<String> = counted
             .iter()
             .filter(|g| g.named || g.donor_kind == super::super::DonorKind::Unit)
             .map(|g| g.donor_name.clone())
@@ -282,7 +287,7 @@ pub async fn public_fund(
                 unique.push(t);
             }
         }
-        let hidden = gifts.len().saturating_sub(unique.len());
+        let hidden = counted.len().saturating_sub(unique.len());
         let text = format!(
             "{}{}",
             unique.join("、"),
@@ -291,7 +296,7 @@ pub async fn public_fund(
         blocks.push(Block::Card(ctx.t("money.thanks"), None, vec![], Some(text), vec![]));
         blocks.push(Block::List(
             ctx.t("money.donations"),
-            gifts.iter().map(|g| gift_item(&code, g)).collect(),
+            gifts.iter().map(|g| gift_item(&ctx, &code, g)).collect(),
             ctx.t("money.no_donations"),
         ));
     } else {
@@ -529,6 +534,7 @@ pub async fn public_ledger(
                 d.public_name(),
                 d.fund.clone(),
                 super::super::yuan(d.amount_fen),
+                d.reversal_reason.clone().map(|r| format!("已冲正：{r}")).unwrap_or_default(),
             ]
         })
         .collect();
@@ -547,7 +553,7 @@ pub async fn public_ledger(
         })
         .collect();
     let bytes = crate::services::sheets::xlsx_book(&[
-        ("捐赠", &["收据编号", "日期", "捐赠人", "资金", "金额（元）"], &gift_rows),
+        ("捐赠", &["收据编号", "日期", "捐赠人", "资金", "金额（元）", "冲正"], &gift_rows),
         ("支出", &["编号", "支付时间", "项目", "资金", "收款方", "用途", "金额（元）"], &paid_rows),
     ])
     .map_err(AppError::Internal)?;

@@ -3,7 +3,6 @@
 //! a fund with its gifts, income, projects and expenses; one gift as its receipt shows it.
 
 use axum::extract::{Path, State};
-use axum::response::IntoResponse;
 use serde_json::{Map, Value};
 
 use super::super::store::{self, FundLine, disclosure, donations, expenses, funds, projects};
@@ -368,7 +367,7 @@ fn gift_item(ctx: &PageCtx, code: &str, d: &donations::Donation) -> Item {
         title: format!("{} · {}", d.donor_name, money(d.amount_fen)),
         sub: format!("{} · {} · {}", d.number, d.given_on, ctx.t(&format!("money.channel.{}", d.channel.as_str()))),
         href: Some(format!("/c/{code}/donations/{}", d.id)),
-        tag: None,
+        tag: super::reversed_tag(ctx, d),
     }
 }
 
@@ -594,39 +593,6 @@ pub async fn close_fund(
     Ok(done(&format!("/c/{code}/funds/{id}"), Notice::Saved))
 }
 
-/// `GET /c/{code}/donations/{id}`: a gift as its receipt shows it (staff).
-pub async fn donation_page(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path((code, id)): Path<(String, i64)>,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let mut conn = state.db.read().await?;
-    let d = donations::donation(&mut conn, c.id, id).await?.ok_or(AppError::NotFound)?;
-    funds::require_keeps(&mut conn, &actor, c.id, d.fund_id).await?;
-    let cells = vec![
-        (ctx.t("money.receipt_number"), d.number.clone()),
-        (ctx.t("money.donor_name"), d.donor_name.clone()),
-        (ctx.t("money.donor_kind"), ctx.t(&format!("money.donor_kind.{}", d.donor_kind.as_str()))),
-        (ctx.t("money.amount"), money(d.amount_fen)),
-        (ctx.t("money.fund"), d.fund.clone()),
-        (ctx.t("money.given_on"), d.given_on.to_string()),
-        (ctx.t("money.channel"), ctx.t(&format!("money.channel.{}", d.channel.as_str()))),
-        (ctx.t("money.public_as"), d.public_name()),
-    ];
-    let links = vec![
-        (format!("/c/{code}/donations/{}/receipt.pdf", d.id), ctx.t("money.receipt_pdf")),
-        (format!("/c/{code}/funds/{}", d.fund_id), d.fund.clone()),
-    ];
-    let blocks =
-        vec![Block::Card(format!("{} {}", ctx.t("money.receipt"), d.number), None, cells, d.note.clone(), links)];
-    let crumbs = vec![
-        (format!("/c/{code}/money"), ctx.t("money.title")),
-        (format!("/c/{code}/funds/{}", d.fund_id), d.fund.clone()),
-    ];
-    render(&MoneyPage::new(ctx, d.number.clone(), crumbs, blocks, &Refusal::none()))
-}
-
 /// Money on the home page: for those who keep it a tile to the desk, with the expenses
 /// waiting for a decision as its badge; for everyone else of the community a tile to the
 /// public disclosure, where they also object.
@@ -657,47 +623,4 @@ pub fn home<'a>(
         }
         Ok(if tiles.is_empty() { Vec::new() } else { vec![crate::web::home::Section { tiles, ..Default::default() }] })
     })
-}
-
-/// `GET /c/{code}/donations/{id}/receipt.pdf`: the receipt, for staff and for the donor.
-pub async fn receipt_pdf(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path((code, id)): Path<(String, i64)>,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let mut conn = state.db.read().await?;
-    let d = donations::donation(&mut conn, c.id, id).await?.ok_or(AppError::NotFound)?;
-    if d.donor_user_id != Some(actor.user_id) && !funds::keeps(&mut conn, &actor, c.id, d.fund_id).await? {
-        return Err(AppError::NotFound.into());
-    }
-    let f = funds::fund(&mut conn, c.id, d.fund_id).await?.ok_or(AppError::NotFound)?;
-    let subdistrict: String = crate::db::query("SELECT name FROM subdistricts WHERE id = $1")
-        .bind(c.subdistrict_id)
-        .scalar(&mut conn)
-        .await?;
-    drop(conn);
-    let r = super::super::receipt::Receipt {
-        community: c.name.clone(),
-        subdistrict,
-        number: d.number.clone(),
-        donor: d.donor_name.clone(),
-        amount_fen: d.amount_fen,
-        fund: f.name.clone(),
-        purpose: f.purpose.clone(),
-        given_on: d.given_on.to_string(),
-        channel: ctx.t(&format!("money.channel.{}", d.channel.as_str())),
-        issued_on: fmt::today().to_string(),
-        url: format!("{}/p/{code}/money/funds/{}", state.config.public_base(), f.id),
-    };
-    let bytes = super::super::receipt::pdf(&r)?;
-    let name = crate::services::sheets::disposition("inline", &format!("捐赠收据-{}.pdf", d.number));
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "application/pdf".to_string()),
-            (axum::http::header::CONTENT_DISPOSITION, name),
-        ],
-        bytes,
-    )
-        .into_response())
 }

@@ -52,24 +52,7 @@ pub fn stats_view(
             kpi(ctx.t("money.spent_of_budget"), format!("{}%", spent_percent(spent, budget))),
         ]),
     ];
-    let by_donor: Vec<(String, f64)> = all
-        .by_donor
-        .iter()
-        .filter(|(_, s)| s.fen > 0)
-        .map(|(k, s)| (label(&ctx, "money.donor_kind", k.as_str()), s.fen as f64 / 100.0))
-        .collect();
-    if !by_donor.is_empty() {
-        blocks.push(Block::Chart(Bars::new(ctx.t("money.by_donor"), &by_donor, " 元")));
-    }
-    let by_status: Vec<(String, f64)> = all
-        .by_status()
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(s, n)| (label(&ctx, "money.project", s.as_str()), n as f64))
-        .collect();
-    if !by_status.is_empty() {
-        blocks.push(Block::Chart(Bars::new(ctx.t("money.by_status"), &by_status, "")));
-    }
+    blocks.extend(charts(&ctx, all));
     let sources: Vec<Vec<Cell>> = all
         .by_donor
         .iter()
@@ -84,31 +67,7 @@ pub fn stats_view(
         table(head(&["money.source", "money.count", "money.amount"]), sources, &ctx),
     ));
     if !per.is_empty() {
-        let bars: Vec<(String, f64)> = per.iter().map(|f| (f.name.clone(), f.money().0 as f64 / 100.0)).collect();
-        blocks.push(Block::Chart(Bars::new(ctx.t("money.received"), &bars, " 元")));
-        let rows = per
-            .iter()
-            .map(|f| {
-                let (r, p, b) = f.money();
-                vec![
-                    Cell::link(f.name.clone(), format!("/c/{}/money/stats", f.code)),
-                    Cell::text(money(r)),
-                    Cell::text(money(p)),
-                    Cell::text(money(b)),
-                    Cell::text(f.projects.len().to_string()),
-                    Cell::text(f.count(Timing::Late).to_string()),
-                ]
-            })
-            .collect();
-        let h = head(&[
-            "entity.community",
-            "money.received",
-            "money.paid",
-            "money.balance",
-            "money.projects",
-            "money.timing.late",
-        ]);
-        blocks.push(Block::Table(ctx.t("entity.community"), table(h, rows, &ctx)));
+        blocks.extend(communities(&ctx, per));
     }
     let funds = all
         .funds
@@ -151,6 +110,58 @@ pub fn stats_view(
     ]);
     blocks.push(Block::Table(ctx.t("money.projects"), table(h, projects, &ctx)));
     MoneyPage::new(ctx, title, crumbs, blocks, &Refusal::none())
+}
+
+/// Gifts by who gave and projects by state, as charts (none drawn for nothing).
+fn charts(ctx: &PageCtx, all: &Figures) -> Vec<Block> {
+    let mut out = Vec::new();
+    let by_donor: Vec<(String, f64)> = all
+        .by_donor
+        .iter()
+        .filter(|(_, s)| s.fen > 0)
+        .map(|(k, s)| (label(ctx, "money.donor_kind", k.as_str()), s.fen as f64 / 100.0))
+        .collect();
+    if !by_donor.is_empty() {
+        out.push(Block::Chart(Bars::new(ctx.t("money.by_donor"), &by_donor, " 元")));
+    }
+    let by_status: Vec<(String, f64)> = all
+        .by_status()
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| (label(ctx, "money.project", s.as_str()), n as f64))
+        .collect();
+    if !by_status.is_empty() {
+        out.push(Block::Chart(Bars::new(ctx.t("money.by_status"), &by_status, "")));
+    }
+    out
+}
+
+/// A subdistrict's communities side by side: what each received, paid and holds.
+fn communities(ctx: &PageCtx, per: &[Figures]) -> Vec<Block> {
+    let bars: Vec<(String, f64)> = per.iter().map(|f| (f.name.clone(), f.money().0 as f64 / 100.0)).collect();
+    let rows = per
+        .iter()
+        .map(|f| {
+            let (r, p, b) = f.money();
+            vec![
+                Cell::link(f.name.clone(), format!("/c/{}/money/stats", f.code)),
+                Cell::text(money(r)),
+                Cell::text(money(p)),
+                Cell::text(money(b)),
+                Cell::text(f.projects.len().to_string()),
+                Cell::text(f.count(Timing::Late).to_string()),
+            ]
+        })
+        .collect();
+    let head =
+        ["entity.community", "money.received", "money.paid", "money.balance", "money.projects", "money.timing.late"]
+            .iter()
+            .map(|k| ctx.t(k))
+            .collect();
+    vec![
+        Block::Chart(Bars::new(ctx.t("money.received"), &bars, " 元")),
+        Block::Table(ctx.t("entity.community"), table(head, rows, ctx)),
+    ]
 }
 
 fn table(head: Vec<String>, rows: Vec<Vec<Cell>>, ctx: &PageCtx) -> Table {

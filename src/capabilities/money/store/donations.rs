@@ -39,6 +39,9 @@ pub struct Donation {
     pub movement_id: i64,
     pub note: Option<String>,
     pub created_at: i64,
+    /// When it was reversed as recorded by mistake, and why (it no longer counts).
+    pub reversed_at: Option<i64>,
+    pub reversal_reason: Option<String>,
 }
 
 impl Donation {
@@ -50,7 +53,8 @@ impl Donation {
 }
 
 pub(crate) const DONATION: &str = "SELECT d.community_id, d.id, d.number, d.fund_id, f.name AS fund, d.donor_kind, d.donor_user_id,
-    d.partner_unit_id, d.donor_name, d.named, d.amount_fen, d.given_on, d.channel, d.pledge_id, d.movement_id, d.note, d.created_at
+    d.partner_unit_id, d.donor_name, d.named, d.amount_fen, d.given_on, d.channel, d.pledge_id, d.movement_id, d.note, d.created_at,
+    d.reversed_at, d.reversal_reason
     FROM donations d JOIN funds f ON f.community_id = d.community_id AND f.id = d.fund_id";
 
 /// A gift as staff type it.
@@ -219,6 +223,52 @@ pub async fn donation(ex: &mut impl Exec, community_id: i64, id: i64) -> AppResu
         .bind(id)
         .fetch_optional(ex)
         .await?)
+}
+
+/// Reverses a gift recorded by mistake (a wrong amount, the wrong fund): its movement is
+/// posted backwards, citing it, while the fund still holds the money; the gift keeps who
+/// reversed it, when and why, and no longer counts. A gift that paid a pledge is not
+/// reversed here (the pledge would stay fulfilled).
+pub async fn reverse(state: &AppState, actor: &Actor, c: &CommunityRef, id: i64, reason: &str) -> AppResult<Donation> {
+    super::require_keeper(actor, c.id)?;
+    let mut errors = Vec::new();
+    crate::input::check_text(&mut errors, "reason", reason, 200, true);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let mut tx = state.db.begin().await?;
+    let d = donation(&mut tx, c.id, id).await?.ok_or(AppError::NotFound)?;
+    if d.pledge_id.is_some() {
+        return Err(AppError::Conflict("money.pledge_gift"));
+    }
+    let now = now_ms();
+    // Guarded: of two reversals at once, one marks the gift and the other is told.
+    let marked = query(
+        "UPDATE donations SET reversed_at = $3, reversed_by = $4, reversal_reason = $5
+         WHERE community_id = $1 AND id = $2 AND reversed_at IS NULL",
+    )
+    .bind(c.id)
+    .bind(id)
+    .bind(now)
+    .bind(actor.user_id)
+    .bind(reason.trim())
+    .execute(&mut tx)
+    .await?;
+    if marked == 0 {
+        return Err(AppError::Conflict("money.reversed"));
+    }
+    let movement = ledger::reverse::<book::Money>(&mut tx, c.id, d.movement_id, reason, Some(actor.user_id)).await?;
+    query("UPDATE donations SET reversal_movement_id = $3 WHERE community_id = $1 AND id = $2")
+        .bind(c.id)
+        .bind(id)
+        .bind(movement)
+        .execute(&mut tx)
+        .await?;
+    let after = json!({"reversed_at": now, "reason": reason.trim(), "movement_id": movement});
+    audit::record(&mut tx, c.id, &By::from(actor), Action::Update, "donation", id, None, Some(&after)).await?;
+    let out = donation(&mut tx, c.id, id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(out)
 }
 
 /// Every gift of the community, in the order given (the money ledger 资金台账).

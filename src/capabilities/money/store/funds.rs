@@ -167,25 +167,28 @@ pub async fn close(state: &AppState, actor: &Actor, c: &CommunityRef, id: i64) -
     Ok(out)
 }
 
-/// The money in and out of each fund of a community, as its movements sum (fund → totals).
+/// The money in and out of each fund of a community, as its movements sum (fund → totals):
+/// a gift or income reversed as recorded by mistake is taken off what came in.
 pub async fn totals(ex: &mut impl Exec, community_id: i64) -> AppResult<HashMap<i64, Totals>> {
     let mut out: HashMap<i64, Totals> = HashMap::new();
-    for (side, column) in [(0, "to_account"), (1, "from_account")] {
-        let rows: Vec<(i64, i64, i64)> = query(format!(
-            "SELECT a.owner_id, a.balance, CAST(SUM(m.amount) AS BIGINT) FROM ledger_accounts a
+    for (into, column) in [(true, "to_account"), (false, "from_account")] {
+        let rows: Vec<(i64, i64, String, i64)> = query(format!(
+            "SELECT a.owner_id, a.balance, m.cause, CAST(SUM(m.amount) AS BIGINT) FROM ledger_accounts a
              JOIN ledger_movements m ON m.community_id = a.community_id AND m.{column} = a.id
-             WHERE a.community_id = $1 AND a.unit = 'fen' AND a.kind = 'fund' GROUP BY a.owner_id, a.balance"
+             WHERE a.community_id = $1 AND a.unit = 'fen' AND a.kind = 'fund' GROUP BY a.owner_id, a.balance, m.cause"
         ))
         .bind(community_id)
         .fetch_all(&mut *ex)
         .await?;
-        for (fund, balance, sum) in rows {
+        for (fund, balance, cause, sum) in rows {
             let t = out.entry(fund).or_default();
             t.balance = balance;
-            if side == 0 {
-                t.received = sum;
-            } else {
-                t.paid = sum;
+            match (into, cause == "reversal") {
+                (true, false) => t.received += sum,
+                (false, false) => t.paid += sum,
+                // Money out of a fund reversing a gift; into one, reversing money out.
+                (false, true) => t.received -= sum,
+                (true, true) => t.paid -= sum,
             }
         }
     }

@@ -30,9 +30,9 @@ pub fn require_keeper(actor: &Actor, community_id: i64) -> AppResult<()> {
 /// A fund's money as the ledger has it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
-    /// Money in (gifts and income).
+    /// Money in (gifts and income, less those reversed).
     pub received: i64,
-    /// Money out (expenses paid, gifts given back).
+    /// Money out (expenses paid).
     pub paid: i64,
     pub balance: i64,
 }

@@ -70,7 +70,7 @@ pub async fn figures(ex: &mut impl Exec, c: &CommunityRef, today: NaiveDate) -> 
     let mut f = Figures::new(c.code.clone(), c.name.clone());
     let gifts: Vec<(String, String, i64, i64)> = query(
         "SELECT donor_kind, channel, COUNT(*), CAST(SUM(amount_fen) AS BIGINT) FROM donations
-         WHERE community_id = $1 GROUP BY donor_kind, channel",
+         WHERE community_id = $1 AND reversed_at IS NULL GROUP BY donor_kind, channel",
     )
     .bind(c.id)
     .fetch_all(&mut *ex)
@@ -121,7 +121,7 @@ pub async fn figures(ex: &mut impl Exec, c: &CommunityRef, today: NaiveDate) -> 
 pub type Sheets = Vec<(&'static str, &'static [&'static str], Vec<Vec<String>>)>;
 
 pub const GIFT_HEAD: &[&str] =
-    &["社区", "收据编号", "日期", "捐赠人", "类别", "方式", "基金", "金额（元）", "公开署名"];
+    &["社区", "收据编号", "日期", "捐赠人", "类别", "方式", "基金", "金额（元）", "公开署名", "冲正"];
 pub const INCOME_HEAD: &[&str] = &["社区", "月份", "来源", "基金", "金额（元）", "备注"];
 pub const EXPENSE_HEAD: &[&str] =
     &["社区", "编号", "项目", "基金", "类别", "收款方", "用途", "金额（元）", "状态", "申请时间"];
@@ -149,6 +149,7 @@ pub async fn ledger_rows(
             d.fund.clone(),
             yuan(d.amount_fen),
             if d.named { "是" } else { "否" }.to_string(),
+            d.reversal_reason.clone().map(|r| format!("已冲正：{r}")).unwrap_or_default(),
         ]);
     }
     let incomes: Vec<(String, String, String, i64, Option<String>)> = query(
