@@ -299,8 +299,13 @@ async fn a_unit_pays_its_pledge_a_project_spends_it_through_approvals_and_anyone
     let page = visible_text(&app.get(&format!("/c/{HS}/expenses/{expense}")).await.text());
     assert!(page.contains("已支付") && page.contains("书记审批"), "{page}");
 
-    // 5. The receipt's copy with personal data covered is published; milestones make progress.
+    // 5. The receipt's copy with personal data covered is published (a photo: a PDF's
+    // covered text would still be under the boxes); milestones make progress.
     app.sign_in("staff").await;
+    let pdf: &[u8] = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n";
+    let as_pdf =
+        app.post_multipart(&format!("/c/{HS}/expenses/{expense}/public-copy"), &[], &[("public_copy", pdf)]).await;
+    assert_eq!(as_pdf.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", as_pdf.text());
     let copy = app
         .post_multipart(&format!("/c/{HS}/expenses/{expense}/public-copy"), &[], &[("public_copy", &receipt())])
         .await;
@@ -459,6 +464,32 @@ async fn bad_money_is_refused_naming_its_field_and_nothing_is_written() {
         )
         .await;
     assert_eq!(again.location(), ok.location(), "the form sent twice records one gift");
+    let elsewhere =
+        app.make_fund(&[("name", "一日捐"), ("kind", "drive"), ("purpose", "困难家庭过冬"), ("target", "1000")]).await;
+    let elsewhere = id_after(&elsewhere.location(), "/funds/");
+    let reused = app
+        .record_gift(
+            elsewhere,
+            &[
+                ("donor_kind", "anonymous"),
+                ("amount", "1"),
+                ("given_on", &today),
+                ("channel", "cash"),
+                ("key", "form-1"),
+            ],
+        )
+        .await;
+    assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY, "another fund's key is no retry");
+    let stranger = app
+        .post_json(
+            &format!("/api/v1/communities/{HS}/funds/{fund}/donations"),
+            json!({"donor_kind": "person", "donor_name": "李四", "donor_user_id": 987654321, "amount": "10",
+                   "given_on": today, "channel": "cash"}),
+        )
+        .await;
+    assert_eq!(stranger.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", stranger.text());
+    assert!(stranger.text().contains("donor_user_id"), "{}", stranger.text());
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM donations WHERE community_id = $1", c).await, 1);
     let project = project_under_way(&app, fund, "1000", None).await;
     let ask = |amount: &'static str, category: &'static str| {
         vec![
@@ -794,6 +825,13 @@ async fn the_seeds_figures_come_out_of_the_statistics_the_ledger_and_the_report(
         assert_eq!(app.get(&path).await.status, StatusCode::NOT_FOUND, "{who} at {path}");
         assert_eq!(app.get(&format!("{path}/ledger.xlsx")).await.status, StatusCode::NOT_FOUND, "{who}");
     }
+    app.sign_in("admin").await;
+    let fund = app
+        .scalar("SELECT MIN(id) FROM funds WHERE community_id = $1 AND kind = 'drive'", app.community_id(JF).await)
+        .await;
+    let page = visible_text(&app.get(&format!("/c/{JF}/funds/{fund}")).await.text());
+    assert!(page.contains("*") && page.contains("¥500.00"), "the overseer sees donors as the public does: {page}");
+    app.sign_in("street").await;
     let own = app.scalar("SELECT id FROM subdistricts WHERE code = '441802005' OR id = $1", -1).await;
     assert_eq!(app.get(&format!("/subdistricts/{own}/money/stats")).await.status, StatusCode::OK);
     assert_eq!(app.get(&format!("/subdistricts/{sub}/money/stats")).await.status, StatusCode::NOT_FOUND);
@@ -903,6 +941,25 @@ async fn a_gift_recorded_by_mistake_is_reversed_with_its_reason_and_the_books_sa
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert!(r.json()["reversed_at"].is_i64());
     assert_eq!(fund_balance(&app, fund).await, 0);
+    let book = app.get_public(&format!("/p/{HS}/money/ledger.xlsx")).await;
+    let rows = crate::helpers::calamine_rows(&book.body);
+    let ours: Vec<&Vec<String>> = rows[1..].iter().filter(|r| r[3] == "共建资金·老旧小区改造").collect();
+    assert_eq!(ours.len(), 2, "every gift keeps its line");
+    assert!(ours.iter().all(|r| r[4] == "0.00" && r[5].starts_with("已冲正")), "and counts nothing: {ours:?}");
     let out = app.cli(&["ledger", "verify", "--community", HS]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // A gift un-marked in the database while its money went back is found.
+    let c = app.community_id(HS).await;
+    let mut tx = app.state.db.begin_span(Span::Maintenance).await.unwrap();
+    query("UPDATE donations SET reversed_at = NULL WHERE community_id = $1 AND id = $2")
+        .bind(c)
+        .bind(mistaken)
+        .execute(&mut tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let out = app.cli(&["ledger", "verify", "--community", HS]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success() && said.contains(&format!("reverses donation {mistaken}")), "{said}");
 }

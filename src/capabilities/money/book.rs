@@ -187,6 +187,19 @@ pub async fn verify(db: &Db, community_id: Option<i64>) -> AppResult<Report> {
             ));
         }
     }
+    // And each movement reversing a gift's is that gift's reversal.
+    let mut b = Builder::new(
+        "SELECT m.community_id, m.id, d.id FROM ledger_movements m
+         JOIN donations d ON d.community_id = m.community_id AND d.movement_id = m.reverses
+         WHERE m.unit = 'fen' AND m.cause = 'reversal'
+           AND (d.reversed_at IS NULL OR d.reversal_movement_id IS NULL OR d.reversal_movement_id <> m.id)",
+    );
+    scope(&mut b, "m.community_id");
+    for (c, movement, id) in b.build().fetch_all::<(i64, i64, i64)>(&mut conn).await? {
+        report.problems.push(format!(
+            "community {c}: movement {movement} reverses donation {id}, which does not say it was reversed by it"
+        ));
+    }
     let mut b = Builder::new(
         "SELECT f.community_id, f.project_id, f.fund_id, f.spent_fen, COALESCE(e.spent, 0) FROM project_funding f
          LEFT JOIN (SELECT community_id, project_id, fund_id, CAST(SUM(amount_fen) AS BIGINT) AS spent FROM expenses

@@ -242,6 +242,15 @@ pub fn chain_for(setting: &str, subdistrict_above_yuan: i64, amount_fen: i64) ->
     out
 }
 
+/// A gift's amount and note in a spreadsheet: a reversed gift counts nothing, so that the
+/// column adds up to the figures, and says what it was and why.
+pub fn gift_cells(amount_fen: i64, reversal_reason: Option<&str>) -> (String, String) {
+    match reversal_reason {
+        Some(r) => (yuan(0), format!("已冲正（原 {} 元）：{r}", yuan(amount_fen))),
+        None => (yuan(amount_fen), String::new()),
+    }
+}
+
 /// The largest amount one movement of money carries: 100 million yuan.
 pub const MAX_FEN: i64 = 10_000_000_000;
 

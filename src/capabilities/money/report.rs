@@ -23,7 +23,7 @@ pub fn pdf(all: &Figures, per: &[Figures], title: &str, on: &str) -> AppResult<V
     let (budget, spent) = all.budget();
     r.heading("总体情况");
     r.paragraph(&format!(
-        "收到捐款 {} 笔，共 {} 元；实物捐赠 {} 批，估值 {} 元；其他收入 {} 元。各基金共收入 {} 元，支出 {} 元，结余 {} 元。",
+        "收到捐款 {} 笔，共 {} 元；实物捐赠 {} 批，估值 {} 元；服务收益与拨款 {} 元。各基金共收入 {} 元，支出 {} 元，余额 {} 元。",
         gifts.count,
         yuan(gifts.fen),
         all.in_kind.count,
@@ -73,7 +73,7 @@ pub fn pdf(all: &Figures, per: &[Figures], title: &str, on: &str) -> AppResult<V
                 ]
             })
             .collect();
-        let head = ["社区", "收入", "支出", "结余", "项目", "滞后"].map(String::from);
+        let head = ["社区", "收入", "支出", "余额", "项目", "滞后"].map(String::from);
         r.table(&[0.0, 0.3, 0.5, 0.66, 0.82, 0.91], &head, &rows);
     }
     r.heading("基金");
@@ -90,7 +90,7 @@ pub fn pdf(all: &Figures, per: &[Figures], title: &str, on: &str) -> AppResult<V
             ]
         })
         .collect();
-    let head = ["基金", "类别", "收入", "支出", "结余"].map(String::from);
+    let head = ["基金", "类别", "收入", "支出", "余额"].map(String::from);
     r.table(&[0.0, 0.36, 0.52, 0.68, 0.84], &head, &rows);
     r.heading("项目");
     let state_counts: Vec<String> = all

@@ -172,7 +172,7 @@ fn total(sums: impl Iterator<Item = Sum>) -> Sum {
 }
 
 /// Several communities' figures as one (a subdistrict's): sums by kind, channel and
-/// state; funds and projects side by side.
+/// state; funds and projects side by side, named with their community.
 pub fn combined(code: String, name: String, all: &[Figures]) -> Figures {
     let mut out = Figures::new(code, name);
     for f in all {
@@ -190,8 +190,15 @@ pub fn combined(code: String, name: String, all: &[Figures]) -> Figures {
             out.earned(*k, s.count, s.fen);
         }
         out.in_kind.add(f.in_kind.count, f.in_kind.fen);
-        out.funds.extend(f.funds.iter().cloned());
-        out.projects.extend(f.projects.iter().cloned());
+        // Side by side, each named with its community (ten 共建资金 are told apart).
+        out.funds.extend(f.funds.iter().cloned().map(|mut x| {
+            x.name = format!("{} · {}", f.name, x.name);
+            x
+        }));
+        out.projects.extend(f.projects.iter().cloned().map(|mut p| {
+            p.title = format!("{} · {}", f.name, p.title);
+            p
+        }));
     }
     out
 }

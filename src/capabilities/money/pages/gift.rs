@@ -36,8 +36,13 @@ pub fn gift_view(ctx: PageCtx, c: &CommunityRef, d: &donations::Donation, revers
         )),
         (None, _) => links.insert(0, (format!("/c/{code}/donations/{}/receipt.pdf", d.id), ctx.t("money.receipt_pdf"))),
     }
-    let mut blocks =
-        vec![Block::Card(format!("{} {}", ctx.t("money.receipt"), d.number), None, cells, d.note.clone(), links)];
+    // A gift that paid a pledge says why it has no reversal here.
+    let note = match (&d.note, d.pledge_id) {
+        (Some(n), Some(_)) => Some(format!("{n} {}", ctx.t("money.pledge_gift"))),
+        (None, Some(_)) => Some(ctx.t("money.pledge_gift")),
+        (n, None) => n.clone(),
+    };
+    let mut blocks = vec![Block::Card(format!("{} {}", ctx.t("money.receipt"), d.number), None, cells, note, links)];
     if reverses && d.reversed_at.is_none() && d.pledge_id.is_none() {
         let f =
             Form::new(ctx.t("money.reverse"), format!("/c/{code}/donations/{}/reverse", d.id), ctx.t("money.reverse"))

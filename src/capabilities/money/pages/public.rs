@@ -528,14 +528,8 @@ pub async fn public_ledger(
     let gift_rows: Vec<Vec<String>> = gifts
         .iter()
         .map(|d| {
-            vec![
-                d.number.clone(),
-                d.given_on.to_string(),
-                d.public_name(),
-                d.fund.clone(),
-                super::super::yuan(d.amount_fen),
-                d.reversal_reason.clone().map(|r| format!("已冲正：{r}")).unwrap_or_default(),
-            ]
+            let (amount, reversal) = super::super::gift_cells(d.amount_fen, d.reversal_reason.as_deref());
+            vec![d.number.clone(), d.given_on.to_string(), d.public_name(), d.fund.clone(), amount, reversal]
         })
         .collect();
     let paid_rows: Vec<Vec<String>> = paid

@@ -197,7 +197,7 @@ pub fn desk_view(ctx: PageCtx, c: &CommunityRef, d: &Desk, keeps: bool, r: &Refu
     let goods = d
         .goods
         .iter()
-        .map(|g| super::goods::goods_item(&ctx, Some(format!("/c/{code}/goods/{}", g.id)), g, false))
+        .map(|g| super::goods::goods_item(&ctx, Some(format!("/c/{code}/goods/{}", g.id)), g, !keeps))
         .collect();
     blocks.push(Block::List(ctx.t("money.goods"), goods, ctx.t("money.no_goods")));
     if keeps {
@@ -362,9 +362,12 @@ pub(super) fn fund_kpis(ctx: &PageCtx, t: &store::Totals) -> Block {
     ])
 }
 
-fn gift_item(ctx: &PageCtx, code: &str, d: &donations::Donation) -> Item {
+/// A gift on a fund's page: its donor by name for those who keep the fund, else as the
+/// public sees them (the subdistrict overseeing).
+fn gift_item(ctx: &PageCtx, code: &str, d: &donations::Donation, names: bool) -> Item {
+    let donor = if names { d.donor_name.clone() } else { d.public_name() };
     Item {
-        title: format!("{} · {}", d.donor_name, money(d.amount_fen)),
+        title: format!("{donor} · {}", money(d.amount_fen)),
         sub: format!("{} · {} · {}", d.number, d.given_on, ctx.t(&format!("money.channel.{}", d.channel.as_str()))),
         href: Some(format!("/c/{code}/donations/{}", d.id)),
         tag: super::reversed_tag(ctx, d),
@@ -439,7 +442,7 @@ pub fn fund_view(ctx: PageCtx, c: &CommunityRef, d: &FundData, may: (bool, bool)
         if keeps && open {
             blocks.push(Block::Form(donation_form(&ctx, code, f.id).folded().refused(r)));
         }
-        let gifts = d.gifts.iter().map(|g| gift_item(&ctx, code, g)).collect();
+        let gifts = d.gifts.iter().map(|g| gift_item(&ctx, code, g, keeps)).collect();
         blocks.push(Block::List(ctx.t("money.donations"), gifts, ctx.t("money.no_donations")));
     } else {
         if keeps && open {

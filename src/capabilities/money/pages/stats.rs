@@ -57,7 +57,11 @@ pub fn stats_view(
         .by_donor
         .iter()
         .map(|(k, s)| (label(&ctx, "money.donor_kind", k.as_str()), s))
-        .chain(all.by_channel.iter().map(|(k, s)| (label(&ctx, "money.channel", k.as_str()), s)))
+        .chain(
+            all.by_channel
+                .iter()
+                .map(|(k, s)| (ctx.tr("money.by_channel_row", "name", label(&ctx, "money.channel", k.as_str())), s)),
+        )
         .chain(all.income.iter().map(|(k, s)| (label(&ctx, "money.fund_kind", k.as_str()), s)))
         .map(|(name, s)| vec![Cell::text(name), Cell::text(s.count.to_string()), Cell::text(money(s.fen))])
         .collect();

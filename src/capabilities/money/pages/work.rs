@@ -508,7 +508,7 @@ pub fn expense_view(ctx: PageCtx, c: &CommunityRef, d: &ExpenseData, actor: &Act
             ctx.t("money.upload"),
         )
         .input(
-            Input::new("public_copy", ctx.t("money.public_copy"), InputKind::Document)
+            Input::new("public_copy", ctx.t("money.public_copy"), InputKind::File)
                 .required()
                 .hint(ctx.t("money.public_copy_hint")),
         );
@@ -604,7 +604,8 @@ pub async fn public_copy(
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
     let result = async {
-        let photos = media::check_documents(&form.files)?;
+        // A photo only: a PDF's covered text would still be under the boxes.
+        let photos = media::check_uploads(&form.files)?;
         expenses::add_public_copy(&state, &actor, &c, id, &photos).await
     }
     .await;

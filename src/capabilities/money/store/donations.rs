@@ -128,7 +128,9 @@ pub async fn donate(
             .scalar_optional(&mut tx)
             .await?;
         if let Some(id) = first {
-            return donation(&mut tx, c.id, id).await?.ok_or(AppError::NotFound);
+            let d = donation(&mut tx, c.id, id).await?.ok_or(AppError::NotFound)?;
+            // The key of a gift to another fund is no retry of this one.
+            return if d.fund_id == fund_id { Ok(d) } else { Err(AppError::field("key", "money.key_reused")) };
         }
     }
     let f = open_fund(&mut tx, c.id, fund_id, "fund_id").await?;
@@ -153,6 +155,16 @@ pub async fn donate(
     }
     if kind == DonorKind::Anonymous {
         (name, user, unit, named) = ("爱心人士".into(), None, None, false);
+    }
+    if let Some(u) = user.filter(|_| d.pledge_id.is_none()) {
+        let holds: i64 = query("SELECT COUNT(*) FROM grants WHERE user_id = $1 AND community_id = $2")
+            .bind(u)
+            .bind(c.id)
+            .scalar(&mut tx)
+            .await?;
+        if holds == 0 {
+            return Err(AppError::field("donor_user_id", "validation.reference"));
+        }
     }
     if let Some(u) = unit {
         name = ledger::unit_name(&mut tx, c.id, u).await?;

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::super::stats::{self, Figures, ProjectLine};
-use super::super::{Channel, DonorKind, FundKind, yuan};
+use super::super::{Channel, DonorKind, FundKind, gift_cells, yuan};
 use super::{donations, funds, projects};
 use crate::auth::guard::{self, CommunityRef};
 use crate::auth::model::{Actor, Permission};
@@ -139,6 +139,7 @@ pub async fn ledger_rows(
     let mut gifts = Vec::new();
     for d in donations::all(&mut *ex, c.id).await? {
         let who = if names { d.donor_name.clone() } else { d.public_name() };
+        let (amount, reversal) = gift_cells(d.amount_fen, d.reversal_reason.as_deref());
         gifts.push(vec![
             c.name.clone(),
             d.number.clone(),
@@ -147,9 +148,9 @@ pub async fn ledger_rows(
             zh(&format!("money.donor_kind.{}", d.donor_kind.as_str())),
             zh(&format!("money.channel.{}", d.channel.as_str())),
             d.fund.clone(),
-            yuan(d.amount_fen),
+            amount,
             if d.named { "是" } else { "否" }.to_string(),
-            d.reversal_reason.clone().map(|r| format!("已冲正：{r}")).unwrap_or_default(),
+            reversal,
         ]);
     }
     let incomes: Vec<(String, String, String, i64, Option<String>)> = query(
