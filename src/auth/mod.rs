@@ -1,5 +1,6 @@
 //! Sign-in, sessions and roles.
 
+pub mod accounts;
 pub mod api;
 pub mod guard;
 pub mod model;

@@ -842,17 +842,28 @@ async fn the_seeds_figures_come_out_of_the_statistics_the_ledger_and_the_report(
 #[tokio::test]
 async fn a_drives_manager_records_its_gifts_and_nothing_else() {
     let mut app = TestApp::demo().await;
-    let manager = app.user_id("volunteer").await.to_string();
     app.sign_in("staff").await;
-    let r = app
-        .make_fund(&[
+    let desk = app.get(&format!("/c/{HS}/money")).await.text();
+    assert!(desk.contains(r#"name="managers""#), "the fund's form asks for its managers");
+    let drive_with = |managers: &'static str| {
+        [
             ("name", "一日捐"),
             ("kind", "drive"),
             ("purpose", "为困难家庭过冬募捐"),
             ("target", "10000"),
-            ("managers", &manager),
-        ])
-        .await;
+            ("managers", managers),
+        ]
+    };
+    for (typed, says) in [("王阿姨", "不是手机号"), ("13700000000", "还没有注册账号"), ("13900000009", "须是本社区")]
+    {
+        let refused = app.make_fund(&drive_with(typed)).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{typed}");
+        assert!(refused.inline_error("managers").contains(says), "{typed}: {}", refused.inline_error("managers"));
+    }
+    let c = app.community_id(HS).await;
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM funds WHERE community_id = $1 AND name = '一日捐'", c).await, 0);
+    // The volunteer's mobile number, as staff know it.
+    let r = app.make_fund(&drive_with("139 0000 0006")).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let drive = id_after(&r.location(), "/funds/");
     let other = co_building_fund(&app).await;

@@ -277,30 +277,6 @@ pub fn service_span(session: (i64, i64), checked_in: i64, checked_out: Option<i6
     if end - start < crate::time::MINUTE_MS { session } else { (start, end) }
 }
 
-/// The mobile numbers of an invitation, one a line (blank lines aside), each normalised;
-/// refused naming `phones` with the first that is not a number, or when there are none or
-/// too many.
-pub fn invite_lines(text: &str) -> Result<Vec<String>, FieldError> {
-    let mut out = Vec::new();
-    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        match crate::services::pii::normalize_phone(line) {
-            Ok(p) if !out.contains(&p) => out.push(p),
-            Ok(_) => {}
-            Err(_) => {
-                return Err(FieldError::new("phones", "events.phone_invalid")
-                    .with("line", line.chars().take(20).collect::<String>()));
-            }
-        }
-    }
-    match out.len() {
-        0 => Err(FieldError::new("phones", "validation.required")),
-        n if n > crate::input::limits::LIST_ITEMS => {
-            Err(FieldError::new("phones", "validation.too_many").with("max", crate::input::limits::LIST_ITEMS))
-        }
-        _ => Ok(out),
-    }
-}
-
 /// A participant's rating: 1 to 5, with a short comment.
 pub fn check_rating(stars: i64, comment: &str) -> Vec<FieldError> {
     let mut e = Vec::new();
@@ -423,16 +399,6 @@ mod tests {
         assert_eq!(service_span(s, 9 * H, None), s, "early arrival counts from the start, to the end");
         assert_eq!(service_span(s, 11 * H, Some(13 * H)), (11 * H, 12 * H));
         assert_eq!(service_span(s, 12 * H, Some(12 * H)), s, "no usable span: the session's hours");
-    }
-
-    #[test]
-    fn an_invitation_is_one_mobile_number_a_line() {
-        assert_eq!(
-            invite_lines("139 0000 0006\n\n+8613900000003\n13900000006").unwrap(),
-            ["13900000006", "13900000003"]
-        );
-        assert_eq!(invite_lines("13900000006\n王阿姨").unwrap_err().key, "events.phone_invalid");
-        assert_eq!(invite_lines(" \n").unwrap_err().key, "validation.required");
     }
 
     #[test]

@@ -108,24 +108,13 @@ impl Figures {
 
     /// Counts a gift of money.
     pub fn gift(&mut self, kind: DonorKind, channel: Channel, count: i64, fen: i64) {
-        if let Some((_, s)) = self.by_donor.iter_mut().find(|(k, _)| *k == kind) {
-            s.add(count, fen);
-        }
-        if let Some((_, s)) = self.by_channel.iter_mut().find(|(k, _)| *k == channel) {
-            s.add(count, fen);
-        }
+        add(&mut self.by_donor, kind, count, fen);
+        add(&mut self.by_channel, channel, count, fen);
     }
 
     /// Counts income into a fund of `kind`.
     pub fn earned(&mut self, kind: FundKind, count: i64, fen: i64) {
-        match self.income.iter_mut().find(|(k, _)| *k == kind) {
-            Some((_, s)) => s.add(count, fen),
-            None => {
-                let mut s = Sum::default();
-                s.add(count, fen);
-                self.income.push((kind, s));
-            }
-        }
+        add(&mut self.income, kind, count, fen);
     }
 
     pub fn gifts(&self) -> Sum {
@@ -164,6 +153,14 @@ impl Figures {
     }
 }
 
+/// Adds to the sum of `key`, listing it if it was not.
+fn add<K: PartialEq>(sums: &mut Vec<(K, Sum)>, key: K, count: i64, fen: i64) {
+    match sums.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, s)) => s.add(count, fen),
+        None => sums.push((key, Sum { count, fen })),
+    }
+}
+
 fn total(sums: impl Iterator<Item = Sum>) -> Sum {
     sums.fold(Sum::default(), |mut a, s| {
         a.add(s.count, s.fen);
@@ -177,17 +174,13 @@ pub fn combined(code: String, name: String, all: &[Figures]) -> Figures {
     let mut out = Figures::new(code, name);
     for f in all {
         for (k, s) in &f.by_donor {
-            if let Some((_, o)) = out.by_donor.iter_mut().find(|(x, _)| x == k) {
-                o.add(s.count, s.fen);
-            }
+            add(&mut out.by_donor, *k, s.count, s.fen);
         }
         for (k, s) in &f.by_channel {
-            if let Some((_, o)) = out.by_channel.iter_mut().find(|(x, _)| x == k) {
-                o.add(s.count, s.fen);
-            }
+            add(&mut out.by_channel, *k, s.count, s.fen);
         }
         for (k, s) in &f.income {
-            out.earned(*k, s.count, s.fen);
+            add(&mut out.income, *k, s.count, s.fen);
         }
         out.in_kind.add(f.in_kind.count, f.in_kind.fen);
         // Side by side, each named with its community (ten 共建资金 are told apart).

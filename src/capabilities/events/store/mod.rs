@@ -9,6 +9,7 @@ use super::{
     Audience, EventKind, EventStatus, NewEvent, SessionPlan, SessionStatus, SignupRole, SignupStatus, check_event,
     check_session, next_status,
 };
+use crate::auth::accounts;
 use crate::auth::guard::{self, CommunityRef};
 use crate::auth::model::{Actor, Permission};
 use crate::db::{Exec, now_ms, query};
@@ -585,28 +586,13 @@ pub async fn invite(
     phones: &str,
 ) -> AppResult<usize> {
     guard::require(actor, c.id, Permission::ManageEvents)?;
-    let numbers = super::invite_lines(phones).map_err(|e| AppError::Invalid(vec![e]))?;
+    let numbers = accounts::phone_lines("phones", phones).map_err(|e| AppError::Invalid(vec![e]))?;
     let mut tx = state.db.begin().await?;
     let e = event(&mut tx, c.id, event_id).await?.ok_or(AppError::NotFound)?;
     if e.audience != Audience::Invited || matches!(e.status, EventStatus::Cancelled | EventStatus::Finished) {
         return Err(AppError::Conflict("events.not_now"));
     }
-    let mut users = Vec::new();
-    for n in &numbers {
-        let found: Option<i64> = query("SELECT id FROM users WHERE phone_hash = $1 AND disabled_at IS NULL")
-            .bind(state.pii.blind_index("phone", n))
-            .scalar_optional(&mut tx)
-            .await?;
-        match found {
-            Some(u) => users.push(u),
-            None => {
-                let masked = crate::services::pii::mask_phone(n);
-                return Err(AppError::Invalid(vec![
-                    FieldError::new("phones", "events.phone_unknown").with("phone", masked),
-                ]));
-            }
-        }
-    }
+    let users = accounts::by_phones(&mut tx, &state.pii, "phones", &numbers).await?;
     let now = now_ms();
     let mut new = Vec::new();
     for u in users {

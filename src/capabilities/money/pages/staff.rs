@@ -82,6 +82,7 @@ fn fund_form(ctx: &PageCtx, code: &str) -> Form {
         .input(Input::new("target", ctx.t("money.target"), InputKind::Text).hint(ctx.t("money.yuan_hint")))
         .input(Input::new("starts_on", ctx.t("money.starts_on"), InputKind::Date))
         .input(Input::new("ends_on", ctx.t("money.ends_on"), InputKind::Date))
+        .input(Input::new("managers", ctx.t("money.managers"), InputKind::TextArea).hint(ctx.t("money.managers_hint")))
 }
 
 pub(super) fn project_form(ctx: &PageCtx, code: &str) -> Form {
@@ -265,7 +266,7 @@ fn new_fund(m: &Map<String, Value>) -> AppResult<funds::NewFund> {
         target: f.opt("target"),
         starts_on: f.date("starts_on"),
         ends_on: f.date("ends_on"),
-        managers: f.ids("managers"),
+        managers: f.text("managers"),
     };
     f.checked()?;
     Ok(out)

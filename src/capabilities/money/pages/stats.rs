@@ -205,10 +205,10 @@ pub async fn subdistrict_stats(
 }
 
 /// The money ledger: a sheet each of gifts, income, expenses, gifts in kind and
-/// projects, every community of the scope in them.
+/// projects, every community of the scope in them, read one community at a time.
 async fn ledger(state: AppState, scope: Scope) -> PageResult {
     let zh = |k: &str| t(Lang::Zh, k);
-    let mut sheets: [Vec<Vec<String>>; 4] = Default::default();
+    let mut sheets: [Vec<Vec<String>>; 5] = Default::default();
     for (c, keeps) in &scope.communities {
         let mut conn = state.db.read_over(&[c.id]).await?;
         let rows = store::ledger_rows(&mut conn, c, *keeps, zh).await?;
@@ -216,32 +216,13 @@ async fn ledger(state: AppState, scope: Scope) -> PageResult {
             sheet.extend(more);
         }
     }
-    let (_, per) = figures_of(&state, &scope).await?;
-    let projects: Vec<Vec<String>> = per
-        .iter()
-        .flat_map(|f| {
-            f.projects.iter().map(|p| {
-                vec![
-                    f.name.clone(),
-                    p.title.clone(),
-                    zh(&format!("money.project.{}", p.status.as_str())),
-                    super::super::yuan(p.budget_fen),
-                    super::super::yuan(p.funded_fen),
-                    super::super::yuan(p.spent_fen),
-                    format!("{}%", p.progress),
-                    zh(&format!("money.timing.{}", p.timing.as_str())),
-                ]
-            })
-        })
-        .collect();
-    let [gifts, incomes, expenses, goods] = sheets;
-    const PROJECT_HEAD: &[&str] = &["社区", "项目", "状态", "预算（元）", "已筹（元）", "已支出（元）", "进度", "计划"];
+    let [gifts, incomes, expenses, goods, projects] = sheets;
     let bytes = crate::services::sheets::xlsx_book(&[
         ("捐款", store::GIFT_HEAD, &gifts),
         ("实物捐赠", store::GOODS_HEAD, &goods),
         ("收入", store::INCOME_HEAD, &incomes),
         ("支出", store::EXPENSE_HEAD, &expenses),
-        ("项目", PROJECT_HEAD, &projects),
+        ("项目", store::PROJECT_HEAD, &projects),
     ])?;
     Ok(crate::services::sheets::download(&scope.title, "资金台账", bytes))
 }

@@ -125,17 +125,18 @@ pub const GIFT_HEAD: &[&str] =
 pub const INCOME_HEAD: &[&str] = &["社区", "月份", "来源", "基金", "金额（元）", "备注"];
 pub const EXPENSE_HEAD: &[&str] =
     &["社区", "编号", "项目", "基金", "类别", "收款方", "用途", "金额（元）", "状态", "申请时间"];
+pub const PROJECT_HEAD: &[&str] = &["社区", "项目", "状态", "预算（元）", "已筹（元）", "已支出（元）", "进度", "计划"];
 pub const GOODS_HEAD: &[&str] =
     &["社区", "编号", "日期", "捐赠人", "物品", "数量", "单位", "剩余", "估值（元）", "存放地点"];
 
-/// One community's rows of the ledger's gifts, income, expenses and goods; donors' names in
-/// full when `names` (its keepers), else as the public sees them.
+/// One community's rows of the ledger's gifts, income, expenses, goods and projects;
+/// donors' names in full when `names` (its keepers), else as the public sees them.
 pub async fn ledger_rows(
     ex: &mut impl Exec,
     c: &CommunityRef,
     names: bool,
     zh: impl Fn(&str) -> String,
-) -> AppResult<[Vec<Vec<String>>; 4]> {
+) -> AppResult<[Vec<Vec<String>>; 5]> {
     let mut gifts = Vec::new();
     for d in donations::all(&mut *ex, c.id).await? {
         let who = if names { d.donor_name.clone() } else { d.public_name() };
@@ -193,7 +194,7 @@ pub async fn ledger_rows(
             ]
         })
         .collect();
-    let goods = super::goods::list(ex, c.id)
+    let goods = super::goods::list(&mut *ex, c.id)
         .await?
         .into_iter()
         .map(|g| {
@@ -211,5 +212,21 @@ pub async fn ledger_rows(
             ]
         })
         .collect();
-    Ok([gifts, incomes, expenses, goods])
+    let projects = projects::list_with_progress(ex, c.id, crate::web::fmt::today())
+        .await?
+        .into_iter()
+        .map(|(p, progress, timing)| {
+            vec![
+                c.name.clone(),
+                p.title,
+                zh(&format!("money.project.{}", p.status.as_str())),
+                yuan(p.budget_fen),
+                yuan(p.funded_fen),
+                yuan(p.spent_fen),
+                format!("{progress}%"),
+                zh(&format!("money.timing.{}", timing.as_str())),
+            ]
+        })
+        .collect();
+    Ok([gifts, incomes, expenses, goods, projects])
 }
