@@ -897,6 +897,24 @@ async fn a_drives_manager_records_its_gifts_and_nothing_else() {
     assert_eq!(app.get(&format!("/c/{HS}/money")).await.location(), format!("/p/{HS}/money"), "not the desk");
     let close = app.post_form(&format!("/c/{HS}/funds/{drive}/close"), &[]).await;
     assert_eq!(close.status, StatusCode::FORBIDDEN);
+    let own = app.post_form(&format!("/c/{HS}/funds/{other}/managers"), &[("managers", "13900000006")]).await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN, "naming managers is staff's");
+
+    // Staff hand the co-building fund to the volunteer too, and take the drive back.
+    app.sign_in("staff").await;
+    let page = app.get(&format!("/c/{HS}/funds/{other}")).await.text();
+    assert!(page.contains(&format!("/c/{HS}/funds/{other}/managers")), "the form that names them");
+    let bad = app.post_form(&format!("/c/{HS}/funds/{other}/managers"), &[("managers", "王阿姨")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.inline_error("managers").contains("不是手机号"), "{}", bad.text());
+    let set = app.post_form(&format!("/c/{HS}/funds/{other}/managers"), &[("managers", "13900000006")]).await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER, "{}", set.text());
+    let cleared = app.post_form(&format!("/c/{HS}/funds/{drive}/managers"), &[("managers", "")]).await;
+    assert_eq!(cleared.status, StatusCode::SEE_OTHER, "{}", cleared.text());
+    app.sign_in("volunteer").await;
+    assert_eq!(app.record_gift(other, &gift).await.status, StatusCode::SEE_OTHER, "now theirs");
+    assert_eq!(fund_balance(&app, other).await, 20_000);
+    assert_eq!(app.record_gift(drive, &gift).await.status, StatusCode::FORBIDDEN, "no longer theirs");
 }
 
 /// Staff typed 5,000 yuan for a gift of 500: they reverse it with the reason, the fund no

@@ -57,6 +57,7 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/funds/{id}", get(pages::fund_page))
         .route("/c/{code}/funds/{id}/donations", post(pages::donate))
         .route("/c/{code}/funds/{id}/close", post(pages::close_fund))
+        .route("/c/{code}/funds/{id}/managers", post(pages::set_managers))
         .route("/c/{code}/funds/{id}/income", post(pages::receive))
         .route("/c/{code}/donations/{id}", get(pages::donation_page))
         .route("/c/{code}/donations/{id}/receipt.pdf", get(pages::receipt_pdf))

@@ -25,7 +25,7 @@ pub use public::{
     comment, movements_csv, object, public_expense, public_fund, public_ledger, public_media, public_money,
     public_project,
 };
-pub use staff::{close_fund, create_fund, desk, donate, fund_page, home, publish_disclosure, receive};
+pub use staff::{close_fund, create_fund, desk, donate, fund_page, home, publish_disclosure, receive, set_managers};
 pub use stats::{
     community_ledger, community_report, community_stats, subdistrict_ledger, subdistrict_report, subdistrict_stats,
 };

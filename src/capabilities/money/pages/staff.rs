@@ -477,6 +477,15 @@ pub fn fund_view(ctx: PageCtx, c: &CommunityRef, d: &FundData, may: (bool, bool)
         .map(|e| super::staff::expense_item(&ctx, format!("/c/{code}/expenses/{}", e.id), e))
         .collect();
     blocks.push(Block::List(ctx.t("money.expenses_paid"), paid, ctx.t("money.no_expenses")));
+    if closes {
+        let f =
+            Form::new(ctx.t("money.set_managers"), format!("/c/{code}/funds/{}/managers", f.id), ctx.t("common.save"))
+                .input(
+                    Input::new("managers", ctx.t("money.managers"), InputKind::TextArea)
+                        .hint(ctx.t("money.set_managers_hint")),
+                );
+        blocks.push(Block::Form(f.folded().refused(r)));
+    }
     if closes && open {
         blocks.push(Block::Form(
             Form::new(ctx.t("money.close_fund"), format!("/c/{code}/funds/{}/close", f.id), ctx.t("money.close_fund"))
@@ -586,6 +595,25 @@ pub async fn receive(
 }
 
 /// `POST /c/{code}/funds/{id}/close`.
+/// `POST /c/{code}/funds/{id}/managers`: staff name the fund's managers anew.
+pub async fn set_managers(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+    CsrfForm(m): CsrfForm,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    let typed = m.get("managers").and_then(Value::as_str).unwrap_or_default().to_string();
+    match funds::set_managers(&state, &actor, &c, id, &typed).await {
+        Ok(()) => Ok(done(&format!("/c/{code}/funds/{id}"), Notice::Saved)),
+        Err(e) => {
+            let action = format!("/c/{code}/funds/{id}/managers");
+            ui::refused(e, ctx, &m, &action, |ctx, r| async move { show_fund(&state, ctx, &actor, &c, id, &r).await })
+                .await
+        }
+    }
+}
+
 pub async fn close_fund(
     State(state): State<AppState>,
     SignedPage(_, actor): SignedPage,

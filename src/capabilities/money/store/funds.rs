@@ -80,12 +80,8 @@ fn check(f: &NewFund) -> Result<(FundKind, Option<String>, Option<i64>), Vec<Fie
 pub async fn create(state: &AppState, actor: &Actor, c: &CommunityRef, f: NewFund) -> AppResult<Fund> {
     require_keeper(actor, c.id)?;
     let (kind, restriction, target) = check(&f).map_err(AppError::Invalid)?;
-    let numbers = match f.managers.trim() {
-        "" => Vec::new(),
-        typed => crate::auth::accounts::phone_lines("managers", typed).map_err(|e| AppError::Invalid(vec![e]))?,
-    };
+    let numbers = manager_lines(&f.managers)?;
     let mut tx = state.db.begin().await?;
-    let managers = crate::auth::accounts::by_phones(&mut tx, &state.pii, "managers", &numbers).await?;
     let id = tx.next_id().await?;
     let now = now_ms();
     query(
@@ -105,22 +101,7 @@ pub async fn create(state: &AppState, actor: &Actor, c: &CommunityRef, f: NewFun
     .bind(now)
     .execute(&mut tx)
     .await?;
-    for user in &managers {
-        let holds: i64 = query("SELECT COUNT(*) FROM grants WHERE user_id = $1 AND community_id = $2")
-            .bind(*user)
-            .bind(c.id)
-            .scalar(&mut tx)
-            .await?;
-        if holds == 0 {
-            return Err(AppError::field("managers", "money.manager_not_here"));
-        }
-        query("INSERT INTO fund_managers (community_id, fund_id, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(c.id)
-            .bind(id)
-            .bind(*user)
-            .execute(&mut tx)
-            .await?;
-    }
+    write_managers(state, &mut tx, c.id, id, &numbers).await?;
     let after = json!({"name": f.name.trim(), "kind": kind.as_str(), "restriction": restriction, "target_fen": target});
     audit::record(&mut tx, c.id, &By::from(actor), Action::Create, "fund", id, None, Some(&after)).await?;
     let out = fund(&mut tx, c.id, id).await?.ok_or(AppError::NotFound)?;
@@ -220,6 +201,63 @@ pub async fn list(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<FundLi
             name: f.name,
         })
         .collect())
+}
+
+/// Managers' mobile numbers as typed, one a line; none when nothing was typed.
+fn manager_lines(typed: &str) -> AppResult<Vec<String>> {
+    match typed.trim() {
+        "" => Ok(Vec::new()),
+        t => crate::auth::accounts::phone_lines("managers", t).map_err(|e| AppError::Invalid(vec![e])),
+    }
+}
+
+/// Makes the accounts of these numbers the fund's managers, in place of any before; each
+/// must belong to the community.
+async fn write_managers(
+    state: &AppState,
+    tx: &mut Tx,
+    community_id: i64,
+    fund_id: i64,
+    numbers: &[String],
+) -> AppResult<()> {
+    let users = crate::auth::accounts::by_phones(&mut *tx, &state.pii, "managers", numbers).await?;
+    query("DELETE FROM fund_managers WHERE community_id = $1 AND fund_id = $2")
+        .bind(community_id)
+        .bind(fund_id)
+        .execute(&mut *tx)
+        .await?;
+    for user in users {
+        let holds: i64 = query("SELECT COUNT(*) FROM grants WHERE user_id = $1 AND community_id = $2")
+            .bind(user)
+            .bind(community_id)
+            .scalar(&mut *tx)
+            .await?;
+        if holds == 0 {
+            return Err(AppError::field("managers", "money.manager_not_here"));
+        }
+        query("INSERT INTO fund_managers (community_id, fund_id, user_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(community_id)
+            .bind(fund_id)
+            .bind(user)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Staff name a fund's managers anew (an empty list leaves it to staff alone).
+pub async fn set_managers(state: &AppState, actor: &Actor, c: &CommunityRef, id: i64, typed: &str) -> AppResult<()> {
+    require_keeper(actor, c.id)?;
+    let numbers = manager_lines(typed)?;
+    let mut tx = state.db.begin().await?;
+    fund(&mut tx, c.id, id).await?.ok_or(AppError::NotFound)?;
+    let before: Vec<i64> = managers(&mut tx, c.id, id).await?.into_iter().map(|(u, _)| u).collect();
+    write_managers(state, &mut tx, c.id, id, &numbers).await?;
+    let after: Vec<i64> = managers(&mut tx, c.id, id).await?.into_iter().map(|(u, _)| u).collect();
+    let (b, a) = (json!({"managers": before}), json!({"managers": after}));
+    audit::record(&mut tx, c.id, &By::from(actor), Action::Update, "fund", id, Some(&b), Some(&a)).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Whether the actor keeps this fund: staff who keep the money, or one of the fund's
