@@ -20,7 +20,7 @@ use crate::capabilities;
 use crate::config::Config;
 use crate::db;
 use crate::error::AppError;
-use crate::services::{chains, media, notify, records};
+use crate::services::{chains, hours, media, notify, records};
 pub use crate::web::AppState;
 use crate::web::{self, PageError};
 
@@ -45,9 +45,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/me", get(auth::api::me))
         .merge(media::pages::routes())
         .merge(notify::pages::routes())
+        .merge(hours::pages::routes())
         .merge(chains::routes())
         .merge(records::routes());
-    let mut api = utoipa_axum::router::OpenApiRouter::new();
+    let mut api = hours::pages::api_routes();
     for cap in state.caps {
         app = app.merge((cap.routes)());
         if let Some(routes) = cap.api {

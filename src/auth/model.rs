@@ -197,6 +197,9 @@ pub enum Permission {
     /// Keep the money: funds, donations, projects, expenses asked for and disclosure.
     /// Approving an expense is by role, step by step (`capabilities::money`).
     ManageMoney,
+    /// Run the services on the doorstep: the directory's providers, locations and
+    /// listings with their hours and verification.
+    ManageServices,
 }
 
 /// How far a permission reaches inside one community.
@@ -268,7 +271,7 @@ fn reach(role: Role, perm: Permission) -> Reach {
         // may not reveal personal values (least privilege).
         Role::PlatformAdmin => match perm {
             RevealPii | ViewAccessLog | ManagePoints | FieldWork | ReadFieldNotes | ManageParticipation
-            | ManageEvents | HelpAtEvents | ManageMoney => No,
+            | ManageEvents | HelpAtEvents | ManageMoney | ManageServices => No,
             _ => Community,
         },
         Role::SubdistrictAdmin => match perm {

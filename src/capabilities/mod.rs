@@ -1,7 +1,9 @@
 //! What residents, grid workers, volunteers, staff and the subdistrict do: one folder per
 //! capability.
 
+pub mod appointments;
 pub mod council;
+pub mod directory;
 pub mod events;
 pub mod fieldwork;
 pub mod money;
@@ -9,6 +11,7 @@ pub mod participation;
 pub mod points;
 pub mod registry;
 pub mod tickets;
+pub mod warm_stations;
 
 use crate::web::capability::Capability;
 
@@ -21,6 +24,9 @@ pub static ALL: &[&Capability] = &[
     &council::CAP,
     &events::CAP,
     &money::CAP,
+    &directory::CAP,
+    &warm_stations::CAP,
+    &appointments::CAP,
     &fieldwork::CAP,
     &registry::CAP,
 ];

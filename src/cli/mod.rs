@@ -5,6 +5,7 @@ mod backup;
 mod community;
 mod config;
 mod demo;
+mod directory_bench;
 mod import;
 mod ledger;
 mod migrate;
@@ -53,6 +54,9 @@ pub enum Command {
     /// The ledger (points and money): check it, or measure it.
     #[command(subcommand)]
     Ledger(ledger::Command),
+    /// The directory of services: measure it.
+    #[command(subcommand)]
+    Directory(directory_bench::Command),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -70,6 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config => config::run(config).await,
         Command::ApiKey(c) => api_key::run(config, c).await,
         Command::Ledger(c) => ledger::run(config, c).await,
+        Command::Directory(c) => directory_bench::run(config, c).await,
     }
 }
 

@@ -19,7 +19,7 @@ use super::{Tx, TxInner, query};
 
 /// Small global tables, copied to every node, so any shard joins them locally.
 pub const REFERENCE: &[&str] =
-    &["subdistricts", "communities", "users", "grants", "api_keys", "ticket_duration_buckets"];
+    &["subdistricts", "communities", "users", "grants", "api_keys", "ticket_duration_buckets", "holidays"];
 
 /// Tables only the coordinator needs: sign-in state and the migrations' own record.
 pub const COORDINATOR: &[&str] = &["sessions", "login_failures", "schema_migrations"];

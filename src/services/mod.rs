@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod chains;
 pub mod codes;
+pub mod hours;
 pub mod ledger;
 pub mod media;
 pub mod notify;

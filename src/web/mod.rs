@@ -287,6 +287,15 @@ async fn navigation(state: &AppState, actor: &Actor, lang: Lang, path: &str) -> 
     };
     let mut entries: Vec<capability::NavEntry> =
         state.caps.iter().filter_map(|c| c.nav).flat_map(|nav| nav(actor, &at)).collect();
+    if actor.is_platform_admin() {
+        // The national calendar every schedule follows is the platform's to keep.
+        entries.push(capability::NavEntry {
+            order: 90,
+            href: "/admin/holidays".into(),
+            label_key: "hours.holidays",
+            icon: "clock",
+        });
+    }
     entries.sort_by_key(|e| e.order);
     let first = capability::NavEntry { order: 0, href: "/".into(), label_key: "nav.home", icon: "home" };
     let last = capability::NavEntry { order: u8::MAX, href: "/me".into(), label_key: "nav.me", icon: "user" };

@@ -67,6 +67,10 @@ fn field_schema(kind: Kind, output: bool) -> Schema {
         Kind::Tags | Kind::FreeTags => {
             return ArrayBuilder::new().items(ObjectBuilder::new().schema_type(Type::String)).into();
         }
+        Kind::Set(values) => {
+            let item = ObjectBuilder::new().schema_type(Type::String).enum_values(Some(values.iter().copied()));
+            return ArrayBuilder::new().items(item).into();
+        }
         Kind::Polygon => b.schema_type(Type::Object).description(Some("GeoJSON Polygon or MultiPolygon (WGS 84)")),
         Kind::Questions => {
             return ArrayBuilder::new()

@@ -31,6 +31,8 @@ pub struct Shared {
     pub started: Instant,
     /// Live news to open pages (`services::notify`).
     pub bus: Arc<Bus>,
+    /// The national holiday calendar every schedule follows (`services::hours`).
+    pub holidays: crate::services::hours::store::Holidays,
     /// The capabilities this server runs (`capabilities::ALL`).
     pub caps: &'static [&'static Capability],
     /// What each capability keeps while the server runs, by type (`AppState::runtime`).
@@ -75,6 +77,7 @@ impl AppState {
             metrics: super::ops::metrics_handle(),
             started: Instant::now(),
             bus: Arc::new(Bus::default()),
+            holidays: Default::default(),
             caps,
             runtimes,
             stopping: tokio::sync::watch::Sender::new(false),

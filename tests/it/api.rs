@@ -238,7 +238,8 @@ async fn every_documented_operation_is_routed() {
     let mut checked = 0;
     for (path, ops) in paths {
         let file = if path == "/open311/v2/{file}" { "requests.json" } else { "1.json" };
-        let concrete = path.replace("{code}", HS).replace("{id}", "1").replace("{file}", file);
+        let concrete =
+            path.replace("{code}", HS).replace("{id}", "1").replace("{file}", file).replace("{day}", "2026-10-01");
         assert!(!concrete.contains('{'), "{path}: a parameter this test does not fill in");
         for method in ops.as_object().unwrap().keys().filter(|m| METHODS.contains(&m.as_str())) {
             let req = Request::builder()

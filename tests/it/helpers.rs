@@ -212,6 +212,10 @@ impl TestApp {
         self.json_request("POST", path, body).await
     }
 
+    pub async fn put_json(&self, path: &str, body: Value) -> Resp {
+        self.json_request("PUT", path, body).await
+    }
+
     pub async fn patch_json(&self, path: &str, body: Value) -> Resp {
         self.json_request("PATCH", path, body).await
     }

@@ -5,11 +5,13 @@ mod databases;
 mod helpers;
 
 mod api;
+mod appointments;
 mod auth;
 mod browser;
 mod citus;
 mod cli;
 mod council;
+mod directory;
 mod event_days;
 mod events;
 mod fieldwork;
@@ -25,3 +27,4 @@ mod points;
 mod registry;
 mod scope;
 mod tickets;
+mod warm_stations;

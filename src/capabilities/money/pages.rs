@@ -1,7 +1,7 @@
 //! Pages of money and projects: staff's pages (`staff`: the money desk, a fund, a gift;
 //! `work`: a project and an expense with their forms) and the public disclosure 公示
 //! (`public`), open without sign-in. Each page is a list of blocks built by plain
-//! functions from loaded data; one template (`templates/money/page.html`) draws them.
+//! functions from loaded data; one template (`ui::BlocksPage`) draws them.
 
 mod gift;
 mod goods;
@@ -10,14 +10,12 @@ mod staff;
 mod stats;
 mod work;
 
-use askama::Template;
-
 use super::{ExpenseStatus, FundKind, ProjectStatus, yuan};
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::{Actor, Permission};
 use crate::error::AppResult;
 use crate::web::PageCtx;
-use crate::web::ui::{Bars, Form, Item, Kpi, Photo, Refusal, Step, Table, Tag, Tone};
+use crate::web::ui::{Block, BlocksPage, Kpi, Tag, Tone};
 
 pub use gift::{donation_page, receipt_pdf, reverse};
 pub use goods::{goods_page, hand_out, record_goods};
@@ -33,48 +31,6 @@ pub use work::{
     add_milestone, answer_objection, ask_expense, create_project, decide_expense, expense_page, fund_project,
     milestone_done, move_project, project_page, project_photos, public_copy, withdraw_expense,
 };
-
-/// One part of a money page.
-pub enum Block {
-    /// A card: title, tag, cells, text, links.
-    Card(String, Option<Tag>, Vec<(String, String)>, Option<String>, Vec<(String, String)>),
-    Kpis(Vec<Kpi>),
-    /// A progress bar: what, percent, a note.
-    Progress(String, i64, String),
-    List(String, Vec<Item>, String),
-    Table(String, Table),
-    Form(Form),
-    Photos(String, Vec<Photo>),
-    Chart(Bars),
-    Timeline(String, Vec<Step>),
-}
-
-#[derive(Template)]
-#[template(path = "money/page.html")]
-pub struct MoneyPage {
-    pub ctx: PageCtx,
-    pub title: String,
-    pub crumbs: Vec<(String, String)>,
-    pub alert: Option<String>,
-    pub blocks: Vec<Block>,
-}
-
-impl MoneyPage {
-    /// A page of blocks; the refusal's alert goes above them when one of its forms was
-    /// refused.
-    pub fn new(
-        ctx: PageCtx,
-        title: String,
-        crumbs: Vec<(String, String)>,
-        blocks: Vec<Block>,
-        r: &Refusal,
-    ) -> MoneyPage {
-        let forms: Vec<&Form> =
-            blocks.iter().filter_map(|b| if let Block::Form(f) = b { Some(f) } else { None }).collect();
-        let alert = r.alert_for(&forms);
-        MoneyPage { ctx, title, crumbs, alert, blocks }
-    }
-}
 
 fn keeper(actor: &Actor, c: &CommunityRef) -> bool {
     actor.can(c.id, Permission::ManageMoney)

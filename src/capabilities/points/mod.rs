@@ -190,6 +190,8 @@ pub enum Source {
     Pledge,
     /// Serving at an event's session (checked in at its door).
     Event,
+    /// A shift on duty at a warm station (checked in and out).
+    Duty,
 }
 
 impl Source {
@@ -201,6 +203,7 @@ impl Source {
             Source::SelfReported => "self",
             Source::Pledge => "pledge",
             Source::Event => "event",
+            Source::Duty => "duty",
         }
     }
 }

@@ -56,6 +56,9 @@ pub enum Kind {
     Tags,
     /// Free tags (the community's own list of care tags), stored as `|a|b|`.
     FreeTags,
+    /// Several of fixed values (a warm station's amenities), stored as `|a|b|`; labels
+    /// are `choice.<entity>.<field>.<value>`.
+    Set(&'static [&'static str]),
     /// A GeoJSON Polygon or MultiPolygon in WGS 84 longitude/latitude.
     Polygon,
     /// Extra questions asked when submitting (Open311 service attributes): a JSON list.
@@ -354,7 +357,7 @@ pub fn check_json_types(def: &EntityDef, input: &Map<String, Value>) -> Vec<Fiel
             (Kind::Int { .. } | Kind::Ref(_) | Kind::UserRef, Value::Number(n)) => n.is_i64(),
             (Kind::Float { .. }, Value::Number(_)) => true,
             (Kind::Bool, Value::Bool(_)) => true,
-            (Kind::Tags | Kind::FreeTags, Value::Array(items)) => items.iter().all(Value::is_string),
+            (Kind::Tags | Kind::FreeTags | Kind::Set(_), Value::Array(items)) => items.iter().all(Value::is_string),
             (Kind::Polygon, Value::Object(_)) => true,
             (Kind::Questions, Value::Array(_)) => true,
             (
@@ -374,7 +377,7 @@ pub fn check_json_types(def: &EntityDef, input: &Map<String, Value>) -> Vec<Fiel
                 Kind::Int { .. } | Kind::Ref(_) | Kind::UserRef => "validation.expect_integer",
                 Kind::Float { .. } => "validation.expect_number",
                 Kind::Bool => "validation.expect_bool",
-                Kind::Tags | Kind::FreeTags | Kind::Questions => "validation.expect_list",
+                Kind::Tags | Kind::FreeTags | Kind::Set(_) | Kind::Questions => "validation.expect_list",
                 Kind::Polygon => "validation.expect_object",
                 _ => "validation.expect_text",
             };
@@ -388,14 +391,14 @@ fn parse_value(f: &Field, raw: Option<&Value>, ctx: &Context) -> Result<Val, Fie
     let err = |key: &'static str| FieldError::new(f.name, key);
     // A form may send a field twice (a hidden "false" before a checkbox): the last wins.
     let raw = match (f.kind, raw) {
-        (Kind::Tags | Kind::FreeTags | Kind::Questions, r) => r,
+        (Kind::Tags | Kind::FreeTags | Kind::Set(_) | Kind::Questions, r) => r,
         (_, Some(Value::Array(items))) => items.last(),
         (_, r) => r,
     };
     if let (Kind::Bool, Some(Value::Bool(b))) = (f.kind, raw) {
         return Ok(Val::Bool(*b));
     }
-    if let (Kind::Tags | Kind::FreeTags, Some(Value::Array(items))) = (f.kind, raw) {
+    if let (Kind::Tags | Kind::FreeTags | Kind::Set(_), Some(Value::Array(items))) = (f.kind, raw) {
         let tags: Vec<String> = items.iter().filter_map(|v| as_text(Some(v))).collect();
         return check_tags(f, tags, ctx);
     }
@@ -411,7 +414,7 @@ fn parse_value(f: &Field, raw: Option<&Value>, ctx: &Context) -> Result<Val, Fie
     let Some(text) = as_text(raw).or_else(|| f.default.map(String::from)) else {
         return Ok(match f.kind {
             Kind::Bool => Val::Bool(false),
-            Kind::Tags | Kind::FreeTags => Val::Tags(Vec::new()),
+            Kind::Tags | Kind::FreeTags | Kind::Set(_) => Val::Tags(Vec::new()),
             _ => Val::Null,
         });
     };
@@ -459,7 +462,7 @@ fn parse_value(f: &Field, raw: Option<&Value>, ctx: &Context) -> Result<Val, Fie
             Ok(id) if id > 0 => Ok(Val::Int(id)),
             _ => Err(err("validation.reference")),
         },
-        Kind::Tags | Kind::FreeTags => {
+        Kind::Tags | Kind::FreeTags | Kind::Set(_) => {
             let tags =
                 text.split([',', '，', '、', '|']).map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect();
             check_tags(f, tags, ctx)
@@ -479,6 +482,12 @@ fn parse_value(f: &Field, raw: Option<&Value>, ctx: &Context) -> Result<Val, Fie
 
 fn check_tags(f: &Field, mut tags: Vec<String>, ctx: &Context) -> Result<Val, FieldError> {
     tags.dedup();
+    if let Kind::Set(values) = f.kind {
+        return match tags.iter().find(|t| !values.contains(&t.as_str())) {
+            Some(bad) => Err(FieldError::new(f.name, "validation.unknown_choice").with("value", bad)),
+            None => Ok(Val::Tags(tags)),
+        };
+    }
     if let Some(bad) = tags.iter().find(|t| t.chars().count() > 20) {
         return Err(FieldError::new(f.name, "validation.tag_too_long").with("tag", bad));
     }

@@ -83,6 +83,12 @@ pub fn display(ctx: &PageCtx, def: &EntityDef, f: &Field, r: &Record) -> String 
         (Kind::Tags | Kind::FreeTags, Value::Array(items)) => {
             items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("、")
         }
+        (Kind::Set(_), Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|v| ctx.t(&format!("choice.{}.{}.{}", def.kind, f.name, v)))
+            .collect::<Vec<_>>()
+            .join("、"),
         (Kind::Polygon, _) => ctx.t("common.drawn"),
         (Kind::Questions, Value::Array(items)) => ctx.tr("form.questions_n", "n", items.len()),
         (_, Value::String(s)) => s.clone(),

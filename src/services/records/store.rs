@@ -117,7 +117,7 @@ fn decode(def: &EntityDef, row: &DynRow) -> Result<Record, sqlx::Error> {
             Kind::Float { .. } => json!(row.get::<Option<f64>>(f.name)?),
             Kind::Date => json!(row.get::<Option<chrono::NaiveDate>>(f.name)?.map(|d| d.to_string())),
             Kind::Bool => json!(row.get::<Option<bool>>(f.name)?.unwrap_or(false)),
-            Kind::Tags | Kind::FreeTags => {
+            Kind::Tags | Kind::FreeTags | Kind::Set(_) => {
                 json!(model::tags_from_column(&row.get::<Option<String>>(f.name)?.unwrap_or_default()))
             }
             Kind::Polygon | Kind::Questions => {

@@ -10,7 +10,9 @@ use serde_json::{Map, Value};
 use super::{PageCtx, PageError, PageResult};
 use crate::error::AppError;
 
+mod blocks;
 mod drawn;
+pub use blocks::*;
 pub use drawn::*;
 
 /// The colour of a tag, a key figure or a calendar line.

@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use serde_json::{Map, Value};
 
 use super::super::store::{donations, funds};
-use super::{Block, MoneyPage, community, keeper, money};
+use super::{Block, BlocksPage, community, keeper, money};
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::Actor;
 use crate::error::AppError;
@@ -16,7 +16,7 @@ use crate::web::ui::{self, Form, Input, InputKind, Refusal};
 use crate::web::{AppState, Notice, PageCtx, PageResult, SignedPage, done, fmt, render};
 
 /// The gift's page: what its receipt says, and for staff the form that reverses it.
-pub fn gift_view(ctx: PageCtx, c: &CommunityRef, d: &donations::Donation, reverses: bool, r: &Refusal) -> MoneyPage {
+pub fn gift_view(ctx: PageCtx, c: &CommunityRef, d: &donations::Donation, reverses: bool, r: &Refusal) -> BlocksPage {
     let code = &c.code;
     let mut cells = vec![
         (ctx.t("money.receipt_number"), d.number.clone()),
@@ -58,7 +58,7 @@ pub fn gift_view(ctx: PageCtx, c: &CommunityRef, d: &donations::Donation, revers
         (format!("/c/{code}/money"), ctx.t("money.title")),
         (format!("/c/{code}/funds/{}", d.fund_id), d.fund.clone()),
     ];
-    MoneyPage::new(ctx, d.number.clone(), crumbs, blocks, r)
+    BlocksPage::new(ctx, d.number.clone(), crumbs, blocks, r)
 }
 
 async fn show_gift(

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use serde_json::{Map, Value};
 
 use super::super::store::goods::{self, Goods};
-use super::{Block, MoneyPage, community, keeper, kpi, money};
+use super::{Block, BlocksPage, community, keeper, kpi, money};
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::Actor;
 use crate::error::{AppError, AppResult};
@@ -75,7 +75,7 @@ pub async fn record_goods(
 }
 
 /// One gift in kind: what it is, its stock, its hand-outs, and handing part of it out.
-pub fn goods_view(ctx: PageCtx, c: &CommunityRef, g: &Goods, outs: &[goods::HandOut], r: &Refusal) -> MoneyPage {
+pub fn goods_view(ctx: PageCtx, c: &CommunityRef, g: &Goods, outs: &[goods::HandOut], r: &Refusal) -> BlocksPage {
     let code = &c.code;
     let cells = vec![
         (ctx.t("money.receipt_number"), g.number.clone()),
@@ -121,7 +121,7 @@ pub fn goods_view(ctx: PageCtx, c: &CommunityRef, g: &Goods, outs: &[goods::Hand
         blocks.push(Block::Form(f.refused(r)));
     }
     let crumbs = vec![(format!("/c/{code}/money"), ctx.t("money.title"))];
-    MoneyPage::new(ctx, title, crumbs, blocks, r)
+    BlocksPage::new(ctx, title, crumbs, blocks, r)
 }
 
 async fn show_goods(

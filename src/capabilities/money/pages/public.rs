@@ -14,7 +14,7 @@ use super::super::store::{self, disclosure, donations, expenses, funds, projects
 use super::super::{ExpenseStatus, ProjectStatus};
 use super::staff::{fund_cells, fund_kpis, project_item};
 use super::work::{approval_steps, expense_cells, funding_items, milestone_items, project_steps};
-use super::{Block, MoneyPage, expense_tag, kpi, money, project_tag, reached};
+use super::{Block, BlocksPage, expense_tag, kpi, money, project_tag, reached};
 use crate::auth::guard::{CommunityRef, public_community};
 use crate::db::chain;
 use crate::error::{AppError, AppResult};
@@ -108,7 +108,7 @@ fn search_form(ctx: &PageCtx, code: &str, s: &Search) -> Form {
 
 /// The public page: money at a glance, the funds and projects, the gifts and expenses of
 /// the period searched, disclosures with objections, and how to check the books.
-pub fn public_view(ctx: PageCtx, c: &CommunityRef, d: &PublicData, s: &Search, r: &Refusal) -> MoneyPage {
+pub fn public_view(ctx: PageCtx, c: &CommunityRef, d: &PublicData, s: &Search, r: &Refusal) -> BlocksPage {
     let code = &c.code;
     let (mut received, mut paid, mut balance) = (0, 0, 0);
     for f in &d.funds {
@@ -195,7 +195,7 @@ pub fn public_view(ctx: PageCtx, c: &CommunityRef, d: &PublicData, s: &Search, r
     }
     blocks.push(Block::Card(ctx.t("money.verify"), None, verify, Some(ctx.t("money.verify_hint")), links));
     let title = format!("{} · {}", c.name, ctx.t("money.disclosure"));
-    MoneyPage::new(ctx, title, vec![], blocks, r)
+    BlocksPage::new(ctx, title, vec![], blocks, r)
 }
 
 /// The public page's data for a search.
@@ -326,7 +326,7 @@ pub async fn public_fund(
         ctx.t("money.no_expenses"),
     ));
     let crumbs = vec![(format!("/p/{code}/money"), ctx.t("money.disclosure"))];
-    render(&MoneyPage::new(ctx, f.name.clone(), crumbs, blocks, &Refusal::none()))
+    render(&BlocksPage::new(ctx, f.name.clone(), crumbs, blocks, &Refusal::none()))
 }
 
 async fn show_public_project(state: &AppState, ctx: PageCtx, c: &CommunityRef, id: i64, r: &Refusal) -> PageResult {
@@ -396,7 +396,7 @@ async fn show_public_project(state: &AppState, ctx: PageCtx, c: &CommunityRef, i
         blocks.push(Block::Form(f));
     }
     let crumbs = vec![(format!("/p/{code}/money"), ctx.t("money.disclosure"))];
-    render(&MoneyPage::new(ctx, p.title.clone(), crumbs, blocks, r))
+    render(&BlocksPage::new(ctx, p.title.clone(), crumbs, blocks, r))
 }
 
 /// `GET /p/{code}/money/projects/{id}`: a project as residents follow it.
@@ -465,7 +465,7 @@ pub async fn public_expense(
         blocks.push(Block::Photos(ctx.t("money.receipt_photo"), public_photos(&code, &copies)));
     }
     let crumbs = vec![(format!("/p/{code}/money"), ctx.t("money.disclosure"))];
-    render(&MoneyPage::new(ctx, format!("{} #{}", e.project, e.id), crumbs, blocks, &Refusal::none()))
+    render(&BlocksPage::new(ctx, format!("{} #{}", e.project, e.id), crumbs, blocks, &Refusal::none()))
 }
 
 #[derive(Debug, Deserialize)]

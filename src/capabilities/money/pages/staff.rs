@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::super::store::{self, FundLine, disclosure, donations, expenses, funds, projects};
 use super::super::{Category, Channel, DonorKind, FundKind, FundStatus};
-use super::{Block, MoneyPage, choices, community, expense_tag, fund_kind, keeper, kpi, money, project_tag, reached};
+use super::{Block, BlocksPage, choices, community, expense_tag, fund_kind, keeper, kpi, money, project_tag, reached};
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::Actor;
 use crate::error::{AppError, AppResult};
@@ -163,7 +163,7 @@ pub(super) fn disclosure_blocks(
 }
 
 /// The desk: money at a glance, funds, projects, expenses waiting, disclosure.
-pub fn desk_view(ctx: PageCtx, c: &CommunityRef, d: &Desk, keeps: bool, r: &Refusal) -> MoneyPage {
+pub fn desk_view(ctx: PageCtx, c: &CommunityRef, d: &Desk, keeps: bool, r: &Refusal) -> BlocksPage {
     let code = &c.code;
     let (mut received, mut paid, mut balance) = (0, 0, 0);
     for f in &d.funds {
@@ -216,7 +216,7 @@ pub fn desk_view(ctx: PageCtx, c: &CommunityRef, d: &Desk, keeps: bool, r: &Refu
         blocks.push(Block::Form(disclosure_form(&ctx, code).folded().refused(r)));
     }
     let title = format!("{} · {}", c.name, ctx.t("money.title"));
-    MoneyPage::new(ctx, title, vec![], blocks, r)
+    BlocksPage::new(ctx, title, vec![], blocks, r)
 }
 
 pub(super) async fn show_desk(
@@ -425,7 +425,7 @@ fn income_form(ctx: &PageCtx, code: &str, fund_id: i64) -> Form {
 /// what it paid; for staff the forms that record money in and close it.
 /// A fund for those who may open it; `(records, closes)`: whether they record its gifts
 /// or income (staff and its managers) and may close it (staff).
-pub fn fund_view(ctx: PageCtx, c: &CommunityRef, d: &FundData, may: (bool, bool), r: &Refusal) -> MoneyPage {
+pub fn fund_view(ctx: PageCtx, c: &CommunityRef, d: &FundData, may: (bool, bool), r: &Refusal) -> BlocksPage {
     let (keeps, closes) = may;
     let code = &c.code;
     let f = &d.fund;
@@ -494,7 +494,7 @@ pub fn fund_view(ctx: PageCtx, c: &CommunityRef, d: &FundData, may: (bool, bool)
         ));
     }
     let crumbs = vec![(format!("/c/{code}/money"), ctx.t("money.title"))];
-    MoneyPage::new(ctx, f.name.clone(), crumbs, blocks, r)
+    BlocksPage::new(ctx, f.name.clone(), crumbs, blocks, r)
 }
 
 async fn show_fund(

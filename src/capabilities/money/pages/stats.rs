@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 
 use super::super::stats::{Figures, Timing, spent_percent};
 use super::super::store::stats::{self as store, Scope, community_scope, figures_of, subdistrict_scope};
-use super::{Block, MoneyPage, kpi, money, project_tag};
+use super::{Block, BlocksPage, kpi, money, project_tag};
 use crate::i18n::{Lang, t};
 use crate::web::ui::{Bars, Cell, Refusal, Table};
 use crate::web::{AppState, PageCtx, PageResult, SignedPage, fmt, render};
@@ -25,7 +25,7 @@ pub fn stats_view(
     crumbs: Vec<(String, String)>,
     all: &Figures,
     per: &[Figures],
-) -> MoneyPage {
+) -> BlocksPage {
     let (received, paid, balance) = all.money();
     let (budget, spent) = all.budget();
     let gifts = all.gifts();
@@ -113,7 +113,7 @@ pub fn stats_view(
         "money.timing",
     ]);
     blocks.push(Block::Table(ctx.t("money.projects"), table(h, projects, &ctx)));
-    MoneyPage::new(ctx, title, crumbs, blocks, &Refusal::none())
+    BlocksPage::new(ctx, title, crumbs, blocks, &Refusal::none())
 }
 
 /// Gifts by who gave and projects by state, as charts (none drawn for nothing).

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::super::store::{self, expenses, funds, projects};
 use super::super::{Category, ExpenseStatus, ProjectStatus};
 use super::staff::expense_item;
-use super::{Block, MoneyPage, choices, community, expense_tag, keeper, kpi, money, project_tag};
+use super::{Block, BlocksPage, choices, community, expense_tag, keeper, kpi, money, project_tag};
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::Actor;
 use crate::error::{AppError, AppResult};
@@ -146,7 +146,7 @@ fn project_forms(ctx: &PageCtx, code: &str, d: &ProjectData, r: &Refusal) -> Vec
 
 /// A project for staff: what it is, its money and progress, funding, milestones, steps,
 /// photos, expenses, and the forms that move it.
-pub fn project_view(ctx: PageCtx, c: &CommunityRef, d: &ProjectData, keeps: bool, r: &Refusal) -> MoneyPage {
+pub fn project_view(ctx: PageCtx, c: &CommunityRef, d: &ProjectData, keeps: bool, r: &Refusal) -> BlocksPage {
     let code = &c.code;
     let p = &d.project;
     let mut cells = vec![
@@ -185,7 +185,7 @@ pub fn project_view(ctx: PageCtx, c: &CommunityRef, d: &ProjectData, keeps: bool
         blocks.extend(project_forms(&ctx, code, d, r));
     }
     let crumbs = vec![(format!("/c/{code}/money"), ctx.t("money.title"))];
-    MoneyPage::new(ctx, p.title.clone(), crumbs, blocks, r)
+    BlocksPage::new(ctx, p.title.clone(), crumbs, blocks, r)
 }
 
 async fn show_project(
@@ -452,7 +452,7 @@ pub(super) fn expense_cells(ctx: &PageCtx, e: &expenses::Expense) -> Vec<(String
 
 /// An expense for staff: what it is, its approvals, its receipt and the copy to publish,
 /// and the decision waiting for the actor (or withdrawing it, for whoever asked).
-pub fn expense_view(ctx: PageCtx, c: &CommunityRef, d: &ExpenseData, actor: &Actor, r: &Refusal) -> MoneyPage {
+pub fn expense_view(ctx: PageCtx, c: &CommunityRef, d: &ExpenseData, actor: &Actor, r: &Refusal) -> BlocksPage {
     let code = &c.code;
     let e = &d.expense;
     let mut cells = expense_cells(&ctx, e);
@@ -518,7 +518,7 @@ pub fn expense_view(ctx: PageCtx, c: &CommunityRef, d: &ExpenseData, actor: &Act
         (format!("/c/{code}/money"), ctx.t("money.title")),
         (format!("/c/{code}/projects/{}", e.project_id), e.project.clone()),
     ];
-    MoneyPage::new(ctx, format!("{} #{}", e.project, e.id), crumbs, blocks, r)
+    BlocksPage::new(ctx, format!("{} #{}", e.project, e.id), crumbs, blocks, r)
 }
 
 async fn show_expense(

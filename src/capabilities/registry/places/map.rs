@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::db::{Db, query};
 use crate::error::AppResult;
 use crate::web::ui::{MapMarker, MapShape, MapView};
+use geo::{Distance, Haversine, Point};
 
 /// A point to draw over the grids.
 #[derive(Debug, Clone)]
@@ -88,7 +89,8 @@ pub fn draw(title: &str, shapes_in: &[Shape], markers_in: &[Marker]) -> MapView 
             MapShape {
                 d,
                 class: if s.highlight { "grid grid-on" } else { "grid" },
-                href: Some(s.href.clone()),
+                // A shape without a page (on a public map) is drawn, not linked.
+                href: (!s.href.is_empty()).then(|| s.href.clone()),
                 label: s.title.clone(),
                 label_x: format!("{cx:.1}"),
                 label_y: format!("{cy:.1}"),
@@ -168,10 +170,30 @@ pub async fn community_map(db: &Db, title: &str, community_id: i64, highlight: O
     Ok(draw(title, &grid_shapes(db, community_id, highlight).await?, &[]))
 }
 
+/// Walking, for "within 15 minutes": an older person's pace (4.2 km/h), and streets
+/// being longer than the straight line.
+const WALK_METRES_PER_MINUTE: f64 = 70.0;
+const DETOUR: f64 = 1.3;
+
+/// Minutes on foot between two points (latitude, longitude).
+pub fn walk_minutes(from: (f64, f64), to: (f64, f64)) -> f64 {
+    let metres = Haversine.distance(Point::new(from.1, from.0), Point::new(to.1, to.0));
+    metres * DETOUR / WALK_METRES_PER_MINUTE
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn fifteen_minutes_walk_is_about_eight_hundred_metres_straight() {
+        let home = (21.2700, 110.3600);
+        // 0.007° of latitude is about 778 m.
+        let near = walk_minutes(home, (21.2770, 110.3600));
+        assert!((14.0..15.0).contains(&near), "{near}");
+        assert!(walk_minutes(home, (21.2800, 110.3600)) > 15.0);
+    }
 
     #[test]
     fn polygons_become_paths_with_labels_and_links() {

@@ -27,6 +27,23 @@ pub async fn grid_names(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<
     Ok(grids)
 }
 
+/// Where each compound of a community is, as the middle of its households that have a
+/// point on the map: (id, name, latitude, longitude), in natural order. Public: a
+/// compound's name and middle say nothing of anyone.
+pub async fn compound_centres(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<(i64, String, f64, f64)>> {
+    let mut rows: Vec<(i64, String, f64, f64)> = query(
+        "SELECT c.id, c.name, AVG(h.lat), AVG(h.lng) FROM compounds c \
+         JOIN households h ON h.community_id = c.community_id AND h.compound_id = c.id \
+         WHERE c.community_id = $1 AND c.archived_at IS NULL AND h.lat IS NOT NULL AND h.lng IS NOT NULL \
+         GROUP BY c.id, c.name",
+    )
+    .bind(community_id)
+    .fetch_all(ex)
+    .await?;
+    crate::natural::sort_by_name(&mut rows, |r| r.1.as_str());
+    Ok(rows)
+}
+
 /// The households an actor's permission reaches in a community, as (id, address) in
 /// natural order: those of their grids and households, or up to 500 of the community for
 /// those who cover it all (a picker, not a list to page through).

@@ -169,6 +169,21 @@ async fn widget(
             Widget { input: "tags", options, hint: String::new() }
         }
         Kind::FreeTags => Widget::hinted("text", ctx.t("form.tags_hint")),
+        Kind::Set(values) => {
+            let current: Vec<&str> = match raw {
+                Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            let options = values
+                .iter()
+                .map(|v| Opt {
+                    value: v.to_string(),
+                    label: ctx.t(&format!("choice.{}.{}.{}", t.def.kind, f.name, v)),
+                    selected: current.contains(v),
+                })
+                .collect();
+            Widget { input: "tags", options, hint: String::new() }
+        }
         Kind::Polygon => Widget::hinted("geojson", ctx.t("form.geojson_hint")),
         Kind::Questions => Widget::hinted("geojson", ctx.t("form.questions_hint")),
         Kind::Phone => personal("tel"),

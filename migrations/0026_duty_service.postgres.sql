@@ -1,0 +1,4 @@
+-- A warm station's duty becomes a service record like any other (source `duty`).
+ALTER TABLE service_records DROP CONSTRAINT service_records_source_check;
+ALTER TABLE service_records ADD CONSTRAINT service_records_source_check
+    CHECK (source IN ('ticket', 'patrol', 'staff', 'self', 'pledge', 'event', 'duty'));

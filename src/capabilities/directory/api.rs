@@ -1,0 +1,62 @@
+//! The JSON API of the directory: the public search (no sign-in), as the public page
+//! answers it. Providers, locations and listings themselves are records, served by the
+//! record engine's API (`/api/v1/communities/{code}/listings`…).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::pages::{AskQuery, ask_of, now_local};
+use super::store::{self, Which};
+use crate::capabilities::registry::places;
+use crate::error::{AppError, AppResult, Problem};
+use crate::web::AppState;
+use crate::web::api::Code;
+
+/// The directory of a community, searched (no sign-in)
+///
+/// Fresh listings (verified within 180 days) that answer the search: by `need`, words in
+/// `q`, `open_now=true`, and within `walk` minutes (5, 10, 15 or 30) of `lat`,`lng` or
+/// of the compound `from`; nearest first when a place is given. Times are China time.
+#[utoipa::path(get, path = "/api/v1/public/{code}/services", tag = "directory", params(Code),
+    responses((status = 200, description = "The listings found, with whether each is open now"),
+        (status = 422, description = "A search field out of range, named", body = Problem),
+        (status = 404, description = "No such community", body = Problem)))]
+pub async fn search(
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<AskQuery>,
+) -> AppResult<Json<Value>> {
+    let c = crate::auth::guard::public_community(&s.db, &code).await?;
+    let mut conn = s.db.read().await?;
+    let compounds = places::compound_centres(&mut conn, c.id).await?;
+    let ask = ask_of(&q, &compounds).map_err(AppError::Invalid)?;
+    let listings = store::listings(&mut conn, c.id, Which::Public, crate::db::now_ms()).await?;
+    let hours = store::hours_of(&mut conn, c.id, None).await?;
+    drop(conn);
+    let calendar = s.holidays.calendar(&s.db).await?;
+    let now = now_local();
+    let found: Vec<Value> = super::find(&listings, &hours, &calendar, now, &ask)
+        .iter()
+        .map(|f| {
+            let l = f.listing;
+            json!({
+                "id": l.id, "name": l.name, "need": l.need, "price": l.price, "price_note": l.price_note,
+                "provider": l.provider, "provider_kind": l.provider_kind, "location": l.location, "address": l.address,
+                "lat": l.lat, "lng": l.lng, "phone": l.phone, "eligibility": l.eligibility, "bring": l.bring,
+                "languages": l.languages, "open_now": f.open,
+                "closes_at": f.closes.map(|t| t.format("%Y-%m-%dT%H:%M:00+08:00").to_string()),
+                "next_open": f.next_open.map(|t| t.format("%Y-%m-%dT%H:%M:00+08:00").to_string()),
+                "walk_minutes": f.minutes.map(|m| m.ceil() as i64),
+                "verified_at": l.verified_at.map(crate::web::fmt::rfc3339),
+            })
+        })
+        .collect();
+    Ok(Json(json!({"community": c.name, "total": found.len(), "items": found})))
+}
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(search))
+}
