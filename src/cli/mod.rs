@@ -1,6 +1,7 @@
 //! The `linli` command line: one module per command, each with its options and `run`.
 
 mod api_key;
+mod appointments_bench;
 mod backup;
 mod community;
 mod config;
@@ -57,6 +58,9 @@ pub enum Command {
     /// The directory of services: measure it.
     #[command(subcommand)]
     Directory(directory_bench::Command),
+    /// Appointments: measure booking.
+    #[command(subcommand)]
+    Appointments(appointments_bench::Command),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -75,6 +79,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ApiKey(c) => api_key::run(config, c).await,
         Command::Ledger(c) => ledger::run(config, c).await,
         Command::Directory(c) => directory_bench::run(config, c).await,
+        Command::Appointments(c) => appointments_bench::run(config, c).await,
     }
 }
 

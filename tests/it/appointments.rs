@@ -164,6 +164,15 @@ async fn cancelled_and_moved_bookings_are_kept_and_a_no_show_is_corrected() {
     }
     let r = app.post_form(&format!("/c/{HS}/appointments/{third}/status"), &[("status", "no_show")]).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "done is done");
+
+    // The figures: four booked (the moved one counted once), one cancelled, none missed.
+    let page = visible_text(&app.get(&format!("/c/{HS}/appointments/stats")).await.text());
+    assert!(page.contains("预约延时服务") && page.contains("延时与周末服务占比 100.0%"), "{page}");
+    let sheet = app.get(&format!("/c/{HS}/appointments/stats.xlsx")).await;
+    assert_eq!(sheet.status, StatusCode::OK);
+    let rows = crate::helpers::calamine_rows(&sheet.body);
+    let line = rows.iter().find(|r| r.get(1).is_some_and(|s| s == "预约延时服务")).unwrap();
+    assert_eq!(&line[3..8], ["3", "1", "0", "0.0%", "33.3%"], "{rows:?}");
 }
 
 #[tokio::test]

@@ -11,6 +11,7 @@
 
 pub mod demo;
 pub mod pages;
+pub mod stats;
 pub mod store;
 
 use axum::Router;
@@ -37,6 +38,10 @@ fn routes() -> Router<AppState> {
     Router::new()
         .route("/c/{code}/appointments", get(pages::mine))
         .route("/c/{code}/appointments/day", get(pages::day))
+        .route("/c/{code}/appointments/stats", get(stats::community))
+        .route("/c/{code}/appointments/stats.xlsx", get(stats::community_xlsx))
+        .route("/subdistricts/{id}/appointments/stats", get(stats::subdistrict))
+        .route("/subdistricts/{id}/appointments/stats.xlsx", get(stats::subdistrict_xlsx))
         .route("/c/{code}/appointments/types/{id}", get(pages::book_page).post(pages::book))
         .route("/c/{code}/appointments/types/{id}/hours", post(pages::add_rule))
         .route("/c/{code}/appointments/types/{id}/exceptions", post(pages::add_exception))

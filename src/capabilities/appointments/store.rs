@@ -195,10 +195,12 @@ pub async fn book(
     starts_at: i64,
     whom: Whom,
 ) -> AppResult<i64> {
+    // The calendar first: read inside the transaction it would wait for a second
+    // connection while holding one.
+    let calendar = state.holidays.calendar(&state.db).await?;
     let mut tx = state.db.begin().await?;
     let t = type_of(&mut tx, c.id, type_id).await?;
     let (user_id, name, phone, proxy) = whom_of(&mut tx, state, actor, c.id, &t, whom).await?;
-    let calendar = state.holidays.calendar(&state.db).await?;
     let hours = hours_of(&mut tx, c.id, Some(&[type_id])).await?.remove(&type_id).unwrap_or_default();
     let id = book_in(&mut tx, &calendar, &hours, c.id, &t, starts_at, now_ms()).await?;
     let sealed = phone.as_deref().map(|p| state.pii.seal_phone(p));

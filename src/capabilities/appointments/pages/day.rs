@@ -40,6 +40,7 @@ pub async fn day(
             (format!("/c/{code}/appointments/day?day={}", day.pred_opt().unwrap_or(day)), ctx.t("appt.prev_day")),
             (format!("/c/{code}/appointments/day?day={}", day.succ_opt().unwrap_or(day)), ctx.t("appt.next_day")),
             (format!("/c/{code}/appointment-types"), ctx.t("appt.types")),
+            (format!("/c/{code}/appointments/stats"), ctx.t("appt.stats")),
         ],
     )];
     for t in &types {
