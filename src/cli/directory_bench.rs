@@ -22,7 +22,7 @@ pub enum Command {
     },
 }
 
-/// Hours of a few kinds: office days with a lunch break, every day long, one morning a
+/// Hours of a few kinds: office days with a lunch break, day and night, one morning a
 /// week, evenings and weekends.
 fn hours_of(i: usize) -> Vec<Rule> {
     let rule = |weekdays: u8, opens: u16, closes: u16, on_holidays: bool| Rule {
@@ -35,7 +35,7 @@ fn hours_of(i: usize) -> Vec<Rule> {
     };
     match i % 4 {
         0 => vec![rule(0x1f, 8 * 60 + 30, 12 * 60, false), rule(0x1f, 14 * 60, 17 * 60 + 30, false)],
-        1 => vec![rule(0x7f, 8 * 60, 21 * 60, true)],
+        1 => vec![rule(0x7f, 0, 24 * 60, true)],
         2 => vec![rule(1 << (i % 7), 9 * 60, 11 * 60 + 30, false)],
         _ => vec![rule(0x1f, 18 * 60, 21 * 60, false), rule(0x60, 9 * 60, 18 * 60, false)],
     }

@@ -113,6 +113,24 @@ async fn a_resident_finds_a_free_haircut_open_now_within_fifteen_minutes_and_not
         listing.contains("60岁以上老人") && listing.contains("身份证") && listing.contains("未来七天"),
         "{listing}"
     );
+    assert!(!listing.contains("在线预约"), "not bookable yet");
+
+    // Staff make it bookable: its page leads to the booking.
+    app.sign_in("staff").await;
+    let kind = app
+        .add_directory_record("appointment-types", json!({"name": "义剪预约", "desk": "理发店", "kind": "booked"}))
+        .await;
+    let r = app
+        .patch_json(&format!("/api/v1/communities/{HS}/listings/{haircut}"), json!({"appointment_type_id": kind}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let page = app.get_public(&format!("/p/{HS}/services/{haircut}")).await.text();
+    assert!(page.contains(&format!("/c/{HS}/appointments/types/{kind}")), "the booking is linked");
+    let r = app
+        .patch_json(&format!("/api/v1/communities/{HS}/listings/{haircut}"), json!({"appointment_type_id": 99999999}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!r.field_error("appointment_type_id").is_empty(), "{}", r.text());
 
     // The platform admin declares today a holiday: the haircut closes, the barber kept
     // open on holidays does not.

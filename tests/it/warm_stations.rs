@@ -143,8 +143,11 @@ async fn a_rider_finds_the_nearest_open_station_and_a_volunteer_serves_a_shift_t
         1
     );
 
-    // Staff see the visits by day and hour on the station's page.
+    // Staff see the visits by day and hour on the station's page, and open it again.
     app.sign_in("staff").await;
+    let r = app.post_form(&format!("/c/{HS}/roster/{near}/state"), &[("state", "open"), ("from", "roster")]).await;
+    assert_eq!(r.location(), format!("/c/{HS}/roster/{near}?ok=saved"));
+    assert!(!visible_text(&app.get_public(&format!("/p/{HS}/warm-stations")).await.text()).contains("已满"));
     let page = visible_text(&app.get(&format!("/c/{HS}/roster/{near}")).await.text());
     assert!(page.contains("近七天来访人次 3") && page.contains("来访时段"), "{page}");
     // A resident neither counts visitors nor serves.

@@ -8,9 +8,7 @@ use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::pages::{AskQuery, ask_of, now_local};
-use super::store::{self, Which};
-use crate::capabilities::registry::places;
+use super::pages::{AskQuery, now_local, search};
 use crate::error::{AppError, AppResult, Problem};
 use crate::web::AppState;
 use crate::web::api::Code;
@@ -24,18 +22,13 @@ use crate::web::api::Code;
     responses((status = 200, description = "The listings found, with whether each is open now"),
         (status = 422, description = "A search field out of range, named", body = Problem),
         (status = 404, description = "No such community", body = Problem)))]
-pub async fn search(
+pub async fn search_services(
     State(s): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<AskQuery>,
 ) -> AppResult<Json<Value>> {
     let c = crate::auth::guard::public_community(&s.db, &code).await?;
-    let mut conn = s.db.read().await?;
-    let compounds = places::compound_centres(&mut conn, c.id).await?;
-    let ask = ask_of(&q, &compounds).map_err(AppError::Invalid)?;
-    let listings = store::listings(&mut conn, c.id, Which::Public, crate::db::now_ms()).await?;
-    let hours = store::hours_of(&mut conn, c.id, None).await?;
-    drop(conn);
+    let (ask, listings, hours) = search(&s, &c, &q).await?.map_err(AppError::Invalid)?;
     let calendar = s.holidays.calendar(&s.db).await?;
     let now = now_local();
     let found: Vec<Value> = super::find(&listings, &hours, &calendar, now, &ask)
@@ -58,5 +51,5 @@ pub async fn search(
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(search))
+    OpenApiRouter::new().routes(routes!(search_services))
 }

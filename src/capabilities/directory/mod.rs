@@ -133,6 +133,7 @@ pub static LISTING: EntityDef = EntityDef {
         field("bring", Kind::Text { max: 100 }),
         field("languages", Kind::Text { max: 60 }),
         field("description", Kind::LongText { max: 1000 }),
+        field("appointment_type_id", Kind::Ref("appointment_type")),
     ],
     title: "name",
     search: &[Search::Contains("name")],
@@ -182,6 +183,8 @@ pub struct Listing {
     pub verified_at: Option<i64>,
     pub verified_by: Option<String>,
     pub created_at: i64,
+    /// The appointment type that books it, when it is bookable.
+    pub appointment_type_id: Option<i64>,
 }
 
 /// What a resident asks the directory.
@@ -285,6 +288,7 @@ mod tests {
             verified_at: None,
             verified_by: None,
             created_at: 0,
+            appointment_type_id: None,
         }
     }
 

@@ -18,7 +18,7 @@ use crate::web::form::CsrfForm;
 use crate::web::ui::{self, Block, BlocksPage, Cell, Form, Item, Kpi, Refusal, Table, Tone};
 use crate::web::{AppState, Notice, PageCtx, PageResult, SignedPage, done, fmt, render};
 
-pub use public::{AskQuery, ask_of, now_local, public, public_listing};
+pub use public::{AskQuery, ask_of, now_local, public, public_listing, search};
 
 pub fn nav(actor: &Actor, w: &Whereabouts<'_>) -> Vec<NavEntry> {
     match w.community {
@@ -137,8 +137,8 @@ pub async fn staff(
     let now = crate::db::now_ms();
     let mut conn = state.db.read().await?;
     let d = DeskData {
-        listings: store::listings(&mut conn, c.id, Which::Current, now).await?,
-        stale: store::listings(&mut conn, c.id, Which::Stale, now).await?,
+        listings: store::listings(&mut conn, c.id, Which::Current, now, Default::default()).await?,
+        stale: store::listings(&mut conn, c.id, Which::Stale, now, Default::default()).await?,
         counts: store::counts(&mut conn, c.id, now).await?,
     };
     render(&desk_view(ctx, &c, &d))

@@ -17,7 +17,8 @@ use crate::web::AppState;
 
 const LISTING: &str = "SELECT l.id, l.name, l.need, l.price, l.price_note, l.eligibility, l.bring, l.languages, \
      l.description, l.provider_id, p.name AS provider, p.kind AS provider_kind, p.phone, l.location_id, \
-     s.name AS location, s.address, s.lat, s.lng, l.verified_at, u.display_name AS verified_by, l.created_at \
+     s.name AS location, s.address, s.lat, s.lng, l.verified_at, u.display_name AS verified_by, l.created_at, \
+     l.appointment_type_id \
      FROM listings l \
      JOIN providers p ON p.community_id = l.community_id AND p.id = l.provider_id \
      JOIN service_locations s ON s.community_id = l.community_id AND s.id = l.location_id \
@@ -34,9 +35,30 @@ pub enum Which {
     Stale,
 }
 
-pub async fn listings(ex: &mut impl Exec, community_id: i64, which: Which, now: i64) -> AppResult<Vec<Listing>> {
+/// What narrows the public's search in the database: one need, a box around where the
+/// asker stands (south, north, west, east).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Narrow<'a> {
+    pub need: Option<&'a str>,
+    pub bbox: Option<(f64, f64, f64, f64)>,
+}
+
+pub async fn listings(
+    ex: &mut impl Exec,
+    community_id: i64,
+    which: Which,
+    now: i64,
+    narrow: Narrow<'_>,
+) -> AppResult<Vec<Listing>> {
     let mut b = Builder::new(LISTING);
     b.push(" WHERE l.community_id = ").arg(community_id);
+    if let Some(need) = narrow.need {
+        b.push(" AND l.need = ").arg(need);
+    }
+    if let Some((s, n, w, e)) = narrow.bbox {
+        b.push(" AND s.lat BETWEEN ").arg(s).push(" AND ").arg(n);
+        b.push(" AND s.lng BETWEEN ").arg(w).push(" AND ").arg(e);
+    }
     b.push(" AND l.archived_at IS NULL AND p.archived_at IS NULL AND s.archived_at IS NULL");
     let since = now - STALE_AFTER_DAYS * crate::time::DAY_MS;
     match which {

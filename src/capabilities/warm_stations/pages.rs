@@ -169,12 +169,19 @@ pub fn station_view(ctx: PageCtx, c: &CommunityRef, d: &StationData, calendar: &
             ..Kpi::default()
         },
     ];
-    let mut blocks = vec![
-        Block::Card(s.name.clone(), Some(state_tag(&ctx, now_state)), cells, None, links),
+    let mut blocks = vec![Block::Card(s.name.clone(), Some(state_tag(&ctx, now_state)), cells, None, links)];
+    // Staff may say, for today, that it is open, full or closed.
+    for st in LiveState::ALL.into_iter().filter(|st| *st != now_state) {
+        let f = Form::new("", format!("/c/{code}/roster/{}/state", s.id), ctx.t(&format!("warm.set.{}", st.as_str())))
+            .input(Input::hidden("state", st.as_str()))
+            .input(Input::hidden("from", "roster"));
+        blocks.push(Block::Form(f));
+    }
+    blocks.extend([
         Block::Kpis(kpis),
         Block::Table(ctx.t("warm.roster"), roster_table(&ctx, d)),
         Block::Form(shifts_form(&ctx, code, s.id, r)),
-    ];
+    ]);
     blocks.extend(visits_blocks(&ctx, &d.visits));
     blocks.push(Block::Table(ctx.t("directory.week_ahead"), view::week_table(&ctx, &d.hours, calendar, fmt::today())));
     let rules = d

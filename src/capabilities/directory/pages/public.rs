@@ -40,8 +40,9 @@ fn empty(s: &Option<String>) -> Option<&str> {
 }
 
 /// The ask, each bad value named: a need of the list, words without control characters,
-/// a walk of 5, 10, 15 or 30 minutes, a point on the Earth, a compound of the community.
-pub fn ask_of(q: &AskQuery, compounds: &[(i64, String, f64, f64)]) -> Result<Ask, Vec<FieldError>> {
+/// a walk of 5, 10, 15 or 30 minutes, a point on the Earth, a compound of the community
+/// (`compound`: where the one named by `from` is, if it is one of the community's).
+pub fn ask_of(q: &AskQuery, compound: Option<(f64, f64)>) -> Result<Ask, Vec<FieldError>> {
     let mut errors = Vec::new();
     let need = empty(&q.need).map(String::from);
     if need.as_deref().is_some_and(|n| !NEEDS.contains(&n)) {
@@ -69,9 +70,9 @@ pub fn ask_of(q: &AskQuery, compounds: &[(i64, String, f64, f64)]) -> Result<Ask
     let lat = coordinate(&mut errors, "lat", empty(&q.lat), 90.0);
     let lng = coordinate(&mut errors, "lng", empty(&q.lng), 180.0);
     let mut from = lat.zip(lng);
-    if let Some(id) = empty(&q.from) {
-        match id.parse::<i64>().ok().and_then(|id| compounds.iter().find(|c| c.0 == id)) {
-            Some(c) if from.is_none() => from = Some((c.2, c.3)),
+    if empty(&q.from).is_some() {
+        match compound {
+            Some(c) if from.is_none() => from = Some(c),
             Some(_) => {}
             None => errors.push(FieldError::new("from", "validation.reference")),
         }
@@ -101,7 +102,7 @@ fn when_short(t: NaiveDateTime, now: NaiveDateTime) -> String {
     if t.date() == now.date() { t.format("%H:%M").to_string() } else { t.format("%m-%d %H:%M").to_string() }
 }
 
-fn search_form(ctx: &PageCtx, code: &str, q: &AskQuery, compounds: &[(i64, String, f64, f64)]) -> Form {
+fn search_form(ctx: &PageCtx, code: &str, q: &AskQuery, compounds: &[(i64, String)]) -> Form {
     let mut needs = vec![(String::new(), ctx.t("directory.any_need"))];
     needs.extend(NEEDS.iter().map(|n| (n.to_string(), ctx.t(&format!("choice.listing.need.{n}")))));
     let mut walks = vec![(String::new(), ctx.t("directory.any_distance"))];
@@ -144,7 +145,7 @@ pub fn found_item(ctx: &PageCtx, code: &str, f: &Found<'_>, now: NaiveDateTime) 
 
 pub struct PublicData<'a> {
     pub found: Vec<Found<'a>>,
-    pub compounds: Vec<(i64, String, f64, f64)>,
+    pub compounds: Vec<(i64, String)>,
     pub now: NaiveDateTime,
     pub map: crate::web::ui::MapView,
 }
@@ -192,15 +193,34 @@ fn found_map(
     places::map::draw(&ctx.t("directory.map"), grids, &markers)
 }
 
-async fn loaded(
+/// What the public asked, read and narrowed in the database (the need, a box around
+/// where the asker stands when a walk is asked), with the hours of what may answer; or
+/// the fields that are wrong.
+pub async fn search(
     state: &AppState,
     c: &CommunityRef,
-) -> AppResult<(Vec<Listing>, HashMap<i64, Hours>, Vec<(i64, String, f64, f64)>)> {
+    q: &AskQuery,
+) -> AppResult<Result<(Ask, Vec<Listing>, HashMap<i64, Hours>), Vec<FieldError>>> {
     let mut conn = state.db.read().await?;
-    let listings = store::listings(&mut conn, c.id, Which::Public, crate::db::now_ms()).await?;
-    let hours = store::hours_of(&mut conn, c.id, None).await?;
-    let compounds = places::compound_centres(&mut conn, c.id).await?;
-    Ok((listings, hours, compounds))
+    let compound = match empty(&q.from).map(str::parse::<i64>) {
+        Some(Ok(id)) => places::compound_centre(&mut conn, c.id, id).await?,
+        _ => None,
+    };
+    let ask = match ask_of(q, compound) {
+        Ok(a) => a,
+        Err(e) => return Ok(Err(e)),
+    };
+    // Streets are longer than the straight line: the box holds everything within the walk.
+    let bbox = ask.from.zip(ask.walk).map(|((lat, lng), w)| {
+        let metres = f64::from(w) * 70.0 / 1.3 + 50.0;
+        let (dlat, dlng) = (metres / 111_000.0, metres / (111_000.0 * lat.to_radians().cos().max(0.01)));
+        (lat - dlat, lat + dlat, lng - dlng, lng + dlng)
+    });
+    let narrow = store::Narrow { need: ask.need.as_deref(), bbox };
+    let listings = store::listings(&mut conn, c.id, Which::Public, crate::db::now_ms(), narrow).await?;
+    let ids: Vec<i64> = listings.iter().map(|l| l.id).collect();
+    let hours = store::hours_of(&mut conn, c.id, Some(&ids)).await?;
+    Ok(Ok((ask, listings, hours)))
 }
 
 /// Now, in China.
@@ -216,11 +236,11 @@ pub async fn public(
     Query(q): Query<AskQuery>,
 ) -> PageResult {
     let c = crate::auth::guard::public_community(&state.db, &code).await?;
-    let (listings, hours, compounds) = loaded(&state, &c).await?;
+    let compounds = places::compound_names(&mut state.db.read().await?, c.id).await?;
     let calendar: std::sync::Arc<Calendar> = state.holidays.calendar(&state.db).await?;
     let now = now_local();
-    match ask_of(&q, &compounds) {
-        Ok(ask) => {
+    match search(&state, &c, &q).await? {
+        Ok((ask, listings, hours)) => {
             let found = find(&listings, &hours, &calendar, now, &ask);
             // The grids' own pages are staff's: on the public map they are only drawn.
             let grids: Vec<places::map::Shape> = places::map::grid_shapes(&state.db, c.id, None)
@@ -267,8 +287,14 @@ pub async fn public_listing(
         href: format!("/p/{code}/services/{id}"),
         class: "open",
     });
+    // A bookable service leads to its booking (which asks to sign in).
+    let book: Vec<(String, String)> = l
+        .appointment_type_id
+        .map(|t| (format!("/c/{code}/appointments/types/{t}"), ctx.t("directory.book")))
+        .into_iter()
+        .collect();
     let mut blocks = vec![
-        Block::Card(l.name.clone(), None, cells, l.description.clone(), Vec::new()),
+        Block::Card(l.name.clone(), None, cells, l.description.clone(), book),
         Block::Table(ctx.t("directory.week_ahead"), week_table(&ctx, &hours, &calendar, today)),
     ];
     if let Some(m) = marker {

@@ -27,21 +27,29 @@ pub async fn grid_names(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<
     Ok(grids)
 }
 
-/// Where each compound of a community is, as the middle of its households that have a
-/// point on the map: (id, name, latitude, longitude), in natural order. Public: a
-/// compound's name and middle say nothing of anyone.
-pub async fn compound_centres(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<(i64, String, f64, f64)>> {
-    let mut rows: Vec<(i64, String, f64, f64)> = query(
-        "SELECT c.id, c.name, AVG(h.lat), AVG(h.lng) FROM compounds c \
-         JOIN households h ON h.community_id = c.community_id AND h.compound_id = c.id \
-         WHERE c.community_id = $1 AND c.archived_at IS NULL AND h.lat IS NOT NULL AND h.lng IS NOT NULL \
-         GROUP BY c.id, c.name",
-    )
-    .bind(community_id)
-    .fetch_all(ex)
-    .await?;
+/// A community's compounds as (id, name), in natural order.
+pub async fn compound_names(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<(i64, String)>> {
+    let mut rows: Vec<(i64, String)> =
+        query("SELECT id, name FROM compounds WHERE community_id = $1 AND archived_at IS NULL")
+            .bind(community_id)
+            .fetch_all(ex)
+            .await?;
     crate::natural::sort_by_name(&mut rows, |r| r.1.as_str());
     Ok(rows)
+}
+
+/// Where a compound is: the middle of its households that have a point on the map
+/// (latitude, longitude); none when it has no such household or is not the community's.
+/// Public: a compound's middle says nothing of anyone.
+pub async fn compound_centre(ex: &mut impl Exec, community_id: i64, id: i64) -> AppResult<Option<(f64, f64)>> {
+    let row: Option<(Option<f64>, Option<f64>)> = query(
+        "SELECT AVG(lat), AVG(lng) FROM households WHERE community_id = $1 AND compound_id = $2 AND lat IS NOT NULL AND lng IS NOT NULL",
+    )
+    .bind(community_id)
+    .bind(id)
+    .fetch_optional(ex)
+    .await?;
+    Ok(row.and_then(|(a, b)| a.zip(b)))
 }
 
 /// The households an actor's permission reaches in a community, as (id, address) in
