@@ -122,7 +122,18 @@ fn percent(x: Option<f64>) -> String {
     x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into())
 }
 
+/// The ledger's head in Excel (in Chinese, as offices file it), and the page's by key.
 const HEAD: [&str; 8] = ["社区", "服务", "类型", "预约", "办结", "未到场", "未到场率", "取消率"];
+const HEAD_KEYS: [&str; 8] = [
+    "warm.community",
+    "appt.service",
+    "field.appointment_type.kind",
+    "appt.booked",
+    "appt.status.done",
+    "appt.status.no_show",
+    "appt.no_show_rate",
+    "appt.cancel_rate",
+];
 
 fn rows(ctx: Option<&PageCtx>, all: &[Figures]) -> Vec<Vec<String>> {
     all.iter()
@@ -144,7 +155,7 @@ fn rows(ctx: Option<&PageCtx>, all: &[Figures]) -> Vec<Vec<String>> {
 
 pub fn stats_view(ctx: PageCtx, title: String, base: &str, year: i32, all: &[Figures]) -> BlocksPage {
     let table = Table {
-        head: HEAD.iter().map(|h| h.to_string()).collect(),
+        head: HEAD_KEYS.iter().map(|k| ctx.t(k)).collect(),
         rows: rows(Some(&ctx), all).into_iter().map(|r| r.into_iter().map(Cell::text).collect()).collect(),
         empty: ctx.t("appt.no_figures"),
         sort: Vec::new(),

@@ -55,12 +55,9 @@ pub async fn day(
                 let who: Vec<String> = here
                     .iter()
                     .map(|x| {
-                        format!(
-                            "{}（{}{}）",
-                            x.name,
-                            ctx.t(&format!("appt.status.{}", x.status.as_str())),
-                            if x.proxy { "·代" } else { "" }
-                        )
+                        let status = ctx.t(&format!("appt.status.{}", x.status.as_str()));
+                        let proxy = if x.proxy { format!("·{}", ctx.t("appt.proxy_short")) } else { String::new() };
+                        format!("{}（{status}{proxy}）", x.name)
                     })
                     .collect();
                 let first = here.first().map(|x| format!("/c/{code}/appointments/{}", x.id));
