@@ -5,7 +5,7 @@
 //! hundred race for three seats: exactly three. Cancelled and moved bookings are kept.
 
 use axum::http::StatusCode;
-use linli::auth::model::{Actor, Grant, Role};
+use linli::auth::model::{Grant, Role};
 use linli::capabilities::appointments::store::{self, Whom};
 use linli::db::citus::Span;
 use linli::db::query;
@@ -220,32 +220,6 @@ async fn bad_slots_are_refused_naming_the_field() {
     assert!(!r.inline_error("phone").is_empty(), "{}", r.text());
 }
 
-/// Residents invented for the race.
-async fn residents(app: &TestApp, n: usize) -> Vec<Actor> {
-    let c = app.community_id(HS).await;
-    let mut tx = app.state.db.begin_span(Span::Maintenance).await.unwrap();
-    let ids = tx.next_ids(n).await.unwrap();
-    for (i, id) in ids.iter().enumerate() {
-        query("INSERT INTO users (id, username, display_name, password_hash, created_at, updated_at) VALUES ($1, $2, $3, 'x', 0, 0)")
-            .bind(*id)
-            .bind(format!("booker{i}"))
-            .bind(format!("居民{i}"))
-            .execute(&mut tx)
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
-    ids.into_iter()
-        .map(|id| Actor {
-            user_id: id,
-            username: format!("booker{id}"),
-            display_name: format!("居民{id}"),
-            grants: vec![Grant::community(Role::Volunteer, c)],
-            subdistrict_communities: Default::default(),
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_residents_race_for_a_slot_with_three_seats_and_exactly_three_win() {
     let mut app = TestApp::demo().await;
@@ -257,8 +231,8 @@ async fn a_hundred_residents_race_for_a_slot_with_three_seats_and_exactly_three_
         .unwrap()
         .unwrap();
     let at = linli::web::fmt::parse_local(&tomorrow_at("18:30")).unwrap();
-    let tasks: Vec<_> = residents(&app, 100)
-        .await
+    let bookers = app.invented(100, "booker", "居民", vec![Grant::community(Role::Volunteer, c.id)]).await;
+    let tasks: Vec<_> = bookers
         .into_iter()
         .map(|a| {
             let (state, c) = (app.state.clone(), c.clone());

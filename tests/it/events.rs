@@ -278,31 +278,6 @@ pub(crate) async fn station_in(app: &TestApp, community: i64) -> i64 {
     id
 }
 
-/// People who sign up, invented for the race: accounts with no role.
-async fn racers(app: &TestApp, n: usize) -> Vec<Actor> {
-    let mut tx = app.state.db.begin_span(Span::Maintenance).await.unwrap();
-    let ids = tx.next_ids(n).await.unwrap();
-    for (i, id) in ids.iter().enumerate() {
-        query("INSERT INTO users (id, username, display_name, password_hash, created_at, updated_at) VALUES ($1, $2, $3, 'x', 0, 0)")
-            .bind(*id)
-            .bind(format!("racer{i}"))
-            .bind(format!("居民{i}"))
-            .execute(&mut tx)
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
-    ids.into_iter()
-        .map(|id| Actor {
-            user_id: id,
-            username: format!("racer{id}"),
-            display_name: format!("居民{id}"),
-            grants: Vec::new(),
-            subdistrict_communities: Default::default(),
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn three_hundred_race_for_fifty_seats_ten_freed_seats_go_to_the_first_ten_and_one_code_checks_in_once() {
     let app = TestApp::demo().await;
@@ -326,7 +301,7 @@ async fn three_hundred_race_for_fifty_seats_ten_freed_seats_go_to_the_first_ten_
     let session = store::add_sessions(&app.state, &staff, &c, event.id, &[station], plan, None).await.unwrap()[0];
     store::set_status(&app.state, &staff, &c, event.id, EventStatus::Published).await.unwrap();
 
-    let people = racers(&app, 300).await;
+    let people = app.invented(300, "racer", "居民", Vec::new()).await;
     let tasks: Vec<_> = people
         .into_iter()
         .map(|p| {

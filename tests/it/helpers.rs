@@ -292,6 +292,39 @@ impl TestApp {
         self.command(args).output().expect("the linli binary runs")
     }
 
+    /// People invented for a race: accounts `{username}{i}` named `{name}{i}`, with no
+    /// password, acting with the grants given.
+    pub async fn invented(
+        &self,
+        n: usize,
+        username: &str,
+        name: &str,
+        grants: Vec<linli::auth::model::Grant>,
+    ) -> Vec<linli::auth::model::Actor> {
+        let mut tx = self.state.db.begin_span(Span::Maintenance).await.unwrap();
+        let ids = tx.next_ids(n).await.unwrap();
+        for (i, id) in ids.iter().enumerate() {
+            query("INSERT INTO users (id, username, display_name, password_hash, created_at, updated_at) VALUES ($1, $2, $3, 'x', 0, 0)")
+                .bind(*id)
+                .bind(format!("{username}{i}"))
+                .bind(format!("{name}{i}"))
+                .execute(&mut tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        ids.into_iter()
+            .enumerate()
+            .map(|(i, id)| linli::auth::model::Actor {
+                user_id: id,
+                username: format!("{username}{i}"),
+                display_name: format!("{name}{i}"),
+                grants: grants.clone(),
+                subdistrict_communities: Default::default(),
+            })
+            .collect()
+    }
+
     pub async fn scalar(&self, sql: &'static str, arg: i64) -> i64 {
         let mut conn = self.state.db.span(Span::Maintenance).await.unwrap();
         query(sql).bind(arg).scalar(&mut conn).await.unwrap()

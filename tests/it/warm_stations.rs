@@ -5,7 +5,7 @@
 //! place: one wins. A shift nobody took tells staff a day ahead. And bad input named.
 
 use axum::http::StatusCode;
-use linli::auth::model::{Actor, Grant, Role};
+use linli::auth::model::{Grant, Role};
 use linli::capabilities::warm_stations::{ShiftPlan, store};
 use linli::db::citus::Span;
 use linli::db::query;
@@ -156,32 +156,6 @@ async fn a_rider_finds_the_nearest_open_station_and_a_volunteer_serves_a_shift_t
     assert_eq!(app.get(&format!("/c/{HS}/duty")).await.status, StatusCode::FORBIDDEN);
 }
 
-/// People who may serve, invented for the race: volunteers of the community.
-async fn volunteers(app: &TestApp, n: usize) -> Vec<Actor> {
-    let c = app.community_id(HS).await;
-    let mut tx = app.state.db.begin_span(Span::Maintenance).await.unwrap();
-    let ids = tx.next_ids(n).await.unwrap();
-    for (i, id) in ids.iter().enumerate() {
-        query("INSERT INTO users (id, username, display_name, password_hash, created_at, updated_at) VALUES ($1, $2, $3, 'x', 0, 0)")
-            .bind(*id)
-            .bind(format!("duty{i}"))
-            .bind(format!("志愿者{i}"))
-            .execute(&mut tx)
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
-    ids.into_iter()
-        .map(|id| Actor {
-            user_id: id,
-            username: format!("duty{id}"),
-            display_name: format!("志愿者{id}"),
-            grants: vec![Grant::community(Role::Volunteer, c)],
-            subdistrict_communities: Default::default(),
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_people_taking_the_last_place_of_a_shift_one_wins() {
     let mut app = TestApp::demo().await;
@@ -195,7 +169,8 @@ async fn two_people_taking_the_last_place_of_a_shift_one_wins() {
     let start = linli::db::now_ms() + 48 * 3_600_000;
     let plan = ShiftPlan { starts_at: start, ends_at: start + 4 * 3_600_000, needed: 1 };
     let shifts = store::add_shifts(&app.state, &staff, &c, station, plan, 5).await.unwrap();
-    let people = volunteers(&app, 10).await;
+    // People who may serve, invented for the race: volunteers of the community.
+    let people = app.invented(10, "duty", "志愿者", vec![Grant::community(Role::Volunteer, c.id)]).await;
     for shift in shifts {
         let tasks: Vec<_> = people
             .iter()

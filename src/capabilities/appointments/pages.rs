@@ -14,7 +14,8 @@ use super::{HOURS_OWNER, Status, slots};
 use crate::auth::guard::{CommunityRef, require};
 use crate::auth::model::{Actor, Permission};
 use crate::error::{AppError, AppResult};
-use crate::services::hours::{self, Calendar, store::Change, view};
+use crate::services::hours::view::{self, Edit};
+use crate::services::hours::{self, Calendar};
 use crate::web::capability::{NavEntry, RecordExtras, Whereabouts};
 use crate::web::form::{CsrfForm, Fields};
 use crate::web::ui::{self, Block, BlocksPage, Form, Input, InputKind, Item, Refusal, Tag, Tone};
@@ -281,34 +282,29 @@ pub async fn book(
     }
 }
 
-async fn change_hours(
-    state: &AppState,
-    actor: &Actor,
-    code: &str,
-    id: i64,
-    m: &Map<String, Value>,
-    what: &str,
+/// One of the hours forms of a type, for staff.
+async fn edit_hours(
+    state: AppState,
     ctx: PageCtx,
+    actor: Actor,
+    code: String,
+    id: i64,
+    m: Map<String, Value>,
+    edit: Edit,
 ) -> PageResult {
-    let c = community(state, actor, code).await?;
-    require(actor, c.id, Permission::ManageServices)?;
-    store::type_of(&mut state.db.read().await?, c.id, id).await?;
-    let change = match what {
-        "hours" => view::rule_of(m).map(Change::Rule),
-        "exceptions" => view::exception_of(m).map(Change::Exception),
-        _ => Ok(Change::Clear),
-    };
-    let result = match change {
-        Ok(ch) => hours::store::change(&state.db, actor, c.id, (HOURS_OWNER, id), ch).await,
-        Err(e) => Err(e),
-    };
-    let path = if what == "clear" { "hours/clear" } else { what };
+    let c = community(&state, &actor, &code).await?;
+    let result = async {
+        require(&actor, c.id, Permission::ManageServices)?;
+        store::type_of(&mut state.db.read().await?, c.id, id).await?;
+        hours::store::change(&state.db, &actor, c.id, (HOURS_OWNER, id), edit.read(&m)?).await
+    }
+    .await;
     match result {
         Ok(()) => Ok(done(&format!("/c/{code}/appointments/types/{id}"), Notice::Saved)),
         Err(e) => {
-            let action = format!("/c/{code}/appointments/types/{id}/{path}");
-            ui::refused(e, ctx, m, &action, |ctx, r| async move {
-                show_book(state, ctx, actor, &c, id, fmt::today(), &r).await
+            let action = format!("/c/{code}/appointments/types/{id}/{}", edit.path());
+            ui::refused(e, ctx, &m, &action, |ctx, r| async move {
+                show_book(&state, ctx, &actor, &c, id, fmt::today(), &r).await
             })
             .await
         }
@@ -322,7 +318,7 @@ pub async fn add_rule(
     Path((code, id)): Path<(String, i64)>,
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
-    change_hours(&state, &actor, &code, id, &m, "hours", ctx).await
+    edit_hours(state, ctx, actor, code, id, m, Edit::Rule).await
 }
 
 /// `POST /c/{code}/appointments/types/{id}/exceptions`: staff add a day's exception.
@@ -332,7 +328,7 @@ pub async fn add_exception(
     Path((code, id)): Path<(String, i64)>,
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
-    change_hours(&state, &actor, &code, id, &m, "exceptions", ctx).await
+    edit_hours(state, ctx, actor, code, id, m, Edit::Exception).await
 }
 
 /// `POST /c/{code}/appointments/types/{id}/hours/clear`: staff clear the hours.
@@ -342,7 +338,7 @@ pub async fn clear_hours(
     Path((code, id)): Path<(String, i64)>,
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
-    change_hours(&state, &actor, &code, id, &m, "clear", ctx).await
+    edit_hours(state, ctx, actor, code, id, m, Edit::Clear).await
 }
 
 pub use day::{appointment, cancel, record_result, reschedule, set_status};

@@ -167,8 +167,9 @@ pub async fn residents_for(
     actor: &Actor,
     community_id: i64,
 ) -> AppResult<Vec<(i64, String, String)>> {
+    // Grids or the whole community; a resident's own household is not a grid to book for.
     let reach = actor.access(community_id, Permission::ViewRegistry);
-    if reach.is_none() || actor.household_in(community_id).is_some() && !reach.all && reach.grids.is_empty() {
+    if !reach.all && reach.grids.is_empty() {
         return Ok(Vec::new());
     }
     let mut b = crate::db::Builder::new(
@@ -200,7 +201,7 @@ pub async fn book(
     let calendar = state.holidays.calendar(&state.db).await?;
     let mut tx = state.db.begin().await?;
     let t = type_of(&mut tx, c.id, type_id).await?;
-    let (user_id, name, phone, proxy) = whom_of(&mut tx, state, actor, c.id, &t, whom).await?;
+    let (user_id, name, phone, proxy) = whom_of(&mut tx, actor, c.id, &t, whom).await?;
     let hours = hours_of(&mut tx, c.id, Some(&[type_id])).await?.remove(&type_id).unwrap_or_default();
     let id = book_in(&mut tx, &calendar, &hours, c.id, &t, starts_at, now_ms()).await?;
     let sealed = phone.as_deref().map(|p| state.pii.seal_phone(p));
@@ -269,7 +270,6 @@ async fn book_in(
 /// grid worker's grids (or, for staff, of the community); a caller named by staff.
 async fn whom_of(
     tx: &mut Tx,
-    state: &AppState,
     actor: &Actor,
     community_id: i64,
     t: &Type,
@@ -308,7 +308,6 @@ async fn whom_of(
             if !e.is_empty() {
                 return Err(AppError::Invalid(e));
             }
-            let _ = state;
             Ok((None, name.trim().to_string(), phone, true))
         }
     }

@@ -7,12 +7,13 @@ mod public;
 use axum::extract::{Path, State};
 use serde_json::{Map, Value};
 
-use super::store::{self, Change, Which};
+use super::store::{self, Which};
 use super::{Listing, NEEDS, is_fresh};
 use crate::auth::guard::{CommunityRef, require};
 use crate::auth::model::{Actor, Permission};
 use crate::error::{AppError, AppResult};
-use crate::services::hours::{Calendar, Hours, view};
+use crate::services::hours::view::{self, Edit};
+use crate::services::hours::{Calendar, Hours};
 use crate::web::capability::{NavEntry, Whereabouts};
 use crate::web::form::CsrfForm;
 use crate::web::ui::{self, Block, BlocksPage, Cell, Form, Item, Kpi, Refusal, Table, Tone};
@@ -240,6 +241,24 @@ async fn after(
     }
 }
 
+/// One of the hours forms of a listing, for staff.
+async fn edit_hours(
+    state: AppState,
+    ctx: PageCtx,
+    actor: Actor,
+    code: String,
+    id: i64,
+    m: Map<String, Value>,
+    edit: Edit,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    let result = match edit.read(&m) {
+        Ok(change) => store::change_hours(&state, &actor, &c, id, change).await,
+        Err(e) => Err(e),
+    };
+    after(&state, ctx, c, id, &format!("/c/{code}/directory/listings/{id}/{}", edit.path()), &m, result).await
+}
+
 /// `POST /c/{code}/directory/listings/{id}/hours`: staff add a weekly rule.
 pub async fn add_rule(
     State(state): State<AppState>,
@@ -247,12 +266,7 @@ pub async fn add_rule(
     Path((code, id)): Path<(String, i64)>,
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let result = match view::rule_of(&m) {
-        Ok(rule) => store::change_hours(&state, &actor, &c, id, Change::Rule(rule)).await,
-        Err(e) => Err(e),
-    };
-    after(&state, ctx, c, id, &format!("/c/{code}/directory/listings/{id}/hours"), &m, result).await
+    edit_hours(state, ctx, actor, code, id, m, Edit::Rule).await
 }
 
 /// `POST /c/{code}/directory/listings/{id}/exceptions`: staff add a day's exception.
@@ -262,12 +276,7 @@ pub async fn add_exception(
     Path((code, id)): Path<(String, i64)>,
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let result = match view::exception_of(&m) {
-        Ok(x) => store::change_hours(&state, &actor, &c, id, Change::Exception(x)).await,
-        Err(e) => Err(e),
-    };
-    after(&state, ctx, c, id, &format!("/c/{code}/directory/listings/{id}/exceptions"), &m, result).await
+    edit_hours(state, ctx, actor, code, id, m, Edit::Exception).await
 }
 
 /// `POST /c/{code}/directory/listings/{id}/hours/clear`: staff clear the hours to set them anew.
@@ -277,9 +286,7 @@ pub async fn clear_hours(
     Path((code, id)): Path<(String, i64)>,
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let result = store::change_hours(&state, &actor, &c, id, Change::Clear).await;
-    after(&state, ctx, c, id, &format!("/c/{code}/directory/listings/{id}/hours/clear"), &m, result).await
+    edit_hours(state, ctx, actor, code, id, m, Edit::Clear).await
 }
 
 /// `POST /c/{code}/directory/listings/{id}/verify`: staff confirm the listing is still true.

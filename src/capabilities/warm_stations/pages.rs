@@ -12,7 +12,8 @@ use super::{LiveState, ShiftPlan, VisitorKind, coverage, state_now};
 use crate::auth::guard::{CommunityRef, require};
 use crate::auth::model::{Actor, Permission};
 use crate::error::{AppError, AppResult};
-use crate::services::hours::{self, Calendar, Hours, store::Change as HoursChange, view};
+use crate::services::hours::view::{self, Edit};
+use crate::services::hours::{self, Calendar, Hours};
 use crate::web::capability::{NavEntry, RecordExtras, Whereabouts};
 use crate::web::form::{CsrfForm, Fields};
 use crate::web::ui::{self, Bars, Block, BlocksPage, Cell, Form, Input, InputKind, Kpi, Refusal, Table, Tag, Tone};
@@ -261,16 +262,24 @@ async fn after(
     }
 }
 
-async fn change_hours(
-    state: &AppState,
-    actor: &Actor,
-    c: &CommunityRef,
+/// One of the hours forms of a station, for staff.
+async fn edit_hours(
+    state: AppState,
+    ctx: PageCtx,
+    actor: Actor,
+    code: String,
     id: i64,
-    change: HoursChange,
-) -> AppResult<()> {
-    require(actor, c.id, Permission::ManageServices)?;
-    store::station(&mut state.db.read().await?, c.id, id).await?.ok_or(AppError::NotFound)?;
-    hours::store::change(&state.db, actor, c.id, (super::HOURS_OWNER, id), change).await
+    m: Map<String, Value>,
+    edit: Edit,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    let result = async {
+        require(&actor, c.id, Permission::ManageServices)?;
+        store::station(&mut state.db.read().await?, c.id, id).await?.ok_or(AppError::NotFound)?;
+        hours::store::change(&state.db, &actor, c.id, (super::HOURS_OWNER, id), edit.read(&m)?).await
+    }
+    .await;
+    after(&state, ctx, c, id, &format!("/c/{code}/roster/{id}/{}", edit.path()), &m, result).await
 }
 
 /// `POST /c/{code}/roster/{id}/hours`: staff add a weekly rule.
@@ -280,12 +289,7 @@ pub async fn add_rule(
     Path((code, id)): Path<(String, i64)>,
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let result = match view::rule_of(&m) {
-        Ok(rule) => change_hours(&state, &actor, &c, id, HoursChange::Rule(rule)).await,
-        Err(e) => Err(e),
-    };
-    after(&state, ctx, c, id, &format!("/c/{code}/roster/{id}/hours"), &m, result).await
+    edit_hours(state, ctx, actor, code, id, m, Edit::Rule).await
 }
 
 /// `POST /c/{code}/roster/{id}/exceptions`: staff add a day's exception.
@@ -295,12 +299,7 @@ pub async fn add_exception(
     Path((code, id)): Path<(String, i64)>,
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let result = match view::exception_of(&m) {
-        Ok(x) => change_hours(&state, &actor, &c, id, HoursChange::Exception(x)).await,
-        Err(e) => Err(e),
-    };
-    after(&state, ctx, c, id, &format!("/c/{code}/roster/{id}/exceptions"), &m, result).await
+    edit_hours(state, ctx, actor, code, id, m, Edit::Exception).await
 }
 
 /// `POST /c/{code}/roster/{id}/hours/clear`: staff clear the hours to set them anew.
@@ -310,9 +309,7 @@ pub async fn clear_hours(
     Path((code, id)): Path<(String, i64)>,
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let result = change_hours(&state, &actor, &c, id, HoursChange::Clear).await;
-    after(&state, ctx, c, id, &format!("/c/{code}/roster/{id}/hours/clear"), &m, result).await
+    edit_hours(state, ctx, actor, code, id, m, Edit::Clear).await
 }
 
 /// A shift as the form sends it, each bad field named.

@@ -5,6 +5,7 @@
 use chrono::{Datelike, Duration, NaiveDate};
 use serde_json::{Map, Value};
 
+use super::store::Change;
 use super::{Calendar, DayKind, Exception, Hours, Rule};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::web::PageCtx;
@@ -80,10 +81,38 @@ fn weekday_options(ctx: &PageCtx) -> Vec<(String, String)> {
     (1..=7).map(|d| (d.to_string(), weekday_name(ctx, d))).collect()
 }
 
+/// Which of the hours forms was sent: each owner routes the three to one handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edit {
+    Rule,
+    Exception,
+    Clear,
+}
+
+impl Edit {
+    /// Where its form posts, after the owner's page.
+    pub fn path(self) -> &'static str {
+        match self {
+            Edit::Rule => "hours",
+            Edit::Exception => "exceptions",
+            Edit::Clear => "hours/clear",
+        }
+    }
+
+    /// What the form sent, as a change of the hours (each bad field named).
+    pub fn read(self, m: &Map<String, Value>) -> AppResult<Change> {
+        match self {
+            Edit::Rule => rule_of(m).map(Change::Rule),
+            Edit::Exception => exception_of(m).map(Change::Exception),
+            Edit::Clear => Ok(Change::Clear),
+        }
+    }
+}
+
 /// The forms that add a weekly rule, add a day's exception and clear the hours, posting
-/// to `{base}/hours`, `{base}/exceptions` and `{base}/hours/clear`.
+/// to `{base}/` and each `Edit`'s path.
 pub fn hours_forms(ctx: &PageCtx, base: &str, r: &Refusal) -> Vec<Form> {
-    let rule = Form::new(ctx.t("hours.add_rule"), format!("{base}/hours"), ctx.t("hours.add_rule"))
+    let rule = Form::new(ctx.t("hours.add_rule"), format!("{base}/{}", Edit::Rule.path()), ctx.t("hours.add_rule"))
         .input(Input::new("weekdays", ctx.t("hours.weekdays"), InputKind::Many(weekday_options(ctx))).required())
         .input(Input::new("opens", ctx.t("hours.opens"), InputKind::Text).required().hint("08:30"))
         .input(Input::new("closes", ctx.t("hours.closes"), InputKind::Text).required().hint("17:30"))
@@ -95,14 +124,18 @@ pub fn hours_forms(ctx: &PageCtx, base: &str, r: &Refusal) -> Vec<Form> {
         )
         .folded()
         .refused(r);
-    let exception = Form::new(ctx.t("hours.add_exception"), format!("{base}/exceptions"), ctx.t("hours.add_exception"))
-        .input(Input::new("day", ctx.t("hours.day"), InputKind::Date).required())
-        .input(Input::new("opens", ctx.t("hours.opens"), InputKind::Text).hint(ctx.t("hours.exception_hint")))
-        .input(Input::new("closes", ctx.t("hours.closes"), InputKind::Text))
-        .input(Input::new("note", ctx.t("hours.note"), InputKind::Text))
-        .folded()
-        .refused(r);
-    let clear = Form::new(ctx.t("hours.clear"), format!("{base}/hours/clear"), ctx.t("hours.clear"))
+    let exception = Form::new(
+        ctx.t("hours.add_exception"),
+        format!("{base}/{}", Edit::Exception.path()),
+        ctx.t("hours.add_exception"),
+    )
+    .input(Input::new("day", ctx.t("hours.day"), InputKind::Date).required())
+    .input(Input::new("opens", ctx.t("hours.opens"), InputKind::Text).hint(ctx.t("hours.exception_hint")))
+    .input(Input::new("closes", ctx.t("hours.closes"), InputKind::Text))
+    .input(Input::new("note", ctx.t("hours.note"), InputKind::Text))
+    .folded()
+    .refused(r);
+    let clear = Form::new(ctx.t("hours.clear"), format!("{base}/{}", Edit::Clear.path()), ctx.t("hours.clear"))
         .danger(ctx.t("hours.clear_confirm"))
         .folded()
         .refused(r);

@@ -60,16 +60,10 @@ pub fn ask_of(q: &AskQuery, compound: Option<(f64, f64)>) -> Result<Ask, Vec<Fie
             }
         },
     };
-    let coordinate = |errors: &mut Vec<FieldError>, name: &str, v: Option<&str>, max: f64| -> Option<f64> {
-        let x = v?.parse::<f64>().ok().filter(|x| x.is_finite() && x.abs() <= max);
-        if x.is_none() {
-            errors.push(FieldError::new(name, "validation.range").with("min", -max).with("max", max));
-        }
-        x
-    };
-    let lat = coordinate(&mut errors, "lat", empty(&q.lat), 90.0);
-    let lng = coordinate(&mut errors, "lng", empty(&q.lng), 180.0);
-    let mut from = lat.zip(lng);
+    let mut from = places::map::point_of(q.lat.as_deref(), q.lng.as_deref()).unwrap_or_else(|e| {
+        errors.extend(e);
+        None
+    });
     if empty(&q.from).is_some() {
         match compound {
             Some(c) if from.is_none() => from = Some(c),

@@ -175,6 +175,22 @@ pub async fn community_map(db: &Db, title: &str, community_id: i64, highlight: O
 const WALK_METRES_PER_MINUTE: f64 = 70.0;
 const DETOUR: f64 = 1.3;
 
+/// A point as a page's query or form sends it (`lat`, `lng`, each possibly empty): none
+/// when not both are given, else each coordinate in range or named.
+pub fn point_of(lat: Option<&str>, lng: Option<&str>) -> Result<Option<(f64, f64)>, Vec<crate::error::FieldError>> {
+    let mut errors = Vec::new();
+    let mut coordinate = |name: &str, v: Option<&str>, max: f64| {
+        let v = v.map(str::trim).filter(|v| !v.is_empty())?;
+        let x = v.parse::<f64>().ok().filter(|x| x.is_finite() && x.abs() <= max);
+        if x.is_none() {
+            errors.push(crate::error::FieldError::new(name, "validation.range").with("min", -max).with("max", max));
+        }
+        x
+    };
+    let point = coordinate("lat", lat, 90.0).zip(coordinate("lng", lng, 180.0));
+    if errors.is_empty() { Ok(point) } else { Err(errors) }
+}
+
 /// Minutes on foot between two points (latitude, longitude).
 pub fn walk_minutes(from: (f64, f64), to: (f64, f64)) -> f64 {
     let metres = Haversine.distance(Point::new(from.1, from.0), Point::new(to.1, to.0));

@@ -26,18 +26,8 @@ pub struct NearQuery {
 /// Where the asker stands, if they said (each coordinate in range, else named), and
 /// whether only open stations are wanted.
 pub fn near_of(q: &NearQuery) -> Result<(Option<(f64, f64)>, bool), Vec<FieldError>> {
-    let mut errors = Vec::new();
-    let mut coordinate = |name: &str, v: &Option<String>, max: f64| {
-        let v = v.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-        let x = v.parse::<f64>().ok().filter(|x| x.is_finite() && x.abs() <= max);
-        if x.is_none() {
-            errors.push(FieldError::new(name, "validation.range").with("min", -max).with("max", max));
-        }
-        x
-    };
-    let from = coordinate("lat", &q.lat, 90.0).zip(coordinate("lng", &q.lng, 180.0));
-    let open_now = matches!(q.open_now.as_deref(), Some("true" | "on" | "1"));
-    if errors.is_empty() { Ok((from, open_now)) } else { Err(errors) }
+    let from = map::point_of(q.lat.as_deref(), q.lng.as_deref())?;
+    Ok((from, matches!(q.open_now.as_deref(), Some("true" | "on" | "1"))))
 }
 
 /// A station as the public map lists it.
