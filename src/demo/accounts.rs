@@ -1,4 +1,4 @@
-//! Demo accounts: the nine sign-ins, invented accounts that sign nobody in, and the
+//! Demo accounts: the ten sign-ins, invented accounts that sign nobody in, and the
 //! actors other capabilities' demo loaders write as.
 
 use super::Loaded;
@@ -12,7 +12,7 @@ use crate::web::AppState;
 pub const PASSWORD: &str = "demo1234";
 
 /// The demo accounts (all with password `demo1234`).
-pub const ACCOUNTS: [(&str, &str); 9] = [
+pub const ACCOUNTS: [(&str, &str); 10] = [
     ("admin", "平台管理员 platform admin"),
     ("street", "洲心街道管理员 subdistrict admin"),
     ("secretary", "海盛社区书记 community secretary"),
@@ -22,6 +22,7 @@ pub const ACCOUNTS: [(&str, &str); 9] = [
     ("resident", "海盛社区居民 resident"),
     ("unit", "共建单位久和医院 partner unit"),
     ("grid2", "回龙社区第一网格网格员 grid worker"),
+    ("staff2", "回龙社区工作者 community staff"),
 ];
 
 pub(super) async fn accounts(state: &AppState, loaded: &[(&str, Loaded)]) -> anyhow::Result<()> {
@@ -64,6 +65,13 @@ pub(super) async fn accounts(state: &AppState, loaded: &[(&str, Loaded)]) -> any
             "回龙第一网格 孙网格员".into(),
             Some("13900000009"),
             Grant::grid(huilong.community_id, huilong.grids[0]),
+            None,
+        ),
+        (
+            "staff2",
+            "回龙社区 陈社工".into(),
+            Some("13900000010"),
+            Grant::community(Role::CommunityStaff, huilong.community_id),
             None,
         ),
     ];

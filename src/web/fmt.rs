@@ -1,6 +1,6 @@
 //! Formatting for people: times in China Standard Time, numbers, URLs.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
 
 /// China Standard Time (UTC+8, no daylight saving): how times are shown.
 pub fn cst() -> FixedOffset {
@@ -58,9 +58,48 @@ pub fn thousands(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
+/// `?year=` on a page of figures.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct YearQuery {
+    pub year: Option<String>,
+}
+
+/// The year asked for (this year when none), between 2000 and 2100, with the first
+/// millisecond of it and of the next, in China.
+pub fn year_of(q: &YearQuery) -> crate::error::AppResult<(i32, i64, i64)> {
+    let year = match q.year.as_deref().map(str::trim).filter(|y| !y.is_empty()) {
+        None => today().year(),
+        Some(y) => y.parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).ok_or_else(|| {
+            let e = crate::error::FieldError::new("year", "validation.range").with("min", 2000).with("max", 2100);
+            crate::error::AppError::Invalid(vec![e])
+        })?,
+    };
+    let start = |y| {
+        let midnight = chrono::NaiveDate::from_ymd_opt(y, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
+        midnight.and_then(|t| t.and_local_timezone(cst()).single()).map_or(0, |t| t.timestamp_millis())
+    };
+    Ok((year, start(year), start(year + 1)))
+}
+
+/// A rate as a percentage with one decimal, or a dash when there is nothing to divide.
+pub fn percent(r: Option<f64>) -> String {
+    r.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "—".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_year_of_figures_is_this_one_or_one_in_range() {
+        let ask = |y: &str| year_of(&YearQuery { year: Some(y.into()) });
+        assert_eq!(ask(" ").unwrap().0, today().year());
+        let (y, from, to) = ask("2026").unwrap();
+        assert_eq!((y, to - from), (2026, 365 * 86_400_000));
+        assert!(ask("1999").is_err() && ask("abc").is_err());
+        assert_eq!(percent(None), "—");
+        assert_eq!(percent(Some(0.8951)), "89.5%");
+    }
 
     #[test]
     fn times_typed_in_forms_are_china_time() {

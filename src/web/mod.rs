@@ -4,6 +4,7 @@
 pub mod api;
 pub mod assets;
 pub mod capability;
+pub mod figures;
 pub mod fmt;
 pub mod form;
 pub mod home;

@@ -254,7 +254,7 @@ async fn a_hundred_residents_race_for_a_slot_with_three_seats_and_exactly_three_
 
 #[tokio::test]
 async fn the_demo_centre_of_huilong_has_its_one_plus_one_plus_n_and_a_week_of_bookings() {
-    let app = TestApp::demo().await;
+    let mut app = TestApp::demo().await;
     let c = app.community_id("321111005001").await;
     assert_eq!(app.scalar("SELECT COUNT(*) FROM appointment_types WHERE community_id = $1", c).await, 4);
     assert!(app.scalar("SELECT COUNT(*) FROM appointments WHERE community_id = $1", c).await > 20);
@@ -263,4 +263,75 @@ async fn the_demo_centre_of_huilong_has_its_one_plus_one_plus_n_and_a_week_of_bo
         app.scalar("SELECT COUNT(*) FROM appointments WHERE community_id = $1", c).await,
         "every booking holds its slot's seat"
     );
+
+    // Its own staff account opens the day grid, where the week's bookings are.
+    app.sign_in("staff2").await;
+    let grid = app.get("/c/321111005001/appointments/day").await;
+    assert_eq!(grid.status, StatusCode::OK);
+    assert!(visible_text(&grid.text()).contains("预约延时服务"), "{}", grid.text());
+}
+
+#[tokio::test]
+async fn an_app_books_from_the_slots_of_a_day_and_cancels_with_a_reason() {
+    let mut app = TestApp::demo().await;
+    ordinary_tomorrow(&mut app).await;
+    app.sign_in("staff").await;
+    let kind = app.open_appointments(1, 2).await;
+
+    // The resident's app reads tomorrow's slots, each with its seats left.
+    app.sign_in("resident").await;
+    let slots = app.get(&format!("/api/v1/communities/{HS}/appointment-types/{kind}/slots?day={}", tomorrow())).await;
+    assert_eq!(slots.status, StatusCode::OK, "{}", slots.text());
+    let slots = slots.json();
+    let six = format!("{}T18:00:00+08:00", tomorrow());
+    let slot = slots["slots"].as_array().unwrap().iter().find(|s| s["starts_at"] == six.as_str()).unwrap();
+    assert_eq!(slot["seats_left"], 1);
+    assert_eq!(slot["ends_at"], format!("{}T18:30:00+08:00", tomorrow()));
+    let bad = app.get(&format!("/api/v1/communities/{HS}/appointment-types/{kind}/slots?day=tomorrow")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // It books the last seat; another finds it full; a time off the slots is named.
+    let book = format!("/api/v1/communities/{HS}/appointment-types/{kind}/bookings");
+    let r = app.post_json(&book, json!({"starts_at": six})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let booked = r.json();
+    assert_eq!((booked["status"].as_str(), booked["proxy"].as_bool()), (Some("booked"), Some(false)));
+    let id = booked["id"].as_i64().unwrap();
+    let r = app.post_json(&book, json!({"starts_at": tomorrow_at("18:10")})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.json()["error"]["fields"]["starts_at"].is_string());
+    let r = app.post_json(&book, json!({"starts_at": "soon"})).await;
+    assert!(r.json()["error"]["fields"]["starts_at"].is_string(), "{}", r.text());
+    app.sign_in("volunteer").await;
+    assert_eq!(app.post_json(&book, json!({"starts_at": six})).await.status, StatusCode::CONFLICT);
+    // Booking a caller is staff's; another's appointment is not the volunteer's to read.
+    let r = app
+        .post_json(&book, json!({"starts_at": tomorrow_at("19:00"), "name": "李阿姨", "phone": "13912345678"}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text());
+    assert_eq!(app.get(&format!("/api/v1/communities/{HS}/appointments/{id}")).await.status, StatusCode::NOT_FOUND);
+
+    // The resident lists it, and cancels only with a reason; it is kept, cancelled.
+    app.sign_in("resident").await;
+    let mine = app.get(&format!("/api/v1/communities/{HS}/appointments")).await.json();
+    assert!(mine["items"].as_array().unwrap().iter().any(|a| a["id"] == id), "{mine}");
+    let cancel = format!("/api/v1/communities/{HS}/appointments/{id}/cancel");
+    let r = app.post_json(&cancel, json!({"reason": " "})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.json()["error"]["fields"]["reason"].is_string());
+    let r = app.post_json(&cancel, json!({"reason": "孙子陪我去医院"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["status"], "cancelled");
+    assert_eq!(r.json()["reason"], "孙子陪我去医院");
+    // Staff move the other's appointment on; the resident may not.
+    app.sign_in("volunteer").await;
+    let r = app.post_json(&book, json!({"starts_at": six})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "the seat was freed: {}", r.text());
+    let theirs = r.json()["id"].as_i64().unwrap();
+    let status = format!("/api/v1/communities/{HS}/appointments/{theirs}/status");
+    assert_eq!(app.post_json(&status, json!({"status": "confirmed"})).await.status, StatusCode::FORBIDDEN);
+    app.sign_in("staff").await;
+    let r = app.post_json(&status, json!({"status": "confirmed"})).await;
+    assert_eq!(r.json()["status"], "confirmed", "{}", r.text());
+    assert_eq!(app.post_json(&status, json!({"status": "someday"})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -14,6 +14,7 @@ use serde_json::json;
 use crate::helpers::TestApp;
 
 mod accessibility;
+mod appointments;
 mod basemap;
 mod events;
 mod joining;

@@ -256,3 +256,77 @@ async fn the_demo_circle_of_yixin_lists_sixteen_enterprises_and_hides_the_one_le
     let page = visible_text(&app.get_public("/p/110113003001/services?need=legal").await.text());
     assert!(page.contains("免费法律咨询") && page.contains("怡馨法律服务所"), "{page}");
 }
+
+#[tokio::test]
+async fn a_partner_units_service_is_also_a_points_reward_and_each_use_is_counted() {
+    let mut app = TestApp::demo().await;
+    let c = app.community_id(HS).await;
+    let unit = app.scalar("SELECT id FROM partner_units WHERE community_id = $1 ORDER BY id LIMIT 1", c).await;
+    app.sign_in("staff").await;
+    let hospital = app
+        .add_directory_record("providers", json!({"name": "久和医院", "kind": "partner_unit", "partner_unit_id": unit}))
+        .await;
+    let clinic = app
+        .add_directory_record(
+            "service-locations",
+            json!({"name": "义诊点", "address": "海盛路3号", "lat": HOME.0, "lng": HOME.1}),
+        )
+        .await;
+    let checkup = app
+        .add_directory_record(
+            "listings",
+            json!({"name": "免费体检", "provider_id": hospital, "location_id": clinic, "need": "medical", "price": "free"}),
+        )
+        .await;
+
+    // The shop has the hospital's check-up as a service, and towels that are not it.
+    let reward = app
+        .create_reward(json!({"name": "体检套餐", "kind": "service", "provider_unit_id": unit, "price": 10,
+            "stock": 5, "hold_days": 7}))
+        .await;
+    assert_eq!(reward.status, StatusCode::CREATED, "{}", reward.text());
+    let reward = reward.json()["id"].as_i64().unwrap();
+    let towels =
+        app.create_reward(json!({"name": "毛巾", "kind": "goods", "price": 5, "stock": 5, "hold_days": 7})).await;
+    let towels = towels.json()["id"].as_i64().unwrap();
+    let listing = format!("/api/v1/communities/{HS}/listings/{checkup}");
+    let r = app.patch_json(&listing, json!({"reward_id": towels})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert_eq!(r.json()["error"]["fields"]["reward_id"], "积分兑换奖品须是本服务商提供的服务");
+    let r = app.patch_json(&listing, json!({"reward_id": reward})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    // Anyone reads on its public page that it can be had for points, and where.
+    let page = visible_text(&app.get_public(&format!("/p/{HS}/services/{checkup}")).await.text());
+    assert!(page.contains("可用积分兑换") && page.contains("10 积分") && page.contains("去积分超市兑换"), "{page}");
+
+    // A volunteer redeems it and the hospital's contact hands it over.
+    app.sign_in("volunteer").await;
+    let held = app.redeem_reward_api(reward).await;
+    assert_eq!(held.status, StatusCode::CREATED, "{}", held.text());
+    app.sign_in("unit").await;
+    let r = app.hand_over_redemption(held.json()["code"].as_str().unwrap()).await;
+    assert!(r.status.is_success() || r.status.is_redirection(), "{}", r.text());
+
+    // The figures count the listing by need and freshness, and its use through the shop.
+    app.sign_in("staff").await;
+    let page = visible_text(&app.get(&format!("/c/{HS}/directory/stats")).await.text());
+    assert!(page.contains("服务圈统计") && page.contains("医疗保健") && page.contains("本年服务人次 1"), "{page}");
+    let sheet = app.get(&format!("/c/{HS}/directory/stats.xlsx")).await;
+    assert_eq!(sheet.status, StatusCode::OK);
+    let rows = crate::helpers::calamine_rows(&sheet.body);
+    let line = rows.iter().find(|r| r.get(1).is_some_and(|s| s == "医疗保健")).unwrap();
+    // listings, fresh, stale, never verified, bookable, for points, bookings served, redeemed
+    assert_eq!(&line[2..10], ["1", "1", "0", "1", "0", "1", "0", "1"], "{rows:?}");
+
+    // Over the subdistrict, community by community; not for another's admin or a resident.
+    let sub = app.scalar("SELECT subdistrict_id FROM communities WHERE id = $1", c).await;
+    app.sign_in("admin").await;
+    let page = visible_text(&app.get(&format!("/subdistricts/{sub}/directory/stats")).await.text());
+    assert!(page.contains("海盛社区") && page.contains("医疗保健"), "{page}");
+    app.sign_in("street").await;
+    assert_eq!(app.get(&format!("/subdistricts/{sub}/directory/stats.xlsx")).await.status, StatusCode::NOT_FOUND);
+    app.sign_in("resident").await;
+    assert!(app.get(&format!("/c/{HS}/directory/stats")).await.status.is_client_error());
+    assert_eq!(app.get(&format!("/subdistricts/{sub}/directory/stats")).await.status, StatusCode::NOT_FOUND);
+}

@@ -90,7 +90,7 @@ async fn second_staff(app: &TestApp) -> i64 {
         None,
         &linli::services::audit::By::system("test"),
         linli::capabilities::registry::people::users::NewUser {
-            username: "staff2".into(),
+            username: "staff_b".into(),
             display_name: "海盛社区 陈社工".into(),
             password: linli::demo::PASSWORD.into(),
             phone: None,
@@ -289,7 +289,7 @@ async fn a_unit_pays_its_pledge_a_project_spends_it_through_approvals_and_anyone
     let own = app.decide_expense(expense, "approved", "").await;
     assert_eq!(own.status, StatusCode::CONFLICT);
     assert!(visible_text(&own.text()).contains("不能审批自己申请的支出"));
-    app.sign_in("staff2").await;
+    app.sign_in("staff_b").await;
     assert_eq!(app.decide_expense(expense, "approved", "").await.status, StatusCode::SEE_OTHER);
     assert_eq!(fund_balance(&app, fund).await, 800_000, "not paid before the last step");
     app.sign_in("secretary").await;
@@ -588,7 +588,7 @@ async fn twenty_expenses_race_for_the_last_ten_thousand_yuan_and_the_fund_never_
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
         asked.push(id_after(&r.location(), "/expenses/"));
     }
-    app.sign_in("staff2").await;
+    app.sign_in("staff_b").await;
     let cookie = app.cookie.clone().unwrap();
     let posts = asked
         .iter()

@@ -284,3 +284,71 @@ async fn the_demo_station_of_zhennan_has_a_week_of_roster_and_visits() {
     let page = visible_text(&app.get_public("/p/441802005002/warm-stations").await.text());
     assert!(page.contains("振南社区暖心驿站") && page.contains("微波炉"), "{page}");
 }
+
+#[tokio::test]
+async fn a_volunteer_serves_from_the_app_and_staff_read_visits_and_coverage_in_the_figures() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("staff").await;
+    let station = app.open_warm_station("海盛驿站", SQUARE, true).await;
+    let r = app.add_duty_shifts(station, &[("starts_at", &at(2)), ("ends_at", &at(6)), ("needed", "2")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let shift = shifts_of(&app, station).await[0];
+
+    // The volunteer's app reads the shift still needing people, takes it and is on it.
+    app.sign_in("volunteer").await;
+    let duty = app.get(&format!("/api/v1/communities/{HS}/duty")).await.json();
+    assert_eq!(duty["open"][0]["id"], shift, "{duty}");
+    let api = |what: &str| format!("/api/v1/communities/{HS}/duty-shifts/{shift}/{what}");
+    let r = app.post_json(&api("take"), json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["mine"][0]["id"], shift);
+    assert_eq!(r.json()["mine"][0]["may_check_in"], false, "not yet");
+    assert_eq!(app.post_json(&api("check-in"), json!({})).await.status, StatusCode::CONFLICT, "too early");
+    shift_under_way(&app, shift).await;
+
+    // One call a visitor; an unknown kind or state is named.
+    let visits = format!("/api/v1/communities/{HS}/warm-stations/{station}/visits");
+    for kind in ["rider", "sanitation", "rider"] {
+        let r = app.post_json(&visits, json!({"kind": kind})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    }
+    let r = app.post_json(&visits, json!({"kind": "sauna"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.json()["error"]["fields"]["kind"].is_string(), "{}", r.text());
+    let state = format!("/api/v1/communities/{HS}/warm-stations/{station}/state");
+    assert_eq!(app.put_json(&state, json!({"state": "full"})).await.status, StatusCode::OK);
+    assert_eq!(app.put_json(&state, json!({"state": "busy"})).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let duty = app.get(&format!("/api/v1/communities/{HS}/duty")).await.json();
+    assert_eq!(duty["mine"][0]["counted_today"], 3, "{duty}");
+    let out = app.post_json(&api("check-out"), json!({})).await;
+    assert_eq!(out.status, StatusCode::OK, "{}", out.text());
+    assert!(out.json()["service_record_id"].is_i64(), "the hours became service: {}", out.text());
+
+    // A resident's app may not take shifts or count visitors.
+    app.sign_in("resident").await;
+    assert_eq!(app.get(&format!("/api/v1/communities/{HS}/duty")).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post_json(&visits, json!({"kind": "rider"})).await.status, StatusCode::FORBIDDEN);
+
+    // Staff's figures: visitors by kind, the roster and the hours served, in Excel too.
+    app.sign_in("staff").await;
+    let page = visible_text(&app.get(&format!("/c/{HS}/warm-stations/stats")).await.text());
+    assert!(page.contains("驿站统计") && page.contains("海盛驿站") && page.contains("到访人次 3"), "{page}");
+    let sheet = app.get(&format!("/c/{HS}/warm-stations/stats.xlsx")).await;
+    assert_eq!(sheet.status, StatusCode::OK);
+    let rows = crate::helpers::calamine_rows(&sheet.body);
+    let line = rows.iter().find(|r| r.get(1).is_some_and(|s| s == "海盛驿站")).unwrap();
+    // rider, sanitation, driver, other, visitors, shifts, places needed, places taken
+    assert_eq!(&line[2..10], ["2", "1", "0", "0", "3", "1", "2", "1"], "{rows:?}");
+    let served: f64 = line[10].parse().unwrap();
+    assert!((1.9..=2.1).contains(&served), "two hours served: {line:?}");
+    let coverage = line[12].trim_end_matches('%').parse::<f64>().unwrap();
+    assert!(coverage > 0.0 && coverage < 100.0, "some of the open hours covered: {line:?}");
+
+    // The platform admin reads it over the subdistrict; another subdistrict's admin does not.
+    let sub = app.scalar("SELECT subdistrict_id FROM communities WHERE id = $1", app.community_id(HS).await).await;
+    app.sign_in("admin").await;
+    let page = visible_text(&app.get(&format!("/subdistricts/{sub}/warm-stations/stats")).await.text());
+    assert!(page.contains("海盛社区") && page.contains("海盛驿站"), "{page}");
+    app.sign_in("street").await;
+    assert_eq!(app.get(&format!("/subdistricts/{sub}/warm-stations/stats")).await.status, StatusCode::NOT_FOUND);
+}

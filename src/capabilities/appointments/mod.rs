@@ -9,6 +9,7 @@
 //!
 //! This module holds the rules: plain types and functions, no I/O.
 
+pub mod api;
 pub mod demo;
 pub mod pages;
 pub mod stats;
@@ -29,19 +30,16 @@ pub static CAP: Capability = Capability {
     records: &[&APPOINTMENT_TYPE],
     links: &[SubjectLink::new("appointment", "/c/{code}/appointments/{id}", "inbox.group.appointments")],
     jobs: &[Job { name: "appointments: reminders", run: store::remind_job }],
+    api: Some(api::routes),
     nav: Some(pages::nav),
     record_page: Some(pages::record_page),
     ..Capability::new("appointments", routes)
 };
 
 fn routes() -> Router<AppState> {
-    Router::new()
+    crate::web::figures::routes::<stats::Stats>(Router::new())
         .route("/c/{code}/appointments", get(pages::mine))
         .route("/c/{code}/appointments/day", get(pages::day))
-        .route("/c/{code}/appointments/stats", get(stats::community))
-        .route("/c/{code}/appointments/stats.xlsx", get(stats::community_xlsx))
-        .route("/subdistricts/{id}/appointments/stats", get(stats::subdistrict))
-        .route("/subdistricts/{id}/appointments/stats.xlsx", get(stats::subdistrict_xlsx))
         .route("/c/{code}/appointments/types/{id}", get(pages::book_page).post(pages::book))
         .route("/c/{code}/appointments/types/{id}/hours", post(pages::add_rule))
         .route("/c/{code}/appointments/types/{id}/exceptions", post(pages::add_exception))

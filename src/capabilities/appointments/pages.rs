@@ -196,15 +196,15 @@ pub fn book_view(ctx: PageCtx, c: &CommunityRef, d: &BookData, calendar: &Calend
     BlocksPage::new(ctx, title, crumbs, blocks, r)
 }
 
-async fn show_book(
+/// A type's slots of a day with their seats left (those within the notice left out), and
+/// whom the actor may book for: what the booking page and the API show.
+pub async fn book_data(
     state: &AppState,
-    ctx: PageCtx,
     actor: &Actor,
     c: &CommunityRef,
     id: i64,
     day: NaiveDate,
-    r: &Refusal,
-) -> PageResult {
+) -> AppResult<(BookData, std::sync::Arc<Calendar>)> {
     let mut conn = state.db.read().await?;
     let t = store::type_of(&mut conn, c.id, id).await?;
     let hours = store::hours_of(&mut conn, c.id, Some(&[id])).await?.remove(&id).unwrap_or_default();
@@ -224,7 +224,20 @@ async fn show_book(
         })
         .collect();
     let staff = actor.can(c.id, Permission::ManageServices);
-    render(&book_view(ctx, c, &BookData { t, day, slots, residents, staff, hours }, &calendar, r))
+    Ok((BookData { t, day, slots, residents, staff, hours }, calendar))
+}
+
+async fn show_book(
+    state: &AppState,
+    ctx: PageCtx,
+    actor: &Actor,
+    c: &CommunityRef,
+    id: i64,
+    day: NaiveDate,
+    r: &Refusal,
+) -> PageResult {
+    let (d, calendar) = book_data(state, actor, c, id, day).await?;
+    render(&book_view(ctx, c, &d, &calendar, r))
 }
 
 /// `GET /c/{code}/appointments/types/{id}?day=`: a type's free slots of a day, to book.
@@ -239,15 +252,21 @@ pub async fn book_page(
 }
 
 /// Whom the form books for: a caller named by staff, a resident picked, or oneself.
+/// What a booking form or body asks: `starts_at` (China time), and `for` (a resident's
+/// account) or `name` and `phone` (a caller), else oneself.
+pub fn booking_of(m: &Map<String, Value>) -> AppResult<(i64, Whom)> {
+    let mut f = Fields::new(m);
+    let starts_at = f.when("starts_at");
+    f.checked()?;
+    let at = starts_at.ok_or_else(|| AppError::field("starts_at", "validation.required"))?;
+    Ok((at, whom_of(m)?))
+}
+
 fn whom_of(m: &Map<String, Value>) -> AppResult<Whom> {
     let mut f = Fields::new(m);
     let resident = f.id("for");
     f.checked()?;
-    Ok(match (f.opt("name"), resident) {
-        (Some(name), _) => Whom::Caller { name, phone: f.text("phone") },
-        (None, Some(id)) => Whom::Resident(id),
-        (None, None) => Whom::Myself,
-    })
+    Ok(Whom::of(f.opt("name"), Some(f.text("phone")), resident))
 }
 
 /// `POST /c/{code}/appointments/types/{id}` `starts_at`, and `for` or `name`+`phone`.
@@ -258,17 +277,14 @@ pub async fn book(
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
-    let mut f = Fields::new(&m);
-    let starts_at = f.when("starts_at");
-    let result = match (f.checked(), starts_at, whom_of(&m)) {
-        (Err(e), _, _) | (_, _, Err(e)) => Err(e),
-        (Ok(()), None, _) => Err(AppError::field("starts_at", "validation.required")),
-        (Ok(()), Some(at), Ok(whom)) => store::book(&state, &actor, &c, id, at, whom).await,
+    let result = match booking_of(&m) {
+        Ok((at, whom)) => store::book(&state, &actor, &c, id, at, whom).await,
+        Err(e) => Err(e),
     };
     match result {
         Ok(a) => Ok(done(&format!("/c/{code}/appointments/{a}"), Notice::Saved)),
         Err(e) => {
-            let day = starts_at.map_or_else(fmt::today, crate::time::day_of);
+            let day = Fields::new(&m).when("starts_at").map_or_else(fmt::today, crate::time::day_of);
             let action = format!("/c/{code}/appointments/types/{id}");
             ui::refused(
                 e,

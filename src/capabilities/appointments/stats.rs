@@ -2,17 +2,16 @@
 //! rates, and the share booked after hours or at weekends; for a community (its staff) and
 //! community by community for a subdistrict; the same in Excel.
 
-use axum::extract::{Path, Query, State};
-use chrono::{Datelike, NaiveDate};
-use serde::Deserialize;
+use std::future::Future;
 
 use super::Status;
-use crate::auth::guard::{self, require};
 use crate::auth::model::Permission;
 use crate::db::{Exec, query};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::AppResult;
+use crate::web::figures::{self, Scope};
+use crate::web::fmt::percent;
 use crate::web::ui::{Block, BlocksPage, Cell, Refusal, Table};
-use crate::web::{AppState, PageCtx, PageResult, SignedPage, fmt, render};
+use crate::web::{AppState, PageCtx};
 
 /// One service's figures.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -102,26 +101,6 @@ pub async fn counts(
     .await?)
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct YearQuery {
-    pub year: Option<String>,
-}
-
-fn year_of(q: &YearQuery) -> AppResult<(i32, i64, i64)> {
-    let year = match q.year.as_deref().map(str::trim).filter(|y| !y.is_empty()) {
-        None => fmt::today().year(),
-        Some(y) => y.parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).ok_or_else(|| {
-            AppError::Invalid(vec![FieldError::new("year", "validation.range").with("min", 2000).with("max", 2100)])
-        })?,
-    };
-    let start = |y| NaiveDate::from_ymd_opt(y, 1, 1).map(crate::time::day_start_ms).unwrap_or(0);
-    Ok((year, start(year), start(year + 1)))
-}
-
-fn percent(x: Option<f64>) -> String {
-    x.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "—".into())
-}
-
 /// The ledger's head in Excel (in Chinese, as offices file it), and the page's by key.
 const HEAD: [&str; 8] = ["社区", "服务", "类型", "预约", "办结", "未到场", "未到场率", "取消率"];
 const HEAD_KEYS: [&str; 8] = [
@@ -172,73 +151,42 @@ pub fn stats_view(ctx: PageCtx, title: String, base: &str, year: i32, all: &[Fig
     BlocksPage::new(ctx, title, Vec::new(), blocks, &Refusal::none())
 }
 
-async fn of(state: &AppState, ids: &[i64], from: i64, to: i64) -> AppResult<Vec<Figures>> {
+async fn of(state: &AppState, scope: &Scope, from: i64, to: i64) -> AppResult<Vec<Figures>> {
     let mut out = Vec::new();
-    for id in ids {
-        let mut conn = state.db.read().await?;
-        let Some(c) = guard::community_by_id(&mut conn, *id).await? else { continue };
-        out.extend(figures(&c.name, &counts(&mut conn, *id, from, to).await?));
+    let mut conn = state.db.read().await?;
+    for c in &scope.communities {
+        out.extend(figures(&c.name, &counts(&mut conn, c.id, from, to).await?));
     }
     Ok(out)
 }
 
-fn file(place: &str, all: &[Figures]) -> PageResult {
-    let bytes = crate::services::sheets::xlsx_table("预约台账", &HEAD, &rows(None, all)).map_err(AppError::from)?;
-    Ok(crate::services::sheets::download(place, "预约台账", bytes))
-}
+/// The page of figures and its ledger (`web::figures` gives them their routes).
+pub struct Stats;
 
-/// `GET /c/{code}/appointments/stats?year=`: the community's staff.
-pub async fn community(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path(code): Path<String>,
-    Query(q): Query<YearQuery>,
-) -> PageResult {
-    let c = guard::visible_community(&state.db, &actor, &code).await?;
-    require(&actor, c.id, Permission::ManageServices)?;
-    let (year, from, to) = year_of(&q)?;
-    let all = of(&state, &[c.id], from, to).await?;
-    let title = format!("{} · {}", c.name, ctx.t("appt.stats"));
-    render(&stats_view(ctx, title, &format!("/c/{code}/appointments/stats"), year, &all))
-}
+impl figures::Figures for Stats {
+    const WHAT: &'static str = "appointments";
+    const PERMISSION: Permission = Permission::ManageServices;
+    const TITLE: &'static str = "appt.stats";
+    const LEDGER: &'static str = "预约台账";
+    const HEAD: &'static [&'static str] = &HEAD;
+    type Row = Figures;
 
-/// `GET /c/{code}/appointments/stats.xlsx?year=`.
-pub async fn community_xlsx(
-    State(state): State<AppState>,
-    SignedPage(_, actor): SignedPage,
-    Path(code): Path<String>,
-    Query(q): Query<YearQuery>,
-) -> PageResult {
-    let c = guard::visible_community(&state.db, &actor, &code).await?;
-    require(&actor, c.id, Permission::ManageServices)?;
-    let (_, from, to) = year_of(&q)?;
-    file(&c.name, &of(&state, &[c.id], from, to).await?)
-}
+    fn read(
+        state: &AppState,
+        scope: &Scope,
+        from: i64,
+        to: i64,
+    ) -> impl Future<Output = AppResult<Vec<Figures>>> + Send {
+        of(state, scope, from, to)
+    }
 
-/// `GET /subdistricts/{id}/appointments/stats?year=`: community by community.
-pub async fn subdistrict(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path(id): Path<i64>,
-    Query(q): Query<YearQuery>,
-) -> PageResult {
-    let (name, ids) = guard::subdistrict_communities(&state.db, &actor, id).await?;
-    let (year, from, to) = year_of(&q)?;
-    let all = of(&state, &ids, from, to).await?;
-    let title = format!("{name} · {}", ctx.t("appt.stats"));
-    render(&stats_view(ctx, title, &format!("/subdistricts/{id}/appointments/stats"), year, &all))
-}
+    fn view(ctx: PageCtx, title: String, base: &str, year: i32, rows: &[Figures]) -> BlocksPage {
+        stats_view(ctx, title, base, year, rows)
+    }
 
-/// `GET /subdistricts/{id}/appointments/stats.xlsx?year=`.
-pub async fn subdistrict_xlsx(
-    State(state): State<AppState>,
-    SignedPage(_, actor): SignedPage,
-    Path(id): Path<i64>,
-    Query(q): Query<YearQuery>,
-) -> PageResult {
-    let (name, ids) = guard::subdistrict_communities(&state.db, &actor, id).await?;
-    let (_, from, to) = year_of(&q)?;
-    file(&name, &of(&state, &ids, from, to).await?)
+    fn ledger(rows: &[Figures]) -> Vec<Vec<String>> {
+        self::rows(None, rows)
+    }
 }
 
 #[cfg(test)]

@@ -160,6 +160,17 @@ pub enum Whom {
     Caller { name: String, phone: String },
 }
 
+impl Whom {
+    /// A caller when a name is given, else the resident named, else oneself.
+    pub fn of(name: Option<String>, phone: Option<String>, resident: Option<i64>) -> Whom {
+        match (name.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()), resident) {
+            (Some(name), _) => Whom::Caller { name, phone: phone.unwrap_or_default() },
+            (None, Some(id)) => Whom::Resident(id),
+            (None, None) => Whom::Myself,
+        }
+    }
+}
+
 /// The residents with an account whom the actor may book for: those of their grids (a
 /// grid worker), or the community's (staff), as (user id, name, address).
 pub async fn residents_for(

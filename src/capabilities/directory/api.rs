@@ -44,6 +44,7 @@ pub async fn search_services(
                 "next_open": f.next_open.map(|t| t.format("%Y-%m-%dT%H:%M:00+08:00").to_string()),
                 "walk_minutes": f.minutes.map(|m| m.ceil() as i64),
                 "verified_at": l.verified_at.map(crate::web::fmt::rfc3339),
+                "appointment_type_id": l.appointment_type_id, "reward_id": l.reward_id,
             })
         })
         .collect();

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod demo;
 pub mod pages;
+pub mod stats;
 pub mod store;
 
 use std::collections::HashMap;
@@ -32,7 +33,7 @@ pub static CAP: Capability = Capability {
 };
 
 fn routes() -> Router<AppState> {
-    Router::new()
+    crate::web::figures::routes::<stats::Stats>(Router::new())
         .route("/c/{code}/directory", get(pages::staff))
         .route("/c/{code}/directory/listings/{id}", get(pages::listing))
         .route("/c/{code}/directory/listings/{id}/hours", post(pages::add_rule))
@@ -134,6 +135,7 @@ pub static LISTING: EntityDef = EntityDef {
         field("languages", Kind::Text { max: 60 }),
         field("description", Kind::LongText { max: 1000 }),
         field("appointment_type_id", Kind::Ref("appointment_type")),
+        field("reward_id", Kind::Ref("reward")),
     ],
     title: "name",
     search: &[Search::Contains("name")],
@@ -143,7 +145,7 @@ pub static LISTING: EntityDef = EntityDef {
     household_column: None,
     read: Permission::ViewPlaces,
     write: Permission::ManageServices,
-    rules: None,
+    rules: Some(store::listing_rules),
     after_write: None,
     holds_settings: false,
 };
@@ -185,6 +187,8 @@ pub struct Listing {
     pub created_at: i64,
     /// The appointment type that books it, when it is bookable.
     pub appointment_type_id: Option<i64>,
+    /// The points shop's reward that is this service, when it may be had for points.
+    pub reward_id: Option<i64>,
 }
 
 /// What a resident asks the directory.
@@ -289,6 +293,7 @@ mod tests {
             verified_by: None,
             created_at: 0,
             appointment_type_id: None,
+            reward_id: None,
         }
     }
 

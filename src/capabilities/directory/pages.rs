@@ -116,6 +116,7 @@ pub fn desk_view(ctx: PageCtx, c: &CommunityRef, d: &DeskData) -> BlocksPage {
         (format!("/c/{code}/service-locations"), ctx.t("directory.locations")),
         (format!("/c/{code}/listings/new"), ctx.t("directory.add_listing")),
         (format!("/p/{code}/services"), ctx.t("directory.public_page")),
+        (format!("/c/{code}/directory/stats"), ctx.t("directory.stats")),
     ];
     let blocks = vec![
         Block::Card(ctx.t("directory.title"), None, Vec::new(), Some(ctx.t("directory.desk_hint")), links),
@@ -164,6 +165,9 @@ pub fn listing_view(
     let mut links = vec![(format!("/c/{code}/listings/{}", l.id), ctx.t("directory.edit_listing"))];
     if fresh {
         links.push((format!("/p/{code}/services/{}", l.id), ctx.t("directory.public_page")));
+    }
+    if let Some(reward) = l.reward_id {
+        links.push((format!("/c/{code}/rewards/{reward}"), ctx.t("field.listing.reward_id")));
     }
     let rules: Vec<Item> = h
         .rules

@@ -3,13 +3,15 @@
 
 use std::collections::HashMap;
 
-use serde_json::json;
+use futures::future::BoxFuture;
+use serde_json::{Map, Value, json};
 
 use super::{HOURS_OWNER, Listing, STALE_AFTER_DAYS};
 use crate::auth::guard::{CommunityRef, require};
 use crate::auth::model::{Actor, Permission};
-use crate::db::{Builder, Exec, now_ms, query};
-use crate::error::{AppError, AppResult};
+use crate::capabilities::points::{RewardKind, may_redeem};
+use crate::db::{Builder, Exec, Tx, now_ms, query};
+use crate::error::{AppError, AppResult, FieldError};
 use crate::services::audit::{self, Action, By};
 pub use crate::services::hours::store::Change;
 use crate::services::hours::{self, Hours};
@@ -18,7 +20,7 @@ use crate::web::AppState;
 const LISTING: &str = "SELECT l.id, l.name, l.need, l.price, l.price_note, l.eligibility, l.bring, l.languages, \
      l.description, l.provider_id, p.name AS provider, p.kind AS provider_kind, p.phone, l.location_id, \
      s.name AS location, s.address, s.lat, s.lng, l.verified_at, u.display_name AS verified_by, l.created_at, \
-     l.appointment_type_id \
+     l.appointment_type_id, l.reward_id \
      FROM listings l \
      JOIN providers p ON p.community_id = l.community_id AND p.id = l.provider_id \
      JOIN service_locations s ON s.community_id = l.community_id AND s.id = l.location_id \
@@ -124,4 +126,47 @@ pub async fn counts(ex: &mut impl Exec, community_id: i64, now: i64) -> AppResul
     .fetch_all(ex)
     .await?;
     Ok(rows)
+}
+
+/// The points a listing's reward costs while the shop offers it today (in stock, in its
+/// dates, not archived).
+pub async fn points_price(ex: &mut impl Exec, community_id: i64, reward_id: Option<i64>) -> AppResult<Option<i64>> {
+    let Some(id) = reward_id else { return Ok(None) };
+    let reward = crate::capabilities::points::store::reward(ex, community_id, id).await?;
+    let today = crate::web::fmt::today();
+    Ok(reward.filter(|r| may_redeem(&r.offer(), today, 0, i64::MAX).is_ok()).map(|r| r.price))
+}
+
+/// A listing's reward is a service given by the listing's own provider (its partner unit,
+/// or the community for its own services): what the shop hands over is what is listed.
+pub fn listing_rules<'a>(
+    tx: &'a mut Tx,
+    community_id: Option<i64>,
+    _: Option<i64>,
+    merged: &'a Map<String, Value>,
+) -> BoxFuture<'a, AppResult<Vec<FieldError>>> {
+    Box::pin(async move {
+        let reward = merged.get("reward_id").and_then(Value::as_i64);
+        let provider = merged.get("provider_id").and_then(Value::as_i64);
+        let (Some(c), Some(reward), Some(provider)) = (community_id, reward, provider) else {
+            return Ok(Vec::new());
+        };
+        // Either missing is told by the reference check.
+        let row: Option<(String, Option<i64>, Option<i64>)> = query(
+            "SELECT r.kind, r.provider_unit_id, p.partner_unit_id FROM rewards r \
+             JOIN providers p ON p.community_id = r.community_id AND p.id = $3 \
+             WHERE r.community_id = $1 AND r.id = $2",
+        )
+        .bind(c)
+        .bind(reward)
+        .bind(provider)
+        .fetch_optional(tx)
+        .await?;
+        Ok(match row {
+            Some((kind, unit, own)) if kind != RewardKind::Service.as_str() || unit != own => {
+                vec![FieldError::new("reward_id", "directory.reward_not_theirs")]
+            }
+            _ => Vec::new(),
+        })
+    })
 }

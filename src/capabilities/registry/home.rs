@@ -152,6 +152,9 @@ async fn subdistrict(ctx: &PageCtx, actor: &Actor, conn: &mut Conn, id: i64) -> 
             (format!("/subdistricts/{id}/points/stats"), ctx.t("points.stats")),
             (format!("/subdistricts/{id}/participation/stats"), ctx.t("participation.stats")),
             (format!("/subdistricts/{id}/money/stats"), ctx.t("money.stats")),
+            (format!("/subdistricts/{id}/directory/stats"), ctx.t("directory.stats")),
+            (format!("/subdistricts/{id}/warm-stations/stats"), ctx.t("warm.stats")),
+            (format!("/subdistricts/{id}/appointments/stats"), ctx.t("appt.stats")),
         ],
         items: communities
             .iter()

@@ -245,10 +245,6 @@ pub fn human_duration(ms: Option<f64>) -> String {
     }
 }
 
-pub fn percent(r: Option<f64>) -> String {
-    r.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "—".into())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,7 +254,7 @@ mod tests {
         assert_eq!(human_duration(Some(30.0 * 60_000.0)), "30 分钟");
         assert_eq!(human_duration(Some(5.0 * 3_600_000.0)), "5.0 小时");
         assert_eq!(human_duration(Some(3.0 * 86_400_000.0)), "3.0 天");
-        assert_eq!(percent(rate(68, 76)), "89.5%");
-        assert_eq!(percent(rate(1, 0)), "—");
+        assert_eq!(crate::web::fmt::percent(rate(68, 76)), "89.5%");
+        assert_eq!(crate::web::fmt::percent(rate(1, 0)), "—");
     }
 }

@@ -8,8 +8,10 @@
 //!
 //! This module holds the rules: plain types and functions, no I/O.
 
+pub mod api;
 pub mod demo;
 pub mod pages;
+pub mod stats;
 pub mod store;
 
 use axum::Router;
@@ -17,6 +19,7 @@ use axum::routing::{get, post};
 
 use crate::auth::model::{Actor, Permission, Role};
 use crate::error::FieldError;
+use crate::services::hours::{Calendar, Hours};
 use crate::services::records::model::{EntityDef, Kind, Search, Tenancy, field};
 use crate::time::{HOUR_MS, MINUTE_MS};
 use crate::web::AppState;
@@ -26,13 +29,14 @@ pub static CAP: Capability = Capability {
     records: &[&WARM_STATION],
     links: &[SubjectLink::new("warm_station", "/c/{code}/roster/{id}", "inbox.group.warm_stations")],
     jobs: &[Job { name: "warm stations: shifts not covered", run: store::uncovered_job }],
+    api: Some(api::routes),
     nav: Some(pages::nav),
     record_page: Some(pages::record_page),
     ..Capability::new("warm_stations", routes)
 };
 
 fn routes() -> Router<AppState> {
-    Router::new()
+    crate::web::figures::routes::<stats::Stats>(Router::new())
         .route("/c/{code}/roster/{id}", get(pages::station))
         .route("/c/{code}/roster/{id}/hours", post(pages::add_rule))
         .route("/c/{code}/roster/{id}/exceptions", post(pages::add_exception))
@@ -173,6 +177,19 @@ pub fn served(shift: (i64, i64), checked_in: i64, checked_out: i64) -> Option<(i
     let start = checked_in.clamp(shift.0, shift.1);
     let end = checked_out.clamp(shift.0, shift.1);
     (end - start >= MINUTE_MS).then_some((start, end))
+}
+
+/// The open spans (ms) of `days` days from `from`, by the hours and the holiday calendar.
+pub fn open_spans(h: &Hours, calendar: &Calendar, from: chrono::NaiveDate, days: i64) -> Vec<(i64, i64)> {
+    (0..days)
+        .flat_map(|i| {
+            let day = from + chrono::Duration::days(i);
+            let start = crate::time::day_start_ms(day);
+            h.spans(calendar, day)
+                .into_iter()
+                .map(move |(a, b)| (start + i64::from(a) * MINUTE_MS, start + i64::from(b) * MINUTE_MS))
+        })
+        .collect()
 }
 
 /// When one may check in: from 30 minutes before the shift until it ends.

@@ -1,14 +1,14 @@
 //! Pages of warm stations: staff's page of a station (its state, roster, hours and
 //! visits), the phone page of those on duty (`duty`), and the public pages (`public`).
 
-mod duty;
+pub mod duty;
 mod public;
 
 use axum::extract::{Path, State};
 use serde_json::{Map, Value};
 
 use super::store::{self, Place, Shift, Station, Visits};
-use super::{LiveState, ShiftPlan, VisitorKind, coverage, state_now};
+use super::{LiveState, ShiftPlan, VisitorKind, coverage, open_spans, state_now};
 use crate::auth::guard::{CommunityRef, require};
 use crate::auth::model::{Actor, Permission};
 use crate::error::{AppError, AppResult};
@@ -158,6 +158,7 @@ pub fn station_view(ctx: PageCtx, c: &CommunityRef, d: &StationData, calendar: &
         (format!("/c/{code}/warm-stations/{}", s.id), ctx.t("warm.edit_station")),
         (format!("/c/{code}/duty"), ctx.t("warm.duty")),
         (format!("/p/{code}/warm-stations"), ctx.t("directory.public_page")),
+        (format!("/c/{code}/warm-stations/stats"), ctx.t("warm.stats")),
     ];
     let (open, covered) = d.coverage;
     let percent = if open > 0 { covered * 100 / open } else { 0 };
@@ -202,18 +203,6 @@ async fn community(state: &AppState, actor: &Actor, code: &str) -> AppResult<Com
 }
 
 /// The week ahead's open spans (ms) of a station.
-fn open_spans(h: &Hours, calendar: &Calendar, from: chrono::NaiveDate) -> Vec<(i64, i64)> {
-    (0..7)
-        .flat_map(|i| {
-            let day = from + chrono::Duration::days(i);
-            let start = crate::time::day_start_ms(day);
-            h.spans(calendar, day)
-                .into_iter()
-                .map(move |(a, b)| (start + i64::from(a) * 60_000, start + i64::from(b) * 60_000))
-        })
-        .collect()
-}
-
 async fn show_station(state: &AppState, ctx: PageCtx, c: &CommunityRef, id: i64, r: &Refusal) -> PageResult {
     let now = crate::db::now_ms();
     let today = fmt::today();
@@ -229,7 +218,7 @@ async fn show_station(state: &AppState, ctx: PageCtx, c: &CommunityRef, id: i64,
     let calendar = state.holidays.calendar(&state.db).await?;
     let covered: Vec<(i64, i64)> = shifts.iter().filter(|s| s.taken > 0).map(|s| (s.starts_at, s.ends_at)).collect();
     let open_now = hours.open_at(&calendar, crate::web::fmt::to_cst(now).naive_local());
-    let coverage = coverage(&open_spans(&hours, &calendar, today), &covered);
+    let coverage = coverage(&open_spans(&hours, &calendar, today, 7), &covered);
     let d = StationData { station, hours, shifts, places, visits, coverage, open_now };
     render(&station_view(ctx, c, &d, &calendar, r))
 }

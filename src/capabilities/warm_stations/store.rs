@@ -28,6 +28,7 @@ pub struct Station {
     pub phone: Option<String>,
     pub live_state: Option<String>,
     pub live_at: Option<i64>,
+    pub created_at: i64,
 }
 
 impl Station {
@@ -43,8 +44,7 @@ impl Station {
     }
 }
 
-const STATION: &str =
-    "SELECT community_id, id, name, address, lat, lng, amenities, phone, live_state, live_at FROM warm_stations";
+const STATION: &str = "SELECT community_id, id, name, address, lat, lng, amenities, phone, live_state, live_at, created_at FROM warm_stations";
 
 pub async fn stations(ex: &mut impl Exec, community_ids: &[i64]) -> AppResult<Vec<Station>> {
     let mut b = Builder::new(STATION);
@@ -451,6 +451,16 @@ pub async fn count_visit(
         .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// How many visitors a station counted since a time.
+pub async fn visit_count(ex: &mut impl Exec, community_id: i64, station_id: i64, since: i64) -> AppResult<i64> {
+    Ok(query("SELECT COUNT(*) FROM station_visits WHERE community_id = $1 AND station_id = $2 AND at >= $3")
+        .bind(community_id)
+        .bind(station_id)
+        .bind(since)
+        .scalar(ex)
+        .await?)
 }
 
 /// Visits since a time: by China day and kind, and by hour of the day.

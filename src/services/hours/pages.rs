@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use super::{HolidayDay, Special};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::web::api::ApiJson;
+use crate::web::fmt::{YearQuery, year_of};
 use crate::web::form::{CsrfForm, Fields};
 use crate::web::ui::{self, Block, BlocksPage, Cell, Form, Input, InputKind, Refusal, Tab, Table};
 use crate::web::{AppState, Notice, PageCtx, PageResult, Signed, SignedPage, done, fmt, render};
@@ -33,21 +34,6 @@ pub fn api_routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
 pub struct DayParam {
     /// `2026-10-01`
     pub day: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct YearQuery {
-    pub year: Option<String>,
-}
-
-/// The year asked for (this year when none), between 2000 and 2100.
-fn year_of(q: &YearQuery) -> AppResult<i32> {
-    match q.year.as_deref().map(str::trim).filter(|y| !y.is_empty()) {
-        None => Ok(fmt::today().year()),
-        Some(y) => y.parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).ok_or_else(|| {
-            AppError::Invalid(vec![FieldError::new("year", "validation.range").with("min", 2000).with("max", 2100)])
-        }),
-    }
 }
 
 pub fn holidays_view(ctx: PageCtx, year: i32, days: &[HolidayDay], r: &Refusal) -> BlocksPage {
@@ -119,7 +105,7 @@ pub async fn page(
     if !actor.is_platform_admin() {
         return Err(AppError::Forbidden.into());
     }
-    show(&state, ctx, year_of(&q)?, &Refusal::none()).await
+    show(&state, ctx, year_of(&q)?.0, &Refusal::none()).await
 }
 
 /// A day as the form or the API sends it, each bad field named.
@@ -209,7 +195,7 @@ fn day_json(d: &HolidayDay) -> Value {
     responses((status = 200, description = "The year's special days"),
         (status = 422, description = "A year out of range", body = crate::error::Problem)))]
 pub async fn list_api(State(state): State<AppState>, Query(q): Query<YearQuery>) -> AppResult<Json<Value>> {
-    let year = year_of(&q)?;
+    let year = year_of(&q)?.0;
     let days = super::store::read_days(&mut state.db.read().await?, Some(year)).await?;
     Ok(Json(json!({"year": year, "items": days.iter().map(day_json).collect::<Vec<_>>()})))
 }

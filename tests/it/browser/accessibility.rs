@@ -47,7 +47,7 @@ async fn small_text(c: &Client) -> Vec<String> {
     found.as_array().unwrap().iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect()
 }
 
-/// The 30 pages, by who opens them (`""`: anyone, signed out), and the screenshot some of
+/// The pages, by who opens them (`""`: anyone, signed out), and the screenshot some of
 /// them give the README and docs (taken on the phone or the desktop its name says).
 async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>)> {
     let community = app.community_id(HS).await;
@@ -60,6 +60,11 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         app.scalar("SELECT MIN(id) FROM events WHERE community_id = $1 AND status = 'finished'", community).await;
     let project = app.scalar("SELECT MIN(id) FROM projects WHERE community_id = $1", community).await;
     let expense = app.scalar("SELECT MIN(id) FROM expenses WHERE community_id = $1", community).await;
+    let huilong = app.community_id("321111005001").await;
+    let after_hours = app
+        .scalar("SELECT MIN(id) FROM appointment_types WHERE community_id = $1 AND kind = 'after_hours'", huilong)
+        .await;
+    let hl = "/c/321111005001";
     let c = format!("/c/{HS}");
     [
         ("", "/login".to_string(), None),
@@ -90,6 +95,10 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("grid", format!("{c}/tickets/{ticket}"), Some("phone-grid-ticket")),
         ("grid", format!("{c}/residents"), None),
         ("grid", format!("{c}/field-notes"), None),
+        ("grid2", format!("{hl}/appointments"), None),
+        ("grid2", format!("{hl}/appointments/types/{after_hours}"), None),
+        ("staff2", format!("{hl}/appointments/day"), None),
+        ("staff2", format!("{hl}/appointments/stats"), None),
         ("volunteer", format!("{c}/volunteer"), None),
         ("volunteer", format!("{c}/shop"), Some("phone-shop")),
         ("volunteer", format!("{c}/duty"), None),
@@ -102,6 +111,8 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("staff", format!("{c}/events/stats"), Some("desktop-event-stats")),
         ("staff", format!("{c}/money"), Some("desktop-money")),
         ("staff", format!("{c}/directory"), None),
+        ("staff", format!("{c}/directory/stats"), None),
+        ("staff", format!("{c}/warm-stations/stats"), None),
         ("secretary", format!("{c}/money/stats"), Some("desktop-money-stats")),
         ("staff", format!("{c}/projects/{project}"), None),
         ("secretary", format!("{c}/expenses/{expense}"), None),

@@ -269,6 +269,7 @@ pub async fn public_listing(
         .filter(|l| is_fresh(l.verified_at, l.created_at, crate::db::now_ms()))
         .ok_or(AppError::NotFound)?;
     let hours = store::hours_of(&mut conn, c.id, Some(&[id])).await?.remove(&id).unwrap_or_default();
+    let points = store::points_price(&mut conn, c.id, l.reward_id).await?;
     drop(conn);
     let calendar = state.holidays.calendar(&state.db).await?;
     let today = crate::web::fmt::today();
@@ -282,13 +283,18 @@ pub async fn public_listing(
         class: "open",
     });
     // A bookable service leads to its booking (which asks to sign in).
-    let book: Vec<(String, String)> = l
+    let mut links: Vec<(String, String)> = l
         .appointment_type_id
         .map(|t| (format!("/c/{code}/appointments/types/{t}"), ctx.t("directory.book")))
         .into_iter()
         .collect();
+    // A partner unit's service offered in the points shop (which asks to sign in).
+    if let Some(n) = points {
+        cells.push((ctx.t("directory.for_points"), ctx.tr("directory.points_price", "n", n)));
+        links.push((format!("/c/{code}/shop"), ctx.t("directory.redeem")));
+    }
     let mut blocks = vec![
-        Block::Card(l.name.clone(), None, cells, l.description.clone(), book),
+        Block::Card(l.name.clone(), None, cells, l.description.clone(), links),
         Block::Table(ctx.t("directory.week_ahead"), week_table(&ctx, &hours, &calendar, today)),
     ];
     if let Some(m) = marker {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use chrono::{Datelike, NaiveDate};
+use chrono::Datelike;
 
 use super::{community, when};
 use crate::auth::guard;
@@ -159,31 +159,16 @@ pub fn stats_view(
     }
 }
 
-#[derive(serde::Deserialize)]
-pub struct YearQuery {
-    year: Option<i32>,
-}
-
-fn year_of(q: &YearQuery) -> AppResult<(i32, i64, i64)> {
-    let year = q.year.unwrap_or_else(|| fmt::today().year());
-    if !(2000..=2100).contains(&year) {
-        let e = crate::error::FieldError::new("year", "validation.range").with("min", 2000).with("max", 2100);
-        return Err(AppError::Invalid(vec![e]));
-    }
-    let start = |y| NaiveDate::from_ymd_opt(y, 1, 1).map(crate::time::day_start_ms).unwrap_or(0);
-    Ok((year, start(year), start(year + 1)))
-}
-
 /// `GET /c/{code}/events/stats?year=`: staff's figures of the community.
 pub async fn stats(
     State(state): State<AppState>,
     SignedPage(ctx, actor): SignedPage,
     Path(code): Path<String>,
-    Query(q): Query<YearQuery>,
+    Query(q): Query<fmt::YearQuery>,
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
     guard::require(&actor, c.id, Permission::ManageEvents)?;
-    let (year, from, to) = year_of(&q)?;
+    let (year, from, to) = fmt::year_of(&q)?;
     let lines = store::figure_lines(&mut state.db.read().await?, c.id, store::Lines::Between(from, to)).await?;
     let title = format!("{} · {}", c.name, ctx.t("events.stats"));
     let mut page =
@@ -198,10 +183,10 @@ pub async fn subdistrict_stats(
     State(state): State<AppState>,
     SignedPage(ctx, actor): SignedPage,
     Path(id): Path<i64>,
-    Query(q): Query<YearQuery>,
+    Query(q): Query<fmt::YearQuery>,
 ) -> PageResult {
     let (name, ids) = guard::subdistrict_communities(&state.db, &actor, id).await?;
-    let (year, from, to) = year_of(&q)?;
+    let (year, from, to) = fmt::year_of(&q)?;
     let per = lines_of(&state, &ids, from, to).await?;
     let title = format!("{name} · {}", ctx.t("events.stats"));
     render(&stats_view(ctx, title, &format!("/subdistricts/{id}/events/stats"), year, &per))
@@ -262,11 +247,11 @@ pub async fn ledger(
     State(state): State<AppState>,
     SignedPage(_, actor): SignedPage,
     Path(code): Path<String>,
-    Query(q): Query<YearQuery>,
+    Query(q): Query<fmt::YearQuery>,
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
     guard::require(&actor, c.id, Permission::ManageEvents)?;
-    let (_, from, to) = year_of(&q)?;
+    let (_, from, to) = fmt::year_of(&q)?;
     let lines = store::figure_lines(&mut state.db.read().await?, c.id, store::Lines::Between(from, to)).await?;
     ledger_file(&c.name, &[(c.name.clone(), c.code.clone(), lines)])
 }
@@ -276,10 +261,10 @@ pub async fn subdistrict_ledger(
     State(state): State<AppState>,
     SignedPage(_, actor): SignedPage,
     Path(id): Path<i64>,
-    Query(q): Query<YearQuery>,
+    Query(q): Query<fmt::YearQuery>,
 ) -> PageResult {
     let (name, ids) = guard::subdistrict_communities(&state.db, &actor, id).await?;
-    let (_, from, to) = year_of(&q)?;
+    let (_, from, to) = fmt::year_of(&q)?;
     ledger_file(&name, &lines_of(&state, &ids, from, to).await?)
 }
 

@@ -82,9 +82,9 @@ async fn stats_page(
             name: r.name.clone(),
             total: r.total,
             completed: r.completed,
-            completion: stats::percent(r.completion_rate()),
-            on_time: stats::percent(r.on_time_rate()),
-            satisfaction: stats::percent(r.satisfaction_rate()),
+            completion: fmt::percent(r.completion_rate()),
+            on_time: fmt::percent(r.on_time_rate()),
+            satisfaction: fmt::percent(r.satisfaction_rate()),
         })
         .collect();
     let mut grids = Vec::new();
@@ -96,9 +96,9 @@ async fn stats_page(
     }
     let tmpl = StatsTemplate {
         title: format!("{name} · {}", ctx.t("ticket.stats")),
-        completion: stats::percent(f.completion_rate),
-        on_time: stats::percent(f.on_time_rate),
-        satisfaction: stats::percent(f.satisfaction_rate),
+        completion: fmt::percent(f.completion_rate),
+        on_time: fmt::percent(f.on_time_rate),
+        satisfaction: fmt::percent(f.satisfaction_rate),
         response: stats::human_duration(f.median_response_ms),
         resolution: stats::human_duration(f.median_resolution_ms),
         status_chart,

@@ -110,7 +110,9 @@ pub fn duty_view(ctx: PageCtx, c: &CommunityRef, d: &DutyData, r: &Refusal) -> B
     BlocksPage::new(ctx.clone(), ctx.t("warm.duty"), Vec::new(), blocks, r)
 }
 
-async fn show_duty(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityRef, r: &Refusal) -> PageResult {
+/// What one's duty page (and the API) shows: one's shifts of the week, those still
+/// needing people, and today's visitors where one is on duty.
+pub async fn load(state: &AppState, actor: &Actor, c: &CommunityRef) -> AppResult<DutyData> {
     let now = crate::db::now_ms();
     let mut conn = state.db.read().await?;
     let week =
@@ -129,17 +131,21 @@ async fn show_duty(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityR
         .filter(|s| s.starts_at > now && s.taken < s.needed && !mine.iter().any(|(m, _)| m.id == s.id))
         .collect();
     let mut today = Vec::new();
+    let since = crate::time::day_start_ms(crate::web::fmt::today());
     for (s, p) in &mine {
         if p.checked_in_at.is_some() && p.checked_out_at.is_none() {
-            let since = crate::time::day_start_ms(crate::web::fmt::today());
-            today.push((s.station_id, store::visits(&mut conn, c.id, s.station_id, since).await?.total));
+            today.push((s.station_id, store::visit_count(&mut conn, c.id, s.station_id, since).await?));
         }
     }
-    drop(conn);
-    crate::web::render(&duty_view(ctx, c, &DutyData { mine, open, today, now }, r))
+    Ok(DutyData { mine, open, today, now })
 }
 
-async fn duty_community(state: &AppState, actor: &Actor, code: &str) -> AppResult<CommunityRef> {
+async fn show_duty(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityRef, r: &Refusal) -> PageResult {
+    let d = load(state, actor, c).await?;
+    crate::web::render(&duty_view(ctx, c, &d, r))
+}
+
+pub async fn duty_community(state: &AppState, actor: &Actor, code: &str) -> AppResult<CommunityRef> {
     let c = community(state, actor, code).await?;
     if may_serve(actor, c.id) { Ok(c) } else { Err(AppError::Forbidden) }
 }
