@@ -37,12 +37,12 @@ pub enum Which {
     Stale,
 }
 
-/// What narrows the public's search in the database: one need, a box around where the
-/// asker stands (south, north, west, east).
+/// What narrows the public's search in the database: one need, and a circle around where
+/// the asker stands (latitude, longitude, metres).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Narrow<'a> {
     pub need: Option<&'a str>,
-    pub bbox: Option<(f64, f64, f64, f64)>,
+    pub within: Option<(f64, f64, f64)>,
 }
 
 pub async fn listings(
@@ -57,9 +57,14 @@ pub async fn listings(
     if let Some(need) = narrow.need {
         b.push(" AND l.need = ").arg(need);
     }
-    if let Some((s, n, w, e)) = narrow.bbox {
-        b.push(" AND s.lat BETWEEN ").arg(s).push(" AND ").arg(n);
-        b.push(" AND s.lng BETWEEN ").arg(w).push(" AND ").arg(e);
+    if let Some((lat, lng, metres)) = narrow.within {
+        // In degrees of latitude, a degree of longitude shrunk by the latitude's cosine: the
+        // box lets the index-free range checks go first, the circle then keeps its inside.
+        let (r, k) = (metres / 111_000.0, lat.to_radians().cos().max(0.01));
+        b.push(" AND s.lat BETWEEN ").arg(lat - r).push(" AND ").arg(lat + r);
+        b.push(" AND s.lng BETWEEN ").arg(lng - r / k).push(" AND ").arg(lng + r / k);
+        b.push(" AND (s.lat - ").arg(lat).push(") * (s.lat - ").arg(lat).push(") + (s.lng - ").arg(lng);
+        b.push(") * (s.lng - ").arg(lng).push(") * ").arg(k * k).push(" <= ").arg(r * r);
     }
     b.push(" AND l.archived_at IS NULL AND p.archived_at IS NULL AND s.archived_at IS NULL");
     let since = now - STALE_AFTER_DAYS * crate::time::DAY_MS;

@@ -204,13 +204,10 @@ pub async fn search(
         Ok(a) => a,
         Err(e) => return Ok(Err(e)),
     };
-    // Streets are longer than the straight line: the box holds everything within the walk.
-    let bbox = ask.from.zip(ask.walk).map(|((lat, lng), w)| {
-        let metres = f64::from(w) * 70.0 / 1.3 + 50.0;
-        let (dlat, dlng) = (metres / 111_000.0, metres / (111_000.0 * lat.to_radians().cos().max(0.01)));
-        (lat - dlat, lat + dlat, lng - dlng, lng + dlng)
-    });
-    let narrow = store::Narrow { need: ask.need.as_deref(), bbox };
+    // Streets are longer than the straight line: the circle holds everything within the walk
+    // (and a little more: `find` measures each exactly).
+    let within = ask.from.zip(ask.walk).map(|((lat, lng), w)| (lat, lng, f64::from(w) * 70.0 / 1.3 + 50.0));
+    let narrow = store::Narrow { need: ask.need.as_deref(), within };
     let listings = store::listings(&mut conn, c.id, Which::Public, crate::db::now_ms(), narrow).await?;
     let ids: Vec<i64> = listings.iter().map(|l| l.id).collect();
     let hours = store::hours_of(&mut conn, c.id, Some(&ids)).await?;
