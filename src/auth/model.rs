@@ -200,6 +200,11 @@ pub enum Permission {
     /// Run the services on the doorstep: the directory's providers, locations and
     /// listings with their hours and verification.
     ManageServices,
+    /// Run emergencies: prepare, activate, stand down and close incidents; see every
+    /// household's welfare check and the command page.
+    ManageEmergency,
+    /// Check households in an emergency (a grid worker: those of their grid).
+    CheckWelfare,
 }
 
 /// How far a permission reaches inside one community.
@@ -264,14 +269,14 @@ fn reach(role: Role, perm: Permission) -> Reach {
         },
         Role::GridWorker => match perm {
             ViewPlaces | FieldWork | HelpAtEvents => Community,
-            ViewRegistry | EditRegistry | RevealPii | ViewAudit => Grid,
+            ViewRegistry | EditRegistry | RevealPii | ViewAudit | CheckWelfare => Grid,
             _ => No,
         },
         // Platform administrators install and configure; they read the registry masked and
         // may not reveal personal values (least privilege).
         Role::PlatformAdmin => match perm {
             RevealPii | ViewAccessLog | ManagePoints | FieldWork | ReadFieldNotes | ManageParticipation
-            | ManageEvents | HelpAtEvents | ManageMoney | ManageServices => No,
+            | ManageEvents | HelpAtEvents | ManageMoney | ManageServices | ManageEmergency | CheckWelfare => No,
             _ => Community,
         },
         Role::SubdistrictAdmin => match perm {

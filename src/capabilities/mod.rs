@@ -4,6 +4,7 @@
 pub mod appointments;
 pub mod council;
 pub mod directory;
+pub mod emergency;
 pub mod events;
 pub mod fieldwork;
 pub mod money;
@@ -27,6 +28,7 @@ pub static ALL: &[&Capability] = &[
     &directory::CAP,
     &warm_stations::CAP,
     &appointments::CAP,
+    &emergency::CAP,
     &fieldwork::CAP,
     &registry::CAP,
 ];

@@ -12,6 +12,7 @@ mod citus;
 mod cli;
 mod council;
 mod directory;
+mod emergency;
 mod event_days;
 mod events;
 mod fieldwork;

@@ -4,10 +4,12 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::Listing;
 use super::pages::{AskQuery, now_local, search};
 use crate::error::{AppError, AppResult, Problem};
 use crate::web::AppState;
@@ -31,24 +33,36 @@ pub async fn search_services(
     let (ask, listings, hours) = search(&s, &c, &q).await?.map_err(AppError::Invalid)?;
     let calendar = s.holidays.calendar(&s.db).await?;
     let now = now_local();
-    let found: Vec<Value> = super::find(&listings, &hours, &calendar, now, &ask)
+    let found: Vec<Answer<'_>> = super::find(&listings, &hours, &calendar, now, &ask)
         .iter()
-        .map(|f| {
-            let l = f.listing;
-            json!({
-                "id": l.id, "name": l.name, "need": l.need, "price": l.price, "price_note": l.price_note,
-                "provider": l.provider, "provider_kind": l.provider_kind, "location": l.location, "address": l.address,
-                "lat": l.lat, "lng": l.lng, "phone": l.phone, "eligibility": l.eligibility, "bring": l.bring,
-                "languages": l.languages, "open_now": f.open,
-                "closes_at": f.closes.map(|t| t.format("%Y-%m-%dT%H:%M:00+08:00").to_string()),
-                "next_open": f.next_open.map(|t| t.format("%Y-%m-%dT%H:%M:00+08:00").to_string()),
-                "walk_minutes": f.minutes.map(|m| m.ceil() as i64),
-                "verified_at": l.verified_at.map(crate::web::fmt::rfc3339),
-                "appointment_type_id": l.appointment_type_id, "reward_id": l.reward_id,
-            })
+        .map(|f| Answer {
+            listing: f.listing,
+            open_now: f.open,
+            closes_at: f.closes.map(china_time),
+            next_open: f.next_open.map(china_time),
+            walk_minutes: f.minutes.map(|m| m.ceil() as i64),
+            verified: f.listing.verified_at.map(crate::web::fmt::rfc3339),
         })
         .collect();
     Ok(Json(json!({"community": c.name, "total": found.len(), "items": found})))
+}
+
+fn china_time(t: chrono::NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:00+08:00").to_string()
+}
+
+/// A listing found, as the API answers it: its own fields, then how it stands now. Written
+/// straight from the listing (no map of each answer built first: the search answers many).
+#[derive(Serialize)]
+struct Answer<'a> {
+    #[serde(flatten)]
+    listing: &'a Listing,
+    open_now: bool,
+    closes_at: Option<String>,
+    next_open: Option<String>,
+    walk_minutes: Option<i64>,
+    #[serde(rename = "verified_at")]
+    verified: Option<String>,
 }
 
 pub fn routes() -> OpenApiRouter<AppState> {

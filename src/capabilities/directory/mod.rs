@@ -182,8 +182,13 @@ pub struct Listing {
     pub address: String,
     pub lat: Option<f64>,
     pub lng: Option<f64>,
+    /// Answered as a time (`verified_at` in China time) by the API, not as a number.
+    #[serde(skip)]
     pub verified_at: Option<i64>,
+    /// Staff's name: the public reads that the community verified it.
+    #[serde(skip)]
     pub verified_by: Option<String>,
+    #[serde(skip)]
     pub created_at: i64,
     /// The appointment type that books it, when it is bookable.
     pub appointment_type_id: Option<i64>,

@@ -52,7 +52,7 @@ impl Note {
 }
 
 /// The users an audience means, each once.
-async fn resolve(ex: &mut impl Exec, community_id: i64, to: &Audience) -> AppResult<Vec<i64>> {
+pub async fn audience(ex: &mut impl Exec, community_id: i64, to: &Audience) -> AppResult<Vec<i64>> {
     let mut users = match to {
         Audience::Users(u) => u.clone(),
         Audience::Role(role) => {
@@ -84,7 +84,7 @@ async fn resolve(ex: &mut impl Exec, community_id: i64, to: &Audience) -> AppRes
 /// Puts the note in its audience's inboxes and on their open pages, when `tx` commits.
 /// Answers who heard it.
 pub async fn send(tx: &mut Tx, bus: &Bus, note: Note, to: Audience) -> AppResult<Vec<i64>> {
-    let users = resolve(tx, note.community_id, &to).await?;
+    let users = audience(tx, note.community_id, &to).await?;
     send_many(tx, bus, vec![(note, users.clone())]).await?;
     Ok(users)
 }

@@ -64,6 +64,8 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
     let after_hours = app
         .scalar("SELECT MIN(id) FROM appointment_types WHERE community_id = $1 AND kind = 'after_hours'", huilong)
         .await;
+    let typhoon =
+        app.scalar("SELECT MIN(id) FROM incidents WHERE community_id = $1 AND kind = 'typhoon'", community).await;
     let hl = "/c/321111005001";
     let c = format!("/c/{HS}");
     [
@@ -90,11 +92,13 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("resident", format!("{c}/events/month"), None),
         ("resident", format!("{c}/events/{fair}"), Some("phone-event")),
         ("resident", format!("{c}/events/mine"), None),
+        ("resident", format!("{c}/incidents/{typhoon}/reply"), None),
         ("grid", "/".into(), None),
         ("grid", format!("{c}/tickets?view=work"), None),
         ("grid", format!("{c}/tickets/{ticket}"), Some("phone-grid-ticket")),
         ("grid", format!("{c}/residents"), None),
         ("grid", format!("{c}/field-notes"), None),
+        ("grid", format!("{c}/incidents/{typhoon}/field"), Some("phone-emergency-field")),
         ("grid2", format!("{hl}/appointments"), None),
         ("grid2", format!("{hl}/appointments/types/{after_hours}"), None),
         ("staff2", format!("{hl}/appointments/day"), None),
@@ -113,6 +117,7 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("staff", format!("{c}/directory"), None),
         ("staff", format!("{c}/directory/stats"), None),
         ("staff", format!("{c}/warm-stations/stats"), None),
+        ("staff", format!("{c}/incidents/{typhoon}"), Some("desktop-emergency-command")),
         ("secretary", format!("{c}/money/stats"), Some("desktop-money-stats")),
         ("staff", format!("{c}/projects/{project}"), None),
         ("secretary", format!("{c}/expenses/{expense}"), None),

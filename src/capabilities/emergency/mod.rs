@@ -1,0 +1,232 @@
+//! Emergencies 应急 (seed 000: when typhoon 麦德姆 struck, the secretary helped vulnerable
+//! residents move, door to door; seed 001: the red patrol team's flood checks): an incident
+//! over some of a community's grids with its timeline; on activation a welfare check for
+//! every household there, those whose residents' care tags say they need it most first,
+//! each assigned to the grid's worker; a broadcast to everyone there, answered "I am safe"
+//! or "I need help"; the grid worker's list of checks; the command page's live figures.
+//!
+//! This module holds the rules: plain types and functions, no I/O.
+
+pub mod api;
+pub mod demo;
+pub mod pages;
+pub mod store;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::error::FieldError;
+use crate::web::AppState;
+use crate::web::capability::{Capability, SubjectLink};
+
+pub static CAP: Capability = Capability {
+    links: &[SubjectLink::new("incident", "/c/{code}/incidents/{id}", "inbox.group.emergency")],
+    api: Some(api::routes),
+    nav: Some(pages::nav),
+    ..Capability::new("emergency", routes)
+};
+
+fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/c/{code}/incidents", get(pages::list).post(pages::create))
+        .route("/c/{code}/incidents/{id}", get(pages::command))
+        .route("/c/{code}/incidents/{id}/status", post(pages::set_status))
+        .route("/c/{code}/incidents/{id}/field", get(pages::field))
+        .route("/c/{code}/incidents/{id}/reply", get(pages::reply_page).post(pages::reply))
+        .route("/c/{code}/welfare-checks/{id}", get(pages::check_page).post(pages::check))
+}
+
+crate::text_enum! {
+    /// What happened (a campaign 消杀 is run the same way, household by household).
+    pub enum IncidentKind {
+        Typhoon = "typhoon",
+        Flood = "flood",
+        Fire = "fire",
+        Epidemic = "epidemic",
+        Outage = "outage",
+        Campaign = "campaign",
+        Other = "other",
+    }
+}
+
+crate::text_enum! {
+    /// The response level: I (most severe) to IV, or the community's own.
+    pub enum Level {
+        One = "1",
+        Two = "2",
+        Three = "3",
+        Four = "4",
+        Own = "own",
+    }
+}
+
+crate::text_enum! {
+    /// Where an incident stands; each step is logged.
+    pub enum IncidentStatus {
+        Prepared = "prepared",
+        Activated = "activated",
+        StoodDown = "stood_down",
+        Closed = "closed",
+    }
+}
+
+crate::text_enum! {
+    /// Where a household's welfare check stands.
+    pub enum CheckStatus {
+        ToCheck = "to_check",
+        Safe = "safe",
+        NeedsHelp = "needs_help",
+        Unreachable = "unreachable",
+        Sheltered = "sheltered",
+        Refused = "refused",
+    }
+}
+
+crate::text_enum! {
+    /// What a household needs.
+    pub enum Need {
+        Medicine = "medicine",
+        Food = "food",
+        Transport = "transport",
+        Power = "power",
+        Other = "other",
+    }
+}
+
+/// The one step on from where an incident stands: prepared → activated → stood down →
+/// closed (stood down may be activated again, when the storm turns back).
+pub fn next_status(from: IncidentStatus, to: IncidentStatus) -> Result<(), &'static str> {
+    use IncidentStatus::*;
+    match (from, to) {
+        (Prepared, Activated) | (Activated, StoodDown) | (StoodDown, Activated) | (StoodDown, Closed) => Ok(()),
+        _ => Err("emergency.not_a_step"),
+    }
+}
+
+/// Care tags of the first tier (checked first): those who cannot leave or call alone.
+pub const TIER_ONE: &[&str] = &["独居老人", "卧床", "残疾人", "孕妇"];
+/// The second tier: those who may lack means or help.
+pub const TIER_TWO: &[&str] = &["五保户", "低保", "婴幼儿", "高龄"];
+
+/// A household's tier from its residents' care tags: 1 and 2 as above, 3 for any other
+/// tag, 4 for none.
+pub fn tier<'a>(tags: impl IntoIterator<Item = &'a str>) -> i64 {
+    let mut best = 4;
+    for t in tags {
+        let t = t.trim();
+        let this = if TIER_ONE.contains(&t) {
+            1
+        } else if TIER_TWO.contains(&t) {
+            2
+        } else if t.is_empty() {
+            4
+        } else {
+            3
+        };
+        best = best.min(this);
+    }
+    best
+}
+
+/// Whether a check's status leaves the household still to be reached.
+pub fn unreached(s: CheckStatus) -> bool {
+    matches!(s, CheckStatus::ToCheck | CheckStatus::Unreachable)
+}
+
+/// A change to a household's check, as the field page or a reply sends it: the version it
+/// was made on (what the sender saw), so that two people changing one household at once
+/// are both kept and neither silently overwritten.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckChange {
+    pub status: CheckStatus,
+    pub needs: Vec<Need>,
+    pub note: Option<String>,
+    pub seen: i64,
+}
+
+/// A change applies when made on the check as it stands; made on an older version, it is
+/// kept in the history as a conflict and shown, and the check stays as the other left it.
+pub fn applies(version: i64, change: &CheckChange) -> bool {
+    change.seen == version
+}
+
+/// A change's fields that break a rule: needs only when help is needed; a note of at most
+/// 200 characters without control characters.
+pub fn check_change(c: &CheckChange) -> Vec<FieldError> {
+    let mut e = Vec::new();
+    if !c.needs.is_empty() && c.status != CheckStatus::NeedsHelp && c.status != CheckStatus::Sheltered {
+        e.push(FieldError::new("needs", "emergency.needs_only_for_help"));
+    }
+    if let Some(n) = &c.note {
+        crate::input::check_text(&mut e, "note", n, 200, false);
+    }
+    if c.seen < 0 {
+        e.push(FieldError::new("seen", "validation.range").with("min", 0).with("max", i64::MAX));
+    }
+    e
+}
+
+/// The command page's figures: checks by status, and the first tier still unreached.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tally {
+    pub by_status: [i64; 6],
+    pub total: i64,
+    pub tier_one_unreached: i64,
+}
+
+impl Tally {
+    pub fn add(&mut self, status: CheckStatus, tier: i64, n: i64) {
+        let i = CheckStatus::ALL.iter().position(|s| *s == status).unwrap_or(0);
+        self.by_status[i] += n;
+        self.total += n;
+        if tier == 1 && unreached(status) {
+            self.tier_one_unreached += n;
+        }
+    }
+
+    pub fn checked(&self) -> i64 {
+        self.total - self.by_status[0]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_household_is_ranked_by_its_neediest_resident() {
+        assert_eq!(tier(["低保", "独居老人"]), 1);
+        assert_eq!(tier(["五保户"]), 2);
+        assert_eq!(tier(["退役军人"]), 3);
+        assert_eq!(tier(Vec::<&str>::new()), 4);
+        assert_eq!(tier([""]), 4);
+    }
+
+    #[test]
+    fn an_incident_moves_one_step_at_a_time() {
+        use IncidentStatus::*;
+        assert!(next_status(Prepared, Activated).is_ok());
+        assert!(next_status(StoodDown, Activated).is_ok(), "the storm turns back");
+        assert!(next_status(Prepared, Closed).is_err());
+        assert!(next_status(Closed, Activated).is_err());
+    }
+
+    #[test]
+    fn a_change_made_on_an_older_version_is_a_conflict_and_needs_go_with_help() {
+        let c = CheckChange { status: CheckStatus::Safe, needs: vec![Need::Food], note: None, seen: 2 };
+        assert!(!applies(3, &c) && applies(2, &c));
+        assert_eq!(check_change(&c)[0].field, "needs");
+        let help = CheckChange { status: CheckStatus::NeedsHelp, ..c };
+        assert!(check_change(&help).is_empty());
+    }
+
+    #[test]
+    fn the_tally_counts_the_first_tier_not_yet_reached() {
+        let mut t = Tally::default();
+        t.add(CheckStatus::ToCheck, 1, 3);
+        t.add(CheckStatus::Unreachable, 1, 1);
+        t.add(CheckStatus::Safe, 1, 2);
+        t.add(CheckStatus::ToCheck, 4, 10);
+        assert_eq!((t.total, t.checked(), t.tier_one_unreached), (16, 3, 4));
+    }
+}

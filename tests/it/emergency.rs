@@ -1,0 +1,184 @@
+//! Emergencies: staff prepare typhoon 麦德姆 over two grids of 海盛社区 and activate it:
+//! a check for every household there, the first tier first, and the broadcast in the
+//! inbox of every resident there. A resident answers "I need help"; the grid worker
+//! records checks — one sent twice is recorded once, one made on an old version is kept as
+//! a conflict and shown —; the command page counts them; stood down, nothing more is
+//! recorded. Two people changing one household at once: one applied, both kept.
+
+use axum::http::StatusCode;
+use linli::auth::model::{Grant, Role};
+use linli::capabilities::emergency::store::{self, Outcome, Source};
+use linli::capabilities::emergency::{CheckChange, CheckStatus};
+use linli::db::citus::Span;
+use linli::db::query;
+use serde_json::json;
+
+use crate::helpers::{Resp, TestApp, visible_text};
+
+const HS: &str = "440804003001";
+
+impl TestApp {
+    /// Staff prepare an incident over the grids given; answers its id.
+    pub(crate) async fn prepare_incident(&self, title: &str, grids: &[i64]) -> i64 {
+        let grids: Vec<String> = grids.iter().map(i64::to_string).collect();
+        let mut f = vec![("title", title), ("kind", "typhoon"), ("level", "2")];
+        f.extend(grids.iter().map(|g| ("grids", g.as_str())));
+        let r = self.post_form(&format!("/c/{HS}/incidents"), &f).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+        r.location().split("/incidents/").nth(1).unwrap().split('?').next().unwrap().parse().unwrap()
+    }
+
+    /// Staff move an incident on (`activated`, `stood_down`, `closed`).
+    pub(crate) async fn incident_step(&self, incident: i64, to: &str, note: &str) -> Resp {
+        self.post_form(&format!("/c/{HS}/incidents/{incident}/status"), &[("status", to), ("note", note)]).await
+    }
+
+    /// A grid worker's app sends a change to a household's check.
+    pub(crate) async fn send_check(&self, check: i64, body: serde_json::Value) -> Resp {
+        self.post_json(&format!("/api/v1/communities/{HS}/welfare-checks/{check}/changes"), body).await
+    }
+}
+
+async fn ids(app: &TestApp, sql: &'static str, arg: i64) -> Vec<i64> {
+    query(sql).bind(arg).scalars(&mut app.state.db.span(Span::Maintenance).await.unwrap()).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_typhoon_over_two_grids_checks_every_household_first_tier_first() {
+    let mut app = TestApp::demo().await;
+    let c = app.community_id(HS).await;
+    let worker = app.user_id("grid").await;
+    let own = app.scalar("SELECT MIN(grid_id) FROM grants WHERE user_id = $1", worker).await;
+    let other = ids(&app, "SELECT id FROM grids WHERE community_id = $1 ORDER BY id", c)
+        .await
+        .into_iter()
+        .find(|g| *g != own)
+        .unwrap();
+    app.sign_in("staff").await;
+    let typhoon = app.prepare_incident("台风麦德姆", &[own, other]).await;
+    let r = app.incident_step(typhoon, "closed", "").await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "not a step from prepared");
+    let r = app.incident_step(typhoon, "activated", "台风橙色预警").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+
+    // A check for every household of the two grids, each assigned to its grid's worker.
+    let households = app
+        .scalar(
+            "SELECT COUNT(*) FROM households h JOIN incident_grids x ON x.community_id = h.community_id \
+             AND x.grid_id = h.grid_id WHERE x.incident_id = $1 AND h.archived_at IS NULL",
+            typhoon,
+        )
+        .await;
+    let checks = app.scalar("SELECT COUNT(*) FROM welfare_checks WHERE incident_id = $1", typhoon).await;
+    assert!(households > 10 && checks == households, "{checks} checks for {households} households");
+
+    // The resident (of the worker's grid) was told, and answers that they need help.
+    app.sign_in("resident").await;
+    let inbox = app.get("/api/v1/inbox").await.json();
+    assert!(inbox.to_string().contains("台风麦德姆"), "{inbox}");
+    let told = app.get(&format!("/c/{HS}/incidents/{typhoon}")).await;
+    assert_eq!(
+        told.location(),
+        format!("/c/{HS}/incidents/{typhoon}/reply"),
+        "the broadcast leads a resident to reply"
+    );
+    let page = visible_text(&app.get(&told.location()).await.text());
+    assert!(page.contains("我安全") && page.contains("我需要帮助"), "{page}");
+    let r = app.post_form(&format!("/c/{HS}/incidents/{typhoon}/reply"), &[("safe", "false")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let household =
+        app.scalar("SELECT MIN(household_id) FROM grants WHERE user_id = $1", app.user_id("resident").await).await;
+    let status: String = query("SELECT status FROM welfare_checks WHERE incident_id = $1 AND household_id = $2")
+        .bind(typhoon)
+        .bind(household)
+        .scalar(&mut app.state.db.span(Span::Maintenance).await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status, "needs_help");
+
+    // The grid worker's list: their own grid only, the first tier first.
+    app.sign_in("grid").await;
+    let list = app.get(&format!("/api/v1/communities/{HS}/incidents/{typhoon}/checks")).await.json();
+    let items = list["items"].as_array().unwrap();
+    let tiers: Vec<i64> = items.iter().map(|w| w["tier"].as_i64().unwrap()).collect();
+    assert!(tiers.windows(2).all(|w| w[0] <= w[1]) && tiers[0] < 4, "first tier first: {tiers:?}");
+    assert!(items.len() < checks as usize, "only the worker's grid");
+    let first = items[0]["id"].as_i64().unwrap();
+    let v = items[0]["version"].as_i64().unwrap();
+
+    // Checked safe, sent twice (the network came back): recorded once.
+    let safe = json!({"status": "safe", "seen": v, "key": "phone-1"});
+    let r = app.send_check(first, safe.clone()).await;
+    assert_eq!((r.status, r.json()["outcome"].as_str()), (StatusCode::CREATED, Some("applied")), "{}", r.text());
+    let r = app.send_check(first, safe).await;
+    assert_eq!(r.json()["outcome"], "repeated");
+    // Another change made on the version before it: kept as a conflict, not applied.
+    let r = app.send_check(first, json!({"status": "unreachable", "seen": v, "key": "phone-2"})).await;
+    assert_eq!(r.json()["outcome"], "conflict", "{}", r.text());
+    let page = visible_text(&app.get(&format!("/c/{HS}/welfare-checks/{first}")).await.text());
+    assert!(page.contains("平安") && page.contains("冲突，已保留"), "{page}");
+    // Needs go with help; a household of another grid is not the worker's.
+    let r = app.send_check(first, json!({"status": "safe", "needs": ["food"], "seen": v + 1, "key": "phone-3"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.json()["error"]["fields"]["needs"].is_string(), "{}", r.text());
+    let r = app
+        .send_check(
+            first,
+            json!({"status": "needs_help", "needs": ["food", "medicine"], "seen": v + 1, "key": "phone-4"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let elsewhere = app.scalar("SELECT MIN(id) FROM welfare_checks WHERE grid_id = $1", other).await;
+    let r = app.send_check(elsewhere, json!({"status": "safe", "seen": 0, "key": "phone-5"})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // The command page counts the checks; stood down, nothing more is recorded.
+    app.sign_in("staff").await;
+    let page = visible_text(&app.get(&format!("/c/{HS}/incidents/{typhoon}")).await.text());
+    assert!(
+        page.contains("台风麦德姆") && page.contains(&format!("户数 {checks}")) && page.contains("已排查 2"),
+        "{page}"
+    );
+    assert_eq!(app.incident_step(typhoon, "stood_down", "").await.status, StatusCode::SEE_OTHER);
+    app.sign_in("grid").await;
+    let r = app.send_check(first, json!({"status": "safe", "seen": v + 2, "key": "phone-6"})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    // A resident neither prepares incidents nor sees the list.
+    app.sign_in("resident").await;
+    assert_eq!(app.get(&format!("/c/{HS}/incidents")).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_people_changing_one_household_at_once_one_is_applied_and_both_are_kept() {
+    let mut app = TestApp::demo().await;
+    let c = app.community_id(HS).await;
+    let grid = app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", c).await;
+    app.sign_in("staff").await;
+    let incident = app.prepare_incident("防汛排查", &[grid]).await;
+    assert_eq!(app.incident_step(incident, "activated", "").await.status, StatusCode::SEE_OTHER);
+    let check = app.scalar("SELECT MIN(id) FROM welfare_checks WHERE incident_id = $1", incident).await;
+    let community =
+        linli::auth::guard::community_by_id(&mut app.state.db.read().await.unwrap(), c).await.unwrap().unwrap();
+    let people = app.invented(2, "checker", "排查员", vec![Grant::community(Role::CommunityStaff, c)]).await;
+    let tasks: Vec<_> = people
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let (state, community) = (app.state.clone(), community.clone());
+            let status = if i == 0 { CheckStatus::Safe } else { CheckStatus::Sheltered };
+            tokio::spawn(async move {
+                let ch = CheckChange { status, needs: Vec::new(), note: None, seen: 0 };
+                store::change(&state, &a, &community, check, &ch, &format!("race-{i}"), Source::Field).await
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for t in tasks {
+        outcomes.push(t.await.unwrap().unwrap());
+    }
+    let applied = outcomes.iter().filter(|o| matches!(o, Outcome::Applied(1))).count();
+    let conflicts = outcomes.iter().filter(|o| matches!(o, Outcome::Conflict(_))).count();
+    assert_eq!((applied, conflicts), (1, 1), "{outcomes:?}");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM welfare_check_changes WHERE check_id = $1", check).await, 2);
+    assert_eq!(app.scalar("SELECT version FROM welfare_checks WHERE id = $1", check).await, 1);
+}
