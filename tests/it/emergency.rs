@@ -117,6 +117,13 @@ async fn a_typhoon_over_two_grids_checks_every_household_first_tier_first() {
     assert_eq!(r.json()["outcome"], "conflict", "{}", r.text());
     let page = visible_text(&app.get(&format!("/c/{HS}/welfare-checks/{first}")).await.text());
     assert!(page.contains("平安") && page.contains("冲突，已保留"), "{page}");
+    // On the page, too: a form made on the old version is kept and said so, and the form
+    // comes back on the check as it now stands, to be sent again.
+    let form = [("status", "refused"), ("seen", &v.to_string()), ("key", "form-1")];
+    let r = app.post_form(&format!("/c/{HS}/welfare-checks/{first}"), &form).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert!(r.text().contains("您的记录已作为冲突保留"), "{}", r.text());
+    assert!(r.text().contains(&format!("name=\"seen\" value=\"{}\"", v + 1)), "the form on the current version");
     // Needs go with help; a household of another grid is not the worker's.
     let r = app.send_check(first, json!({"status": "safe", "needs": ["food"], "seen": v + 1, "key": "phone-3"})).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);

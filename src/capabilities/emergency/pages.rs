@@ -375,9 +375,11 @@ fn check_form(ctx: &PageCtx, code: &str, w: &Check, r: &Refusal) -> Form {
     .input(Input::new("status", ctx.t("emergency.check_status"), InputKind::Select(statuses)).required())
     .input(Input::new("needs", ctx.t("emergency.needs"), InputKind::Many(needs)))
     .input(Input::new("note", ctx.t("emergency.note"), InputKind::Text))
+    .refused(r)
+    // After the refusal, so a record kept as a conflict is made again on the check as it
+    // now stands, under a key of its own.
     .input(Input::hidden("seen", w.version))
     .input(Input::hidden("key", key))
-    .refused(r)
 }
 
 async fn show_check(

@@ -229,10 +229,11 @@ pub async fn set_status(
 /// tags, assigned to the grid's worker. Written in bulk.
 async fn make_checks(tx: &mut Tx, community_id: i64, incident_id: i64) -> AppResult<usize> {
     let rows: Vec<(i64, i64, Option<i64>, Option<String>)> = query(
+        // Every table pinned to the community, so that Citus runs it on the one shard.
         "SELECT h.id, h.grid_id, g.worker_user_id, r.care_tags FROM incident_grids x \
-         JOIN households h ON h.community_id = x.community_id AND h.grid_id = x.grid_id AND h.archived_at IS NULL \
-         JOIN grids g ON g.community_id = h.community_id AND g.id = h.grid_id \
-         LEFT JOIN residents r ON r.community_id = h.community_id AND r.household_id = h.id AND r.archived_at IS NULL \
+         JOIN households h ON h.community_id = $1 AND h.grid_id = x.grid_id AND h.archived_at IS NULL \
+         JOIN grids g ON g.community_id = $1 AND g.id = h.grid_id \
+         LEFT JOIN residents r ON r.community_id = $1 AND r.household_id = h.id AND r.archived_at IS NULL \
          WHERE x.community_id = $1 AND x.incident_id = $2 ORDER BY h.id",
     )
     .bind(community_id)
@@ -337,11 +338,23 @@ impl Check {
     }
 }
 
-const CHECK: &str = "SELECT w.id, w.household_id, h.address, w.grid_id, g.name AS grid, w.tier, w.tags, w.assignee_id, \
-     w.status, w.needs, w.note, w.attempts, w.version, w.updated_at, u.display_name AS updated_by, \
-     (SELECT COUNT(*) FROM welfare_check_changes x WHERE x.community_id = w.community_id AND x.check_id = w.id AND NOT x.applied) AS conflicts \
-     FROM welfare_checks w JOIN households h ON h.community_id = w.community_id AND h.id = w.household_id \
-     JOIN grids g ON g.community_id = w.community_id AND g.id = w.grid_id LEFT JOIN users u ON u.id = w.updated_by";
+/// Checks of a community with their conflicts counted (the count pinned to the community
+/// too, so that Citus keeps the whole on one shard).
+fn select_checks(community_id: i64) -> Builder {
+    let mut b = Builder::new(
+        "SELECT w.id, w.household_id, h.address, w.grid_id, g.name AS grid, w.tier, w.tags, w.assignee_id, \
+         w.status, w.needs, w.note, w.attempts, w.version, w.updated_at, u.display_name AS updated_by, \
+         (SELECT COUNT(*) FROM welfare_check_changes x WHERE x.community_id = ",
+    );
+    b.arg(community_id).push(
+        " AND x.check_id = w.id AND NOT x.applied) AS conflicts \
+         FROM welfare_checks w JOIN households h ON h.community_id = w.community_id AND h.id = w.household_id \
+         JOIN grids g ON g.community_id = w.community_id AND g.id = w.grid_id LEFT JOIN users u ON u.id = w.updated_by \
+         WHERE w.community_id = ",
+    );
+    b.arg(community_id);
+    b
+}
 
 /// An incident's checks (of some grids, or all), the first tier first, then by address.
 pub async fn checks(
@@ -350,8 +363,8 @@ pub async fn checks(
     incident_id: i64,
     grids: Option<&[i64]>,
 ) -> AppResult<Vec<Check>> {
-    let mut b = Builder::new(CHECK);
-    b.push(" WHERE w.community_id = ").arg(community_id).push(" AND w.incident_id = ").arg(incident_id);
+    let mut b = select_checks(community_id);
+    b.push(" AND w.incident_id = ").arg(incident_id);
     if let Some(g) = grids {
         b.push(" AND w.grid_id IN ").list(g.iter().copied());
     }
@@ -361,8 +374,8 @@ pub async fn checks(
 
 /// A check the actor may see: staff, the grid's worker, its assignee (else not found).
 pub async fn check(ex: &mut impl Exec, actor: &Actor, community_id: i64, id: i64) -> AppResult<Check> {
-    let mut b = Builder::new(CHECK);
-    b.push(" WHERE w.community_id = ").arg(community_id).push(" AND w.id = ").arg(id);
+    let mut b = select_checks(community_id);
+    b.push(" AND w.id = ").arg(id);
     let w: Check = b.build().fetch_optional(ex).await?.ok_or(AppError::NotFound)?;
     if may_check(actor, community_id, w.grid_id, w.assignee_id) { Ok(w) } else { Err(AppError::NotFound) }
 }
