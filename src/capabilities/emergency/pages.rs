@@ -274,8 +274,7 @@ async fn show_command(state: &AppState, ctx: PageCtx, c: &CommunityRef, id: i64,
     let incident = store::incident(&mut conn, c.id, id).await?;
     let grids = store::grids_of(&mut conn, c.id, id).await?;
     let (tally, by_grid) = store::tally(&mut conn, c.id, id).await?;
-    let mut waiting = store::checks(&mut conn, c.id, id, None).await?;
-    waiting.retain(|w| w.tier == 1 && super::unreached(w.status));
+    let waiting = store::tier_one_waiting(&mut conn, c.id, id).await?;
     let steps = store::steps(&mut conn, c.id, id).await?;
     drop(conn);
     let d = CommandData { incident, grids, tally, by_grid, waiting, steps, now: crate::db::now_ms() };

@@ -372,6 +372,16 @@ pub async fn checks(
     Ok(b.build().fetch_all(ex).await?)
 }
 
+/// The first tier's households not yet reached (what the command page lists), read as
+/// such rather than out of every check of the incident.
+pub async fn tier_one_waiting(ex: &mut impl Exec, community_id: i64, incident_id: i64) -> AppResult<Vec<Check>> {
+    let mut b = select_checks(community_id);
+    b.push(" AND w.incident_id = ").arg(incident_id).push(" AND w.tier = 1 AND w.status IN (");
+    b.arg(CheckStatus::ToCheck.as_str()).push(", ").arg(CheckStatus::Unreachable.as_str());
+    b.push(") ORDER BY h.address, w.id");
+    Ok(b.build().fetch_all(ex).await?)
+}
+
 /// A check the actor may see: staff, the grid's worker, its assignee (else not found).
 pub async fn check(ex: &mut impl Exec, actor: &Actor, community_id: i64, id: i64) -> AppResult<Check> {
     let mut b = select_checks(community_id);
