@@ -33,6 +33,8 @@ pub struct Shared {
     pub bus: Arc<Bus>,
     /// The national holiday calendar every schedule follows (`services::hours`).
     pub holidays: crate::services::hours::store::Holidays,
+    /// Each community's opening hours as last read, for the public search (`services::hours`).
+    pub hours: crate::services::hours::store::Kept,
     /// The capabilities this server runs (`capabilities::ALL`).
     pub caps: &'static [&'static Capability],
     /// What each capability keeps while the server runs, by type (`AppState::runtime`).
@@ -78,6 +80,7 @@ impl AppState {
             started: Instant::now(),
             bus: Arc::new(Bus::default()),
             holidays: Default::default(),
+            hours: Default::default(),
             caps,
             runtimes,
             stopping: tokio::sync::watch::Sender::new(false),

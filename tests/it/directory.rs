@@ -147,6 +147,16 @@ async fn a_resident_finds_a_free_haircut_open_now_within_fifteen_minutes_and_not
     assert_eq!((of(haircut)["open_now"].clone(), of(barber)["open_now"].clone()), (json!(false), json!(true)));
     let days = app.get_public("/api/v1/holidays").await;
     assert!(days.json()["items"].as_array().unwrap().iter().any(|d| d["name"] == "临时放假"), "{}", days.text());
+
+    // Staff close the barber for today: the search, which keeps hours between requests,
+    // says so at once.
+    app.sign_in("staff").await;
+    let closing = [("day", today()), ("note", "停电".to_string())];
+    let closing: Vec<(&str, &str)> = closing.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = app.post_form(&format!("/c/{HS}/directory/listings/{barber}/exceptions"), &closing).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let api = app.get_public(&format!("/api/v1/public/{HS}/services?{}", near_home("&open_now=true"))).await;
+    assert_eq!(api.json()["total"], 0, "{}", api.text());
 }
 
 #[tokio::test]

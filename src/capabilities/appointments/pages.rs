@@ -312,7 +312,7 @@ async fn edit_hours(
     let result = async {
         require(&actor, c.id, Permission::ManageServices)?;
         store::type_of(&mut state.db.read().await?, c.id, id).await?;
-        hours::store::change(&state.db, &actor, c.id, (HOURS_OWNER, id), edit.read(&m)?).await
+        hours::store::change(&state, &actor, c.id, (HOURS_OWNER, id), edit.read(&m)?).await
     }
     .await;
     match result {

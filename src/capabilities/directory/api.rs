@@ -4,8 +4,8 @@
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -28,7 +28,7 @@ pub async fn search_services(
     State(s): State<AppState>,
     Path(code): Path<String>,
     Query(q): Query<AskQuery>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<Response> {
     let c = crate::auth::guard::public_community(&s.db, &code).await?;
     let (ask, listings, hours) = search(&s, &c, &q).await?.map_err(AppError::Invalid)?;
     let calendar = s.holidays.calendar(&s.db).await?;
@@ -44,7 +44,16 @@ pub async fn search_services(
             verified: f.listing.verified_at.map(crate::web::fmt::rfc3339),
         })
         .collect();
-    Ok(Json(json!({"community": c.name, "total": found.len(), "items": found})))
+    // Serialized here, while the listings it borrows are at hand.
+    Ok(Json(Answers { community: c.name, total: found.len(), items: found }).into_response())
+}
+
+/// The search's answer, serialized as it is (no JSON tree built first).
+#[derive(Serialize)]
+struct Answers<'a> {
+    community: String,
+    total: usize,
+    items: Vec<Answer<'a>>,
 }
 
 fn china_time(t: chrono::NaiveDateTime) -> String {

@@ -98,7 +98,7 @@ async fn for_staff(state: &AppState, actor: &Actor, c: &CommunityRef, id: i64) -
 /// Staff change a listing's hours: a weekly rule, a day's exception, or all cleared.
 pub async fn change_hours(state: &AppState, actor: &Actor, c: &CommunityRef, id: i64, change: Change) -> AppResult<()> {
     for_staff(state, actor, c, id).await?;
-    hours::store::change(&state.db, actor, c.id, (HOURS_OWNER, id), change).await
+    hours::store::change(state, actor, c.id, (HOURS_OWNER, id), change).await
 }
 
 /// Staff confirm a listing is still true: it is fresh again for 180 days, with their name.

@@ -265,7 +265,7 @@ async fn edit_hours(
     let result = async {
         require(&actor, c.id, Permission::ManageServices)?;
         store::station(&mut state.db.read().await?, c.id, id).await?.ok_or(AppError::NotFound)?;
-        hours::store::change(&state.db, &actor, c.id, (super::HOURS_OWNER, id), edit.read(&m)?).await
+        hours::store::change(&state, &actor, c.id, (super::HOURS_OWNER, id), edit.read(&m)?).await
     }
     .await;
     after(&state, ctx, c, id, &format!("/c/{code}/roster/{id}/{}", edit.path()), &m, result).await

@@ -2,6 +2,8 @@
 //! the platform admin) and the hours of whatever a capability opens, kept by owner kind
 //! and id inside a community.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -12,6 +14,7 @@ use super::{Calendar, Exception, HolidayDay, Hours, Minute, Rule, Special};
 use crate::auth::model::Actor;
 use crate::db::{Builder, Db, Exec, Tx, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::web::AppState;
 
 /// How long a server trusts the calendar it read before reading it again (another
 /// process may have changed it; this one forgets at once when it changes it).
@@ -96,6 +99,50 @@ impl Holidays {
     }
 }
 
+/// Each community's hours of one kind of owner, as last read: the public directory's
+/// search asks for them many times a second. This server forgets them when it changes
+/// them; another server's change shows within `FRESH`.
+#[derive(Default)]
+pub struct Kept {
+    cached: RwLock<HashMap<(i64, &'static str), (Instant, NaiveDate, Arc<HashMap<i64, Hours>>)>>,
+    /// Counts what was forgotten, so that hours read before a change are not kept after it.
+    forgotten: AtomicU64,
+}
+
+impl Kept {
+    /// The hours of every owner of a kind in a community, exceptions from `today`.
+    pub async fn hours(
+        &self,
+        db: &Db,
+        community_id: i64,
+        owner_kind: &'static str,
+        today: NaiveDate,
+    ) -> AppResult<Arc<HashMap<i64, Hours>>> {
+        if let Ok(guard) = self.cached.read()
+            && let Some((at, day, h)) = guard.get(&(community_id, owner_kind))
+            && *day == today
+            && at.elapsed() < FRESH
+        {
+            return Ok(h.clone());
+        }
+        let before = self.forgotten.load(Ordering::Acquire);
+        let h = Arc::new(hours_of(&mut db.read().await?, community_id, owner_kind, None, today).await?);
+        if let Ok(mut guard) = self.cached.write()
+            && self.forgotten.load(Ordering::Acquire) == before
+        {
+            guard.insert((community_id, owner_kind), (Instant::now(), today, h.clone()));
+        }
+        Ok(h)
+    }
+
+    fn forget(&self, community_id: i64, owner_kind: &str) {
+        if let Ok(mut guard) = self.cached.write() {
+            self.forgotten.fetch_add(1, Ordering::AcqRel);
+            guard.retain(|k, _| !(k.0 == community_id && k.1 == owner_kind));
+        }
+    }
+}
+
 fn require_admin(actor: &Actor) -> AppResult<()> {
     if actor.is_platform_admin() { Ok(()) } else { Err(AppError::Forbidden) }
 }
@@ -150,7 +197,7 @@ pub async fn hours_of(
     owner_kind: &str,
     owners: Option<&[i64]>,
     since: NaiveDate,
-) -> AppResult<std::collections::HashMap<i64, Hours>> {
+) -> AppResult<HashMap<i64, Hours>> {
     let mut b = Builder::new(
         "SELECT owner_id, weekdays, opens, closes, valid_from, valid_until, on_holidays FROM opening_hours WHERE community_id = ",
     );
@@ -168,7 +215,7 @@ pub async fn hours_of(
     }
     b.push(" ORDER BY owner_id, day");
     let exceptions: Vec<ExceptionRow> = b.build().fetch_all(ex).await?;
-    let mut out: std::collections::HashMap<i64, Hours> = std::collections::HashMap::new();
+    let mut out: HashMap<i64, Hours> = HashMap::new();
     for r in rules {
         out.entry(r.owner_id).or_default().rules.push(Rule {
             weekdays: r.weekdays.clamp(0, 0x7f) as u8,
@@ -260,9 +307,15 @@ pub enum Change {
 
 /// Changes an owner's hours (a weekly rule added, a day's exception, or all cleared), in
 /// the audit log of the owner. The caller checked the owner and the actor.
-pub async fn change(db: &Db, actor: &Actor, community_id: i64, owner: (&str, i64), change: Change) -> AppResult<()> {
+pub async fn change(
+    state: &AppState,
+    actor: &Actor,
+    community_id: i64,
+    owner: (&str, i64),
+    change: Change,
+) -> AppResult<()> {
     use super::{show_time, weekdays_of};
-    let mut tx = db.begin().await?;
+    let mut tx = state.db.begin().await?;
     let after = match &change {
         Change::Rule(r) => {
             add_rule(&mut tx, community_id, owner, r).await?;
@@ -293,5 +346,6 @@ pub async fn change(db: &Db, actor: &Actor, community_id: i64, owner: (&str, i64
     )
     .await?;
     tx.commit().await?;
+    state.hours.forget(community_id, owner.0);
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! nearest first on the offline map; and a listing with its week of hours ahead.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use chrono::NaiveDateTime;
@@ -11,7 +12,7 @@ use serde::Deserialize;
 use super::listing_cells;
 use crate::auth::guard::CommunityRef;
 use crate::capabilities::directory::store::{self, Which};
-use crate::capabilities::directory::{Ask, Found, Listing, NEEDS, find, is_fresh};
+use crate::capabilities::directory::{Ask, Found, HOURS_OWNER, Listing, NEEDS, find, is_fresh};
 use crate::capabilities::registry::places;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::hours::view::{hours_text, week_table};
@@ -194,7 +195,7 @@ pub async fn search(
     state: &AppState,
     c: &CommunityRef,
     q: &AskQuery,
-) -> AppResult<Result<(Ask, Vec<Listing>, HashMap<i64, Hours>), Vec<FieldError>>> {
+) -> AppResult<Result<(Ask, Vec<Listing>, Arc<HashMap<i64, Hours>>), Vec<FieldError>>> {
     let mut conn = state.db.read().await?;
     let compound = match empty(&q.from).map(str::parse::<i64>) {
         Some(Ok(id)) => places::compound_centre(&mut conn, c.id, id).await?,
@@ -209,8 +210,9 @@ pub async fn search(
     let within = ask.from.zip(ask.walk).map(|((lat, lng), w)| (lat, lng, f64::from(w) * 70.0 / 1.3 + 50.0));
     let narrow = store::Narrow { need: ask.need.as_deref(), within };
     let listings = store::listings(&mut conn, c.id, Which::Public, crate::db::now_ms(), narrow).await?;
-    let ids: Vec<i64> = listings.iter().map(|l| l.id).collect();
-    let hours = store::hours_of(&mut conn, c.id, Some(&ids)).await?;
+    drop(conn);
+    // Kept between requests: the search is asked often, hours change seldom.
+    let hours = state.hours.hours(&state.db, c.id, HOURS_OWNER, crate::web::fmt::today()).await?;
     Ok(Ok((ask, listings, hours)))
 }
 
