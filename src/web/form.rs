@@ -254,6 +254,11 @@ impl<'a> Fields<'a> {
         self.parsed(name, "validation.integer", |v| v.parse().ok())
     }
 
+    /// A number with a fraction (a latitude), when one is given.
+    pub fn number(&mut self, name: &str) -> Option<f64> {
+        self.parsed(name, "validation.number", |v| v.parse().ok().filter(|n: &f64| n.is_finite()))
+    }
+
     /// A record's id, when one is given.
     pub fn id(&mut self, name: &str) -> Option<i64> {
         self.parsed(name, "validation.reference", |v| v.parse().ok().filter(|n: &i64| *n > 0))

@@ -13,6 +13,7 @@ mod cli;
 mod council;
 mod directory;
 mod emergency;
+mod emergency_means;
 mod event_days;
 mod events;
 mod fieldwork;

@@ -11,12 +11,14 @@ use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::shelters::{self, CheckIn};
 use super::store::{self, Outcome, Source};
+use super::supplies;
 use super::{CheckChange, CheckStatus, Need};
 use crate::auth::guard::{self, CommunityRef};
 use crate::auth::model::Permission;
 use crate::error::{AppError, AppResult, Problem};
-use crate::web::api::{ApiJson, CodeId};
+use crate::web::api::{ApiJson, Code, CodeId};
 use crate::web::{AppState, Signed, fmt};
 
 async fn community(s: &AppState, a: &Signed, code: &str) -> AppResult<CommunityRef> {
@@ -108,6 +110,60 @@ pub async fn change_welfare_check(
     })
 }
 
+/// The community's shelters, with their free places
+#[utoipa::path(get, path = "/api/v1/communities/{code}/shelters", tag = "emergency", params(Code),
+    responses((status = 200, description = "The shelters: capacity, occupied, free"),
+        (status = 403, description = "Neither staff nor a grid worker", body = Problem)))]
+pub async fn list_shelters(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {
+    let c = community(&s, &a, &code).await?;
+    let items: Vec<Value> = shelters::shelters(&mut s.db.read().await?, c.id)
+        .await?
+        .iter()
+        .map(|x| {
+            json!({"id": x.id, "name": x.name, "address": x.address, "lat": x.lat, "lng": x.lng,
+            "capacity": x.capacity, "occupied": x.occupied, "free": x.free()})
+        })
+        .collect();
+    Ok(Json(json!({"items": items})))
+}
+
+/// Check people into a shelter
+///
+/// From a household's welfare check (`check_id`: the check then says they moved), or by
+/// `name`. A shelter without room for them is refused (422 naming `people`), with the
+/// nearest shelter that has room in the message.
+#[utoipa::path(post, path = "/api/v1/communities/{code}/shelters/{id}/stays", tag = "emergency",
+    params(CodeId), request_body = CheckIn,
+    responses((status = 201, description = "Checked in: the stay's id"),
+        (status = 404, description = "No such shelter, or a check one may not see", body = Problem),
+        (status = 422, description = "A field refused, named; or no room", body = Problem)))]
+pub async fn check_in_shelter(
+    State(s): State<AppState>,
+    a: Signed,
+    Path((code, id)): Path<(String, i64)>,
+    ApiJson(b): ApiJson<CheckIn>,
+) -> AppResult<(StatusCode, Json<Value>)> {
+    let c = community(&s, &a, &code).await?;
+    let stay = shelters::check_in(&s, a.actor(), &c, id, &b).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": stay}))))
+}
+
+/// Each store's stock of relief supplies (staff)
+#[utoipa::path(get, path = "/api/v1/communities/{code}/supplies", tag = "emergency", params(Code),
+    responses((status = 200, description = "Stock by store and item"),
+        (status = 403, description = "Not the community's staff", body = Problem)))]
+pub async fn list_stock(State(s): State<AppState>, a: Signed, Path(code): Path<String>) -> AppResult<Json<Value>> {
+    let c = community(&s, &a, &code).await?;
+    guard::require(a.actor(), c.id, Permission::ManageEmergency)?;
+    let items = supplies::stock(&mut s.db.read().await?, c.id).await?;
+    Ok(Json(json!({"items": items})))
+}
+
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_welfare_checks)).routes(routes!(change_welfare_check))
+    OpenApiRouter::new()
+        .routes(routes!(list_welfare_checks))
+        .routes(routes!(change_welfare_check))
+        .routes(routes!(list_shelters))
+        .routes(routes!(check_in_shelter))
+        .routes(routes!(list_stock))
 }

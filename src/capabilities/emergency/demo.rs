@@ -2,9 +2,13 @@
 //! the first tier checked first by the grid worker, some households needing help —, a past
 //! mosquito-control campaign 消杀 closed; 回龙社区's flood checks prepared (seed 001).
 
+use super::book::Holder;
+use super::shelters::{self, CheckIn, NewShelter};
 use super::store::{self, NewIncident, Source};
-use super::{CheckChange, CheckStatus, IncidentKind, IncidentStatus, Level, Need};
-use crate::auth::guard::community_by_id;
+use super::supplies::{self, Change, Movement};
+use super::{CheckChange, CheckStatus, IncidentKind, IncidentStatus, Level, Need, StoreKind};
+use crate::auth::guard::{CommunityRef, community_by_id};
+use crate::auth::model::Actor;
 use crate::db::query;
 use crate::demo::{actor_named, community_id};
 use crate::web::AppState;
@@ -52,10 +56,24 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     store::set_status(state, &staff, &c, id, IncidentStatus::Activated, Some("台风橙色预警，全员到岗")).await?;
     let access = grid.access(hs, crate::auth::model::Permission::CheckWelfare);
     let mine = store::checks(&mut state.db.read().await?, hs, id, Some(&access.grids)).await?;
+    let (school, warehouse) = shelters_and_supplies(state, &staff, &c).await?;
     for (i, w) in mine.iter().take(12).enumerate() {
         let (status, needs) = match i % 6 {
             1 => (CheckStatus::NeedsHelp, vec![Need::Medicine]),
-            3 => (CheckStatus::Sheltered, vec![Need::Food]),
+            3 => {
+                // Moved to the school, and given food from the warehouse.
+                let n = CheckIn { check_id: Some(w.id), people: 2, ..CheckIn::default() };
+                shelters::check_in(state, &grid, &c, school, &n).await?;
+                let m = Movement {
+                    change: Change::HandOut { store: warehouse.0, household: w.household_id, incident: Some(id) },
+                    item: warehouse.1,
+                    amount: 1,
+                    reason: "应急发放".into(),
+                    key: format!("demo:hand-out:{}", w.id),
+                };
+                supplies::record(state, &staff, &c, &m).await?;
+                continue;
+            }
             5 => (CheckStatus::Unreachable, Vec::new()),
             _ => (CheckStatus::Safe, Vec::new()),
         };
@@ -75,4 +93,60 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         store::create(state, &staff2, &c, flood).await?;
     }
     Ok(())
+}
+
+/// 海盛社区's two shelters, its warehouse and micro fire station with what they hold
+/// (from the subdistrict and the chamber of commerce); answers the school and the
+/// warehouse with its instant noodles.
+async fn shelters_and_supplies(state: &AppState, staff: &Actor, c: &CommunityRef) -> anyhow::Result<(i64, (i64, i64))> {
+    let shelter = |name: &str, address: &str, capacity, (lat, lng)| NewShelter {
+        name: name.into(),
+        address: address.into(),
+        lat: Some(lat),
+        lng: Some(lng),
+        capacity,
+    };
+    let school =
+        shelters::add(state, staff, c, &shelter("海盛小学避难点", "海盛路12号", 120, (21.245, 110.451))).await?;
+    shelters::add(state, staff, c, &shelter("社区党群服务中心", "海盛路1号", 60, (21.243, 110.453))).await?;
+    let warehouse = supplies::add_store(state, staff, c, "社区应急仓库", StoreKind::Warehouse).await?;
+    let station = supplies::add_store(state, staff, c, "微型消防站", StoreKind::FireStation).await?;
+    let mut noodles = 0;
+    let stock = [
+        ("矿泉水", "箱", 80, Holder::Subdistrict),
+        ("方便面", "箱", 40, Holder::Donation),
+        ("棉被", "床", 60, Holder::Subdistrict),
+        ("手电筒", "个", 30, Holder::Purchase),
+    ];
+    for (name, unit, n, from) in stock {
+        let item = supplies::add_item(state, staff, c, name, unit).await?;
+        noodles = if name == "方便面" { item } else { noodles };
+        let reason = if from == Holder::Donation { "海盛商会捐赠" } else { "台风前物资储备" };
+        let m = Movement {
+            change: Change::Receive { from, store: warehouse },
+            item,
+            amount: n,
+            reason: reason.into(),
+            key: format!("demo:in:{item}"),
+        };
+        supplies::record(state, staff, c, &m).await?;
+        let to = if name == "手电筒" { station } else { school_store(state, c.id, school).await? };
+        let m = Movement {
+            change: Change::Transfer { from: warehouse, to },
+            item,
+            amount: n / 4,
+            reason: "台风前预置".into(),
+            key: format!("demo:move:{item}"),
+        };
+        supplies::record(state, staff, c, &m).await?;
+    }
+    Ok((school, (warehouse, noodles)))
+}
+
+async fn school_store(state: &AppState, community_id: i64, shelter: i64) -> anyhow::Result<i64> {
+    Ok(query("SELECT id FROM supply_stores WHERE community_id = $1 AND shelter_id = $2")
+        .bind(community_id)
+        .bind(shelter)
+        .scalar(&mut state.db.read().await?)
+        .await?)
 }

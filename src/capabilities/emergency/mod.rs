@@ -3,14 +3,22 @@
 //! over some of a community's grids with its timeline; on activation a welfare check for
 //! every household there, those whose residents' care tags say they need it most first,
 //! each assigned to the grid's worker; a broadcast to everyone there, answered "I am safe"
-//! or "I need help"; the grid worker's list of checks; the command page's live figures.
+//! or "I need help"; the grid worker's list of checks; the command page's live figures;
+//! shelters with their capacity and the people moved into them; relief supplies per store,
+//! each change a movement of the ledger's supplies book; the printed rounds list and the
+//! after-action report.
 //!
 //! This module holds the rules: plain types and functions, no I/O.
 
 pub mod api;
+pub mod book;
 pub mod demo;
 pub mod pages;
+pub mod report;
+pub mod rounds;
+pub mod shelters;
 pub mod store;
+pub mod supplies;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -32,8 +40,18 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/incidents/{id}", get(pages::command))
         .route("/c/{code}/incidents/{id}/status", post(pages::set_status))
         .route("/c/{code}/incidents/{id}/field", get(pages::field))
+        .route("/c/{code}/incidents/{id}/rounds.pdf", get(pages::rounds))
+        .route("/c/{code}/incidents/{id}/report", get(pages::report::page))
+        .route("/c/{code}/incidents/{id}/report.xlsx", get(pages::report::xlsx))
+        .route("/c/{code}/incidents/{id}/report.pdf", get(pages::report::pdf))
         .route("/c/{code}/incidents/{id}/reply", get(pages::reply_page).post(pages::reply))
         .route("/c/{code}/welfare-checks/{id}", get(pages::check_page).post(pages::check))
+        .route("/c/{code}/shelters", get(pages::shelters::list).post(pages::shelters::add))
+        .route("/c/{code}/shelters/{id}", get(pages::shelters::shelter))
+        .route("/c/{code}/shelters/{id}/stays", post(pages::shelters::check_in))
+        .route("/c/{code}/shelter-stays/{id}/out", post(pages::shelters::check_out))
+        .route("/c/{code}/supplies", get(pages::supplies::page))
+        .route("/c/{code}/supplies/{what}", post(pages::supplies::post))
 }
 
 crate::text_enum! {
@@ -189,9 +207,81 @@ impl Tally {
     }
 }
 
+crate::text_enum! {
+    /// Where relief supplies are kept.
+    pub enum StoreKind {
+        Warehouse = "warehouse",
+        Shelter = "shelter",
+        FireStation = "fire_station",
+        Other = "other",
+    }
+}
+
+/// A shelter as a check-in weighs it: where it is and its free places.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Room {
+    pub id: i64,
+    pub name: String,
+    pub at: Option<(f64, f64)>,
+    pub free: i64,
+}
+
+/// The shelter to suggest when one is full: among the others with room for `people`, the
+/// nearest on foot from `from` (those without a point on the map after, the roomiest first).
+pub fn nearest_with_room(from: Option<(f64, f64)>, rooms: &[Room], full: i64, people: i64) -> Option<&Room> {
+    let walk = |r: &Room| match (from, r.at) {
+        (Some(a), Some(b)) => crate::capabilities::registry::places::map::walk_minutes(a, b),
+        _ => f64::INFINITY,
+    };
+    rooms
+        .iter()
+        .filter(|r| r.id != full && r.free >= people)
+        .min_by(|a, b| walk(a).total_cmp(&walk(b)).then(b.free.cmp(&a.free)))
+}
+
+/// A count of a store's item against its books: the adjustment to record (positive when
+/// more was found), none when they agree. A difference needs its reason.
+pub fn adjustment(books: i64, counted: i64, reason: &str) -> Result<Option<i64>, FieldError> {
+    if counted < 0 {
+        return Err(FieldError::new("counted", "validation.range").with("min", 0).with("max", MAX_SUPPLY));
+    }
+    let diff = counted - books;
+    if diff != 0 && reason.trim().is_empty() {
+        return Err(FieldError::new("reason", "emergency.count_reason"));
+    }
+    Ok((diff != 0).then_some(diff))
+}
+
+/// The most of one item moved at once, and counted in one store.
+pub const MAX_SUPPLY: i64 = 1_000_000;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_shelter_suggests_the_nearest_with_room() {
+        let room = |id, at: Option<(f64, f64)>, free| Room { id, name: format!("{id}"), at, free };
+        let rooms = vec![
+            room(1, Some((22.5, 113.9)), 0),
+            room(2, Some((22.52, 113.9)), 30),
+            room(3, Some((22.501, 113.9)), 2),
+            room(4, None, 500),
+        ];
+        let from = Some((22.5, 113.9));
+        assert_eq!(nearest_with_room(from, &rooms, 1, 2).map(|r| r.id), Some(3), "the nearest with room");
+        assert_eq!(nearest_with_room(from, &rooms, 1, 5).map(|r| r.id), Some(2), "too few places nearby");
+        assert_eq!(nearest_with_room(None, &rooms, 1, 5).map(|r| r.id), Some(4), "no map: the roomiest");
+        assert_eq!(nearest_with_room(from, &rooms, 1, 501), None);
+    }
+
+    #[test]
+    fn a_count_that_differs_from_the_books_is_an_adjustment_with_its_reason() {
+        assert_eq!(adjustment(20, 20, ""), Ok(None));
+        assert_eq!(adjustment(20, 18, "两箱受潮"), Ok(Some(-2)));
+        assert_eq!(adjustment(20, 18, " ").unwrap_err().field, "reason");
+        assert_eq!(adjustment(20, -1, "x").unwrap_err().field, "counted");
+    }
 
     #[test]
     fn a_household_is_ranked_by_its_neediest_resident() {

@@ -2,7 +2,13 @@
 //! the command page with its live figures, the grid worker's list of households to check,
 //! a household's check with its history, and a resident's reply to the broadcast.
 
+pub mod report;
+pub mod shelters;
+pub mod supplies;
+
 use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
 use serde_json::{Map, Value};
 
 use super::store::{self, Check, Incident, NewIncident, Outcome, Source};
@@ -96,7 +102,14 @@ pub fn list_view(
             tag: Some(status_tag(&ctx, i.status)),
         })
         .collect();
-    let mut blocks = vec![Block::List(ctx.t("emergency.incidents"), items, ctx.t("emergency.none"))];
+    let mut links = vec![(format!("/c/{}/shelters", c.code), ctx.t("emergency.shelters"))];
+    if staff {
+        links.push((format!("/c/{}/supplies", c.code), ctx.t("emergency.supplies")));
+    }
+    let mut blocks = vec![
+        Block::Card(ctx.t("emergency.means"), None, Vec::new(), None, links),
+        Block::List(ctx.t("emergency.incidents"), items, ctx.t("emergency.none")),
+    ];
     if staff {
         blocks.insert(0, Block::Form(new_form(&ctx, &c.code, grids, r)));
     }
@@ -245,7 +258,12 @@ pub fn command_view(ctx: PageCtx, c: &CommunityRef, d: &CommandData, r: &Refusal
     let grids: Vec<String> = d.grids.iter().map(|g| g.1.clone()).collect();
     let cells =
         vec![(ctx.t("emergency.incident_kind"), incident_line(&ctx, i)), (ctx.t("emergency.grids"), grids.join("、"))];
-    let links = vec![(format!("/c/{code}/incidents/{}/field", i.id), ctx.t("emergency.field"))];
+    let links = vec![
+        (format!("/c/{code}/incidents/{}/field", i.id), ctx.t("emergency.field")),
+        (format!("/c/{code}/incidents/{}/rounds.pdf", i.id), ctx.t("emergency.rounds")),
+        (format!("/c/{code}/shelters"), ctx.t("emergency.shelters")),
+        (format!("/c/{code}/incidents/{}/report", i.id), ctx.t("emergency.report")),
+    ];
     let mut blocks = vec![Block::Card(i.title.clone(), Some(status_tag(&ctx, i.status)), cells, None, links)];
     blocks.extend(step_forms(&ctx, code, i, r).into_iter().map(Block::Form));
     if i.activated_at.is_some() {
@@ -348,13 +366,36 @@ pub async fn field(
             Some(status_tag(&ctx, incident.status)),
             Vec::new(),
             Some(ctx.t("emergency.field_hint")),
-            Vec::new(),
+            vec![(format!("/c/{code}/incidents/{id}/rounds.pdf"), ctx.t("emergency.rounds"))],
         ),
         Block::Kpis(tally_kpis(&ctx, &t, None, 0)),
         Block::List(ctx.t("emergency.to_check"), items, ctx.t("emergency.no_checks")),
     ];
     let crumbs = vec![(format!("/c/{code}/incidents"), ctx.t("emergency.title"))];
     render(&BlocksPage::new(ctx.clone(), ctx.t("emergency.field"), crumbs, blocks, &Refusal::none()))
+}
+
+/// `GET /c/{code}/incidents/{id}/rounds.pdf`: the list for door-to-door rounds, printed;
+/// a grid worker's own grids, staff all.
+pub async fn rounds(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    let access = actor.access(c.id, Permission::CheckWelfare);
+    let mut conn = state.db.read().await?;
+    let incident = store::incident(&mut conn, c.id, id).await?;
+    let grids = (!staff(&actor, &c) && !access.all).then_some(access.grids.as_slice());
+    let mut all = store::checks(&mut conn, c.id, id, grids).await?;
+    drop(conn);
+    all.sort_by(|a, b| a.grid_id.cmp(&b.grid_id).then(a.tier.cmp(&b.tier)).then(a.address.cmp(&b.address)));
+    let bytes = super::rounds::pdf(&c.name, &incident.title, &all, |w| {
+        ctx.t(&format!("emergency.check.{}", w.status.as_str()))
+    })?;
+    let name = crate::services::sheets::disposition("inline", &format!("入户排查表-{}.pdf", incident.title));
+    Ok(([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, name)], bytes)
+        .into_response())
 }
 
 fn check_form(ctx: &PageCtx, code: &str, w: &Check, r: &Refusal) -> Form {
@@ -392,6 +433,8 @@ async fn show_check(
     let mut conn = state.db.read().await?;
     let w = store::check(&mut conn, actor, c.id, id).await?;
     let history = store::history(&mut conn, c.id, id).await?;
+    let stores = super::supplies::stores(&mut conn, c.id).await?;
+    let items = super::supplies::items(&mut conn, c.id).await?;
     drop(conn);
     let needs: Vec<String> = w.needs().iter().map(|n| ctx.t(&format!("emergency.need.{}", n.as_str()))).collect();
     let mut cells = vec![
@@ -428,11 +471,15 @@ async fn show_check(
         empty: ctx.t("emergency.no_history"),
         sort: Vec::new(),
     };
-    let blocks = vec![
-        Block::Card(w.address.clone(), Some(check_tag(&ctx, w.status)), cells, None, Vec::new()),
+    let links = vec![(format!("/c/{}/shelters?check={}", c.code, w.id), ctx.t("emergency.move_to_shelter"))];
+    let mut blocks = vec![
+        Block::Card(w.address.clone(), Some(check_tag(&ctx, w.status)), cells, None, links),
         Block::Form(check_form(&ctx, &c.code, &w, r)),
-        Block::Table(ctx.t("emergency.history"), table),
     ];
+    if staff(actor, c) && !stores.is_empty() && !items.is_empty() {
+        blocks.push(Block::Form(supplies::hand_out_form(&ctx, &c.code, &w, (&stores, &items), r)));
+    }
+    blocks.push(Block::Table(ctx.t("emergency.history"), table));
     let crumbs = vec![(format!("/c/{}/incidents", c.code), ctx.t("emergency.title"))];
     render(&BlocksPage::new(ctx, w.address.clone(), crumbs, blocks, r))
 }

@@ -313,6 +313,7 @@ async fn broadcast(tx: &mut Tx, state: &AppState, c: &CommunityRef, i: &Incident
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Check {
     pub id: i64,
+    pub incident_id: i64,
     pub household_id: i64,
     pub address: String,
     pub grid_id: i64,
@@ -342,7 +343,7 @@ impl Check {
 /// too, so that Citus keeps the whole on one shard).
 fn select_checks(community_id: i64) -> Builder {
     let mut b = Builder::new(
-        "SELECT w.id, w.household_id, h.address, w.grid_id, g.name AS grid, w.tier, w.tags, w.assignee_id, \
+        "SELECT w.id, w.incident_id, w.household_id, h.address, w.grid_id, g.name AS grid, w.tier, w.tags, w.assignee_id, \
          w.status, w.needs, w.note, w.attempts, w.version, w.updated_at, u.display_name AS updated_by, \
          (SELECT COUNT(*) FROM welfare_check_changes x WHERE x.community_id = ",
     );
@@ -422,19 +423,12 @@ pub async fn tally(
     Ok((all, by_grid))
 }
 
-/// Who sends a change: the field page, a resident's reply, or staff.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    Field,
-    Reply,
-}
-
-impl Source {
-    fn as_str(self) -> &'static str {
-        match self {
-            Source::Field => "field",
-            Source::Reply => "reply",
-        }
+crate::text_enum! {
+    /// Who sends a change: the field page, a resident's reply, or a shelter's check-in.
+    pub enum Source {
+        Field = "field",
+        Reply = "reply",
+        Shelter = "shelter",
     }
 }
 
@@ -467,17 +461,33 @@ pub async fn change(
     key: &str,
     source: Source,
 ) -> AppResult<Outcome> {
+    let mut tx = state.db.begin().await?;
+    let outcome = change_in(&mut tx, actor, c, check_id, ch, key, source).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// `change`, in a transaction of the caller's (a shelter's check-in moves the household's
+/// check with it).
+pub async fn change_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    c: &CommunityRef,
+    check_id: i64,
+    ch: &CheckChange,
+    key: &str,
+    source: Source,
+) -> AppResult<Outcome> {
     let mut e = check_change(ch);
     crate::input::check_text(&mut e, "key", key, crate::input::limits::KEY_LEN, true);
     if !e.is_empty() {
         return Err(AppError::Invalid(e));
     }
-    let mut tx = state.db.begin().await?;
     let seen: Option<bool> =
         query("SELECT applied FROM welfare_check_changes WHERE community_id = $1 AND change_key = $2")
             .bind(c.id)
             .bind(key.to_string())
-            .scalar_optional(&mut tx)
+            .scalar_optional(&mut *tx)
             .await?;
     if let Some(applied) = seen {
         return Ok(Outcome::Repeated(applied));
@@ -488,7 +498,7 @@ pub async fn change(
     )
     .bind(c.id)
     .bind(check_id)
-    .fetch_optional(&mut tx)
+    .fetch_optional(&mut *tx)
     .await?;
     let Some((_, grid, assignee, version, status)) = row else { return Err(AppError::NotFound) };
     let by_household = source == Source::Reply;
@@ -515,7 +525,7 @@ pub async fn change(
         .bind(c.id)
         .bind(check_id)
         .bind(version)
-        .execute(&mut tx)
+        .execute(&mut *tx)
         .await?
             == 1;
     let id = tx.next_id().await?;
@@ -535,13 +545,12 @@ pub async fn change(
     .bind(key.to_string())
     .bind(actor.user_id)
     .bind(now)
-    .execute(&mut tx)
+    .execute(&mut *tx)
     .await
     .map_err(|e| match crate::db::unique_violation_field(&e) {
         Some(_) => AppError::field("key", "emergency.key_used"),
         None => e.into(),
     })?;
-    tx.commit().await?;
     Ok(if applied { Outcome::Applied(version + 1) } else { Outcome::Conflict(version) })
 }
 

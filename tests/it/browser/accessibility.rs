@@ -66,6 +66,7 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         .await;
     let typhoon =
         app.scalar("SELECT MIN(id) FROM incidents WHERE community_id = $1 AND kind = 'typhoon'", community).await;
+    let school = app.scalar("SELECT MIN(id) FROM shelters WHERE community_id = $1", community).await;
     let hl = "/c/321111005001";
     let c = format!("/c/{HS}");
     [
@@ -99,6 +100,7 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("grid", format!("{c}/residents"), None),
         ("grid", format!("{c}/field-notes"), None),
         ("grid", format!("{c}/incidents/{typhoon}/field"), Some("phone-emergency-field")),
+        ("grid", format!("{c}/shelters/{school}"), Some("phone-shelter")),
         ("grid2", format!("{hl}/appointments"), None),
         ("grid2", format!("{hl}/appointments/types/{after_hours}"), None),
         ("staff2", format!("{hl}/appointments/day"), None),
@@ -118,6 +120,8 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("staff", format!("{c}/directory/stats"), None),
         ("staff", format!("{c}/warm-stations/stats"), None),
         ("staff", format!("{c}/incidents/{typhoon}"), Some("desktop-emergency-command")),
+        ("staff", format!("{c}/supplies"), Some("desktop-supplies")),
+        ("staff", format!("{c}/incidents/{typhoon}/report"), None),
         ("secretary", format!("{c}/money/stats"), Some("desktop-money-stats")),
         ("staff", format!("{c}/projects/{project}"), None),
         ("secretary", format!("{c}/expenses/{expense}"), None),
