@@ -29,6 +29,10 @@ pub async fn text(ex: &mut impl Exec, community_id: i64, s: &Setting) -> AppResu
     raw(ex, community_id, s).await
 }
 
+pub async fn tags(ex: &mut impl Exec, community_id: i64, s: &Setting) -> AppResult<Vec<String>> {
+    Ok(crate::services::records::model::tags_from_column(&raw(ex, community_id, s).await?))
+}
+
 /// A setting's value as text from a typed value, checked against its kind: the error
 /// names the setting's field.
 pub fn check(s: &Setting, value: &str) -> Result<String, FieldError> {

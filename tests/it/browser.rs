@@ -16,6 +16,7 @@ use crate::helpers::TestApp;
 mod accessibility;
 mod appointments;
 mod basemap;
+mod emergency;
 mod events;
 mod joining;
 

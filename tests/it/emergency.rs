@@ -189,3 +189,80 @@ async fn two_people_changing_one_household_at_once_one_is_applied_and_both_are_k
     assert_eq!(app.scalar("SELECT COUNT(*) FROM welfare_check_changes WHERE check_id = $1", check).await, 2);
     assert_eq!(app.scalar("SELECT version FROM welfare_checks WHERE id = $1", check).await, 1);
 }
+
+#[tokio::test]
+async fn a_community_ranks_its_own_care_tags_and_activation_follows_them() {
+    let mut app = TestApp::demo().await;
+    let c = app.community_id(HS).await;
+    let grid = app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", c).await;
+    app.sign_in("secretary").await;
+    let community = app.get(&format!("/api/v1/communities/{HS}")).await.json();
+    assert_eq!(community["emergency_tier_one"], json!(["独居老人", "卧床", "残疾人", "孕妇"]), "{community}");
+    // 海盛社区 checks low-income households first, and has no second tier.
+    let r = app
+        .patch_json(
+            &format!("/api/v1/communities/{HS}"),
+            json!({"emergency_tier_one": ["低保"], "emergency_tier_two": []}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let bad = app.patch_json(&format!("/api/v1/communities/{HS}"), json!({"emergency_tier_one": "低保"})).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!bad.field_error("emergency_tier_one").is_empty(), "{}", bad.text());
+    let incident = app.prepare_incident("防汛排查", &[grid]).await;
+    assert_eq!(app.incident_step(incident, "activated", "").await.status, StatusCode::SEE_OTHER);
+    let count = |sql: &'static str| app.scalar(sql, incident);
+    assert!(count("SELECT COUNT(*) FROM welfare_checks WHERE incident_id = $1 AND tier = 1").await > 0);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM welfare_checks WHERE incident_id = $1 AND tier = 1 AND tags NOT LIKE '%|低保|%'")
+            .await,
+        0
+    );
+    assert_eq!(count("SELECT COUNT(*) FROM welfare_checks WHERE incident_id = $1 AND tier = 2").await, 0);
+    let alone = "SELECT COUNT(*) FROM welfare_checks WHERE incident_id = $1 AND tags LIKE '%|独居老人|%' AND tags NOT LIKE '%|低保|%' AND tier <> 3";
+    assert_eq!(count(alone).await, 0, "living alone is an ordinary tag here");
+}
+
+#[tokio::test]
+async fn the_grid_worker_hands_a_household_to_a_volunteer_who_checks_it() {
+    let mut app = TestApp::demo().await;
+    let worker = app.user_id("grid").await;
+    let own = app.scalar("SELECT MIN(grid_id) FROM grants WHERE user_id = $1", worker).await;
+    app.sign_in("staff").await;
+    let incident = app.prepare_incident("台风麦德姆", &[own]).await;
+    assert_eq!(app.incident_step(incident, "activated", "").await.status, StatusCode::SEE_OTHER);
+    let check = app.scalar("SELECT MIN(id) FROM welfare_checks WHERE incident_id = $1", incident).await;
+    let volunteer = app.user_id("volunteer").await.to_string();
+    let resident = app.user_id("resident").await.to_string();
+
+    // The grid worker hands it to a volunteer; a resident is no helper.
+    app.sign_in("grid").await;
+    let page = visible_text(&app.get(&format!("/c/{HS}/welfare-checks/{check}")).await.text());
+    assert!(page.contains("转交他人排查") && page.contains("（网格员）"), "{page}");
+    let r =
+        app.post_form(&format!("/c/{HS}/welfare-checks/{check}/assignee"), &[("assignee_id", resident.as_str())]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!r.inline_error("assignee_id").is_empty(), "{}", r.text());
+    let r = app
+        .post_form(&format!("/c/{HS}/welfare-checks/{check}/assignee"), &[("assignee_id", volunteer.as_str())])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+
+    // The volunteer is told, sees that household alone, and records it.
+    app.sign_in("volunteer").await;
+    let inbox = app.get("/api/v1/inbox").await.json();
+    assert!(inbox.to_string().contains("请协助入户排查"), "{inbox}");
+    let field = app.get(&format!("/api/v1/communities/{HS}/incidents/{incident}/checks")).await.json();
+    let ids: Vec<i64> = field["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![check], "{field}");
+    let r = app.send_check(check, json!({"status": "safe", "seen": 0, "key": "v-1"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let other = app.scalar("SELECT MAX(id) FROM welfare_checks WHERE incident_id = $1", incident).await;
+    let r = app.send_check(other, json!({"status": "safe", "seen": 0, "key": "v-2"})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "not handed to them");
+    // Nor may the volunteer hand it on.
+    let r = app
+        .post_form(&format!("/c/{HS}/welfare-checks/{check}/assignee"), &[("assignee_id", volunteer.as_str())])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

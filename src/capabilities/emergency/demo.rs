@@ -54,8 +54,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     };
     let id = store::create(state, &staff, &c, typhoon).await?;
     store::set_status(state, &staff, &c, id, IncidentStatus::Activated, Some("台风橙色预警，全员到岗")).await?;
-    let access = grid.access(hs, crate::auth::model::Permission::CheckWelfare);
-    let mine = store::checks(&mut state.db.read().await?, hs, id, Some(&access.grids)).await?;
+    let mine = store::checks(&mut state.db.read().await?, hs, id, &store::whose(&grid, hs)).await?;
     let (school, warehouse) = shelters_and_supplies(state, &staff, &c).await?;
     for (i, w) in mine.iter().take(12).enumerate() {
         let (status, needs) = match i % 6 {

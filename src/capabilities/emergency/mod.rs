@@ -24,13 +24,18 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::error::FieldError;
+use crate::services::settings::Setting;
 use crate::web::AppState;
 use crate::web::capability::{Capability, SubjectLink};
 
 pub static CAP: Capability = Capability {
-    links: &[SubjectLink::new("incident", "/c/{code}/incidents/{id}", "inbox.group.emergency")],
+    links: &[
+        SubjectLink::new("incident", "/c/{code}/incidents/{id}", "inbox.group.emergency"),
+        SubjectLink::new("welfare_check", "/c/{code}/welfare-checks/{id}", "inbox.group.emergency"),
+    ],
     api: Some(api::routes),
     nav: Some(pages::nav),
+    settings: &[&TIER_ONE, &TIER_TWO],
     ..Capability::new("emergency", routes)
 };
 
@@ -39,13 +44,15 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/incidents", get(pages::list).post(pages::create))
         .route("/c/{code}/incidents/{id}", get(pages::command))
         .route("/c/{code}/incidents/{id}/status", post(pages::set_status))
-        .route("/c/{code}/incidents/{id}/field", get(pages::field))
+        .route("/c/{code}/incidents/{id}/field", get(pages::field::page))
+        .route("/c/{code}/incidents/{id}/field-sw.js", get(pages::field::service_worker))
         .route("/c/{code}/incidents/{id}/rounds.pdf", get(pages::rounds))
         .route("/c/{code}/incidents/{id}/report", get(pages::report::page))
         .route("/c/{code}/incidents/{id}/report.xlsx", get(pages::report::xlsx))
         .route("/c/{code}/incidents/{id}/report.pdf", get(pages::report::pdf))
         .route("/c/{code}/incidents/{id}/reply", get(pages::reply_page).post(pages::reply))
         .route("/c/{code}/welfare-checks/{id}", get(pages::check_page).post(pages::check))
+        .route("/c/{code}/welfare-checks/{id}/assignee", post(pages::hand))
         .route("/c/{code}/shelters", get(pages::shelters::list).post(pages::shelters::add))
         .route("/c/{code}/shelters/{id}", get(pages::shelters::shelter))
         .route("/c/{code}/shelters/{id}/stays", post(pages::shelters::check_in))
@@ -121,20 +128,23 @@ pub fn next_status(from: IncidentStatus, to: IncidentStatus) -> Result<(), &'sta
     }
 }
 
-/// Care tags of the first tier (checked first): those who cannot leave or call alone.
-pub const TIER_ONE: &[&str] = &["独居老人", "卧床", "残疾人", "孕妇"];
-/// The second tier: those who may lack means or help.
-pub const TIER_TWO: &[&str] = &["五保户", "低保", "婴幼儿", "高龄"];
+/// Care tags of the first tier (checked first): by default those who cannot leave or call
+/// alone; each community ranks its own on its form.
+pub static TIER_ONE: Setting =
+    Setting::tags("emergency:tier_one", "emergency_tier_one", "|独居老人|卧床|残疾人|孕妇|").on_record();
+/// The second tier: by default those who may lack means or help.
+pub static TIER_TWO: Setting =
+    Setting::tags("emergency:tier_two", "emergency_tier_two", "|五保户|低保|婴幼儿|高龄|").on_record();
 
-/// A household's tier from its residents' care tags: 1 and 2 as above, 3 for any other
-/// tag, 4 for none.
-pub fn tier<'a>(tags: impl IntoIterator<Item = &'a str>) -> i64 {
+/// A household's tier from its residents' care tags: 1 and 2 for the tags of the
+/// community's first and second tiers, 3 for any other tag, 4 for none.
+pub fn tier<'a>(tags: impl IntoIterator<Item = &'a str>, (one, two): (&[String], &[String])) -> i64 {
     let mut best = 4;
     for t in tags {
         let t = t.trim();
-        let this = if TIER_ONE.contains(&t) {
+        let this = if one.iter().any(|o| o == t) {
             1
-        } else if TIER_TWO.contains(&t) {
+        } else if two.iter().any(|o| o == t) {
             2
         } else if t.is_empty() {
             4
@@ -284,12 +294,18 @@ mod tests {
     }
 
     #[test]
-    fn a_household_is_ranked_by_its_neediest_resident() {
-        assert_eq!(tier(["低保", "独居老人"]), 1);
-        assert_eq!(tier(["五保户"]), 2);
-        assert_eq!(tier(["退役军人"]), 3);
-        assert_eq!(tier(Vec::<&str>::new()), 4);
-        assert_eq!(tier([""]), 4);
+    fn a_household_is_ranked_by_its_neediest_resident_as_the_community_ranks_tags() {
+        let words = |s: &str| crate::services::records::model::tags_from_column(s);
+        let (one, two) = (words(TIER_ONE.field.default.unwrap_or("")), words(TIER_TWO.field.default.unwrap_or("")));
+        let tiers = (one.as_slice(), two.as_slice());
+        assert_eq!(tier(["低保", "独居老人"], tiers), 1);
+        assert_eq!(tier(["五保户"], tiers), 2);
+        assert_eq!(tier(["退役军人"], tiers), 3);
+        assert_eq!(tier(Vec::<&str>::new(), tiers), 4);
+        assert_eq!(tier([""], tiers), 4);
+        let own = vec!["退役军人".to_string()];
+        assert_eq!(tier(["退役军人"], (own.as_slice(), &[])), 1, "a community's own first tier");
+        assert_eq!(tier(["独居老人"], (own.as_slice(), &[])), 3);
     }
 
     #[test]

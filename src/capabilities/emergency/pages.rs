@@ -2,6 +2,7 @@
 //! the command page with its live figures, the grid worker's list of households to check,
 //! a household's check with its history, and a resident's reply to the broadcast.
 
+pub mod field;
 pub mod report;
 pub mod shelters;
 pub mod supplies;
@@ -252,7 +253,22 @@ fn check_item(ctx: &PageCtx, code: &str, w: &Check) -> Item {
     }
 }
 
-pub fn command_view(ctx: PageCtx, c: &CommunityRef, d: &CommandData, r: &Refusal) -> BlocksPage {
+/// The command page: the incident and its steps, the live figures (fetched again while
+/// the page is open), the timeline.
+#[derive(askama::Template)]
+#[template(path = "emergency/command.html")]
+pub struct CommandPage {
+    pub ctx: PageCtx,
+    pub title: String,
+    pub crumbs: Vec<(String, String)>,
+    pub alert: Option<String>,
+    pub head: Vec<Block>,
+    pub live: Vec<Block>,
+    pub live_href: String,
+    pub tail: Vec<Block>,
+}
+
+pub fn command_view(ctx: PageCtx, c: &CommunityRef, d: &CommandData, r: &Refusal) -> CommandPage {
     let i = &d.incident;
     let code = &c.code;
     let grids: Vec<String> = d.grids.iter().map(|g| g.1.clone()).collect();
@@ -264,13 +280,16 @@ pub fn command_view(ctx: PageCtx, c: &CommunityRef, d: &CommandData, r: &Refusal
         (format!("/c/{code}/shelters"), ctx.t("emergency.shelters")),
         (format!("/c/{code}/incidents/{}/report", i.id), ctx.t("emergency.report")),
     ];
-    let mut blocks = vec![Block::Card(i.title.clone(), Some(status_tag(&ctx, i.status)), cells, None, links)];
-    blocks.extend(step_forms(&ctx, code, i, r).into_iter().map(Block::Form));
+    let forms = step_forms(&ctx, code, i, r);
+    let alert = r.alert_for(&forms.iter().collect::<Vec<_>>());
+    let mut head = vec![Block::Card(i.title.clone(), Some(status_tag(&ctx, i.status)), cells, None, links)];
+    head.extend(forms.into_iter().map(Block::Form));
+    let mut live = Vec::new();
     if i.activated_at.is_some() {
-        blocks.push(Block::Kpis(tally_kpis(&ctx, &d.tally, i.activated_at.filter(|_| i.closed_at.is_none()), d.now)));
-        blocks.push(Block::Table(ctx.t("emergency.by_grid"), by_grid_table(&ctx, &d.by_grid)));
+        live.push(Block::Kpis(tally_kpis(&ctx, &d.tally, i.activated_at.filter(|_| i.closed_at.is_none()), d.now)));
+        live.push(Block::Table(ctx.t("emergency.by_grid"), by_grid_table(&ctx, &d.by_grid)));
         let waiting = d.waiting.iter().map(|w| check_item(&ctx, code, w)).collect();
-        blocks.push(Block::List(ctx.t("emergency.tier_one_waiting"), waiting, ctx.t("emergency.tier_one_all_reached")));
+        live.push(Block::List(ctx.t("emergency.tier_one_waiting"), waiting, ctx.t("emergency.tier_one_all_reached")));
     }
     let steps = d
         .steps
@@ -282,9 +301,17 @@ pub fn command_view(ctx: PageCtx, c: &CommunityRef, d: &CommandData, r: &Refusal
             state: ui::StepState::Done,
         })
         .collect();
-    blocks.push(Block::Timeline(ctx.t("emergency.timeline"), steps));
     let crumbs = vec![(format!("/c/{code}/incidents"), ctx.t("emergency.title"))];
-    BlocksPage::new(ctx, i.title.clone(), crumbs, blocks, r)
+    CommandPage {
+        title: i.title.clone(),
+        crumbs,
+        alert,
+        head,
+        live,
+        live_href: format!("/c/{code}/incidents/{}", i.id),
+        tail: vec![Block::Timeline(ctx.t("emergency.timeline"), steps)],
+        ctx,
+    }
 }
 
 async fn show_command(state: &AppState, ctx: PageCtx, c: &CommunityRef, id: i64, r: &Refusal) -> PageResult {
@@ -341,40 +368,6 @@ pub async fn set_status(
 
 // ---------- the field list, and one household's check ----------
 
-/// `GET /c/{code}/incidents/{id}/field`: the households to check, the first tier first;
-/// a grid worker's own grids, staff all.
-pub async fn field(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path((code, id)): Path<(String, i64)>,
-) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
-    let access = actor.access(c.id, Permission::CheckWelfare);
-    let mut conn = state.db.read().await?;
-    let incident = store::incident(&mut conn, c.id, id).await?;
-    let grids = (!staff(&actor, &c) && !access.all).then_some(access.grids.as_slice());
-    let all = store::checks(&mut conn, c.id, id, grids).await?;
-    drop(conn);
-    let mut t = Tally::default();
-    for w in &all {
-        t.add(w.status, w.tier, 1);
-    }
-    let items: Vec<Item> = all.iter().map(|w| check_item(&ctx, &code, w)).collect();
-    let blocks = vec![
-        Block::Card(
-            incident.title.clone(),
-            Some(status_tag(&ctx, incident.status)),
-            Vec::new(),
-            Some(ctx.t("emergency.field_hint")),
-            vec![(format!("/c/{code}/incidents/{id}/rounds.pdf"), ctx.t("emergency.rounds"))],
-        ),
-        Block::Kpis(tally_kpis(&ctx, &t, None, 0)),
-        Block::List(ctx.t("emergency.to_check"), items, ctx.t("emergency.no_checks")),
-    ];
-    let crumbs = vec![(format!("/c/{code}/incidents"), ctx.t("emergency.title"))];
-    render(&BlocksPage::new(ctx.clone(), ctx.t("emergency.field"), crumbs, blocks, &Refusal::none()))
-}
-
 /// `GET /c/{code}/incidents/{id}/rounds.pdf`: the list for door-to-door rounds, printed;
 /// a grid worker's own grids, staff all.
 pub async fn rounds(
@@ -383,11 +376,9 @@ pub async fn rounds(
     Path((code, id)): Path<(String, i64)>,
 ) -> PageResult {
     let c = community(&state, &actor, &code).await?;
-    let access = actor.access(c.id, Permission::CheckWelfare);
     let mut conn = state.db.read().await?;
     let incident = store::incident(&mut conn, c.id, id).await?;
-    let grids = (!staff(&actor, &c) && !access.all).then_some(access.grids.as_slice());
-    let mut all = store::checks(&mut conn, c.id, id, grids).await?;
+    let mut all = store::checks(&mut conn, c.id, id, &store::whose(&actor, c.id)).await?;
     drop(conn);
     all.sort_by(|a, b| a.grid_id.cmp(&b.grid_id).then(a.tier.cmp(&b.tier)).then(a.address.cmp(&b.address)));
     let bytes = super::rounds::pdf(&c.name, &incident.title, &all, |w| {
@@ -471,6 +462,11 @@ async fn show_check(
         empty: ctx.t("emergency.no_history"),
         sort: Vec::new(),
     };
+    let helpers = if may_hand(actor, c, &w) {
+        store::helpers(&mut state.db.read().await?, c.id, w.grid_id).await?
+    } else {
+        Vec::new()
+    };
     let links = vec![(format!("/c/{}/shelters?check={}", c.code, w.id), ctx.t("emergency.move_to_shelter"))];
     let mut blocks = vec![
         Block::Card(w.address.clone(), Some(check_tag(&ctx, w.status)), cells, None, links),
@@ -479,9 +475,54 @@ async fn show_check(
     if staff(actor, c) && !stores.is_empty() && !items.is_empty() {
         blocks.push(Block::Form(supplies::hand_out_form(&ctx, &c.code, &w, (&stores, &items), r)));
     }
+    if !helpers.is_empty() {
+        blocks.push(Block::Form(hand_form(&ctx, &c.code, &w, &helpers, r)));
+    }
     blocks.push(Block::Table(ctx.t("emergency.history"), table));
     let crumbs = vec![(format!("/c/{}/incidents", c.code), ctx.t("emergency.title"))];
     render(&BlocksPage::new(ctx, w.address.clone(), crumbs, blocks, r))
+}
+
+/// Staff, and the worker of the household's grid, may hand its check to a helper.
+fn may_hand(actor: &Actor, c: &CommunityRef, w: &Check) -> bool {
+    staff(actor, c) || actor.access(c.id, Permission::CheckWelfare).covers(Some(w.grid_id), None)
+}
+
+fn hand_form(ctx: &PageCtx, code: &str, w: &Check, helpers: &[(i64, String)], r: &Refusal) -> Form {
+    let people = helpers.iter().map(|(id, name)| (id.to_string(), name.clone())).collect();
+    Form::new(ctx.t("emergency.hand"), format!("/c/{code}/welfare-checks/{}/assignee", w.id), ctx.t("emergency.hand"))
+        .input(
+            Input::new("assignee_id", ctx.t("emergency.helper"), InputKind::Select(people))
+                .required()
+                .hint(ctx.t("emergency.hand_hint")),
+        )
+        .folded()
+        .refused(r)
+}
+
+/// `POST /c/{code}/welfare-checks/{id}/assignee` `assignee_id`: handed to a helper.
+pub async fn hand(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+    CsrfForm(m): CsrfForm,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    let mut f = Fields::new(&m);
+    let to = f.id("assignee_id");
+    let result = match (f.checked(), to) {
+        (Err(e), _) => Err(e),
+        (Ok(()), None) => Err(AppError::field("assignee_id", "validation.required")),
+        (Ok(()), Some(to)) => store::hand(&state, &actor, &c, id, to).await,
+    };
+    let action = format!("/c/{code}/welfare-checks/{id}/assignee");
+    match result {
+        Ok(()) => Ok(done(&format!("/c/{code}/welfare-checks/{id}"), Notice::Saved)),
+        Err(e) => {
+            ui::refused(e, ctx, &m, &action, |ctx, r| async move { show_check(&state, ctx, &actor, &c, id, &r).await })
+                .await
+        }
+    }
 }
 
 /// The change a form or a body sends: `status`, `needs`, `note`, `seen` (the version).
@@ -507,7 +548,8 @@ pub async fn check(
     Path((code, id)): Path<(String, i64)>,
     CsrfForm(m): CsrfForm,
 ) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
+    // Helpers too: the check itself says who may see it.
+    let c = visible_community(&state.db, &actor, &code).await?;
     let result = match change_of(&m) {
         Ok((ch, key)) => store::change(&state, &actor, &c, id, &ch, &key, Source::Field).await,
         Err(e) => Err(e),
@@ -536,7 +578,8 @@ pub async fn check_page(
     SignedPage(ctx, actor): SignedPage,
     Path((code, id)): Path<(String, i64)>,
 ) -> PageResult {
-    let c = community(&state, &actor, &code).await?;
+    // Helpers too: the check itself says who may see it.
+    let c = visible_community(&state.db, &actor, &code).await?;
     show_check(&state, ctx, &actor, &c, id, &Refusal::none()).await
 }
 

@@ -250,13 +250,15 @@ async fn make_checks(tx: &mut Tx, community_id: i64, incident_id: i64) -> AppRes
             }
         }
     }
+    let one = crate::services::settings::tags(&mut *tx, community_id, &super::TIER_ONE).await?;
+    let two = crate::services::settings::tags(&mut *tx, community_id, &super::TIER_TWO).await?;
     let ids = tx.next_ids(households.len()).await?;
     let now = now_ms();
     let rows: Vec<Vec<Arg>> = households
         .into_iter()
         .zip(ids)
         .map(|((h, (grid, worker, tags)), id)| {
-            let t = tier(tags.iter().map(String::as_str));
+            let t = tier(tags.iter().map(String::as_str), (&one, &two));
             vec![
                 community_id.into(),
                 id.into(),
@@ -357,17 +359,33 @@ fn select_checks(community_id: i64) -> Builder {
     b
 }
 
-/// An incident's checks (of some grids, or all), the first tier first, then by address.
-pub async fn checks(
-    ex: &mut impl Exec,
-    community_id: i64,
-    incident_id: i64,
-    grids: Option<&[i64]>,
-) -> AppResult<Vec<Check>> {
+/// Whose checks one works on: staff all; a grid worker those of their grids and any
+/// handed to them; a volunteer or party member those handed to them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Whose {
+    All,
+    Mine { grids: Vec<i64>, user: i64 },
+}
+
+pub fn whose(actor: &Actor, community_id: i64) -> Whose {
+    let access = actor.access(community_id, Permission::CheckWelfare);
+    if actor.can(community_id, Permission::ManageEmergency) || access.all {
+        Whose::All
+    } else {
+        Whose::Mine { grids: access.grids, user: actor.user_id }
+    }
+}
+
+/// An incident's checks one works on, the first tier first, then by address.
+pub async fn checks(ex: &mut impl Exec, community_id: i64, incident_id: i64, whose: &Whose) -> AppResult<Vec<Check>> {
     let mut b = select_checks(community_id);
     b.push(" AND w.incident_id = ").arg(incident_id);
-    if let Some(g) = grids {
-        b.push(" AND w.grid_id IN ").list(g.iter().copied());
+    if let Whose::Mine { grids, user } = whose {
+        b.push(" AND (w.assignee_id = ").arg(*user);
+        if !grids.is_empty() {
+            b.push(" OR w.grid_id IN ").list(grids.iter().copied());
+        }
+        b.push(")");
     }
     b.push(" ORDER BY w.tier, h.address, w.id");
     Ok(b.build().fetch_all(ex).await?)
@@ -421,6 +439,73 @@ pub async fn tally(
         }
     }
     Ok((all, by_grid))
+}
+
+/// Those a check may be handed to: the grid's worker (to hand it back), then the
+/// community's volunteers and party members, those of the check's grid first (its party
+/// group), each once, as (user, name).
+pub async fn helpers(ex: &mut impl Exec, community_id: i64, grid_id: i64) -> AppResult<Vec<(i64, String)>> {
+    let worker: Option<(i64, String)> = query(
+        "SELECT u.id, u.display_name FROM grids g JOIN users u ON u.id = g.worker_user_id \
+         WHERE g.community_id = $1 AND g.id = $2",
+    )
+    .bind(community_id)
+    .bind(grid_id)
+    .fetch_optional(&mut *ex)
+    .await?;
+    let rows: Vec<(i64, String, Option<i64>)> = query(
+        "SELECT u.id, u.display_name, g.grid_id FROM grants g JOIN users u ON u.id = g.user_id \
+         WHERE g.community_id = $1 AND g.role IN ($2, $3) AND u.disabled_at IS NULL ORDER BY u.display_name, u.id",
+    )
+    .bind(community_id)
+    .bind(Role::Volunteer.as_str())
+    .bind(Role::PartyMember.as_str())
+    .fetch_all(&mut *ex)
+    .await?;
+    let mut out: Vec<(i64, String, bool)> = Vec::new();
+    for (id, name, grid) in rows {
+        let here = grid == Some(grid_id);
+        match out.iter_mut().find(|o| o.0 == id) {
+            Some(o) => o.2 |= here,
+            None => out.push((id, name, here)),
+        }
+    }
+    out.sort_by_key(|o| !o.2);
+    let worker = worker.map(|(id, name)| (id, format!("{name}（网格员）")));
+    Ok(worker.into_iter().chain(out.into_iter().map(|(id, name, _)| (id, name))).collect())
+}
+
+/// Staff or the grid's worker hand a household's check to a helper (or back to the
+/// grid's worker); the helper is told through the inbox.
+pub async fn hand(state: &AppState, actor: &Actor, c: &CommunityRef, check_id: i64, to: i64) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    let w = check(&mut tx, actor, c.id, check_id).await?;
+    let grid_worker = actor.access(c.id, Permission::CheckWelfare).covers(Some(w.grid_id), None);
+    if !actor.can(c.id, Permission::ManageEmergency) && !grid_worker {
+        return Err(AppError::Forbidden);
+    }
+    let helpers = helpers(&mut tx, c.id, w.grid_id).await?;
+    if !helpers.iter().any(|h| h.0 == to) {
+        return Err(AppError::field("assignee_id", "validation.reference"));
+    }
+    query("UPDATE welfare_checks SET assignee_id = $1, updated_at = $2 WHERE community_id = $3 AND id = $4")
+        .bind(to)
+        .bind(now_ms())
+        .bind(c.id)
+        .bind(check_id)
+        .execute(&mut tx)
+        .await?;
+    let after = json!({"assignee_id": to, "from": w.assignee_id});
+    audit::record(&mut tx, c.id, &By::from(actor), Action::Update, "welfare_check", check_id, None, Some(&after))
+        .await?;
+    if to != actor.user_id {
+        let subject = Some(Subject { kind: "welfare_check", id: check_id });
+        let text = format!("【应急】请协助入户排查：{}。", w.address);
+        notify::send(&mut tx, &state.bus, Note::new(c.id, subject, "emergency", text), Audience::Users(vec![to]))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 crate::text_enum! {

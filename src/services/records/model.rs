@@ -133,6 +133,10 @@ impl Setting {
     ) -> Setting {
         Setting { key, field: field(name, Kind::Choice(choices)).default(default), on_record: false }
     }
+    /// A list of the community's own words (stored as `|a|b|`).
+    pub const fn tags(key: &'static str, name: &'static str, default: &'static str) -> Setting {
+        Setting { key, field: field(name, Kind::FreeTags).default(default), on_record: false }
+    }
     pub const fn on_record(mut self) -> Setting {
         self.on_record = true;
         self

@@ -197,6 +197,7 @@ async fn fetch(ex: &mut impl Exec, def: &EntityDef, community_id: Option<i64>, i
             let v = match s.field.kind {
                 Kind::Int { .. } => json!(settings::int(ex, record.id, s).await?),
                 Kind::Bool => json!(settings::bool(ex, record.id, s).await?),
+                Kind::FreeTags => json!(settings::tags(ex, record.id, s).await?),
                 _ => json!(settings::text(ex, record.id, s).await?),
             };
             record.values.insert(s.field.name.to_string(), v);

@@ -288,6 +288,7 @@ async fn after_write(
                 Val::Int(n) => n.to_string(),
                 Val::Bool(b) => b.to_string(),
                 Val::Text(t) => t.clone(),
+                Val::Tags(t) => model::tags_to_column(t),
                 _ => continue,
             };
             settings::set(tx, id, s, &text).await?;
