@@ -280,7 +280,8 @@ fn reach(role: Role, perm: Permission) -> Reach {
             _ => Community,
         },
         Role::SubdistrictAdmin => match perm {
-            ViewPlaces | ViewRegistry | ManageCommunity | ViewAudit => Community,
+            // The subdistrict commands emergencies over its communities.
+            ViewPlaces | ViewRegistry | ManageCommunity | ViewAudit | ManageEmergency => Community,
             _ => No,
         },
         Role::Resident => match perm {

@@ -7,6 +7,7 @@ mod community;
 mod config;
 mod demo;
 mod directory_bench;
+mod emergency_bench;
 mod import;
 mod ledger;
 mod migrate;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Appointments: measure booking.
     #[command(subcommand)]
     Appointments(appointments_bench::Command),
+    /// Emergencies: measure activation and the command page under load.
+    #[command(subcommand)]
+    Emergency(emergency_bench::Command),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -80,6 +84,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ledger(c) => ledger::run(config, c).await,
         Command::Directory(c) => directory_bench::run(config, c).await,
         Command::Appointments(c) => appointments_bench::run(config, c).await,
+        Command::Emergency(c) => emergency_bench::run(config, c).await,
     }
 }
 

@@ -18,8 +18,16 @@ use anyhow::{Context, bail};
 use super::{Tx, TxInner, query};
 
 /// Small global tables, copied to every node, so any shard joins them locally.
-pub const REFERENCE: &[&str] =
-    &["subdistricts", "communities", "users", "grants", "api_keys", "ticket_duration_buckets", "holidays"];
+pub const REFERENCE: &[&str] = &[
+    "subdistricts",
+    "communities",
+    "users",
+    "grants",
+    "api_keys",
+    "ticket_duration_buckets",
+    "holidays",
+    "incident_groups",
+];
 
 /// Tables only the coordinator needs: sign-in state and the migrations' own record.
 pub const COORDINATOR: &[&str] = &["sessions", "login_failures", "schema_migrations"];

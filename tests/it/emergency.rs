@@ -266,3 +266,105 @@ async fn the_grid_worker_hands_a_household_to_a_volunteer_who_checks_it() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_households_needs_become_a_ticket_in_one_tap_and_the_report_counts_it() {
+    let mut app = TestApp::demo().await;
+    let c = app.community_id(HS).await;
+    let grid = app.scalar("SELECT MIN(id) FROM grids WHERE community_id = $1", c).await;
+    app.sign_in("staff").await;
+    let incident = app.prepare_incident("台风麦德姆", &[grid]).await;
+    assert_eq!(app.incident_step(incident, "activated", "").await.status, StatusCode::SEE_OTHER);
+    let checks = ids(&app, "SELECT id FROM welfare_checks WHERE incident_id = $1 ORDER BY id", incident).await;
+    let (needy, safe) = (checks[0], checks[1]);
+    let r = app.send_check(needy, json!({"status": "needs_help", "needs": ["medicine", "food"], "note": "降压药用完", "seen": 0, "key": "t-1"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    assert_eq!(
+        app.send_check(safe, json!({"status": "safe", "seen": 0, "key": "t-2"})).await.status,
+        StatusCode::CREATED
+    );
+
+    let page = visible_text(&app.get(&format!("/c/{HS}/welfare-checks/{needy}")).await.text());
+    assert!(page.contains("需求转为工单"), "{page}");
+    let r = app.post_form(&format!("/c/{HS}/welfare-checks/{needy}/ticket"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", visible_text(&r.text()));
+    let ticket: i64 = r.location().split("/tickets/").nth(1).unwrap().split('?').next().unwrap().parse().unwrap();
+    let text = visible_text(&app.get(&format!("/c/{HS}/tickets/{ticket}")).await.text());
+    assert!(text.contains("台风麦德姆") && text.contains("药品、食物") && text.contains("降压药用完"), "{text}");
+    // Tapped again: the same ticket, not a second.
+    let again = app.post_form(&format!("/c/{HS}/welfare-checks/{needy}/ticket"), &[]).await;
+    assert!(again.location().contains(&format!("/tickets/{ticket}")));
+    let household = app.scalar("SELECT household_id FROM welfare_checks WHERE id = $1", needy).await;
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM tickets WHERE household_id = $1 AND description LIKE '%台风麦德姆%'",
+            household
+        )
+        .await,
+        1
+    );
+    assert_eq!(app.post_form(&format!("/c/{HS}/welfare-checks/{safe}/ticket"), &[]).await.status, StatusCode::CONFLICT);
+
+    let report = visible_text(&app.get(&format!("/c/{HS}/incidents/{incident}/report")).await.text());
+    assert!(report.contains("转办工单 1 件") && report.contains(&format!("#{ticket}")), "{report}");
+}
+
+#[tokio::test]
+async fn the_subdistrict_activates_one_incident_over_several_communities() {
+    let mut app = TestApp::demo().await;
+    let lianjiang = app.community_id("441802005001").await;
+    let sub = app.scalar("SELECT subdistrict_id FROM communities WHERE id = $1", lianjiang).await;
+    let two = ids(&app, "SELECT id FROM communities WHERE subdistrict_id = $1 ORDER BY id LIMIT 2", sub).await;
+    let other = app.community_id(HS).await.to_string();
+    app.sign_in("street").await;
+    let home = app.get("/").await.text();
+    assert!(
+        home.contains(&format!("/subdistricts/{sub}/incidents")),
+        "the subdistrict's home leads to its emergencies"
+    );
+    let (a, b) = (two[0].to_string(), two[1].to_string());
+    let bad = [
+        ("title", "台风"),
+        ("kind", "typhoon"),
+        ("level", "2"),
+        ("communities", a.as_str()),
+        ("communities", other.as_str()),
+    ];
+    let r = app.post_form(&format!("/subdistricts/{sub}/incidents"), &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a community of another subdistrict");
+    assert!(!r.inline_error("communities").is_empty(), "{}", r.text());
+    let f = [
+        ("title", "台风海葵防御"),
+        ("kind", "typhoon"),
+        ("level", "2"),
+        ("communities", a.as_str()),
+        ("communities", b.as_str()),
+    ];
+    let r = app.post_form(&format!("/subdistricts/{sub}/incidents"), &f).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let group = r.location().split("/incidents/").nth(1).unwrap().split('?').next().unwrap().to_string();
+    let r = app
+        .post_form(&format!("/subdistricts/{sub}/incidents/{group}/status"), &[("status", "activated"), ("note", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+
+    // Each community has its own incident with a check for each of its households.
+    for c in &two {
+        let households =
+            app.scalar("SELECT COUNT(*) FROM households WHERE community_id = $1 AND archived_at IS NULL", *c).await;
+        let checks = app
+            .scalar("SELECT COUNT(*) FROM welfare_checks w JOIN incidents i ON i.community_id = w.community_id AND i.id = w.incident_id WHERE w.community_id = $1 AND i.group_id IS NOT NULL", *c)
+            .await;
+        assert!(households > 0 && checks == households, "{checks} checks for {households} households");
+    }
+    let page = visible_text(&app.get(&format!("/subdistricts/{sub}/incidents/{group}")).await.text());
+    assert!(page.contains("各社区情况") && page.contains("已启动"), "{page}");
+    let again = app
+        .post_form(&format!("/subdistricts/{sub}/incidents/{group}/status"), &[("status", "activated"), ("note", "")])
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "not a step any more");
+
+    // A community's staff do not command the subdistrict's incidents.
+    app.sign_in("staff").await;
+    assert_eq!(app.get(&format!("/subdistricts/{sub}/incidents/{group}")).await.status, StatusCode::NOT_FOUND);
+}

@@ -29,6 +29,13 @@ impl TestApp {
         self.post_form(&format!("/c/{HS}/shelters/{shelter}/stays"), fields).await
     }
 
+    /// Staff enter the hours a volunteer served in an incident.
+    async fn record_hours(&self, incident: i64, user: i64, hours: &str) -> Resp {
+        let user = user.to_string();
+        self.post_form(&format!("/c/{HS}/incidents/{incident}/hours"), &[("user_id", user.as_str()), ("hours", hours)])
+            .await
+    }
+
     /// Staff do something to the supplies (`receive`, `transfer`, `hand-out`, `count`,
     /// `stores`, `items`).
     async fn supplies(&self, what: &str, fields: &[(&str, &str)]) -> Resp {
@@ -267,6 +274,21 @@ async fn supplies_received_handed_out_moved_and_counted_are_their_movements() {
     assert!(xlsx.body.starts_with(b"PK"), "an Excel workbook");
     let pdf = app.get(&format!("/c/{HS}/incidents/{incident}/report.pdf")).await;
     assert!(pdf.status == StatusCode::OK && pdf.body.starts_with(b"%PDF-"));
+
+    // A volunteer's hours become a service record, counted in the report, once.
+    let volunteer = app.user_id("volunteer").await;
+    let r = app.record_hours(incident, volunteer, "30").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a day at most");
+    assert!(!r.inline_error("hours").is_empty(), "{}", r.text());
+    let r = app.record_hours(incident, volunteer, "2.5").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", visible_text(&r.text()));
+    let again = app.record_hours(incident, volunteer, "2.5").await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "once per helper");
+    let minutes =
+        app.scalar("SELECT minutes FROM service_records WHERE source = 'emergency' AND user_id = $1", volunteer).await;
+    assert_eq!(minutes, 150);
+    let report = visible_text(&app.get(&format!("/c/{HS}/incidents/{incident}/report")).await.text());
+    assert!(report.contains("2.5"), "{report}");
 
     // The stores are staff's: a grid worker and a resident are refused.
     for who in ["grid", "resident"] {

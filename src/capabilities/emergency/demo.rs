@@ -39,6 +39,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         title: "登革热防控灭蚊消杀专项行动".into(),
         grids: Vec::new(),
         commander_id: Some(staff.user_id),
+        group_id: None,
     };
     let id = store::create(state, &staff, &c, campaign).await?;
     for to in [IncidentStatus::Activated, IncidentStatus::StoodDown, IncidentStatus::Closed] {
@@ -51,6 +52,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         title: "台风麦德姆防御".into(),
         grids: Vec::new(),
         commander_id: Some(staff.user_id),
+        group_id: None,
     };
     let id = store::create(state, &staff, &c, typhoon).await?;
     store::set_status(state, &staff, &c, id, IncidentStatus::Activated, Some("台风橙色预警，全员到岗")).await?;
@@ -88,6 +90,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
             title: "汛期防汛排查".into(),
             grids: Vec::new(),
             commander_id: Some(staff2.user_id),
+            group_id: None,
         };
         store::create(state, &staff2, &c, flood).await?;
     }

@@ -13,11 +13,13 @@
 pub mod api;
 pub mod book;
 pub mod demo;
+pub mod hours;
 pub mod pages;
 pub mod report;
 pub mod rounds;
 pub mod shelters;
 pub mod store;
+pub mod subdistrict;
 pub mod supplies;
 
 use axum::Router;
@@ -50,13 +52,18 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/incidents/{id}/report", get(pages::report::page))
         .route("/c/{code}/incidents/{id}/report.xlsx", get(pages::report::xlsx))
         .route("/c/{code}/incidents/{id}/report.pdf", get(pages::report::pdf))
+        .route("/c/{code}/incidents/{id}/hours", post(pages::report::record_hours))
         .route("/c/{code}/incidents/{id}/reply", get(pages::reply_page).post(pages::reply))
         .route("/c/{code}/welfare-checks/{id}", get(pages::check_page).post(pages::check))
         .route("/c/{code}/welfare-checks/{id}/assignee", post(pages::hand))
+        .route("/c/{code}/welfare-checks/{id}/ticket", post(pages::raise_ticket))
         .route("/c/{code}/shelters", get(pages::shelters::list).post(pages::shelters::add))
         .route("/c/{code}/shelters/{id}", get(pages::shelters::shelter))
         .route("/c/{code}/shelters/{id}/stays", post(pages::shelters::check_in))
         .route("/c/{code}/shelter-stays/{id}/out", post(pages::shelters::check_out))
+        .route("/subdistricts/{id}/incidents", get(pages::subdistrict::list).post(pages::subdistrict::create))
+        .route("/subdistricts/{id}/incidents/{g}", get(pages::subdistrict::page))
+        .route("/subdistricts/{id}/incidents/{g}/status", post(pages::subdistrict::set_status))
         .route("/c/{code}/supplies", get(pages::supplies::page))
         .route("/c/{code}/supplies/{what}", post(pages::supplies::post))
 }
@@ -156,6 +163,17 @@ pub fn tier<'a>(tags: impl IntoIterator<Item = &'a str>, (one, two): (&[String],
     best
 }
 
+/// A need's name in a ticket (tickets are read in Chinese by those who take them).
+pub fn need_name(n: Need) -> &'static str {
+    match n {
+        Need::Medicine => "药品",
+        Need::Food => "食物",
+        Need::Transport => "转移交通",
+        Need::Power => "设备用电",
+        Need::Other => "其他",
+    }
+}
+
 /// Whether a check's status leaves the household still to be reached.
 pub fn unreached(s: CheckStatus) -> bool {
     matches!(s, CheckStatus::ToCheck | CheckStatus::Unreachable)
@@ -214,6 +232,15 @@ impl Tally {
 
     pub fn checked(&self) -> i64 {
         self.total - self.by_status[0]
+    }
+
+    /// Another's figures added (a subdistrict's, community by community).
+    pub fn merge(&mut self, other: &Tally) {
+        for (a, b) in self.by_status.iter_mut().zip(other.by_status) {
+            *a += b;
+        }
+        self.total += other.total;
+        self.tier_one_unreached += other.tier_one_unreached;
     }
 }
 
@@ -334,5 +361,8 @@ mod tests {
         t.add(CheckStatus::Safe, 1, 2);
         t.add(CheckStatus::ToCheck, 4, 10);
         assert_eq!((t.total, t.checked(), t.tier_one_unreached), (16, 3, 4));
+        let mut both = t.clone();
+        both.merge(&t);
+        assert_eq!((both.total, both.checked(), both.tier_one_unreached), (32, 6, 8));
     }
 }

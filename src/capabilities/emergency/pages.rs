@@ -5,6 +5,7 @@
 pub mod field;
 pub mod report;
 pub mod shelters;
+pub mod subdistrict;
 pub mod supplies;
 
 use axum::extract::{Path, Query, State};
@@ -146,7 +147,7 @@ fn new_incident(m: &Map<String, Value>) -> AppResult<NewIncident> {
     let kind = IncidentKind::parse(&f.text("kind")).ok_or_else(|| AppError::field("kind", "validation.choice"));
     let level = Level::parse(&f.text("level")).ok_or_else(|| AppError::field("level", "validation.choice"));
     f.checked()?;
-    Ok(NewIncident { kind: kind?, level: level?, title: f.text("title"), grids, commander_id: None })
+    Ok(NewIncident { kind: kind?, level: level?, title: f.text("title"), grids, commander_id: None, group_id: None })
 }
 
 /// `POST /c/{code}/incidents`: staff prepare an incident.
@@ -467,7 +468,10 @@ async fn show_check(
     } else {
         Vec::new()
     };
-    let links = vec![(format!("/c/{}/shelters?check={}", c.code, w.id), ctx.t("emergency.move_to_shelter"))];
+    let mut links = vec![(format!("/c/{}/shelters?check={}", c.code, w.id), ctx.t("emergency.move_to_shelter"))];
+    if let Some(t) = w.ticket_id {
+        links.push((format!("/c/{}/tickets/{t}", c.code), ctx.t("emergency.its_ticket")));
+    }
     let mut blocks = vec![
         Block::Card(w.address.clone(), Some(check_tag(&ctx, w.status)), cells, None, links),
         Block::Form(check_form(&ctx, &c.code, &w, r)),
@@ -477,6 +481,12 @@ async fn show_check(
     }
     if !helpers.is_empty() {
         blocks.push(Block::Form(hand_form(&ctx, &c.code, &w, &helpers, r)));
+    }
+    if w.ticket_id.is_none() && w.status == CheckStatus::NeedsHelp {
+        let action = format!("/c/{}/welfare-checks/{}/ticket", c.code, w.id);
+        let raise =
+            Form::new("", action, ctx.t("emergency.raise_ticket")).confirm(ctx.t("emergency.raise_ticket_confirm"));
+        blocks.insert(2, Block::Form(raise));
     }
     blocks.push(Block::Table(ctx.t("emergency.history"), table));
     let crumbs = vec![(format!("/c/{}/incidents", c.code), ctx.t("emergency.title"))];
@@ -523,6 +533,18 @@ pub async fn hand(
                 .await
         }
     }
+}
+
+/// `POST /c/{code}/welfare-checks/{id}/ticket`: the household's needs become a ticket.
+pub async fn raise_ticket(
+    State(state): State<AppState>,
+    SignedPage(_, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+    CsrfForm(_): CsrfForm,
+) -> PageResult {
+    let c = visible_community(&state.db, &actor, &code).await?;
+    let ticket = store::raise_ticket(&state, &actor, &c, id).await?;
+    Ok(done(&format!("/c/{code}/tickets/{ticket}"), Notice::Created))
 }
 
 /// The change a form or a body sends: `status`, `needs`, `note`, `seen` (the version).

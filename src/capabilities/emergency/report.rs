@@ -27,6 +27,8 @@ pub struct Part {
     pub checks: i64,
     pub check_ins: i64,
     pub hand_outs: i64,
+    /// The hours entered for them, in minutes (their service record).
+    pub minutes: i64,
 }
 
 pub struct AfterAction {
@@ -41,6 +43,8 @@ pub struct AfterAction {
     /// Item, unit, how many handed out, to how many households.
     pub handed: Vec<(String, String, i64, i64)>,
     pub people: Vec<(String, Part)>,
+    /// Households whose needs became tickets: (address, ticket).
+    pub tickets: Vec<(String, i64)>,
 }
 
 /// Needs recorded by households, and which of them were served.
@@ -108,7 +112,18 @@ async fn parts(ex: &mut impl Exec, c: i64, incident: i64) -> AppResult<Vec<(Stri
     .bind(incident)
     .fetch_all(&mut *ex)
     .await?;
+    let hours: Vec<(String, i64)> = query(
+        "SELECT u.display_name, x.minutes FROM incident_hours x JOIN users u ON u.id = x.user_id \
+         WHERE x.community_id = $1 AND x.incident_id = $2",
+    )
+    .bind(c)
+    .bind(incident)
+    .fetch_all(&mut *ex)
+    .await?;
     let mut out: BTreeMap<String, Part> = BTreeMap::new();
+    for (who, m) in hours {
+        out.entry(who).or_default().minutes += m;
+    }
     for (who, n) in checks {
         out.entry(who).or_default().checks += n;
     }
@@ -165,17 +180,16 @@ pub async fn read(ex: &mut impl Exec, c: i64, id: i64) -> AppResult<AfterAction>
         h.3 = reached.get(&h.0).map_or(0, |s| s.len() as i64);
     }
     let people = parts(&mut *ex, c, id).await?;
-    Ok(AfterAction {
-        incident,
-        grids,
-        steps,
-        tally,
-        by_grid,
-        moved,
-        needs: needs_met(&recorded, &served),
-        handed,
-        people,
-    })
+    let tickets: Vec<(String, i64)> = query(
+        "SELECT h.address, w.ticket_id FROM welfare_checks w JOIN households h ON h.community_id = $1 AND h.id = w.household_id \
+         WHERE w.community_id = $1 AND w.incident_id = $2 AND w.ticket_id IS NOT NULL ORDER BY w.id",
+    )
+    .bind(c)
+    .bind(id)
+    .fetch_all(&mut *ex)
+    .await?;
+    let needs = needs_met(&recorded, &served);
+    Ok(AfterAction { incident, grids, steps, tally, by_grid, moved, needs, handed, people, tickets })
 }
 
 /// The report's tables, as (title, head, rows): the same for the page, the Excel ledger
@@ -215,7 +229,10 @@ pub fn tables(r: &AfterAction, t: &dyn Fn(&str) -> String) -> Vec<(String, Vec<S
     let people = r
         .people
         .iter()
-        .map(|(who, p)| vec![who.clone(), p.checks.to_string(), p.check_ins.to_string(), p.hand_outs.to_string()])
+        .map(|(who, p)| {
+            let hours = if p.minutes > 0 { format!("{:.1}", p.minutes as f64 / 60.0) } else { String::new() };
+            vec![who.clone(), p.checks.to_string(), p.check_ins.to_string(), p.hand_outs.to_string(), hours]
+        })
         .collect();
     vec![
         (
@@ -227,8 +244,19 @@ pub fn tables(r: &AfterAction, t: &dyn Fn(&str) -> String) -> Vec<(String, Vec<S
         (t("emergency.needs"), s(&["emergency.need", "emergency.households", "emergency.needs_met"]), needs),
         (t("emergency.supplies_used"), s(&["emergency.item", "emergency.amount", "emergency.households"]), supplies),
         (
+            t("emergency.tickets_raised"),
+            s(&["emergency.address", "emergency.ticket"]),
+            r.tickets.iter().map(|(a, id)| vec![a.clone(), format!("#{id}")]).collect(),
+        ),
+        (
             t("emergency.people_involved"),
-            s(&["emergency.by", "emergency.checks_made", "emergency.moved_in", "emergency.hand_outs"]),
+            s(&[
+                "emergency.by",
+                "emergency.checks_made",
+                "emergency.moved_in",
+                "emergency.hand_outs",
+                "emergency.hours",
+            ]),
             people,
         ),
     ]
@@ -237,13 +265,14 @@ pub fn tables(r: &AfterAction, t: &dyn Fn(&str) -> String) -> Vec<(String, Vec<S
 /// The summary line at the head of the report.
 pub fn summary(r: &AfterAction) -> String {
     format!(
-        "排查 {} 户中已到访 {} 户，一级关注未到访 {} 户；转移安置 {} 批 {} 人；发放物资 {} 项。",
+        "排查 {} 户中已到访 {} 户，一级关注未到访 {} 户；转移安置 {} 批 {} 人；发放物资 {} 项；转办工单 {} 件。",
         r.tally.total,
         r.tally.checked(),
         r.tally.tier_one_unreached,
         r.moved.0,
         r.moved.1,
-        r.handed.len()
+        r.handed.len(),
+        r.tickets.len()
     )
 }
 

@@ -91,6 +91,8 @@ pub struct NewIncident {
     pub title: String,
     pub grids: Vec<i64>,
     pub commander_id: Option<i64>,
+    /// The subdistrict's incident it is part of, if it is.
+    pub group_id: Option<i64>,
 }
 
 async fn log_step(
@@ -152,8 +154,8 @@ pub async fn create(state: &AppState, actor: &Actor, c: &CommunityRef, n: NewInc
     let id = tx.next_id().await?;
     let now = now_ms();
     query(
-        "INSERT INTO incidents (community_id, id, kind, level, title, commander_id, status, created_by, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+        "INSERT INTO incidents (community_id, id, kind, level, title, commander_id, status, created_by, created_at, updated_at, group_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
     )
     .bind(c.id)
     .bind(id)
@@ -164,6 +166,7 @@ pub async fn create(state: &AppState, actor: &Actor, c: &CommunityRef, n: NewInc
     .bind(IncidentStatus::Prepared.as_str())
     .bind(actor.user_id)
     .bind(now)
+    .bind(n.group_id)
     .execute(&mut tx)
     .await?;
     let rows: Vec<Vec<Arg>> = grids.iter().map(|g| vec![c.id.into(), id.into(), (*g).into()]).collect();
@@ -333,6 +336,8 @@ pub struct Check {
     pub updated_by: Option<String>,
     /// Changes kept as conflicts (made on an older version).
     pub conflicts: i64,
+    /// The ticket its needs became, if they did.
+    pub ticket_id: Option<i64>,
 }
 
 impl Check {
@@ -346,7 +351,7 @@ impl Check {
 fn select_checks(community_id: i64) -> Builder {
     let mut b = Builder::new(
         "SELECT w.id, w.incident_id, w.household_id, h.address, w.grid_id, g.name AS grid, w.tier, w.tags, w.assignee_id, \
-         w.status, w.needs, w.note, w.attempts, w.version, w.updated_at, u.display_name AS updated_by, \
+         w.status, w.needs, w.note, w.attempts, w.version, w.updated_at, u.display_name AS updated_by, w.ticket_id, \
          (SELECT COUNT(*) FROM welfare_check_changes x WHERE x.community_id = ",
     );
     b.arg(community_id).push(
@@ -475,6 +480,18 @@ pub async fn helpers(ex: &mut impl Exec, community_id: i64, grid_id: i64) -> App
     Ok(worker.into_iter().chain(out.into_iter().map(|(id, name, _)| (id, name))).collect())
 }
 
+/// The community's volunteers (user, name): whose hours may be entered.
+pub async fn volunteers(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<(i64, String)>> {
+    Ok(query(
+        "SELECT DISTINCT u.id, u.display_name FROM grants g JOIN users u ON u.id = g.user_id \
+         WHERE g.community_id = $1 AND g.role = $2 AND u.disabled_at IS NULL ORDER BY u.display_name, u.id",
+    )
+    .bind(community_id)
+    .bind(Role::Volunteer.as_str())
+    .fetch_all(ex)
+    .await?)
+}
+
 /// Staff or the grid's worker hand a household's check to a helper (or back to the
 /// grid's worker); the helper is told through the inbox.
 pub async fn hand(state: &AppState, actor: &Actor, c: &CommunityRef, check_id: i64, to: i64) -> AppResult<()> {
@@ -506,6 +523,57 @@ pub async fn hand(state: &AppState, actor: &Actor, c: &CommunityRef, check_id: i
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// A household's needs become a ticket for the community to follow (once: asked again, the
+/// same ticket); only a household that needs help has needs to raise.
+pub async fn raise_ticket(state: &AppState, actor: &Actor, c: &CommunityRef, check_id: i64) -> AppResult<i64> {
+    let mut conn = state.db.read().await?;
+    let w = check(&mut conn, actor, c.id, check_id).await?;
+    let i = incident(&mut conn, c.id, w.incident_id).await?;
+    drop(conn);
+    if let Some(t) = w.ticket_id {
+        return Ok(t);
+    }
+    if w.status != CheckStatus::NeedsHelp && w.needs().is_empty() {
+        return Err(AppError::Conflict("emergency.no_needs"));
+    }
+    let needs: Vec<&str> = w.needs().iter().map(|n| super::need_name(*n)).collect();
+    let mut text = format!("【应急·{}】{}需要帮助", i.title, w.address);
+    if !needs.is_empty() {
+        text.push_str(&format!("：{}", needs.join("、")));
+    }
+    if let Some(n) = &w.note {
+        text.push_str(&format!("。{n}"));
+    }
+    // Filed as a sudden event 突发事件 (code 05 of the default list), else the first kind
+    // the community keeps.
+    let category: Option<i64> = query(
+        "SELECT id FROM ticket_categories WHERE community_id = $1 AND archived_at IS NULL ORDER BY CASE WHEN code = '05' THEN 0 ELSE 1 END, code, id LIMIT 1",
+    )
+    .bind(c.id)
+    .scalar_optional(&mut state.db.read().await?)
+    .await?;
+    let new = crate::capabilities::tickets::store::NewTicket {
+        category_id: category,
+        description: text,
+        channel: Some(crate::capabilities::tickets::Channel::Patrol),
+        household_id: Some(w.household_id),
+        address: Some(w.address.clone()),
+        submitter_name: Some(actor.display_name.clone()),
+        idempotency_key: Some(format!("welfare_check:{check_id}")),
+        ..Default::default()
+    };
+    let (t, _) = crate::capabilities::tickets::store::submit(state, c.id, Some(actor), new, Vec::new()).await?;
+    let mut tx = state.db.begin().await?;
+    query("UPDATE welfare_checks SET ticket_id = $1 WHERE community_id = $2 AND id = $3 AND ticket_id IS NULL")
+        .bind(t.id)
+        .bind(c.id)
+        .bind(check_id)
+        .execute(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(t.id)
 }
 
 crate::text_enum! {

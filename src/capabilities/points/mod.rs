@@ -192,6 +192,8 @@ pub enum Source {
     Event,
     /// A shift on duty at a warm station (checked in and out).
     Duty,
+    /// Helping in an emergency (hours entered by staff after it).
+    Emergency,
 }
 
 impl Source {
@@ -204,6 +206,7 @@ impl Source {
             Source::Pledge => "pledge",
             Source::Event => "event",
             Source::Duty => "duty",
+            Source::Emergency => "emergency",
         }
     }
 }

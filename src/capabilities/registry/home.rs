@@ -155,6 +155,7 @@ async fn subdistrict(ctx: &PageCtx, actor: &Actor, conn: &mut Conn, id: i64) -> 
             (format!("/subdistricts/{id}/directory/stats"), ctx.t("directory.stats")),
             (format!("/subdistricts/{id}/warm-stations/stats"), ctx.t("warm.stats")),
             (format!("/subdistricts/{id}/appointments/stats"), ctx.t("appt.stats")),
+            (format!("/subdistricts/{id}/incidents"), ctx.t("emergency.title")),
         ],
         items: communities
             .iter()

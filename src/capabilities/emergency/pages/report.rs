@@ -7,11 +7,33 @@ use axum::response::IntoResponse;
 use super::super::report::{self, AfterAction};
 use super::{community, staff};
 use crate::auth::guard::CommunityRef;
+use crate::auth::model::Actor;
 use crate::error::AppError;
-use crate::web::ui::{Block, BlocksPage, Cell, Kpi, Refusal, Table, Tone};
-use crate::web::{AppState, PageCtx, PageResult, SignedPage, render};
+use crate::web::form::{CsrfForm, Fields};
+use crate::web::ui::{self, Block, BlocksPage, Cell, Form, Input, InputKind, Kpi, Refusal, Table, Tone};
+use crate::web::{AppState, Notice, PageCtx, PageResult, SignedPage, done, render};
 
-pub fn report_view(ctx: PageCtx, c: &CommunityRef, r: &AfterAction) -> BlocksPage {
+/// Staff enter the hours a volunteer served: a service record like any other.
+fn hours_form(ctx: &PageCtx, base: &str, helpers: &[(i64, String)], rf: &Refusal) -> Form {
+    let people = helpers.iter().map(|(id, n)| (id.to_string(), n.clone())).collect();
+    Form::new(ctx.t("emergency.record_hours"), format!("{base}/hours"), ctx.t("common.save"))
+        .input(Input::new("user_id", ctx.t("emergency.helper"), InputKind::Select(people)).required())
+        .input(
+            Input::new("hours", ctx.t("emergency.hours"), InputKind::Text)
+                .required()
+                .hint(ctx.t("emergency.hours_hint")),
+        )
+        .folded()
+        .refused(rf)
+}
+
+pub fn report_view(
+    ctx: PageCtx,
+    c: &CommunityRef,
+    r: &AfterAction,
+    helpers: &[(i64, String)],
+    rf: &Refusal,
+) -> BlocksPage {
     let base = format!("/c/{}/incidents/{}", c.code, r.incident.id);
     let links = vec![
         (format!("{base}/report.xlsx"), ctx.t("emergency.report_xlsx")),
@@ -39,8 +61,11 @@ pub fn report_view(ctx: PageCtx, c: &CommunityRef, r: &AfterAction) -> BlocksPag
         let rows = rows.into_iter().map(|row| row.into_iter().map(Cell::text).collect()).collect();
         blocks.push(Block::Table(title, Table { head, rows, empty: ctx.t("emergency.none_yet"), sort: Vec::new() }));
     }
+    if !helpers.is_empty() {
+        blocks.push(Block::Form(hours_form(&ctx, &base, helpers, rf)));
+    }
     let crumbs = vec![(format!("/c/{}/incidents", c.code), ctx.t("emergency.title")), (base, r.incident.title.clone())];
-    BlocksPage::new(ctx.clone(), ctx.t("emergency.report"), crumbs, blocks, &Refusal::none())
+    BlocksPage::new(ctx.clone(), ctx.t("emergency.report"), crumbs, blocks, rf)
 }
 
 async fn read(
@@ -63,8 +88,41 @@ pub async fn page(
     SignedPage(ctx, actor): SignedPage,
     Path((code, id)): Path<(String, i64)>,
 ) -> PageResult {
-    let (c, r) = read(&state, &actor, &code, id).await?;
-    render(&report_view(ctx, &c, &r))
+    show(&state, ctx, &actor, (&code, id), &Refusal::none()).await
+}
+
+async fn show(state: &AppState, ctx: PageCtx, actor: &Actor, (code, id): (&str, i64), rf: &Refusal) -> PageResult {
+    let (c, r) = read(state, actor, code, id).await?;
+    let helpers = super::super::store::volunteers(&mut state.db.read().await?, c.id).await?;
+    render(&report_view(ctx, &c, &r, &helpers, rf))
+}
+
+/// `POST /c/{code}/incidents/{id}/hours` `user_id`, `hours`: a helper's hours, once.
+pub async fn record_hours(
+    State(state): State<AppState>,
+    SignedPage(ctx, actor): SignedPage,
+    Path((code, id)): Path<(String, i64)>,
+    CsrfForm(m): CsrfForm,
+) -> PageResult {
+    let c = community(&state, &actor, &code).await?;
+    let mut f = Fields::new(&m);
+    let (user, hours) = (f.id("user_id"), f.number("hours"));
+    let result = match (f.checked(), user, hours) {
+        (Err(e), ..) => Err(e),
+        (Ok(()), None, _) => Err(AppError::field("user_id", "validation.required")),
+        (Ok(()), _, None) => Err(AppError::field("hours", "validation.required")),
+        (Ok(()), Some(u), Some(h)) => {
+            super::super::hours::record(&state, &actor, &c, id, u, (h * 60.0).round() as i64).await.map(|_| ())
+        }
+    };
+    match result {
+        Ok(()) => Ok(done(&format!("/c/{code}/incidents/{id}/report"), Notice::Saved)),
+        Err(e) => {
+            let action = format!("/c/{code}/incidents/{id}/hours");
+            ui::refused(e, ctx, &m, &action, |ctx, r| async move { show(&state, ctx, &actor, (&code, id), &r).await })
+                .await
+        }
+    }
 }
 
 /// `GET /c/{code}/incidents/{id}/report.xlsx`: the ledger, one sheet per table.
