@@ -15,6 +15,8 @@ macro_rules! text_enum {
 
         impl $name {
             pub const ALL: [$name; <[()]>::len(&[$($crate::text_enum!(@unit $variant)),+])] = [$($name::$variant),+];
+            /// The texts, in the order declared (a record's choice of them).
+            pub const TEXTS: [&'static str; <[()]>::len(&[$($crate::text_enum!(@unit $variant)),+])] = [$($text),+];
 
             pub fn as_str(self) -> &'static str {
                 match self {
@@ -64,6 +66,7 @@ mod tests {
             assert_eq!(Light::try_from(l.to_string()), Ok(l));
         }
         assert_eq!(Light::ALL.len(), 2);
+        assert_eq!(Light::TEXTS, ["red", "green_arrow"], "the texts as declared, for a record's choice");
         assert_eq!(Light::GreenArrow.as_str(), "green_arrow");
         assert!(Light::parse("blue").is_none() && Light::try_from("blue".to_string()).is_err());
     }

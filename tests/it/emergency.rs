@@ -146,6 +146,15 @@ async fn a_typhoon_over_two_grids_checks_every_household_first_tier_first() {
         page.contains("台风麦德姆") && page.contains(&format!("户数 {checks}")) && page.contains("已排查 2"),
         "{page}"
     );
+    // The community's typhoon plan is on it, and staff keep plans as records.
+    assert!(page.contains("预案：台风防御预案") && page.contains("加固户外广告牌和树木"), "{page}");
+    let plan = json!({"kind": "flood", "title": "防汛预案", "tasks": ["巡查低洼地段"], "supplies": "沙袋 200 个"});
+    let r = app.post_json(&format!("/api/v1/communities/{HS}/incident-plans"), plan).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = app
+        .post_json(&format!("/api/v1/communities/{HS}/incident-plans"), json!({"kind": "meteor", "title": "x"}))
+        .await;
+    assert!(!r.field_error("kind").is_empty(), "{}", r.text());
     assert_eq!(app.incident_step(typhoon, "stood_down", "").await.status, StatusCode::SEE_OTHER);
     app.sign_in("grid").await;
     let r = app.send_check(first, json!({"status": "safe", "seen": v + 2, "key": "phone-6"})).await;

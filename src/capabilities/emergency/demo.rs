@@ -32,6 +32,17 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     if present > 0 {
         return Ok(());
     }
+    plan(
+        state,
+        hs,
+        IncidentKind::Typhoon,
+        ("台风防御预案", "|转移低洼和危房住户|加固户外广告牌和树木|清理排水沟|"),
+        (
+            "社区值班：吴社工 13900000003；红心微聚志愿服务队队长",
+            "矿泉水 80 箱；方便面 40 箱；棉被 60 床；手电筒 30 个",
+        ),
+    )
+    .await?;
     // Last summer's campaign, over the whole community, done and closed.
     let campaign = NewIncident {
         kind: IncidentKind::Campaign,
@@ -151,4 +162,33 @@ async fn school_store(state: &AppState, community_id: i64, shelter: i64) -> anyh
         .bind(shelter)
         .scalar(&mut state.db.read().await?)
         .await?)
+}
+
+/// A plan 预案 of the community for a kind of incident: (title, tasks), (on call, supplies).
+async fn plan(
+    state: &AppState,
+    community_id: i64,
+    kind: IncidentKind,
+    (title, tasks): (&str, &str),
+    (on_call, supplies): (&str, &str),
+) -> anyhow::Result<()> {
+    let mut tx = state.db.begin().await?;
+    let id = tx.next_id().await?;
+    let now = crate::db::now_ms();
+    query(
+        "INSERT INTO incident_plans (community_id, id, kind, title, tasks, on_call, supplies, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    )
+    .bind(community_id)
+    .bind(id)
+    .bind(kind.as_str())
+    .bind(title)
+    .bind(tasks)
+    .bind(on_call)
+    .bind(supplies)
+    .bind(now)
+    .execute(&mut tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -25,10 +25,40 @@ pub mod supplies;
 use axum::Router;
 use axum::routing::{get, post};
 
+use crate::auth::model::Permission;
 use crate::error::FieldError;
+use crate::services::records::model::{EntityDef, Kind, Search, Tenancy, field};
 use crate::services::settings::Setting;
 use crate::web::AppState;
 use crate::web::capability::{Capability, SubjectLink};
+
+/// A plan 预案 for a kind of incident, prepared beforehand: the tasks to set going, who is
+/// on call, the supplies to ready; the command page of an incident of its kind shows it.
+pub static PLAN: EntityDef = EntityDef {
+    kind: "incident_plan",
+    path: "incident-plans",
+    table: "incident_plans",
+    tenancy: Tenancy::Community,
+    fields: &[
+        field("kind", Kind::Choice(&IncidentKind::TEXTS)).required().listed(),
+        field("title", Kind::Text { max: 60 }).required().listed(),
+        field("tasks", Kind::FreeTags),
+        field("on_call", Kind::Text { max: 200 }),
+        field("supplies", Kind::LongText { max: 500 }),
+        field("notes", Kind::LongText { max: 1000 }),
+    ],
+    title: "title",
+    search: &[Search::Contains("title")],
+    filters: &[],
+    children: &[],
+    grid_column: None,
+    household_column: None,
+    read: Permission::ManageEmergency,
+    write: Permission::ManageEmergency,
+    rules: None,
+    after_write: None,
+    holds_settings: false,
+};
 
 pub static CAP: Capability = Capability {
     links: &[
@@ -38,6 +68,7 @@ pub static CAP: Capability = Capability {
     api: Some(api::routes),
     nav: Some(pages::nav),
     settings: &[&TIER_ONE, &TIER_TWO],
+    records: &[&PLAN],
     ..Capability::new("emergency", routes)
 };
 

@@ -107,6 +107,7 @@ pub fn list_view(
     let mut links = vec![(format!("/c/{}/shelters", c.code), ctx.t("emergency.shelters"))];
     if staff {
         links.push((format!("/c/{}/supplies", c.code), ctx.t("emergency.supplies")));
+        links.push((format!("/c/{}/incident-plans", c.code), ctx.t("entity.incident_plan")));
     }
     let mut blocks = vec![
         Block::Card(ctx.t("emergency.means"), None, Vec::new(), None, links),
@@ -181,6 +182,8 @@ pub struct CommandData {
     /// The first tier's households not yet reached.
     pub waiting: Vec<Check>,
     pub steps: Vec<(String, Option<String>, String, i64)>,
+    /// The community's plans for the incident's kind.
+    pub plans: Vec<store::Plan>,
     pub now: i64,
 }
 
@@ -254,6 +257,21 @@ fn check_item(ctx: &PageCtx, code: &str, w: &Check) -> Item {
     }
 }
 
+/// A plan for the incident's kind: the tasks to set going, who is on call, what to ready.
+fn plan_card(ctx: &PageCtx, code: &str, p: &store::Plan) -> Block {
+    let tasks = crate::services::records::model::tags_from_column(&p.tasks).join("、");
+    let cells = [
+        (ctx.t("field.incident_plan.tasks"), tasks),
+        (ctx.t("field.incident_plan.on_call"), p.on_call.clone().unwrap_or_default()),
+        (ctx.t("field.incident_plan.supplies"), p.supplies.clone().unwrap_or_default()),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .collect();
+    let links = vec![(format!("/c/{code}/incident-plans/{}", p.id), ctx.t("emergency.open_plan"))];
+    Block::Card(ctx.tr("emergency.plan_n", "title", &p.title), None, cells, None, links)
+}
+
 /// The command page: the incident and its steps, the live figures (fetched again while
 /// the page is open), the timeline.
 #[derive(askama::Template)]
@@ -285,6 +303,7 @@ pub fn command_view(ctx: PageCtx, c: &CommunityRef, d: &CommandData, r: &Refusal
     let alert = r.alert_for(&forms.iter().collect::<Vec<_>>());
     let mut head = vec![Block::Card(i.title.clone(), Some(status_tag(&ctx, i.status)), cells, None, links)];
     head.extend(forms.into_iter().map(Block::Form));
+    head.extend(d.plans.iter().map(|p| plan_card(&ctx, code, p)));
     let mut live = Vec::new();
     if i.activated_at.is_some() {
         live.push(Block::Kpis(tally_kpis(&ctx, &d.tally, i.activated_at.filter(|_| i.closed_at.is_none()), d.now)));
@@ -322,8 +341,9 @@ async fn show_command(state: &AppState, ctx: PageCtx, c: &CommunityRef, id: i64,
     let (tally, by_grid) = store::tally(&mut conn, c.id, id).await?;
     let waiting = store::tier_one_waiting(&mut conn, c.id, id).await?;
     let steps = store::steps(&mut conn, c.id, id).await?;
+    let plans = store::plans(&mut conn, c.id, incident.kind).await?;
     drop(conn);
-    let d = CommandData { incident, grids, tally, by_grid, waiting, steps, now: crate::db::now_ms() };
+    let d = CommandData { incident, grids, tally, by_grid, waiting, steps, plans, now: crate::db::now_ms() };
     render(&command_view(ctx, c, &d, r))
 }
 

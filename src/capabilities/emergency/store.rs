@@ -67,6 +67,28 @@ pub async fn grids_of(ex: &mut impl Exec, community_id: i64, incident_id: i64) -
     .await?)
 }
 
+/// A plan 预案 as the command page shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Plan {
+    pub id: i64,
+    pub title: String,
+    pub tasks: String,
+    pub on_call: Option<String>,
+    pub supplies: Option<String>,
+}
+
+/// The community's plans for a kind of incident.
+pub async fn plans(ex: &mut impl Exec, community_id: i64, kind: IncidentKind) -> AppResult<Vec<Plan>> {
+    Ok(query(
+        "SELECT id, title, tasks, on_call, supplies FROM incident_plans \
+         WHERE community_id = $1 AND kind = $2 AND archived_at IS NULL ORDER BY id",
+    )
+    .bind(community_id)
+    .bind(kind.as_str())
+    .fetch_all(ex)
+    .await?)
+}
+
 /// The timeline: each step with who and when.
 pub async fn steps(
     ex: &mut impl Exec,
