@@ -38,19 +38,3 @@ CREATE INDEX ix_service_records_status ON service_records (community_id, status,
 CREATE INDEX ix_service_records_team ON service_records (community_id, team_id, started_at);
 CREATE UNIQUE INDEX uq_service_records__source_id ON service_records (community_id, source, source_id)
     WHERE source_id IS NOT NULL;
-
--- The hours a helper served in an incident, entered by staff once per helper (the
--- service record it became names this row).
-CREATE TABLE incident_hours (
-    community_id BIGINT NOT NULL REFERENCES communities (id),
-    id BIGINT NOT NULL,
-    incident_id BIGINT NOT NULL,
-    user_id BIGINT NOT NULL REFERENCES users (id),
-    minutes BIGINT NOT NULL CHECK (minutes BETWEEN 1 AND 1440),
-    service_record_id BIGINT,
-    recorded_by BIGINT NOT NULL REFERENCES users (id),
-    recorded_at BIGINT NOT NULL,
-    PRIMARY KEY (community_id, id),
-    FOREIGN KEY (community_id, incident_id) REFERENCES incidents (community_id, id)
-);
-CREATE UNIQUE INDEX uq_incident_hours__user ON incident_hours (community_id, incident_id, user_id);

@@ -35,6 +35,15 @@ pub fn document(title: String) -> AppResult<(Document, PageSettings)> {
     Ok((doc, settings))
 }
 
+/// A PDF as an answer: `how` is `inline` (shown) or `attachment` (saved), under `file`.
+pub fn answer(how: &str, file: &str, bytes: Vec<u8>) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let name = crate::services::sheets::disposition(how, file);
+    ([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, name)], bytes)
+        .into_response()
+}
+
 /// The finished document's bytes.
 pub fn finish(doc: Document) -> AppResult<Vec<u8>> {
     doc.finish().map_err(|e| AppError::Internal(anyhow::anyhow!("PDF: {e:?}")))

@@ -194,17 +194,6 @@ pub fn tier<'a>(tags: impl IntoIterator<Item = &'a str>, (one, two): (&[String],
     best
 }
 
-/// A need's name in a ticket (tickets are read in Chinese by those who take them).
-pub fn need_name(n: Need) -> &'static str {
-    match n {
-        Need::Medicine => "药品",
-        Need::Food => "食物",
-        Need::Transport => "转移交通",
-        Need::Power => "设备用电",
-        Need::Other => "其他",
-    }
-}
-
 /// Whether a check's status leaves the household still to be reached.
 pub fn unreached(s: CheckStatus) -> bool {
     matches!(s, CheckStatus::ToCheck | CheckStatus::Unreachable)

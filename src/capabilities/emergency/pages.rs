@@ -9,8 +9,6 @@ pub mod subdistrict;
 pub mod supplies;
 
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::IntoResponse;
 use serde_json::{Map, Value};
 
 use super::store::{self, Check, Incident, NewIncident, Outcome, Source};
@@ -405,9 +403,7 @@ pub async fn rounds(
     let bytes = super::rounds::pdf(&c.name, &incident.title, &all, |w| {
         ctx.t(&format!("emergency.check.{}", w.status.as_str()))
     })?;
-    let name = crate::services::sheets::disposition("inline", &format!("入户排查表-{}.pdf", incident.title));
-    Ok(([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, name)], bytes)
-        .into_response())
+    Ok(crate::services::pdf::answer("inline", &format!("入户排查表-{}.pdf", incident.title), bytes))
 }
 
 fn check_form(ctx: &PageCtx, code: &str, w: &Check, r: &Refusal) -> Form {

@@ -213,16 +213,6 @@ pub async fn check_in(
         return Err(full(&mut tx, c.id, shelter_id, n.people).await?);
     }
     let id = tx.next_id().await?;
-    let incident: Option<i64> = match &from {
-        Some(w) => {
-            query("SELECT incident_id FROM welfare_checks WHERE community_id = $1 AND id = $2")
-                .bind(c.id)
-                .bind(w.id)
-                .scalar_optional(&mut tx)
-                .await?
-        }
-        None => None,
-    };
     let name = from.as_ref().map(|w| w.address.clone()).unwrap_or_else(|| n.name.trim().to_string());
     query(
         "INSERT INTO shelter_stays (community_id, id, shelter_id, incident_id, check_id, household_id, name, people, note, \
@@ -231,7 +221,7 @@ pub async fn check_in(
     .bind(c.id)
     .bind(id)
     .bind(shelter_id)
-    .bind(incident)
+    .bind(from.as_ref().map(|w| w.incident_id))
     .bind(n.check_id)
     .bind(from.as_ref().map(|w| w.household_id))
     .bind(name)

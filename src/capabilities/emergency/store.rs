@@ -502,18 +502,6 @@ pub async fn helpers(ex: &mut impl Exec, community_id: i64, grid_id: i64) -> App
     Ok(worker.into_iter().chain(out.into_iter().map(|(id, name, _)| (id, name))).collect())
 }
 
-/// The community's volunteers (user, name): whose hours may be entered.
-pub async fn volunteers(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<(i64, String)>> {
-    Ok(query(
-        "SELECT DISTINCT u.id, u.display_name FROM grants g JOIN users u ON u.id = g.user_id \
-         WHERE g.community_id = $1 AND g.role = $2 AND u.disabled_at IS NULL ORDER BY u.display_name, u.id",
-    )
-    .bind(community_id)
-    .bind(Role::Volunteer.as_str())
-    .fetch_all(ex)
-    .await?)
-}
-
 /// Staff or the grid's worker hand a household's check to a helper (or back to the
 /// grid's worker); the helper is told through the inbox.
 pub async fn hand(state: &AppState, actor: &Actor, c: &CommunityRef, check_id: i64, to: i64) -> AppResult<()> {
@@ -560,7 +548,9 @@ pub async fn raise_ticket(state: &AppState, actor: &Actor, c: &CommunityRef, che
     if w.status != CheckStatus::NeedsHelp && w.needs().is_empty() {
         return Err(AppError::Conflict("emergency.no_needs"));
     }
-    let needs: Vec<&str> = w.needs().iter().map(|n| super::need_name(*n)).collect();
+    // In Chinese, as the dictionary names them: tickets are read by those who take them.
+    let zh = |n: &Need| crate::i18n::t(crate::i18n::Lang::Zh, &format!("emergency.need.{}", n.as_str()));
+    let needs: Vec<String> = w.needs().iter().map(zh).collect();
     let mut text = format!("【应急·{}】{}需要帮助", i.title, w.address);
     if !needs.is_empty() {
         text.push_str(&format!("：{}", needs.join("、")));

@@ -1,13 +1,11 @@
 //! The after-action report's page, Excel ledger and PDF (staff).
 
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::IntoResponse;
 
 use super::super::report::{self, AfterAction};
 use super::{community, staff};
 use crate::auth::guard::CommunityRef;
-use crate::auth::model::Actor;
+use crate::auth::model::{Actor, Permission};
 use crate::error::AppError;
 use crate::web::form::{CsrfForm, Fields};
 use crate::web::ui::{self, Block, BlocksPage, Cell, Form, Input, InputKind, Kpi, Refusal, Table, Tone};
@@ -93,7 +91,15 @@ pub async fn page(
 
 async fn show(state: &AppState, ctx: PageCtx, actor: &Actor, (code, id): (&str, i64), rf: &Refusal) -> PageResult {
     let (c, r) = read(state, actor, code, id).await?;
-    let helpers = super::super::store::volunteers(&mut state.db.read().await?, c.id).await?;
+    // The registered volunteers, whose hours become service records, for those who keep
+    // service records (a subdistrict's administrator reads the report only).
+    let helpers: Vec<(i64, String)> = if actor.can(c.id, Permission::ManagePoints) {
+        let registered =
+            crate::capabilities::points::store::volunteers(&mut state.db.read().await?, actor, c.id, "").await?;
+        registered.into_iter().map(|v| (v.user_id, v.name)).collect()
+    } else {
+        Vec::new()
+    };
     render(&report_view(ctx, &c, &r, &helpers, rf))
 }
 
@@ -153,7 +159,5 @@ pub async fn pdf(
     let (c, r) = read(&state, &actor, &code, id).await?;
     let t = |k: &str| ctx.t(k);
     let bytes = report::pdf(&c.name, &r, &t)?;
-    let name = crate::services::sheets::disposition("inline", &format!("{}-应急处置总结.pdf", r.incident.title));
-    Ok(([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, name)], bytes)
-        .into_response())
+    Ok(crate::services::pdf::answer("inline", &format!("{}-应急处置总结.pdf", r.incident.title), bytes))
 }

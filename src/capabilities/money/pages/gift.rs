@@ -3,7 +3,6 @@
 //! mistake (staff, with a reason; the gift keeps its line, tagged).
 
 use axum::extract::{Path, State};
-use axum::response::IntoResponse;
 use serde_json::{Map, Value};
 
 use super::super::store::{donations, funds};
@@ -150,13 +149,5 @@ pub async fn receipt_pdf(
         url: format!("{}/p/{code}/money/funds/{}", state.config.public_base(), f.id),
     };
     let bytes = super::super::receipt::pdf(&r)?;
-    let name = crate::services::sheets::disposition("inline", &format!("捐赠收据-{}.pdf", d.number));
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, "application/pdf".to_string()),
-            (axum::http::header::CONTENT_DISPOSITION, name),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::services::pdf::answer("inline", &format!("捐赠收据-{}.pdf", d.number), bytes))
 }

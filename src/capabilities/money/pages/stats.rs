@@ -3,8 +3,6 @@
 //! 资金台账 in Excel, and the report as a PDF in Chinese.
 
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::IntoResponse;
 
 use super::super::stats::{Figures, Timing, spent_percent};
 use super::super::store::stats::{self as store, Scope, community_scope, figures_of, subdistrict_scope};
@@ -252,9 +250,7 @@ async fn report(state: AppState, scope: Scope) -> PageResult {
     let per = if scope.subdistrict { per } else { Vec::new() };
     let title = format!("{}资金统计报告", scope.title);
     let bytes = super::super::report::pdf(&all, &per, &title, &fmt::today().to_string())?;
-    let name = crate::services::sheets::disposition("attachment", &format!("{title}.pdf"));
-    Ok(([(header::CONTENT_TYPE, "application/pdf".to_string()), (header::CONTENT_DISPOSITION, name)], bytes)
-        .into_response())
+    Ok(crate::services::pdf::answer("attachment", &format!("{title}.pdf"), bytes))
 }
 
 /// `GET /c/{code}/money/stats/report.pdf`.

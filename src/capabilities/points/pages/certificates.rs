@@ -3,8 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
 
 use super::community;
 use super::staff::volunteer_detail_page;
@@ -105,17 +104,7 @@ pub async fn certificate_pdf(
     store::volunteer_for(&mut conn, &actor, c.id, cert.volunteer_id).await?;
     drop(conn);
     let pdf = certificate::pdf(&certificate_content(&state, &c, &cert).await?)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/pdf".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                crate::services::sheets::disposition("inline", &format!("志愿服务证明-{}.pdf", cert.code)),
-            ),
-        ],
-        pdf,
-    )
-        .into_response())
+    Ok(crate::services::pdf::answer("inline", &format!("志愿服务证明-{}.pdf", cert.code), pdf))
 }
 
 /// The check of a certificate's code: valid (and what it says), or unknown.
