@@ -17,7 +17,7 @@ const HS: &str = "440804003001";
 
 impl TestApp {
     /// Staff enter a shelter; answers its id.
-    async fn add_shelter(&self, name: &str, capacity: &str, (lat, lng): (&str, &str)) -> i64 {
+    pub(crate) async fn add_shelter(&self, name: &str, capacity: &str, (lat, lng): (&str, &str)) -> i64 {
         let f = [("name", name), ("address", "海盛路1号"), ("capacity", capacity), ("lat", lat), ("lng", lng)];
         let r = self.post_form(&format!("/c/{HS}/shelters"), &f).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
@@ -25,7 +25,7 @@ impl TestApp {
     }
 
     /// Someone checks people into a shelter (from a check, or by name).
-    async fn check_in(&self, shelter: i64, fields: &[(&str, &str)]) -> Resp {
+    pub(crate) async fn check_in(&self, shelter: i64, fields: &[(&str, &str)]) -> Resp {
         self.post_form(&format!("/c/{HS}/shelters/{shelter}/stays"), fields).await
     }
 
@@ -38,7 +38,7 @@ impl TestApp {
 
     /// Staff do something to the supplies (`receive`, `transfer`, `hand-out`, `count`,
     /// `stores`, `items`).
-    async fn supplies(&self, what: &str, fields: &[(&str, &str)]) -> Resp {
+    pub(crate) async fn supplies(&self, what: &str, fields: &[(&str, &str)]) -> Resp {
         self.post_form(&format!("/c/{HS}/supplies/{what}"), fields).await
     }
 }
@@ -314,8 +314,11 @@ async fn fifty_hand_outs_at_once_from_twenty_boxes_exactly_twenty_leave() {
         linli::auth::guard::community_by_id(&mut app.state.db.read().await.unwrap(), c).await.unwrap().unwrap();
     let staff = app.invented(1, "keeper", "仓管员", vec![Grant::community(Role::CommunityStaff, c)]).await.remove(0);
     let m = |change, amount, key: String| Movement { change, item, amount, reason: "台风".into(), key };
-    let receive =
-        m(Change::Receive { from: linli::capabilities::emergency::book::Holder::Subdistrict, store }, 20, "in".into());
+    let receive = m(
+        Change::Receive { from: linli::capabilities::emergency::book::Holder::Subdistrict, store, gift: None },
+        20,
+        "in".into(),
+    );
     supplies::record(&app.state, &staff, &community, &receive).await.unwrap();
     let tasks: Vec<_> = (0..50)
         .map(|i| {

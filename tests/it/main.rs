@@ -14,6 +14,8 @@ mod council;
 mod directory;
 mod emergency;
 mod emergency_means;
+mod emergency_plans;
+mod emergency_story;
 mod event_days;
 mod events;
 mod fieldwork;

@@ -23,7 +23,8 @@ crate::text_enum! {
         Household = "household",
         /// Bought (holder 0).
         Purchase = "purchase",
-        /// Given (holder 0; the giver in the movement's reason).
+        /// Given (holder: the gift in kind of the money capability it came from, or 0 and
+        /// the giver in the movement's reason).
         Donation = "donation",
         /// Sent by the subdistrict (holder 0).
         Subdistrict = "subdistrict",
@@ -136,6 +137,12 @@ async fn account_name(tx: &mut Tx, community_id: i64, a: Acct) -> AppResult<Stri
             .await?
             .unwrap_or_default(),
         Some(Holder::Purchase) => "采购".into(),
+        Some(Holder::Donation) if holder_id > 0 => {
+            match crate::capabilities::money::store::goods::goods(&mut *tx, community_id, holder_id).await? {
+                Some(g) => format!("捐赠 {} {}", g.number, g.public_name()),
+                None => "捐赠".into(),
+            }
+        }
         Some(Holder::Donation) => "捐赠".into(),
         Some(Holder::Subdistrict) => "街道调拨".into(),
         Some(Holder::Adjustment) => "盘点差异".into(),

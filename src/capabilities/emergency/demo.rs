@@ -9,6 +9,7 @@ use super::supplies::{self, Change, Movement};
 use super::{CheckChange, CheckStatus, IncidentKind, IncidentStatus, Level, Need, StoreKind};
 use crate::auth::guard::{CommunityRef, community_by_id};
 use crate::auth::model::Actor;
+use crate::capabilities::money::store::goods::{self, NewGoods};
 use crate::db::query;
 use crate::demo::{actor_named, community_id};
 use crate::web::AppState;
@@ -34,7 +35,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
     }
     plan(
         state,
-        hs,
+        (hs, staff.user_id),
         IncidentKind::Typhoon,
         ("台风防御预案", "|转移低洼和危房住户|加固户外广告牌和树木|清理排水沟|"),
         (
@@ -134,9 +135,13 @@ async fn shelters_and_supplies(state: &AppState, staff: &Actor, c: &CommunityRef
     for (name, unit, n, from) in stock {
         let item = supplies::add_item(state, staff, c, name, unit).await?;
         noodles = if name == "方便面" { item } else { noodles };
-        let reason = if from == Holder::Donation { "海盛商会捐赠" } else { "台风前物资储备" };
+        let (reason, gift) = if from == Holder::Donation {
+            ("陈志强先生捐赠", Some(gift(state, staff, c, (name, unit, n)).await?))
+        } else {
+            ("台风前物资储备", None)
+        };
         let m = Movement {
-            change: Change::Receive { from, store: warehouse },
+            change: Change::Receive { from, store: warehouse, gift },
             item,
             amount: n,
             reason: reason.into(),
@@ -156,6 +161,28 @@ async fn shelters_and_supplies(state: &AppState, staff: &Actor, c: &CommunityRef
     Ok((school, (warehouse, noodles)))
 }
 
+/// A gift in kind as the money's records have it, received into the warehouse in full.
+async fn gift(
+    state: &AppState,
+    staff: &Actor,
+    c: &CommunityRef,
+    (item, unit, n): (&str, &str, i64),
+) -> anyhow::Result<i64> {
+    let g = NewGoods {
+        donor_kind: "person".into(),
+        donor_name: "陈志强".into(),
+        named: true,
+        item: item.into(),
+        unit: unit.into(),
+        quantity: Some(n),
+        value: (n * 45).to_string(),
+        stored_at: "社区应急仓库".into(),
+        given_on: Some(crate::web::fmt::today()),
+        ..NewGoods::default()
+    };
+    Ok(goods::record(state, staff, c, g).await?.id)
+}
+
 async fn school_store(state: &AppState, community_id: i64, shelter: i64) -> anyhow::Result<i64> {
     Ok(query("SELECT id FROM supply_stores WHERE community_id = $1 AND shelter_id = $2")
         .bind(community_id)
@@ -164,10 +191,11 @@ async fn school_store(state: &AppState, community_id: i64, shelter: i64) -> anyh
         .await?)
 }
 
-/// A plan 预案 of the community for a kind of incident: (title, tasks), (on call, supplies).
+/// A plan 预案 of the community for a kind of incident, with who is on call:
+/// (title, tasks), (on call, supplies).
 async fn plan(
     state: &AppState,
-    community_id: i64,
+    (community_id, on_call_user): (i64, i64),
     kind: IncidentKind,
     (title, tasks): (&str, &str),
     (on_call, supplies): (&str, &str),
@@ -176,8 +204,8 @@ async fn plan(
     let id = tx.next_id().await?;
     let now = crate::db::now_ms();
     query(
-        "INSERT INTO incident_plans (community_id, id, kind, title, tasks, on_call, supplies, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        "INSERT INTO incident_plans (community_id, id, kind, title, tasks, on_call, supplies, on_call_user_id, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
     )
     .bind(community_id)
     .bind(id)
@@ -186,6 +214,7 @@ async fn plan(
     .bind(tasks)
     .bind(on_call)
     .bind(supplies)
+    .bind(on_call_user)
     .bind(now)
     .execute(&mut tx)
     .await?;

@@ -15,6 +15,7 @@ pub mod book;
 pub mod demo;
 pub mod hours;
 pub mod pages;
+pub mod plans;
 pub mod report;
 pub mod rounds;
 pub mod shelters;
@@ -33,7 +34,8 @@ use crate::web::AppState;
 use crate::web::capability::{Capability, SubjectLink};
 
 /// A plan 预案 for a kind of incident, prepared beforehand: the tasks to set going, who is
-/// on call, the supplies to ready; the command page of an incident of its kind shows it.
+/// on call (the one named is told at activation), the supplies to ready; an incident of
+/// its kind takes its tasks and weighs its supplies against the stock.
 pub static PLAN: EntityDef = EntityDef {
     kind: "incident_plan",
     path: "incident-plans",
@@ -43,6 +45,7 @@ pub static PLAN: EntityDef = EntityDef {
         field("kind", Kind::Choice(&IncidentKind::TEXTS)).required().listed(),
         field("title", Kind::Text { max: 60 }).required().listed(),
         field("tasks", Kind::FreeTags),
+        field("on_call_user_id", Kind::UserRef),
         field("on_call", Kind::Text { max: 200 }),
         field("supplies", Kind::LongText { max: 500 }),
         field("notes", Kind::LongText { max: 1000 }),
@@ -55,10 +58,25 @@ pub static PLAN: EntityDef = EntityDef {
     household_column: None,
     read: Permission::ManageEmergency,
     write: Permission::ManageEmergency,
-    rules: None,
+    rules: Some(plan_rules),
     after_write: None,
     holds_settings: false,
 };
+
+/// A plan's supplies to ready must read as items and numbers, or the plan cannot weigh
+/// them against the stock.
+fn plan_rules<'a>(
+    _: &'a mut crate::db::Tx,
+    _: Option<i64>,
+    _: Option<i64>,
+    merged: &'a serde_json::Map<String, serde_json::Value>,
+) -> futures::future::BoxFuture<'a, crate::error::AppResult<Vec<FieldError>>> {
+    let text = merged.get("supplies").and_then(serde_json::Value::as_str).unwrap_or("");
+    let e = to_ready(text)
+        .err()
+        .map(|entry| FieldError::new("supplies", "emergency.plan_supplies_format").with("entry", entry));
+    Box::pin(std::future::ready(Ok(e.into_iter().collect())))
+}
 
 pub static CAP: Capability = Capability {
     links: &[
@@ -77,6 +95,7 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/incidents", get(pages::list).post(pages::create))
         .route("/c/{code}/incidents/{id}", get(pages::command))
         .route("/c/{code}/incidents/{id}/status", post(pages::set_status))
+        .route("/c/{code}/incidents/{id}/tasks", post(pages::plans::done_task))
         .route("/c/{code}/incidents/{id}/field", get(pages::field::page))
         .route("/c/{code}/incidents/{id}/field-sw.js", get(pages::field::service_worker))
         .route("/c/{code}/incidents/{id}/rounds.pdf", get(pages::rounds))
@@ -312,6 +331,67 @@ pub fn adjustment(books: i64, counted: i64, reason: &str) -> Result<Option<i64>,
 /// The most of one item moved at once, and counted in one store.
 pub const MAX_SUPPLY: i64 = 1_000_000;
 
+/// An item a plan wants ready, by its name, and how many.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToReady {
+    pub item: String,
+    pub wanted: i64,
+}
+
+/// Reads a plan's supplies to ready: items one a line or between "；" as staff write them
+/// (矿泉水 80 箱；棉被 60 床), the name, then how many, then the unit if they like.
+/// Answers the first entry that does not read so.
+pub fn to_ready(text: &str) -> Result<Vec<ToReady>, String> {
+    let mut out: Vec<ToReady> = Vec::new();
+    for entry in text.split(['\n', '；', ';', '，', ',', '、']).map(str::trim).filter(|e| !e.is_empty()) {
+        // The last number is how many (an item's name may hold digits: N95口罩 100 个).
+        let read = entry.rfind(|c: char| c.is_ascii_digit()).and_then(|last| {
+            let before = entry[..=last].char_indices().rev().find(|(_, c)| !c.is_ascii_digit());
+            let at = before.map_or(0, |(p, c)| p + c.len_utf8());
+            let item = entry[..at].trim();
+            let wanted = entry[at..=last].parse::<i64>().ok().filter(|n| (1..=MAX_SUPPLY).contains(n))?;
+            (!item.is_empty()).then(|| ToReady { item: item.to_string(), wanted })
+        });
+        match read {
+            Some(r) => match out.iter_mut().find(|o| o.item == r.item) {
+                Some(o) => o.wanted += r.wanted,
+                None => out.push(r),
+            },
+            None => return Err(entry.to_string()),
+        }
+    }
+    Ok(out)
+}
+
+/// How ready one item of a plan is: what it wants, what every store holds of the item of
+/// that name, in its unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    pub item: String,
+    pub wanted: i64,
+    pub have: i64,
+    pub unit: String,
+}
+
+impl Readiness {
+    /// How many are still missing.
+    pub fn short(&self) -> i64 {
+        (self.wanted - self.have).max(0)
+    }
+}
+
+/// A plan's supplies against the stock, given as (item, unit, level) of every store.
+pub fn readiness(wanted: &[ToReady], stock: &[(String, String, i64)]) -> Vec<Readiness> {
+    wanted
+        .iter()
+        .map(|w| {
+            let of_it = stock.iter().filter(|s| s.0 == w.item);
+            let unit = stock.iter().find(|s| s.0 == w.item).map(|s| s.1.clone()).unwrap_or_default();
+            Readiness { item: w.item.clone(), wanted: w.wanted, have: of_it.map(|s| s.2).sum(), unit }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,6 +433,22 @@ mod tests {
         let own = vec!["退役军人".to_string()];
         assert_eq!(tier(["退役军人"], (own.as_slice(), &[])), 1, "a community's own first tier");
         assert_eq!(tier(["独居老人"], (own.as_slice(), &[])), 3);
+    }
+
+    #[test]
+    fn a_plan_reads_its_supplies_as_staff_write_them_and_weighs_them_against_the_stock() {
+        let wanted = to_ready("矿泉水 80 箱；方便面40箱\n棉被 60 床；矿泉水 20").unwrap();
+        let names: Vec<(&str, i64)> = wanted.iter().map(|w| (w.item.as_str(), w.wanted)).collect();
+        assert_eq!(names, [("矿泉水", 100), ("方便面", 40), ("棉被", 60)]);
+        assert_eq!(to_ready("N95口罩 100 个").unwrap()[0], ToReady { item: "N95口罩".into(), wanted: 100 });
+        assert_eq!(to_ready("沙袋 很多").unwrap_err(), "沙袋 很多");
+        assert_eq!(to_ready("200 个").unwrap_err(), "200 个", "an entry names its item");
+        assert_eq!(to_ready("沙袋 0 个").unwrap_err(), "沙袋 0 个");
+        assert_eq!(to_ready("  \n；"), Ok(Vec::new()));
+        let stock = [("矿泉水".to_string(), "箱".to_string(), 60), ("矿泉水".to_string(), "箱".to_string(), 50)];
+        let r = readiness(&wanted, &stock);
+        assert_eq!((r[0].have, r[0].short(), r[0].unit.as_str()), (110, 0, "箱"));
+        assert_eq!((r[1].have, r[1].short()), (0, 40), "none in any store");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! a household's check with its history, and a resident's reply to the broadcast.
 
 pub mod field;
+pub mod plans;
 pub mod report;
 pub mod shelters;
 pub mod subdistrict;
@@ -180,8 +181,10 @@ pub struct CommandData {
     /// The first tier's households not yet reached.
     pub waiting: Vec<Check>,
     pub steps: Vec<(String, Option<String>, String, i64)>,
-    /// The community's plans for the incident's kind.
-    pub plans: Vec<store::Plan>,
+    /// The community's plans for the incident's kind, with how ready their supplies are.
+    pub plans: Vec<(super::plans::Plan, Vec<super::Readiness>)>,
+    /// The tasks the plans set going.
+    pub tasks: Vec<super::plans::Task>,
     pub now: i64,
 }
 
@@ -255,21 +258,6 @@ fn check_item(ctx: &PageCtx, code: &str, w: &Check) -> Item {
     }
 }
 
-/// A plan for the incident's kind: the tasks to set going, who is on call, what to ready.
-fn plan_card(ctx: &PageCtx, code: &str, p: &store::Plan) -> Block {
-    let tasks = crate::services::records::model::tags_from_column(&p.tasks).join("、");
-    let cells = [
-        (ctx.t("field.incident_plan.tasks"), tasks),
-        (ctx.t("field.incident_plan.on_call"), p.on_call.clone().unwrap_or_default()),
-        (ctx.t("field.incident_plan.supplies"), p.supplies.clone().unwrap_or_default()),
-    ]
-    .into_iter()
-    .filter(|(_, v)| !v.is_empty())
-    .collect();
-    let links = vec![(format!("/c/{code}/incident-plans/{}", p.id), ctx.t("emergency.open_plan"))];
-    Block::Card(ctx.tr("emergency.plan_n", "title", &p.title), None, cells, None, links)
-}
-
 /// The command page: the incident and its steps, the live figures (fetched again while
 /// the page is open), the timeline.
 #[derive(askama::Template)]
@@ -301,7 +289,7 @@ pub fn command_view(ctx: PageCtx, c: &CommunityRef, d: &CommandData, r: &Refusal
     let alert = r.alert_for(&forms.iter().collect::<Vec<_>>());
     let mut head = vec![Block::Card(i.title.clone(), Some(status_tag(&ctx, i.status)), cells, None, links)];
     head.extend(forms.into_iter().map(Block::Form));
-    head.extend(d.plans.iter().map(|p| plan_card(&ctx, code, p)));
+    head.extend(plans::blocks(&ctx, code, i.id, (&d.plans, &d.tasks), r));
     let mut live = Vec::new();
     if i.activated_at.is_some() {
         live.push(Block::Kpis(tally_kpis(&ctx, &d.tally, i.activated_at.filter(|_| i.closed_at.is_none()), d.now)));
@@ -339,9 +327,10 @@ async fn show_command(state: &AppState, ctx: PageCtx, c: &CommunityRef, id: i64,
     let (tally, by_grid) = store::tally(&mut conn, c.id, id).await?;
     let waiting = store::tier_one_waiting(&mut conn, c.id, id).await?;
     let steps = store::steps(&mut conn, c.id, id).await?;
-    let plans = store::plans(&mut conn, c.id, incident.kind).await?;
+    let plans = super::plans::with_readiness(&mut conn, c.id, incident.kind).await?;
+    let tasks = super::plans::tasks(&mut conn, c.id, id).await?;
     drop(conn);
-    let d = CommandData { incident, grids, tally, by_grid, waiting, steps, plans, now: crate::db::now_ms() };
+    let d = CommandData { incident, grids, tally, by_grid, waiting, steps, plans, tasks, now: crate::db::now_ms() };
     render(&command_view(ctx, c, &d, r))
 }
 
@@ -479,11 +468,8 @@ async fn show_check(
         empty: ctx.t("emergency.no_history"),
         sort: Vec::new(),
     };
-    let helpers = if may_hand(actor, c, &w) {
-        store::helpers(&mut state.db.read().await?, c.id, w.grid_id).await?
-    } else {
-        Vec::new()
-    };
+    let helpers =
+        if may_hand(actor, c, &w) { store::helpers(&mut state.db.read().await?, c.id, &w).await? } else { Vec::new() };
     let mut links = vec![(format!("/c/{}/shelters?check={}", c.code, w.id), ctx.t("emergency.move_to_shelter"))];
     if let Some(t) = w.ticket_id {
         links.push((format!("/c/{}/tickets/{t}", c.code), ctx.t("emergency.its_ticket")));

@@ -45,6 +45,8 @@ pub struct AfterAction {
     pub people: Vec<(String, Part)>,
     /// Households whose needs became tickets: (address, ticket).
     pub tickets: Vec<(String, i64)>,
+    /// The tasks the plans set going, done or not.
+    pub tasks: Vec<super::plans::Task>,
 }
 
 /// Needs recorded by households, and which of them were served.
@@ -189,7 +191,8 @@ pub async fn read(ex: &mut impl Exec, c: i64, id: i64) -> AppResult<AfterAction>
     .fetch_all(&mut *ex)
     .await?;
     let needs = needs_met(&recorded, &served);
-    Ok(AfterAction { incident, grids, steps, tally, by_grid, moved, needs, handed, people, tickets })
+    let tasks = super::plans::tasks(&mut *ex, c, id).await?;
+    Ok(AfterAction { incident, grids, steps, tally, by_grid, moved, needs, handed, people, tickets, tasks })
 }
 
 /// The report's tables, as (title, head, rows): the same for the page, the Excel ledger
@@ -243,6 +246,17 @@ pub fn tables(r: &AfterAction, t: &dyn Fn(&str) -> String) -> Vec<(String, Vec<S
         (t("emergency.by_grid"), grid_head, grids),
         (t("emergency.needs"), s(&["emergency.need", "emergency.households", "emergency.needs_met"]), needs),
         (t("emergency.supplies_used"), s(&["emergency.item", "emergency.amount", "emergency.households"]), supplies),
+        (
+            t("emergency.tasks"),
+            s(&["emergency.task", "emergency.by", "emergency.at"]),
+            r.tasks
+                .iter()
+                .map(|k| {
+                    let at = k.done_at.map(crate::web::fmt::datetime).unwrap_or_else(|| t("emergency.task_open"));
+                    vec![k.title.clone(), k.done_by.clone().unwrap_or_default(), at]
+                })
+                .collect(),
+        ),
         (
             t("emergency.tickets_raised"),
             s(&["emergency.address", "emergency.ticket"]),

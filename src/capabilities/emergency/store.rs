@@ -12,6 +12,7 @@ use super::{
 };
 use crate::auth::guard::{CommunityRef, require};
 use crate::auth::model::{Actor, Permission, Role};
+use crate::capabilities::participation;
 use crate::db::{Arg, Builder, Exec, Tx, insert_many, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::audit::{self, Action, By};
@@ -63,28 +64,6 @@ pub async fn grids_of(ex: &mut impl Exec, community_id: i64, incident_id: i64) -
     )
     .bind(community_id)
     .bind(incident_id)
-    .fetch_all(ex)
-    .await?)
-}
-
-/// A plan 预案 as the command page shows it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Plan {
-    pub id: i64,
-    pub title: String,
-    pub tasks: String,
-    pub on_call: Option<String>,
-    pub supplies: Option<String>,
-}
-
-/// The community's plans for a kind of incident.
-pub async fn plans(ex: &mut impl Exec, community_id: i64, kind: IncidentKind) -> AppResult<Vec<Plan>> {
-    Ok(query(
-        "SELECT id, title, tasks, on_call, supplies FROM incident_plans \
-         WHERE community_id = $1 AND kind = $2 AND archived_at IS NULL ORDER BY id",
-    )
-    .bind(community_id)
-    .bind(kind.as_str())
     .fetch_all(ex)
     .await?)
 }
@@ -241,6 +220,9 @@ pub async fn set_status(
     }
     log_step(&mut tx, actor, c.id, id, to, note).await?;
     let made = if first { make_checks(&mut tx, c.id, id).await? } else { 0 };
+    if first {
+        super::plans::act(&mut tx, state, c, &i).await?;
+    }
     if to == IncidentStatus::Activated {
         broadcast(&mut tx, state, c, &i, note).await?;
     }
@@ -468,10 +450,11 @@ pub async fn tally(
     Ok((all, by_grid))
 }
 
-/// Those a check may be handed to: the grid's worker (to hand it back), then the
-/// community's volunteers and party members, those of the check's grid first (its party
-/// group), each once, as (user, name).
-pub async fn helpers(ex: &mut impl Exec, community_id: i64, grid_id: i64) -> AppResult<Vec<(i64, String)>> {
+/// Those a check may be handed to: the grid's worker (to hand it back), the members paired
+/// with the household (党群1+1), then the community's volunteers and party members, those
+/// of the check's grid first (its party group), each once, as (user, name).
+pub async fn helpers(ex: &mut impl Exec, community_id: i64, w: &Check) -> AppResult<Vec<(i64, String)>> {
+    let grid_id = w.grid_id;
     let worker: Option<(i64, String)> = query(
         "SELECT u.id, u.display_name FROM grids g JOIN users u ON u.id = g.worker_user_id \
          WHERE g.community_id = $1 AND g.id = $2",
@@ -489,6 +472,8 @@ pub async fn helpers(ex: &mut impl Exec, community_id: i64, grid_id: i64) -> App
     .bind(Role::PartyMember.as_str())
     .fetch_all(&mut *ex)
     .await?;
+    let today = crate::web::fmt::today();
+    let paired = participation::store::paired_with(&mut *ex, community_id, w.household_id, today).await?;
     let mut out: Vec<(i64, String, bool)> = Vec::new();
     for (id, name, grid) in rows {
         let here = grid == Some(grid_id);
@@ -499,7 +484,14 @@ pub async fn helpers(ex: &mut impl Exec, community_id: i64, grid_id: i64) -> App
     }
     out.sort_by_key(|o| !o.2);
     let worker = worker.map(|(id, name)| (id, format!("{name}（网格员）")));
-    Ok(worker.into_iter().chain(out.into_iter().map(|(id, name, _)| (id, name))).collect())
+    let paired = paired.into_iter().map(|(id, n)| (id, format!("{n}（结对）")));
+    let mut all: Vec<(i64, String)> = Vec::new();
+    for (id, name) in worker.into_iter().chain(paired).chain(out.into_iter().map(|(id, name, _)| (id, name))) {
+        if all.iter().all(|a| a.0 != id) {
+            all.push((id, name));
+        }
+    }
+    Ok(all)
 }
 
 /// Staff or the grid's worker hand a household's check to a helper (or back to the
@@ -511,7 +503,7 @@ pub async fn hand(state: &AppState, actor: &Actor, c: &CommunityRef, check_id: i
     if !actor.can(c.id, Permission::ManageEmergency) && !grid_worker {
         return Err(AppError::Forbidden);
     }
-    let helpers = helpers(&mut tx, c.id, w.grid_id).await?;
+    let helpers = helpers(&mut tx, c.id, &w).await?;
     if !helpers.iter().any(|h| h.0 == to) {
         return Err(AppError::field("assignee_id", "validation.reference"));
     }

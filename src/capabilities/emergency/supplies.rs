@@ -6,6 +6,7 @@ use super::book::{Acct, Cause, Holder, Posting, Supplies};
 use super::{MAX_SUPPLY, StoreKind, adjustment};
 use crate::auth::guard::{CommunityRef, require};
 use crate::auth::model::{Actor, Permission};
+use crate::capabilities::money::store::goods;
 use crate::db::{Exec, Tx, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::ledger::{self, store as books};
@@ -129,8 +130,9 @@ async fn line(tx: &mut Tx, community_id: i64, holder: Holder, holder_id: i64, it
 /// A change of stock as staff ask it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// Received into a store from a source.
-    Receive { from: Holder, store: i64 },
+    /// Received into a store from a source; from a donation, it may name the gift in kind
+    /// (a record of the money capability) it is taken out of.
+    Receive { from: Holder, store: i64, gift: Option<i64> },
     /// Moved from one store to another.
     Transfer { from: i64, to: i64 },
     /// Handed out from a store to a household (for an incident).
@@ -167,6 +169,9 @@ fn check_movement(m: &Movement) -> Vec<FieldError> {
         Change::Receive { from, .. } if !Holder::SOURCES.contains(&from) => {
             e.push(FieldError::new("source", "validation.choice"));
         }
+        Change::Receive { from, gift: Some(_), .. } if from != Holder::Donation => {
+            e.push(FieldError::new("gift", "emergency.gift_is_a_donation"));
+        }
         Change::Transfer { from, to } if from == to => e.push(FieldError::new("to_store", "emergency.same_store")),
         _ => {}
     }
@@ -184,10 +189,28 @@ pub async fn record(state: &AppState, actor: &Actor, c: &CommunityRef, m: &Movem
     let mut tx = state.db.begin().await?;
     exists(&mut tx, "supply_items", "item", c.id, m.item).await?;
     let (from, to, cause, cause_id) = match m.change {
-        Change::Receive { from, store } => {
+        Change::Receive { from, store, gift } => {
             exists(&mut tx, "supply_stores", "store", c.id, store).await?;
+            if let Some(g) = gift {
+                // A form sent again answers its first movement, and takes nothing more.
+                if let Some(first) = books::posted::<Supplies>(&mut tx, c.id, &m.key).await? {
+                    return Ok(first);
+                }
+                let name: String = query("SELECT name FROM supply_stores WHERE community_id = $1 AND id = $2")
+                    .bind(c.id)
+                    .bind(store)
+                    .scalar(&mut tx)
+                    .await?;
+                // Sent twice at once: the second waits here on the gift's row, then finds the
+                // first's movement and takes nothing.
+                goods::into_store(&mut tx, actor, c.id, g, m.amount, &name).await.map_err(quantity_is_amount)?;
+                if let Some(first) = books::posted::<Supplies>(&mut tx, c.id, &m.key).await? {
+                    return Ok(first);
+                }
+            }
             (
-                line(&mut tx, c.id, from, 0, m.item).await?,
+                // A gift's supplies come from its own line, so the books say what each gift gave.
+                line(&mut tx, c.id, from, gift.unwrap_or(0), m.item).await?,
                 line(&mut tx, c.id, Holder::Store, store, m.item).await?,
                 Cause::Receive,
                 None,
@@ -221,6 +244,17 @@ pub async fn record(state: &AppState, actor: &Actor, c: &CommunityRef, m: &Movem
     let id = books::post::<Supplies>(&mut tx, &p).await.map_err(short_is_amount)?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// A gift's "not that many left" is about the amount received.
+fn quantity_is_amount(e: AppError) -> AppError {
+    match e {
+        AppError::Invalid(mut errors) => {
+            errors.iter_mut().filter(|f| f.field == "quantity").for_each(|f| f.field = "amount".into());
+            AppError::Invalid(errors)
+        }
+        e => e,
+    }
 }
 
 /// "Not enough in the store" is about how many were asked.

@@ -8,8 +8,8 @@ mod registrants;
 
 pub use needs_list::{Need, NeedEvent, NewNeed, add_need, history, may_see, need, need_act, need_media_check, needs};
 pub use pairing::{
-    NewPair, Pair, PairView, Visit, add_pair, add_visit, overdue_pairs, pair_for, pair_schedule, pairs, uncovered,
-    visit_to_ticket, visits,
+    NewPair, Pair, PairView, Visit, add_pair, add_visit, overdue_pairs, pair_for, pair_schedule, paired_with, pairs,
+    uncovered, visit_to_ticket, visits,
 };
 pub use pledges::{
     Evidence, Pledge, board, confirm, fulfil, make_pledge, pledge, pledge_media_check, pledges_of, pledges_of_need,

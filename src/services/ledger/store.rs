@@ -77,6 +77,12 @@ async fn by_key(ex: &mut impl Exec, community_id: i64, unit: &str, key: &str) ->
     .await?)
 }
 
+/// The movement of a book posted under a key, if any (for a caller whose posting goes with
+/// a change elsewhere that must not be made twice).
+pub async fn posted<B: Book>(ex: &mut impl Exec, community_id: i64, key: &str) -> AppResult<Option<i64>> {
+    Ok(by_key(ex, community_id, B::UNIT, key).await?.map(|m| m.id))
+}
+
 pub async fn movement(ex: &mut impl Exec, community_id: i64, id: i64) -> AppResult<Option<Movement>> {
     Ok(query(format!("SELECT {MOVEMENT_COLUMNS} FROM ledger_movements WHERE community_id = $1 AND id = $2"))
         .bind(community_id)

@@ -11,6 +11,7 @@ use super::super::supplies::{self, Change, Movement, Stock};
 use super::{community, show_check};
 use crate::auth::guard::{CommunityRef, require};
 use crate::auth::model::{Actor, Permission};
+use crate::capabilities::money::store::goods;
 use crate::error::{AppError, AppResult};
 use crate::services::ledger::store as books;
 use crate::web::form::{CsrfForm, Fields};
@@ -24,6 +25,9 @@ pub struct SuppliesData {
     pub stock: Vec<Stock>,
     /// (when, from, to, how many, why, cause)
     pub journal: Vec<(i64, String, String, i64, String, String)>,
+    /// The gifts in kind with some left that a receipt may name (for those who keep the
+    /// money's records), as (id, what).
+    pub gifts: Vec<(i64, String)>,
 }
 
 fn choices(rows: &[(i64, String, String)]) -> Vec<(String, String)> {
@@ -54,6 +58,14 @@ fn movement_forms(ctx: &PageCtx, code: &str, d: &SuppliesData, r: &Refusal) -> V
         .input(Input::new("source", ctx.t("emergency.from_source"), InputKind::Select(sources)).required())
         .input(amount())
         .input(reason().hint(ctx.t("emergency.receive_hint")));
+    let receive = if d.gifts.is_empty() {
+        receive
+    } else {
+        let mut gifts = vec![(String::new(), ctx.t("emergency.no_gift"))];
+        gifts.extend(d.gifts.iter().map(|(id, what)| (id.to_string(), what.clone())));
+        let gift = Input::new("gift", ctx.t("emergency.gift"), InputKind::Select(gifts));
+        receive.input(gift.hint(ctx.t("emergency.gift_hint")))
+    };
     let transfer = Form::new(ctx.t("emergency.transfer"), format!("{base}/transfer"), ctx.t("emergency.transfer"))
         .input(Input::new("item", ctx.t("emergency.item"), InputKind::Select(items.clone())).required())
         .input(Input::new("store", ctx.t("emergency.from_store"), InputKind::Select(stores.clone())).required())
@@ -133,7 +145,7 @@ pub fn supplies_view(ctx: PageCtx, c: &CommunityRef, d: &SuppliesData, r: &Refus
 }
 
 /// The page's data (the journal's latest 50 movements, with who made them).
-pub async fn read(state: &AppState, c: &CommunityRef) -> AppResult<SuppliesData> {
+pub async fn read(state: &AppState, actor: &Actor, c: &CommunityRef) -> AppResult<SuppliesData> {
     let mut conn = state.db.read().await?;
     let stores = supplies::stores(&mut conn, c.id).await?;
     let items = supplies::items(&mut conn, c.id).await?;
@@ -146,12 +158,18 @@ pub async fn read(state: &AppState, c: &CommunityRef) -> AppResult<SuppliesData>
         };
         journal.push((m.at, from, to, m.amount, m.reason.unwrap_or_default(), by));
     }
-    Ok(SuppliesData { stores, items, stock, journal })
+    let mut gifts = Vec::new();
+    if actor.can(c.id, Permission::ManageMoney) {
+        for g in goods::with_some_left(&mut conn, c.id).await? {
+            gifts.push((g.id, format!("{} {} {} 余{}{}", g.number, g.public_name(), g.item, g.left_qty, g.unit)));
+        }
+    }
+    Ok(SuppliesData { stores, items, stock, journal, gifts })
 }
 
 async fn show(state: &AppState, ctx: PageCtx, actor: &Actor, c: &CommunityRef, r: &Refusal) -> PageResult {
     require(actor, c.id, Permission::ManageEmergency)?;
-    let d = read(state, c).await?;
+    let d = read(state, actor, c).await?;
     render(&supplies_view(ctx, c, &d, r))
 }
 
@@ -169,14 +187,14 @@ fn movement_of(what: &str, m: &Map<String, Value>) -> AppResult<Movement> {
     let mut f = Fields::new(m);
     let (item, store, amount) = (f.id("item"), f.id("store"), f.int("amount"));
     let to = f.id("to_store");
-    let (household, incident) = (f.id("household"), f.id("incident"));
+    let (household, incident, gift) = (f.id("household"), f.id("incident"), f.id("gift"));
     f.checked()?;
     let need = |v: Option<i64>, name: &str| v.ok_or_else(|| AppError::field(name, "validation.required"));
     let change = match what {
         "receive" => {
             let from =
                 Holder::parse(&f.text("source")).ok_or_else(|| AppError::field("source", "validation.choice"))?;
-            Change::Receive { from, store: need(store, "store")? }
+            Change::Receive { from, store: need(store, "store")?, gift }
         }
         "transfer" => Change::Transfer { from: need(store, "store")?, to: need(to, "to_store")? },
         "hand-out" => {

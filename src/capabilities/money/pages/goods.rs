@@ -91,7 +91,11 @@ pub fn goods_view(ctx: PageCtx, c: &CommunityRef, g: &Goods, outs: &[goods::Hand
         .map(|o| Item {
             title: format!(
                 "{} {}{}",
-                o.address.clone().or_else(|| o.project.clone()).unwrap_or_default(),
+                o.address
+                    .clone()
+                    .or_else(|| o.project.clone())
+                    .or_else(|| o.to_store.as_ref().map(|s| ctx.tr("money.into_store", "store", s)))
+                    .unwrap_or_default(),
                 o.quantity,
                 g.unit
             ),

@@ -11,7 +11,7 @@ use super::super::{DonorKind, fen, receipt_number};
 use super::require_keeper;
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::Actor;
-use crate::db::{Exec, now_ms, query};
+use crate::db::{Exec, Tx, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::audit::{self, Action, By};
 use crate::web::AppState;
@@ -212,37 +212,87 @@ pub async fn hand_out(state: &AppState, actor: &Actor, c: &CommunityRef, id: i64
             .await?
             .ok_or_else(|| AppError::field("project_id", "validation.reference"))?;
     }
+    let to = Batch { household, project_id, to_store: None, received_by: received_by.trim() };
+    take(&mut tx, actor, (c.id, &g), quantity, to).await?;
+    let out = goods(&mut tx, c.id, id).await?.ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// Where a batch of a gift goes and who received it.
+struct Batch<'a> {
+    household: Option<i64>,
+    project_id: Option<i64>,
+    to_store: Option<&'a str>,
+    received_by: &'a str,
+}
+
+/// Takes a batch out of a gift, under the guard that keeps it from going below zero
+/// (refused naming `quantity`, with what is left), and records where it went.
+async fn take(
+    tx: &mut Tx,
+    actor: &Actor,
+    (community_id, g): (i64, &Goods),
+    quantity: i64,
+    to: Batch<'_>,
+) -> AppResult<()> {
     let taken =
         query("UPDATE goods SET left_qty = left_qty - $1 WHERE community_id = $2 AND id = $3 AND left_qty >= $1")
             .bind(quantity)
-            .bind(c.id)
-            .bind(id)
-            .execute(&mut tx)
+            .bind(community_id)
+            .bind(g.id)
+            .execute(&mut *tx)
             .await?;
     if taken == 0 {
         return Err(AppError::Invalid(vec![FieldError::new("quantity", "money.over_stock").with("left", g.left_qty)]));
     }
     let out_id = tx.next_id().await?;
     query(
-        "INSERT INTO goods_out (community_id, id, goods_id, quantity, household_id, project_id, received_by, handed_by, handed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO goods_out (community_id, id, goods_id, quantity, household_id, project_id, to_store, received_by,
+           handed_by, handed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(c.id)
+    .bind(community_id)
     .bind(out_id)
-    .bind(id)
+    .bind(g.id)
     .bind(quantity)
-    .bind(household)
-    .bind(project_id)
-    .bind(received_by.trim())
+    .bind(to.household)
+    .bind(to.project_id)
+    .bind(to.to_store)
+    .bind(to.received_by)
     .bind(actor.user_id)
     .bind(now_ms())
-    .execute(&mut tx)
+    .execute(&mut *tx)
     .await?;
-    let after = json!({"goods_id": id, "quantity": quantity, "household_id": household, "project_id": project_id});
-    audit::record(&mut tx, c.id, &By::from(actor), Action::Create, "goods_out", out_id, None, Some(&after)).await?;
-    let out = goods(&mut tx, c.id, id).await?.ok_or(AppError::NotFound)?;
-    tx.commit().await?;
-    Ok(out)
+    let after = json!({"goods_id": g.id, "quantity": quantity, "household_id": to.household,
+        "project_id": to.project_id, "to_store": to.to_store});
+    audit::record(tx, community_id, &By::from(actor), Action::Create, "goods_out", out_id, None, Some(&after)).await
+}
+
+/// Part of a gift in kind goes into a relief store 应急物资 (the emergency capability's
+/// receipt from a donation), in the caller's transaction; refused naming `quantity`
+/// beyond what is left, `gift` not the community's. Answers the gift as it was.
+pub async fn into_store(
+    tx: &mut Tx,
+    actor: &Actor,
+    community_id: i64,
+    id: i64,
+    quantity: i64,
+    store: &str,
+) -> AppResult<Goods> {
+    require_keeper(actor, community_id)?;
+    let g = goods(&mut *tx, community_id, id).await?.ok_or_else(|| AppError::field("gift", "validation.reference"))?;
+    let to = Batch { household: None, project_id: None, to_store: Some(store), received_by: store };
+    take(tx, actor, (community_id, &g), quantity, to).await?;
+    Ok(g)
+}
+
+/// The gifts in kind with some left, for a receipt to name.
+pub async fn with_some_left(ex: &mut impl Exec, community_id: i64) -> AppResult<Vec<Goods>> {
+    Ok(query(format!("{GOODS} WHERE community_id = $1 AND left_qty > 0 ORDER BY given_on DESC, id DESC LIMIT 200"))
+        .bind(community_id)
+        .fetch_all(ex)
+        .await?)
 }
 
 /// A hand-out: how many, to which household (its address) or project, received by whom, when.
@@ -251,13 +301,15 @@ pub struct HandOut {
     pub quantity: i64,
     pub address: Option<String>,
     pub project: Option<String>,
+    /// The relief store it went into.
+    pub to_store: Option<String>,
     pub received_by: String,
     pub handed_at: i64,
 }
 
 pub async fn hand_outs(ex: &mut impl Exec, community_id: i64, goods_id: i64) -> AppResult<Vec<HandOut>> {
     Ok(query(
-        "SELECT o.quantity, h.address, p.title AS project, o.received_by, o.handed_at FROM goods_out o
+        "SELECT o.quantity, h.address, p.title AS project, o.to_store, o.received_by, o.handed_at FROM goods_out o
          LEFT JOIN households h ON h.community_id = o.community_id AND h.id = o.household_id
          LEFT JOIN projects p ON p.community_id = o.community_id AND p.id = o.project_id
          WHERE o.community_id = $1 AND o.goods_id = $2 ORDER BY o.handed_at, o.id",

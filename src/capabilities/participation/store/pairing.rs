@@ -47,6 +47,27 @@ const PAIR_SELECT: &str =
     (SELECT COUNT(*) FROM pair_visits v WHERE v.community_id = $1 AND v.pair_id = p.id) AS visits
     FROM pairs p";
 
+/// The members paired with a household (党群1+1) on a day, as (user, name): an emergency
+/// check of the household is handed to them first.
+pub async fn paired_with(
+    ex: &mut impl Exec,
+    community_id: i64,
+    household_id: i64,
+    on: NaiveDate,
+) -> AppResult<Vec<(i64, String)>> {
+    Ok(query(
+        "SELECT DISTINCT u.id, u.display_name FROM pair_households x \
+         JOIN pairs p ON p.community_id = x.community_id AND p.id = x.pair_id JOIN users u ON u.id = p.user_id \
+         WHERE x.community_id = $1 AND x.household_id = $2 AND p.starts_on <= $3 \
+         AND (p.ends_on IS NULL OR p.ends_on >= $3) AND u.disabled_at IS NULL ORDER BY u.id",
+    )
+    .bind(community_id)
+    .bind(household_id)
+    .bind(on)
+    .fetch_all(ex)
+    .await?)
+}
+
 async fn views(ex: &mut impl Exec, community_id: i64, pairs: Vec<Pair>) -> AppResult<Vec<PairView>> {
     let mut b = Builder::new(
         "SELECT ph.pair_id, h.id, h.address FROM pair_households ph JOIN households h ON h.community_id = ph.community_id AND h.id = ph.household_id WHERE ph.community_id = ",
