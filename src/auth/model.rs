@@ -205,6 +205,9 @@ pub enum Permission {
     ManageEmergency,
     /// Check households in an emergency (a grid worker: those of their grid).
     CheckWelfare,
+    /// Publish notices 公告 (a grid worker: to their grids and the buildings in them) and
+    /// see who has read and acknowledged them.
+    PublishNotices,
 }
 
 /// How far a permission reaches inside one community.
@@ -269,14 +272,15 @@ fn reach(role: Role, perm: Permission) -> Reach {
         },
         Role::GridWorker => match perm {
             ViewPlaces | FieldWork | HelpAtEvents => Community,
-            ViewRegistry | EditRegistry | RevealPii | ViewAudit | CheckWelfare => Grid,
+            ViewRegistry | EditRegistry | RevealPii | ViewAudit | CheckWelfare | PublishNotices => Grid,
             _ => No,
         },
         // Platform administrators install and configure; they read the registry masked and
         // may not reveal personal values (least privilege).
         Role::PlatformAdmin => match perm {
             RevealPii | ViewAccessLog | ManagePoints | FieldWork | ReadFieldNotes | ManageParticipation
-            | ManageEvents | HelpAtEvents | ManageMoney | ManageServices | ManageEmergency | CheckWelfare => No,
+            | ManageEvents | HelpAtEvents | ManageMoney | ManageServices | ManageEmergency | CheckWelfare
+            | PublishNotices => No,
             _ => Community,
         },
         Role::SubdistrictAdmin => match perm {

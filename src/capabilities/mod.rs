@@ -8,6 +8,7 @@ pub mod emergency;
 pub mod events;
 pub mod fieldwork;
 pub mod money;
+pub mod notices;
 pub mod participation;
 pub mod points;
 pub mod registry;
@@ -19,6 +20,7 @@ use crate::web::capability::Capability;
 /// The capabilities this server runs, in the order their parts appear on a home page.
 /// Adding one: a folder, a line here, a migration and a locale file.
 pub static ALL: &[&Capability] = &[
+    &notices::CAP,
     &tickets::CAP,
     &points::CAP,
     &participation::CAP,

@@ -12,6 +12,7 @@ mod import;
 mod ledger;
 mod migrate;
 mod money_bench;
+mod notices_bench;
 mod serve;
 mod user;
 
@@ -65,6 +66,9 @@ pub enum Command {
     /// Emergencies: measure activation and the command page under load.
     #[command(subcommand)]
     Emergency(emergency_bench::Command),
+    /// Notices: measure acknowledgements.
+    #[command(subcommand)]
+    Notices(notices_bench::Command),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -85,6 +89,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Directory(c) => directory_bench::run(config, c).await,
         Command::Appointments(c) => appointments_bench::run(config, c).await,
         Command::Emergency(c) => emergency_bench::run(config, c).await,
+        Command::Notices(c) => notices_bench::run(config, c).await,
     }
 }
 

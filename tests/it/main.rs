@@ -23,6 +23,7 @@ mod hardening;
 mod import_export;
 mod joining;
 mod money;
+mod notices;
 mod ops;
 mod pages;
 mod participation;

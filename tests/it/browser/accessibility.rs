@@ -67,6 +67,8 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
     let typhoon =
         app.scalar("SELECT MIN(id) FROM incidents WHERE community_id = $1 AND kind = 'typhoon'", community).await;
     let school = app.scalar("SELECT MIN(id) FROM shelters WHERE community_id = $1", community).await;
+    let safety =
+        app.scalar("SELECT MIN(id) FROM notices WHERE community_id = $1 AND category = 'safety'", community).await;
     let hl = "/c/321111005001";
     let c = format!("/c/{HS}");
     [
@@ -94,6 +96,8 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("resident", format!("{c}/events/{fair}"), Some("phone-event")),
         ("resident", format!("{c}/events/mine"), None),
         ("resident", format!("{c}/incidents/{typhoon}/reply"), None),
+        ("resident", format!("{c}/notices"), None),
+        ("resident", format!("{c}/notices/{safety}"), Some("phone-notice")),
         ("grid", "/".into(), None),
         ("grid", format!("{c}/tickets?view=work"), None),
         ("grid", format!("{c}/tickets/{ticket}"), Some("phone-grid-ticket")),
@@ -122,6 +126,8 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("staff", format!("{c}/incidents/{typhoon}"), Some("desktop-emergency-command")),
         ("staff", format!("{c}/supplies"), Some("desktop-supplies")),
         ("staff", format!("{c}/incidents/{typhoon}/report"), None),
+        ("staff", format!("{c}/notices"), None),
+        ("staff", format!("{c}/notices/{safety}"), Some("desktop-notice")),
         ("secretary", format!("{c}/money/stats"), Some("desktop-money-stats")),
         ("staff", format!("{c}/projects/{project}"), None),
         ("secretary", format!("{c}/expenses/{expense}"), None),
