@@ -134,6 +134,8 @@ pub struct Capability {
     pub runtime: Option<fn(&mut axum::http::Extensions)>,
     /// Its records that come from another capability's record (`related`).
     pub related: Option<RelatedFn>,
+    /// What it hangs on a community's public board (`web::board`).
+    pub board: Option<super::board::BoardFn>,
 }
 
 impl Capability {
@@ -156,6 +158,7 @@ impl Capability {
             jobs: &[],
             runtime: None,
             related: None,
+            board: None,
         }
     }
 }

@@ -7,6 +7,7 @@ mod helpers;
 mod api;
 mod appointments;
 mod auth;
+mod board;
 mod browser;
 mod citus;
 mod cli;

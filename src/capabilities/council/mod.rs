@@ -32,6 +32,7 @@ pub static CAP: Capability = Capability {
     links: &[SubjectLink::new("proposal", "/c/{code}/council/{id}", "inbox.group.council")],
     settings: &[&VOTERS, &QUORUM_PCT, &MAJORITY_PCT, &SECRET],
     api: Some(api::routes),
+    board: Some(pages::board),
     ..Capability::new("council", routes)
 };
 

@@ -24,7 +24,7 @@ pub use list::{members, proposals, raise, settings};
 pub use proposal::{
     add_round, ballot, close_vote, comment, milestone, milestone_lines, open_vote, project, proposal_page, screen,
 };
-pub use public::{public_council, public_proposal};
+pub use public::{board, public_council, public_proposal};
 
 async fn community(state: &AppState, actor: &Actor, code: &str) -> AppResult<CommunityRef> {
     crate::auth::guard::visible_community(&state.db, actor, code).await

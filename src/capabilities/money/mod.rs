@@ -40,6 +40,7 @@ pub static CAP: Capability = Capability {
     ],
     home: Some(pages::home),
     related: Some(store::projects::related),
+    board: Some(pages::board),
     ..Capability::new("money", routes)
 };
 

@@ -20,7 +20,7 @@ use crate::web::ui::{Block, BlocksPage, Kpi, Tag, Tone};
 pub use gift::{donation_page, receipt_pdf, reverse};
 pub use goods::{goods_page, hand_out, record_goods};
 pub use public::{
-    comment, movements_csv, object, public_expense, public_fund, public_ledger, public_media, public_money,
+    board, comment, movements_csv, object, public_expense, public_fund, public_ledger, public_media, public_money,
     public_project,
 };
 pub use staff::{close_fund, create_fund, desk, donate, fund_page, home, publish_disclosure, receive, set_managers};

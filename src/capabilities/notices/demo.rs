@@ -52,6 +52,12 @@ fn notices_of(name: &str, buildings: Vec<i64>) -> Vec<Draft> {
         "定于本月25日下午3点在党群服务中心召开党员大会，议程：学习传达上级精神、通报党费收缴情况、民主评议党员。",
         ("party_members", Vec::new()),
     );
+    let dues = draft(
+        "party_affairs",
+        "2026年第三季度党费收缴情况公示",
+        "本季度应缴党费党员全部按时足额缴纳，收缴情况已报街道党工委，接受全体居民监督。",
+        ("community", Vec::new()),
+    );
     let finance = draft(
         "finance",
         &format!("{name}2026年11月公益金收支公示"),
@@ -77,7 +83,7 @@ fn notices_of(name: &str, buildings: Vec<i64>) -> Vec<Draft> {
             ("community", Vec::new()),
         )
     };
-    vec![safety, party, finance, scheduled, expired]
+    vec![safety, party, dues, finance, scheduled, expired]
 }
 
 /// 怡馨家园第一社区's honour list and residents' code (seed 003).
@@ -93,7 +99,7 @@ fn yixin_boards() -> Vec<Draft> {
             )
         },
         draft(
-            "daily_life",
+            "residents_code",
             "怡馨家园居规民约",
             "一、爱党爱国，遵纪守法；二、邻里和睦，互帮互助；三、垃圾分类，爱护环境；四、文明养犬，不扰邻里；五、移风易俗，婚事新办、丧事简办。",
             ("community", Vec::new()),
@@ -103,9 +109,11 @@ fn yixin_boards() -> Vec<Draft> {
 
 /// Loads the notices of the seed communities, once.
 pub async fn load(state: &AppState) -> anyhow::Result<()> {
-    let mut conn = state.db.read().await?;
-    let present: i64 = query("SELECT COUNT(*) FROM notices WHERE id > $1").bind(0_i64).scalar(&mut conn).await?;
-    drop(conn);
+    let Some(hs) = community_id(state, HAISHENG).await? else { return Ok(()) };
+    let present: i64 = query("SELECT COUNT(*) FROM notices WHERE community_id = $1")
+        .bind(hs)
+        .scalar(&mut state.db.read().await?)
+        .await?;
     if present > 0 {
         return Ok(());
     }
@@ -143,7 +151,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         }
     }
     // The demo resident has acknowledged 海盛's safety notice.
-    if let (Some(resident), Some(hs)) = (actor_named(state, "resident").await?, community_id(state, HAISHENG).await?) {
+    if let Some(resident) = actor_named(state, "resident").await? {
         let safety: Option<i64> = query("SELECT MIN(id) FROM notices WHERE community_id = $1 AND category = 'safety'")
             .bind(hs)
             .scalar(&mut state.db.read().await?)

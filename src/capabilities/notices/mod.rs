@@ -17,8 +17,10 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::error::FieldError;
+use crate::services::settings::Setting;
 use crate::time::DAY_MS;
 use crate::web::AppState;
+use crate::web::board::BoardSection;
 use crate::web::capability::{Capability, Job, SubjectLink};
 
 pub static CAP: Capability = Capability {
@@ -28,8 +30,15 @@ pub static CAP: Capability = Capability {
     home: Some(pages::home),
     media: &[("notice", store::media_check)],
     jobs: &[Job { name: "notices: publish those due", run: store::publish_due_job }],
+    settings: &[&BOARD_SECTIONS],
+    board: Some(pages::board::parts),
     ..Capability::new("notices", routes)
 };
+
+/// The sections of the community's public board, in the order they hang.
+pub static BOARD_SECTIONS: Setting =
+    Setting::tags("notices:board_sections", "board_sections", "|party_affairs|affairs|finance|honours|code|")
+        .on_record();
 
 fn routes() -> Router<AppState> {
     let files = || axum::extract::DefaultBodyLimit::max(3 * crate::services::media::MAX_BYTES + 64 * 1024);
@@ -38,6 +47,9 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/notices/{id}", get(pages::notice::page).post(pages::notice::edit))
         .route("/c/{code}/notices/{id}/ack", post(pages::notice::ack))
         .route("/c/{code}/notices/{id}/to-visit.pdf", get(pages::notice::to_visit_pdf))
+        .route("/p/{code}/board", get(pages::board::page))
+        .route("/p/{code}/board.pdf", get(pages::board::pdf))
+        .route("/p/{code}/notices/{id}", get(pages::board::public_notice))
 }
 
 crate::text_enum! {
@@ -49,6 +61,21 @@ crate::text_enum! {
         Services = "services",
         Safety = "safety",
         DailyLife = "daily_life",
+        /// The residents' code 居规民约.
+        ResidentsCode = "residents_code",
+    }
+}
+
+impl Category {
+    /// The section of the public board a notice of the category hangs in.
+    pub fn section(self) -> BoardSection {
+        match self {
+            Category::PartyAffairs => BoardSection::PartyAffairs,
+            Category::Finance => BoardSection::Finance,
+            Category::Honours => BoardSection::Honours,
+            Category::ResidentsCode => BoardSection::Code,
+            Category::Services | Category::Safety | Category::DailyLife => BoardSection::Affairs,
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! The pages of notices: the list (the current ones first, the archive below) with the
 //! form to publish one, and the home page's tile and latest notices.
 
+pub mod board;
 pub mod notice;
 
 use axum::extract::{Path, State};

@@ -503,3 +503,17 @@ pub async fn unread(ex: &mut impl Exec, community_id: i64, user_id: i64, now: i6
     .fetch_all(ex)
     .await?)
 }
+
+/// The notices anyone may read: those to the whole community, published; the current
+/// ones when `current_only`, the pinned first, the newest next.
+pub async fn public(ex: &mut impl Exec, community_id: i64, now: i64, current_only: bool) -> AppResult<Vec<Notice>> {
+    let expiry = if current_only { " AND (n.expires_at IS NULL OR n.expires_at > $2)" } else { "" };
+    Ok(query(format!(
+        "{NOTICE} WHERE n.community_id = $1 AND n.audience = 'community' AND n.sent_at IS NOT NULL \
+         AND n.publish_at <= $2{expiry} ORDER BY n.pinned DESC, n.publish_at DESC LIMIT 200"
+    ))
+    .bind(community_id)
+    .bind(now)
+    .fetch_all(ex)
+    .await?)
+}

@@ -33,6 +33,7 @@ pub static CAP: Capability = Capability {
         SubjectLink::new("need", "/c/{code}/needs/{id}", "inbox.group.participation"),
     ],
     media: &[("need", store::need_media_check), ("pledge", store::pledge_media_check)],
+    board: Some(pages::board),
     ..Capability::new("participation", routes)
 };
 

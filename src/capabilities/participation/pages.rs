@@ -14,7 +14,7 @@ mod registrants;
 pub use figures::{community_export, community_stats, subdistrict_export, subdistrict_stats};
 pub use needs_list::{NeedsQuery, add_need, confirm_pledge, fulfil, need_act, need_page, needs, pledge};
 pub use pairing::{add_pair, add_visit, pair_page, pairs, visit_ticket};
-pub use public::{public_board, public_registered};
+pub use public::{board, public_board, public_registered};
 pub use registrants::{
     RegistrationSort, decide_registration, register, register_page, registration_page, registrations, remind,
     sort_registrations,

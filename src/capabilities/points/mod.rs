@@ -43,6 +43,7 @@ pub static CAP: Capability = Capability {
     runtime: Some(|r| {
         r.insert(std::sync::Arc::new(store::Runtime::default()));
     }),
+    board: Some(pages::board),
     ..Capability::new("points", routes)
 };
 

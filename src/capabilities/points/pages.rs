@@ -19,7 +19,7 @@ pub use accounts::{add_rule, give, ledger_page, reverse};
 pub use certificates::{certificate_content, certificate_pdf, issue_certificate, verify_certificate};
 pub use figures::{StatsQuery, community_export, community_stats, subdistrict_export, subdistrict_stats};
 pub use homepage::home;
-pub use honor_roll::{HonorQuery, honor};
+pub use honor_roll::{HonorQuery, board, honor};
 pub use pictures::{picture_page, set_picture};
 pub use rewards::{cancel, handover, handover_page, redeem, redemption_page, shop};
 pub use staff::{

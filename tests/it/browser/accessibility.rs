@@ -82,6 +82,7 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("", format!("/p/{HS}/events"), None),
         ("", format!("/p/{HS}/events/{past}"), Some("phone-event-public")),
         ("", format!("/p/{HS}/money"), Some("phone-money-public")),
+        ("", "/p/110113003001/board".into(), Some("phone-board")),
         ("", format!("/p/{HS}/money/projects/{project}"), None),
         ("", format!("/p/{HS}/money/expenses/{expense}"), None),
         ("", "/p/110113003001/services?need=haircut".into(), Some("phone-directory")),

@@ -233,6 +233,38 @@ pub async fn public_council(State(state): State<AppState>, Page(ctx): Page, Path
     render(&public_council_view(ctx, &c.name, &code, &list))
 }
 
+/// The public board's 居务公开: the council's latest decisions, for and against.
+pub fn board<'a>(
+    state: &'a AppState,
+    ctx: &'a PageCtx,
+    c: &'a crate::auth::guard::CommunityRef,
+) -> futures::future::BoxFuture<'a, AppResult<Vec<crate::web::board::BoardPart>>> {
+    use crate::web::board::{BoardLine, BoardPart, BoardSection};
+    Box::pin(async move {
+        let all = store::proposals(&mut state.db.read().await?, None, c.id).await?;
+        let lines: Vec<BoardLine> = all
+            .iter()
+            .filter(|p| matches!(p.stage, Stage::Passed | Stage::Rejected))
+            .take(8)
+            .map(|p| BoardLine {
+                title: p.title.clone(),
+                detail: [Some(ctx.t(&format!("council.stage.{}", p.stage.as_str()))), p.decided_at.map(fmt::datetime)]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                href: Some(format!("/p/{}/council/{}", c.code, p.id)),
+            })
+            .collect();
+        let more = Some((format!("/p/{}/council", c.code), ctx.t("council.board_more")));
+        Ok(if lines.is_empty() {
+            Vec::new()
+        } else {
+            vec![BoardPart { section: BoardSection::Affairs, title: ctx.t("council.board_decisions"), lines, more }]
+        })
+    })
+}
+
 #[derive(Template)]
 #[template(path = "council/public_proposal.html")]
 pub struct PublicProposalPage {

@@ -553,3 +553,48 @@ pub async fn public_ledger(
     .map_err(AppError::Internal)?;
     Ok(crate::services::sheets::download(&c.name, "资金公示", bytes))
 }
+
+/// The public board's 财务公开: each fund's money in, out and left, and the latest
+/// disclosure of the accounts.
+pub fn board<'a>(
+    state: &'a AppState,
+    ctx: &'a PageCtx,
+    c: &'a CommunityRef,
+) -> futures::future::BoxFuture<'a, AppResult<Vec<crate::web::board::BoardPart>>> {
+    use crate::web::board::{BoardLine, BoardPart, BoardSection};
+    Box::pin(async move {
+        let mut conn = state.db.read().await?;
+        let funds = funds::list(&mut conn, c.id).await?;
+        let latest = disclosure::list(&mut conn, c.id).await?.into_iter().next();
+        let mut lines: Vec<BoardLine> = funds
+            .iter()
+            .take(8)
+            .map(|f| BoardLine {
+                title: f.name.clone(),
+                detail: format!(
+                    "{} {} · {} {} · {} {}",
+                    ctx.t("money.board_in"),
+                    money(f.totals.received),
+                    ctx.t("money.board_out"),
+                    money(f.totals.paid),
+                    ctx.t("money.board_left"),
+                    money(f.totals.balance)
+                ),
+                href: Some(format!("/p/{}/money/funds/{}", c.code, f.id)),
+            })
+            .collect();
+        if let Some(d) = latest {
+            lines.push(BoardLine {
+                title: ctx.t("money.board_disclosed"),
+                detail: format!("{} — {}", d.period_from, d.period_to),
+                href: Some(format!("/p/{}/money", c.code)),
+            });
+        }
+        let more = Some((format!("/p/{}/money", c.code), ctx.t("money.board_more")));
+        Ok(if lines.is_empty() {
+            Vec::new()
+        } else {
+            vec![BoardPart { section: BoardSection::Finance, title: ctx.t("money.board_funds"), lines, more }]
+        })
+    })
+}

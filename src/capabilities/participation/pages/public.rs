@@ -102,6 +102,35 @@ pub async fn public_board(State(state): State<AppState>, Page(ctx): Page, Path(c
     render(&board_view(ctx, &code, &c.name, &all))
 }
 
+/// The public board's 居务公开: the needs still open to pledges (双报到's list), how far
+/// each is taken.
+pub fn board<'a>(
+    state: &'a AppState,
+    ctx: &'a PageCtx,
+    c: &'a crate::auth::guard::CommunityRef,
+) -> futures::future::BoxFuture<'a, crate::error::AppResult<Vec<crate::web::board::BoardPart>>> {
+    use crate::web::board::{BoardLine, BoardPart, BoardSection};
+    Box::pin(async move {
+        let all = store::board(&mut state.db.read().await?, c.id).await?;
+        let lines: Vec<BoardLine> = all
+            .iter()
+            .filter(|(n, _)| matches!(n.status, NeedStatus::Open | NeedStatus::Pledged | NeedStatus::InProgress))
+            .take(8)
+            .map(|(n, _)| BoardLine {
+                title: n.title.clone(),
+                detail: ctx.tr("participation.board_taken", "n", format!("{}/{}{}", n.pledged, n.quantity, n.unit)),
+                href: Some(format!("/p/{}/needs", c.code)),
+            })
+            .collect();
+        let more = Some((format!("/p/{}/needs", c.code), ctx.t("participation.board")));
+        Ok(if lines.is_empty() {
+            Vec::new()
+        } else {
+            vec![BoardPart { section: BoardSection::Affairs, title: ctx.t("participation.board_needs"), lines, more }]
+        })
+    })
+}
+
 #[derive(Template)]
 #[template(path = "participation/registered.html")]
 pub struct RegisteredPage {

@@ -193,6 +193,45 @@ pub async fn honor(
     render(&honor_view(ctx, &c, ask, &d))
 }
 
+/// The public board's honours 光荣榜: the latest commendations, and this year's volunteers
+/// who served most (named as they agreed).
+pub fn board<'a>(
+    state: &'a AppState,
+    ctx: &'a PageCtx,
+    c: &'a CommunityRef,
+) -> futures::future::BoxFuture<'a, AppResult<Vec<crate::web::board::BoardPart>>> {
+    use crate::web::board::{BoardLine, BoardPart, BoardSection};
+    Box::pin(async move {
+        let mut conn = state.db.read().await?;
+        let commended = store::commendations(&mut conn, &[c.id], 10).await?;
+        let stars = store::honor_roll(&mut conn, &[c.id], None, RankBy::Hours, Period::Year, 5).await?;
+        let more = Some((format!("/p/{}/honor", c.code), ctx.t("points.board_more")));
+        let mut out = Vec::new();
+        if !commended.is_empty() {
+            let lines = commended
+                .iter()
+                .map(|m| BoardLine {
+                    title: format!("{} · {}", m.honoree_name, m.title),
+                    detail: format!("{} {}", m.issuer, m.awarded_on),
+                    href: None,
+                })
+                .collect();
+            out.push(BoardPart {
+                section: BoardSection::Honours,
+                title: ctx.t("points.board_commended"),
+                lines,
+                more: None,
+            });
+        }
+        if !stars.is_empty() {
+            let lines =
+                stars.iter().map(|r| BoardLine { title: r.name.clone(), detail: hours(r.value), href: None }).collect();
+            out.push(BoardPart { section: BoardSection::Honours, title: ctx.t("points.board_stars"), lines, more });
+        }
+        Ok(out)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use askama::Template;
