@@ -42,6 +42,11 @@ impl Notice {
         crate::services::records::model::tags_from_column(&self.targets).iter().filter_map(|t| t.parse().ok()).collect()
     }
 
+    /// Whether anyone may read it: to the whole community, and published.
+    pub fn is_public(&self, now: i64) -> bool {
+        self.audience == Audience::Community && self.sent_at.is_some() && self.publish_at <= now
+    }
+
     pub fn wording(&self) -> Wording {
         Wording {
             category: self.category.as_str().into(),

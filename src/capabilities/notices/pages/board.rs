@@ -203,7 +203,9 @@ pub async fn public_notice(
     Path((code, id)): Path<(String, i64)>,
 ) -> PageResult {
     let c = public_community(&state.db, &code).await?;
-    let all = store::public(&mut state.db.read().await?, c.id, crate::db::now_ms(), false).await?;
-    let n = all.into_iter().find(|n| n.id == id).ok_or(AppError::NotFound)?;
+    let n = store::notice(&mut state.db.read().await?, c.id, id).await?.ok_or(AppError::NotFound)?;
+    if !n.is_public(crate::db::now_ms()) {
+        return Err(AppError::NotFound.into());
+    }
     render(&public_notice_view(ctx, &c, &n))
 }
