@@ -208,6 +208,9 @@ pub enum Permission {
     /// Publish notices 公告 (a grid worker: to their grids and the buildings in them) and
     /// see who has read and acknowledged them.
     PublishNotices,
+    /// Read the dictionary's figures: the dashboard and its reports (a grid worker: of
+    /// their grids; a subdistrict's administrator: of its communities).
+    ViewFigures,
 }
 
 /// How far a permission reaches inside one community.
@@ -272,7 +275,7 @@ fn reach(role: Role, perm: Permission) -> Reach {
         },
         Role::GridWorker => match perm {
             ViewPlaces | FieldWork | HelpAtEvents => Community,
-            ViewRegistry | EditRegistry | RevealPii | ViewAudit | CheckWelfare | PublishNotices => Grid,
+            ViewRegistry | EditRegistry | RevealPii | ViewAudit | CheckWelfare | PublishNotices | ViewFigures => Grid,
             _ => No,
         },
         // Platform administrators install and configure; they read the registry masked and
@@ -285,7 +288,7 @@ fn reach(role: Role, perm: Permission) -> Reach {
         },
         Role::SubdistrictAdmin => match perm {
             // The subdistrict commands emergencies over its communities.
-            ViewPlaces | ViewRegistry | ManageCommunity | ViewAudit | ManageEmergency => Community,
+            ViewPlaces | ViewRegistry | ManageCommunity | ViewAudit | ManageEmergency | ViewFigures => Community,
             _ => No,
         },
         Role::Resident => match perm {

@@ -3,6 +3,7 @@
 
 pub mod appointments;
 pub mod council;
+pub mod dashboard;
 pub mod directory;
 pub mod emergency;
 pub mod events;
@@ -32,6 +33,7 @@ pub static ALL: &[&Capability] = &[
     &appointments::CAP,
     &emergency::CAP,
     &fieldwork::CAP,
+    &dashboard::CAP,
     &registry::CAP,
 ];
 

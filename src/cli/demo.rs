@@ -15,6 +15,10 @@ pub struct Args {
     /// Also write this many historical tickets over 洲心街道's communities (benchmarks).
     #[arg(long, default_value_t = 0)]
     pub tickets: usize,
+    /// Also write this many approved service records over 洲心街道's volunteers, a year of
+    /// them (benchmarks).
+    #[arg(long, default_value_t = 0)]
+    pub service_records: usize,
 }
 
 pub async fn run(config: Config, args: Args) -> anyhow::Result<()> {
@@ -24,6 +28,9 @@ pub async fn run(config: Config, args: Args) -> anyhow::Result<()> {
     let wrote = demo::load(&state, args.scale).await?;
     if args.tickets > 0 {
         crate::capabilities::tickets::demo::bulk(&state, args.tickets).await?;
+    }
+    if args.service_records > 0 {
+        crate::capabilities::points::demo::bulk_service(&state, args.service_records).await?;
     }
     if wrote {
         println!("demo data loaded in {:.1} s", started.elapsed().as_secs_f64());

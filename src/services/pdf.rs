@@ -107,6 +107,18 @@ impl Pen<'_, '_> {
         }
     }
 
+    /// A filled bar of a chart.
+    pub fn bar(&mut self, x: f32, y: f32, w: f32, h: f32) {
+        let mut pb = PathBuilder::new();
+        if let Some(r) = Rect::from_xywh(x, y, w.max(0.5), h) {
+            pb.push_rect(r);
+        }
+        if let Some(p) = pb.finish() {
+            self.surface.set_fill(Some(Fill { paint: rgb::Color::new(25, 137, 250).into(), ..Fill::default() }));
+            self.surface.draw_path(&p);
+        }
+    }
+
     /// A QR code with its top left corner at (x, y), `size` points wide.
     pub fn qr(&mut self, x: f32, y: f32, size: f32, data: &str) {
         let Ok(code) = qrcode::QrCode::new(data.as_bytes()) else { return };
@@ -127,11 +139,12 @@ impl Pen<'_, '_> {
     }
 }
 
-/// What a report's page holds: text at a place, or a rule.
+/// What a report's page holds: text at a place, a rule, or a bar of a chart.
 #[derive(Debug, Clone, PartialEq)]
 enum Mark {
     Text(f32, f32, f32, String),
     Rule(f32),
+    Bar(f32, f32, f32, f32),
 }
 
 /// A report of many pages (a statistics report): headings, paragraphs and tables laid
@@ -217,6 +230,32 @@ impl Report {
         }
     }
 
+    /// A bar chart: a line per (label, value, value as written), bars in proportion to
+    /// the largest value.
+    pub fn bars(&mut self, rows: &[(String, f64, String)]) {
+        let max = rows.iter().map(|r| r.1).fold(0.0_f64, f64::max);
+        let (label_w, value_w) = (130.0, 70.0);
+        let room = RIGHT - LEFT - label_w - value_w;
+        self.room(20.0);
+        for (label, value, shown) in rows {
+            self.room(16.0);
+            self.y += 16.0;
+            let w = if max > 0.0 { (*value / max) as f32 * room } else { 0.0 };
+            self.mark(Mark::Text(LEFT, self.y, 9.5, fit(label, 9.5, label_w - 6.0)));
+            self.mark(Mark::Bar(LEFT + label_w, self.y - 9.0, w, 10.0));
+            self.mark(Mark::Text(LEFT + label_w + w + 4.0, self.y, 9.5, shown.clone()));
+        }
+    }
+
+    /// The texts laid out, page by page in order (what a reader of the PDF reads).
+    pub fn texts(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in &self.pages {
+            out.extend(p.iter().filter_map(|m| if let Mark::Text(_, _, _, t) = m { Some(t.clone()) } else { None }));
+        }
+        out
+    }
+
     /// The report as PDF bytes, its pages numbered.
     pub fn finish(self, title: String) -> AppResult<Vec<u8>> {
         let font = font()?;
@@ -230,6 +269,7 @@ impl Report {
                 match m {
                     Mark::Text(x, y, size, t) => pen.text(x, y, size, &t),
                     Mark::Rule(y) => pen.rule(y),
+                    Mark::Bar(x, y, w, h) => pen.bar(x, y, w, h),
                 }
             }
             pen.centred(H - 30.0, 9.0, &format!("第 {} 页 / 共 {n} 页", i + 1));

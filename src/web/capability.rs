@@ -136,6 +136,9 @@ pub struct Capability {
     pub related: Option<RelatedFn>,
     /// What it hangs on a community's public board (`web::board`).
     pub board: Option<super::board::BoardFn>,
+    /// Its figures in the dictionary (`web::dictionary`), how it counts them and what
+    /// stands behind each.
+    pub figures: Option<&'static super::dictionary::FigureSource>,
 }
 
 impl Capability {
@@ -159,6 +162,7 @@ impl Capability {
             runtime: None,
             related: None,
             board: None,
+            figures: None,
         }
     }
 }

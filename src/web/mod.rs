@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod board;
 pub mod capability;
+pub mod dictionary;
 pub mod figures;
 pub mod fmt;
 pub mod form;
@@ -181,6 +182,22 @@ pub struct PageCtx {
 }
 
 impl PageCtx {
+    /// The context of what is written away from a request (a report a job archives).
+    pub fn plain(lang: Lang) -> PageCtx {
+        PageCtx {
+            lang,
+            csrf: String::new(),
+            user: None,
+            path: String::new(),
+            query: String::new(),
+            nav: Vec::new(),
+            notice: None,
+            unread: 0,
+            large_text: false,
+            tiles: None,
+        }
+    }
+
     pub fn t(&self, key: &str) -> String {
         i18n::t(self.lang, key)
     }
@@ -356,18 +373,7 @@ pub(crate) mod tests {
 
     /// A page's context as views are tested without a server.
     pub fn ctx() -> PageCtx {
-        PageCtx {
-            lang: Lang::Zh,
-            csrf: "csrf".into(),
-            user: None,
-            path: "/".into(),
-            query: String::new(),
-            nav: Vec::new(),
-            notice: None,
-            unread: 0,
-            large_text: false,
-            tiles: None,
-        }
+        PageCtx { csrf: "csrf".into(), path: "/".into(), ..PageCtx::plain(Lang::Zh) }
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod browser;
 mod citus;
 mod cli;
 mod council;
+mod dashboard;
 mod directory;
 mod emergency;
 mod emergency_means;

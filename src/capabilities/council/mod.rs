@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod dictionary;
 pub mod pages;
 pub mod store;
 
@@ -29,6 +30,7 @@ pub static MAJORITY_PCT: Setting = Setting::int("council:majority_pct", "majorit
 pub static SECRET: Setting = Setting::bool("council:secret", "secret", "true");
 
 pub static CAP: Capability = Capability {
+    figures: Some(&dictionary::SOURCE),
     links: &[SubjectLink::new("proposal", "/c/{code}/council/{id}", "inbox.group.council")],
     settings: &[&VOTERS, &QUORUM_PCT, &MAJORITY_PCT, &SECRET],
     api: Some(api::routes),

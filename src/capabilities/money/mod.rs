@@ -9,6 +9,7 @@
 pub mod api;
 pub mod book;
 pub mod demo;
+pub mod dictionary;
 pub mod pages;
 pub mod receipt;
 pub mod report;
@@ -25,6 +26,7 @@ use crate::web::AppState;
 use crate::web::capability::{Capability, SubjectLink};
 
 pub static CAP: Capability = Capability {
+    figures: Some(&dictionary::SOURCE),
     links: &[
         SubjectLink::new("expense", "/c/{code}/expenses/{id}", "inbox.group.money"),
         SubjectLink::new("project", "/c/{code}/projects/{id}", "inbox.group.money"),

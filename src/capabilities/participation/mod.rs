@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod dictionary;
 pub mod pages;
 pub mod stats;
 pub mod store;
@@ -25,6 +26,7 @@ use crate::web::capability::{Capability, SubjectLink};
 pub static MIN_ACTIVITY: Setting = Setting::int("participation:min_activity", "threshold", 0, 1000, "2");
 
 pub static CAP: Capability = Capability {
+    figures: Some(&dictionary::SOURCE),
     api: Some(api::routes),
     settings: &[&MIN_ACTIVITY],
     home: Some(pages::home),

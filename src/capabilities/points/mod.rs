@@ -8,6 +8,7 @@
 pub mod api;
 pub mod certificate;
 pub mod demo;
+pub mod dictionary;
 pub mod ledger;
 pub mod pages;
 pub mod stats;
@@ -29,6 +30,7 @@ use crate::services::records::model::{EntityDef, Kind, Search, Tenancy, field};
 use crate::time::{DAY_MS, HOUR_MS, MINUTE_MS};
 
 pub static CAP: Capability = Capability {
+    figures: Some(&dictionary::SOURCE),
     api: Some(api::routes),
     records: &[&REWARD, &COMMENDATION],
     home: Some(pages::home),

@@ -3,6 +3,7 @@
 //! and the home page's sections of each role.
 
 pub mod api;
+pub mod dictionary;
 pub mod home;
 pub mod org;
 pub mod people;
@@ -20,6 +21,7 @@ use crate::web::AppState;
 use crate::web::capability::{Capability, NavEntry, RecordExtras, SubjectLink, WayIn, Whereabouts};
 
 pub static CAP: Capability = Capability {
+    figures: Some(&dictionary::SOURCE),
     records: &[
         &places::SUBDISTRICT,
         &places::COMMUNITY,

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod dictionary;
 pub mod jobs;
 pub mod open311;
 pub mod pages;
@@ -38,6 +39,7 @@ use crate::web::capability::{Capability, Job, NavEntry, RecordExtras, SubjectLin
 const UPLOAD_LIMIT: usize = 9 * crate::services::media::MAX_BYTES + 64 * 1024;
 
 pub static CAP: Capability = Capability {
+    figures: Some(&dictionary::SOURCE),
     api: Some(api::routes),
     records: &[&CATEGORY],
     settings: &[&REOPEN_LIMIT, &AUTOCLOSE_DAYS],

@@ -135,6 +135,10 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("secretary", format!("{c}/users"), None),
         ("street", "/".into(), None),
         ("street", format!("/subdistricts/{sub}/tickets/stats"), Some("desktop-subdistrict-stats")),
+        ("street", format!("/subdistricts/{sub}/dashboard?order=worst"), Some("desktop-dashboard")),
+        ("street", format!("/subdistricts/{sub}/dashboard/trend"), Some("desktop-dashboard-trend")),
+        ("secretary", format!("{c}/dashboard"), Some("desktop-dashboard-grids")),
+        ("secretary", format!("{c}/dashboard/figures/tickets_received"), None),
     ]
     .into_iter()
     .collect()

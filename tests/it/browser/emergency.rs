@@ -86,9 +86,17 @@ async fn the_command_page_follows_the_checks_as_they_come_in() {
         app.scalar("SELECT MIN(id) FROM incidents WHERE community_id = $1 AND kind = 'typhoon'", community).await;
     sign_in(c, &base, "staff").await;
     c.goto(&format!("{base}/c/{HS}/incidents/{typhoon}")).await.unwrap();
+    // The figures are swapped in place every 10 s: a read that meets the swap is read again.
     let checked = || async {
         let kpi = "//div[contains(@class, 'kpi')][span[.='已排查']]/b";
-        c.find(Locator::XPath(kpi)).await.unwrap().text().await.unwrap().parse::<i64>().unwrap()
+        loop {
+            if let Ok(b) = c.find(Locator::XPath(kpi)).await
+                && let Ok(text) = b.text().await
+            {
+                return text.parse::<i64>().unwrap();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     };
     let before = checked().await;
     // A household is recorded (at another desk): the open page shows it without being reloaded.
@@ -99,8 +107,9 @@ async fn the_command_page_follows_the_checks_as_they_come_in() {
         app.scalar("SELECT MIN(id) FROM welfare_checks WHERE incident_id = $1 AND status = 'to_check'", typhoon).await;
     let ch = CheckChange { status: CheckStatus::Safe, needs: Vec::new(), note: None, seen: 0 };
     store::change(&app.state, &desk, &hs, next, &ch, "live-1", Source::Field).await.unwrap();
+    // Two rounds of the page's 10 s refresh, whichever side of the write the first one falls.
     let mut now = before;
-    for _ in 0..30 {
+    for _ in 0..50 {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         now = checked().await;
         if now > before {

@@ -1,0 +1,331 @@
+//! One dictionary of figures 指标字典: every figure a dashboard, a report, an export or the
+//! API shows is defined once — a code, its names and definition (the locales'
+//! `figure.name.{code}` and `figure.definition.{code}`), its unit, the capability it comes
+//! from — and counted once, by that capability (`Capability::figures`). Everything that
+//! shows a figure reads it through `communities`/`grids` and shows it through
+//! `FigureDef::show`, so that no two screens compute it their own way (seed 004's 办结率
+//! quoted the same on the dashboard, the monthly report and the API).
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use futures::future::BoxFuture;
+use serde::Serialize;
+
+use crate::auth::guard::CommunityRef;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::web::state::AppState;
+
+crate::text_enum! {
+    /// What a figure counts and how it is shown.
+    pub enum Unit {
+        /// How many (tickets, person-times, pledges): a whole number.
+        Count = "count",
+        /// The numerator of the denominator, as a percentage with one decimal.
+        Percent = "percent",
+        /// Minutes counted, shown as hours with one decimal.
+        Hours = "hours",
+        /// Points, a whole number.
+        Points = "points",
+        /// Fen counted, shown as yuan with two decimals.
+        Yuan = "yuan",
+        /// Minutes per resident counted, shown as hours per 1,000 residents, one decimal.
+        HoursPerThousand = "hours_per_thousand",
+    }
+}
+
+impl Unit {
+    /// Decimals shown, the same everywhere.
+    pub fn decimals(self) -> usize {
+        match self {
+            Unit::Count | Unit::Points => 0,
+            Unit::Percent | Unit::Hours | Unit::HoursPerThousand => 1,
+            Unit::Yuan => 2,
+        }
+    }
+}
+
+/// One figure of the dictionary.
+#[derive(Debug)]
+pub struct FigureDef {
+    pub code: &'static str,
+    pub unit: Unit,
+    /// Whether more is better: a league table puts the best first.
+    pub more_is_better: bool,
+    /// Made of two other figures: this one's numerator is the first's numerator, its
+    /// denominator the second's (hours per 1,000 residents).
+    pub of: Option<(&'static str, &'static str)>,
+}
+
+/// What was counted of a figure: a numerator and, for a rate, its denominator. Tallies of
+/// places add up, so a total's rate is pooled, never an average of rates.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub num: i64,
+    pub den: i64,
+}
+
+impl Tally {
+    pub fn count(n: i64) -> Tally {
+        Tally { num: n, den: 0 }
+    }
+
+    pub fn ratio(num: i64, den: i64) -> Tally {
+        Tally { num, den }
+    }
+
+    fn add(&mut self, o: Tally) {
+        self.num += o.num;
+        self.den += o.den;
+    }
+}
+
+impl FigureDef {
+    /// The figure's value, rounded to its decimals; none for a rate of nothing.
+    pub fn value(&self, t: Tally) -> Option<f64> {
+        let (num, den) = (t.num as f64, t.den as f64);
+        let v = match self.unit {
+            Unit::Count | Unit::Points => Some(num),
+            Unit::Percent => (t.den > 0).then(|| num * 100.0 / den),
+            Unit::Hours => Some(num / 60.0),
+            Unit::Yuan => Some(num / 100.0),
+            Unit::HoursPerThousand => (t.den > 0).then(|| num / 60.0 * 1000.0 / den),
+        };
+        let scale = 10f64.powi(self.unit.decimals() as i32);
+        v.map(|v| (v * scale).round() / scale)
+    }
+
+    /// The value as every page, sheet and report writes it: `90.0`, `1234.50`, or `—`.
+    pub fn show(&self, t: Tally) -> String {
+        match self.value(t) {
+            Some(v) => format!("{v:.*}", self.unit.decimals()),
+            None => "—".into(),
+        }
+    }
+}
+
+/// A figure counted in a community: for one grid, or none (outside every grid, or a
+/// figure of the whole community).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Count {
+    pub code: &'static str,
+    pub grid_id: Option<i64>,
+    pub tally: Tally,
+}
+
+/// A month in China: the period every figure is counted over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    /// `2026-11`.
+    pub month: String,
+    /// Its first day and the next month's, for columns that keep days.
+    pub first: NaiveDate,
+    pub next: NaiveDate,
+    /// Their first milliseconds.
+    pub from: i64,
+    pub to: i64,
+}
+
+impl Period {
+    /// `?month=2026-11` (this month when empty); refused naming `month` when it is not a
+    /// month or lies in the future.
+    pub fn parse(month: Option<&str>) -> AppResult<Period> {
+        let today = super::fmt::today();
+        let asked = month.map(str::trim).filter(|m| !m.is_empty());
+        let first = match asked {
+            None => today.with_day(1),
+            Some(m) => NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok(),
+        };
+        let invalid = |key: &'static str| AppError::Invalid(vec![FieldError::new("month", key)]);
+        let first = first.filter(|d| d.year() >= 2000).ok_or_else(|| invalid("validation.month"))?;
+        if first > today {
+            return Err(invalid("validation.future_month"));
+        }
+        Ok(Period::of(first))
+    }
+
+    /// The month that starts on `first`.
+    pub fn of(first: NaiveDate) -> Period {
+        let next = first.checked_add_months(chrono::Months::new(1)).unwrap_or(first);
+        Period {
+            month: first.format("%Y-%m").to_string(),
+            first,
+            next,
+            from: crate::time::day_start_ms(first),
+            to: crate::time::day_start_ms(next),
+        }
+    }
+
+    /// This month and the eleven before it, oldest first (a trend).
+    pub fn year_to(&self) -> Vec<Period> {
+        let first = super::fmt::to_cst(self.from).date_naive();
+        (0..12).rev().filter_map(|i| first.checked_sub_months(chrono::Months::new(i))).map(Period::of).collect()
+    }
+}
+
+/// A capability's counts of its figures in a community over a period, per grid.
+pub type CountFn = for<'a> fn(&'a AppState, &'a CommunityRef, &'a Period) -> BoxFuture<'a, AppResult<Vec<Count>>>;
+
+/// What stands behind a figure: one ticket, record or pledge, and its page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Behind {
+    pub title: String,
+    pub detail: String,
+    pub href: String,
+}
+
+/// Where to look for what stands behind a figure: a grid (`Some(0)`: outside every grid)
+/// or the whole community.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Within {
+    Community,
+    Grid(i64),
+}
+
+impl Within {
+    /// The SQL condition (` AND …`) on a record's grid column.
+    pub fn condition(self, column: &str) -> String {
+        match self {
+            Within::Community => String::new(),
+            Within::Grid(0) => format!(" AND {column} IS NULL"),
+            Within::Grid(g) => format!(" AND {column} = {g}"),
+        }
+    }
+}
+
+/// The records behind one figure of a community (at most `BEHIND_MAX`, those needing
+/// attention first).
+pub type BehindFn = for<'a> fn(
+    &'a AppState,
+    &'a CommunityRef,
+    &'static str,
+    &'a Period,
+    Within,
+) -> BoxFuture<'a, AppResult<Vec<Behind>>>;
+
+pub const BEHIND_MAX: i64 = 200;
+
+/// A capability's part of the dictionary.
+pub struct FigureSource {
+    pub figures: &'static [FigureDef],
+    pub count: CountFn,
+    pub behind: BehindFn,
+}
+
+/// Every figure of the dictionary with the capability it comes from, in the capability
+/// table's order.
+pub fn all(state: &AppState) -> Vec<(&'static str, &'static FigureDef)> {
+    state
+        .caps
+        .iter()
+        .filter_map(|c| c.figures.map(|s| (c.name, s)))
+        .flat_map(|(n, s)| s.figures.iter().map(move |f| (n, f)))
+        .collect()
+}
+
+/// A figure by its code, with its capability's part.
+pub fn find(state: &AppState, code: &str) -> Option<(&'static FigureDef, &'static FigureSource)> {
+    state.caps.iter().filter_map(|c| c.figures).find_map(|s| s.figures.iter().find(|f| f.code == code).map(|f| (f, s)))
+}
+
+/// Tallies by figure code.
+pub type Values = BTreeMap<&'static str, Tally>;
+
+/// Fills in the figures made of two others.
+fn derive(state: &AppState, v: &mut Values) {
+    for (_, f) in all(state) {
+        if let Some((a, b)) = f.of {
+            let num = v.get(a).map_or(0, |t| t.num);
+            let den = v.get(b).map_or(0, |t| t.num);
+            v.insert(f.code, Tally::ratio(num, den));
+        }
+    }
+}
+
+/// Every figure of one community over a period, per grid (`0`: outside every grid or
+/// the whole community's own).
+pub async fn by_grid(state: &AppState, c: &CommunityRef, p: &Period) -> AppResult<BTreeMap<i64, Values>> {
+    counted(state, c, p, |_| true).await
+}
+
+/// The counts of the capabilities `asked` picks, per grid, the derived figures filled in.
+async fn counted(
+    state: &AppState,
+    c: &CommunityRef,
+    p: &Period,
+    asked: impl Fn(&FigureSource) -> bool,
+) -> AppResult<BTreeMap<i64, Values>> {
+    let mut out: BTreeMap<i64, Values> = BTreeMap::new();
+    for s in state.caps.iter().filter_map(|c| c.figures).filter(|s| asked(s)) {
+        for n in (s.count)(state, c, p).await? {
+            out.entry(n.grid_id.unwrap_or(0)).or_default().entry(n.code).or_default().add(n.tally);
+        }
+    }
+    for v in out.values_mut() {
+        derive(state, v);
+    }
+    Ok(out)
+}
+
+/// Places' values added up (the derived figures from the sums).
+pub fn total<'a>(state: &AppState, places: impl IntoIterator<Item = &'a Values>) -> Values {
+    let mut sum = Values::new();
+    for v in places {
+        for (code, t) in v {
+            sum.entry(code).or_default().add(*t);
+        }
+    }
+    derive(state, &mut sum);
+    sum
+}
+
+/// One figure of one community over a period (only its capabilities count: a trend
+/// of twelve months asks for one figure at a time).
+pub async fn community_of(state: &AppState, c: &CommunityRef, p: &Period, f: &FigureDef) -> AppResult<Values> {
+    let codes: Vec<&str> = match f.of {
+        Some((a, b)) => vec![a, b],
+        None => vec![f.code],
+    };
+    let grids = counted(state, c, p, |s| s.figures.iter().any(|x| codes.contains(&x.code))).await?;
+    Ok(total(state, grids.values()))
+}
+
+/// Every figure of one community over a period.
+pub async fn community(state: &AppState, c: &CommunityRef, p: &Period) -> AppResult<Values> {
+    Ok(total(state, by_grid(state, c, p).await?.values()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RATE: FigureDef = FigureDef { code: "r", unit: Unit::Percent, more_is_better: true, of: None };
+    const PER: FigureDef = FigureDef { code: "p", unit: Unit::HoursPerThousand, more_is_better: true, of: None };
+
+    #[test]
+    fn a_figure_is_shown_the_same_way_everywhere() {
+        assert_eq!(RATE.show(Tally::ratio(9, 10)), "90.0");
+        assert_eq!(RATE.show(Tally::ratio(2, 3)), "66.7");
+        assert_eq!(RATE.show(Tally::ratio(0, 0)), "—");
+        assert_eq!(PER.show(Tally::ratio(30_000, 1000)), "500.0");
+        assert_eq!(PER.show(Tally::ratio(90, 3000)), "0.5");
+        let yuan = FigureDef { code: "y", unit: Unit::Yuan, more_is_better: true, of: None };
+        assert_eq!(yuan.show(Tally::count(394_000_000)), "3940000.00");
+    }
+
+    #[test]
+    fn a_month_is_this_one_or_one_before_never_after() {
+        let this = Period::parse(None).unwrap();
+        assert_eq!(this.month, super::super::fmt::today().format("%Y-%m").to_string());
+        let nov = Period::parse(Some("2026-11")).unwrap();
+        assert_eq!(nov.to - nov.from, 30 * 86_400_000);
+        assert_eq!(nov.year_to().len(), 12);
+        assert_eq!(nov.year_to()[0].month, "2025-12");
+        let refused = |m: &str| match Period::parse(Some(m)) {
+            Err(AppError::Invalid(e)) => e[0].field.clone(),
+            _ => String::new(),
+        };
+        assert_eq!(refused("2999-01"), "month");
+        assert_eq!(refused("11/2026"), "month");
+    }
+}
