@@ -2,6 +2,7 @@
 //! capability.
 
 pub mod appointments;
+pub mod brands;
 pub mod council;
 pub mod dashboard;
 pub mod directory;
@@ -33,6 +34,7 @@ pub static ALL: &[&Capability] = &[
     &appointments::CAP,
     &emergency::CAP,
     &fieldwork::CAP,
+    &brands::CAP,
     &dashboard::CAP,
     &registry::CAP,
 ];

@@ -14,7 +14,9 @@ use serde::Serialize;
 
 use crate::auth::guard::CommunityRef;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::web::PageCtx;
 use crate::web::state::AppState;
+use crate::web::ui::Kpi;
 
 crate::text_enum! {
     /// What a figure counts and how it is shown.
@@ -104,6 +106,32 @@ impl FigureDef {
     }
 }
 
+/// A figure's name in the reader's language.
+pub fn name(ctx: &PageCtx, f: &FigureDef) -> String {
+    ctx.t(&format!("figure.name.{}", f.code))
+}
+
+/// A unit as written after a value (nothing after a count).
+pub fn unit(ctx: &PageCtx, u: Unit) -> String {
+    if u == Unit::Count { String::new() } else { ctx.t(&format!("figure.unit.{}", u)) }
+}
+
+/// A column's head: the figure's name with its unit.
+pub fn heading(ctx: &PageCtx, f: &FigureDef) -> String {
+    match unit(ctx, f.unit) {
+        u if u.is_empty() => name(ctx, f),
+        u => format!("{}（{u}）", name(ctx, f)),
+    }
+}
+
+/// A figure as a tile: its name, its value as written everywhere, its unit (none for a
+/// rate of nothing).
+pub fn kpi(ctx: &PageCtx, f: &FigureDef, t: Tally) -> Kpi {
+    let value = f.show(t);
+    let unit = if value == "—" { String::new() } else { unit(ctx, f.unit) };
+    Kpi { label: name(ctx, f), value, unit, ..Kpi::default() }
+}
+
 /// A figure counted in a community: for one grid, or none (outside every grid, or a
 /// figure of the whole community).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,6 +184,19 @@ impl Period {
         }
     }
 
+    /// From the first day of `since`'s month to the end of this month: a programme's
+    /// whole life.
+    pub fn since(since: NaiveDate) -> Period {
+        let first = since.with_day(1).unwrap_or(since);
+        let this = Period::of(super::fmt::today().with_day(1).unwrap_or(since));
+        Period {
+            month: format!("{}–{}", first.format("%Y-%m"), this.month),
+            first,
+            from: crate::time::day_start_ms(first),
+            ..this
+        }
+    }
+
     /// This month and the eleven before it, oldest first (a trend).
     pub fn year_to(&self) -> Vec<Period> {
         let first = super::fmt::to_cst(self.from).date_naive();
@@ -205,11 +246,29 @@ pub type BehindFn = for<'a> fn(
 
 pub const BEHIND_MAX: i64 = 200;
 
+/// What a programme (a brand 品牌) gathers: its teams and events, and the needs, council
+/// projects and tickets tagged with it, by id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tagged {
+    pub teams: Vec<i64>,
+    pub events: Vec<i64>,
+    pub needs: Vec<i64>,
+    pub projects: Vec<i64>,
+    pub tickets: Vec<i64>,
+}
+
+/// A capability's counts of its figures over what a programme gathers (its tickets, its
+/// teams' service), for the whole community.
+pub type CountInFn =
+    for<'a> fn(&'a AppState, &'a CommunityRef, &'a Period, &'a Tagged) -> BoxFuture<'a, AppResult<Vec<Count>>>;
+
 /// A capability's part of the dictionary.
 pub struct FigureSource {
     pub figures: &'static [FigureDef],
     pub count: CountFn,
     pub behind: BehindFn,
+    /// Its figures of what a programme gathers, where they can be counted so.
+    pub count_in: Option<CountInFn>,
 }
 
 /// Every figure of the dictionary with the capability it comes from, in the capability
@@ -288,6 +347,18 @@ pub async fn community_of(state: &AppState, c: &CommunityRef, p: &Period, f: &Fi
     };
     let grids = counted(state, c, p, |s| s.figures.iter().any(|x| codes.contains(&x.code))).await?;
     Ok(total(state, grids.values()))
+}
+
+/// The figures of what a programme gathers in a community over a period (those the
+/// capabilities can count so; the derived ones need the whole community and are left out).
+pub async fn within(state: &AppState, c: &CommunityRef, p: &Period, tagged: &Tagged) -> AppResult<Values> {
+    let mut out = Values::new();
+    for f in state.caps.iter().filter_map(|c| c.figures).filter_map(|s| s.count_in) {
+        for n in f(state, c, p, tagged).await? {
+            out.entry(n.code).or_default().add(n.tally);
+        }
+    }
+    Ok(out)
 }
 
 /// Every figure of one community over a period.

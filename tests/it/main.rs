@@ -8,6 +8,7 @@ mod api;
 mod appointments;
 mod auth;
 mod board;
+mod brands;
 mod browser;
 mod citus;
 mod cli;

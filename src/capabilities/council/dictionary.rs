@@ -17,6 +17,7 @@ pub static SOURCE: FigureSource = FigureSource {
     ],
     count,
     behind,
+    count_in: None,
 };
 
 const GRID: &str = "COALESCE(CASE WHEN p.scope_kind = 'grid' THEN p.scope_id END, 0)";

@@ -5,13 +5,12 @@
 
 use axum::extract::{Path, Query, State};
 
-use super::pages::{heading, name, unit};
 use super::{Ask, Asked, Place, store};
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::{Access, Actor};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Lang};
-use crate::web::dictionary::{self, FigureDef, Unit, Values};
+use crate::web::dictionary::{self, FigureDef, Unit, Values, heading, name, unit};
 use crate::web::{AppState, PageCtx, PageResult, SignedPage};
 
 /// The figures a report draws as charts, place by place.
@@ -44,12 +43,16 @@ impl MonthReport {
 }
 
 pub async fn read(state: &AppState, title: String, cs: &[CommunityRef], a: &Asked) -> AppResult<MonthReport> {
-    let everyone = Access::all();
-    let mut communities = Vec::new();
-    for c in cs {
-        let (grids, total) = store::grids(state, c, &everyone, &a.period).await?;
-        communities.push((c.clone(), grids, total));
-    }
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    let everyone = &Access::all();
+    let communities: Vec<(CommunityRef, Vec<Place>, Values)> = stream::iter(cs.iter().cloned())
+        .map(|c: CommunityRef| async move {
+            let (grids, total) = store::grids(state, &c, everyone, &a.period).await?;
+            Ok::<_, AppError>((c, grids, total))
+        })
+        .buffered(store::AT_ONCE)
+        .try_collect()
+        .await?;
     let total = dictionary::total(state, communities.iter().map(|(_, _, v)| v));
     Ok(MonthReport { title, month: a.period.month.clone(), figures: dictionary::all(state), communities, total })
 }

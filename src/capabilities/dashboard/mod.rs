@@ -199,6 +199,15 @@ pub fn rank(places: &mut [Place], f: &FigureDef, order: Order) {
     });
 }
 
+/// The map's shade of each place with a value (0 lightest … 4 darkest): by its rank among
+/// them, in five equal parts — the larger the value, the darker.
+pub fn tones(places: &[Place], f: &FigureDef) -> std::collections::BTreeMap<i64, u8> {
+    let mut valued: Vec<(f64, i64)> = places.iter().filter_map(|p| p.value(f).map(|v| (v, p.id))).collect();
+    valued.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let n = valued.len().max(1);
+    valued.iter().enumerate().map(|(i, (_, id))| (*id, (i * 5 / n) as u8)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +230,15 @@ mod tests {
         let overdue = FigureDef { code: "completion_rate", unit: Unit::Count, more_is_better: false, of: None };
         rank(&mut places, &overdue, Order::Best);
         assert_eq!(names(&places), "乙丙甲丁");
+    }
+
+    #[test]
+    fn the_map_shades_places_in_five_parts_by_their_value() {
+        let rate = FigureDef { code: "completion_rate", unit: Unit::Percent, more_is_better: true, of: None };
+        let mut places: Vec<Place> = (0..10).map(|i| Place { id: i, ..place("网格", i, 10) }).collect();
+        places.push(Place { id: 99, ..place("空", 0, 0) });
+        let shades = tones(&places, &rate);
+        assert_eq!(shades.len(), 10, "a place with nothing to show is not shaded");
+        assert_eq!((shades[&0], shades[&1], shades[&2], shades[&5], shades[&9]), (0, 0, 1, 2, 4));
     }
 }

@@ -5,29 +5,16 @@
 use axum::extract::{Path, Query, State};
 
 use super::store;
-use super::{Ask, Asked, Place, in_area, rank};
+use super::{Ask, Asked, Place, in_area, rank, tones};
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::Actor;
-use crate::error::AppError;
-use crate::web::dictionary::{self, Behind, FigureDef, Period, Unit, Values, Within};
-use crate::web::ui::{Bars, Block, BlocksPage, Cell, Form, Input, InputKind, Item, Kpi, Refusal, Table, sort_heads};
+use crate::capabilities::registry::places::map::{self, Shape};
+use crate::error::{AppError, AppResult};
+use crate::web::dictionary::{self, Behind, FigureDef, Period, Values, Within, heading, name};
+use crate::web::ui::{
+    Bars, Block, BlocksPage, Cell, Form, Input, InputKind, Item, Kpi, MapView, Refusal, Table, sort_heads,
+};
 use crate::web::{AppState, PageCtx, PageResult, SignedPage, render};
-
-/// A figure's name, and with its unit (a column's head).
-pub fn name(ctx: &PageCtx, f: &FigureDef) -> String {
-    ctx.t(&format!("figure.name.{}", f.code))
-}
-
-pub fn unit(ctx: &PageCtx, u: Unit) -> String {
-    if u == Unit::Count { String::new() } else { ctx.t(&format!("figure.unit.{}", u)) }
-}
-
-pub fn heading(ctx: &PageCtx, f: &FigureDef) -> String {
-    match unit(ctx, f.unit) {
-        u if u.is_empty() => name(ctx, f),
-        u => format!("{}（{u}）", name(ctx, f)),
-    }
-}
 
 /// What a page of figures shows: whose, where it is, and how a click goes down.
 pub struct Scope<'a> {
@@ -66,14 +53,13 @@ fn filter(ctx: &PageCtx, s: &Scope<'_>, a: &Asked, figures: &[&FigureDef], actio
 }
 
 /// The league table: every figure of each place, ranked by the one asked, the total
-/// last; its chart; the totals; the report's files and the trend.
+/// last; its chart and map; the totals; the report's files and the trend.
 pub fn league_view(
     ctx: PageCtx,
     s: &Scope<'_>,
     a: &Asked,
-    figures: &[&FigureDef],
-    places: &[Place],
-    total: &Values,
+    (figures, places, total): (&[&FigureDef], &[Place], &Values),
+    shaded: MapView,
 ) -> BlocksPage {
     let f = a.figure;
     let month = &a.period.month;
@@ -83,15 +69,8 @@ pub fn league_view(
         (format!("{}/trend{}", s.base, a.query_with(f.code)), ctx.t("dashboard.trend")),
         (format!("{}/reports", s.base), ctx.t("dashboard.archive")),
     ];
-    let kpis = figures
-        .iter()
-        .map(|g| Kpi {
-            label: name(&ctx, g),
-            value: g.show(total.get(g.code).copied().unwrap_or_default()),
-            unit: unit(&ctx, g.unit),
-            ..Kpi::default()
-        })
-        .collect();
+    let kpis =
+        figures.iter().map(|g| dictionary::kpi(&ctx, g, total.get(g.code).copied().unwrap_or_default())).collect();
     let bars: Vec<(String, f64)> = places.iter().filter_map(|p| p.value(f).map(|v| (p.name.clone(), v))).collect();
     let mut keys = vec![None];
     keys.extend(figures.iter().map(|g| Some(g.code)));
@@ -120,13 +99,16 @@ pub fn league_view(
         })
         .collect();
     rows.push(row(Cell::text(ctx.t("dashboard.total")), None, total));
-    let blocks = vec![
+    let mut blocks = vec![
         Block::Form(filter(&ctx, s, a, figures, &s.base)),
         Block::Card(format!("{} · {month}", s.title), None, Vec::new(), Some(ctx.t("dashboard.hint")), links),
         Block::Kpis(kpis),
         Block::Chart(Bars::new(heading(&ctx, f), &bars, "")),
         Block::Table(ctx.t("dashboard.league"), Table { head, rows, empty: ctx.t("dashboard.none"), sort }),
     ];
+    if !shaded.shapes.is_empty() {
+        blocks.insert(4, Block::Map(shaded));
+    }
     BlocksPage::new(
         ctx.clone(),
         format!("{} · {}", s.title, ctx.t("dashboard.title")),
@@ -216,6 +198,7 @@ pub async fn subdistrict(
     let mut places = store::communities(&state, &cs, &a.period).await?;
     let total = dictionary::total(&state, places.iter().map(|p| &p.values));
     rank(&mut places, a.figure, a.order);
+    let map = subdistrict_map(&state, &ctx, &cs, &a, &places).await?;
     let month = a.period.month.clone();
     let down = move |p: &Place, f: &FigureDef| p.href.as_ref().map(|h| format!("{h}?month={month}&figure={}", f.code));
     let s = Scope {
@@ -225,7 +208,7 @@ pub async fn subdistrict(
         areas: true,
         down: &down,
     };
-    render(&league_view(ctx, &s, &a, &figures(&state), &places, &total))
+    render(&league_view(ctx, &s, &a, (&figures(&state), &places, &total), map))
 }
 
 /// `GET /c/{code}/dashboard`: its staff (a grid worker: their grids); a subdistrict's
@@ -240,6 +223,7 @@ pub async fn community(
     let a = Asked::read(&state, &q)?;
     let (mut places, total) = store::grids(&state, &c, &access, &a.period).await?;
     rank(&mut places, a.figure, a.order);
+    let map = community_map(&state, &ctx, &c, &a, &places).await?;
     let month = a.period.month.clone();
     let at = c.code.clone();
     let down = move |p: &Place, f: &FigureDef| {
@@ -247,7 +231,60 @@ pub async fn community(
     };
     let crumbs = up(&ctx, &actor, &c, &a);
     let s = Scope { title: c.name.clone(), crumbs, base: format!("/c/{code}/dashboard"), areas: false, down: &down };
-    render(&league_view(ctx, &s, &a, &figures(&state), &places, &total))
+    render(&league_view(ctx, &s, &a, (&figures(&state), &places, &total), map))
+}
+
+fn map_title(ctx: &PageCtx, a: &Asked) -> String {
+    format!("{} · {}", heading(ctx, a.figure), ctx.t("dashboard.map_hint"))
+}
+
+/// The community's grids shaded by the figure asked, each leading to what is behind it.
+async fn community_map(
+    state: &AppState,
+    ctx: &PageCtx,
+    c: &CommunityRef,
+    a: &Asked,
+    places: &[Place],
+) -> AppResult<MapView> {
+    let shades = tones(places, a.figure);
+    let shapes: Vec<Shape> = map::grid_shapes(&state.db, c.id, None)
+        .await?
+        .into_iter()
+        .filter(|g| places.iter().any(|p| p.id == g.id))
+        .map(|g| Shape {
+            href: format!("/c/{}/dashboard/figures/{}?month={}&grid={}", c.code, a.figure.code, a.period.month, g.id),
+            tone: shades.get(&g.id).copied(),
+            ..g
+        })
+        .collect();
+    Ok(map::draw(&map_title(ctx, a), &shapes, &[]))
+}
+
+/// The subdistrict's communities, each one shape of its grids, shaded by the figure asked.
+async fn subdistrict_map(
+    state: &AppState,
+    ctx: &PageCtx,
+    cs: &[CommunityRef],
+    a: &Asked,
+    places: &[Place],
+) -> AppResult<MapView> {
+    let shades = tones(places, a.figure);
+    let mut shapes = Vec::new();
+    for c in cs {
+        let rings: Vec<Vec<(f64, f64)>> =
+            map::grid_shapes(&state.db, c.id, None).await?.into_iter().flat_map(|g| g.rings).collect();
+        if !rings.is_empty() {
+            shapes.push(Shape {
+                id: c.id,
+                title: c.name.clone(),
+                href: format!("/c/{}/dashboard?month={}&figure={}", c.code, a.period.month, a.figure.code),
+                rings,
+                highlight: false,
+                tone: shades.get(&c.id).copied(),
+            });
+        }
+    }
+    Ok(map::draw(&map_title(ctx, a), &shapes, &[]))
 }
 
 /// The way back up to the subdistrict's league, for one who administers it.
@@ -353,9 +390,7 @@ pub async fn behind(
     let items = (source.behind)(&state, &c, f.code, &a.period, within).await?;
     let shown = Kpi {
         label: format!("{place} · {}", a.period.month),
-        value: f.show(values.get(f.code).copied().unwrap_or_default()),
-        unit: unit(&ctx, f.unit),
-        ..Kpi::default()
+        ..dictionary::kpi(&ctx, f, values.get(f.code).copied().unwrap_or_default())
     };
     let crumbs = vec![(format!("/c/{code}/dashboard{}", a.query_with(f.code)), ctx.t("dashboard.title"))];
     let title = format!("{} · {}", c.name, name(&ctx, f));

@@ -40,19 +40,28 @@ pub async fn whole_community(state: &AppState, actor: &Actor, code: &str) -> App
     }
 }
 
-/// Each community's figures of the month, a row each.
+/// How many communities are counted at once (SQLite has four readers).
+pub const AT_ONCE: usize = 4;
+
+/// Each community's figures of the month, a row each (several counted at once).
 pub async fn communities(state: &AppState, cs: &[CommunityRef], p: &Period) -> AppResult<Vec<Place>> {
-    let mut out = Vec::new();
-    for c in cs {
-        out.push(Place {
-            id: c.id,
-            name: c.name.clone(),
-            href: Some(format!("/c/{}/dashboard", c.code)),
-            area: Area::parse(&c.kind),
-            values: dictionary::community(state, c, p).await?,
-        });
-    }
-    Ok(out)
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    // Each community is handed over owned: a borrowed one makes the future too general
+    // for the compiler to prove it `Send`.
+    stream::iter(cs.iter().cloned())
+        .map(|c: CommunityRef| async move {
+            let values = dictionary::community(state, &c, p).await?;
+            Ok::<_, AppError>(Place {
+                id: c.id,
+                href: Some(format!("/c/{}/dashboard", c.code)),
+                area: Area::parse(&c.kind),
+                name: c.name,
+                values,
+            })
+        })
+        .buffered(AT_ONCE)
+        .try_collect()
+        .await
 }
 
 /// A community's grids (those the access reaches) with their figures of the month, and

@@ -13,6 +13,7 @@ pub static SOURCE: FigureSource = FigureSource {
     figures: &[FigureDef { code: "funds_raised", unit: Unit::Yuan, more_is_better: true, of: None }],
     count,
     behind,
+    count_in: None,
 };
 
 const GIVEN: &str =

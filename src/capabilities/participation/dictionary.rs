@@ -4,10 +4,10 @@
 use futures::future::BoxFuture;
 
 use crate::auth::guard::CommunityRef;
-use crate::db::query;
+use crate::db::Builder;
 use crate::error::AppResult;
 use crate::web::AppState;
-use crate::web::dictionary::{BEHIND_MAX, Behind, Count, FigureDef, FigureSource, Period, Tally, Unit, Within};
+use crate::web::dictionary::{BEHIND_MAX, Behind, Count, FigureDef, FigureSource, Period, Tagged, Tally, Unit, Within};
 
 pub static SOURCE: FigureSource = FigureSource {
     figures: &[
@@ -16,33 +16,50 @@ pub static SOURCE: FigureSource = FigureSource {
     ],
     count,
     behind,
+    count_in: Some(count_in),
 };
 
-/// Each figure's pledges: made (not called off) or confirmed, in the month.
-fn filter(code: &str) -> &'static str {
-    match code {
-        "pledges_fulfilled" => "p.status = 'fulfilled' AND p.confirmed_at >= $2 AND p.confirmed_at < $3",
-        _ => "p.status <> 'cancelled' AND p.created_at >= $2 AND p.created_at < $3",
+const CODES: [&str; 2] = ["pledges_made", "pledges_fulfilled"];
+
+/// ` AND …`: each figure's pledges of the month, made (not called off) or confirmed.
+fn of_month(b: &mut Builder, code: &str, p: &Period) {
+    let (filter, at) = match code {
+        "pledges_fulfilled" => (" AND p.status = 'fulfilled'", "p.confirmed_at"),
+        _ => (" AND p.status <> 'cancelled'", "p.created_at"),
+    };
+    b.push(filter).push(&format!(" AND {at} >= ")).arg(p.from).push(&format!(" AND {at} < ")).arg(p.to);
+}
+
+/// Counts each figure's pledges of the month; `more` narrows them.
+async fn counts(state: &AppState, c: &CommunityRef, p: &Period, more: impl Fn(&mut Builder)) -> AppResult<Vec<Count>> {
+    let mut conn = state.db.read().await?;
+    let mut out = Vec::new();
+    // Pledges belong to the whole community: the needs list has no grids.
+    for code in CODES {
+        let mut b = Builder::new("SELECT COUNT(*) FROM pledges p WHERE p.community_id = ");
+        b.arg(c.id);
+        of_month(&mut b, code, p);
+        more(&mut b);
+        let n: i64 = b.build().scalar(&mut conn).await?;
+        out.push(Count { code, grid_id: None, tally: Tally::count(n) });
     }
+    Ok(out)
 }
 
 fn count<'a>(state: &'a AppState, c: &'a CommunityRef, p: &'a Period) -> BoxFuture<'a, AppResult<Vec<Count>>> {
-    Box::pin(async move {
-        let mut conn = state.db.read().await?;
-        let mut out = Vec::new();
-        // Pledges belong to the whole community: the needs list has no grids.
-        for code in ["pledges_made", "pledges_fulfilled"] {
-            let n: i64 =
-                query(format!("SELECT COUNT(*) FROM pledges p WHERE p.community_id = $1 AND {}", filter(code)))
-                    .bind(c.id)
-                    .bind(p.from)
-                    .bind(p.to)
-                    .scalar(&mut conn)
-                    .await?;
-            out.push(Count { code, grid_id: None, tally: Tally::count(n) });
-        }
-        Ok(out)
-    })
+    Box::pin(counts(state, c, p, |_| {}))
+}
+
+/// A programme's pledges: those to the needs tagged with it.
+fn count_in<'a>(
+    state: &'a AppState,
+    c: &'a CommunityRef,
+    p: &'a Period,
+    tagged: &'a Tagged,
+) -> BoxFuture<'a, AppResult<Vec<Count>>> {
+    Box::pin(counts(state, c, p, |b| {
+        b.push(" AND p.need_id IN ").list(tagged.needs.iter().copied());
+    }))
 }
 
 fn behind<'a>(
@@ -56,19 +73,16 @@ fn behind<'a>(
         if matches!(within, Within::Grid(g) if g != 0) {
             return Ok(Vec::new());
         }
-        let rows: Vec<(i64, String, String, i64, String)> = query(format!(
+        let mut b = Builder::new(
             "SELECT n.id, n.title, r.name, p.amount, n.unit FROM pledges p
              JOIN needs n ON n.community_id = p.community_id AND n.id = p.need_id
              JOIN registrations r ON r.community_id = p.community_id AND r.id = p.registration_id
-             WHERE p.community_id = $1 AND n.community_id = $1 AND r.community_id = $1 AND {}
-             ORDER BY p.created_at DESC LIMIT {BEHIND_MAX}",
-            filter(code)
-        ))
-        .bind(c.id)
-        .bind(p.from)
-        .bind(p.to)
-        .fetch_all(&mut state.db.read().await?)
-        .await?;
+             WHERE p.community_id = ",
+        );
+        b.arg(c.id).push(" AND n.community_id = ").arg(c.id).push(" AND r.community_id = ").arg(c.id);
+        of_month(&mut b, code, p);
+        b.push(&format!(" ORDER BY p.created_at DESC LIMIT {BEHIND_MAX}"));
+        let rows: Vec<(i64, String, String, i64, String)> = b.build().fetch_all(&mut state.db.read().await?).await?;
         Ok(rows
             .into_iter()
             .map(|(need, title, who, amount, unit)| Behind {

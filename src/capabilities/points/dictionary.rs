@@ -5,10 +5,10 @@
 use futures::future::BoxFuture;
 
 use crate::auth::guard::CommunityRef;
-use crate::db::query;
+use crate::db::{Builder, query};
 use crate::error::AppResult;
 use crate::web::AppState;
-use crate::web::dictionary::{BEHIND_MAX, Behind, Count, FigureDef, FigureSource, Period, Tally, Unit, Within};
+use crate::web::dictionary::{BEHIND_MAX, Behind, Count, FigureDef, FigureSource, Period, Tagged, Tally, Unit, Within};
 
 pub static SOURCE: FigureSource = FigureSource {
     figures: &[
@@ -24,6 +24,7 @@ pub static SOURCE: FigureSource = FigureSource {
     ],
     count,
     behind,
+    count_in: Some(count_in),
 };
 
 /// Approved service of the month, by the volunteer's grid.
@@ -66,6 +67,27 @@ fn count<'a>(state: &'a AppState, c: &'a CommunityRef, p: &'a Period) -> BoxFutu
             out.push(Count { code: "points_issued", grid_id: grid(g), tally: Tally::count(points) });
         }
         Ok(out)
+    })
+}
+
+/// A programme's service: that of its teams.
+fn count_in<'a>(
+    state: &'a AppState,
+    c: &'a CommunityRef,
+    p: &'a Period,
+    tagged: &'a Tagged,
+) -> BoxFuture<'a, AppResult<Vec<Count>>> {
+    Box::pin(async move {
+        let mut b = Builder::new(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(r.minutes), 0) AS BIGINT) FROM service_records r WHERE r.community_id = ",
+        );
+        b.arg(c.id).push(" AND r.status = 'approved' AND r.started_at >= ").arg(p.from);
+        b.push(" AND r.started_at < ").arg(p.to).push(" AND r.team_id IN ").list(tagged.teams.iter().copied());
+        let (times, minutes): (i64, i64) = b.build().fetch_one(&mut state.db.read().await?).await?;
+        Ok(vec![
+            Count { code: "service_person_times", grid_id: None, tally: Tally::count(times) },
+            Count { code: "service_hours", grid_id: None, tally: Tally::count(minutes) },
+        ])
     })
 }
 

@@ -13,6 +13,7 @@ pub static SOURCE: FigureSource = FigureSource {
     figures: &[FigureDef { code: "residents", unit: Unit::Count, more_is_better: true, of: None }],
     count,
     behind,
+    count_in: None,
 };
 
 fn count<'a>(state: &'a AppState, c: &'a CommunityRef, _p: &'a Period) -> BoxFuture<'a, AppResult<Vec<Count>>> {

@@ -5,10 +5,10 @@
 use futures::future::BoxFuture;
 
 use crate::auth::guard::CommunityRef;
-use crate::db::{now_ms, query};
+use crate::db::{Builder, now_ms};
 use crate::error::AppResult;
 use crate::web::AppState;
-use crate::web::dictionary::{BEHIND_MAX, Behind, Count, FigureDef, FigureSource, Period, Tally, Unit, Within};
+use crate::web::dictionary::{BEHIND_MAX, Behind, Count, FigureDef, FigureSource, Period, Tagged, Tally, Unit, Within};
 
 pub static SOURCE: FigureSource = FigureSource {
     figures: &[
@@ -19,37 +19,63 @@ pub static SOURCE: FigureSource = FigureSource {
     ],
     count,
     behind,
+    count_in: Some(count_in),
 };
 
-/// Completed past its deadline, or still open past it (at `now`).
-const OVERDUE: &str = "(status IN ('resolved', 'closed') AND resolved_at > due_at)
-    OR (status NOT IN ('resolved', 'closed', 'rejected', 'duplicate') AND due_at < $4)";
+/// Completed past its deadline, or still open past it now.
+fn overdue(b: &mut Builder) {
+    b.push("((status IN ('resolved', 'closed') AND resolved_at > due_at)");
+    b.push(" OR (status NOT IN ('resolved', 'closed', 'rejected', 'duplicate') AND due_at < ").arg(now_ms()).push("))");
+}
+
+/// The month's tickets counted per grid; `more` narrows them (` AND …`).
+fn tallies(c: &CommunityRef, p: &Period, more: impl FnOnce(&mut Builder)) -> Builder {
+    let mut b = Builder::new(
+        "SELECT COALESCE(grid_id, 0), COUNT(*),
+            CAST(SUM(CASE WHEN status IN ('resolved', 'closed') THEN 1 ELSE 0 END) AS BIGINT),
+            CAST(SUM(CASE WHEN status IN ('rejected', 'duplicate') THEN 1 ELSE 0 END) AS BIGINT),
+            CAST(SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT),
+            CAST(SUM(CASE WHEN rating >= 4 THEN 1 ELSE 0 END) AS BIGINT),
+            CAST(SUM(CASE WHEN ",
+    );
+    overdue(&mut b);
+    b.push(" THEN 1 ELSE 0 END) AS BIGINT) FROM tickets WHERE community_id = ").arg(c.id);
+    b.push(" AND created_at >= ").arg(p.from).push(" AND created_at < ").arg(p.to);
+    more(&mut b);
+    b.push(" GROUP BY COALESCE(grid_id, 0)");
+    b
+}
+
+async fn counts(state: &AppState, b: Builder) -> AppResult<Vec<Count>> {
+    let rows: Vec<(i64, i64, i64, i64, i64, i64, i64)> = b.build().fetch_all(&mut state.db.read().await?).await?;
+    let mut out = Vec::new();
+    for (grid, received, completed, excluded, rated, satisfied, overdue) in rows {
+        let grid_id = (grid != 0).then_some(grid);
+        let at = |code, tally| Count { code, grid_id, tally };
+        out.push(at("tickets_received", Tally::count(received)));
+        out.push(at("completion_rate", Tally::ratio(completed, received - excluded)));
+        out.push(at("satisfaction_rate", Tally::ratio(satisfied, rated)));
+        out.push(at("overdue_tickets", Tally::count(overdue)));
+    }
+    Ok(out)
+}
 
 fn count<'a>(state: &'a AppState, c: &'a CommunityRef, p: &'a Period) -> BoxFuture<'a, AppResult<Vec<Count>>> {
-    Box::pin(async move {
-        let sql = format!(
-            "SELECT COALESCE(grid_id, 0), COUNT(*),
-                CAST(SUM(CASE WHEN status IN ('resolved', 'closed') THEN 1 ELSE 0 END) AS BIGINT),
-                CAST(SUM(CASE WHEN status IN ('rejected', 'duplicate') THEN 1 ELSE 0 END) AS BIGINT),
-                CAST(SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT),
-                CAST(SUM(CASE WHEN rating >= 4 THEN 1 ELSE 0 END) AS BIGINT),
-                CAST(SUM(CASE WHEN {OVERDUE} THEN 1 ELSE 0 END) AS BIGINT)
-             FROM tickets WHERE community_id = $1 AND created_at >= $2 AND created_at < $3
-             GROUP BY COALESCE(grid_id, 0)"
-        );
-        let rows: Vec<(i64, i64, i64, i64, i64, i64, i64)> =
-            query(sql).bind(c.id).bind(p.from).bind(p.to).bind(now_ms()).fetch_all(&mut state.db.read().await?).await?;
-        let mut out = Vec::new();
-        for (grid, received, completed, excluded, rated, satisfied, overdue) in rows {
-            let grid_id = (grid != 0).then_some(grid);
-            let at = |code, tally| Count { code, grid_id, tally };
-            out.push(at("tickets_received", Tally::count(received)));
-            out.push(at("completion_rate", Tally::ratio(completed, received - excluded)));
-            out.push(at("satisfaction_rate", Tally::ratio(satisfied, rated)));
-            out.push(at("overdue_tickets", Tally::count(overdue)));
-        }
-        Ok(out)
-    })
+    Box::pin(counts(state, tallies(c, p, |_| {})))
+}
+
+/// A programme's tickets: those tagged with it and those its teams take from their pool.
+fn count_in<'a>(
+    state: &'a AppState,
+    c: &'a CommunityRef,
+    p: &'a Period,
+    tagged: &'a Tagged,
+) -> BoxFuture<'a, AppResult<Vec<Count>>> {
+    let b = tallies(c, p, |b| {
+        b.push(" AND (id IN ").list(tagged.tickets.iter().copied());
+        b.push(" OR pool_team_id IN ").list(tagged.teams.iter().copied()).push(")");
+    });
+    Box::pin(counts(state, b))
 }
 
 /// The month's tickets behind a figure: the overdue ones, those not completed first, the
@@ -62,26 +88,28 @@ fn behind<'a>(
     within: Within,
 ) -> BoxFuture<'a, AppResult<Vec<Behind>>> {
     Box::pin(async move {
-        let (filter, order) = match code {
-            "overdue_tickets" => (format!(" AND ({OVERDUE})"), "due_at"),
-            "completion_rate" => (
-                " AND status NOT IN ('rejected', 'duplicate')".to_string(),
-                "CASE WHEN status IN ('resolved', 'closed') THEN 1 ELSE 0 END, created_at DESC",
-            ),
-            "satisfaction_rate" => (" AND rating IS NOT NULL".to_string(), "rating, created_at DESC"),
-            _ => (String::new(), "created_at DESC"),
+        let mut b = Builder::new("SELECT id, description, status, due_at, rating FROM tickets WHERE community_id = ");
+        b.arg(c.id).push(" AND created_at >= ").arg(p.from).push(" AND created_at < ").arg(p.to);
+        b.push(&within.condition("grid_id"));
+        let order = match code {
+            "overdue_tickets" => {
+                b.push(" AND ");
+                overdue(&mut b);
+                "due_at"
+            }
+            "completion_rate" => {
+                b.push(" AND status NOT IN ('rejected', 'duplicate')");
+                "CASE WHEN status IN ('resolved', 'closed') THEN 1 ELSE 0 END, created_at DESC"
+            }
+            "satisfaction_rate" => {
+                b.push(" AND rating IS NOT NULL");
+                "rating, created_at DESC"
+            }
+            _ => "created_at DESC",
         };
-        let grid = within.condition("grid_id");
-        let sql = format!(
-            "SELECT id, description, status, due_at, rating FROM tickets
-             WHERE community_id = $1 AND created_at >= $2 AND created_at < $3{filter}{grid}
-             ORDER BY {order} LIMIT {BEHIND_MAX}"
-        );
-        let mut q = query(sql).bind(c.id).bind(p.from).bind(p.to);
-        if code == "overdue_tickets" {
-            q = q.bind(now_ms());
-        }
-        let rows: Vec<(i64, String, String, i64, Option<i64>)> = q.fetch_all(&mut state.db.read().await?).await?;
+        b.push(&format!(" ORDER BY {order} LIMIT {BEHIND_MAX}"));
+        let rows: Vec<(i64, String, String, i64, Option<i64>)> =
+            b.build().fetch_all(&mut state.db.read().await?).await?;
         let lang = crate::i18n::current();
         Ok(rows
             .into_iter()

@@ -66,6 +66,7 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         .await;
     let typhoon =
         app.scalar("SELECT MIN(id) FROM incidents WHERE community_id = $1 AND kind = 'typhoon'", community).await;
+    let brand = app.scalar("SELECT MIN(id) FROM brands WHERE community_id = $1", community).await;
     let school = app.scalar("SELECT MIN(id) FROM shelters WHERE community_id = $1", community).await;
     let safety =
         app.scalar("SELECT MIN(id) FROM notices WHERE community_id = $1 AND category = 'safety'", community).await;
@@ -83,6 +84,7 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("", format!("/p/{HS}/events/{past}"), Some("phone-event-public")),
         ("", format!("/p/{HS}/money"), Some("phone-money-public")),
         ("", "/p/110113003001/board".into(), Some("phone-board")),
+        ("", format!("/p/{HS}/brands/{brand}"), Some("phone-brand")),
         ("", format!("/p/{HS}/money/projects/{project}"), None),
         ("", format!("/p/{HS}/money/expenses/{expense}"), None),
         ("", "/p/110113003001/services?need=haircut".into(), Some("phone-directory")),
@@ -137,6 +139,8 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("street", format!("/subdistricts/{sub}/tickets/stats"), Some("desktop-subdistrict-stats")),
         ("street", format!("/subdistricts/{sub}/dashboard?order=worst"), Some("desktop-dashboard")),
         ("street", format!("/subdistricts/{sub}/dashboard/trend"), Some("desktop-dashboard-trend")),
+        ("street", format!("/subdistricts/{sub}/brands"), None),
+        ("staff", format!("{c}/brands/{brand}"), Some("desktop-brand")),
         ("secretary", format!("{c}/dashboard"), Some("desktop-dashboard-grids")),
         ("secretary", format!("{c}/dashboard/figures/tickets_received"), None),
     ]

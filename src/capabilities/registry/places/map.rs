@@ -23,12 +23,19 @@ pub struct Marker {
 
 #[derive(Debug, Clone)]
 pub struct Shape {
+    /// The grid's id.
+    pub id: i64,
     pub title: String,
     pub href: String,
     /// Outer rings, in (lng, lat).
     pub rings: Vec<Vec<(f64, f64)>>,
     pub highlight: bool,
+    /// A shade of five (0 lightest), when the map colours places by a figure.
+    pub tone: Option<u8>,
 }
+
+/// The classes of the five shades a map colours places by.
+const TONES: [&str; 5] = ["grid tone-0", "grid tone-1", "grid tone-2", "grid tone-3", "grid tone-4"];
 
 /// The rings of a GeoJSON Polygon or MultiPolygon (outer rings only; holes are rare in
 /// grid maps and do not change what is clicked).
@@ -88,7 +95,11 @@ pub fn draw(title: &str, shapes_in: &[Shape], markers_in: &[Marker]) -> MapView 
             let (cx, cy) = s.rings.first().map(|r| centre(r)).map(px).unwrap_or((0.0, 0.0));
             MapShape {
                 d,
-                class: if s.highlight { "grid grid-on" } else { "grid" },
+                class: match s.tone {
+                    Some(t) => TONES[usize::from(t.min(4))],
+                    None if s.highlight => "grid grid-on",
+                    None => "grid",
+                },
                 // A shape without a page (on a public map) is drawn, not linked.
                 href: (!s.href.is_empty()).then(|| s.href.clone()),
                 label: s.title.clone(),
@@ -157,10 +168,12 @@ pub async fn grid_shapes(db: &Db, community_id: i64, highlight: Option<i64>) -> 
     Ok(rows
         .into_iter()
         .map(|(id, name, polygon, code)| Shape {
+            id,
             title: name,
             href: format!("/c/{code}/grids/{id}"),
             rings: outer_rings(&polygon.0),
             highlight: highlight == Some(id),
+            tone: None,
         })
         .collect())
 }
@@ -215,10 +228,12 @@ mod tests {
     fn polygons_become_paths_with_labels_and_links() {
         let g = json!({"type": "Polygon", "coordinates": [[[110.0, 21.0], [110.01, 21.0], [110.01, 21.01], [110.0, 21.0]]]});
         let shapes = vec![Shape {
+            id: 2,
             title: "一<网格>".into(),
             href: "/c/1/grids/2".into(),
             rings: outer_rings(&g),
             highlight: true,
+            tone: None,
         }];
         let map = draw(
             "地图",

@@ -1,0 +1,138 @@
+//! Brands 一社区一品牌: 海盛's staff find 红心微聚 with its teams and what its volunteers
+//! served, add 家文化 with a logo and a story, tag a resident's request with it, and its
+//! public page shows what it did in the dashboard's figures without the request itself;
+//! a name taken, an empty story or another community's ticket is refused by name and
+//! nothing is written; 洲心街道's administrator sees his communities' brands side by side.
+
+use axum::http::StatusCode;
+use linli::db::citus::Span;
+use linli::db::query;
+
+use crate::helpers::{Resp, TestApp, visible_text};
+
+const HS: &str = "440804003001";
+const LJ: &str = "441802005001";
+
+impl TestApp {
+    /// Staff add a brand through the page's form, with a logo.
+    async fn add_brand(&self, name: &str, story: &str, logo: &[u8]) -> Resp {
+        let fields = [("name", name), ("story", story), ("people", "社区妇联；家风家教宣讲团")];
+        let files: Vec<(&str, &[u8])> = if logo.is_empty() { Vec::new() } else { vec![("photos", logo)] };
+        self.post_multipart(&format!("/c/{HS}/brands"), &fields, &files).await
+    }
+
+    /// Staff tag something of the community with a brand.
+    async fn tag_brand(&self, brand: i64, kind: &str, subject: &str) -> Resp {
+        self.post_form(&format!("/c/{HS}/brands/{brand}/tags"), &[("kind", kind), ("subject", subject)]).await
+    }
+
+    async fn count(&self, sql: &'static str) -> i64 {
+        let mut conn = self.state.db.span(Span::Maintenance).await.unwrap();
+        query(sql).scalar(&mut conn).await.unwrap()
+    }
+}
+
+#[tokio::test]
+async fn staff_add_a_brand_tag_a_request_and_the_public_sees_what_it_did_in_the_dashboards_figures() {
+    let mut app = TestApp::demo().await;
+    let hs = app.community_id(HS).await;
+    app.sign_in("staff").await;
+
+    // 红心微聚 gathers its two teams and the service they gave, counted as the dictionary
+    // counts volunteer hours.
+    let hongxin = app.scalar("SELECT id FROM brands WHERE community_id = $1 AND name = '红心微聚'", hs).await;
+    let page = visible_text(&app.get(&format!("/c/{HS}/brands/{hongxin}")).await.text());
+    assert!(page.contains("红心微聚志愿服务队") && page.contains("青年志愿者队伍"), "{page}");
+    assert!(!page.contains("邻聚欢享文艺队"), "another brand's team");
+    let minutes = app
+        .scalar(
+            "SELECT CAST(COALESCE(SUM(r.minutes), 0) AS BIGINT) FROM service_records r JOIN teams t ON t.community_id = r.community_id AND t.id = r.team_id
+             WHERE r.community_id = $1 AND t.community_id = r.community_id AND t.brand = '红心微聚' AND r.status = 'approved'",
+            hs,
+        )
+        .await;
+    assert!(minutes > 0);
+    assert!(page.contains(&format!("志愿服务时长 {:.1} 小时", minutes as f64 / 60.0)), "{page}");
+
+    // 家文化, with a logo; then a request of 海盛 tagged with it.
+    let logo = linli::services::media::png_for_tests(96, 96);
+    let r = app.add_brand("家文化", "以好家风带民风：家训上墙、最美家庭评选、家风故事会。", &logo).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let brand: i64 = r.location().split('?').next().unwrap().rsplit('/').next().unwrap().parse().unwrap();
+    let ticket = app.scalar("SELECT MIN(id) FROM tickets WHERE community_id = $1", hs).await;
+    assert_eq!(app.tag_brand(brand, "ticket", &ticket.to_string()).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.tag_brand(brand, "ticket", &ticket.to_string()).await.status, StatusCode::SEE_OTHER, "again: once");
+    let staff_page = visible_text(&app.get(&format!("/c/{HS}/brands/{brand}")).await.text());
+    assert!(staff_page.contains("受理诉求 1"), "the tagged request counts: {staff_page}");
+    let description: String = {
+        let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
+        query("SELECT description FROM tickets WHERE community_id = $1 AND id = $2")
+            .bind(hs)
+            .bind(ticket)
+            .scalar(&mut conn)
+            .await
+            .unwrap()
+    };
+    let shown: String = description.chars().take(20).collect();
+    assert!(staff_page.contains(&shown), "staff see the request");
+
+    // The public page: story, people, figures; the request counted but never shown.
+    let public = app.get_public(&format!("/p/{HS}/brands/{brand}")).await;
+    assert_eq!(public.status, StatusCode::OK);
+    let text = visible_text(&public.text());
+    assert!(
+        text.contains("以好家风带民风") && text.contains("家风家教宣讲团") && text.contains("受理诉求 1"),
+        "{text}"
+    );
+    assert!(!text.contains(&shown), "a resident's request is not for the public");
+    let img = app.get_public(&format!("/p/{HS}/brands/{brand}/logo")).await;
+    assert_eq!((img.status, img.headers["content-type"].to_str().unwrap()), (StatusCode::OK, "image/png"));
+
+    // Refused by name, nothing written.
+    let before = app.count("SELECT COUNT(*) FROM brands").await;
+    let r = app.add_brand("红心微聚", "", &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.inline_error("story"), "必填");
+    let r = app.add_brand("红心微聚", "又一个", &[]).await;
+    assert_eq!(r.inline_error("name"), "本社区已有同名品牌");
+    assert_eq!(app.count("SELECT COUNT(*) FROM brands").await, before);
+    let lj = app.community_id(LJ).await;
+    let elsewhere = app.scalar("SELECT MIN(id) FROM tickets WHERE community_id = $1", lj).await;
+    let tags = app.count("SELECT COUNT(*) FROM brand_tags").await;
+    let r = app.tag_brand(brand, "ticket", &elsewhere.to_string()).await;
+    assert_eq!(r.inline_error("subject"), "本社区没有这个编号");
+    assert_eq!(app.tag_brand(brand, "pledge", "1").await.inline_error("kind"), "不是可选的值");
+    assert_eq!(app.count("SELECT COUNT(*) FROM brand_tags").await, tags);
+
+    // A resident reads the brand but adds none.
+    app.sign_in("resident").await;
+    assert_eq!(app.get(&format!("/c/{HS}/brands/{brand}")).await.status, StatusCode::OK);
+    assert_ne!(app.add_brand("我的品牌", "故事", &[]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.count("SELECT COUNT(*) FROM brands").await, before);
+}
+
+#[tokio::test]
+async fn the_subdistrict_shows_its_communities_brands_side_by_side() {
+    let mut app = TestApp::demo().await;
+    let lj = app.community_id(LJ).await;
+    let sub = app.scalar("SELECT subdistrict_id FROM communities WHERE id = $1", lj).await;
+    app.sign_in("street").await;
+    let r = app.get(&format!("/subdistricts/{sub}/brands")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let text = visible_text(&r.text());
+    for (brand, community) in [("连江营造计划", "连江社区"), ("红管+", "振南社区"), ("益家人", "凤翔社区")]
+    {
+        assert!(text.contains(&format!("{brand} {community}")), "{brand}: {text}");
+    }
+    assert!(!text.contains("红心微聚"), "another subdistrict's brand");
+    // 红管+'s five teams are its own.
+    let zn = app.community_id("441802005002").await;
+    let brand = app.scalar("SELECT id FROM brands WHERE community_id = $1", zn).await;
+    let public = visible_text(&app.get_public(&format!("/p/441802005002/brands/{brand}")).await.text());
+    for team in ["党员志愿服务队", "科普志愿服务队", "党团突击队", "义剪志愿队", "环境整治志愿队"]
+    {
+        assert!(public.contains(team), "{team}: {public}");
+    }
+    app.sign_in("secretary").await;
+    assert_eq!(app.get(&format!("/subdistricts/{sub}/brands")).await.status, StatusCode::NOT_FOUND);
+}
