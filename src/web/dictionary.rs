@@ -2,9 +2,10 @@
 //! API shows is defined once — a code, its names and definition (the locales'
 //! `figure.name.{code}` and `figure.definition.{code}`), its unit, the capability it comes
 //! from — and counted once, by that capability (`Capability::figures`). Everything that
-//! shows a figure reads it through `communities`/`grids` and shows it through
-//! `FigureDef::show`, so that no two screens compute it their own way (seed 004's 办结率
-//! quoted the same on the dashboard, the monthly report and the API).
+//! shows a figure reads it through `by_grid`, `community` and `total` (`within` for what a
+//! programme gathers) and writes it through `FigureDef::show`, so that no two screens compute
+//! it their own way (seed 000's 办结率 quoted the same on the dashboard, the monthly report
+//! and the API).
 
 use std::collections::BTreeMap;
 
@@ -155,21 +156,37 @@ pub struct Period {
 }
 
 impl Period {
-    /// `?month=2026-11` (this month when empty); refused naming `month` when it is not a
-    /// month or lies in the future.
+    /// `?month=2026-11` (this month when empty), or a whole year, `?month=2026` (the figures
+    /// people quote for a year); refused naming `month` when it is neither or lies in the
+    /// future.
     pub fn parse(month: Option<&str>) -> AppResult<Period> {
         let today = super::fmt::today();
         let asked = month.map(str::trim).filter(|m| !m.is_empty());
-        let first = match asked {
-            None => today.with_day(1),
-            Some(m) => NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok(),
+        let year = asked.filter(|m| m.len() == 4).and_then(|y| y.parse::<i32>().ok());
+        let first = match (asked, year) {
+            (None, _) => today.with_day(1),
+            (_, Some(y)) => NaiveDate::from_ymd_opt(y, 1, 1),
+            (Some(m), None) => NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").ok(),
         };
         let invalid = |key: &'static str| AppError::Invalid(vec![FieldError::new("month", key)]);
-        let first = first.filter(|d| d.year() >= 2000).ok_or_else(|| invalid("validation.month"))?;
+        let first = first.filter(|d| (2000..=2100).contains(&d.year())).ok_or_else(|| invalid("validation.month"))?;
         if first > today {
             return Err(invalid("validation.future_month"));
         }
-        Ok(Period::of(first))
+        Ok(match year {
+            Some(y) => Period {
+                month: y.to_string(),
+                next: NaiveDate::from_ymd_opt(y + 1, 1, 1).unwrap_or(first),
+                to: crate::time::day_start_ms(NaiveDate::from_ymd_opt(y + 1, 1, 1).unwrap_or(first)),
+                ..Period::of(first)
+            },
+            None => Period::of(first),
+        })
+    }
+
+    /// Whether the period is a whole year.
+    pub fn is_year(&self) -> bool {
+        self.month.len() == 4
     }
 
     /// The month that starts on `first`.
@@ -198,8 +215,17 @@ impl Period {
     }
 
     /// This month and the eleven before it, oldest first (a trend).
+    /// A year's months: those of the year up to this one.
     pub fn year_to(&self) -> Vec<Period> {
         let first = super::fmt::to_cst(self.from).date_naive();
+        if self.is_year() {
+            let this = super::fmt::today();
+            return (0..12)
+                .filter_map(|i| first.checked_add_months(chrono::Months::new(i)))
+                .filter(|m| *m <= this)
+                .map(Period::of)
+                .collect();
+        }
         (0..12).rev().filter_map(|i| first.checked_sub_months(chrono::Months::new(i))).map(Period::of).collect()
     }
 }
@@ -392,11 +418,18 @@ mod tests {
         assert_eq!(nov.to - nov.from, 30 * 86_400_000);
         assert_eq!(nov.year_to().len(), 12);
         assert_eq!(nov.year_to()[0].month, "2025-12");
+        let year = Period::parse(Some("2025")).unwrap();
+        assert!(year.is_year() && year.month == "2025");
+        assert_eq!((year.to - year.from) / 86_400_000, 365);
+        assert_eq!(year.year_to().iter().map(|p| p.month.as_str()).collect::<Vec<_>>().len(), 12);
+        assert_eq!(year.year_to()[11].month, "2025-12");
         let refused = |m: &str| match Period::parse(Some(m)) {
             Err(AppError::Invalid(e)) => e[0].field.clone(),
             _ => String::new(),
         };
         assert_eq!(refused("2999-01"), "month");
+        assert_eq!(refused("2999"), "month");
+        assert_eq!(refused("1999"), "month");
         assert_eq!(refused("11/2026"), "month");
     }
 }

@@ -120,6 +120,8 @@ impl FromRequest<AppState> for CsrfForm {
 /// A file from a multipart form.
 pub struct Upload {
     pub field: String,
+    /// The file's name as the browser sent it.
+    pub name: String,
     pub bytes: Vec<u8>,
 }
 
@@ -144,10 +146,10 @@ impl FromRequest<AppState> for CsrfMultipart {
         let mut files = Vec::new();
         while let Some(field) = multipart.next_field().await.map_err(|e| AppError::BadRequest(e.to_string()))? {
             let name = field.name().unwrap_or("").to_string();
-            if field.file_name().is_some() {
+            if let Some(file_name) = field.file_name().map(str::to_string) {
                 let bytes = field.bytes().await.map_err(|_| AppError::PayloadTooLarge)?;
                 if !bytes.is_empty() {
-                    files.push(Upload { field: name, bytes: bytes.to_vec() });
+                    files.push(Upload { field: name, name: file_name, bytes: bytes.to_vec() });
                 }
             } else {
                 let text = field.text().await.map_err(|e| AppError::BadRequest(e.to_string()))?;

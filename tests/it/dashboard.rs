@@ -184,11 +184,16 @@ async fn the_subdistrict_compares_22_communities_goes_down_to_an_overdue_ticket_
     assert_eq!(book["合计"].last().unwrap()[1..].to_vec(), total, "the totals agree");
     assert_eq!(row_of(&page, "合计")[1..].to_vec(), total);
 
-    // The trend: twelve months of the figure, the last one the month asked.
-    let trend = visible_text(
-        &app.dashboard(&format!("/subdistricts/{sub}/dashboard/trend?month={month}&figure=tickets_received")).await,
-    );
-    assert!(trend.contains(&month) && trend.contains(name), "{trend}");
+    // The trend: twelve months of the figure, the last one the month asked, of the rural
+    // communities as the filter asks.
+    let rural: Vec<&str> =
+        communities.iter().filter(|c| c["area"] == "rural").map(|c| c["name"].as_str().unwrap()).collect();
+    let urban: Vec<&str> =
+        communities.iter().filter(|c| c["area"] == "urban").map(|c| c["name"].as_str().unwrap()).collect();
+    let path = format!("/subdistricts/{sub}/dashboard/trend?month={month}&figure=tickets_received&area=rural");
+    let trend = visible_text(&app.dashboard(&path).await);
+    assert!(trend.contains(&month) && rural.iter().all(|n| trend.contains(n)), "{trend}");
+    assert!(!urban.iter().any(|n| trend.contains(&format!(" {n} "))), "only the rural ones: {trend}");
 }
 
 #[tokio::test]
@@ -207,6 +212,29 @@ async fn each_sees_only_their_own_and_bad_questions_are_refused_by_name() {
     assert_eq!(zx.status, StatusCode::NOT_FOUND);
     let page = visible_text(&app.dashboard(&format!("/c/{HS}/dashboard?month={month}")).await);
     assert!(page.contains("办结率") && page.contains("合计"), "{page}");
+
+    // The year, as the secretary quotes it (seed 000: 76 matters resolved, 90%): the same
+    // count as the tickets themselves give.
+    let year = linli::web::fmt::today().format("%Y").to_string();
+    let hs_id = app.community_id(HS).await;
+    let mut conn = app.state.db.span(Span::Maintenance).await.unwrap();
+    let (received, completed, excluded): (i64, i64, i64) = query(
+        "SELECT COUNT(*), CAST(SUM(CASE WHEN status IN ('resolved', 'closed') THEN 1 ELSE 0 END) AS BIGINT),
+                CAST(SUM(CASE WHEN status IN ('rejected', 'duplicate') THEN 1 ELSE 0 END) AS BIGINT)
+         FROM tickets WHERE community_id = $1 AND created_at >= $2",
+    )
+    .bind(hs_id)
+    .bind(linli::time::day_start_ms(chrono::NaiveDate::from_ymd_opt(linli::web::fmt::today().year(), 1, 1).unwrap()))
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    drop(conn);
+    let whole = app.get(&format!("/api/v1/communities/{HS}/figures?month={year}")).await.json();
+    assert_eq!(whole["month"], year.as_str());
+    assert_eq!(whole["total"]["tickets_received"]["num"], received);
+    let rate = format!("{:.1}", completed as f64 * 100.0 / (received - excluded) as f64);
+    assert_eq!(whole["total"]["completion_rate"]["text"], rate.as_str(), "{received} received, {completed} completed");
+    assert!(completed >= 76 && rate.starts_with("9"), "the seed's 76 matters and 90%: {completed}, {rate}");
 
     // The grid worker: his grid only, and nothing of the community as a whole.
     app.sign_in("grid").await;

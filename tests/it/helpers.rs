@@ -333,6 +333,22 @@ impl TestApp {
 
 /// A multipart form request.
 pub fn multipart(path: &str, fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Request<Body> {
+    // Each file named as what it holds, as a phone names what it sends.
+    let named: Vec<(&str, String, &[u8])> = files
+        .iter()
+        .map(|(field, bytes)| {
+            let ext = match linli::services::media::sniff(bytes) {
+                Some(f) => f.mime().rsplit('/').next().unwrap_or("bin").replace("jpeg", "jpg"),
+                None => "bin".to_string(),
+            };
+            (*field, format!("upload.{ext}"), *bytes)
+        })
+        .collect();
+    multipart_named(path, fields, &named)
+}
+
+/// A multipart form request whose files carry the names given.
+pub fn multipart_named(path: &str, fields: &[(&str, &str)], files: &[(&str, String, &[u8])]) -> Request<Body> {
     let boundary = "XyZlinliBoundary";
     let mut body = Vec::new();
     for (name, value) in fields {
@@ -340,9 +356,9 @@ pub fn multipart(path: &str, fields: &[(&str, &str)], files: &[(&str, &[u8])]) -
             format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
         );
     }
-    for (name, bytes) in files {
+    for (name, file_name, bytes) in files {
         body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"upload.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
                 .as_bytes(),
         );
         body.extend(*bytes);

@@ -108,10 +108,17 @@ async fn a_safety_notice_to_two_buildings_is_acknowledged_and_the_rest_printed_t
     let r = app.publish_notice(&pairs(&good), &[("files", b"MZ\x90\x00 not a document")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(!r.inline_error("files").is_empty(), "{}", r.text());
+    // A picture that calls itself a PDF.
+    let picture = linli::services::media::png_for_tests(80, 60);
+    let mut fields = vec![("_csrf", app.csrf.as_str())];
+    fields.extend(pairs(&good));
+    let named = [("files", "停水通知.pdf".to_string(), picture.as_slice())];
+    let r = app.send(crate::helpers::multipart_named(&format!("/c/{HS}/notices"), &fields, &named)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.inline_error("files").contains("文件名是 .pdf，内容却不是"), "{}", r.text());
     assert_eq!(app.scalar("SELECT COUNT(*) FROM notices WHERE id > $1", 0).await, before);
 
     // Published with a picture: every resident account of the two buildings is a reader, each told.
-    let picture = linli::services::media::png_for_tests(80, 60);
     let r = app.publish_notice(&pairs(&good), &[("files", &picture)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", visible_text(&r.text()));
     let id = id_after(&r.location(), "/notices/");

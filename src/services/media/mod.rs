@@ -50,6 +50,17 @@ impl Format {
     }
 }
 
+/// The extension of a file's name that says it is something else than its content is
+/// (`通知.pdf` holding a picture, `照片.exe`); a name without one claims nothing.
+pub fn named_otherwise(name: &str, format: Format) -> Option<String> {
+    let ext = name.rsplit_once('.').map(|(_, e)| e.trim().to_lowercase()).filter(|e| !e.is_empty())?;
+    let fits = match format {
+        Format::Jpeg => ["jpg", "jpeg", "jfif"].contains(&ext.as_str()),
+        _ => ext == format.ext(),
+    };
+    (!fits).then_some(ext)
+}
+
 /// What the bytes are, by their first bytes (never by the file's name).
 pub fn sniff(bytes: &[u8]) -> Option<Format> {
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
@@ -150,7 +161,10 @@ fn check_all(
     let mut errors = Vec::new();
     for f in files {
         match check(&f.field, &f.bytes) {
-            Ok(c) => out.push((f.bytes.clone(), c)),
+            Ok(c) => match named_otherwise(&f.name, c.format) {
+                Some(ext) => errors.push(FieldError::new(&f.field, "media.name_mismatch").with("ext", ext)),
+                None => out.push((f.bytes.clone(), c)),
+            },
             Err(e) => errors.push(e),
         }
     }
@@ -247,6 +261,15 @@ mod tests {
         let mut webp = b"RIFF\0\0\0\0WEBPVP8 ".to_vec();
         webp.extend([0; 8]);
         assert_eq!(sniff(&webp), Some(Format::Webp));
+    }
+
+    #[test]
+    fn a_file_named_as_something_else_than_it_is_is_caught() {
+        assert_eq!(named_otherwise("通知.pdf", Format::Png), Some("pdf".into()));
+        assert_eq!(named_otherwise("照片.EXE", Format::Jpeg), Some("exe".into()));
+        assert_eq!(named_otherwise("照片.JPEG", Format::Jpeg), None);
+        assert_eq!(named_otherwise("扫描件.pdf", Format::Pdf), None);
+        assert_eq!(named_otherwise("无扩展名", Format::Webp), None);
     }
 
     #[test]

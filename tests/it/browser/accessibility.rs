@@ -138,7 +138,7 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("street", "/".into(), None),
         ("street", format!("/subdistricts/{sub}/tickets/stats"), Some("desktop-subdistrict-stats")),
         ("street", format!("/subdistricts/{sub}/dashboard?order=worst"), Some("desktop-dashboard")),
-        ("street", format!("/subdistricts/{sub}/dashboard/trend"), Some("desktop-dashboard-trend")),
+        ("secretary", format!("{c}/dashboard/trend"), Some("desktop-dashboard-trend")),
         ("street", format!("/subdistricts/{sub}/brands"), None),
         ("staff", format!("{c}/brands/{brand}"), Some("desktop-brand")),
         ("secretary", format!("{c}/dashboard"), Some("desktop-dashboard-grids")),
