@@ -250,6 +250,12 @@ pub enum Within {
 }
 
 impl Within {
+    /// Whether this is one grid: what belongs to the whole community only (funds,
+    /// pledges) has nothing behind a grid's figure.
+    pub fn is_grid(self) -> bool {
+        matches!(self, Within::Grid(g) if g != 0)
+    }
+
     /// The SQL condition (` AND …`) on a record's grid column.
     pub fn condition(self, column: &str) -> String {
         match self {
@@ -364,15 +370,25 @@ pub fn total<'a>(state: &AppState, places: impl IntoIterator<Item = &'a Values>)
     sum
 }
 
-/// One figure of one community over a period (only its capabilities count: a trend
-/// of twelve months asks for one figure at a time).
-pub async fn community_of(state: &AppState, c: &CommunityRef, p: &Period, f: &FigureDef) -> AppResult<Values> {
+/// One figure of one community over a period, per grid: only the capabilities that
+/// count it (or the two it is made of) are asked — a trend or a drill-down asks for one
+/// figure at a time.
+pub async fn by_grid_of(
+    state: &AppState,
+    c: &CommunityRef,
+    p: &Period,
+    f: &FigureDef,
+) -> AppResult<BTreeMap<i64, Values>> {
     let codes: Vec<&str> = match f.of {
         Some((a, b)) => vec![a, b],
         None => vec![f.code],
     };
-    let grids = counted(state, c, p, |s| s.figures.iter().any(|x| codes.contains(&x.code))).await?;
-    Ok(total(state, grids.values()))
+    counted(state, c, p, |s| s.figures.iter().any(|x| codes.contains(&x.code))).await
+}
+
+/// One figure of one community over a period.
+pub async fn community_of(state: &AppState, c: &CommunityRef, p: &Period, f: &FigureDef) -> AppResult<Values> {
+    Ok(total(state, by_grid_of(state, c, p, f).await?.values()))
 }
 
 /// The figures of what a programme gathers in a community over a period (those the

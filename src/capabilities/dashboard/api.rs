@@ -66,12 +66,11 @@ pub async fn subdistrict_figures(
     let mut places = store::communities(&s, &cs, &asked.period).await?;
     let total = dictionary::total(&s, places.iter().map(|p| &p.values));
     super::rank(&mut places, asked.figure, asked.order);
-    let codes: Map<String, Value> = cs.iter().map(|c| (c.id.to_string(), json!(c.code))).collect();
     let items: Vec<Value> = places
         .iter()
         .map(|p| {
             let mut v = place_json(&s, p);
-            v["code"] = codes.get(&p.id.to_string()).cloned().unwrap_or(Value::Null);
+            v["code"] = json!(cs.iter().find(|c| c.id == p.id).map(|c| &c.code));
             v
         })
         .collect();

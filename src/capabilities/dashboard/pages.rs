@@ -301,20 +301,16 @@ fn up(ctx: &PageCtx, actor: &Actor, c: &CommunityRef, a: &Asked) -> Vec<(String,
 async fn trend_rows(
     state: &AppState,
     a: &Asked,
-    places: Vec<(String, Vec<CommunityRef>)>,
+    places: &[CommunityRef],
 ) -> Result<(Vec<Period>, Vec<(String, Vec<Values>)>, Vec<Values>), AppError> {
     let months = a.period.year_to();
     let mut rows = Vec::new();
-    for (name, cs) in places {
+    for c in places {
         let mut per = Vec::new();
         for m in &months {
-            let mut each = Vec::new();
-            for c in &cs {
-                each.push(dictionary::community_of(state, c, m, a.figure).await?);
-            }
-            per.push(dictionary::total(state, each.iter()));
+            per.push(dictionary::community_of(state, c, m, a.figure).await?);
         }
-        rows.push((name, per));
+        rows.push((c.name.clone(), per));
     }
     let total = (0..months.len()).map(|i| dictionary::total(state, rows.iter().map(|(_, per)| &per[i]))).collect();
     Ok((months, rows, total))
@@ -329,8 +325,8 @@ pub async fn subdistrict_trend(
 ) -> PageResult {
     let (name, cs) = store::subdistrict(&state, &actor, id).await?;
     let a = Asked::read(&state, &q)?;
-    let places = cs.into_iter().filter(|c| in_area(c, a.area)).map(|c| (c.name.clone(), vec![c])).collect();
-    let (months, rows, total) = trend_rows(&state, &a, places).await?;
+    let places: Vec<CommunityRef> = cs.into_iter().filter(|c| in_area(c, a.area)).collect();
+    let (months, rows, total) = trend_rows(&state, &a, &places).await?;
     let none = |_: &Place, _: &FigureDef| None;
     let s = Scope {
         title: name,
@@ -351,7 +347,7 @@ pub async fn community_trend(
 ) -> PageResult {
     let c = store::whole_community(&state, &actor, &code).await?;
     let a = Asked::read(&state, &q)?;
-    let (months, rows, total) = trend_rows(&state, &a, vec![(c.name.clone(), vec![c.clone()])]).await?;
+    let (months, rows, total) = trend_rows(&state, &a, std::slice::from_ref(&c)).await?;
     let none = |_: &Place, _: &FigureDef| None;
     let s = Scope {
         title: c.name.clone(),
@@ -379,7 +375,7 @@ pub async fn behind(
         _ => return Err(AppError::NotFound.into()),
     };
     let (f, source) = dictionary::find(&state, a.figure.code).ok_or(AppError::NotFound)?;
-    let by_grid = dictionary::by_grid(&state, &c, &a.period).await?;
+    let by_grid = dictionary::by_grid_of(&state, &c, &a.period, f).await?;
     let (place, values) = match within {
         Within::Grid(g) => {
             let grid_name = store::grid_name(&state, &c, g).await?;

@@ -40,7 +40,7 @@ fn behind<'a>(
     within: Within,
 ) -> BoxFuture<'a, AppResult<Vec<Behind>>> {
     Box::pin(async move {
-        if matches!(within, Within::Grid(g) if g != 0) {
+        if within.is_grid() {
             return Ok(Vec::new());
         }
         let rows: Vec<(i64, String, String, bool, i64)> = query(format!(

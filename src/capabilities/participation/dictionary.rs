@@ -70,7 +70,7 @@ fn behind<'a>(
     within: Within,
 ) -> BoxFuture<'a, AppResult<Vec<Behind>>> {
     Box::pin(async move {
-        if matches!(within, Within::Grid(g) if g != 0) {
+        if within.is_grid() {
             return Ok(Vec::new());
         }
         let mut b = Builder::new(
