@@ -27,6 +27,8 @@ pub const REFERENCE: &[&str] = &[
     "ticket_duration_buckets",
     "holidays",
     "incident_groups",
+    "subdistrict_brands",
+    "subdistrict_brand_members",
 ];
 
 /// Tables only the coordinator needs: sign-in state and the migrations' own record.

@@ -71,6 +71,7 @@ pub async fn load(state: &AppState, scale: Scale) -> anyhow::Result<bool> {
         crate::capabilities::emergency::demo::load(state).await?;
         crate::capabilities::notices::demo::load(state).await?;
         crate::capabilities::brands::demo::load(state).await?;
+        crate::capabilities::points::demo::paper_ledger(state).await?;
         tracing::info!(seconds = started.elapsed().as_secs_f64(), "demo data loaded");
         wrote = true;
     }

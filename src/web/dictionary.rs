@@ -142,6 +142,9 @@ pub struct Count {
     pub tally: Tally,
 }
 
+/// `?month=all`: everything so far.
+pub const ALL: &str = "all";
+
 /// A month in China: the period every figure is counted over.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Period {
@@ -156,12 +159,16 @@ pub struct Period {
 }
 
 impl Period {
-    /// `?month=2026-11` (this month when empty), or a whole year, `?month=2026` (the figures
-    /// people quote for a year); refused naming `month` when it is neither or lies in the
-    /// future.
+    /// `?month=2026-11` (this month when empty), a whole year, `?month=2026` (the figures
+    /// people quote for a year), or everything to the end of this month, `?month=all` (累计:
+    /// what a secretary quotes as "so far"); refused naming `month` when it is none of
+    /// these or lies in the future.
     pub fn parse(month: Option<&str>) -> AppResult<Period> {
         let today = super::fmt::today();
         let asked = month.map(str::trim).filter(|m| !m.is_empty());
+        if asked == Some(ALL) {
+            return Ok(Period::to_date());
+        }
         let year = asked.filter(|m| m.len() == 4).and_then(|y| y.parse::<i32>().ok());
         let first = match (asked, year) {
             (None, _) => today.with_day(1),
@@ -187,6 +194,26 @@ impl Period {
     /// Whether the period is a whole year.
     pub fn is_year(&self) -> bool {
         self.month.len() == 4
+    }
+
+    /// Everything up to the end of this month (`?month=all`).
+    fn to_date() -> Period {
+        let start = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
+        Period { month: ALL.into(), first: start, from: crate::time::day_start_ms(start), ..Period::this_month() }
+    }
+
+    fn this_month() -> Period {
+        let today = super::fmt::today();
+        Period::of(today.with_day(1).unwrap_or(today))
+    }
+
+    /// The period as a title writes it: `2026-11`, `2026`, or 累计（截至 2026-12）.
+    pub fn label(&self, lang: crate::i18n::Lang) -> String {
+        if self.month == ALL {
+            let to = Period::this_month().month;
+            return crate::i18n::tr(lang, "figure.to_date", &[("month", to)]);
+        }
+        self.month.clone()
     }
 
     /// The month that starts on `first`.
@@ -217,6 +244,9 @@ impl Period {
     /// This month and the eleven before it, oldest first (a trend).
     /// A year's months: those of the year up to this one.
     pub fn year_to(&self) -> Vec<Period> {
+        if self.month == ALL {
+            return Period::this_month().year_to();
+        }
         let first = super::fmt::to_cst(self.from).date_naive();
         if self.is_year() {
             let this = super::fmt::today();

@@ -2,7 +2,8 @@
 //! served, add 家文化 with a logo and a story, tag a resident's request with it, and its
 //! public page shows what it did in the dashboard's figures without the request itself;
 //! a name taken, an empty story or another community's ticket is refused by name and
-//! nothing is written; 洲心街道's administrator sees his communities' brands side by side.
+//! nothing is written; 洲心街道's administrator sees his communities' brands side by side,
+//! and the subdistrict's own brand whose figures are theirs added up, and makes another.
 
 use axum::http::StatusCode;
 use linli::db::citus::Span;
@@ -12,6 +13,16 @@ use crate::helpers::{Resp, TestApp, visible_text};
 
 const HS: &str = "440804003001";
 const LJ: &str = "441802005001";
+
+/// The value of a page's figure tile labelled `label`.
+fn kpi(html: &str, label: &str) -> String {
+    let re = regex::Regex::new(&format!(
+        r#"<span class="kpi-label">{}</span><b class="kpi-value">([^<]*)</b>"#,
+        regex::escape(label)
+    ))
+    .unwrap();
+    re.captures(html).map(|c| c[1].to_string()).unwrap_or_else(|| panic!("no {label} in {html}"))
+}
 
 impl TestApp {
     /// Staff add a brand through the page's form, with a logo.
@@ -24,6 +35,13 @@ impl TestApp {
     /// Staff tag something of the community with a brand.
     async fn tag_brand(&self, brand: i64, kind: &str, subject: &str) -> Resp {
         self.post_form(&format!("/c/{HS}/brands/{brand}/tags"), &[("kind", kind), ("subject", subject)]).await
+    }
+
+    /// 洲心街道's administrator makes a brand of some of its communities' brands.
+    async fn add_subdistrict_brand(&self, sub: i64, name: &str, members: &[String]) -> Resp {
+        let mut fields = vec![("name", name), ("story", "各社区品牌联合开展红色服务"), ("people", "")];
+        fields.extend(members.iter().map(|m| ("members", m.as_str())));
+        self.post_form(&format!("/subdistricts/{sub}/brands"), &fields).await
     }
 
     async fn count(&self, sql: &'static str) -> i64 {
@@ -133,6 +151,48 @@ async fn the_subdistrict_shows_its_communities_brands_side_by_side() {
     {
         assert!(public.contains(team), "{team}: {public}");
     }
+
+    // The subdistrict's own brand brings the three together: its figures are theirs added up.
+    assert!(text.contains("一社区一品牌"), "{text}");
+    let own = app.scalar("SELECT id FROM subdistrict_brands WHERE subdistrict_id = $1", sub).await;
+    let page = app.get_public(&format!("/p/subdistricts/{sub}/brands/{own}")).await.text();
+    let mut times = 0;
+    for code in [LJ, "441802005002", "441802005006"] {
+        let c = app.community_id(code).await;
+        let b = app.scalar("SELECT id FROM brands WHERE community_id = $1", c).await;
+        let member = app.get_public(&format!("/p/{code}/brands/{b}")).await.text();
+        assert!(page.contains(&format!("/p/{code}/brands/{b}")), "{code}'s brand is a member");
+        times += kpi(&member, "志愿服务人次").parse::<i64>().unwrap();
+    }
+    assert!(times > 0);
+    assert_eq!(kpi(&page, "志愿服务人次"), times.to_string(), "the members' person-times added up");
+
+    // He makes another of two of them; a name taken, none chosen, or a brand of another
+    // subdistrict is refused by name and nothing is written.
+    let key = |code: &'static str| {
+        let app = &app;
+        async move {
+            let c = app.community_id(code).await;
+            format!("{c}:{}", app.scalar("SELECT id FROM brands WHERE community_id = $1", c).await)
+        }
+    };
+    let (lj, zn, hs) = (key(LJ).await, key("441802005002").await, key(HS).await);
+    let before = app.count("SELECT COUNT(*) FROM subdistrict_brands").await;
+    let r = app.add_subdistrict_brand(sub, "一社区一品牌", std::slice::from_ref(&lj)).await;
+    assert!(!r.inline_error("name").is_empty(), "{}", r.text());
+    let r = app.add_subdistrict_brand(sub, "洲心红色服务", &[]).await;
+    assert!(!r.inline_error("members").is_empty(), "{}", r.text());
+    let r = app.add_subdistrict_brand(sub, "洲心红色服务", &[lj.clone(), hs]).await;
+    assert_eq!(r.inline_error("members"), "只能选择本街道各社区的品牌");
+    assert_eq!(app.count("SELECT COUNT(*) FROM subdistrict_brands").await, before);
+    let r = app.add_subdistrict_brand(sub, "洲心红色服务", &[lj, zn]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let made = visible_text(&app.get_public(r.location().split('?').next().unwrap()).await.text());
+    assert!(made.contains("洲心红色服务") && made.contains("连江营造计划") && made.contains("红管+"), "{made}");
+    assert!(!made.contains("益家人"), "only the two chosen");
+
     app.sign_in("secretary").await;
     assert_eq!(app.get(&format!("/subdistricts/{sub}/brands")).await.status, StatusCode::NOT_FOUND);
+    let r = app.add_subdistrict_brand(sub, "海盛的", &[]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "only the subdistrict's administrators make one");
 }

@@ -320,3 +320,62 @@ async fn last_months_reports_are_archived_once_and_listed_for_those_who_may_read
         StatusCode::NOT_FOUND
     );
 }
+
+/// A community's figures so far (`?month=all`) from the API, its report's Excel (the
+/// community's sheet's total row) and the PDF as laid out, checked to agree; answers the
+/// API's total.
+async fn so_far(app: &TestApp, code: &str) -> Value {
+    let api = app.get(&format!("/api/v1/communities/{code}/figures?month=all")).await.json();
+    let book = app.get(&format!("/c/{code}/dashboard.xlsx?month=all")).await;
+    assert_eq!(book.status, StatusCode::OK);
+    let book = sheets(&book.body);
+    let shown: Vec<String> = codes(app).iter().map(|k| api["total"][k]["text"].as_str().unwrap().to_string()).collect();
+    assert_eq!(book["合计"].last().unwrap()[1..].to_vec(), shown, "{code}: the Excel and the API agree");
+    let c = {
+        let mut conn = app.state.db.read().await.unwrap();
+        linli::auth::guard::community_by_code(&mut conn, code).await.unwrap().unwrap()
+    };
+    let ask = linli::capabilities::dashboard::Ask { month: Some("all".into()), ..Default::default() };
+    let asked = linli::capabilities::dashboard::Asked::read(&app.state, &ask).unwrap();
+    let report = linli::capabilities::dashboard::files::read(&app.state, c.name.clone(), &[c], &asked).await.unwrap();
+    let ctx = linli::web::PageCtx::plain(linli::i18n::Lang::Zh);
+    let (title, pdf) = linli::capabilities::dashboard::files::laid_out(&ctx, &report);
+    assert!(title.contains("累计（截至"), "{title}");
+    let texts = pdf.texts();
+    for (k, v) in codes(app).iter().zip(&shown) {
+        let name = linli::i18n::t(linli::i18n::Lang::Zh, &format!("figure.name.{k}"));
+        let at = texts.iter().position(|t| *t == name).unwrap_or_else(|| panic!("{name} in the PDF"));
+        assert_eq!(&texts[at + 1], v, "{code}: the PDF's total of {name}");
+    }
+    api["total"].clone()
+}
+
+/// The figures the seeds quote, counted by the dictionary from the demo's records over
+/// everything so far, and the same in the API, the Excel and the PDF: 海盛社区's
+/// 红心微聚 (seed 000: "500余人次", "86人次的党员干部") and 嘉福社区's dual registration
+/// (seed 002: 18 units, 104 members, 134 items claimed, 3.94 million yuan, 36 projects).
+#[tokio::test]
+async fn the_figures_the_seeds_quote_come_out_of_the_dictionary() {
+    let mut app = TestApp::demo().await;
+    app.sign_in("secretary").await;
+    let hs = so_far(&app, HS).await;
+    let times = hs["service_person_times"]["num"].as_i64().unwrap();
+    assert!((500..600).contains(&times), "500余人次: {times}");
+    assert_eq!(hs["party_service_times"]["num"], 86, "86人次的党员干部");
+    let page = visible_text(&app.dashboard(&format!("/c/{HS}/dashboard?month=all&figure=party_service_times")).await);
+    assert!(page.contains("党员服务人次") && page.contains("86"), "{page}");
+    let behind = app.dashboard(&format!("/c/{HS}/dashboard/figures/party_service_times?month=all")).await;
+    assert!(visible_text(&behind).contains("累计（截至"), "the drill-down names the period");
+    assert_eq!(behind.matches("/service-records/").count(), 86, "each record behind it listed");
+
+    app.sign_in("admin").await;
+    let jf = so_far(&app, "350206004001").await;
+    assert_eq!(jf["units_registered"]["num"], 18);
+    assert_eq!(jf["members_registered"]["num"], 104);
+    assert_eq!(jf["pledges_made"]["num"], 134, "认领项目134项");
+    assert_eq!(jf["funds_from_units"]["text"], "3940000.00", "共建单位筹集建设资金394万元");
+    assert_eq!(jf["projects_carried"]["num"], 36, "项目36件");
+    let r = app.get("/api/v1/communities/350206004001/figures?month=al").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.field_error("month").contains("all"), "the message says how to ask for everything so far");
+}

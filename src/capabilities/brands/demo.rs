@@ -1,6 +1,7 @@
 //! Demo brands from the seeds: 海盛社区's 红心微聚 and 邻聚欢享 (seed 000), and 洲心街道's
 //! 连江营造计划 (连江社区), 红管+ (振南社区) and 益家人 (凤翔社区) (seed 004). Their teams
 //! already carry their names; 红心微聚 is also tagged with 海盛's first need and project.
+//! 洲心街道's own brand, 一社区一品牌, brings its three communities' brands together.
 
 use crate::db::{Tx, now_ms, query};
 use crate::web::AppState;
@@ -89,5 +90,54 @@ pub async fn load(state: &AppState) -> anyhow::Result<()> {
         }
         tx.commit().await?;
     }
+    zhouxin(state).await
+}
+
+/// 洲心街道's 一社区一品牌 over 连江营造计划, 红管+ and 益家人, once.
+async fn zhouxin(state: &AppState) -> anyhow::Result<()> {
+    let mut members = Vec::new();
+    for (code, name) in BRANDS.iter().filter(|b| b.0.starts_with("441802005")).map(|b| (b.0, b.1)) {
+        let Some(c) = crate::demo::community_id(state, code).await? else { continue };
+        let b: Option<i64> = query("SELECT id FROM brands WHERE community_id = $1 AND name = $2")
+            .bind(c)
+            .bind(name)
+            .scalar_optional(&mut state.db.read().await?)
+            .await?;
+        members.extend(b.map(|b| (c, b)));
+    }
+    let mut tx = state.db.begin().await?;
+    let Some(sub): Option<i64> =
+        query("SELECT id FROM subdistricts WHERE code = '441802005'").scalar_optional(&mut tx).await?
+    else {
+        return Ok(());
+    };
+    if !super::joint::list(&mut tx, sub).await?.is_empty() {
+        return Ok(());
+    }
+    let id = tx.next_id().await?;
+    query(
+        "INSERT INTO subdistrict_brands (id, subdistrict_id, name, story, people, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(id)
+    .bind(sub)
+    .bind("一社区一品牌")
+    .bind("洲心街道11个城市社区、11个农村社区结合各自的资源和基础，打造各具特色的社区品牌，形成“一社区一品牌”的基层治理格局，在全街道展示、孵化可复制的案例。")
+    .bind("洲心街道党工委；各社区党组织")
+    .bind(now_ms())
+    .execute(&mut tx)
+    .await?;
+    for (c, b) in members {
+        query(
+            "INSERT INTO subdistrict_brand_members (subdistrict_brand_id, member_community_id, member_brand_id)
+             VALUES ($1, $2, $3)",
+        )
+        .bind(id)
+        .bind(c)
+        .bind(b)
+        .execute(&mut tx)
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }

@@ -3,10 +3,13 @@
 //! gathers by itself the teams and events that carry its name, and the needs, council
 //! projects and tickets staff tag with it; its public page shows what it has done in the
 //! dictionary's figures, and a subdistrict's page shows its communities' brands side by
-//! side, as cases to learn from.
+//! side, as cases to learn from. A subdistrict has brands of its own, each bringing some
+//! of its communities' brands together (`joint`).
 
 pub mod demo;
+pub mod joint;
 pub mod pages;
+pub mod showcase;
 pub mod store;
 
 use axum::Router;
@@ -28,7 +31,8 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/brands/{id}/tags", post(pages::tag))
         .route("/p/{code}/brands/{id}", get(pages::public))
         .route("/p/{code}/brands/{id}/logo", get(pages::logo))
-        .route("/subdistricts/{id}/brands", get(pages::subdistrict))
+        .route("/subdistricts/{id}/brands", get(showcase::page).post(showcase::create))
+        .route("/p/subdistricts/{id}/brands/{brand}", get(showcase::public))
 }
 
 fn nav(actor: &Actor, at: &Whereabouts<'_>) -> Vec<NavEntry> {

@@ -6,13 +6,13 @@ use axum::extract::{Path, State};
 
 use super::store::{self, Brand, Gathered, Line};
 use super::{Draft, FIGURES};
-use crate::auth::guard::{self, CommunityRef, public_community, visible_community};
+use crate::auth::guard::{CommunityRef, public_community, visible_community};
 use crate::auth::model::{Actor, Permission};
 use crate::error::{AppError, AppResult};
 use crate::services::media::{self, Media};
 use crate::web::dictionary::{self, Values};
 use crate::web::form::{CsrfForm, CsrfMultipart, Fields};
-use crate::web::ui::{self, Block, BlocksPage, Cell, Form, Input, InputKind, Item, Kpi, Photo, Refusal, Table};
+use crate::web::ui::{self, Block, BlocksPage, Form, Input, InputKind, Item, Kpi, Photo, Refusal};
 use crate::web::{AppState, Notice as Saved, Page, PageCtx, PageResult, SignedPage, done, render};
 
 fn brand_form(ctx: &PageCtx, action: String, b: Option<&Brand>, r: &Refusal) -> Form {
@@ -52,7 +52,7 @@ pub fn list_view(ctx: PageCtx, c: &CommunityRef, brands: &[Brand], manages: bool
 }
 
 /// The brand's figures, as the dictionary writes them.
-fn kpis(ctx: &PageCtx, all: &[(&'static str, &'static dictionary::FigureDef)], v: &Values) -> Vec<Kpi> {
+pub(super) fn kpis(ctx: &PageCtx, all: &[(&'static str, &'static dictionary::FigureDef)], v: &Values) -> Vec<Kpi> {
     all.iter()
         .filter(|(_, f)| FIGURES.contains(&f.code))
         .map(|(_, f)| dictionary::kpi(ctx, f, v.get(f.code).copied().unwrap_or_default()))
@@ -176,7 +176,7 @@ pub async fn list(
     show_list(&state, ctx, &actor, &c, &Refusal::none()).await
 }
 
-fn draft_of(f: &Fields<'_>) -> Draft {
+pub(super) fn draft_of(f: &Fields<'_>) -> Draft {
     Draft { name: f.text("name"), story: f.text("story"), people: f.text("people") }
 }
 
@@ -315,40 +315,4 @@ pub async fn logo(
     let c = public_community(&state.db, &code).await?;
     let m = store::logo(&mut state.db.read().await?, c.id, id).await?.ok_or(AppError::NotFound)?;
     media::pages::respond(&state, &m, t.thumb.is_some(), "public, max-age=86400").await
-}
-
-/// `GET /subdistricts/{id}/brands`: its communities' brands side by side, each with its
-/// figures, leading to its public page.
-pub async fn subdistrict(
-    State(state): State<AppState>,
-    SignedPage(ctx, actor): SignedPage,
-    Path(id): Path<i64>,
-) -> PageResult {
-    let (name, ids) = guard::subdistrict_communities(&state.db, &actor, id).await?;
-    let all = dictionary::all(&state);
-    let shown: Vec<_> = all.iter().filter(|(_, f)| FIGURES.contains(&f.code)).collect();
-    let mut head = vec![ctx.t("brands.name"), ctx.t("dashboard.community")];
-    head.extend(shown.iter().map(|(_, f)| dictionary::heading(&ctx, f)));
-    let mut rows = Vec::new();
-    for cid in ids {
-        let mut conn = state.db.read().await?;
-        let Some(c) = guard::community_by_id(&mut conn, cid).await? else { continue };
-        for b in store::list(&mut conn, c.id).await? {
-            let g = store::gathered(&mut conn, &c, &b).await?;
-            let v = store::figures(&state, &c, &b, &g).await?;
-            let mut row =
-                vec![Cell::link(b.name.clone(), format!("/p/{}/brands/{}", c.code, b.id)), Cell::text(c.name.clone())];
-            row.extend(shown.iter().map(|(_, f)| Cell::text(f.show(v.get(f.code).copied().unwrap_or_default()))));
-            rows.push(row);
-        }
-    }
-    let table = Table { head, rows, empty: ctx.t("brands.none"), sort: Vec::new() };
-    let blocks = vec![Block::Table(ctx.t("brands.showcase_hint"), table)];
-    render(&BlocksPage::new(
-        ctx.clone(),
-        format!("{name} · {}", ctx.t("brands.showcase")),
-        Vec::new(),
-        blocks,
-        &Refusal::none(),
-    ))
 }

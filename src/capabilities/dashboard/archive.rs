@@ -62,8 +62,8 @@ async fn keep(state: &AppState, whose: &Whose, r: &MonthReport) -> AppResult<()>
     let ctx = PageCtx::plain(Lang::Zh);
     let folder = whose.folder(state);
     let xlsx = files::xlsx(&ctx, r).map_err(AppError::from)?;
-    write(&folder, &r.month, "xlsx", &xlsx).await?;
-    write(&folder, &r.month, "pdf", &files::pdf(&ctx, r)?).await
+    write(&folder, &r.period.month, "xlsx", &xlsx).await?;
+    write(&folder, &r.period.month, "pdf", &files::pdf(&ctx, r)?).await
 }
 
 /// Writes the reports of the month due that are not yet kept.
@@ -91,7 +91,7 @@ pub async fn run_once(state: &AppState, now: i64) -> AppResult<usize> {
             if missing.iter().any(|m| m.id == c.id) {
                 let own = MonthReport {
                     title: c.name.clone(),
-                    month: r.month.clone(),
+                    period: r.period.clone(),
                     figures: r.figures.clone(),
                     communities: vec![(c.clone(), grids.clone(), total.clone())],
                     total: total.clone(),

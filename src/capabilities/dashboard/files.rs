@@ -10,7 +10,7 @@ use crate::auth::guard::CommunityRef;
 use crate::auth::model::{Access, Actor};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Lang};
-use crate::web::dictionary::{self, FigureDef, Unit, Values, heading, name, unit};
+use crate::web::dictionary::{self, FigureDef, Period, Unit, Values, heading, name, unit};
 use crate::web::{AppState, PageCtx, PageResult, SignedPage};
 
 /// The figures a report draws as charts, place by place.
@@ -20,7 +20,7 @@ pub const CHARTED: &[&str] = &["completion_rate", "satisfaction_rate", "overdue_
 /// total, and the sum of them all.
 pub struct MonthReport {
     pub title: String,
-    pub month: String,
+    pub period: Period,
     pub figures: Vec<(&'static str, &'static FigureDef)>,
     pub communities: Vec<(CommunityRef, Vec<Place>, Values)>,
     pub total: Values,
@@ -54,7 +54,7 @@ pub async fn read(state: &AppState, title: String, cs: &[CommunityRef], a: &Aske
         .try_collect()
         .await?;
     let total = dictionary::total(state, communities.iter().map(|(_, _, v)| v));
-    Ok(MonthReport { title, month: a.period.month.clone(), figures: dictionary::all(state), communities, total })
+    Ok(MonthReport { title, period: a.period.clone(), figures: dictionary::all(state), communities, total })
 }
 
 fn shown(f: &FigureDef, v: &Values) -> String {
@@ -136,7 +136,11 @@ pub fn pdf(ctx: &PageCtx, r: &MonthReport) -> AppResult<Vec<u8>> {
 /// five figures at a time, the definitions.
 pub fn laid_out(ctx: &PageCtx, r: &MonthReport) -> (String, crate::services::pdf::Report) {
     let mut doc = crate::services::pdf::Report::new();
-    let title = i18n::tr(ctx.lang, "dashboard.report_title", &[("place", r.title.clone()), ("month", r.month.clone())]);
+    let title = i18n::tr(
+        ctx.lang,
+        "dashboard.report_title",
+        &[("place", r.title.clone()), ("month", r.period.label(ctx.lang))],
+    );
     doc.title(&title);
     doc.paragraph(&ctx.t("dashboard.report_hint"));
     doc.heading(&ctx.t("dashboard.totals"));
@@ -190,12 +194,12 @@ async fn community_report(state: &AppState, actor: &Actor, code: &str, q: &Ask) 
 
 fn xlsx_answer(ctx: &PageCtx, r: &MonthReport) -> PageResult {
     let bytes = xlsx(ctx, r).map_err(AppError::from)?;
-    Ok(crate::services::sheets::download(&r.title, &format!("{}-{}", ctx.t("dashboard.report"), r.month), bytes))
+    Ok(crate::services::sheets::download(&r.title, &format!("{}-{}", ctx.t("dashboard.report"), r.period.month), bytes))
 }
 
 fn pdf_answer(ctx: &PageCtx, r: &MonthReport) -> PageResult {
     let bytes = pdf(ctx, r)?;
-    let file = format!("{}-{}-{}.pdf", r.title, ctx.t("dashboard.report"), r.month);
+    let file = format!("{}-{}-{}.pdf", r.title, ctx.t("dashboard.report"), r.period.month);
     Ok(crate::services::pdf::answer("attachment", &file, bytes))
 }
 

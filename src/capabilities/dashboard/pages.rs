@@ -385,7 +385,7 @@ pub async fn behind(
     };
     let items = (source.behind)(&state, &c, f.code, &a.period, within).await?;
     let shown = Kpi {
-        label: format!("{place} · {}", a.period.month),
+        label: format!("{place} · {}", a.period.label(ctx.lang)),
         ..dictionary::kpi(&ctx, f, values.get(f.code).copied().unwrap_or_default())
     };
     let crumbs = vec![(format!("/c/{code}/dashboard{}", a.query_with(f.code)), ctx.t("dashboard.title"))];

@@ -196,6 +196,11 @@ impl ProjectStatus {
         }
     }
 
+    /// Approved and under way or done: a project the community carries (the dictionary's
+    /// 实施项目).
+    pub const CARRIED: [ProjectStatus; 4] =
+        [ProjectStatus::Approved, ProjectStatus::InProgress, ProjectStatus::Completed, ProjectStatus::Accepted];
+
     /// Money may be spent on it (approved and not yet over).
     pub fn spends(self) -> bool {
         matches!(self, ProjectStatus::Approved | ProjectStatus::InProgress | ProjectStatus::Completed)

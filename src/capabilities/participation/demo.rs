@@ -565,6 +565,31 @@ async fn jiafu_needs(
         store::make_pledge(state, &member(40 + i).await?, jf, made[6].id, None, "claim", Some(3), false, None).await?;
     }
     store::make_pledge(state, &contact(8).await?, jf, made[7].id, None, "take_charge", Some(1), false, None).await?;
+    jiafu_claims(state, staff, jf, members).await
+}
+
+/// The rest of seed 002's 134 items: nine small services posted by staff, each claimed
+/// by eleven members (35 pledges above and 99 here).
+async fn jiafu_claims(state: &AppState, staff: &Actor, jf: i64, members: &[i64]) -> anyhow::Result<()> {
+    let services = [
+        ("独居老人上门理发", "每月为行动不便的独居老人上门理发一次"),
+        ("法律咨询进小区", "每季度在小区开展一次法律咨询"),
+        ("老年人智能手机课", "教老人用手机挂号、缴费、视频通话"),
+        ("楼道杂物清理", "清理楼道堆放的杂物，消除消防隐患"),
+        ("困难家庭子女辅导", "为困难家庭的孩子辅导功课"),
+        ("义诊量血压", "为居民测量血压、血糖，讲解慢病用药"),
+        ("垃圾分类督导", "早晚高峰在投放点督导垃圾分类"),
+        ("防诈骗宣讲", "为老年人讲解常见骗局"),
+        ("文明交通劝导", "上下学时段在校门口劝导文明交通"),
+    ];
+    for (k, (title, about)) in services.iter().enumerate() {
+        let n =
+            store::add_need(state, staff, jf, need(title, about, "service", 11, Some("人次"), Some(90)), &[]).await?;
+        for i in 0..11 {
+            let who = actor_of(state, members[(k * 11 + i) % members.len()]).await?;
+            store::make_pledge(state, &who, jf, n.id, None, "claim", Some(1), false, None).await?;
+        }
+    }
     Ok(())
 }
 

@@ -1,16 +1,19 @@
-//! Dual registration's figures in the dictionary (seed 002's 134 items pledged): pledges
-//! made to the needs list in a month, and pledges confirmed fulfilled in it.
+//! Dual registration's figures in the dictionary (seed 002's 18 units, 104 members and 134
+//! items pledged): the units and party members registered by the period's end, pledges
+//! made to the needs list in the period, and pledges confirmed fulfilled in it.
 
 use futures::future::BoxFuture;
 
 use crate::auth::guard::CommunityRef;
-use crate::db::Builder;
+use crate::db::{Builder, query};
 use crate::error::AppResult;
 use crate::web::AppState;
 use crate::web::dictionary::{BEHIND_MAX, Behind, Count, FigureDef, FigureSource, Period, Tagged, Tally, Unit, Within};
 
 pub static SOURCE: FigureSource = FigureSource {
     figures: &[
+        FigureDef { code: "units_registered", unit: Unit::Count, more_is_better: true, of: None },
+        FigureDef { code: "members_registered", unit: Unit::Count, more_is_better: true, of: None },
         FigureDef { code: "pledges_made", unit: Unit::Count, more_is_better: true, of: None },
         FigureDef { code: "pledges_fulfilled", unit: Unit::Count, more_is_better: true, of: None },
     ],
@@ -30,6 +33,15 @@ fn of_month(b: &mut Builder, code: &str, p: &Period) {
     b.push(filter).push(&format!(" AND {at} >= ")).arg(p.from).push(&format!(" AND {at} < ")).arg(p.to);
 }
 
+/// Registrations accepted by the period's end: a stock, not a flow (a unit registered
+/// last year still stands with the community this month).
+const REGISTERED: &str = "FROM registrations WHERE community_id = $1 AND status = 'accepted' AND decided_at < $2";
+
+/// The figure counting registrations of this kind.
+fn registered(kind: &str) -> &'static str {
+    if kind == "unit" { "units_registered" } else { "members_registered" }
+}
+
 /// Counts each figure's pledges of the month; `more` narrows them.
 async fn counts(state: &AppState, c: &CommunityRef, p: &Period, more: impl Fn(&mut Builder)) -> AppResult<Vec<Count>> {
     let mut conn = state.db.read().await?;
@@ -47,7 +59,20 @@ async fn counts(state: &AppState, c: &CommunityRef, p: &Period, more: impl Fn(&m
 }
 
 fn count<'a>(state: &'a AppState, c: &'a CommunityRef, p: &'a Period) -> BoxFuture<'a, AppResult<Vec<Count>>> {
-    Box::pin(counts(state, c, p, |_| {}))
+    Box::pin(async move {
+        let mut out = counts(state, c, p, |_| {}).await?;
+        let kinds: Vec<(String, i64)> = query(format!("SELECT kind, COUNT(*) {REGISTERED} GROUP BY kind"))
+            .bind(c.id)
+            .bind(p.to)
+            .fetch_all(&mut state.db.read().await?)
+            .await?;
+        out.extend(kinds.iter().map(|(kind, n)| Count {
+            code: registered(kind),
+            grid_id: None,
+            tally: Tally::count(*n),
+        }));
+        Ok(out)
+    })
 }
 
 /// A programme's pledges: those to the needs tagged with it.
@@ -73,6 +98,9 @@ fn behind<'a>(
         if within.is_grid() {
             return Ok(Vec::new());
         }
+        if code == "units_registered" || code == "members_registered" {
+            return registrations(state, c, code, p).await;
+        }
         let mut b = Builder::new(
             "SELECT n.id, n.title, r.name, p.amount, n.unit FROM pledges p
              JOIN needs n ON n.community_id = p.community_id AND n.id = p.need_id
@@ -92,4 +120,21 @@ fn behind<'a>(
             })
             .collect())
     })
+}
+
+/// The registrations behind a registered count, latest first.
+async fn registrations(state: &AppState, c: &CommunityRef, code: &str, p: &Period) -> AppResult<Vec<Behind>> {
+    let kind = if code == "units_registered" { "unit" } else { "member" };
+    let rows: Vec<(i64, String, String)> = query(format!(
+        "SELECT id, name, party_org {REGISTERED} AND kind = $3 ORDER BY decided_at DESC, id LIMIT {BEHIND_MAX}"
+    ))
+    .bind(c.id)
+    .bind(p.to)
+    .bind(kind)
+    .fetch_all(&mut state.db.read().await?)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, org)| Behind { title: name, detail: org, href: format!("/c/{}/registrations/{id}", c.code) })
+        .collect())
 }

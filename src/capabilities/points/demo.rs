@@ -16,6 +16,9 @@ use crate::demo::{actor_named, community_id};
 use crate::error::AppResult;
 use crate::web::AppState;
 
+mod written;
+pub use written::{bulk_service, paper_ledger};
+
 async fn team_ids(state: &AppState, community_id: i64) -> anyhow::Result<Vec<(i64, String)>> {
     Ok(store::teams(&mut state.db.read().await?, community_id).await?)
 }
@@ -189,7 +192,7 @@ async fn rules(tx: &mut Tx, community_id: i64, rural: bool) -> AppResult<()> {
     Ok(())
 }
 
-const CONTENTS: &[(&str, &str)] = &[
+pub(crate) const CONTENTS: &[(&str, &str)] = &[
     ("care", "看望独居老人，陪同聊天、打扫卫生"),
     ("care", "为高龄老人上门理发"),
     ("errand", "为行动不便居民代办医保报销"),
@@ -671,82 +674,5 @@ async fn yixin(state: &AppState, r: &mut Rand, yx: i64) -> anyhow::Result<()> {
     rules(&mut tx, yx, false).await?;
     volunteers_from_residents(&mut tx, r, yx, "110113003001", 147, &teams, 1).await?;
     tx.commit().await?;
-    Ok(())
-}
-
-/// A year of approved service over 洲心街道's volunteers (for benchmarks): `total`
-/// records written straight in, spread over the past 365 days.
-pub async fn bulk_service(state: &AppState, total: usize) -> anyhow::Result<()> {
-    let mut conn = state.db.read().await?;
-    let communities: Vec<i64> = query(
-        "SELECT c.id FROM communities c JOIN subdistricts s ON s.id = c.subdistrict_id WHERE s.code = '441802005' ORDER BY c.id",
-    )
-    .scalars(&mut conn)
-    .await?;
-    drop(conn);
-    let per = total.div_ceil(communities.len().max(1));
-    let mut r = generate::rng(365);
-    let now = now_ms();
-    let columns = [
-        "community_id",
-        "id",
-        "volunteer_id",
-        "user_id",
-        "service_type",
-        "content",
-        "started_at",
-        "ended_at",
-        "minutes",
-        "source",
-        "status",
-        "points",
-        "created_at",
-        "updated_at",
-    ];
-    for c in communities {
-        let mut tx = state.db.begin().await?;
-        let people: Vec<(i64, i64)> =
-            query("SELECT id, user_id FROM volunteers WHERE community_id = $1").bind(c).fetch_all(&mut tx).await?;
-        tx.commit().await?;
-        if people.is_empty() {
-            continue;
-        }
-        let mut left = per;
-        while left > 0 {
-            let n = left.min(5_000);
-            let mut tx = state.db.begin().await?;
-            let ids = tx.next_ids(n).await?;
-            let rows = ids
-                .into_iter()
-                .map(|id| {
-                    let (vol, user) = *generate::pick(&mut r, &people);
-                    let (ty, content) = *generate::pick(&mut r, CONTENTS);
-                    let start = now - r.random_range(HOUR_MS..365 * DAY_MS);
-                    let minutes: i64 = r.random_range(2..9) * 30;
-                    let end = start + minutes * 60_000;
-                    let row: Vec<Arg> = vec![
-                        c.into(),
-                        id.into(),
-                        vol.into(),
-                        user.into(),
-                        ty.into(),
-                        content.into(),
-                        start.into(),
-                        end.into(),
-                        minutes.into(),
-                        "staff".into(),
-                        "approved".into(),
-                        (minutes / 30).into(),
-                        end.into(),
-                        end.into(),
-                    ];
-                    row
-                })
-                .collect();
-            insert_many(&mut tx, "service_records", &columns, rows).await?;
-            tx.commit().await?;
-            left -= n;
-        }
-    }
     Ok(())
 }

@@ -1,6 +1,7 @@
-//! The volunteer service's figures in the dictionary: approved service in a month (person-
-//! times 人次 and hours), the points given for it, and hours per 1,000 residents — per
-//! grid of the volunteer, as the service's own figures count them.
+//! The volunteer service's figures in the dictionary: approved service in a period (person-
+//! times 人次, those of party members — seed 000's 86 cadres sent down to the grids — and
+//! hours), the points given for it, and hours per 1,000 residents — per grid of the
+//! volunteer, as the service's own figures count them.
 
 use futures::future::BoxFuture;
 
@@ -13,6 +14,7 @@ use crate::web::dictionary::{BEHIND_MAX, Behind, Count, FigureDef, FigureSource,
 pub static SOURCE: FigureSource = FigureSource {
     figures: &[
         FigureDef { code: "service_person_times", unit: Unit::Count, more_is_better: true, of: None },
+        FigureDef { code: "party_service_times", unit: Unit::Count, more_is_better: true, of: None },
         FigureDef { code: "service_hours", unit: Unit::Hours, more_is_better: true, of: None },
         FigureDef {
             code: "service_hours_per_1000",
@@ -27,15 +29,23 @@ pub static SOURCE: FigureSource = FigureSource {
     count_in: Some(count_in),
 };
 
-/// Approved service of the month, by the volunteer's grid.
+/// Approved service of the period, by the volunteer's grid, with whether a party member
+/// gave it: a resident who is one, or a serving member registered here.
 const SERVED: &str = "FROM service_records r JOIN volunteers v ON v.community_id = r.community_id AND v.id = r.volunteer_id
+    LEFT JOIN residents x ON x.community_id = v.community_id AND x.id = v.resident_id AND x.community_id = $1
+    LEFT JOIN registrations g ON g.community_id = v.community_id AND g.user_id = v.user_id AND g.community_id = $1
+        AND g.kind = 'member' AND g.status = 'accepted'
     WHERE r.community_id = $1 AND v.community_id = $1 AND r.status = 'approved' AND r.started_at >= $2 AND r.started_at < $3";
+
+/// Whether the record's volunteer is a party member (`SERVED`'s joins).
+const BY_MEMBER: &str = "(x.party_member OR g.id IS NOT NULL)";
 
 fn count<'a>(state: &'a AppState, c: &'a CommunityRef, p: &'a Period) -> BoxFuture<'a, AppResult<Vec<Count>>> {
     Box::pin(async move {
         let mut conn = state.db.read().await?;
-        let served: Vec<(i64, i64, i64)> = query(format!(
-            "SELECT COALESCE(v.grid_id, 0), COUNT(*), CAST(SUM(r.minutes) AS BIGINT) {SERVED} GROUP BY COALESCE(v.grid_id, 0)"
+        let served: Vec<(i64, i64, i64, i64)> = query(format!(
+            "SELECT COALESCE(v.grid_id, 0), COUNT(*), CAST(SUM(CASE WHEN {BY_MEMBER} THEN 1 ELSE 0 END) AS BIGINT),
+                CAST(SUM(r.minutes) AS BIGINT) {SERVED} GROUP BY COALESCE(v.grid_id, 0)"
         ))
         .bind(c.id)
         .bind(p.from)
@@ -59,8 +69,9 @@ fn count<'a>(state: &'a AppState, c: &'a CommunityRef, p: &'a Period) -> BoxFutu
         .await?;
         let grid = |g: i64| (g != 0).then_some(g);
         let mut out = Vec::new();
-        for (g, times, minutes) in served {
+        for (g, times, members, minutes) in served {
             out.push(Count { code: "service_person_times", grid_id: grid(g), tally: Tally::count(times) });
+            out.push(Count { code: "party_service_times", grid_id: grid(g), tally: Tally::count(members) });
             out.push(Count { code: "service_hours", grid_id: grid(g), tally: Tally::count(minutes) });
         }
         for (g, points) in given {
@@ -95,12 +106,15 @@ fn count_in<'a>(
 fn behind<'a>(
     state: &'a AppState,
     c: &'a CommunityRef,
-    _code: &'static str,
+    code: &'static str,
     p: &'a Period,
     within: Within,
 ) -> BoxFuture<'a, AppResult<Vec<Behind>>> {
     Box::pin(async move {
-        let grid = within.condition("v.grid_id");
+        let mut grid = within.condition("v.grid_id");
+        if code == "party_service_times" {
+            grid.push_str(&format!(" AND {BY_MEMBER}"));
+        }
         let rows: Vec<(i64, String, i64, i64)> = query(format!(
             "SELECT r.id, r.content, r.started_at, r.minutes {SERVED}{grid}
              ORDER BY r.minutes DESC, r.started_at DESC LIMIT {BEHIND_MAX}"
