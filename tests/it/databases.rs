@@ -108,14 +108,18 @@ fn servers(base: &str) -> &'static Servers {
 /// Runs statements on every server, in order.
 async fn on_every_server(servers: &Servers, sql: &[String]) {
     for url in &servers.admin {
-        let admin = Db::connect(url, 2).await.unwrap_or_else(|e| panic!("connect to {url}: {e}"));
-        let mut conn = admin.read().await.unwrap();
-        for s in sql {
-            query(s.clone()).execute(&mut conn).await.unwrap_or_else(|e| panic!("{s} on {url}: {e}"));
-        }
-        drop(conn);
-        admin.close().await;
+        on_server(url, sql).await;
     }
+}
+
+async fn on_server(url: &str, sql: &[String]) {
+    let admin = Db::connect(url, 2).await.unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+    let mut conn = admin.read().await.unwrap();
+    for s in sql {
+        query(s.clone()).execute(&mut conn).await.unwrap_or_else(|e| panic!("{s} on {url}: {e}"));
+    }
+    drop(conn);
+    admin.close().await;
 }
 
 pub fn template(start: Start) -> &'static Template {
@@ -210,7 +214,9 @@ pub async fn copy(t: &Template) -> (Option<String>, Option<(String, String)>) {
     let name = format!("linli_t_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), rand_suffix());
     let servers = servers(&base);
     let owner = if servers.citus { format!(" OWNER {APP_ROLE}") } else { String::new() };
-    on_every_server(servers, &[format!("CREATE DATABASE {name} WITH TEMPLATE {tpl}{owner}")]).await;
+    // The nodes copy at once: a copy on Citus is three, and the largest part of a test.
+    let sql = [format!("CREATE DATABASE {name} WITH TEMPLATE {tpl}{owner}")];
+    futures::future::join_all(servers.admin.iter().map(|url| on_server(url, &sql))).await;
     let mut url = with_database(&base, &name);
     if servers.citus {
         url = with_options(&as_user(&url, APP_ROLE), "-c citus.multi_task_query_log_level=error");
@@ -222,15 +228,17 @@ pub async fn copy(t: &Template) -> (Option<String>, Option<(String, String)>) {
 pub fn drop_copy(base: String, name: String) {
     on_own_runtime(async move {
         let servers = servers(&base);
-        for url in &servers.admin {
-            if let Ok(admin) = Db::connect(url, 2).await {
-                if let Ok(mut conn) = admin.read().await {
-                    let _ = query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
-                }
-                admin.close().await;
-            }
-        }
+        futures::future::join_all(servers.admin.iter().map(|url| drop_on(url, &name))).await;
     });
+}
+
+async fn drop_on(url: &str, name: &str) {
+    if let Ok(admin) = Db::connect(url, 2).await {
+        if let Ok(mut conn) = admin.read().await {
+            let _ = query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+        }
+        admin.close().await;
+    }
 }
 
 /// Databases left by test runs that have ended (their process is gone).
