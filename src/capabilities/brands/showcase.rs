@@ -5,7 +5,7 @@
 use axum::extract::{Path, State};
 use serde_json::{Map, Value};
 
-use super::joint::{self, Joint, Member};
+use super::joint::{self, Joint};
 use super::pages::{draft_of, kpis};
 use super::{FIGURES, store};
 use crate::auth::guard::{self, CommunityRef};
@@ -41,9 +41,24 @@ fn joint_form(ctx: &PageCtx, id: i64, brands: &[Shown], r: &Refusal) -> Form {
         .refused(r)
 }
 
-/// The dictionary's figures a brand shows, of all of them.
-fn shown(all: &[(&'static str, &'static FigureDef)]) -> Vec<&'static FigureDef> {
-    all.iter().filter(|(_, f)| FIGURES.contains(&f.code)).map(|(_, f)| *f).collect()
+/// Brands side by side: each leads to its public page, with its community and the
+/// dictionary's figures a brand shows.
+fn brands_table(ctx: &PageCtx, all: &[(&'static str, &'static FigureDef)], brands: &[Shown]) -> Table {
+    let shown: Vec<&FigureDef> = all.iter().filter(|(_, f)| FIGURES.contains(&f.code)).map(|(_, f)| *f).collect();
+    let mut head = vec![ctx.t("brands.name"), ctx.t("dashboard.community")];
+    head.extend(shown.iter().map(|f| dictionary::heading(ctx, f)));
+    let rows = brands
+        .iter()
+        .map(|s| {
+            let mut row = vec![
+                Cell::link(s.brand.name.clone(), format!("/p/{}/brands/{}", s.community.code, s.brand.id)),
+                Cell::text(s.community.name.clone()),
+            ];
+            row.extend(shown.iter().map(|f| Cell::text(f.show(s.values.get(f.code).copied().unwrap_or_default()))));
+            row
+        })
+        .collect();
+    Table { head, rows, empty: ctx.t("brands.none"), sort: Vec::new() }
 }
 
 pub fn showcase_view(
@@ -53,21 +68,7 @@ pub fn showcase_view(
     joints: &[Joint],
     r: &Refusal,
 ) -> BlocksPage {
-    let all = shown(all);
-    let mut head = vec![ctx.t("brands.name"), ctx.t("dashboard.community")];
-    head.extend(all.iter().map(|f| dictionary::heading(&ctx, f)));
-    let rows = brands
-        .iter()
-        .map(|s| {
-            let mut row = vec![
-                Cell::link(s.brand.name.clone(), format!("/p/{}/brands/{}", s.community.code, s.brand.id)),
-                Cell::text(s.community.name.clone()),
-            ];
-            row.extend(all.iter().map(|f| Cell::text(f.show(s.values.get(f.code).copied().unwrap_or_default()))));
-            row
-        })
-        .collect();
-    let table = Table { head, rows, empty: ctx.t("brands.none"), sort: Vec::new() };
+    let table = brands_table(&ctx, all, brands);
     let own = joints
         .iter()
         .map(|j| {
@@ -92,30 +93,14 @@ pub fn joint_view(
     ctx: PageCtx,
     (sub, j): (&str, &Joint),
     figures: &[(&'static str, &'static FigureDef)],
-    (members, each, total): (&[Member], &[Values], &Values),
+    (members, total): (&[Shown], &Values),
 ) -> BlocksPage {
-    let all = shown(figures);
     let mut blocks = vec![Block::Card(j.name.clone(), None, Vec::new(), Some(j.story.clone()), Vec::new())];
     if !j.people.is_empty() {
         blocks.push(Block::Card(ctx.t("brands.people"), None, Vec::new(), Some(j.people.clone()), Vec::new()));
     }
     blocks.push(Block::Kpis(kpis(&ctx, figures, total)));
-    let mut head = vec![ctx.t("brands.name"), ctx.t("dashboard.community")];
-    head.extend(all.iter().map(|f| dictionary::heading(&ctx, f)));
-    let rows = members
-        .iter()
-        .zip(each)
-        .map(|(m, v)| {
-            let mut row = vec![
-                Cell::link(m.brand.name.clone(), format!("/p/{}/brands/{}", m.community.code, m.brand.id)),
-                Cell::text(m.community.name.clone()),
-            ];
-            row.extend(all.iter().map(|f| Cell::text(f.show(v.get(f.code).copied().unwrap_or_default()))));
-            row
-        })
-        .collect();
-    let table = Table { head, rows, empty: ctx.t("brands.none"), sort: Vec::new() };
-    blocks.push(Block::Table(ctx.t("brands.members"), table));
+    blocks.push(Block::Table(ctx.t("brands.members"), brands_table(&ctx, figures, members)));
     BlocksPage::new(ctx.clone(), format!("{sub} · {}", j.name), Vec::new(), blocks, &Refusal::none())
 }
 
@@ -179,5 +164,10 @@ pub async fn public(State(state): State<AppState>, Page(ctx): Page, Path((id, br
     let members = joint::members(&mut conn, &j).await?;
     drop(conn);
     let (each, total) = joint::figures(&state, &members).await?;
-    render(&joint_view(ctx, (&sub, &j), &dictionary::all(&state), (&members, &each, &total)))
+    let shown: Vec<Shown> = members
+        .into_iter()
+        .zip(each)
+        .map(|(m, values)| Shown { community: m.community, brand: m.brand, values })
+        .collect();
+    render(&joint_view(ctx, (&sub, &j), &dictionary::all(&state), (&shown, &total)))
 }

@@ -29,23 +29,31 @@ pub static SOURCE: FigureSource = FigureSource {
     count_in: Some(count_in),
 };
 
-/// Approved service of the period, by the volunteer's grid, with whether a party member
-/// gave it: a resident who is one, or a serving member registered here.
-const SERVED: &str = "FROM service_records r JOIN volunteers v ON v.community_id = r.community_id AND v.id = r.volunteer_id
-    LEFT JOIN residents x ON x.community_id = v.community_id AND x.id = v.resident_id AND x.community_id = $1
+/// Joins to a volunteer `v` that tell whether they are a party member: a resident who is
+/// one, or a serving member registered here (`BY_MEMBER`).
+pub(crate) const PARTY_JOINS: &str =
+    "LEFT JOIN residents x ON x.community_id = v.community_id AND x.id = v.resident_id AND x.community_id = $1
     LEFT JOIN registrations g ON g.community_id = v.community_id AND g.user_id = v.user_id AND g.community_id = $1
-        AND g.kind = 'member' AND g.status = 'accepted'
-    WHERE r.community_id = $1 AND v.community_id = $1 AND r.status = 'approved' AND r.started_at >= $2 AND r.started_at < $3";
+        AND g.kind = 'member' AND g.status = 'accepted'";
 
-/// Whether the record's volunteer is a party member (`SERVED`'s joins).
-const BY_MEMBER: &str = "(x.party_member OR g.id IS NOT NULL)";
+/// Approved service of the period, by the volunteer's grid, with `PARTY_JOINS`.
+fn served() -> String {
+    format!(
+        "FROM service_records r JOIN volunteers v ON v.community_id = r.community_id AND v.id = r.volunteer_id {PARTY_JOINS}
+         WHERE r.community_id = $1 AND v.community_id = $1 AND r.status = 'approved' AND r.started_at >= $2 AND r.started_at < $3"
+    )
+}
+
+/// Whether the volunteer is a party member (after `PARTY_JOINS`).
+pub(crate) const BY_MEMBER: &str = "(COALESCE(x.party_member, FALSE) OR g.id IS NOT NULL)";
 
 fn count<'a>(state: &'a AppState, c: &'a CommunityRef, p: &'a Period) -> BoxFuture<'a, AppResult<Vec<Count>>> {
     Box::pin(async move {
         let mut conn = state.db.read().await?;
         let served: Vec<(i64, i64, i64, i64)> = query(format!(
             "SELECT COALESCE(v.grid_id, 0), COUNT(*), CAST(SUM(CASE WHEN {BY_MEMBER} THEN 1 ELSE 0 END) AS BIGINT),
-                CAST(SUM(r.minutes) AS BIGINT) {SERVED} GROUP BY COALESCE(v.grid_id, 0)"
+                CAST(SUM(r.minutes) AS BIGINT) {} GROUP BY COALESCE(v.grid_id, 0)",
+            served()
         ))
         .bind(c.id)
         .bind(p.from)
@@ -116,8 +124,9 @@ fn behind<'a>(
             grid.push_str(&format!(" AND {BY_MEMBER}"));
         }
         let rows: Vec<(i64, String, i64, i64)> = query(format!(
-            "SELECT r.id, r.content, r.started_at, r.minutes {SERVED}{grid}
-             ORDER BY r.minutes DESC, r.started_at DESC LIMIT {BEHIND_MAX}"
+            "SELECT r.id, r.content, r.started_at, r.minutes {}{grid}
+             ORDER BY r.minutes DESC, r.started_at DESC LIMIT {BEHIND_MAX}",
+            served()
         ))
         .bind(c.id)
         .bind(p.from)

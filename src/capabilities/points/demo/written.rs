@@ -4,6 +4,7 @@
 use rand::RngExt;
 
 use super::CONTENTS;
+use crate::capabilities::points::dictionary::{BY_MEMBER, PARTY_JOINS};
 use crate::capabilities::points::{DAY_MS, HOUR_MS};
 use crate::db::{Arg, insert_many, now_ms, query};
 use crate::demo::community_id;
@@ -111,14 +112,10 @@ pub async fn paper_ledger(state: &AppState) -> anyhow::Result<()> {
     let Some(hs) = community_id(state, "440804003001").await? else { return Ok(()) };
     let mut tx = state.db.begin().await?;
     let counted: Vec<(i64, i64, bool, i64)> = query(format!(
-        "SELECT v.id, v.user_id, {by_member}, COUNT(r.id) FROM volunteers v
-         LEFT JOIN residents x ON x.community_id = v.community_id AND x.id = v.resident_id AND x.community_id = $1
-         LEFT JOIN registrations g ON g.community_id = v.community_id AND g.user_id = v.user_id AND g.community_id = $1
-             AND g.kind = 'member' AND g.status = 'accepted'
+        "SELECT v.id, v.user_id, {BY_MEMBER}, COUNT(r.id) FROM volunteers v {PARTY_JOINS}
          LEFT JOIN service_records r ON r.community_id = v.community_id AND r.volunteer_id = v.id AND r.community_id = $1
              AND r.status = 'approved'
-         WHERE v.community_id = $1 GROUP BY v.id, v.user_id, {by_member} ORDER BY v.id",
-        by_member = "COALESCE(x.party_member, FALSE) OR g.id IS NOT NULL"
+         WHERE v.community_id = $1 GROUP BY v.id, v.user_id, {BY_MEMBER} ORDER BY v.id"
     ))
     .bind(hs)
     .fetch_all(&mut tx)
