@@ -39,9 +39,15 @@ impl TestApp {
 
     /// 洲心街道's administrator makes a brand of some of its communities' brands.
     async fn add_subdistrict_brand(&self, sub: i64, name: &str, members: &[String]) -> Resp {
+        self.save_subdistrict_brand(&format!("/subdistricts/{sub}/brands"), name, members, &[]).await
+    }
+
+    /// He sends a subdistrict brand's form (to make one, or to change it at its page).
+    async fn save_subdistrict_brand(&self, path: &str, name: &str, members: &[String], logo: &[u8]) -> Resp {
         let mut fields = vec![("name", name), ("story", "各社区品牌联合开展红色服务"), ("people", "")];
         fields.extend(members.iter().map(|m| ("members", m.as_str())));
-        self.post_form(&format!("/subdistricts/{sub}/brands"), &fields).await
+        let files: Vec<(&str, &[u8])> = if logo.is_empty() { Vec::new() } else { vec![("photos", logo)] };
+        self.post_multipart(path, &fields, &files).await
     }
 
     async fn count(&self, sql: &'static str) -> i64 {
@@ -185,14 +191,44 @@ async fn the_subdistrict_shows_its_communities_brands_side_by_side() {
     let r = app.add_subdistrict_brand(sub, "洲心红色服务", &[lj.clone(), hs]).await;
     assert_eq!(r.inline_error("members"), "只能选择本街道各社区的品牌");
     assert_eq!(app.count("SELECT COUNT(*) FROM subdistrict_brands").await, before);
-    let r = app.add_subdistrict_brand(sub, "洲心红色服务", &[lj, zn]).await;
+    let r = app.add_subdistrict_brand(sub, "洲心红色服务", &[lj.clone(), zn.clone()]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
-    let made = visible_text(&app.get_public(r.location().split('?').next().unwrap()).await.text());
-    assert!(made.contains("洲心红色服务") && made.contains("连江营造计划") && made.contains("红管+"), "{made}");
-    assert!(!made.contains("益家人"), "only the two chosen");
+    let at = r.location().split('?').next().unwrap().to_string();
+    let made: i64 = at.rsplit('/').next().unwrap().parse().unwrap();
+    let public = format!("/p/subdistricts/{sub}/brands/{made}");
+    let shown = visible_text(&app.get_public(&public).await.text());
+    assert!(shown.contains("洲心红色服务") && shown.contains("连江营造计划") && shown.contains("红管+"), "{shown}");
+    assert!(!shown.contains("益家人"), "only the two chosen");
+
+    // He changes it: 连江 leaves, 益家人 joins, and it gets a logo. A name another of the
+    // subdistrict's brands has, or a file that is no picture, is refused by name and the
+    // brand stays as it was.
+    let fx = key("441802005006").await;
+    let page = app.get(&at).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains(&format!(r#"value="{zn}" checked"#)), "its members are ticked");
+    let r = app.save_subdistrict_brand(&at, "一社区一品牌", std::slice::from_ref(&zn), &[]).await;
+    assert_eq!(r.inline_error("name"), "本街道已有同名品牌");
+    let r = app.save_subdistrict_brand(&at, "洲心红色服务", std::slice::from_ref(&zn), b"not a picture").await;
+    assert!(!r.inline_error("photos").is_empty(), "{}", r.text());
+    assert!(visible_text(&app.get_public(&public).await.text()).contains("连江营造计划"), "nothing changed");
+    let logo = linli::services::media::png_for_tests(64, 64);
+    let r = app.save_subdistrict_brand(&at, "洲心红色服务", &[zn, fx], &logo).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let html = app.get_public(&public).await.text();
+    let shown = visible_text(&html);
+    assert!(shown.contains("红管+") && shown.contains("益家人") && !shown.contains("连江营造计划"), "{shown}");
+    let src = regex::Regex::new(r#"src="(/p/subdistricts/[^"]+/logo\?v=\d+)""#).unwrap();
+    let logo_at = src.captures(&html).unwrap_or_else(|| panic!("a logo: {html}"))[1].to_string();
+    let img = app.get_public(&logo_at).await;
+    assert_eq!((img.status, img.headers["content-type"].to_str().unwrap()), (StatusCode::OK, "image/jpeg"));
+    assert_eq!(linli::services::media::sniff(&img.body), Some(linli::services::media::Format::Jpeg));
 
     app.sign_in("secretary").await;
     assert_eq!(app.get(&format!("/subdistricts/{sub}/brands")).await.status, StatusCode::NOT_FOUND);
     let r = app.add_subdistrict_brand(sub, "海盛的", &[]).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "only the subdistrict's administrators make one");
+    assert_eq!(app.get(&at).await.status, StatusCode::NOT_FOUND);
+    let r = app.save_subdistrict_brand(&at, "海盛的", &[], &[]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "or change one");
 }

@@ -114,30 +114,12 @@ async fn zhouxin(state: &AppState) -> anyhow::Result<()> {
     if !super::joint::list(&mut tx, sub).await?.is_empty() {
         return Ok(());
     }
-    let id = tx.next_id().await?;
-    query(
-        "INSERT INTO subdistrict_brands (id, subdistrict_id, name, story, people, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
-    )
-    .bind(id)
-    .bind(sub)
-    .bind("一社区一品牌")
-    .bind("洲心街道11个城市社区、11个农村社区结合各自的资源和基础，打造各具特色的社区品牌，形成“一社区一品牌”的基层治理格局，在全街道展示、孵化可复制的案例。")
-    .bind("洲心街道党工委；各社区党组织")
-    .bind(now_ms())
-    .execute(&mut tx)
-    .await?;
-    for (c, b) in members {
-        query(
-            "INSERT INTO subdistrict_brand_members (subdistrict_brand_id, member_community_id, member_brand_id)
-             VALUES ($1, $2, $3)",
-        )
-        .bind(id)
-        .bind(c)
-        .bind(b)
-        .execute(&mut tx)
-        .await?;
-    }
+    let d = super::Draft {
+        name: "一社区一品牌".into(),
+        story: "洲心街道11个城市社区、11个农村社区结合各自的资源和基础，打造各具特色的社区品牌，形成“一社区一品牌”的基层治理格局，在全街道展示、孵化可复制的案例。".into(),
+        people: "洲心街道党工委；各社区党组织".into(),
+    };
+    super::joint::insert(&mut tx, sub, &d, &members, None).await?;
     tx.commit().await?;
     Ok(())
 }

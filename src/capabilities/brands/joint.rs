@@ -1,12 +1,13 @@
 //! A subdistrict's own brand 街道品牌 (seed 004: 洲心街道's 一社区一品牌, made of 连江营造计划,
-//! 红管+ and 凤翔"益家人"): a name, a story and its people, and the communities' brands it
-//! brings together. Its figures are theirs, each counted by the dictionary over what that
+//! 红管+ and 凤翔"益家人"): a name, a logo, a story and its people, and the communities'
+//! brands it brings together. Its figures are theirs, each counted by the dictionary over what that
 //! brand gathers, added up.
 
 use crate::auth::guard::{self, CommunityRef};
 use crate::auth::model::Actor;
-use crate::db::{Exec, now_ms, query};
+use crate::db::{Exec, Tx, now_ms, query};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::services::media::Checked;
 use crate::web::AppState;
 use crate::web::dictionary::{self, Values};
 
@@ -20,9 +21,11 @@ pub struct Joint {
     pub name: String,
     pub story: String,
     pub people: String,
+    /// When its logo was set (none: it has none).
+    pub logo_at: Option<i64>,
 }
 
-const COLUMNS: &str = "subdistrict_id, id, name, story, people";
+const COLUMNS: &str = "subdistrict_id, id, name, story, people, logo_at";
 
 /// A community's brand that a subdistrict's brand brings together.
 #[derive(Debug, Clone)]
@@ -101,28 +104,27 @@ async fn chosen(ex: &mut impl Exec, subdistrict_id: i64, asked: &[String]) -> Ap
     Ok(out)
 }
 
-/// Creates a subdistrict's brand over some of its communities' brands: its administrators.
-pub async fn create(
-    state: &AppState,
-    actor: &Actor,
+/// The draft and its members checked together (every refusal at once, each naming its
+/// field): a name another brand of the subdistrict has, no member, or one not its own.
+async fn checked(
+    tx: &mut Tx,
     subdistrict_id: i64,
+    other_than: i64,
     d: &Draft,
     asked: &[String],
-) -> AppResult<i64> {
-    if !actor.manages_subdistrict(subdistrict_id) {
-        return Err(AppError::NotFound);
-    }
+) -> AppResult<Vec<(i64, i64)>> {
     let mut errors = check(d).err().unwrap_or_default();
-    let mut tx = state.db.begin().await?;
-    let taken: Option<i64> = query("SELECT id FROM subdistrict_brands WHERE subdistrict_id = $1 AND name = $2")
-        .bind(subdistrict_id)
-        .bind(d.name.trim())
-        .scalar_optional(&mut tx)
-        .await?;
+    let taken: Option<i64> =
+        query("SELECT id FROM subdistrict_brands WHERE subdistrict_id = $1 AND name = $2 AND id <> $3")
+            .bind(subdistrict_id)
+            .bind(d.name.trim())
+            .bind(other_than)
+            .scalar_optional(&mut *tx)
+            .await?;
     if taken.is_some() {
-        errors.push(FieldError::new("name", "brands.name_taken"));
+        errors.push(FieldError::new("name", "brands.joint_name_taken"));
     }
-    let members = match chosen(&mut tx, subdistrict_id, asked).await {
+    let members = match chosen(&mut *tx, subdistrict_id, asked).await {
         Ok(m) => m,
         Err(AppError::Invalid(e)) => {
             errors.extend(e);
@@ -130,11 +132,18 @@ pub async fn create(
         }
         Err(e) => return Err(e),
     };
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
+    if errors.is_empty() { Ok(members) } else { Err(AppError::Invalid(errors)) }
+}
+
+/// A new subdistrict brand over `members` (already checked): the form's and the demo's.
+pub async fn insert(
+    tx: &mut Tx,
+    subdistrict_id: i64,
+    d: &Draft,
+    members: &[(i64, i64)],
+    by: Option<i64>,
+) -> AppResult<i64> {
     let id = tx.next_id().await?;
-    let now = now_ms();
     query(
         "INSERT INTO subdistrict_brands (id, subdistrict_id, name, story, people, created_by, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -144,11 +153,18 @@ pub async fn create(
     .bind(d.name.trim())
     .bind(d.story.trim())
     .bind(d.people.trim())
-    .bind(actor.user_id)
-    .bind(now)
-    .execute(&mut tx)
+    .bind(by)
+    .bind(now_ms())
+    .execute(&mut *tx)
     .await?;
-    for (c, b) in members {
+    set_members(tx, id, members).await?;
+    Ok(id)
+}
+
+/// Its members become `members`, in one go.
+async fn set_members(tx: &mut Tx, id: i64, members: &[(i64, i64)]) -> AppResult<()> {
+    query("DELETE FROM subdistrict_brand_members WHERE subdistrict_brand_id = $1").bind(id).execute(&mut *tx).await?;
+    for &(c, b) in members {
         query(
             "INSERT INTO subdistrict_brand_members (subdistrict_brand_id, member_community_id, member_brand_id)
              VALUES ($1, $2, $3)",
@@ -156,19 +172,90 @@ pub async fn create(
         .bind(id)
         .bind(c)
         .bind(b)
-        .execute(&mut tx)
+        .execute(&mut *tx)
         .await?;
     }
+    Ok(())
+}
+
+/// A logo is kept as the checked upload's JPEG thumbnail (the last one sent).
+async fn set_logo(tx: &mut Tx, id: i64, logo: &[(Vec<u8>, Checked)]) -> AppResult<()> {
+    if let Some((_, checked)) = logo.last() {
+        query("UPDATE subdistrict_brands SET logo = $2, logo_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(checked.thumbnail.clone())
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Creates a subdistrict's brand over some of its communities' brands, with its logo if
+/// one is sent: its administrators.
+pub async fn create(
+    state: &AppState,
+    actor: &Actor,
+    subdistrict_id: i64,
+    (d, asked): (&Draft, &[String]),
+    logo: &[(Vec<u8>, Checked)],
+) -> AppResult<i64> {
+    if !actor.manages_subdistrict(subdistrict_id) {
+        return Err(AppError::NotFound);
+    }
+    let mut tx = state.db.begin().await?;
+    let members = checked(&mut tx, subdistrict_id, 0, d, asked).await?;
+    let id = insert(&mut tx, subdistrict_id, d, &members, Some(actor.user_id)).await?;
+    set_logo(&mut tx, id, logo).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Changes its name, story, people and members (a member left out leaves it), and its
+/// logo when a new one is sent: its administrators.
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    (subdistrict_id, id): (i64, i64),
+    (d, asked): (&Draft, &[String]),
+    logo: &[(Vec<u8>, Checked)],
+) -> AppResult<()> {
+    if !actor.manages_subdistrict(subdistrict_id) {
+        return Err(AppError::NotFound);
+    }
+    let mut tx = state.db.begin().await?;
+    get(&mut tx, subdistrict_id, id).await?;
+    let members = checked(&mut tx, subdistrict_id, id, d, asked).await?;
+    query("UPDATE subdistrict_brands SET name = $2, story = $3, people = $4, updated_at = $5 WHERE id = $1")
+        .bind(id)
+        .bind(d.name.trim())
+        .bind(d.story.trim())
+        .bind(d.people.trim())
+        .bind(now_ms())
+        .execute(&mut tx)
+        .await?;
+    set_members(&mut tx, id, &members).await?;
+    set_logo(&mut tx, id, logo).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Its logo (a JPEG), if it has one.
+pub async fn logo(ex: &mut impl Exec, subdistrict_id: i64, id: i64) -> AppResult<Option<Vec<u8>>> {
+    let row: Option<Option<Vec<u8>>> =
+        query("SELECT logo FROM subdistrict_brands WHERE subdistrict_id = $1 AND id = $2")
+            .bind(subdistrict_id)
+            .bind(id)
+            .scalar_optional(ex)
+            .await?;
+    Ok(row.flatten())
 }
 
 /// Each member's figures over its whole life, and their sum (the subdistrict brand's).
 pub async fn figures(state: &AppState, members: &[Member]) -> AppResult<(Vec<Values>, Values)> {
     let mut each = Vec::new();
     for m in members {
-        let g = store::gathered(&mut state.db.read().await?, &m.community, &m.brand).await?;
-        each.push(store::figures(state, &m.community, &m.brand, &g).await?);
+        each.push(store::figures_of(state, &m.community, &m.brand).await?);
     }
     let total = dictionary::total(state, each.iter());
     Ok((each, total))

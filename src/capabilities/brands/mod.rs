@@ -31,8 +31,13 @@ fn routes() -> Router<AppState> {
         .route("/c/{code}/brands/{id}/tags", post(pages::tag))
         .route("/p/{code}/brands/{id}", get(pages::public))
         .route("/p/{code}/brands/{id}/logo", get(pages::logo))
-        .route("/subdistricts/{id}/brands", get(showcase::page).post(showcase::create))
+        .route("/subdistricts/{id}/brands", get(showcase::page).post(showcase::create).layer(upload()))
+        .route(
+            "/subdistricts/{id}/brands/{brand}",
+            get(showcase::joint_page).post(showcase::joint_edit).layer(upload()),
+        )
         .route("/p/subdistricts/{id}/brands/{brand}", get(showcase::public))
+        .route("/p/subdistricts/{id}/brands/{brand}/logo", get(showcase::logo))
 }
 
 fn nav(actor: &Actor, at: &Whereabouts<'_>) -> Vec<NavEntry> {

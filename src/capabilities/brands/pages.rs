@@ -20,17 +20,25 @@ fn brand_form(ctx: &PageCtx, action: String, b: Option<&Brand>, r: &Refusal) -> 
         Some(_) => (ctx.t("brands.edit"), ctx.t("brands.save")),
         None => (ctx.t("brands.new"), ctx.t("brands.new")),
     };
-    let value = |f: fn(&Brand) -> &String| b.map(f).cloned().unwrap_or_default();
-    let form = Form::new(title, action, submit)
-        .input(Input::new("name", ctx.t("brands.name"), InputKind::Text).value(value(|b| &b.name)).required())
-        .input(Input::new("story", ctx.t("brands.story"), InputKind::TextArea).value(value(|b| &b.story)).required())
+    let shown = b.map(|b| (b.name.as_str(), b.story.as_str(), b.people.as_str())).unwrap_or_default();
+    let form = draft_inputs(ctx, Form::new(title, action, submit), shown).input(Input::new(
+        "photos",
+        ctx.t("brands.logo"),
+        InputKind::File,
+    ));
+    if b.is_some() { form.folded().refused(r) } else { form.refused(r) }
+}
+
+/// A brand's name, story and people in its form (a community's or a subdistrict's),
+/// filled in with what it has.
+pub(super) fn draft_inputs(ctx: &PageCtx, form: Form, (name, story, people): (&str, &str, &str)) -> Form {
+    form.input(Input::new("name", ctx.t("brands.name"), InputKind::Text).value(name).required())
+        .input(Input::new("story", ctx.t("brands.story"), InputKind::TextArea).value(story).required())
         .input(
             Input::new("people", ctx.t("brands.people"), InputKind::TextArea)
-                .value(value(|b| &b.people))
+                .value(people)
                 .hint(ctx.t("brands.people_hint")),
         )
-        .input(Input::new("photos", ctx.t("brands.logo"), InputKind::File));
-    if b.is_some() { form.folded().refused(r) } else { form.refused(r) }
 }
 
 pub fn list_view(ctx: PageCtx, c: &CommunityRef, brands: &[Brand], manages: bool, r: &Refusal) -> BlocksPage {

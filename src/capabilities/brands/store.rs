@@ -243,6 +243,12 @@ pub async fn figures(state: &AppState, c: &CommunityRef, b: &Brand, g: &Gathered
     dictionary::within(state, c, &Period::since(since), &g.tagged).await
 }
 
+/// A brand's figures over its whole life, from what it gathers now.
+pub async fn figures_of(state: &AppState, c: &CommunityRef, b: &Brand) -> AppResult<Values> {
+    let g = gathered(&mut state.db.read().await?, c, b).await?;
+    figures(state, c, b, &g).await
+}
+
 /// Logos are public: anyone who sees the community sees them.
 pub fn media_check<'a>(
     state: &'a AppState,

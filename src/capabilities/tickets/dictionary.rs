@@ -4,6 +4,7 @@
 
 use futures::future::BoxFuture;
 
+use super::Status;
 use crate::auth::guard::CommunityRef;
 use crate::db::{Builder, now_ms};
 use crate::error::AppResult;
@@ -22,22 +23,32 @@ pub static SOURCE: FigureSource = FigureSource {
     count_in: Some(count_in),
 };
 
+/// The states `pick` holds, as SQL writes a list: `('resolved', 'closed')` — the rules
+/// stay `Status`'s.
+fn states(pick: fn(Status) -> bool) -> String {
+    let names: Vec<String> =
+        Status::ALL.into_iter().filter(|s| pick(*s)).map(|s| format!("'{}'", s.as_str())).collect();
+    format!("({})", names.join(", "))
+}
+
 /// Completed past its deadline, or still open past it now.
 fn overdue(b: &mut Builder) {
-    b.push("((status IN ('resolved', 'closed') AND resolved_at > due_at)");
-    b.push(" OR (status NOT IN ('resolved', 'closed', 'rejected', 'duplicate') AND due_at < ").arg(now_ms()).push("))");
+    b.push(&format!("((status IN {} AND resolved_at > due_at)", states(Status::is_completed)));
+    b.push(&format!(" OR (status IN {} AND due_at < ", states(Status::is_open))).arg(now_ms()).push("))");
 }
 
 /// The month's tickets counted per grid; `more` narrows them (` AND …`).
 fn tallies(c: &CommunityRef, p: &Period, more: impl FnOnce(&mut Builder)) -> Builder {
-    let mut b = Builder::new(
+    let mut b = Builder::new(format!(
         "SELECT COALESCE(grid_id, 0), COUNT(*),
-            CAST(SUM(CASE WHEN status IN ('resolved', 'closed') THEN 1 ELSE 0 END) AS BIGINT),
-            CAST(SUM(CASE WHEN status IN ('rejected', 'duplicate') THEN 1 ELSE 0 END) AS BIGINT),
+            CAST(SUM(CASE WHEN status IN {} THEN 1 ELSE 0 END) AS BIGINT),
+            CAST(SUM(CASE WHEN status IN {} THEN 1 ELSE 0 END) AS BIGINT),
             CAST(SUM(CASE WHEN rating IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT),
             CAST(SUM(CASE WHEN rating >= 4 THEN 1 ELSE 0 END) AS BIGINT),
             CAST(SUM(CASE WHEN ",
-    );
+        states(Status::is_completed),
+        states(Status::is_turned_away)
+    ));
     overdue(&mut b);
     b.push(" THEN 1 ELSE 0 END) AS BIGINT) FROM tickets WHERE community_id = ").arg(c.id);
     b.push(" AND created_at >= ").arg(p.from).push(" AND created_at < ").arg(p.to);
@@ -95,17 +106,17 @@ fn behind<'a>(
             "overdue_tickets" => {
                 b.push(" AND ");
                 overdue(&mut b);
-                "due_at"
+                "due_at".to_string()
             }
             "completion_rate" => {
-                b.push(" AND status NOT IN ('rejected', 'duplicate')");
-                "CASE WHEN status IN ('resolved', 'closed') THEN 1 ELSE 0 END, created_at DESC"
+                b.push(&format!(" AND status NOT IN {}", states(Status::is_turned_away)));
+                format!("CASE WHEN status IN {} THEN 1 ELSE 0 END, created_at DESC", states(Status::is_completed))
             }
             "satisfaction_rate" => {
                 b.push(" AND rating IS NOT NULL");
-                "rating, created_at DESC"
+                "rating, created_at DESC".to_string()
             }
-            _ => "created_at DESC",
+            _ => "created_at DESC".to_string(),
         };
         b.push(&format!(" ORDER BY {order} LIMIT {BEHIND_MAX}"));
         let rows: Vec<(i64, String, String, i64, Option<i64>)> =

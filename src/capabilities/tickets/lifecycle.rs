@@ -52,7 +52,12 @@ impl Status {
 
     /// Still someone's work (counts toward deadlines and escalation).
     pub fn is_open(self) -> bool {
-        !matches!(self, Status::Resolved | Status::Closed | Status::Rejected | Status::Duplicate)
+        !self.is_completed() && !self.is_turned_away()
+    }
+
+    /// Turned away (rejected, or the same as another): 办结率 leaves it out altogether.
+    pub fn is_turned_away(self) -> bool {
+        matches!(self, Status::Rejected | Status::Duplicate)
     }
 
     /// Done, as 办结率 counts it.
