@@ -297,21 +297,28 @@ fn up(ctx: &PageCtx, actor: &Actor, c: &CommunityRef, a: &Asked) -> Vec<(String,
     }
 }
 
-/// Twelve months of one figure, place by place (communities counted one figure at a time).
+/// Twelve months of one figure, place by place (communities counted one figure at a time,
+/// several at once as the dashboard counts them).
 async fn trend_rows(
     state: &AppState,
     a: &Asked,
     places: &[CommunityRef],
 ) -> Result<(Vec<Period>, Vec<(String, Vec<Values>)>, Vec<Values>), AppError> {
+    use futures::stream::{self, StreamExt, TryStreamExt};
     let months = a.period.year_to();
-    let mut rows = Vec::new();
-    for c in places {
-        let mut per = Vec::new();
-        for m in &months {
-            per.push(dictionary::community_of(state, c, m, a.figure).await?);
-        }
-        rows.push((c.name.clone(), per));
-    }
+    let figure = a.figure;
+    let months_ref = &months;
+    let rows: Vec<(String, Vec<Values>)> = stream::iter(places.iter().cloned())
+        .map(|c: CommunityRef| async move {
+            let mut per = Vec::new();
+            for m in months_ref {
+                per.push(dictionary::community_of(state, &c, m, figure).await?);
+            }
+            Ok::<_, AppError>((c.name, per))
+        })
+        .buffered(store::AT_ONCE)
+        .try_collect()
+        .await?;
     let total = (0..months.len()).map(|i| dictionary::total(state, rows.iter().map(|(_, per)| &per[i]))).collect();
     Ok((months, rows, total))
 }
