@@ -67,6 +67,7 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
     let typhoon =
         app.scalar("SELECT MIN(id) FROM incidents WHERE community_id = $1 AND kind = 'typhoon'", community).await;
     let brand = app.scalar("SELECT MIN(id) FROM brands WHERE community_id = $1", community).await;
+    let joint = app.scalar("SELECT MIN(id) FROM subdistrict_brands WHERE subdistrict_id = $1", sub).await;
     let school = app.scalar("SELECT MIN(id) FROM shelters WHERE community_id = $1", community).await;
     let safety =
         app.scalar("SELECT MIN(id) FROM notices WHERE community_id = $1 AND category = 'safety'", community).await;
@@ -140,6 +141,7 @@ async fn pages(app: &TestApp) -> Vec<(&'static str, String, Option<&'static str>
         ("street", format!("/subdistricts/{sub}/dashboard?order=worst"), Some("desktop-dashboard")),
         ("secretary", format!("{c}/dashboard/trend"), Some("desktop-dashboard-trend")),
         ("street", format!("/subdistricts/{sub}/brands"), None),
+        ("street", format!("/subdistricts/{sub}/brands/{joint}"), None),
         ("staff", format!("{c}/brands/{brand}"), Some("desktop-brand")),
         ("secretary", format!("{c}/dashboard"), Some("desktop-dashboard-grids")),
         ("secretary", format!("{c}/dashboard/figures/tickets_received"), None),
