@@ -53,20 +53,28 @@ pub async fn visible_community(db: &Db, actor: &Actor, code: &str) -> AppResult<
     }
 }
 
+/// A subdistrict's name (else "not found").
+pub async fn subdistrict_name(ex: &mut impl Exec, id: i64) -> AppResult<String> {
+    query("SELECT name FROM subdistricts WHERE id = $1").bind(id).scalar_optional(ex).await?.ok_or(AppError::NotFound)
+}
+
 /// A subdistrict's name and its communities, for its administrator (else "not found").
 pub async fn subdistrict_communities(db: &Db, actor: &Actor, id: i64) -> AppResult<(String, Vec<i64>)> {
+    let (name, cs) = subdistrict_community_refs(db, actor, id).await?;
+    Ok((name, cs.into_iter().map(|c| c.id).collect()))
+}
+
+/// A subdistrict's name and its communities, in the order of their codes, for its
+/// administrator (else "not found").
+pub async fn subdistrict_community_refs(db: &Db, actor: &Actor, id: i64) -> AppResult<(String, Vec<CommunityRef>)> {
     if !actor.manages_subdistrict(id) {
         return Err(AppError::NotFound);
     }
     let mut conn = db.read().await?;
-    let name: String = query("SELECT name FROM subdistricts WHERE id = $1")
+    let name = subdistrict_name(&mut conn, id).await?;
+    let cs = query(format!("{COMMUNITY_REF} WHERE subdistrict_id = $1 AND archived_at IS NULL ORDER BY code"))
         .bind(id)
-        .scalar_optional(&mut conn)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let ids = query("SELECT id FROM communities WHERE subdistrict_id = $1 AND archived_at IS NULL")
-        .bind(id)
-        .scalars(&mut conn)
+        .fetch_all(&mut conn)
         .await?;
-    Ok((name, ids))
+    Ok((name, cs))
 }

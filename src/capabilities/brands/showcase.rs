@@ -143,23 +143,23 @@ pub fn joint_view(
     BlocksPage::new(ctx.clone(), format!("{sub} · {}", j.name), crumbs, blocks, r)
 }
 
-/// The subdistrict's communities' brands, each with its figures.
-async fn communities_brands(state: &AppState, ids: Vec<i64>) -> AppResult<Vec<Shown>> {
-    let mut brands = Vec::new();
-    for cid in ids {
-        let mut conn = state.db.read().await?;
-        let Some(c) = guard::community_by_id(&mut conn, cid).await? else { continue };
-        for b in store::list(&mut conn, c.id).await? {
-            let values = store::figures_of(state, &c, &b).await?;
-            brands.push(Shown { community: c.clone(), brand: b, values });
-        }
+/// The brands of some communities, community by community.
+async fn brands_of(state: &AppState, cs: Vec<CommunityRef>) -> AppResult<Vec<(CommunityRef, store::Brand)>> {
+    let mut out = Vec::new();
+    for c in cs {
+        let brands = store::list(&mut state.db.read().await?, c.id).await?;
+        out.extend(brands.into_iter().map(|b| (c.clone(), b)));
     }
-    Ok(brands)
+    Ok(out)
 }
 
 async fn show(state: &AppState, ctx: PageCtx, actor: &Actor, id: i64, r: &Refusal) -> PageResult {
-    let (name, ids) = guard::subdistrict_communities(&state.db, actor, id).await?;
-    let brands = communities_brands(state, ids).await?;
+    let (name, cs) = guard::subdistrict_community_refs(&state.db, actor, id).await?;
+    let mut brands = Vec::new();
+    for (community, brand) in brands_of(state, cs).await? {
+        let values = store::figures_of(state, &community, &brand).await?;
+        brands.push(Shown { community, brand, values });
+    }
     let joints = joint::list(&mut state.db.read().await?, id).await?;
     render(&showcase_view(ctx, (id, &name), (&dictionary::all(state), &brands), &joints, r))
 }
@@ -202,15 +202,10 @@ pub async fn create(
     }
 }
 
-/// A subdistrict brand, its subdistrict's name, and its members with their figures.
-async fn joint_parts(state: &AppState, id: i64, brand: i64) -> AppResult<(Joint, String, Vec<Shown>, Values)> {
+/// A subdistrict brand and its members with their figures.
+async fn joint_parts(state: &AppState, id: i64, brand: i64) -> AppResult<(Joint, Vec<Shown>, Values)> {
     let mut conn = state.db.read().await?;
     let j = joint::get(&mut conn, id, brand).await?;
-    let sub: String = crate::db::query("SELECT name FROM subdistricts WHERE id = $1")
-        .bind(id)
-        .scalar_optional(&mut conn)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let members = joint::members(&mut conn, &j).await?;
     drop(conn);
     let (each, total) = joint::figures(state, &members).await?;
@@ -219,18 +214,13 @@ async fn joint_parts(state: &AppState, id: i64, brand: i64) -> AppResult<(Joint,
         .zip(each)
         .map(|(m, values)| Shown { community: m.community, brand: m.brand, values })
         .collect();
-    Ok((j, sub, shown, total))
+    Ok((j, shown, total))
 }
 
 async fn show_joint(state: &AppState, ctx: PageCtx, actor: &Actor, (id, brand): (i64, i64), r: &Refusal) -> PageResult {
-    let (_, ids) = guard::subdistrict_communities(&state.db, actor, id).await?;
-    let (j, sub, members, total) = joint_parts(state, id, brand).await?;
-    let mut choices = Vec::new();
-    for cid in ids {
-        let mut conn = state.db.read().await?;
-        let Some(c) = guard::community_by_id(&mut conn, cid).await? else { continue };
-        choices.extend(store::list(&mut conn, c.id).await?.iter().map(|b| choice(&c, b)));
-    }
+    let (sub, cs) = guard::subdistrict_community_refs(&state.db, actor, id).await?;
+    let (j, members, total) = joint_parts(state, id, brand).await?;
+    let choices = brands_of(state, cs).await?.iter().map(|(c, b)| choice(c, b)).collect();
     let keys = members.iter().map(|m| joint::member_key(m.community.id, m.brand.id)).collect();
     let form = joint_form(&ctx, id, choices, Some((&j, keys)), r);
     render(&joint_view(ctx, (&sub, &j), &dictionary::all(state), (&members, &total), (Some(form), r)))
@@ -272,7 +262,8 @@ pub async fn joint_edit(
 
 /// `GET /p/subdistricts/{id}/brands/{brand}`: anyone, no sign-in.
 pub async fn public(State(state): State<AppState>, Page(ctx): Page, Path((id, brand)): Path<(i64, i64)>) -> PageResult {
-    let (j, sub, members, total) = joint_parts(&state, id, brand).await?;
+    let sub = guard::subdistrict_name(&mut state.db.read().await?, id).await?;
+    let (j, members, total) = joint_parts(&state, id, brand).await?;
     render(&joint_view(ctx, (&sub, &j), &dictionary::all(&state), (&members, &total), (None, &Refusal::none())))
 }
 

@@ -9,6 +9,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{Ask, Asked, Place, in_area, store};
+use crate::auth::guard;
 use crate::error::{AppResult, Problem};
 use crate::i18n::{self, Lang};
 use crate::web::api::{Code, SubdistrictId};
@@ -60,7 +61,7 @@ pub async fn subdistrict_figures(
     Path(id): Path<i64>,
     Query(q): Query<Ask>,
 ) -> AppResult<Json<Value>> {
-    let (name, cs) = store::subdistrict(&s, a.actor(), id).await?;
+    let (name, cs) = guard::subdistrict_community_refs(&s.db, a.actor(), id).await?;
     let asked = Asked::read(&s, &q)?;
     let cs: Vec<_> = cs.into_iter().filter(|c| in_area(c, asked.area)).collect();
     let mut places = store::communities(&s, &cs, &asked.period).await?;

@@ -13,7 +13,7 @@ use futures::future::BoxFuture;
 
 use super::files::{self, MonthReport};
 use super::{Asked, store};
-use crate::auth::guard::CommunityRef;
+use crate::auth::guard::{self, CommunityRef};
 use crate::db::query;
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
@@ -156,7 +156,7 @@ pub async fn subdistrict_list(
     SignedPage(ctx, actor): SignedPage,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let (name, _) = store::subdistrict(&state, &actor, id).await?;
+    let (name, _) = guard::subdistrict_community_refs(&state.db, &actor, id).await?;
     let months = months(&state, &Whose::Subdistrict(id)).await?;
     render(&archive_view(ctx, name, &format!("/subdistricts/{id}/dashboard"), &months))
 }
@@ -193,7 +193,7 @@ pub async fn subdistrict_file(
     SignedPage(_, actor): SignedPage,
     Path((id, file)): Path<(i64, String)>,
 ) -> PageResult {
-    let (name, _) = store::subdistrict(&state, &actor, id).await?;
+    let (name, _) = guard::subdistrict_community_refs(&state.db, &actor, id).await?;
     kept_file(&state, &Whose::Subdistrict(id), &name, &file).await
 }
 

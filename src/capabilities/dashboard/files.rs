@@ -6,7 +6,7 @@
 use axum::extract::{Path, Query, State};
 
 use super::{Ask, Asked, Place, store};
-use crate::auth::guard::CommunityRef;
+use crate::auth::guard::{self, CommunityRef};
 use crate::auth::model::{Access, Actor};
 use crate::error::{AppError, AppResult};
 use crate::i18n::{self, Lang};
@@ -180,7 +180,7 @@ pub fn laid_out(ctx: &PageCtx, r: &MonthReport) -> (String, crate::services::pdf
 }
 
 async fn subdistrict_report(state: &AppState, actor: &Actor, id: i64, q: &Ask) -> AppResult<MonthReport> {
-    let (name, cs) = store::subdistrict(state, actor, id).await?;
+    let (name, cs) = guard::subdistrict_community_refs(&state.db, actor, id).await?;
     let a = Asked::read(state, q)?;
     let cs: Vec<CommunityRef> = cs.into_iter().filter(|c| super::in_area(c, a.area)).collect();
     read(state, name, &cs, &a).await

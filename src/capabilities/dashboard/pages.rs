@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 
 use super::store;
 use super::{Ask, Asked, Place, in_area, rank, tones};
-use crate::auth::guard::CommunityRef;
+use crate::auth::guard::{self, CommunityRef};
 use crate::auth::model::Actor;
 use crate::capabilities::registry::places::map::{self, Shape};
 use crate::error::{AppError, AppResult};
@@ -192,7 +192,7 @@ pub async fn subdistrict(
     Path(id): Path<i64>,
     Query(q): Query<Ask>,
 ) -> PageResult {
-    let (name, cs) = store::subdistrict(&state, &actor, id).await?;
+    let (name, cs) = guard::subdistrict_community_refs(&state.db, &actor, id).await?;
     let a = Asked::read(&state, &q)?;
     let cs: Vec<_> = cs.into_iter().filter(|c| in_area(c, a.area)).collect();
     let mut places = store::communities(&state, &cs, &a.period).await?;
@@ -304,21 +304,16 @@ async fn trend_rows(
     a: &Asked,
     places: &[CommunityRef],
 ) -> Result<(Vec<Period>, Vec<(String, Vec<Values>)>, Vec<Values>), AppError> {
-    use futures::stream::{self, StreamExt, TryStreamExt};
     let months = a.period.year_to();
-    let figure = a.figure;
-    let months_ref = &months;
-    let rows: Vec<(String, Vec<Values>)> = stream::iter(places.iter().cloned())
-        .map(|c: CommunityRef| async move {
-            let mut per = Vec::new();
-            for m in months_ref {
-                per.push(dictionary::community_of(state, &c, m, figure).await?);
-            }
-            Ok::<_, AppError>((c.name, per))
-        })
-        .buffered(store::AT_ONCE)
-        .try_collect()
-        .await?;
+    let (figure, months_ref) = (a.figure, &months);
+    let rows = store::each(places, |c| async move {
+        let mut per = Vec::new();
+        for m in months_ref {
+            per.push(dictionary::community_of(state, &c, m, figure).await?);
+        }
+        Ok((c.name, per))
+    })
+    .await?;
     let total = (0..months.len()).map(|i| dictionary::total(state, rows.iter().map(|(_, per)| &per[i]))).collect();
     Ok((months, rows, total))
 }
@@ -330,7 +325,7 @@ pub async fn subdistrict_trend(
     Path(id): Path<i64>,
     Query(q): Query<Ask>,
 ) -> PageResult {
-    let (name, cs) = store::subdistrict(&state, &actor, id).await?;
+    let (name, cs) = guard::subdistrict_community_refs(&state.db, &actor, id).await?;
     let a = Asked::read(&state, &q)?;
     let places: Vec<CommunityRef> = cs.into_iter().filter(|c| in_area(c, a.area)).collect();
     let (months, rows, total) = trend_rows(&state, &a, &places).await?;

@@ -11,17 +11,6 @@ use crate::web::dictionary::{self, Period, Values};
 
 use super::{Area, Place};
 
-/// A subdistrict's name and its communities, for one who administers it.
-pub async fn subdistrict(state: &AppState, actor: &Actor, id: i64) -> AppResult<(String, Vec<CommunityRef>)> {
-    let (name, ids) = guard::subdistrict_communities(&state.db, actor, id).await?;
-    let mut conn = state.db.read().await?;
-    let mut out = Vec::new();
-    for id in ids {
-        out.extend(guard::community_by_id(&mut conn, id).await?);
-    }
-    Ok((name, out))
-}
-
 /// A community whose figures the actor may read, and how far.
 pub async fn community(state: &AppState, actor: &Actor, code: &str) -> AppResult<(CommunityRef, Access)> {
     let c = guard::visible_community(&state.db, actor, code).await?;
@@ -43,25 +32,31 @@ pub async fn whole_community(state: &AppState, actor: &Actor, code: &str) -> App
 /// How many communities are counted at once (SQLite has four readers).
 pub const AT_ONCE: usize = 4;
 
+/// `count` for each community, several at once, in their order. Each community is handed
+/// over owned: a borrowed one makes the future too general for the compiler to prove it
+/// `Send`.
+pub async fn each<T, F, Fut>(cs: &[CommunityRef], count: F) -> AppResult<Vec<T>>
+where
+    F: FnMut(CommunityRef) -> Fut,
+    Fut: std::future::Future<Output = AppResult<T>>,
+{
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    stream::iter(cs.iter().cloned()).map(count).buffered(AT_ONCE).try_collect().await
+}
+
 /// Each community's figures of the month, a row each (several counted at once).
 pub async fn communities(state: &AppState, cs: &[CommunityRef], p: &Period) -> AppResult<Vec<Place>> {
-    use futures::stream::{self, StreamExt, TryStreamExt};
-    // Each community is handed over owned: a borrowed one makes the future too general
-    // for the compiler to prove it `Send`.
-    stream::iter(cs.iter().cloned())
-        .map(|c: CommunityRef| async move {
-            let values = dictionary::community(state, &c, p).await?;
-            Ok::<_, AppError>(Place {
-                id: c.id,
-                href: Some(format!("/c/{}/dashboard", c.code)),
-                area: Area::parse(&c.kind),
-                name: c.name,
-                values,
-            })
+    each(cs, |c| async move {
+        let values = dictionary::community(state, &c, p).await?;
+        Ok(Place {
+            id: c.id,
+            href: Some(format!("/c/{}/dashboard", c.code)),
+            area: Area::parse(&c.kind),
+            name: c.name,
+            values,
         })
-        .buffered(AT_ONCE)
-        .try_collect()
-        .await
+    })
+    .await
 }
 
 /// A community's grids (those the access reaches) with their figures of the month, and

@@ -24,7 +24,6 @@ use serde_json::{Map, Value};
 use super::Status;
 use crate::auth::guard::CommunityRef;
 use crate::auth::model::Actor;
-use crate::db::query;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::services::media;
 use crate::web::form::{Upload, text};
@@ -90,13 +89,10 @@ async fn category_names(state: &AppState, community_ids: &[i64]) -> AppResult<st
 }
 
 async fn subdistrict_communities(state: &AppState, actor: &Actor, id: i64) -> AppResult<Vec<CommunityRef>> {
-    let mut conn = state.db.read().await?;
-    let all: Vec<CommunityRef> =
-        query("SELECT id, code, name, subdistrict_id, kind FROM communities WHERE subdistrict_id = $1 AND archived_at IS NULL ORDER BY code").bind(id).fetch_all(&mut conn).await?;
-    if !actor.manages_subdistrict(id) || all.is_empty() {
-        return Err(AppError::NotFound);
+    match crate::auth::guard::subdistrict_community_refs(&state.db, actor, id).await? {
+        (_, all) if all.is_empty() => Err(AppError::NotFound),
+        (_, all) => Ok(all),
     }
-    Ok(all)
 }
 
 /// The community's ticket categories as a select's options.
